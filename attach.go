@@ -1,0 +1,166 @@
+package ktrace
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"unsafe"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"golang.org/x/sys/unix"
+
+	"github.com/ktrace/ktrace/compile"
+	"github.com/ktrace/ktrace/kernel"
+	"github.com/ktrace/ktrace/lang/types"
+)
+
+// attachTracepoint attaches through a perf event link; tracefs is mounted
+// first if needed, because the tracepoint id lives there.
+func attachTracepoint(target string, prog *ebpf.Program) (link.Link, error) {
+	if _, err := kernel.Tracefs(); err != nil {
+		return nil, err
+	}
+	system, event, ok := strings.Cut(target, ":")
+	if !ok {
+		return nil, fmt.Errorf("bad tracepoint %q", target)
+	}
+	return link.Tracepoint(system, event, prog, nil)
+}
+
+// intervalPeriod converts interval:UNIT:N into nanoseconds.
+func intervalPeriod(target string) (uint64, error) {
+	unit, count, ok := strings.Cut(target, ":")
+	if !ok {
+		unit, count = "", target
+	}
+	n, err := strconv.ParseUint(count, 10, 64)
+	if err != nil || n == 0 {
+		return 0, fmt.Errorf("interval count must be a positive integer, not %q", count)
+	}
+	switch unit {
+	case "s":
+		return n * 1e9, nil
+	case "ms":
+		return n * 1e6, nil
+	case "us":
+		return n * 1e3, nil
+	case "ns", "":
+		return n, nil
+	case "hz":
+		return 1e9 / n, nil
+	}
+	return 0, fmt.Errorf("unknown interval unit %q: use s, ms, us or hz", unit)
+}
+
+// perfEventLink closes the BPF link and then the perf event.
+type perfEventLink struct {
+	l  *link.RawLink
+	fd int
+}
+
+func (p *perfEventLink) Close() error {
+	var err error
+	if p.l != nil {
+		err = p.l.Close()
+	}
+	return errors.Join(err, unix.Close(p.fd))
+}
+
+// attachInterval fires a program from a CPU-clock perf event on CPU 0:
+// like bpftrace's interval probes it runs on one CPU, in whatever task
+// that CPU is running.
+func attachInterval(ap *types.AttachPoint, prog *ebpf.Program) (*perfEventLink, error) {
+	period, err := intervalPeriod(ap.Target)
+	if err != nil {
+		return nil, err
+	}
+	attr := unix.PerfEventAttr{
+		Type:   unix.PERF_TYPE_SOFTWARE,
+		Config: unix.PERF_COUNT_SW_CPU_CLOCK,
+		Sample: period,
+	}
+	attr.Size = uint32(unsafe.Sizeof(attr))
+	fd, err := unix.PerfEventOpen(&attr, -1, 0, -1, unix.PERF_FLAG_FD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("opening a CPU clock perf event: %w", err)
+	}
+	l, err := link.AttachRawLink(link.RawLinkOptions{Target: fd, Program: prog, Attach: ebpf.AttachPerfEvent})
+	if err == nil {
+		return &perfEventLink{l: l, fd: fd}, nil
+	}
+	// Kernels before 5.15 have no perf event links: attach by ioctl. The
+	// program then stays attached until the perf event fd is closed, which
+	// the kernel also does when the process dies.
+	if ierr := unix.IoctlSetInt(fd, unix.PERF_EVENT_IOC_SET_BPF, prog.FD()); ierr != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("attaching to a perf event: %w", errors.Join(err, ierr))
+	}
+	if ierr := unix.IoctlSetInt(fd, unix.PERF_EVENT_IOC_ENABLE, 0); ierr != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("enabling a perf event: %w", ierr)
+	}
+	return &perfEventLink{fd: fd}, nil
+}
+
+// explainVerifierError points a kernel verifier rejection at the script
+// line whose code the kernel refused.
+func explainVerifierError(cp *compile.Program, err error, ve *ebpf.VerifierError) error {
+	insn, ok := lastInstruction(ve.Log)
+	reason := lastReason(ve.Log)
+	var prog *ebpf.ProgramSpec
+	for _, p := range cp.Collection.Programs {
+		if strings.Contains(err.Error(), p.Name) {
+			prog = p
+		}
+	}
+	if !ok || prog == nil {
+		return fmt.Errorf("the kernel verifier rejected a generated program: %s\n%w", reason, err)
+	}
+	raw := 0
+	for _, ins := range prog.Instructions {
+		if raw == insn {
+			if src := ins.Source(); src != nil {
+				line := ""
+				if sl, ok := src.(interface{ SourceLine() string }); ok {
+					line = "\n" + sl.SourceLine()
+				}
+				return fmt.Errorf("%s: ERROR: the kernel verifier rejected the code generated for this line (instruction %d): %s%s", src, insn, reason, line)
+			}
+			break
+		}
+		raw += int(ins.Size() / 8)
+	}
+	return fmt.Errorf("the kernel verifier rejected instruction %d of a generated program: %s", insn, reason)
+}
+
+// lastInstruction finds the index of the last instruction the verifier
+// logged ("123: (85) call ...").
+func lastInstruction(log []string) (int, bool) {
+	for i := len(log) - 1; i >= 0; i-- {
+		line := strings.TrimSpace(log[i])
+		num, rest, ok := strings.Cut(line, ": (")
+		if !ok || rest == "" {
+			continue
+		}
+		n, err := strconv.Atoi(num)
+		if err == nil {
+			return n, true
+		}
+	}
+	return 0, false
+}
+
+// lastReason is the verifier's closing complaint, skipping its statistics.
+func lastReason(log []string) string {
+	for i := len(log) - 1; i >= 0; i-- {
+		line := strings.TrimSpace(log[i])
+		if line == "" || strings.HasPrefix(line, "processed ") || strings.HasPrefix(line, "verification time") ||
+			strings.HasPrefix(line, "stack depth") {
+			continue
+		}
+		return line
+	}
+	return "no reason given"
+}

@@ -1,0 +1,398 @@
+// Package compile turns a checked ktrace script into BPF programs and map
+// specifications, using github.com/cilium/ebpf/asm.
+//
+// One BPF program is generated per attach point (identical programs are
+// shared), every instruction carries the script position it came from, and
+// the hot paths are kept lean: count() and sum() update per-CPU hash values
+// in place, so a hit costs one hash operation.
+package compile
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+
+	"github.com/ktrace/ktrace/lang"
+	"github.com/ktrace/ktrace/lang/ast"
+	"github.com/ktrace/ktrace/lang/types"
+)
+
+// Options describe the target kernel, as far as code generation cares.
+type Options struct {
+	// KprobesAsFentry compiles kprobe/kretprobe attach points as
+	// fentry/fexit programs, for kernels without kprobes.
+	KprobesAsFentry bool
+	// TaskCommOffset, when positive, is the offset of comm in struct
+	// task_struct; comm is then read with two loads through
+	// bpf_get_current_task_btf() instead of the slower
+	// bpf_get_current_comm() helper.
+	TaskCommOffset int
+	// RingBufSize is the event ring buffer's size in bytes (a power of two
+	// multiple of the page size). Zero means 256 KiB.
+	RingBufSize int
+}
+
+// Program is a compiled script.
+type Program struct {
+	File *lang.File
+	Info *types.Info
+	// Maps are the script's maps, in order of first appearance.
+	Maps []*Map
+	// Probes are the programs, one per attach point.
+	Probes []*Probe
+	// Events describe the records programs send to user space; the record's
+	// first 8 bytes are the index into Events.
+	Events []*Event
+	// ProbeNames are the values of the probe builtin, by index.
+	ProbeNames []string
+	// Collection holds every map and program specification, by name.
+	Collection *ebpf.CollectionSpec
+	// Warnings are non-fatal diagnostics from the checker.
+	Warnings lang.ErrorList
+}
+
+// Names of the runtime's own maps in the collection.
+const (
+	EventsMap = "events" // ring buffer of Event records
+	LostMap   = "lost"   // per-CPU count of records the ring buffer refused
+)
+
+// Map is one script map.
+type Map struct {
+	Name string // as written, with the '@'
+	Info *types.MapInfo
+	// Key is the key type; nil for a map without a key (its BPF key is a
+	// zero u64).
+	Key *types.Type
+	// Value is the type stored per entry (per CPU for aggregations).
+	Value  *types.Type
+	PerCPU bool
+	Spec   *ebpf.MapSpec
+}
+
+// KeySize is the BPF key size in bytes.
+func (m *Map) KeySize() int {
+	if m.Key == nil {
+		return 8
+	}
+	return m.Key.Size
+}
+
+// Attach says how a probe's program is attached.
+type Attach int
+
+// Attach modes.
+const (
+	AttachTracepoint Attach = iota + 1
+	AttachKprobe
+	AttachKretprobe
+	AttachFentry
+	AttachFexit
+	AttachRunOnce   // BEGIN and END: run with BPF_PROG_TEST_RUN
+	AttachPerfEvent // interval: a CPU clock perf event
+)
+
+// Probe is one attach point and its program.
+type Probe struct {
+	Point   *types.AttachPoint
+	Attach  Attach
+	Program string // name of its program in the collection
+	// Node is the probe block it came from.
+	Node *ast.Probe
+}
+
+// EventKind is what a record asks user space to do.
+type EventKind int
+
+// Event kinds.
+const (
+	EventPrintf EventKind = iota + 1
+	EventPrint            // print(value)
+	EventPrintMap
+	EventClearMap
+	EventExit
+)
+
+// Event describes one kind of record in the ring buffer.
+type Event struct {
+	Kind   EventKind
+	Format *types.Format // printf
+	// Args are the record's fields after the 8-byte event index.
+	Args []EventArg
+	Size int       // whole record size
+	Map  *Map      // print/clear
+	Node *ast.Call // the call that sends it
+}
+
+// EventArg is one value in a record.
+type EventArg struct {
+	Type   *types.Type
+	Offset int
+}
+
+// Compile generates BPF for a checked program.
+func Compile(info *types.Info, file *lang.File, opts Options) (*Program, error) {
+	if opts.RingBufSize == 0 {
+		opts.RingBufSize = 256 << 10
+	}
+	c := &compiler{
+		file: file,
+		info: info,
+		opts: opts,
+		prog: &Program{
+			File:       file,
+			Info:       info,
+			Collection: &ebpf.CollectionSpec{Maps: map[string]*ebpf.MapSpec{}, Programs: map[string]*ebpf.ProgramSpec{}},
+			Warnings:   info.Warnings,
+		},
+		maps:     map[string]*Map{},
+		probeIDs: map[string]int{},
+		events:   map[*ast.Call]int{},
+		byHash:   map[string]string{},
+	}
+	c.declareMaps()
+	for _, pi := range info.Probes {
+		for _, ap := range pi.Points {
+			c.probe(pi, ap)
+		}
+	}
+	if err := c.errs.Err(); err != nil {
+		return nil, err
+	}
+	return c.prog, nil
+}
+
+type compiler struct {
+	file *lang.File
+	info *types.Info
+	opts Options
+	prog *Program
+	errs lang.ErrorList
+
+	maps     map[string]*Map
+	probeIDs map[string]int
+	events   map[*ast.Call]int
+	byHash   map[string]string // instruction hash → program name, to share programs
+	progN    int
+}
+
+func (c *compiler) declareMaps() {
+	for _, mi := range c.info.Maps {
+		if mi.Value == nil {
+			continue
+		}
+		m := &Map{Name: "@" + mi.Name, Info: mi, Key: mi.KeyType(), Value: mi.Value}
+		spec := &ebpf.MapSpec{
+			Name:       bpfName("m_" + mi.Name),
+			Type:       ebpf.Hash,
+			KeySize:    uint32(m.KeySize()),
+			ValueSize:  uint32(mi.Value.Size),
+			MaxEntries: uint32(mi.MaxEntries),
+		}
+		switch mi.Value.Kind {
+		case types.Count, types.Sum:
+			// Per-CPU values let the hot path increment in place without
+			// atomics or lost updates; user space sums the CPUs.
+			spec.Type = ebpf.PerCPUHash
+			m.PerCPU = true
+		}
+		if mi.Value.Kind == types.Bool {
+			spec.ValueSize = 8
+		}
+		m.Spec = spec
+		c.maps[mi.Name] = m
+		c.prog.Maps = append(c.prog.Maps, m)
+		c.prog.Collection.Maps[mapKey(mi.Name)] = spec
+	}
+	c.prog.Collection.Maps[EventsMap] = &ebpf.MapSpec{
+		Name:       EventsMap,
+		Type:       ebpf.RingBuf,
+		MaxEntries: uint32(c.opts.RingBufSize),
+	}
+	c.prog.Collection.Maps[LostMap] = &ebpf.MapSpec{
+		Name:       LostMap,
+		Type:       ebpf.PerCPUArray,
+		KeySize:    4,
+		ValueSize:  8,
+		MaxEntries: 1,
+	}
+}
+
+// mapKey is a script map's name in the collection.
+func mapKey(name string) string { return "@" + name }
+
+// MapSpecName returns the collection key of the script map @name.
+func MapSpecName(name string) string { return mapKey(strings.TrimPrefix(name, "@")) }
+
+// bpfName makes a kernel object name: at most 15 characters of [A-Za-z0-9_.].
+func bpfName(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if b.Len() == 15 {
+			break
+		}
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_', r == '.':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	return b.String()
+}
+
+// probeID returns the index of an attach point's name for the probe builtin.
+func (c *compiler) probeID(name string) int {
+	if id, ok := c.probeIDs[name]; ok {
+		return id
+	}
+	id := len(c.prog.ProbeNames)
+	c.probeIDs[name] = id
+	c.prog.ProbeNames = append(c.prog.ProbeNames, name)
+	return id
+}
+
+// event registers a record kind for a call, once per call site.
+func (c *compiler) event(call *ast.Call, ev *Event) int {
+	if id, ok := c.events[call]; ok {
+		return id
+	}
+	id := len(c.prog.Events)
+	ev.Node = call
+	c.prog.Events = append(c.prog.Events, ev)
+	c.events[call] = id
+	return id
+}
+
+func (c *compiler) attachMode(ap *types.AttachPoint) (Attach, ebpf.ProgramType, ebpf.AttachType, error) {
+	switch ap.Kind {
+	case types.ProbeTracepoint:
+		return AttachTracepoint, ebpf.TracePoint, ebpf.AttachNone, nil
+	case types.ProbeKprobe:
+		if c.opts.KprobesAsFentry {
+			return AttachFentry, ebpf.Tracing, ebpf.AttachTraceFEntry, nil
+		}
+		return AttachKprobe, ebpf.Kprobe, ebpf.AttachNone, nil
+	case types.ProbeKretprobe:
+		if c.opts.KprobesAsFentry {
+			return AttachFexit, ebpf.Tracing, ebpf.AttachTraceFExit, nil
+		}
+		return AttachKretprobe, ebpf.Kprobe, ebpf.AttachNone, nil
+	case types.ProbeBegin, types.ProbeEnd:
+		return AttachRunOnce, ebpf.RawTracepoint, ebpf.AttachNone, nil
+	case types.ProbeInterval:
+		return AttachPerfEvent, ebpf.PerfEvent, ebpf.AttachNone, nil
+	}
+	return 0, 0, 0, fmt.Errorf("%s probes are not supported yet", ap.Kind)
+}
+
+func (c *compiler) probe(pi *types.ProbeInfo, ap *types.AttachPoint) {
+	mode, ptype, atype, err := c.attachMode(ap)
+	if err != nil {
+		c.errs.Add(c.file, pi.Node.AttachPoints[0].Sp, "%s", err)
+		return
+	}
+	g := newGen(c)
+	g.ap = ap
+	g.mode = mode
+	g.probeBody(pi.Node)
+	insns, err := g.finish()
+	c.errs = append(c.errs, g.errs...)
+	if err != nil {
+		c.errs.Add(c.file, pi.Node.Sp, "%s", err)
+		return
+	}
+	if len(g.errs) > 0 {
+		return
+	}
+	spec := &ebpf.ProgramSpec{
+		Type:         ptype,
+		AttachType:   atype,
+		Instructions: insns,
+		License:      "GPL",
+	}
+	if mode == AttachFentry || mode == AttachFexit {
+		spec.AttachTo = ap.Target
+	}
+	// Attach points whose code is identical share one program: a wildcard
+	// over hundreds of tracepoints then loads once.
+	hash := programHash(spec)
+	name, ok := c.byHash[hash]
+	if !ok {
+		name = bpfName(fmt.Sprintf("p%d_%s", c.progN, shortTarget(ap)))
+		c.progN++
+		spec.Name = name
+		c.prog.Collection.Programs[name] = spec
+		c.byHash[hash] = name
+	}
+	c.prog.Probes = append(c.prog.Probes, &Probe{Point: ap, Attach: mode, Program: name, Node: pi.Node})
+}
+
+func shortTarget(ap *types.AttachPoint) string {
+	t := ap.Target
+	if i := strings.LastIndexAny(t, ":/"); i >= 0 {
+		t = t[i+1:]
+	}
+	if t == "" {
+		t = ap.Kind.String()
+	}
+	return t
+}
+
+// programHash identifies a program by its type and instructions.
+func programHash(spec *ebpf.ProgramSpec) string {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%d/%d/%s/", spec.Type, spec.AttachType, spec.AttachTo)
+	for _, ins := range spec.Instructions {
+		var raw [16]byte
+		binary.LittleEndian.PutUint64(raw[:8], uint64(ins.OpCode)|uint64(ins.Dst)<<32|uint64(ins.Src)<<40|uint64(uint16(ins.Offset))<<48)
+		binary.LittleEndian.PutUint64(raw[8:], uint64(ins.Constant))
+		b.Write(raw[:])
+		b.WriteString(ins.Reference())
+	}
+	return b.String()
+}
+
+// SortedMaps returns the maps sorted by name, the order bpftrace prints
+// them in at exit.
+func (p *Program) SortedMaps() []*Map {
+	out := append([]*Map(nil), p.Maps...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Map returns the script map @name (name with or without '@').
+func (p *Program) Map(name string) *Map {
+	name = strings.TrimPrefix(name, "@")
+	for _, m := range p.Maps {
+		if m.Info.Name == name {
+			return m
+		}
+	}
+	return nil
+}
+
+// Disassemble lists a program's instructions with the script line each
+// came from, for `ktrace -d`.
+func Disassemble(spec *ebpf.ProgramSpec) string {
+	var b strings.Builder
+	last := ""
+	raw := 0
+	for _, ins := range spec.Instructions {
+		if src := ins.Source(); src != nil {
+			loc := src.String()
+			if s, ok := src.(interface{ SourceLine() string }); ok && loc != last {
+				fmt.Fprintf(&b, "; %s: %s\n", loc, strings.TrimSpace(s.SourceLine()))
+			}
+			last = loc
+		}
+		fmt.Fprintf(&b, "%4d: %v\n", raw, asm.Instructions{ins.WithSource(nil)})
+		raw += int(ins.Size() / asm.InstructionSize)
+	}
+	return b.String()
+}

@@ -1,0 +1,563 @@
+package compile
+
+import (
+	"github.com/cilium/ebpf/asm"
+
+	"github.com/ktrace/ktrace/lang/ast"
+	"github.com/ktrace/ktrace/lang/types"
+)
+
+// Map update flags of bpf_map_update_elem.
+const (
+	bpfAny     = 0
+	bpfNoExist = 1
+)
+
+// probeBody generates a whole program: prologue, predicate, body, epilogue.
+func (g *gen) probeBody(p *ast.Probe) {
+	done := g.at(p)
+	g.exitLabel = g.newLabel("exit")
+	g.vars = map[*types.Var]int16{}
+	g.emit(asm.Mov.Reg(regCtx, asm.R1))
+	g.allocVars(p)
+	if p.Predicate != nil {
+		restore := g.at(p.Predicate)
+		g.cond(p.Predicate, g.exitLabel, false)
+		restore()
+	}
+	g.block(p.Body)
+	g.place(g.exitLabel)
+	g.emit(asm.Mov.Imm(asm.R0, 0), asm.Return())
+	done()
+}
+
+// allocVars gives every variable of the probe its own stack slot for the
+// whole program; variables are few, and this keeps their bytes
+// initialised where the verifier can see it.
+func (g *gen) allocVars(p *ast.Probe) {
+	seen := map[*types.Var]bool{}
+	ast.Inspect(p.Body, func(n ast.Node) bool {
+		v, ok := n.(*ast.Variable)
+		if !ok {
+			return true
+		}
+		tv := g.c.info.Vars[v]
+		if tv == nil || seen[tv] {
+			return true
+		}
+		seen[tv] = true
+		size := tv.Type.Size
+		if tv.Type.IsInt() {
+			size = 8
+		}
+		if size == 0 {
+			size = 8
+		}
+		g.vars[tv] = g.alloc(v, size)
+		return true
+	})
+}
+
+func (g *gen) block(b *ast.Block) {
+	for _, s := range b.Stmts {
+		g.stmt(s)
+	}
+	if b.Value != nil {
+		g.discard(b.Value)
+	}
+}
+
+func (g *gen) stmt(s ast.Stmt) {
+	defer g.at(s)()
+	mark := g.mark()
+	defer g.release(mark)
+	switch s := s.(type) {
+	case *ast.Block:
+		g.block(s)
+	case *ast.ExprStmt:
+		g.discard(s.X)
+	case *ast.AssignStmt:
+		switch t := s.Target.(type) {
+		case *ast.MapRef:
+			g.assignMap(s, t)
+		case *ast.Variable:
+			g.assignVar(s, t)
+		}
+	case *ast.LetStmt:
+		v := g.c.info.Vars[s.Var]
+		slot := g.vars[v]
+		if s.Value == nil {
+			g.zero(slot, g.varSize(v))
+			return
+		}
+		g.storeTo(s.Value, v.Type, slot)
+	case *ast.IfStmt:
+		elseL := g.newLabel("else")
+		restore := g.at(s.Cond)
+		g.cond(s.Cond, elseL, false)
+		restore()
+		g.block(s.Then)
+		if s.Else == nil {
+			g.place(elseL)
+			return
+		}
+		endL := g.newLabel("endif")
+		g.emit(asm.Ja.Label(endL))
+		g.place(elseL)
+		g.stmt(s.Else)
+		g.place(endL)
+	case *ast.JumpStmt:
+		if s.Kind == "return" {
+			g.emit(asm.Ja.Label(g.exitLabel))
+		}
+	}
+}
+
+func (g *gen) varSize(v *types.Var) int {
+	if v.Type.IsInt() || v.Type.Size == 0 {
+		return 8
+	}
+	return v.Type.Size
+}
+
+// discard evaluates an expression for its effects.
+func (g *gen) discard(x ast.Expr) {
+	defer g.at(x)()
+	switch x := x.(type) {
+	case *ast.Call:
+		g.callStmt(x)
+		return
+	case *ast.Postfix:
+		g.free(g.incDec(x.X, x.Op, false))
+		return
+	case *ast.Unary:
+		if x.Op == "++" || x.Op == "--" {
+			g.free(g.incDec(x.X, x.Op, true))
+			return
+		}
+	}
+	t := g.typeOf(x)
+	if t.IsInt() {
+		g.free(g.intExpr(x))
+	}
+}
+
+// storeTo evaluates x into a slot that holds a value of type t.
+func (g *gen) storeTo(x ast.Expr, t *types.Type, slot int16) {
+	if t.IsInt() {
+		o := g.intExpr(x)
+		r := g.load(o, asm.R0)
+		g.emit(asm.StoreMem(asm.RFP, slot, r, asm.DWord))
+		g.free(o)
+		return
+	}
+	g.memExpr(x, slot, t.Size)
+}
+
+func (g *gen) assignVar(s *ast.AssignStmt, v *ast.Variable) {
+	tv := g.c.info.Vars[v]
+	slot := g.vars[tv]
+	if s.Op == "=" {
+		g.storeTo(s.Value, tv.Type, slot)
+		return
+	}
+	op := s.Op[:len(s.Op)-1]
+	o := g.intExpr(s.Value)
+	r := g.load(o, asm.R2)
+	g.emit(asm.LoadMem(asm.R1, asm.RFP, slot, asm.DWord))
+	g.arith(op, asm.R1, r, tv.Type.Signed)
+	g.normalize(asm.R1, tv.Type)
+	g.emit(asm.StoreMem(asm.RFP, slot, asm.R1, asm.DWord))
+	g.free(o)
+}
+
+// mapKey builds a map key on the stack and returns its frame offset.
+func (g *gen) mapKey(m *Map, keys []ast.Expr) int16 {
+	if m.Key == nil {
+		slot := g.alloc(nil, 8)
+		g.emit(storeImm(asm.RFP, slot, 0, asm.DWord))
+		return slot
+	}
+	slot := g.alloc(nil, m.Key.Size)
+	if len(keys) == 1 {
+		g.storeValue(keys[0], m.Key, slot)
+		return slot
+	}
+	layout := types.TupleLayout(m.Key.Elems)
+	if needsZero(m.Key) {
+		g.zero(slot, m.Key.Size)
+	}
+	for i, k := range keys {
+		g.storeValue(k, m.Key.Elems[i], slot+int16(layout.Offsets[i]))
+	}
+	return slot
+}
+
+// needsZero reports whether a stored value of t has bytes that no store
+// writes (padding, string tails), which must be zero for hashing.
+func needsZero(t *types.Type) bool {
+	switch t.Kind {
+	case types.String, types.Buffer:
+		return true
+	case types.Tuple:
+		l := types.TupleLayout(t.Elems)
+		end := 0
+		for i, e := range t.Elems {
+			if l.Offsets[i] != end || needsZero(e) {
+				return true
+			}
+			end = l.Offsets[i] + e.Size
+		}
+		return end != l.Size
+	case types.Int, types.Bool:
+		return t.Size < 8 && t.Size != 1 && t.Size != 2 && t.Size != 4
+	}
+	return false
+}
+
+// storeValue writes the value of x, converted to the stored type t, at a
+// stack slot.
+func (g *gen) storeValue(x ast.Expr, t *types.Type, slot int16) {
+	if t.IsInt() {
+		o := g.intExpr(x)
+		r := g.load(o, asm.R0)
+		g.emit(asm.StoreMem(asm.RFP, slot, r, sizeOf(t.Size)))
+		g.free(o)
+		return
+	}
+	g.memExpr(x, slot, t.Size)
+}
+
+func sizeOf(n int) asm.Size {
+	switch n {
+	case 1:
+		return asm.Byte
+	case 2:
+		return asm.Half
+	case 4:
+		return asm.Word
+	}
+	return asm.DWord
+}
+
+func (g *gen) assignMap(s *ast.AssignStmt, ref *ast.MapRef) {
+	m := g.c.maps[ref.Name]
+	if call, ok := s.Value.(*ast.Call); ok && m.Value.IsAggregation() {
+		g.aggregate(m, ref, call)
+		return
+	}
+	if s.Op != "=" {
+		o := g.intExpr(s.Value)
+		op := s.Op[:len(s.Op)-1]
+		g.free(g.updateInt(m, ref, op, o, false))
+		return
+	}
+	key := g.mapKey(m, ref.Keys)
+	val := g.alloc(s, int(m.Spec.ValueSize))
+	g.storeValue(s.Value, m.Value, val)
+	g.mapUpdate(m, key, val, bpfAny)
+}
+
+// mapUpdate calls bpf_map_update_elem(map, key, value, flags).
+func (g *gen) mapUpdate(m *Map, key, val int16, flags int32) {
+	g.loadMap(asm.R1, m)
+	g.stackPtr(asm.R2, key)
+	g.stackPtr(asm.R3, val)
+	g.emit(asm.Mov.Imm(asm.R4, flags))
+	g.call(asm.FnMapUpdateElem)
+}
+
+// mapLookup calls bpf_map_lookup_elem(map, key); the result is in R0.
+func (g *gen) mapLookup(m *Map, key int16) {
+	g.loadMap(asm.R1, m)
+	g.stackPtr(asm.R2, key)
+	g.call(asm.FnMapLookupElem)
+}
+
+func (g *gen) loadMap(r asm.Register, m *Map) {
+	g.emit(asm.LoadMapPtr(r, 0).WithReference(mapKey(m.Info.Name)))
+}
+
+// aggregate generates count() and sum(x): one lookup, an in-place add
+// when the key exists, an insert when it does not.
+func (g *gen) aggregate(m *Map, ref *ast.MapRef, call *ast.Call) {
+	// Evaluate the argument before the lookup: R0 (the value pointer)
+	// would not survive the helper calls that the argument may need.
+	var arg operand
+	hasArg := call.Name == "sum"
+	if hasArg {
+		arg = g.intExpr(call.Args[0])
+	}
+	key := g.mapKey(m, ref.Keys)
+	g.mapLookup(m, key)
+	miss := g.newLabel("miss")
+	done := g.newLabel("done")
+	g.emit(asm.JEq.Imm(asm.R0, 0, miss))
+	g.emit(asm.LoadMem(asm.R1, asm.R0, 0, asm.DWord))
+	if hasArg {
+		r := g.load(arg, asm.R2)
+		g.emit(asm.Add.Reg(asm.R1, r))
+	} else {
+		g.emit(asm.Add.Imm(asm.R1, 1))
+	}
+	g.emit(asm.StoreMem(asm.R0, 0, asm.R1, asm.DWord))
+	g.emit(asm.Ja.Label(done))
+	g.place(miss)
+	val := g.alloc(call, 8)
+	if hasArg {
+		r := g.load(arg, asm.R1)
+		g.emit(asm.StoreMem(asm.RFP, val, r, asm.DWord))
+		g.free(arg)
+	} else {
+		g.emit(storeImm(asm.RFP, val, 1, asm.DWord))
+	}
+	// A per-CPU update writes only this CPU's slot, so BPF_ANY is exact
+	// even if another CPU inserted the key since our lookup.
+	g.mapUpdate(m, key, val, bpfAny)
+	g.place(done)
+	g.emit(asm.Mov.Imm(asm.R0, 0)) // a landing instruction for the label
+}
+
+// updateInt applies `op= value` to an integer map entry, creating it from
+// 0 when missing, and returns the new value (or the old one if post).
+func (g *gen) updateInt(m *Map, ref *ast.MapRef, op string, val operand, post bool) operand {
+	key := g.mapKey(m, ref.Keys)
+	g.mapLookup(m, key)
+	miss := g.newLabel("miss")
+	done := g.newLabel("done")
+	res := g.temp(ref)
+	g.emit(asm.JEq.Imm(asm.R0, 0, miss))
+	if op == "+" || op == "-" {
+		// Atomic, so concurrent updates from other CPUs are not lost.
+		r := g.load(val, asm.R2)
+		g.emit(asm.Mov.Reg(asm.R1, r))
+		if op == "-" {
+			g.emit(asm.Neg.Imm(asm.R1, 0))
+		}
+		g.emit(asm.Mov.Reg(asm.R3, asm.R1))
+		g.emit(asm.FetchAdd.Mem(asm.R0, asm.R1, asm.DWord, 0))
+		// R1 now holds the old value.
+		if !post {
+			g.emit(asm.Add.Reg(asm.R1, asm.R3))
+		}
+		g.store(res, asm.R1)
+	} else {
+		g.emit(asm.LoadMem(asm.R1, asm.R0, 0, asm.DWord))
+		if post {
+			g.store(res, asm.R1)
+		}
+		r := g.load(val, asm.R2)
+		g.arith(op, asm.R1, r, true)
+		g.emit(asm.StoreMem(asm.R0, 0, asm.R1, asm.DWord))
+		if !post {
+			g.store(res, asm.R1)
+		}
+	}
+	g.emit(asm.Ja.Label(done))
+	g.place(miss)
+	slot := g.alloc(ref, 8)
+	g.emit(asm.Mov.Imm(asm.R1, 0))
+	if post {
+		g.store(res, asm.R1)
+	}
+	r := g.load(val, asm.R2)
+	g.arith(op, asm.R1, r, true)
+	g.emit(asm.StoreMem(asm.RFP, slot, asm.R1, asm.DWord))
+	if !post {
+		g.store(res, asm.R1)
+	}
+	g.mapUpdate(m, key, slot, bpfNoExist)
+	g.place(done)
+	g.emit(asm.Mov.Imm(asm.R0, 0))
+	g.free(val)
+	return res
+}
+
+// incDec generates ++/-- on a variable or map entry and returns the
+// expression's value.
+func (g *gen) incDec(target ast.Expr, op string, prefix bool) operand {
+	arith := "+"
+	if op == "--" {
+		arith = "-"
+	}
+	switch t := target.(type) {
+	case *ast.Variable:
+		v := g.c.info.Vars[t]
+		slot := g.vars[v]
+		res := g.temp(t)
+		g.emit(asm.LoadMem(asm.R1, asm.RFP, slot, asm.DWord))
+		if !prefix {
+			g.store(res, asm.R1)
+		}
+		if arith == "+" {
+			g.emit(asm.Add.Imm(asm.R1, 1))
+		} else {
+			g.emit(asm.Sub.Imm(asm.R1, 1))
+		}
+		g.normalize(asm.R1, v.Type)
+		g.emit(asm.StoreMem(asm.RFP, slot, asm.R1, asm.DWord))
+		if prefix {
+			g.store(res, asm.R1)
+		}
+		return res
+	case *ast.MapRef:
+		m := g.c.maps[t.Name]
+		one := g.temp(t)
+		r := g.regFor(one, asm.R0)
+		g.emit(asm.Mov.Imm(r, 1))
+		g.store(one, r)
+		return g.updateInt(m, t, arith, one, !prefix)
+	}
+	return g.temp(target)
+}
+
+// callStmt generates a call whose value is not used.
+func (g *gen) callStmt(x *ast.Call) {
+	switch x.Name {
+	case "printf":
+		g.printf(x)
+	case "print":
+		g.print(x)
+	case "clear":
+		m := g.c.maps[x.Args[0].(*ast.MapRef).Name]
+		id := g.c.event(x, &Event{Kind: EventClearMap, Map: m, Size: 8})
+		g.sendEvent(x, id, 8, nil)
+	case "delete":
+		g.delete(x)
+	case "exit":
+		id := g.c.event(x, &Event{Kind: EventExit, Size: 16, Args: []EventArg{{Type: types.TypS64, Offset: 8}}})
+		code := int64(0)
+		if len(x.Args) == 1 {
+			code = g.c.info.Consts[x.Args[0]]
+		}
+		g.sendEvent(x, id, 16, func(rec int16) {
+			g.loadImm(asm.R1, code)
+			g.emit(asm.StoreMem(asm.RFP, rec+8, asm.R1, asm.DWord))
+		})
+		// exit() ends this probe too, as in bpftrace.
+		g.emit(asm.Ja.Label(g.exitLabel))
+	default:
+		t := g.typeOf(x)
+		if t.IsInt() {
+			g.free(g.intExpr(x))
+		} else if t.Size > 0 {
+			mark := g.mark()
+			g.memExpr(x, g.alloc(x, t.Size), t.Size)
+			g.release(mark)
+		}
+	}
+}
+
+func (g *gen) delete(x *ast.Call) {
+	ref := x.Args[0].(*ast.MapRef)
+	m := g.c.maps[ref.Name]
+	var key int16
+	if len(x.Args) == 2 {
+		key = g.alloc(x, m.KeySize())
+		g.storeValue(x.Args[1], m.Key, key)
+	} else {
+		key = g.mapKey(m, ref.Keys)
+	}
+	g.loadMap(asm.R1, m)
+	g.stackPtr(asm.R2, key)
+	g.call(asm.FnMapDeleteElem)
+}
+
+// sendEvent builds a record of size bytes on the stack, lets fill write
+// the payload after the 8-byte event index, and submits it to the ring
+// buffer; a refused record is counted in the lost map.
+func (g *gen) sendEvent(n ast.Node, id, size int, fill func(rec int16)) {
+	rec := g.alloc(n, size)
+	if fill != nil {
+		fill(rec)
+	}
+	g.loadImm(asm.R1, int64(id))
+	g.emit(asm.StoreMem(asm.RFP, rec, asm.R1, asm.DWord))
+	g.emit(asm.LoadMapPtr(asm.R1, 0).WithReference(EventsMap))
+	g.stackPtr(asm.R2, rec)
+	g.emit(asm.Mov.Imm(asm.R3, int32((size+7)&^7)))
+	g.emit(asm.Mov.Imm(asm.R4, 0))
+	g.call(asm.FnRingbufOutput)
+	ok := g.newLabel("sent")
+	g.emit(asm.JEq.Imm(asm.R0, 0, ok))
+	g.countLost(n)
+	g.place(ok)
+	g.emit(asm.Mov.Imm(asm.R0, 0))
+}
+
+// countLost increments this CPU's lost-record counter.
+func (g *gen) countLost(n ast.Node) {
+	slot := g.alloc(n, 8)
+	g.emit(storeImm(asm.RFP, slot, 0, asm.DWord))
+	g.emit(asm.LoadMapPtr(asm.R1, 0).WithReference(LostMap))
+	g.stackPtr(asm.R2, slot)
+	g.call(asm.FnMapLookupElem)
+	skip := g.newLabel("nolost")
+	g.emit(asm.JEq.Imm(asm.R0, 0, skip))
+	g.emit(asm.LoadMem(asm.R1, asm.R0, 0, asm.DWord))
+	g.emit(asm.Add.Imm(asm.R1, 1))
+	g.emit(asm.StoreMem(asm.R0, 0, asm.R1, asm.DWord))
+	g.place(skip)
+	g.emit(asm.Mov.Imm(asm.R0, 0))
+}
+
+// recordLayout lays out event arguments after the 8-byte event index.
+func recordLayout(ts []*types.Type) ([]EventArg, int) {
+	all := append([]*types.Type{types.TypU64}, ts...)
+	l := types.TupleLayout(all)
+	args := make([]EventArg, len(ts))
+	for i, t := range ts {
+		args[i] = EventArg{Type: t, Offset: l.Offsets[i+1]}
+	}
+	return args, l.Size
+}
+
+// eventType is how a value travels in a record: integers as 8 bytes.
+func eventType(t *types.Type) *types.Type {
+	if t.Kind == types.Int || t.Kind == types.Bool {
+		nt := *types.IntType(8, t.Signed)
+		nt.Enum = t.Enum
+		if t.Kind == types.Bool {
+			nt = *t
+			nt.Size = 8
+		}
+		return &nt
+	}
+	return t
+}
+
+func (g *gen) printf(x *ast.Call) {
+	args := x.Args[1:]
+	ts := make([]*types.Type, len(args))
+	for i, a := range args {
+		ts[i] = eventType(g.typeOf(a))
+	}
+	layout, size := recordLayout(ts)
+	id := g.c.event(x, &Event{Kind: EventPrintf, Format: g.c.info.Formats[x], Args: layout, Size: size})
+	g.sendEvent(x, id, size, func(rec int16) {
+		if needsZero(types.TupleType(append([]*types.Type{types.TypU64}, ts...))) {
+			g.zero(rec, size)
+		}
+		for i, a := range args {
+			g.storeValue(a, ts[i], rec+int16(layout[i].Offset))
+		}
+	})
+}
+
+func (g *gen) print(x *ast.Call) {
+	if ref, ok := x.Args[0].(*ast.MapRef); ok && len(ref.Keys) == 0 {
+		m := g.c.maps[ref.Name]
+		id := g.c.event(x, &Event{Kind: EventPrintMap, Map: m, Size: 8})
+		g.sendEvent(x, id, 8, nil)
+		return
+	}
+	t := eventType(g.typeOf(x.Args[0]))
+	layout, size := recordLayout([]*types.Type{t})
+	id := g.c.event(x, &Event{Kind: EventPrint, Args: layout, Size: size})
+	g.sendEvent(x, id, size, func(rec int16) {
+		if needsZero(t) {
+			g.zero(rec, size)
+		}
+		g.storeValue(x.Args[0], t, rec+int16(layout[0].Offset))
+	})
+}

@@ -1,0 +1,8 @@
+module github.com/ktrace/ktrace
+
+go 1.26.0
+
+require (
+	github.com/cilium/ebpf v0.22.0
+	golang.org/x/sys v0.50.0
+)

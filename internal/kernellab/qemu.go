@@ -1,0 +1,286 @@
+package kernellab
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/ktrace/ktrace/internal/kernellab/proto"
+)
+
+// QEMUPackage is the Debian package that provides the emulator.
+const QEMUPackage = "qemu-system-x86"
+
+// Machine says how to boot a guest.
+type Machine struct {
+	// QEMU is the emulator; qemu-system-x86_64 from PATH when empty.
+	QEMU string
+	// Accel is QEMU's -accel argument; "tcg,thread=multi" when empty
+	// (KVM is unreliable on nested cloud machines).
+	Accel string
+	// CPUs and MemoryMB size the guest; 2 and 1024 when zero.
+	CPUs, MemoryMB int
+	// Append is added to the kernel command line.
+	Append string
+	// Timeout bounds the whole boot, from QEMU's start to its exit.
+	Timeout time.Duration
+}
+
+// CommandOutcome is what guest init reported for one command.
+type CommandOutcome struct {
+	Name    string
+	Exit    int
+	Seconds float64
+	Note    string
+}
+
+// BootResult is what the harness learnt from one guest's console.
+type BootResult struct {
+	// Release is the guest's uname -r, from the boot marker.
+	Release string
+	// Verdict is guest init's verdict; nil when none arrived.
+	Verdict *proto.Verdict
+	// Commands are the per-command outcomes, in order.
+	Commands []CommandOutcome
+	// Results are the attach-type results the guest printed.
+	Results []proto.Result
+	// Panic is the first kernel panic or oops line seen, if any.
+	Panic string
+	// Duration is QEMU's run time.
+	Duration time.Duration
+	// Tail holds the last console lines, for error messages.
+	Tail []string
+}
+
+// console parses the guest's serial output line by line.
+type console struct {
+	token   string
+	res     BootResult
+	bad     []string // malformed marker lines
+	current string   // command running now
+}
+
+const tailLines = 40
+
+func (c *console) line(s string) {
+	s = strings.TrimRight(s, "\r\n")
+	s = strings.ReplaceAll(s, "\r", "")
+	c.res.Tail = append(c.res.Tail, s)
+	if len(c.res.Tail) > tailLines {
+		c.res.Tail = c.res.Tail[len(c.res.Tail)-tailLines:]
+	}
+	if c.res.Panic == "" && (strings.Contains(s, "Kernel panic") || strings.Contains(s, "BUG: ") || strings.Contains(s, "Oops: ")) {
+		c.res.Panic = strings.TrimSpace(s)
+	}
+	if !strings.Contains(s, "KTRACE-LAB-") {
+		return
+	}
+	if f, ok, err := proto.ParseLine(proto.MarkBoot, s); ok && err == nil {
+		c.res.Release = f["kernel"]
+		return
+	}
+	if f, ok, err := proto.ParseLine(proto.MarkBegin, s); ok && err == nil {
+		c.current = f["name"]
+		return
+	}
+	if f, ok, err := proto.ParseLine(proto.MarkEnd, s); ok {
+		if err != nil {
+			c.bad = append(c.bad, err.Error())
+			return
+		}
+		exit, err1 := strconv.Atoi(f["exit"])
+		secs, _ := strconv.ParseFloat(f["seconds"], 64)
+		if err1 != nil {
+			c.bad = append(c.bad, fmt.Sprintf("bad exit in %q", s))
+			exit = -1
+		}
+		c.res.Commands = append(c.res.Commands, CommandOutcome{Name: f["name"], Exit: exit, Seconds: secs, Note: f["note"]})
+		c.current = ""
+		return
+	}
+	if v, ok, err := proto.ParseVerdict(s); ok {
+		switch {
+		case err != nil:
+			c.bad = append(c.bad, err.Error())
+		case v.Token != c.token:
+			c.bad = append(c.bad, fmt.Sprintf("verdict with a wrong token ignored: %q", s))
+		case c.res.Verdict == nil:
+			c.res.Verdict = &v
+		}
+		return
+	}
+	if r, ok, err := proto.ParseResult(s); ok {
+		if err != nil {
+			c.bad = append(c.bad, err.Error())
+			return
+		}
+		c.res.Results = append(c.res.Results, r)
+	}
+}
+
+// Boot boots kernel with initrd, copies every console line to out with
+// prefix, and returns what the console said. An error means the guest gave
+// no verdict (QEMU missing or failing, timeout, kernel panic); a guest
+// whose tests fail still returns a nil error and a verdict with a non-zero
+// Exit. QEMU is killed on every path out of Boot.
+func Boot(ctx context.Context, m Machine, vmlinuz, initrd, token string, out io.Writer, prefix string) (BootResult, error) {
+	qemu := m.QEMU
+	if qemu == "" {
+		qemu = "qemu-system-x86_64"
+	}
+	qemuPath, err := exec.LookPath(qemu)
+	if err != nil {
+		return BootResult{}, fmt.Errorf("%s not found: install the Debian package %s (apt-get install -y %s)", qemu, QEMUPackage, QEMUPackage)
+	}
+	accel, cpus, mem := m.Accel, m.CPUs, m.MemoryMB
+	if accel == "" {
+		accel = "tcg,thread=multi"
+	}
+	if cpus <= 0 {
+		cpus = 2
+	}
+	if mem <= 0 {
+		mem = 1024
+	}
+	timeout := m.Timeout
+	if timeout <= 0 {
+		timeout = 4 * time.Minute
+	}
+	cmdline := strings.TrimSpace("console=ttyS0 quiet panic=-1 " + m.Append)
+	args := []string{
+		"-accel", accel,
+		"-cpu", "max",
+		"-m", strconv.Itoa(mem),
+		"-smp", strconv.Itoa(cpus),
+		"-nodefaults", "-no-user-config",
+		"-display", "none",
+		"-serial", "stdio",
+		"-monitor", "none",
+		"-no-reboot",
+		"-kernel", vmlinuz,
+		"-initrd", initrd,
+		"-append", cmdline,
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, qemuPath, args...)
+	// Own process group, killed as a whole; and killed by the kernel if
+	// the harness dies first.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return BootResult{}, err
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &limitedWriter{w: &stderr, n: 8 << 10}
+
+	con := &console{token: token}
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return BootResult{}, fmt.Errorf("start %s: %w", qemuPath, err)
+	}
+	defer func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }()
+
+	br := bufio.NewReaderSize(stdout, 64<<10)
+	sawVerdict := false
+	for {
+		// A line longer than the buffer comes in pieces; each piece
+		// counts as a line, so that nothing blocks the guest.
+		chunk, err := br.ReadSlice('\n')
+		if len(chunk) == 0 && err != nil {
+			break
+		}
+		line := string(chunk)
+		con.line(line)
+		fmt.Fprintf(out, "%s%s\n", prefix, strings.TrimRight(strings.ReplaceAll(line, "\r", ""), "\n"))
+		if con.res.Verdict != nil && !sawVerdict {
+			sawVerdict = true
+			// The guest powers off right after the verdict; don't
+			// wait long for it.
+			go func() {
+				select {
+				case <-time.After(15 * time.Second):
+					cancel()
+				case <-ctx.Done():
+				}
+			}()
+		}
+		if con.res.Panic != "" && strings.Contains(line, "Kernel panic") {
+			// panic=-1 reboots and -no-reboot ends QEMU; make sure.
+			go func() {
+				select {
+				case <-time.After(5 * time.Second):
+					cancel()
+				case <-ctx.Done():
+				}
+			}()
+		}
+	}
+	waitErr := cmd.Wait()
+	con.res.Duration = time.Since(start)
+	res := con.res
+	for _, b := range con.bad {
+		fmt.Fprintf(out, "%swarning: %s\n", prefix, b)
+	}
+
+	if res.Verdict != nil {
+		return res, nil
+	}
+	where := ""
+	if con.current != "" {
+		where = fmt.Sprintf(" while running %s", con.current)
+	}
+	tail := "\n  last console lines:\n    " + strings.Join(lastN(res.Tail, 15), "\n    ")
+	switch {
+	case res.Panic != "":
+		return res, fmt.Errorf("guest kernel crashed%s: %s%s", where, res.Panic, tail)
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return res, fmt.Errorf("guest timed out after %s%s%s", timeout, where, tail)
+	case ctx.Err() != nil:
+		return res, fmt.Errorf("guest interrupted%s: %w", where, context.Cause(ctx))
+	case waitErr != nil:
+		return res, fmt.Errorf("qemu failed: %v: %s%s", waitErr, strings.TrimSpace(stderr.String()), tail)
+	default:
+		msg := strings.TrimSpace(stderr.String())
+		if msg != "" {
+			msg = " (qemu: " + msg + ")"
+		}
+		return res, fmt.Errorf("guest stopped without a verdict%s%s%s", where, msg, tail)
+	}
+}
+
+func lastN(s []string, n int) []string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+// limitedWriter keeps the first n bytes written to it.
+type limitedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+	n  int
+}
+
+func (l *limitedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.n > 0 {
+		k := min(len(p), l.n)
+		_, _ = l.w.Write(p[:k])
+		l.n -= k
+	}
+	return len(p), nil
+}

@@ -1,0 +1,302 @@
+package kernellab
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/ktrace/ktrace/internal/kernellab/proto"
+)
+
+// Step is one program built on the host, put into every guest as
+// /bin/<Name>, and (when Run is set) run by guest init.
+type Step struct {
+	// Name is the program's name in /bin and in the lab's output.
+	Name string
+	// Package is the Go package to build, relative to the module root
+	// ("./cmd/ktrace").
+	Package string
+	// Test builds the package's tests (go test -c) instead of the
+	// package itself. A test binary runs with its working directory set
+	// to /src/<Package>, where the package's testdata directory (if any)
+	// is copied.
+	Test bool
+	// Run makes guest init run the program. Steps without Run only ship
+	// a program that other steps use (ktrace itself).
+	Run bool
+	// Args are the program's arguments when Run is set.
+	Args []string
+	// Env holds extra KEY=VALUE pairs for the program.
+	Env []string
+	// Timeout bounds the program's run time in the guest; 3 minutes when
+	// zero.
+	Timeout time.Duration
+	// Optional skips the step, with a notice, when the package does not
+	// exist yet or has no test files, instead of failing the lab.
+	Optional bool
+}
+
+// Binary ships the program built from pkg as /bin/name without running it.
+// It is optional: a missing package is skipped.
+func Binary(name, pkg string) Step {
+	return Step{Name: name, Package: pkg, Optional: true}
+}
+
+// GoTest builds pkg's tests with go test -c and runs them verbosely in the
+// guest, passing args after the default test flags. The binary is named
+// after the package's last element, with ".test" appended. It is optional:
+// a package without tests is skipped.
+func GoTest(pkg string, args ...string) Step {
+	name := path.Base(strings.TrimSuffix(pkg, "/")) + ".test"
+	return Step{
+		Name:     name,
+		Package:  pkg,
+		Test:     true,
+		Run:      true,
+		Args:     append([]string{"-test.v", "-test.count=1"}, args...),
+		Optional: true,
+	}
+}
+
+// Command runs a program already in the guest (for example /bin/ktrace
+// shipped by a Binary step) with args. Name labels it; the program is
+// args[0]. A program under /bin must be shipped by an earlier step; set
+// Optional on the returned step to skip it when that step was skipped.
+func Command(name string, timeout time.Duration, args ...string) Step {
+	return Step{Name: name, Run: true, Args: args, Timeout: timeout}
+}
+
+// DefaultSteps is what every guest gets. Order matters: guest init runs the
+// Run steps in this order, and ktrace must be shipped before anything uses
+// it. To add another privileged test package to the guest run, add one
+// line such as
+//
+//	GoTest("./probe", "-test.run=Attach"),
+//
+// and to run a shell-free command, Command("ktrace-info", time.Minute,
+// "/bin/ktrace", "info").
+var DefaultSteps = []Step{
+	Binary("ktrace", "./cmd/ktrace"),
+	GoTest("./internal/kernellab/guesttest"),
+}
+
+// builtStep is a step after building: its binary (if any) and where
+// things go in the guest.
+type builtStep struct {
+	Step
+	hostBinary string // "" for Command steps
+	guestPath  string
+	guestDir   string
+	testdata   string // host testdata directory to copy, or ""
+}
+
+// Builder compiles the lab's programs.
+type Builder struct {
+	// ModuleRoot is the directory holding go.mod.
+	ModuleRoot string
+	// OutDir receives the binaries.
+	OutDir string
+	// Go is the go command; "go" when empty.
+	Go string
+	// Log receives progress messages; nil discards them.
+	Log func(format string, args ...any)
+}
+
+func (b Builder) logf(format string, args ...any) {
+	if b.Log != nil {
+		b.Log(format, args...)
+	}
+}
+
+func (b Builder) goCmd() string {
+	if b.Go == "" {
+		return "go"
+	}
+	return b.Go
+}
+
+// goBuild runs the go command with a static linux/amd64 environment.
+func (b Builder) goBuild(ctx context.Context, args ...string) error {
+	cmd := exec.CommandContext(ctx, b.goCmd(), args...)
+	cmd.Dir = b.ModuleRoot
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		var ee *exec.Error
+		if errors.As(err, &ee) {
+			return fmt.Errorf("go toolchain not found (%s): %w", b.goCmd(), err)
+		}
+		return fmt.Errorf("%s %s: %w\n%s", b.goCmd(), strings.Join(args, " "), err, bytes.TrimSpace(out.Bytes()))
+	}
+	return nil
+}
+
+// BuildInit builds the guest's /init.
+func (b Builder) BuildInit(ctx context.Context) (string, error) {
+	out := filepath.Join(b.OutDir, "init")
+	b.logf("building guest init")
+	err := b.goBuild(ctx, "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./internal/kernellab/guestinit")
+	return out, err
+}
+
+// Build builds the steps' programs. Optional steps whose package is
+// missing or has no tests are dropped with a notice.
+func (b Builder) Build(ctx context.Context, steps []Step) ([]builtStep, error) {
+	var built []builtStep
+	names := map[string]bool{}
+	shipped := map[string]bool{}
+	for _, s := range steps {
+		if s.Name == "" {
+			return nil, errors.New("kernel lab step without a name")
+		}
+		if names[s.Name] {
+			return nil, fmt.Errorf("kernel lab step %q given twice", s.Name)
+		}
+		names[s.Name] = true
+		if s.Package == "" {
+			if len(s.Args) == 0 || !path.IsAbs(s.Args[0]) {
+				return nil, fmt.Errorf("kernel lab step %q: a command step needs an absolute program path as its first argument", s.Name)
+			}
+			if strings.HasPrefix(s.Args[0], "/bin/") && !shipped[s.Args[0]] {
+				if s.Optional {
+					b.logf("skipping %s: no step ships %s", s.Name, s.Args[0])
+					continue
+				}
+				return nil, fmt.Errorf("kernel lab step %s: no earlier step ships %s", s.Name, s.Args[0])
+			}
+			built = append(built, builtStep{Step: s, guestPath: s.Args[0], guestDir: "/"})
+			continue
+		}
+		pkgDir := filepath.Join(b.ModuleRoot, filepath.FromSlash(s.Package))
+		if !hasGoFiles(pkgDir, s.Test) {
+			what := "Go files"
+			if s.Test {
+				what = "test files"
+			}
+			if s.Optional {
+				b.logf("skipping %s: %s has no %s yet", s.Name, s.Package, what)
+				continue
+			}
+			return nil, fmt.Errorf("kernel lab step %s: %s has no %s", s.Name, s.Package, what)
+		}
+		out := filepath.Join(b.OutDir, s.Name)
+		b.logf("building %s from %s", s.Name, s.Package)
+		var err error
+		if s.Test {
+			err = b.goBuild(ctx, "test", "-c", "-trimpath", "-ldflags=-s -w", "-o", out, s.Package)
+		} else {
+			err = b.goBuild(ctx, "build", "-trimpath", "-ldflags=-s -w", "-o", out, s.Package)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if _, err := os.Stat(out); err != nil {
+			if s.Optional {
+				b.logf("skipping %s: go built nothing for %s", s.Name, s.Package)
+				continue
+			}
+			return nil, fmt.Errorf("kernel lab step %s: go built nothing for %s", s.Name, s.Package)
+		}
+		bs := builtStep{Step: s, hostBinary: out, guestPath: "/bin/" + s.Name, guestDir: "/"}
+		if s.Test {
+			bs.guestDir = path.Join("/src", path.Clean(strings.TrimPrefix(filepath.ToSlash(s.Package), "./")))
+			if st, err := os.Stat(filepath.Join(pkgDir, "testdata")); err == nil && st.IsDir() {
+				bs.testdata = filepath.Join(pkgDir, "testdata")
+			}
+		}
+		built = append(built, bs)
+		shipped[bs.guestPath] = true
+	}
+	return built, nil
+}
+
+// hasGoFiles reports whether dir has non-test Go files (or, for tests,
+// _test.go files).
+func hasGoFiles(dir string, tests bool) bool {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range ents {
+		n := e.Name()
+		if e.IsDir() || !strings.HasSuffix(n, ".go") {
+			continue
+		}
+		if strings.HasSuffix(n, "_test.go") == tests {
+			return true
+		}
+	}
+	return false
+}
+
+// guestFiles lists what the built steps put into the image.
+func guestFiles(steps []builtStep) []GuestFile {
+	var files []GuestFile
+	for _, s := range steps {
+		if s.hostBinary != "" {
+			files = append(files, GuestFile{HostPath: s.hostBinary, GuestPath: s.guestPath, Mode: 0o755})
+		}
+		if s.testdata != "" {
+			files = append(files, GuestFile{HostPath: s.testdata, GuestPath: path.Join(s.guestDir, "testdata")})
+		}
+	}
+	return files
+}
+
+// guestDirs lists the working directories the steps need.
+func guestDirs(steps []builtStep) []string {
+	var dirs []string
+	for _, s := range steps {
+		if s.guestDir != "" && s.guestDir != "/" {
+			dirs = append(dirs, s.guestDir)
+		}
+	}
+	return dirs
+}
+
+// planCommands turns the Run steps into guest init's commands.
+func planCommands(steps []builtStep, runFilter string) []proto.Command {
+	var cmds []proto.Command
+	for _, s := range steps {
+		if !s.Run {
+			continue
+		}
+		timeout := s.Timeout
+		if timeout <= 0 {
+			timeout = 3 * time.Minute
+		}
+		args := s.Args
+		if s.Package == "" {
+			args = s.Args[1:]
+		}
+		if s.Test {
+			// Let the test binary time out (and print where it
+			// hung) shortly before guest init kills it.
+			testTimeout := timeout
+			if testTimeout > 20*time.Second {
+				testTimeout -= 10 * time.Second
+			}
+			args = append([]string{"-test.timeout=" + testTimeout.String()}, args...)
+			if runFilter != "" {
+				args = append(args, "-test.run="+runFilter)
+			}
+		}
+		cmds = append(cmds, proto.Command{
+			Name:           s.Name,
+			Path:           s.guestPath,
+			Args:           args,
+			Dir:            s.guestDir,
+			Env:            s.Env,
+			TimeoutSeconds: int(timeout / time.Second),
+		})
+	}
+	return cmds
+}

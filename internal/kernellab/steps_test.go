@@ -1,0 +1,81 @@
+package kernellab
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/ktrace/ktrace/internal/kernellab/proto"
+)
+
+func TestGoTestStep(t *testing.T) {
+	s := GoTest("./probe/", "-test.run=Attach")
+	if s.Name != "probe.test" || !s.Test || !s.Run || !s.Optional {
+		t.Errorf("GoTest = %+v", s)
+	}
+	if want := []string{"-test.v", "-test.count=1", "-test.run=Attach"}; !reflect.DeepEqual(s.Args, want) {
+		t.Errorf("GoTest args %q, want %q", s.Args, want)
+	}
+}
+
+func TestPlanCommands(t *testing.T) {
+	steps := []builtStep{
+		{Step: Binary("ktrace", "./cmd/ktrace"), hostBinary: "x", guestPath: "/bin/ktrace", guestDir: "/"},
+		{Step: GoTest("./internal/kernellab/guesttest"), hostBinary: "y", guestPath: "/bin/guesttest.test", guestDir: "/src/internal/kernellab/guesttest"},
+		{Step: Command("info", 15*time.Second, "/bin/ktrace", "info"), guestPath: "/bin/ktrace", guestDir: "/"},
+	}
+	got := planCommands(steps, "Kprobe")
+	want := []proto.Command{
+		{
+			Name:           "guesttest.test",
+			Path:           "/bin/guesttest.test",
+			Args:           []string{"-test.timeout=2m50s", "-test.v", "-test.count=1", "-test.run=Kprobe"},
+			Dir:            "/src/internal/kernellab/guesttest",
+			TimeoutSeconds: 180,
+		},
+		{Name: "info", Path: "/bin/ktrace", Args: []string{"info"}, Dir: "/", TimeoutSeconds: 15},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("planCommands:\ngot  %+v\nwant %+v", got, want)
+	}
+	if dirs := guestDirs(steps); !reflect.DeepEqual(dirs, []string{"/src/internal/kernellab/guesttest"}) {
+		t.Errorf("guestDirs = %q", dirs)
+	}
+}
+
+func TestHasGoFiles(t *testing.T) {
+	dir := t.TempDir()
+	if hasGoFiles(dir, false) || hasGoFiles(filepath.Join(dir, "missing"), true) {
+		t.Error("empty or missing directory has Go files")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "a_test.go"), []byte("package a"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if hasGoFiles(dir, false) || !hasGoFiles(dir, true) {
+		t.Error("test-only directory misjudged")
+	}
+}
+
+func TestBuildRejectsBadSteps(t *testing.T) {
+	b := Builder{ModuleRoot: t.TempDir(), OutDir: t.TempDir()}
+	tests := [][]Step{
+		{{Package: "./x"}},
+		{Binary("a", "./missing"), Binary("a", "./missing")},
+		{{Name: "cmd", Run: true, Args: []string{"relative/path"}}},
+		{{Name: "req", Package: "./missing", Test: true, Run: true}},
+		{Binary("ktrace", "./cmd/ktrace"), Command("info", time.Second, "/bin/ktrace", "info")},
+	}
+	for _, steps := range tests {
+		if _, err := b.Build(t.Context(), steps); err == nil {
+			t.Errorf("Build(%+v) succeeded", steps)
+		}
+	}
+	optInfo := Command("info", time.Second, "/bin/ktrace", "info")
+	optInfo.Optional = true
+	built, err := b.Build(t.Context(), []Step{Binary("ktrace", "./cmd/ktrace"), GoTest("./nothing"), optInfo})
+	if err != nil || len(built) != 0 {
+		t.Errorf("optional missing steps: %+v, %v; want them skipped", built, err)
+	}
+}

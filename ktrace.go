@@ -1,0 +1,187 @@
+// Package ktrace compiles and runs bpftrace-style tracing scripts in pure
+// Go: no LLVM, no kernel headers, no cgo.
+//
+// A script goes through Compile (parse, type-check, generate BPF) and
+// Program.Start (load, attach, run BEGIN). The Session it returns reads the
+// script's maps as Go values, delivers its printf output, and Stop
+// detaches everything and runs END:
+//
+//	prog, err := ktrace.Compile("drops.bt", []byte(`tracepoint:skb:kfree_skb { @[pid, comm] = count(); }`), nil)
+//	sess, err := prog.Start(ctx, nil)
+//	defer sess.Close()
+//	time.Sleep(time.Second)
+//	m, err := sess.Map("@")
+//
+// The ktrace command is a thin layer over this package.
+package ktrace
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/ktrace/ktrace/compile"
+	"github.com/ktrace/ktrace/kernel"
+	"github.com/ktrace/ktrace/lang"
+	"github.com/ktrace/ktrace/lang/ast"
+	"github.com/ktrace/ktrace/lang/parser"
+	"github.com/ktrace/ktrace/lang/types"
+)
+
+// Options tune compilation.
+type Options struct {
+	// Params are the positional parameters $1, $2, ...
+	Params []string
+	// Warnings, if set, receives non-fatal diagnostics.
+	Warnings io.Writer
+}
+
+// Program is a compiled script, ready to Start.
+type Program struct {
+	file     *lang.File
+	ast      *ast.Program
+	compiled *compile.Program
+}
+
+// MaxSourceSize bounds the script size; larger input is rejected before
+// parsing.
+const MaxSourceSize = 1 << 20
+
+// ErrEmptyProgram is returned for a script with nothing in it.
+var ErrEmptyProgram = errors.New("empty program: nothing to run")
+
+// Compile parses, checks and compiles a script. name is used in error
+// positions ("stdin" for -e programs, as bpftrace does). Errors are
+// lang.ErrorList values that print file:line:col, the line and a caret.
+func Compile(name string, src []byte, opts *Options) (*Program, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	if len(src) > MaxSourceSize {
+		return nil, fmt.Errorf("%s: program is too large (%d bytes, at most %d)", name, len(src), MaxSourceSize)
+	}
+	if isBlank(src) {
+		return nil, fmt.Errorf("%s: %w", name, ErrEmptyProgram)
+	}
+	if !isText(src) {
+		return nil, fmt.Errorf("%s: this is not a ktrace script: it contains binary data", name)
+	}
+	file := lang.NewFile(name, src)
+	tree, err := parser.Parse(file)
+	if err != nil {
+		return nil, err
+	}
+	cfg := types.Config{Params: opts.Params}
+	for _, item := range tree.Config {
+		if item.Key == "max_strlen" {
+			if lit, ok := item.Value.(*ast.IntLit); ok && lit.Value > 0 && lit.Value <= 1024 {
+				cfg.MaxStrlen = int(lit.Value)
+			}
+		}
+	}
+	if cfg.MaxStrlen == 0 {
+		cfg.MaxStrlen = 64
+	}
+	info, err := types.Check(tree, newResolver(cfg.MaxStrlen), cfg)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Warnings != nil && len(info.Warnings) > 0 {
+		fmt.Fprintln(opts.Warnings, info.Warnings.Error())
+	}
+	copts := compile.Options{}
+	if usesComm(tree) {
+		// Reading comm through the task's BTF pointer is the fastest way;
+		// the offset comes from a cached scan of the kernel's BTF.
+		if off, err := kernel.StructMemberOffset("task_struct", "comm"); err == nil {
+			copts.TaskCommOffset = int(off)
+		}
+	}
+	if usesKprobes(info) && kernel.HaveKprobes() != nil && kernel.HaveFentry() == nil {
+		copts.KprobesAsFentry = true
+	}
+	cp, err := compile.Compile(info, file, copts)
+	if err != nil {
+		return nil, err
+	}
+	return &Program{file: file, ast: tree, compiled: cp}, nil
+}
+
+// CompileFile compiles a script file; "-" reads standard input.
+func CompileFile(path string, opts *Options) (*Program, error) {
+	var src []byte
+	var err error
+	name := path
+	if path == "-" {
+		src, err = io.ReadAll(io.LimitReader(os.Stdin, MaxSourceSize+1))
+		name = "stdin"
+	} else {
+		src, err = readLimited(path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return Compile(name, src, opts)
+}
+
+func readLimited(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, MaxSourceSize+1))
+}
+
+func isBlank(src []byte) bool {
+	for _, c := range src {
+		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			return false
+		}
+	}
+	return true
+}
+
+// isText rejects input with NUL bytes or mostly non-printable bytes, so a
+// binary file gets one clear error instead of pages of syntax errors.
+func isText(src []byte) bool {
+	bad := 0
+	for _, c := range src {
+		if c == 0 {
+			return false
+		}
+		if c < 0x20 && c != '\n' && c != '\t' && c != '\r' && c != '\f' && c != '\v' {
+			bad++
+		}
+	}
+	return bad*20 < len(src)+1
+}
+
+func usesComm(tree *ast.Program) bool {
+	found := false
+	ast.Inspect(tree, func(n ast.Node) bool {
+		if id, ok := n.(*ast.Ident); ok && id.Name == "comm" {
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+func usesKprobes(info *types.Info) bool {
+	for _, p := range info.Probes {
+		for _, ap := range p.Points {
+			if ap.Kind == types.ProbeKprobe || ap.Kind == types.ProbeKretprobe {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Compiled exposes the compiler's output: maps, programs and events.
+func (p *Program) Compiled() *compile.Program { return p.compiled }
+
+// AttachPoints is the number of attach points, BEGIN and END included.
+func (p *Program) AttachPoints() int { return len(p.compiled.Probes) }

@@ -1,0 +1,363 @@
+package types
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/ktrace/ktrace/internal/suggest"
+	"github.com/ktrace/ktrace/lang/ast"
+)
+
+// functions lists every function name ktrace knows, compiled or not yet,
+// so a typo gets a suggestion and a known-but-missing function gets an
+// honest "not supported yet".
+var functions = map[string]bool{
+	// Compiled now.
+	"printf": true, "print": true, "clear": true, "delete": true, "exit": true, "str": true,
+	"count": true, "sum": true,
+	// bpftrace functions that ktrace does not compile yet.
+	"min": false, "max": false, "avg": false, "stats": false, "hist": false, "lhist": false,
+	"zero": false, "time": false, "strftime": false, "join": false, "cat": false, "signal": false,
+	"system": false, "ntop": false, "kaddr": false, "uaddr": false, "ksym": false, "usym": false,
+	"bswap": false, "strerror": false, "strncmp": false, "strcontains": false, "buf": false,
+	"len": false, "has_key": false, "kstack": false, "ustack": false, "reg": false,
+	"cgroupid": false, "macaddr": false, "path": false, "override": false, "percpu_kaddr": false,
+	"skboutput": false, "unwatch": false, "debugf": false, "getopt": false, "errorf": false,
+	"warnf": false, "kptr": false, "uptr": false, "pton": false, "socket_cookie": false,
+	"nsecs": false, "offsetof": false, "tseries": false, "cgroup_path": false, "fail": false,
+}
+
+func functionNames() []string {
+	var names []string
+	for n, ok := range functions {
+		if ok {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// call checks a function call. asStmt is set when its value is discarded.
+func (c *checker) call(x *ast.Call, asStmt bool) *Type {
+	t := c.call1(x, asStmt)
+	return c.record(x, t)
+}
+
+func (c *checker) call1(x *ast.Call, asStmt bool) *Type {
+	known, exists := functions[x.Name]
+	if !exists {
+		if _, isBuiltin := builtins[x.Name]; isBuiltin {
+			c.errorf(x, "%s is a builtin, not a function: write %s without parentheses", x.Name, x.Name)
+			return TypInvalid
+		}
+		all := make([]string, 0, len(functions))
+		for n := range functions {
+			all = append(all, n)
+		}
+		msg := fmt.Sprintf("unknown function '%s'", x.Name)
+		if s := suggest.Closest(x.Name, all, 1); len(s) > 0 {
+			msg += fmt.Sprintf("; did you mean '%s'?", s[0])
+		}
+		msg += " Functions are: " + strings.Join(functionNames(), ", ")
+		c.errorf(x, "%s", msg)
+		return TypInvalid
+	}
+	if !known {
+		c.notSupported(x, x.Name+"()")
+		return TypInvalid
+	}
+	if x.Bang {
+		c.errorf(x, "%s is a function, not a macro: call it without '!'", x.Name)
+	}
+	switch x.Name {
+	case "count", "sum":
+		c.errorf(x, "%s() must be assigned directly to a map, e.g. @x = %s(%s)", x.Name, x.Name, aggArgHint(x.Name))
+		c.aggregation(x)
+		return TypInvalid
+	case "printf":
+		return c.printf(x)
+	case "print":
+		return c.print(x)
+	case "clear":
+		if c.wantArgs(x, 1, 1) {
+			c.wholeMap(x, x.Args[0])
+		}
+		return TypNone
+	case "delete":
+		return c.delete(x)
+	case "exit":
+		if c.wantArgs(x, 0, 1) && len(x.Args) == 1 {
+			t := c.expr(x.Args[0])
+			if t.Kind != Invalid && !t.IsInt() {
+				c.errorf(x.Args[0], "exit() takes an integer exit code, not %s", t)
+			}
+			if _, ok := c.info.Consts[x.Args[0]]; !ok && t.Kind != Invalid {
+				c.notSupported(x.Args[0], "an exit code that is not a constant")
+			}
+		}
+		return TypNone
+	case "str":
+		return c.str(x)
+	}
+	c.notSupported(x, x.Name+"()")
+	return TypInvalid
+}
+
+func aggArgHint(name string) string {
+	if name == "count" {
+		return ""
+	}
+	return "value"
+}
+
+// wantArgs checks the argument count.
+func (c *checker) wantArgs(x *ast.Call, lo, hi int) bool {
+	n := len(x.Args)
+	if n >= lo && n <= hi {
+		return true
+	}
+	var want string
+	switch {
+	case lo == hi && lo == 0:
+		want = "no arguments"
+	case lo == hi && lo == 1:
+		want = "1 argument"
+	case lo == hi:
+		want = fmt.Sprintf("%d arguments", lo)
+	default:
+		want = fmt.Sprintf("%d to %d arguments", lo, hi)
+	}
+	c.errorf(x, "%s() takes %s, but %d %s given", x.Name, want, n, wasWere(n))
+	for _, a := range x.Args {
+		c.expr(a)
+	}
+	return false
+}
+
+func wasWere(n int) string {
+	if n == 1 {
+		return "was"
+	}
+	return "were"
+}
+
+// aggregation checks count()/sum(x) and returns the map value type.
+func (c *checker) aggregation(x *ast.Call) *Type {
+	c.record(x, TypNone)
+	switch x.Name {
+	case "count":
+		if !c.wantArgs(x, 0, 0) {
+			return TypInvalid
+		}
+		return &Type{Kind: Count, Size: 8}
+	case "sum":
+		if !c.wantArgs(x, 1, 1) {
+			return TypInvalid
+		}
+		t := c.expr(x.Args[0])
+		if t.Kind == Invalid {
+			return TypInvalid
+		}
+		if !t.IsInt() {
+			c.errorf(x.Args[0], "sum() takes an integer, not %s", t)
+			return TypInvalid
+		}
+		return &Type{Kind: Sum, Size: 8, Signed: t.Kind == Int && t.Signed}
+	}
+	c.notSupported(x, x.Name+"()")
+	return TypInvalid
+}
+
+// wholeMap checks an argument that must name a map without keys.
+func (c *checker) wholeMap(x *ast.Call, arg ast.Expr) *MapInfo {
+	m, ok := arg.(*ast.MapRef)
+	if !ok {
+		c.errorf(arg, "%s() takes a map, e.g. %s(@name)", x.Name, x.Name)
+		c.expr(arg)
+		return nil
+	}
+	if len(m.Keys) > 0 {
+		c.errorf(arg, "%s() takes a whole map: write @%s without keys", x.Name, m.Name)
+		return nil
+	}
+	mi := c.info.maps[m.Name]
+	if mi == nil && c.pass == 2 {
+		c.errorf(arg, "undefined map @%s", m.Name)
+		return nil
+	}
+	if mi == nil {
+		mi = c.useMap(m, nil, nil, false)
+		mi.keysSet = false
+	}
+	c.record(m, TypNone)
+	return mi
+}
+
+func (c *checker) delete(x *ast.Call) *Type {
+	switch len(x.Args) {
+	case 1:
+		m, ok := x.Args[0].(*ast.MapRef)
+		if !ok || len(m.Keys) == 0 {
+			c.errorf(x, "delete() takes a map entry, e.g. delete(@m[key]) or delete(@m, key)")
+			return TypNone
+		}
+		keys := c.mapKeys(m)
+		c.useMap(m, keys, nil, false)
+		c.record(m, TypNone)
+	case 2:
+		m, ok := x.Args[0].(*ast.MapRef)
+		if !ok || len(m.Keys) > 0 {
+			c.errorf(x.Args[0], "delete(@m, key) takes a map name first")
+			return TypNone
+		}
+		kt := c.expr(x.Args[1])
+		var keys []*Type
+		if kt.Kind == Tuple {
+			keys = kt.Elems
+		} else {
+			keys = []*Type{storedType(kt)}
+		}
+		if mi := c.info.maps[m.Name]; mi != nil && len(mi.Keys) > 1 && kt.Kind == Tuple {
+			keys = kt.Elems
+		} else if mi != nil && len(mi.Keys) == 1 {
+			keys = []*Type{storedType(kt)}
+		}
+		c.useMap(&ast.MapRef{Sp: m.Sp, Name: m.Name, Keys: make([]ast.Expr, len(keys))}, keys, nil, false)
+		c.record(m, TypNone)
+	default:
+		c.wantArgs(x, 1, 2)
+	}
+	return TypNone
+}
+
+func (c *checker) str(x *ast.Call) *Type {
+	if !c.wantArgs(x, 1, 2) {
+		return TypInvalid
+	}
+	size := c.info.Config.MaxStrlen
+	if len(x.Args) == 2 {
+		nt := c.expr(x.Args[1])
+		n, ok := c.info.Consts[x.Args[1]]
+		switch {
+		case nt.Kind == Invalid:
+			return TypInvalid
+		case !ok:
+			c.notSupported(x.Args[1], "a str() length that is not a constant")
+			return TypInvalid
+		case n <= 0:
+			c.errorf(x.Args[1], "str() length must be positive")
+			return TypInvalid
+		case n+1 < int64(size):
+			size = int(n) + 1
+		}
+	}
+	t := c.expr(x.Args[0])
+	switch {
+	case t.Kind == Invalid:
+		return TypInvalid
+	case t.Kind == String:
+		c.copyConst(x, x.Args[0])
+		if _, isPos := x.Args[0].(*ast.Positional); isPos {
+			return t
+		}
+		return StringType(min(t.Size, size))
+	case t.Kind == Array && t.Elem.Size == 1:
+		return StringType(min(t.Len+1, size))
+	case t.IsInt():
+		if p, ok := x.Args[0].(*ast.Positional); ok {
+			// str($1) of a missing or numeric parameter is its text.
+			s, _ := c.positional(p.Index)
+			c.info.StrConsts[x] = s
+			return StringType(len(s) + 1)
+		}
+		return StringType(size)
+	}
+	c.errorf(x.Args[0], "str() takes a string or a pointer, not %s", t)
+	return TypInvalid
+}
+
+func (c *checker) printf(x *ast.Call) *Type {
+	if len(x.Args) == 0 {
+		c.errorf(x, "printf() needs a format string, e.g. printf(\"%%d\\n\", pid)")
+		return TypNone
+	}
+	lit, ok := x.Args[0].(*ast.StringLit)
+	if !ok {
+		c.errorf(x.Args[0], "printf() format must be a string literal")
+		for _, a := range x.Args {
+			c.expr(a)
+		}
+		return TypNone
+	}
+	c.expr(lit)
+	f, err := ParseFormat(lit.Value)
+	if err != nil {
+		c.errorf(lit, "%s", err)
+		return TypNone
+	}
+	c.info.Formats[x] = f
+	args := x.Args[1:]
+	if len(args) > 32 {
+		c.errorf(x, "printf() takes at most 32 arguments after the format, %d given", len(args))
+	}
+	for i, a := range args {
+		t := c.expr(a)
+		if i >= len(f.Verbs) || t.Kind == Invalid {
+			continue
+		}
+		c.checkVerb(a, f.Verbs[i], t)
+	}
+	switch {
+	case len(args) > len(f.Verbs):
+		c.errorf(args[len(f.Verbs)], "printf: too many arguments for the format string (%d verbs, %d arguments)", len(f.Verbs), len(args))
+	case len(args) < len(f.Verbs):
+		c.errorf(x, "printf: not enough arguments for the format string (%d verbs, %d arguments)", len(f.Verbs), len(args))
+	}
+	return TypNone
+}
+
+func (c *checker) checkVerb(a ast.Expr, v *Verb, t *Type) {
+	switch {
+	case t.Kind == None:
+		c.errorf(a, "%s does not return a value", describe(a))
+	case t.IsAggregation():
+		c.errorf(a, "printf cannot print an aggregation")
+	case v.Conv == 's':
+		// %s prints anything, as in bpftrace.
+	case v.Conv == 'r':
+		if t.Kind != String && t.Kind != Buffer {
+			c.errorf(a, "printf: %s expects a buffer or string, got %s", v.Raw, t)
+		}
+	case !t.IsInt():
+		c.errorf(a, "printf: %s expects an integer, got %s", v.Raw, t)
+	}
+}
+
+func (c *checker) print(x *ast.Call) *Type {
+	if !c.wantArgs(x, 1, 3) {
+		return TypNone
+	}
+	if m, ok := x.Args[0].(*ast.MapRef); ok && len(m.Keys) == 0 {
+		if len(x.Args) > 1 {
+			c.notSupported(x, "print() with top and divisor arguments")
+			return TypNone
+		}
+		c.wholeMap(x, m)
+		return TypNone
+	}
+	if len(x.Args) > 1 {
+		c.errorf(x, "print() of a value takes one argument")
+		return TypNone
+	}
+	t := c.expr(x.Args[0])
+	switch {
+	case t.Kind == Invalid:
+	case t.Kind == None:
+		c.errorf(x.Args[0], "%s does not return a value", describe(x.Args[0]))
+	case t.IsAggregation():
+		c.errorf(x.Args[0], "print() of one aggregation entry is not possible: print the whole map")
+	}
+	return TypNone
+}

@@ -1,0 +1,716 @@
+package types
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/ktrace/ktrace/internal/suggest"
+	"github.com/ktrace/ktrace/lang/ast"
+)
+
+func (c *checker) record(x ast.Expr, t *Type) *Type {
+	c.info.Types[x] = t
+	return t
+}
+
+// expr checks an expression and returns its type (TypInvalid after an
+// error, so callers do not report follow-on errors).
+func (c *checker) expr(x ast.Expr) *Type {
+	return c.record(x, c.expr1(x))
+}
+
+func (c *checker) expr1(x ast.Expr) *Type {
+	switch x := x.(type) {
+	case *ast.IntLit:
+		c.info.Consts[x] = int64(x.Value)
+		if x.Value > math.MaxInt64 || strings.Contains(x.Suffix, "u") {
+			return TypU64
+		}
+		return TypS64
+	case *ast.BoolLit:
+		if x.Value {
+			c.info.Consts[x] = 1
+		} else {
+			c.info.Consts[x] = 0
+		}
+		return TypBool
+	case *ast.StringLit:
+		c.info.StrConsts[x] = x.Value
+		return StringType(len(x.Value) + 1)
+	case *ast.Ident:
+		return c.ident(x)
+	case *ast.Variable:
+		v := c.lookupVar(x.Name)
+		if v == nil {
+			c.errorf(x, "undefined variable $%s", x.Name)
+			return TypInvalid
+		}
+		c.info.Vars[x] = v
+		return v.Type
+	case *ast.Positional:
+		return c.positionalExpr(x)
+	case *ast.MapRef:
+		return c.mapRead(x)
+	case *ast.Call:
+		return c.call(x, false)
+	case *ast.Binary:
+		return c.binary(x)
+	case *ast.Unary:
+		return c.unary(x)
+	case *ast.Postfix:
+		return c.incDec(x, x.X, x.Op)
+	case *ast.Ternary:
+		ct := c.expr(x.Cond)
+		c.wantCondition(x.Cond, ct, "condition")
+		a, b := c.expr(x.A), c.expr(x.B)
+		if a.Kind == Invalid || b.Kind == Invalid {
+			return TypInvalid
+		}
+		if a.Kind == None && b.Kind == None {
+			return TypNone
+		}
+		j := join(a, b)
+		if j == nil {
+			c.errorf(x, "the branches of '?:' have different types: %s and %s", a, b)
+			return TypInvalid
+		}
+		if cv, ok := c.info.Consts[x.Cond]; ok {
+			if cv != 0 {
+				c.copyConst(x, x.A)
+			} else {
+				c.copyConst(x, x.B)
+			}
+		}
+		return j
+	case *ast.Field:
+		return c.field(x)
+	case *ast.TupleIndex:
+		t := c.expr(x.X)
+		if t.Kind == Invalid {
+			return t
+		}
+		if t.Kind != Tuple {
+			c.errorf(x, "'.%d' needs a tuple, not %s", x.Index, t)
+			return TypInvalid
+		}
+		if x.Index < 0 || x.Index >= len(t.Elems) {
+			c.errorf(x, "tuple index %d out of range: the tuple has %d elements", x.Index, len(t.Elems))
+			return TypInvalid
+		}
+		return t.Elems[x.Index]
+	case *ast.Index:
+		t := c.expr(x.X)
+		it := c.expr(x.I)
+		if t.Kind == Invalid || it.Kind == Invalid {
+			return TypInvalid
+		}
+		if !it.IsInt() {
+			c.errorf(x.I, "an index must be an integer, not %s", it)
+			return TypInvalid
+		}
+		if t.Kind != Array {
+			if t.Kind == Pointer {
+				c.notSupported(x, "indexing a pointer")
+			} else {
+				c.errorf(x, "cannot index a value of type %s", t)
+			}
+			return TypInvalid
+		}
+		iv, ok := c.info.Consts[x.I]
+		if !ok {
+			c.notSupported(x.I, "an array index that is not a constant")
+			return TypInvalid
+		}
+		if iv < 0 || iv >= int64(t.Len) {
+			c.errorf(x.I, "index %d out of bounds for an array of %d elements", iv, t.Len)
+			return TypInvalid
+		}
+		return t.Elem
+	case *ast.Tuple:
+		elems := make([]*Type, len(x.Elems))
+		for i, e := range x.Elems {
+			t := c.expr(e)
+			switch {
+			case t.Kind == Invalid:
+				return TypInvalid
+			case t.Kind == None:
+				c.errorf(e, "%s does not return a value", describe(e))
+				return TypInvalid
+			case t.IsAggregation():
+				c.errorf(e, "a tuple cannot hold an aggregation")
+				return TypInvalid
+			}
+			elems[i] = storedType(t)
+		}
+		return TupleType(elems)
+	case *ast.Cast:
+		t := c.typeName(x.Type)
+		v := c.expr(x.X)
+		if t.Kind == Invalid || v.Kind == Invalid {
+			return TypInvalid
+		}
+		if !v.IsInt() || !(t.Kind == Int || t.Kind == Bool || t.Kind == Pointer) {
+			c.errorf(x, "cannot cast %s to %s", v, t)
+			return TypInvalid
+		}
+		if cv, ok := c.info.Consts[x.X]; ok && t.Kind == Int {
+			c.info.Consts[x] = truncate(cv, t)
+		}
+		return t
+	case *ast.Sizeof:
+		var t *Type
+		if x.Type != nil {
+			t = c.typeName(x.Type)
+		} else {
+			t = c.expr(x.X)
+		}
+		if t.Kind == Invalid {
+			return TypInvalid
+		}
+		c.info.Consts[x] = int64(t.Size)
+		return TypU64
+	case *ast.Offsetof:
+		c.notSupported(x, "offsetof")
+		return TypInvalid
+	case *ast.BlockExpr:
+		c.notSupported(x, "a block used as a value")
+		return TypInvalid
+	}
+	c.errorf(x, "unexpected expression")
+	return TypInvalid
+}
+
+func (c *checker) copyConst(dst, src ast.Expr) {
+	if v, ok := c.info.Consts[src]; ok {
+		c.info.Consts[dst] = v
+	}
+	if v, ok := c.info.StrConsts[src]; ok {
+		c.info.StrConsts[dst] = v
+	}
+}
+
+// truncate converts a constant to the width and signedness of t.
+func truncate(v int64, t *Type) int64 {
+	if t.Kind == Bool {
+		if v != 0 {
+			return 1
+		}
+		return 0
+	}
+	bits := uint(t.Size * 8)
+	if bits >= 64 {
+		return v
+	}
+	u := uint64(v) & (1<<bits - 1)
+	if t.Signed && u&(1<<(bits-1)) != 0 {
+		return int64(u | ^uint64(0)<<bits)
+	}
+	return int64(u)
+}
+
+func (c *checker) positionalExpr(x *ast.Positional) *Type {
+	if x.Index == 0 {
+		c.info.Consts[x] = int64(len(c.info.Config.Params))
+		return TypS64
+	}
+	s, ok := c.positional(x.Index)
+	if !ok {
+		c.info.Consts[x] = 0
+		return TypS64
+	}
+	if v, ok := parseParamInt(s); ok {
+		c.info.Consts[x] = v
+		return TypS64
+	}
+	c.info.StrConsts[x] = s
+	return StringType(len(s) + 1)
+}
+
+func (c *checker) mapRead(x *ast.MapRef) *Type {
+	keys := c.mapKeys(x)
+	m := c.useMap(x, keys, nil, false)
+	if m.Value == nil || m.Value.Kind == Invalid {
+		if c.pass == 2 && c.learnedMaps[x.Name] == nil || c.pass == 2 && c.learnedMaps[x.Name].Value == nil {
+			c.errorf(x, "undefined map @%s: it is read but never assigned", x.Name)
+		}
+		return TypInvalid
+	}
+	if len(x.Keys) == 0 && len(m.Keys) > 0 {
+		c.errorf(x, "@%s needs %d key%s here, e.g. @%s[...]", x.Name, len(m.Keys), plural(len(m.Keys)), x.Name)
+		return TypInvalid
+	}
+	if m.Value.IsAggregation() {
+		switch m.Value.Kind {
+		case Count, Sum:
+			c.notSupported(x, fmt.Sprintf("reading the value of a %s() map in a probe", strings.TrimSuffix(m.Value.String(), "_t")))
+		default:
+			c.errorf(x, "the value of a %s() map can only be printed", strings.TrimSuffix(m.Value.String(), "_t"))
+		}
+		return TypInvalid
+	}
+	return m.Value
+}
+
+// Binary operators.
+
+func (c *checker) binary(x *ast.Binary) *Type {
+	a, b := c.expr(x.X), c.expr(x.Y)
+	if a.Kind == Invalid || b.Kind == Invalid {
+		return TypInvalid
+	}
+	switch x.Op {
+	case "&&", "||":
+		c.wantCondition(x.X, a, "operand of '"+x.Op+"'")
+		c.wantCondition(x.Y, b, "operand of '"+x.Op+"'")
+		av, aok := c.info.Consts[x.X]
+		bv, bok := c.info.Consts[x.Y]
+		switch {
+		case x.Op == "&&" && aok && av == 0, x.Op == "||" && aok && av != 0:
+			c.info.Consts[x] = boolInt(x.Op == "||")
+		case aok && bok:
+			c.info.Consts[x] = boolInt(bv != 0)
+		}
+		return TypBool
+	case "==", "!=":
+		if a.Kind == String || b.Kind == String {
+			if a.Kind != String || b.Kind != String {
+				c.errorf(x, "cannot compare %s with %s", a, b)
+				return TypInvalid
+			}
+			as, aok := c.info.StrConsts[x.X]
+			bs, bok := c.info.StrConsts[x.Y]
+			if aok && bok {
+				c.info.Consts[x] = boolInt((as == bs) == (x.Op == "=="))
+			}
+			return TypBool
+		}
+		if a.Kind == Tuple || b.Kind == Tuple {
+			c.notSupported(x, "comparing tuples")
+			return TypInvalid
+		}
+	}
+	if !a.IsInt() || !b.IsInt() {
+		bad, bt := x.X, a
+		if a.IsInt() {
+			bad, bt = x.Y, b
+		}
+		c.errorf(bad, "operator '%s' needs integer operands, not %s", x.Op, bt)
+		return TypInvalid
+	}
+	rt := arith(a, b)
+	switch x.Op {
+	case "<", "<=", ">", ">=", "==", "!=":
+		c.foldCompare(x, rt.Signed)
+		return TypBool
+	case "<<", ">>":
+		rt = IntType(max(a.Size, 8), a.Signed)
+		if a.Kind == Int {
+			rt = IntType(a.Size, a.Signed)
+		}
+	}
+	if x.Op == "/" || x.Op == "%" {
+		if bv, ok := c.info.Consts[x.Y]; ok && bv == 0 {
+			c.warnf(x.Y, "division by zero: the result is 0 at run time, as in bpftrace")
+		}
+	}
+	c.foldArith(x, rt)
+	return rt
+}
+
+// arith applies the usual arithmetic conversions: the wider operand wins,
+// and at equal width unsigned wins, as in C.
+func arith(a, b *Type) *Type {
+	sa, sb := a.Size, b.Size
+	if a.Kind != Int {
+		sa = 8
+	}
+	if b.Kind != Int {
+		sb = 8
+	}
+	asg := a.Kind == Int && a.Signed
+	bsg := b.Kind == Int && b.Signed
+	switch {
+	case sa > sb:
+		return IntType(sa, asg)
+	case sb > sa:
+		return IntType(sb, bsg)
+	}
+	return IntType(sa, asg && bsg)
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (c *checker) foldCompare(x *ast.Binary, signed bool) {
+	av, aok := c.info.Consts[x.X]
+	bv, bok := c.info.Consts[x.Y]
+	if !aok || !bok {
+		return
+	}
+	var r bool
+	if signed {
+		switch x.Op {
+		case "<":
+			r = av < bv
+		case "<=":
+			r = av <= bv
+		case ">":
+			r = av > bv
+		case ">=":
+			r = av >= bv
+		case "==":
+			r = av == bv
+		case "!=":
+			r = av != bv
+		}
+	} else {
+		ua, ub := uint64(av), uint64(bv)
+		switch x.Op {
+		case "<":
+			r = ua < ub
+		case "<=":
+			r = ua <= ub
+		case ">":
+			r = ua > ub
+		case ">=":
+			r = ua >= ub
+		case "==":
+			r = ua == ub
+		case "!=":
+			r = ua != ub
+		}
+	}
+	c.info.Consts[x] = boolInt(r)
+}
+
+func (c *checker) foldArith(x *ast.Binary, rt *Type) {
+	av, aok := c.info.Consts[x.X]
+	bv, bok := c.info.Consts[x.Y]
+	if !aok || !bok {
+		return
+	}
+	if v, ok := EvalBinary(x.Op, av, bv, rt.Signed); ok {
+		c.info.Consts[x] = truncate(v, rt)
+	}
+}
+
+// EvalBinary computes an integer operator the way the generated code
+// does, including bpftrace's rule that division by zero yields 0.
+func EvalBinary(op string, a, b int64, signed bool) (int64, bool) {
+	ua, ub := uint64(a), uint64(b)
+	switch op {
+	case "+":
+		return int64(ua + ub), true
+	case "-":
+		return int64(ua - ub), true
+	case "*":
+		return int64(ua * ub), true
+	case "/":
+		if b == 0 {
+			return 0, true
+		}
+		if signed {
+			if a == math.MinInt64 && b == -1 {
+				return a, true
+			}
+			return a / b, true
+		}
+		return int64(ua / ub), true
+	case "%":
+		if b == 0 {
+			return 0, true
+		}
+		if signed {
+			if b == -1 {
+				return 0, true
+			}
+			return a % b, true
+		}
+		return int64(ua % ub), true
+	case "&":
+		return a & b, true
+	case "|":
+		return a | b, true
+	case "^":
+		return a ^ b, true
+	case "<<":
+		return int64(ua << (ub & 63)), true
+	case ">>":
+		if signed {
+			return a >> (ub & 63), true
+		}
+		return int64(ua >> (ub & 63)), true
+	}
+	return 0, false
+}
+
+func (c *checker) unary(x *ast.Unary) *Type {
+	switch x.Op {
+	case "++", "--":
+		return c.incDec(x, x.X, x.Op)
+	case "*":
+		c.notSupported(x, "dereferencing a pointer with '*'")
+		return TypInvalid
+	case "&":
+		c.notSupported(x, "the address-of operator '&'")
+		return TypInvalid
+	}
+	t := c.expr(x.X)
+	if t.Kind == Invalid {
+		return t
+	}
+	if !t.IsInt() {
+		c.errorf(x.X, "operator '%s' needs an integer, not %s", x.Op, t)
+		return TypInvalid
+	}
+	v, ok := c.info.Consts[x.X]
+	switch x.Op {
+	case "!":
+		if ok {
+			c.info.Consts[x] = boolInt(v == 0)
+		}
+		return TypBool
+	case "-":
+		rt := IntType(max(t.Size, 1), true)
+		if t.Kind != Int {
+			rt = TypS64
+		}
+		if ok {
+			c.info.Consts[x] = truncate(-v, rt)
+		}
+		return rt
+	case "~":
+		rt := t
+		if t.Kind != Int {
+			rt = TypU64
+		}
+		if ok {
+			c.info.Consts[x] = truncate(^v, rt)
+		}
+		return rt
+	}
+	c.errorf(x, "unknown operator '%s'", x.Op)
+	return TypInvalid
+}
+
+// incDec checks ++/-- on a variable or a map entry.
+func (c *checker) incDec(x ast.Expr, target ast.Expr, op string) *Type {
+	switch t := target.(type) {
+	case *ast.Variable:
+		v := c.lookupVar(t.Name)
+		if v == nil {
+			c.errorf(t, "undefined variable $%s: initialise it before using '%s'", t.Name, op)
+			return TypInvalid
+		}
+		c.info.Vars[t] = v
+		c.record(t, v.Type)
+		if v.Type.Kind != Invalid && !v.Type.IsInt() {
+			c.errorf(x, "operator '%s' needs an integer variable, not %s", op, v.Type)
+			return TypInvalid
+		}
+		return v.Type
+	case *ast.MapRef:
+		keys := c.mapKeys(t)
+		// Maps are implicitly initialised to 0, as in bpftrace.
+		m := c.useMap(t, keys, TypS64, true)
+		c.record(t, m.Value)
+		if m.Value != nil && m.Value.Kind != Invalid && !m.Value.IsInt() {
+			c.errorf(x, "operator '%s' needs an integer map, but @%s holds %s", op, t.Name, m.Value)
+			return TypInvalid
+		}
+		return TypS64
+	}
+	c.errorf(x, "operator '%s' needs a $variable or a map entry", op)
+	return TypInvalid
+}
+
+// Fields.
+
+func (c *checker) field(x *ast.Field) *Type {
+	if id, ok := x.X.(*ast.Ident); ok && id.Name == "args" {
+		return c.argsField(x, id)
+	}
+	t := c.expr(x.X)
+	if t.Kind == Invalid {
+		return t
+	}
+	if t.Kind == Tuple {
+		c.errorf(x, "tuples have no field %q: use .0, .1, ...", x.Name)
+		return TypInvalid
+	}
+	c.notSupported(x, "field access on "+t.String()+" (BTF struct access)")
+	return TypInvalid
+}
+
+func (c *checker) argsField(x *ast.Field, id *ast.Ident) *Type {
+	c.record(id, TypNone)
+	var out *Type
+	for _, ap := range c.probe.Points {
+		switch ap.Kind {
+		case ProbeTracepoint:
+		case ProbeFentry, ProbeFexit, ProbeRawTracepoint, ProbeUprobe, ProbeUretprobe:
+			c.notSupported(x, "args in "+ap.Kind.String()+" probes")
+			return TypInvalid
+		default:
+			c.errorf(id, "args is not available in %s probes; it holds tracepoint fields", ap.Kind)
+			return TypInvalid
+		}
+		f := ap.Field(x.Name)
+		if f == nil {
+			var names []string
+			for _, f := range ap.Fields {
+				if !strings.HasPrefix(f.Name, "common_") {
+					names = append(names, f.Name)
+				}
+			}
+			msg := fmt.Sprintf("%s has no field %q", ap.Name, x.Name)
+			if s := suggest.Closest(x.Name, names, 1); len(s) > 0 {
+				msg += fmt.Sprintf("; did you mean %q?", s[0])
+			} else if len(names) > 0 {
+				msg += "; its fields are: " + strings.Join(names, ", ")
+			}
+			c.errorf(x, "%s", msg)
+			return TypInvalid
+		}
+		if out == nil {
+			out = f.Type
+		} else if !Equal(out, f.Type) {
+			c.errorf(x, "args.%s has type %s in one probe and %s in another", x.Name, out, f.Type)
+			return TypInvalid
+		}
+	}
+	if out == nil {
+		return TypInvalid
+	}
+	return out
+}
+
+// Builtins.
+
+type builtin struct {
+	typ func(c *checker) *Type
+	// kinds lists where it is valid; nil means everywhere.
+	kinds []ProbeKind
+	// unsupported marks builtins of bpftrace that ktrace does not compile yet.
+	unsupported bool
+}
+
+var regKinds = []ProbeKind{ProbeKprobe, ProbeUprobe, ProbeUsdt}
+var retKinds = []ProbeKind{ProbeKretprobe, ProbeUretprobe, ProbeFexit}
+
+func fixed(t *Type) func(*checker) *Type { return func(*checker) *Type { return t } }
+
+var builtins = map[string]builtin{
+	"pid":               {typ: fixed(TypU32)},
+	"tid":               {typ: fixed(TypU32)},
+	"uid":               {typ: fixed(TypU32)},
+	"gid":               {typ: fixed(TypU32)},
+	"comm":              {typ: fixed(StringType(16))},
+	"nsecs":             {typ: fixed(TypU64)},
+	"cpu":               {typ: fixed(TypU32)},
+	"arg0":              {typ: fixed(TypU64), kinds: regKinds},
+	"arg1":              {typ: fixed(TypU64), kinds: regKinds},
+	"arg2":              {typ: fixed(TypU64), kinds: regKinds},
+	"arg3":              {typ: fixed(TypU64), kinds: regKinds},
+	"arg4":              {typ: fixed(TypU64), kinds: regKinds},
+	"arg5":              {typ: fixed(TypU64), kinds: regKinds},
+	"retval":            {typ: fixed(TypU64), kinds: retKinds},
+	"func":              {typ: fixed(TypKsym), kinds: []ProbeKind{ProbeKprobe, ProbeKretprobe, ProbeFentry, ProbeFexit}},
+	"probe":             {typ: fixed(TypProbe)},
+	"args":              {typ: fixed(TypNone)},
+	"elapsed":           {unsupported: true},
+	"jiffies":           {unsupported: true},
+	"rand":              {unsupported: true},
+	"cgroup":            {unsupported: true},
+	"ncpus":             {unsupported: true},
+	"cpid":              {unsupported: true},
+	"ppid":              {unsupported: true},
+	"username":          {unsupported: true},
+	"curtask":           {unsupported: true},
+	"kstack":            {unsupported: true},
+	"ustack":            {unsupported: true},
+	"sarg0":             {unsupported: true},
+	"numaid":            {unsupported: true},
+	"ctx":               {unsupported: true},
+	"usermode":          {unsupported: true},
+	"__builtin_elapsed": {unsupported: true},
+}
+
+func builtinNames() []string {
+	var names []string
+	for n, b := range builtins {
+		if !b.unsupported && !strings.HasPrefix(n, "__") {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+func (c *checker) ident(x *ast.Ident) *Type {
+	b, ok := builtins[x.Name]
+	if !ok {
+		msg := fmt.Sprintf("unknown identifier '%s'", x.Name)
+		if s := suggest.Closest(x.Name, builtinNames(), 1); len(s) > 0 {
+			msg += fmt.Sprintf("; did you mean '%s'?", s[0])
+		}
+		msg += " Builtins are: " + strings.Join(builtinNames(), ", ")
+		c.errorf(x, "%s", msg)
+		return TypInvalid
+	}
+	if b.unsupported {
+		c.notSupported(x, "builtin "+x.Name)
+		return TypInvalid
+	}
+	if x.Name == "args" {
+		c.errorf(x, "args must be followed by a field, e.g. args.%s", c.someField())
+		return TypInvalid
+	}
+	if b.kinds != nil {
+		for _, ap := range c.probe.Points {
+			if !kindIn(ap.Kind, b.kinds) {
+				c.errorf(x, "%s is not available in %s probes%s", x.Name, ap.Kind, builtinHint(x.Name, ap.Kind))
+				return TypInvalid
+			}
+		}
+	}
+	return b.typ(c)
+}
+
+func builtinHint(name string, k ProbeKind) string {
+	switch {
+	case strings.HasPrefix(name, "arg") && k == ProbeTracepoint:
+		return "; tracepoints have named fields: use args.FIELD"
+	case strings.HasPrefix(name, "arg") && k.IsReturn():
+		return "; return probes only see retval"
+	case name == "retval" && (k == ProbeKprobe || k == ProbeUprobe):
+		return "; use a kretprobe/uretprobe to see the return value"
+	}
+	return ""
+}
+
+func (c *checker) someField() string {
+	for _, ap := range c.probe.Points {
+		for _, f := range ap.Fields {
+			if !strings.HasPrefix(f.Name, "common_") {
+				return f.Name
+			}
+		}
+	}
+	return "FIELD"
+}
+
+func kindIn(k ProbeKind, ks []ProbeKind) bool {
+	for _, x := range ks {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}

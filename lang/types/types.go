@@ -1,0 +1,275 @@
+// Package types declares the types of ktrace's language and implements the
+// checker that assigns them: it resolves names (builtins, variables, maps,
+// tracepoint fields), infers every expression's type, decides each map's key
+// and value signature, and rejects programs the compiler could not compile.
+package types
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Kind classifies a Type.
+type Kind int
+
+// The kinds of values a script can hold.
+const (
+	Invalid Kind = iota
+	None         // statements and calls that produce no value
+	Int
+	Bool
+	String // a NUL-terminated byte buffer of fixed capacity
+	Tuple
+	Pointer
+	Array    // fixed-size array of Elem, e.g. a tracepoint's `unsigned long args[6]`
+	ProbeID  // the `probe` builtin: an index into the program's probe names
+	Ksym     // a kernel address printed as a symbol (`func` in kprobes)
+	Username // a uid printed as a user name
+	Stack    // kstack/ustack
+	Buffer   // buf(): raw bytes printed as hex escapes
+
+	// Aggregation kinds are only map values.
+	Count
+	Sum
+	Min
+	Max
+	Avg
+	Stats
+	Hist
+	LHist
+)
+
+// Type describes a value. Types are compared with Equal, not ==.
+type Type struct {
+	Kind   Kind
+	Size   int  // bytes the value occupies in BPF memory
+	Signed bool // for Int, Sum, Min, Max, Avg, Stats
+
+	Elems []*Type // Tuple elements
+	Elem  *Type   // Pointer target or Array element
+	Len   int     // Array length
+	Name  string  // C type name for pointers ("struct sock") and enums
+
+	// Enum names integer values, for fields whose values have symbolic
+	// names (a tracepoint's __print_symbolic table or a BTF enum).
+	Enum map[int64]string
+
+	// UserSpace marks pointers into user memory (syscall arguments, uprobes).
+	UserSpace bool
+
+	// LHist parameters.
+	Min, Max, Step int64
+	// Hist bucket scale (log2 buckets per power of two, bpftrace's k).
+	Bits int
+}
+
+// Predeclared types.
+var (
+	TypInvalid = &Type{Kind: Invalid}
+	TypNone    = &Type{Kind: None}
+	TypBool    = &Type{Kind: Bool, Size: 1}
+	TypU8      = &Type{Kind: Int, Size: 1}
+	TypU16     = &Type{Kind: Int, Size: 2}
+	TypU32     = &Type{Kind: Int, Size: 4}
+	TypU64     = &Type{Kind: Int, Size: 8}
+	TypS8      = &Type{Kind: Int, Size: 1, Signed: true}
+	TypS16     = &Type{Kind: Int, Size: 2, Signed: true}
+	TypS32     = &Type{Kind: Int, Size: 4, Signed: true}
+	TypS64     = &Type{Kind: Int, Size: 8, Signed: true}
+	TypProbe   = &Type{Kind: ProbeID, Size: 8}
+	TypKsym    = &Type{Kind: Ksym, Size: 8}
+	TypUser    = &Type{Kind: Username, Size: 8}
+)
+
+// IntType returns the integer type of the given size in bytes and signedness.
+func IntType(size int, signed bool) *Type {
+	switch {
+	case size <= 1:
+		return pick(signed, TypS8, TypU8)
+	case size <= 2:
+		return pick(signed, TypS16, TypU16)
+	case size <= 4:
+		return pick(signed, TypS32, TypU32)
+	}
+	return pick(signed, TypS64, TypU64)
+}
+
+func pick(c bool, a, b *Type) *Type {
+	if c {
+		return a
+	}
+	return b
+}
+
+// StringType returns a string type holding up to size-1 bytes plus NUL.
+func StringType(size int) *Type { return &Type{Kind: String, Size: size} }
+
+// TupleType builds a tuple; elements are laid out like a C struct with
+// natural alignment, as bpftrace does, so the map key bytes match.
+func TupleType(elems []*Type) *Type {
+	t := &Type{Kind: Tuple, Elems: elems}
+	t.Size = TupleLayout(elems).Size
+	return t
+}
+
+// Layout gives each tuple element's byte offset.
+type Layout struct {
+	Offsets []int
+	Size    int
+}
+
+// TupleLayout computes element offsets with natural alignment.
+func TupleLayout(elems []*Type) Layout {
+	var l Layout
+	off, maxAlign := 0, 1
+	for _, e := range elems {
+		a := e.Align()
+		if a > maxAlign {
+			maxAlign = a
+		}
+		off = alignUp(off, a)
+		l.Offsets = append(l.Offsets, off)
+		off += e.Size
+	}
+	l.Size = alignUp(off, maxAlign)
+	return l
+}
+
+func alignUp(n, a int) int { return (n + a - 1) / a * a }
+
+// Align is the type's alignment in memory.
+func (t *Type) Align() int {
+	switch t.Kind {
+	case Int, Bool:
+		return t.Size
+	case String, Buffer:
+		return 1
+	case Tuple:
+		a := 1
+		for _, e := range t.Elems {
+			if e.Align() > a {
+				a = e.Align()
+			}
+		}
+		return a
+	case Array:
+		return t.Elem.Align()
+	}
+	return 8
+}
+
+// IsInt reports whether values of t are integers in registers (ints,
+// booleans, pointers and integer-like builtins).
+func (t *Type) IsInt() bool {
+	switch t.Kind {
+	case Int, Bool, Pointer, ProbeID, Ksym, Username:
+		return true
+	}
+	return false
+}
+
+// IsAggregation reports whether t is a count/sum/hist-like map value.
+func (t *Type) IsAggregation() bool { return t.Kind >= Count }
+
+// InRegister reports whether a value of t fits a BPF register.
+func (t *Type) InRegister() bool { return t.IsInt() }
+
+// Equal reports whether two types are the same.
+func Equal(a, b *Type) bool {
+	if a == b {
+		return true
+	}
+	if a == nil || b == nil || a.Kind != b.Kind {
+		return false
+	}
+	switch a.Kind {
+	case Int:
+		return a.Size == b.Size && a.Signed == b.Signed
+	case String:
+		return a.Size == b.Size
+	case Tuple:
+		if len(a.Elems) != len(b.Elems) {
+			return false
+		}
+		for i := range a.Elems {
+			if !Equal(a.Elems[i], b.Elems[i]) {
+				return false
+			}
+		}
+		return true
+	case Pointer:
+		return a.Name == b.Name && Equal(a.Elem, b.Elem)
+	case Array:
+		return a.Len == b.Len && Equal(a.Elem, b.Elem)
+	case LHist:
+		return a.Min == b.Min && a.Max == b.Max && a.Step == b.Step
+	case Hist:
+		return a.Bits == b.Bits
+	}
+	return true
+}
+
+// String formats the type as bpftrace writes it in error messages.
+func (t *Type) String() string {
+	if t == nil {
+		return "none"
+	}
+	switch t.Kind {
+	case Invalid:
+		return "invalid"
+	case None:
+		return "none"
+	case Int:
+		if t.Name != "" {
+			return t.Name
+		}
+		if t.Signed {
+			return fmt.Sprintf("int%d", t.Size*8)
+		}
+		return fmt.Sprintf("uint%d", t.Size*8)
+	case Bool:
+		return "bool"
+	case String:
+		return fmt.Sprintf("string[%d]", t.Size)
+	case Tuple:
+		parts := make([]string, len(t.Elems))
+		for i, e := range t.Elems {
+			parts[i] = e.String()
+		}
+		return "(" + strings.Join(parts, ",") + ")"
+	case Pointer:
+		if t.Name != "" {
+			return t.Name + " *"
+		}
+		return t.Elem.String() + " *"
+	case Array:
+		return fmt.Sprintf("%s[%d]", t.Elem, t.Len)
+	case ProbeID:
+		return "probe"
+	case Ksym:
+		return "ksym_t"
+	case Username:
+		return "username"
+	case Stack:
+		return "stack"
+	case Buffer:
+		return fmt.Sprintf("buffer[%d]", t.Size)
+	case Count:
+		return "count_t"
+	case Sum:
+		return "sum_t"
+	case Min:
+		return "min_t"
+	case Max:
+		return "max_t"
+	case Avg:
+		return "avg_t"
+	case Stats:
+		return "stats_t"
+	case Hist:
+		return "hist_t"
+	case LHist:
+		return "lhist_t"
+	}
+	return "?"
+}

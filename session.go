@@ -1,0 +1,325 @@
+package ktrace
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/ringbuf"
+	"github.com/cilium/ebpf/rlimit"
+
+	"github.com/ktrace/ktrace/compile"
+	"github.com/ktrace/ktrace/kernel"
+	"github.com/ktrace/ktrace/lang/types"
+	"github.com/ktrace/ktrace/output"
+)
+
+// StartOptions tune a running session.
+type StartOptions struct {
+	// Output receives printf and print output; nil means os.Stdout.
+	Output io.Writer
+}
+
+// Session is a running program: its maps and programs are loaded and its
+// probes attached until Stop or Close.
+type Session struct {
+	prog   *Program
+	cp     *compile.Program
+	out    io.Writer
+	coll   *ebpf.Collection
+	links  []io.Closer
+	reader *ringbuf.Reader
+	env    *output.Env
+
+	mu       sync.Mutex // serialises output and map access by events
+	exited   chan struct{}
+	exitOnce sync.Once
+	exitCode int
+	loopDone chan struct{}
+	stopped  bool
+	closed   bool
+}
+
+// Start loads the program into the kernel, runs its BEGIN probes and
+// attaches the rest. The context only bounds the start itself; stop the
+// session with Stop or Close.
+func (p *Program) Start(ctx context.Context, opts *StartOptions) (*Session, error) {
+	if opts == nil {
+		opts = &StartOptions{}
+	}
+	s := &Session{
+		prog:     p,
+		cp:       p.compiled,
+		out:      opts.Output,
+		exited:   make(chan struct{}),
+		loopDone: make(chan struct{}),
+	}
+	if s.out == nil {
+		s.out = os.Stdout
+	}
+	s.env = &output.Env{ProbeNames: p.compiled.ProbeNames, Ksym: ksymName}
+	if err := s.load(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	// BEGIN runs before anything else is attached; if it calls exit(),
+	// nothing else is attached at all.
+	if err := s.runOnce(types.ProbeBegin); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.drain()
+	if !s.Exited() {
+		if err := s.attach(ctx); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	go s.loop()
+	return s, nil
+}
+
+func (s *Session) load() error {
+	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK.
+	_ = rlimit.RemoveMemlock()
+	coll, err := ebpf.NewCollection(s.cp.Collection)
+	if err != nil {
+		return s.loadError(err)
+	}
+	s.coll = coll
+	s.reader, err = ringbuf.NewReader(coll.Maps[compile.EventsMap])
+	if err != nil {
+		return fmt.Errorf("opening the event ring buffer: %w", err)
+	}
+	return nil
+}
+
+// loadError explains a load failure: a missing privilege by name, a
+// verifier rejection by the script line that produced the instruction.
+func (s *Session) loadError(err error) error {
+	if errors.Is(err, os.ErrPermission) {
+		return kernel.MissingPrivilege("loading BPF programs", err, kernel.CapBPF, kernel.CapPerfmon)
+	}
+	var ve *ebpf.VerifierError
+	if errors.As(err, &ve) {
+		return explainVerifierError(s.cp, err, ve)
+	}
+	return fmt.Errorf("loading BPF programs: %w", err)
+}
+
+// runOnce runs every BEGIN or END program once, in script order.
+func (s *Session) runOnce(kind types.ProbeKind) error {
+	for _, p := range s.cp.Probes {
+		if p.Attach != compile.AttachRunOnce || p.Point.Kind != kind {
+			continue
+		}
+		prog := s.coll.Programs[p.Program]
+		if _, err := prog.Run(&ebpf.RunOptions{Context: make([]byte, 8)}); err != nil {
+			return fmt.Errorf("running %s: %w", p.Point.Name, err)
+		}
+	}
+	return nil
+}
+
+func (s *Session) attach(ctx context.Context) error {
+	for _, p := range s.cp.Probes {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		prog := s.coll.Programs[p.Program]
+		var l io.Closer
+		var err error
+		switch p.Attach {
+		case compile.AttachRunOnce:
+			continue
+		case compile.AttachTracepoint:
+			l, err = attachTracepoint(p.Point.Target, prog)
+		case compile.AttachKprobe:
+			l, err = link.Kprobe(p.Point.Target, prog, nil)
+		case compile.AttachKretprobe:
+			l, err = link.Kretprobe(p.Point.Target, prog, nil)
+		case compile.AttachFentry, compile.AttachFexit:
+			l, err = link.AttachTracing(link.TracingOptions{Program: prog})
+		case compile.AttachPerfEvent:
+			l, err = attachInterval(p.Point, prog)
+		default:
+			err = fmt.Errorf("no way to attach this probe type yet")
+		}
+		if err != nil {
+			return attachError(p, err)
+		}
+		s.links = append(s.links, l)
+	}
+	return nil
+}
+
+func attachError(p *compile.Probe, err error) error {
+	if errors.Is(err, os.ErrPermission) {
+		return kernel.MissingPrivilege("attaching "+p.Point.Name, err, kernel.CapPerfmon, kernel.CapBPF)
+	}
+	return fmt.Errorf("attaching %s: %w", p.Point.Name, err)
+}
+
+// loop handles ring buffer records until Stop.
+func (s *Session) loop() {
+	defer close(s.loopDone)
+	var rec ringbuf.Record
+	for {
+		err := s.reader.ReadInto(&rec)
+		if err != nil {
+			// Closed or past the deadline Stop set: the rest is Stop's.
+			return
+		}
+		s.handle(rec.RawSample)
+	}
+}
+
+// drain handles every record already in the ring buffer.
+func (s *Session) drain() {
+	s.reader.SetDeadline(time.Now())
+	defer s.reader.SetDeadline(time.Time{})
+	var rec ringbuf.Record
+	for s.reader.ReadInto(&rec) == nil {
+		s.handle(rec.RawSample)
+	}
+}
+
+// handle processes one record.
+func (s *Session) handle(raw []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(raw) < 8 {
+		return
+	}
+	id := binary.LittleEndian.Uint64(raw)
+	if id >= uint64(len(s.cp.Events)) {
+		return
+	}
+	ev := s.cp.Events[id]
+	if s.Exited() && ev.Kind != compile.EventExit && !s.stopped {
+		// After exit() nothing more is printed but END's output.
+		return
+	}
+	switch ev.Kind {
+	case compile.EventPrintf:
+		io.WriteString(s.out, output.Sprintf(ev.Format, s.decodeArgs(ev, raw)))
+	case compile.EventPrint:
+		args := s.decodeArgs(ev, raw)
+		fmt.Fprintln(s.out, output.Text(args[0]))
+	case compile.EventPrintMap:
+		if m, err := s.readMap(ev.Map); err == nil {
+			output.WriteMap(s.out, m)
+		}
+	case compile.EventClearMap:
+		s.clearMap(ev.Map)
+	case compile.EventExit:
+		code := int64(binary.LittleEndian.Uint64(raw[8:]))
+		s.exitOnce.Do(func() {
+			s.exitCode = int(code)
+			close(s.exited)
+		})
+	}
+}
+
+func (s *Session) decodeArgs(ev *compile.Event, raw []byte) []any {
+	args := make([]any, len(ev.Args))
+	for i, a := range ev.Args {
+		end := a.Offset + a.Type.Size
+		if end > len(raw) {
+			continue
+		}
+		args[i] = output.Decode(a.Type, raw[a.Offset:end], s.env)
+	}
+	return args
+}
+
+// Exited reports whether the script called exit().
+func (s *Session) Exited() bool {
+	select {
+	case <-s.exited:
+		return true
+	default:
+		return false
+	}
+}
+
+// Done is closed when the script calls exit().
+func (s *Session) Done() <-chan struct{} { return s.exited }
+
+// ExitCode is the code the script passed to exit(), 0 by default.
+func (s *Session) ExitCode() int { return s.exitCode }
+
+// Stop detaches every probe, handles the records still in flight, runs
+// the END probes and handles their output. Maps stay readable until Close.
+func (s *Session) Stop() error {
+	if s.stopped || s.coll == nil {
+		return nil
+	}
+	var errs []error
+	for _, l := range s.links {
+		if err := l.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	s.links = nil
+	// Unblock the loop: it handles what is there and returns.
+	s.reader.Flush()
+	<-s.loopDone
+	s.drain()
+	s.mu.Lock()
+	s.stopped = true
+	s.mu.Unlock()
+	if err := s.runOnce(types.ProbeEnd); err != nil {
+		errs = append(errs, err)
+	}
+	s.drain()
+	return errors.Join(errs...)
+}
+
+// Close stops the session if needed and releases every kernel object.
+func (s *Session) Close() error {
+	if s.closed {
+		return nil
+	}
+	var errs []error
+	if s.coll != nil && !s.stopped {
+		if s.reader != nil {
+			errs = append(errs, s.Stop())
+		}
+	}
+	s.closed = true
+	for _, l := range s.links {
+		l.Close()
+	}
+	if s.reader != nil {
+		s.reader.Close()
+	}
+	if s.coll != nil {
+		s.coll.Close()
+	}
+	return errors.Join(errs...)
+}
+
+// Lost returns how many records the ring buffer refused because user space
+// did not keep up.
+func (s *Session) Lost() uint64 {
+	if s.coll == nil {
+		return 0
+	}
+	var perCPU []uint64
+	if err := s.coll.Maps[compile.LostMap].Lookup(uint32(0), &perCPU); err != nil {
+		return 0
+	}
+	var n uint64
+	for _, v := range perCPU {
+		n += v
+	}
+	return n
+}
