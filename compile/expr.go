@@ -32,7 +32,16 @@ func (g *gen) intExpr(x ast.Expr) operand {
 	}
 	switch x := x.(type) {
 	case *ast.Ident:
+		if f := intBuiltins[x.Name]; f != nil {
+			return f(g, x)
+		}
 		return g.builtin(x)
+	case *ast.Call:
+		if f := intCalls[x.Name]; f != nil {
+			return f(g, x)
+		}
+	case *ast.BlockExpr:
+		return g.blockExprInt(x)
 	case *ast.Variable:
 		v := g.c.info.Vars[x]
 		o := g.temp(x)

@@ -43,8 +43,15 @@ func (g *gen) memExpr(x ast.Expr, dst int16, size int) {
 			g.str(x, dst, size)
 			return
 		}
+		if f := memCalls[x.Name]; f != nil {
+			f(g, x, dst, size)
+			return
+		}
 	case *ast.Field:
 		g.argsString(x, dst, size)
+		return
+	case *ast.BlockExpr:
+		g.blockExprMem(x, dst, size)
 		return
 	case *ast.Tuple:
 		g.tuple(x, t, dst, size)

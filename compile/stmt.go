@@ -107,9 +107,15 @@ func (g *gen) stmt(s ast.Stmt) {
 		g.stmt(s.Else)
 		g.place(endL)
 	case *ast.JumpStmt:
-		if s.Kind == "return" {
-			g.emit(asm.Ja.Label(g.exitLabel))
-		}
+		g.jump(s)
+	case *ast.WhileStmt:
+		g.whileStmt(s)
+	case *ast.ForRangeStmt:
+		g.forRangeStmt(s)
+	case *ast.ForMapStmt:
+		g.forMapStmt(s)
+	case *ast.UnrollStmt:
+		g.unrollStmt(s)
 	}
 }
 
@@ -194,25 +200,22 @@ func (g *gen) mapKey(m *Map, keys []ast.Expr) int16 {
 }
 
 // needsZero reports whether a stored value of t has bytes that no store
-// writes (padding, string tails), which must be zero for hashing.
+// writes: padding between tuple elements. Element values themselves are
+// always written in full (memExpr zero-fills string tails), but padding
+// must be zeroed too, since keys are hashed and compared byte for byte.
 func needsZero(t *types.Type) bool {
-	switch t.Kind {
-	case types.String, types.Buffer:
-		return true
-	case types.Tuple:
-		l := types.TupleLayout(t.Elems)
-		end := 0
-		for i, e := range t.Elems {
-			if l.Offsets[i] != end || needsZero(e) {
-				return true
-			}
-			end = l.Offsets[i] + e.Size
-		}
-		return end != l.Size
-	case types.Int, types.Bool:
-		return t.Size < 8 && t.Size != 1 && t.Size != 2 && t.Size != 4
+	if t.Kind != types.Tuple {
+		return false
 	}
-	return false
+	l := types.TupleLayout(t.Elems)
+	end := 0
+	for i, e := range t.Elems {
+		if l.Offsets[i] != end || needsZero(e) {
+			return true
+		}
+		end = l.Offsets[i] + e.Size
+	}
+	return end != l.Size
 }
 
 // storeValue writes the value of x, converted to the stored type t, at a
@@ -413,6 +416,10 @@ func (g *gen) incDec(target ast.Expr, op string, prefix bool) operand {
 
 // callStmt generates a call whose value is not used.
 func (g *gen) callStmt(x *ast.Call) {
+	if f := stmtCalls[x.Name]; f != nil {
+		f(g, x)
+		return
+	}
 	switch x.Name {
 	case "printf":
 		g.printf(x)

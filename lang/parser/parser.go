@@ -324,7 +324,7 @@ func (p *parser) macro(prog *ast.Program) {
 		p.next()
 	}
 	p.expect(")")
-	m.Body = p.block()
+	m.Body = p.valueBlock()
 	m.Sp = p.span(start)
 	prog.Macros = append(prog.Macros, m)
 }
@@ -387,8 +387,14 @@ func (p *parser) syncTopLevel() {
 	}
 }
 
-// block := '{' { stmt } [expr] '}'
-func (p *parser) block() *ast.Block {
+// block := '{' { stmt } '}'
+func (p *parser) block() *ast.Block { return p.blockOf(false) }
+
+// valueBlock := '{' { stmt } [expr] '}', a block that yields its last
+// expression: block expressions and macro bodies.
+func (p *parser) valueBlock() *ast.Block { return p.blockOf(true) }
+
+func (p *parser) blockOf(valueAllowed bool) *ast.Block {
 	p.enter()
 	defer p.leave()
 	start := p.expect("{")
@@ -405,7 +411,7 @@ func (p *parser) block() *ast.Block {
 				b.Stmts = append(b.Stmts, st)
 			case p.is("}"):
 				// The last statement: a bare expression makes the block a value.
-				if es, ok := st.(*ast.ExprStmt); ok && isExpr {
+				if es, ok := st.(*ast.ExprStmt); ok && isExpr && valueAllowed {
 					b.Value = es.X
 				} else {
 					b.Stmts = append(b.Stmts, st)
@@ -895,7 +901,7 @@ func (p *parser) primary() ast.Expr {
 			p.expect(")")
 			return first
 		case "{":
-			b := p.block()
+			b := p.valueBlock()
 			if b.Value == nil {
 				p.errorf(b.Sp.Pos, b.Sp.End, "a block used as a value must end with an expression (no ';' after it)")
 			}

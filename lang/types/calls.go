@@ -9,31 +9,60 @@ import (
 	"github.com/ktrace/ktrace/lang/ast"
 )
 
-// functions lists every function name ktrace knows, compiled or not yet,
-// so a typo gets a suggestion and a known-but-missing function gets an
-// honest "not supported yet".
-var functions = map[string]bool{
-	// Compiled now.
-	"printf": true, "print": true, "clear": true, "delete": true, "exit": true, "str": true,
-	"count": true, "sum": true,
-	// bpftrace functions that ktrace does not compile yet.
-	"min": false, "max": false, "avg": false, "stats": false, "hist": false, "lhist": false,
-	"zero": false, "time": false, "strftime": false, "join": false, "cat": false, "signal": false,
-	"system": false, "ntop": false, "kaddr": false, "uaddr": false, "ksym": false, "usym": false,
-	"bswap": false, "strerror": false, "strncmp": false, "strcontains": false, "buf": false,
-	"len": false, "has_key": false, "kstack": false, "ustack": false, "reg": false,
-	"cgroupid": false, "macaddr": false, "path": false, "override": false, "percpu_kaddr": false,
-	"skboutput": false, "unwatch": false, "debugf": false, "getopt": false, "errorf": false,
-	"warnf": false, "kptr": false, "uptr": false, "pton": false, "socket_cookie": false,
-	"nsecs": false, "offsetof": false, "tseries": false, "cgroup_path": false, "fail": false,
+// funcChecker checks a call of one function and returns its type;
+// asStmt is set when the value is discarded.
+type funcChecker func(c *checker, x *ast.Call, asStmt bool) *Type
+
+// funcs holds the functions ktrace compiles, by name. Each feature file
+// registers its own in an init function, so adding a function does not
+// touch a shared switch.
+var funcs = map[string]funcChecker{}
+
+// registerFunc adds a compiled function; it panics on a duplicate, which
+// is a programming error caught by any test.
+func registerFunc(name string, f funcChecker) {
+	if _, dup := funcs[name]; dup {
+		panic("types: function " + name + " registered twice")
+	}
+	funcs[name] = f
+}
+
+// notYetFuncs are bpftrace functions that ktrace does not compile yet: a
+// typo still gets a suggestion, and a call gets an honest "not supported
+// yet" instead of "unknown function".
+var notYetFuncs = map[string]bool{
+	"min": true, "max": true, "avg": true, "stats": true, "hist": true, "lhist": true,
+	"zero": true, "time": true, "strftime": true, "join": true, "cat": true, "signal": true,
+	"system": true, "ntop": true, "kaddr": true, "uaddr": true, "ksym": true, "usym": true,
+	"bswap": true, "strerror": true, "strncmp": true, "strcontains": true, "buf": true,
+	"len": true, "has_key": true, "kstack": true, "ustack": true, "reg": true,
+	"cgroupid": true, "macaddr": true, "path": true, "override": true, "percpu_kaddr": true,
+	"skboutput": true, "unwatch": true, "debugf": true, "getopt": true, "errorf": true,
+	"warnf": true, "kptr": true, "uptr": true, "pton": true, "socket_cookie": true,
+	"offsetof": true, "tseries": true, "cgroup_path": true, "fail": true, "find": true,
+	"memcmp": true, "globmatch": true, "assert": true, "comm": true, "nsecs": true,
+}
+
+func init() {
+	registerFunc("count", checkAggregationCall)
+	registerFunc("sum", checkAggregationCall)
+	registerFunc("printf", func(c *checker, x *ast.Call, _ bool) *Type { return c.printf(x) })
+	registerFunc("print", func(c *checker, x *ast.Call, _ bool) *Type { return c.print(x) })
+	registerFunc("clear", func(c *checker, x *ast.Call, _ bool) *Type {
+		if c.wantArgs(x, 1, 1) {
+			c.wholeMap(x, x.Args[0])
+		}
+		return TypNone
+	})
+	registerFunc("delete", func(c *checker, x *ast.Call, _ bool) *Type { return c.delete(x) })
+	registerFunc("exit", func(c *checker, x *ast.Call, _ bool) *Type { return c.exit(x) })
+	registerFunc("str", func(c *checker, x *ast.Call, _ bool) *Type { return c.str(x) })
 }
 
 func functionNames() []string {
 	var names []string
-	for n, ok := range functions {
-		if ok {
-			names = append(names, n)
-		}
+	for n := range funcs {
+		names = append(names, n)
 	}
 	sort.Strings(names)
 	return names
@@ -46,63 +75,56 @@ func (c *checker) call(x *ast.Call, asStmt bool) *Type {
 }
 
 func (c *checker) call1(x *ast.Call, asStmt bool) *Type {
-	known, exists := functions[x.Name]
-	if !exists {
+	check, ok := funcs[x.Name]
+	if !ok {
+		if notYetFuncs[x.Name] {
+			c.notSupported(x, x.Name+"()")
+			for _, a := range x.Args {
+				c.expr(a)
+			}
+			return TypInvalid
+		}
 		if _, isBuiltin := builtins[x.Name]; isBuiltin {
 			c.errorf(x, "%s is a builtin, not a function: write %s without parentheses", x.Name, x.Name)
 			return TypInvalid
 		}
-		all := make([]string, 0, len(functions))
-		for n := range functions {
+		all := functionNames()
+		for n := range notYetFuncs {
 			all = append(all, n)
 		}
 		msg := fmt.Sprintf("unknown function '%s'", x.Name)
-		if s := suggest.Closest(x.Name, all, 1); len(s) > 0 {
-			msg += fmt.Sprintf("; did you mean '%s'?", s[0])
+		if s := suggest.Best(x.Name, all, 2); len(s) > 0 {
+			msg += "; did you mean " + suggest.Phrase("'%s'", s) + "?"
 		}
 		msg += " Functions are: " + strings.Join(functionNames(), ", ")
 		c.errorf(x, "%s", msg)
 		return TypInvalid
 	}
-	if !known {
-		c.notSupported(x, x.Name+"()")
-		return TypInvalid
-	}
 	if x.Bang {
 		c.errorf(x, "%s is a function, not a macro: call it without '!'", x.Name)
 	}
-	switch x.Name {
-	case "count", "sum":
-		c.errorf(x, "%s() must be assigned directly to a map, e.g. @x = %s(%s)", x.Name, x.Name, aggArgHint(x.Name))
-		c.aggregation(x)
-		return TypInvalid
-	case "printf":
-		return c.printf(x)
-	case "print":
-		return c.print(x)
-	case "clear":
-		if c.wantArgs(x, 1, 1) {
-			c.wholeMap(x, x.Args[0])
-		}
-		return TypNone
-	case "delete":
-		return c.delete(x)
-	case "exit":
-		if c.wantArgs(x, 0, 1) && len(x.Args) == 1 {
-			t := c.expr(x.Args[0])
-			if t.Kind != Invalid && !t.IsInt() {
-				c.errorf(x.Args[0], "exit() takes an integer exit code, not %s", t)
-			}
-			if _, ok := c.info.Consts[x.Args[0]]; !ok && t.Kind != Invalid {
-				c.notSupported(x.Args[0], "an exit code that is not a constant")
-			}
-		}
-		return TypNone
-	case "str":
-		return c.str(x)
-	}
-	c.notSupported(x, x.Name+"()")
+	return check(c, x, asStmt)
+}
+
+// checkAggregationCall rejects count()/sum()/... used other than as the
+// value assigned to a map.
+func checkAggregationCall(c *checker, x *ast.Call, _ bool) *Type {
+	c.errorf(x, "%s() must be assigned directly to a map, e.g. @x = %s(%s)", x.Name, x.Name, aggArgHint(x.Name))
+	c.aggregation(x)
 	return TypInvalid
+}
+
+func (c *checker) exit(x *ast.Call) *Type {
+	if c.wantArgs(x, 0, 1) && len(x.Args) == 1 {
+		t := c.expr(x.Args[0])
+		if t.Kind != Invalid && !t.IsInt() {
+			c.errorf(x.Args[0], "exit() takes an integer exit code, not %s", t)
+		}
+		if _, ok := c.info.Consts[x.Args[0]]; !ok && t.Kind != Invalid {
+			c.notSupported(x.Args[0], "an exit code that is not a constant")
+		}
+	}
+	return TypNone
 }
 
 func aggArgHint(name string) string {

@@ -242,9 +242,7 @@ func (c *checker) constInt(x ast.Expr) (int64, bool) {
 }
 
 func (c *checker) resolveProbes() {
-	for _, mp := range c.prog.Macros {
-		c.notSupported(mp, "macro")
-	}
+	c.expandMacros()
 	for _, d := range c.prog.MapDecls {
 		c.declareMap(d)
 	}
@@ -333,7 +331,11 @@ func (c *checker) wantCondition(x ast.Expr, t *Type, what string) {
 func (c *checker) finishMaps() {
 	for _, m := range c.info.Maps {
 		if m.Value == nil {
-			c.errorAt(m.Pos, "map @%s is used but never assigned a value", m.Name)
+			// After other errors the missing assignment is usually one of
+			// them (an assignment whose value did not check).
+			if len(c.errs) == 0 {
+				c.errorAt(m.Pos, "map @%s is used but never assigned a value", m.Name)
+			}
 			continue
 		}
 		if m.MaxEntries == 0 {
@@ -402,13 +404,13 @@ func (c *checker) stmt(s ast.Stmt) {
 			c.stmt(s.Else)
 		}
 	case *ast.WhileStmt:
-		c.notSupported(s, "while loop")
+		c.whileStmt(s)
 	case *ast.ForRangeStmt:
-		c.notSupported(s, "for loop")
+		c.forRangeStmt(s)
 	case *ast.ForMapStmt:
-		c.notSupported(s, "for loop over a map")
+		c.forMapStmt(s)
 	case *ast.UnrollStmt:
-		c.notSupported(s, "unroll")
+		c.unrollStmt(s)
 	case *ast.JumpStmt:
 		switch s.Kind {
 		case "return":
@@ -574,6 +576,9 @@ func join(a, b *Type) *Type {
 		t := *IntType(max(a.Size, b.Size), a.Signed || b.Kind == Int && b.Signed)
 		if a.Enum != nil && b.Enum != nil {
 			t.Enum = a.Enum
+		}
+		if a.Name == b.Name {
+			t.Name = a.Name
 		}
 		return &t
 	case a.Kind != b.Kind:

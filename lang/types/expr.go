@@ -175,8 +175,7 @@ func (c *checker) expr1(x ast.Expr) *Type {
 		c.notSupported(x, "offsetof")
 		return TypInvalid
 	case *ast.BlockExpr:
-		c.notSupported(x, "a block used as a value")
-		return TypInvalid
+		return c.blockExpr(x)
 	}
 	c.errorf(x, "unexpected expression")
 	return TypInvalid
@@ -657,8 +656,8 @@ func (c *checker) ident(x *ast.Ident) *Type {
 	b, ok := builtins[x.Name]
 	if !ok {
 		msg := fmt.Sprintf("unknown identifier '%s'", x.Name)
-		if s := suggest.Closest(x.Name, builtinNames(), 1); len(s) > 0 {
-			msg += fmt.Sprintf("; did you mean '%s'?", s[0])
+		if s := suggest.Best(x.Name, builtinNames(), 2); len(s) > 0 {
+			msg += "; did you mean " + suggest.Phrase("'%s'", s) + "?"
 		}
 		msg += " Builtins are: " + strings.Join(builtinNames(), ", ")
 		c.errorf(x, "%s", msg)

@@ -1,0 +1,153 @@
+package types_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/ktrace/ktrace/internal/formats"
+	"github.com/ktrace/ktrace/lang"
+	"github.com/ktrace/ktrace/lang/ast"
+	"github.com/ktrace/ktrace/lang/parser"
+	"github.com/ktrace/ktrace/lang/types"
+	"github.com/ktrace/ktrace/resolve"
+)
+
+func check(t *testing.T, src string, params ...string) (*types.Info, error) {
+	t.Helper()
+	f := lang.NewFile("test.bt", []byte(src))
+	prog, err := parser.Parse(f)
+	if err != nil {
+		t.Fatalf("parse %q: %v", src, err)
+	}
+	return types.Check(prog, resolve.Static(64, formats.All()), types.Config{Params: params})
+}
+
+// TestCheckErrors checks type and name errors verbatim.
+func TestCheckErrors(t *testing.T) {
+	cases := []struct{ src, want string }{
+		{`BEGIN { @x = pdi; }`, "test.bt:1:14: ERROR: unknown identifier 'pdi'; did you mean 'pid'? Builtins are: arg0, arg1, arg2, arg3, arg4, arg5, args, comm, cpu, func, gid, nsecs, pid, probe, retval, tid, uid\nBEGIN { @x = pdi; }\n             ^~~"},
+		{`BEGIN { prinf("x"); }`, "test.bt:1:9: ERROR: unknown function 'prinf'; did you mean 'print' or 'printf'? Functions are: clear, count, delete, exit, print, printf, str, sum\nBEGIN { prinf(\"x\"); }\n        ^~~~~~~~~~"},
+		{`BEGIN { @x = "a" + 1; }`, "test.bt:1:14: ERROR: operator '+' needs integer operands, not string[2]\nBEGIN { @x = \"a\" + 1; }\n             ^~~"},
+		{`BEGIN { @x = 1; @x = "s"; }`, "test.bt:1:17: ERROR: type mismatch for @x: trying to assign a value of type string[2] when the map holds int64\nBEGIN { @x = 1; @x = \"s\"; }\n                ^~"},
+		{`BEGIN { @x[1] = 1; @x["a"] = 2; }`, "test.bt:1:23: ERROR: @x key has type string[2] here, but int64 elsewhere\nBEGIN { @x[1] = 1; @x[\"a\"] = 2; }\n                      ^~~"},
+		{`BEGIN { @x[1] = 1; @x[1, 2] = 2; }`, "test.bt:1:20: ERROR: @x used with 2 keys here, but with 1 key elsewhere\nBEGIN { @x[1] = 1; @x[1, 2] = 2; }\n                   ^~~~~~~~"},
+		{`BEGIN { @x = count(); @x = 1; }`, "test.bt:1:23: ERROR: @x is assigned both an aggregation and a plain value; a map holds one or the other\nBEGIN { @x = count(); @x = 1; }\n                      ^~"},
+		{`BEGIN { @x = count(); @x = sum(1); }`, "test.bt:1:23: ERROR: @x is used with both count() and sum()\nBEGIN { @x = count(); @x = sum(1); }\n                      ^~"},
+		{`BEGIN { $x = count(); }`, "test.bt:1:14: ERROR: count() must be assigned directly to a map, e.g. @x = count()\nBEGIN { $x = count(); }\n             ^~~~~~~"},
+		{`BEGIN { @x += count(); }`, "test.bt:1:9: ERROR: count() cannot be combined with '+=': write @x = count(...)\nBEGIN { @x += count(); }\n        ^~~~~~~~~~~~~"},
+		{`BEGIN { printf("%d %d\n", 1); }`, "test.bt:1:9: ERROR: printf: not enough arguments for the format string (2 verbs, 1 arguments)\nBEGIN { printf(\"%d %d\\n\", 1); }\n        ^~~~~~~~~~~~~~~~~~~~"},
+		{`BEGIN { printf("%d\n", 1, 2); }`, "test.bt:1:27: ERROR: printf: too many arguments for the format string (1 verbs, 2 arguments)\nBEGIN { printf(\"%d\\n\", 1, 2); }\n                          ^"},
+		{`BEGIN { printf("%d\n", comm); }`, "test.bt:1:24: ERROR: printf: %d expects an integer, got string[16]\nBEGIN { printf(\"%d\\n\", comm); }\n                       ^~~~"},
+		{`BEGIN { printf("%y\n", 1); }`, "test.bt:1:16: ERROR: printf: unknown format specifier \"%y\"\nBEGIN { printf(\"%y\\n\", 1); }\n               ^~~~~~"},
+		{`BEGIN { printf($x); }`, "test.bt:1:16: ERROR: printf() format must be a string literal\nBEGIN { printf($x); }\n               ^~"},
+		{`BEGIN { printf($1); }`, "test.bt:1:16: ERROR: printf() format must be a string literal\nBEGIN { printf($1); }\n               ^~"},
+		{`BEGIN { $y = $x; }`, "test.bt:1:14: ERROR: undefined variable $x\nBEGIN { $y = $x; }\n             ^~"},
+		{`BEGIN { $y = @nope; }`, "test.bt:1:14: ERROR: undefined map @nope: it is read but never assigned\nBEGIN { $y = @nope; }\n             ^~~~~"},
+		{`BEGIN { if (1) { $x = 1; } $y = $x; }`, "test.bt:1:33: ERROR: undefined variable $x\nBEGIN { if (1) { $x = 1; } $y = $x; }\n                                ^~"},
+		{`BEGIN { $x = 1; $x = "s"; }`, "test.bt:1:22: ERROR: type mismatch for $x: trying to assign a value of type string[2] when the variable holds int64\nBEGIN { $x = 1; $x = \"s\"; }\n                     ^~~"},
+		{`BEGIN { exit(1, 2); }`, "test.bt:1:9: ERROR: exit() takes 0 to 1 arguments, but 2 were given\nBEGIN { exit(1, 2); }\n        ^~~~~~~~~~"},
+		{`BEGIN { clear(@x[1]); @x[1] = 1; }`, "test.bt:1:15: ERROR: clear() takes a whole map: write @x without keys\nBEGIN { clear(@x[1]); @x[1] = 1; }\n              ^~~~~"},
+		{`BEGIN { clear(1); }`, "test.bt:1:15: ERROR: clear() takes a map, e.g. clear(@name)\nBEGIN { clear(1); }\n              ^"},
+		{`BEGIN { delete(@x); @x[1] = 1; }`, "test.bt:1:9: ERROR: delete() takes a map entry, e.g. delete(@m[key]) or delete(@m, key)\nBEGIN { delete(@x); @x[1] = 1; }\n        ^~~~~~~~~~"},
+		{`BEGIN { @x = pid(); }`, "test.bt:1:14: ERROR: pid is a builtin, not a function: write pid without parentheses\nBEGIN { @x = pid(); }\n             ^~~~~"},
+		{`BEGIN { @x = arg0; }`, "test.bt:1:14: ERROR: arg0 is not available in BEGIN probes\nBEGIN { @x = arg0; }\n             ^~~~"},
+		{`kprobe:f { @x = retval; }`, "test.bt:1:17: ERROR: retval is not available in kprobe probes; use a kretprobe/uretprobe to see the return value\nkprobe:f { @x = retval; }\n                ^~~~~~"},
+		{`kretprobe:f { @x = arg1; }`, "test.bt:1:20: ERROR: arg1 is not available in kretprobe probes; return probes only see retval\nkretprobe:f { @x = arg1; }\n                   ^~~~"},
+		{`kprobe:f { @x = args.foo; }`, "test.bt:1:17: ERROR: args is not available in kprobe probes; it holds tracepoint fields\nkprobe:f { @x = args.foo; }\n                ^~~~"},
+		{`tracepoint:skb:kfree_skb { @x = args; }`, "test.bt:1:33: ERROR: args must be followed by a field, e.g. args.skbaddr\ntracepoint:skb:kfree_skb { @x = args; }\n                                ^~~~"},
+		{`tracepoint:skb:kfree_skb { @x = args.nope; }`, "test.bt:1:33: ERROR: tracepoint:skb:kfree_skb has no field \"nope\"; its fields are: skbaddr, location, rx_sk, protocol, reason\ntracepoint:skb:kfree_skb { @x = args.nope; }\n                                ^~~~~~~~~"},
+		{`tracepoint:skb:kfree_skb, tracepoint:sched:sched_switch { @x = args.reason; }`, "test.bt:1:64: ERROR: tracepoint:sched:sched_switch has no field \"reason\"; its fields are: prev_comm, prev_pid, prev_prio, prev_state, next_comm, next_pid, next_prio\ntracepoint:skb:kfree_skb, tracepoint:sched:sched_switch { @x = args.reason; }\n                                                               ^~~~~~~~~~~"},
+		{`tracepoint:skb:nope { }`, "test.bt:1:1: ERROR: tracepoint skb:nope does not exist\ntracepoint:skb:nope { }\n^~~~~~~~~~~~~~~~~~~"},
+		{`BEGIN { break; }`, "test.bt:1:9: ERROR: break outside of a loop\nBEGIN { break; }\n        ^~~~~"},
+		{`BEGIN { @x = sum("s"); }`, "test.bt:1:18: ERROR: sum() takes an integer, not string[2]\nBEGIN { @x = sum(\"s\"); }\n                 ^~~"},
+		{`BEGIN { @x = str(1, 0); }`, "test.bt:1:21: ERROR: str() length must be positive\nBEGIN { @x = str(1, 0); }\n                    ^"},
+		{`BEGIN { @x = comm == 1; }`, "test.bt:1:14: ERROR: cannot compare string[16] with int64\nBEGIN { @x = comm == 1; }\n             ^~~~~~~~~"},
+		{`BEGIN { @x = hist(1); }`, "test.bt:1:14: ERROR: hist() is not supported yet\nBEGIN { @x = hist(1); }\n             ^~~~~~~"},
+		{`BEGIN { while (1) { } }`, "test.bt:1:9: ERROR: while loop is not supported yet\nBEGIN { while (1) { } }\n        ^~~~~~~~~~~~~"},
+		{`BEGIN { $x = (struct sock *)0; }`, "test.bt:1:15: ERROR: casting to kernel type \"struct sock\" (BTF types) is not supported yet\nBEGIN { $x = (struct sock *)0; }\n              ^~~~~~~~~~~~~"},
+		{`config = { max_strlen = 0 } BEGIN { }`, "test.bt:1:25: ERROR: config max_strlen must be a positive integer\nconfig = { max_strlen = 0 } BEGIN { }\n                        ^"},
+		{`config = { max_strln = 5 } BEGIN { }`, "test.bt:1:12: ERROR: unknown config variable \"max_strln\"; did you mean \"max_strlen\"?\nconfig = { max_strln = 5 } BEGIN { }\n           ^~~~~~~~~~~~~"},
+		{`BEGIN { @x = (1, count()); }`, "test.bt:1:18: ERROR: count() must be assigned directly to a map, e.g. @x = count()\nBEGIN { @x = (1, count()); }\n                 ^~~~~~~"},
+		{`BEGIN { $t = (1, 2); $y = $t.5; }`, "test.bt:1:27: ERROR: tuple index 5 out of range: the tuple has 2 elements\nBEGIN { $t = (1, 2); $y = $t.5; }\n                          ^~~~"},
+		{`tracepoint:raw_syscalls:sys_enter { $x = args.args[6]; }`, "test.bt:1:52: ERROR: index 6 out of bounds for an array of 6 elements\ntracepoint:raw_syscalls:sys_enter { $x = args.args[6]; }\n                                                   ^"},
+	}
+	for _, c := range cases {
+		_, err := check(t, c.src)
+		if err == nil {
+			t.Errorf("%s: no error", c.src)
+			continue
+		}
+		found := false
+		for _, e := range err.(lang.ErrorList) {
+			found = found || e.Error() == c.want
+		}
+		if !found {
+			t.Errorf("%s\ngot:\n%s\nwant:\n%s", c.src, err, c.want)
+		}
+	}
+}
+
+// TestCheckTypes checks the types the checker infers.
+func TestCheckTypes(t *testing.T) {
+	cases := []struct {
+		src  string
+		maps map[string]string // map name → "key types => value type"
+	}{
+		{`tracepoint:skb:kfree_skb { @[pid, comm] = count(); @r[args.reason] = sum(args.protocol); }`,
+			map[string]string{"": "uint64, string[16] => count_t", "r": "enum skb_drop_reason => sum_t"}},
+		{`BEGIN { @a = 1; @b = -1; @c = "str"; @d = (1, "x"); @e = comm; @f = 1 == 1; }`,
+			map[string]string{"a": " => int64", "b": " => int64", "c": " => string[4]", "d": " => (int64,string[2])", "e": " => string[16]", "f": " => bool"}},
+		{`BEGIN { @s = "ab"; @s = "abcdef"; }`, map[string]string{"s": " => string[7]"}},
+		{`BEGIN { @k["a"] = 1; @k["abcd"] = 2; }`, map[string]string{"k": "string[5] => int64"}},
+		{`tracepoint:sched:sched_process_exec { @[args.filename] = count(); }`, map[string]string{"": "string[64] => count_t"}},
+		{`tracepoint:sched:sched_switch { @[args.prev_comm, args.prev_pid] = count(); }`, map[string]string{"": "string[16], int64 => count_t"}},
+		{`tracepoint:syscalls:sys_enter_openat { @[str(args.filename)] = count(); }`, map[string]string{"": "string[64] => count_t"}},
+		{`BEGIN { @x = $1; @y = str($2); @z = $#; }`, map[string]string{"x": " => int64", "y": " => string[6]", "z": " => int64"}},
+		{`kprobe:f { @[probe, func] = count(); @ret[tid] = arg3; }`, map[string]string{"": "probe, ksym_t => count_t", "ret": "uint64 => uint64"}},
+	}
+	for _, c := range cases {
+		info, err := check(t, c.src, "42", "hello")
+		if err != nil {
+			t.Errorf("%s: %v", c.src, err)
+			continue
+		}
+		for name, want := range c.maps {
+			m := info.Map(name)
+			if m == nil {
+				t.Errorf("%s: no map @%s", c.src, name)
+				continue
+			}
+			var keys []string
+			for _, k := range m.Keys {
+				keys = append(keys, k.String())
+			}
+			got := strings.Join(keys, ", ") + " => " + m.Value.String()
+			if got != want {
+				t.Errorf("%s: @%s is %q, want %q", c.src, name, got, want)
+			}
+		}
+	}
+}
+
+// TestConstantFolding checks that positional parameters and literals fold,
+// so that `$1 == 0 || pid == $1` costs nothing when $1 is 0.
+func TestConstantFolding(t *testing.T) {
+	info, err := check(t, `kprobe:f /$1 == 0 || pid == $1/ { @x = (2 + 3) * 4 << 1; @y = -7 / 2; @z = 7 % 0; }`, "0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pred := info.Probes[0].Node.Predicate
+	if v, ok := info.Consts[pred]; !ok || v != 1 {
+		t.Errorf("predicate folds to %v %v, want 1", v, ok)
+	}
+	want := map[string]int64{"x": 40, "y": -3, "z": 0}
+	ast.Inspect(info.Probes[0].Node.Body, func(n ast.Node) bool {
+		if as, ok := n.(*ast.AssignStmt); ok {
+			name := as.Target.(*ast.MapRef).Name
+			if v, ok := info.Consts[as.Value]; !ok || v != want[name] {
+				t.Errorf("@%s folds to %v (%v), want %d", name, v, ok, want[name])
+			}
+		}
+		return true
+	})
+}
