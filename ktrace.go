@@ -27,6 +27,7 @@ import (
 	"github.com/ktrace/ktrace/lang/ast"
 	"github.com/ktrace/ktrace/lang/parser"
 	"github.com/ktrace/ktrace/lang/types"
+	"github.com/ktrace/ktrace/resolve"
 )
 
 // Options tune compilation.
@@ -83,7 +84,7 @@ func Compile(name string, src []byte, opts *Options) (*Program, error) {
 	if cfg.MaxStrlen == 0 {
 		cfg.MaxStrlen = 64
 	}
-	info, err := types.Check(tree, newResolver(cfg.MaxStrlen), cfg)
+	info, err := types.Check(tree, resolve.New(cfg.MaxStrlen), cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -98,8 +99,13 @@ func Compile(name string, src []byte, opts *Options) (*Program, error) {
 			copts.TaskCommOffset = int(off)
 		}
 	}
-	if usesKprobes(info) && kernel.HaveKprobes() != nil && kernel.HaveFentry() == nil {
-		copts.KprobesAsFentry = true
+	var points []*types.AttachPoint
+	for _, p := range info.Probes {
+		points = append(points, p.Points...)
+	}
+	copts.KprobesAsFentry, err = kprobeMode(points, runningKernel)
+	if err != nil {
+		return nil, kprobeError(file, info, err)
 	}
 	cp, err := compile.Compile(info, file, copts)
 	if err != nil {
@@ -167,17 +173,6 @@ func usesComm(tree *ast.Program) bool {
 		return !found
 	})
 	return found
-}
-
-func usesKprobes(info *types.Info) bool {
-	for _, p := range info.Probes {
-		for _, ap := range p.Points {
-			if ap.Kind == types.ProbeKprobe || ap.Kind == types.ProbeKretprobe {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // Compiled exposes the compiler's output: maps, programs and events.

@@ -1,6 +1,7 @@
 package ktrace
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -159,4 +160,77 @@ func ksymName(addr uint64) string {
 		}
 	}
 	return fmt.Sprintf("0x%x", addr)
+}
+
+// TakeMap is Map, but every entry it returns is removed from the kernel
+// map as it is read (BPF_MAP_LOOKUP_AND_DELETE_ELEM), so counts that
+// arrive while reading are kept for the next call instead of being lost.
+func (s *Session) TakeMap(name string) (*output.Map, error) {
+	m := s.cp.Map(name)
+	if m == nil {
+		return nil, fmt.Errorf("the program has no map %s", name)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	bm, err := s.bpfMap(m)
+	if err != nil {
+		return nil, err
+	}
+	var keys [][]byte
+	var key []byte
+	it := bm.Iterate()
+	if m.PerCPU {
+		var vals []uint64
+		for it.Next(&key, &vals) {
+			keys = append(keys, append([]byte(nil), key...))
+		}
+	} else {
+		var val []byte
+		for it.Next(&key, &val) {
+			keys = append(keys, append([]byte(nil), key...))
+		}
+	}
+	if err := it.Err(); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", m.Name, err)
+	}
+	out := &output.Map{Name: m.Name, Keyed: m.Key != nil}
+	for _, k := range keys {
+		var val any
+		if m.PerCPU {
+			var vals []uint64
+			if err := takeEntry(bm, k, &vals); err != nil {
+				continue
+			}
+			var sum uint64
+			for _, v := range vals {
+				sum += v
+			}
+			val = sum
+			if m.Value.Signed {
+				val = int64(sum)
+			}
+		} else {
+			var raw []byte
+			if err := takeEntry(bm, k, &raw); err != nil {
+				continue
+			}
+			val = output.Decode(m.Value, raw, s.env)
+		}
+		out.Entries = append(out.Entries, output.Entry{Key: s.decodeKey(m, k), Value: val})
+	}
+	out.Sort()
+	return out, nil
+}
+
+// takeEntry reads and deletes one entry, atomically where the kernel can
+// (5.14+ for hash maps).
+func takeEntry(bm *ebpf.Map, key []byte, val any) error {
+	err := bm.LookupAndDelete(key, val)
+	if err == nil || errors.Is(err, ebpf.ErrKeyNotExist) {
+		return err
+	}
+	if err := bm.Lookup(key, val); err != nil {
+		return err
+	}
+	return bm.Delete(key)
 }

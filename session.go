@@ -43,6 +43,7 @@ type Session struct {
 	exitOnce sync.Once
 	exitCode int
 	loopDone chan struct{}
+	running  bool // the record loop was started
 	stopped  bool
 	closed   bool
 }
@@ -82,6 +83,7 @@ func (p *Program) Start(ctx context.Context, opts *StartOptions) (*Session, erro
 			return nil, err
 		}
 	}
+	s.running = true
 	go s.loop()
 	return s, nil
 }
@@ -269,9 +271,11 @@ func (s *Session) Stop() error {
 		}
 	}
 	s.links = nil
-	// Unblock the loop: it handles what is there and returns.
-	s.reader.Flush()
-	<-s.loopDone
+	if s.running {
+		// Unblock the loop: it handles what is there and returns.
+		s.reader.Flush()
+		<-s.loopDone
+	}
 	s.drain()
 	s.mu.Lock()
 	s.stopped = true
@@ -289,10 +293,8 @@ func (s *Session) Close() error {
 		return nil
 	}
 	var errs []error
-	if s.coll != nil && !s.stopped {
-		if s.reader != nil {
-			errs = append(errs, s.Stop())
-		}
+	if s.running && !s.stopped {
+		errs = append(errs, s.Stop())
 	}
 	s.closed = true
 	for _, l := range s.links {
@@ -322,4 +324,12 @@ func (s *Session) Lost() uint64 {
 		n += v
 	}
 	return n
+}
+
+// Load loads every map and program into the kernel and releases them
+// again: the kernel verifier's verdict, with nothing attached or run.
+func (p *Program) Load() error {
+	s := &Session{prog: p, cp: p.compiled}
+	defer s.Close()
+	return s.load()
 }

@@ -480,3 +480,52 @@ func (b *rawBTF) hasFuncs(names []string) ([]bool, error) {
 	})
 	return found, err
 }
+
+// enumValues returns the constants of the enum called name.
+func (b *rawBTF) enumValues(name string) (map[int64]string, error) {
+	var out map[int64]string
+	err := b.walk(func(t *btfType) bool {
+		if (t.kind != btfKindEnum && t.kind != btfKindEnum64) || !b.nameIs(t.nameOff, name) {
+			return true
+		}
+		out = make(map[int64]string, t.vlen)
+		entry := 8
+		if t.kind == btfKindEnum64 {
+			entry = 12
+		}
+		for i := 0; i < int(t.vlen); i++ {
+			off := t.off + btfTypeHdrLen + i*entry
+			if off+entry > len(b.types) {
+				break
+			}
+			var v int64
+			if t.kind == btfKindEnum64 {
+				v = int64(uint64(b.u32(off+4)) | uint64(b.u32(off+8))<<32)
+			} else if t.kflag {
+				v = int64(int32(b.u32(off + 4)))
+			} else {
+				v = int64(b.u32(off + 4))
+			}
+			out[v] = string(b.name(b.u32(off)))
+		}
+		return false
+	})
+	if err != nil {
+		return nil, err
+	}
+	if out == nil {
+		return nil, &NotFoundError{Kind: "enum", Name: name, Where: "kernel BTF"}
+	}
+	return out, nil
+}
+
+// EnumValues returns the constants of the kernel enum called name, by
+// value, read from vmlinux BTF (e.g. "skb_drop_reason").
+func EnumValues(name string) (map[int64]string, error) {
+	b, release, err := openVmlinuxBTF()
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	return b.enumValues(name)
+}

@@ -17,6 +17,9 @@ type Capability uint
 
 // The capabilities that ktrace's operations need.
 const (
+	// CapDacOverride lets a non-root user read tracefs, which is
+	// accessible to root only.
+	CapDacOverride Capability = 1
 	// CapSysAdmin covers mounting tracefs and, on kernels before 5.8 (no
 	// CAP_BPF/CAP_PERFMON), everything BPF.
 	CapSysAdmin Capability = 21
@@ -27,6 +30,7 @@ const (
 )
 
 var capNames = map[Capability]string{
+	CapDacOverride: "CAP_DAC_OVERRIDE",
 	CapSysAdmin: "CAP_SYS_ADMIN",
 	CapPerfmon:  "CAP_PERFMON",
 	CapBPF:      "CAP_BPF",
@@ -182,4 +186,37 @@ func joinAnd(s []string) string {
 		return s[0]
 	}
 	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
+}
+
+// CheckTracingPrivileges reports, before anything is tried, whether the
+// process can do what tracing needs: load BPF programs and maps (CAP_BPF),
+// attach them to tracepoints and perf events (CAP_PERFMON) and read
+// tracefs, which only root may read (CAP_DAC_OVERRIDE for other users).
+// CAP_SYS_ADMIN stands in for CAP_BPF and CAP_PERFMON, as in the kernel.
+// The error names exactly the capabilities that are missing.
+func CheckTracingPrivileges() error {
+	eff, err := EffectiveCapabilities()
+	if err != nil {
+		return nil // cannot tell; let the operations themselves fail
+	}
+	has := func(c Capability) bool { return eff&(1<<c) != 0 }
+	var missing []string
+	if !has(CapSysAdmin) {
+		if lastCap() < CapBPF {
+			missing = append(missing, CapSysAdmin.String())
+		} else {
+			for _, c := range []Capability{CapBPF, CapPerfmon} {
+				if !has(c) {
+					missing = append(missing, c.String())
+				}
+			}
+		}
+	}
+	if os.Geteuid() != 0 && !has(CapDacOverride) {
+		missing = append(missing, CapDacOverride.String())
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return fmt.Errorf("tracing needs privileges this process lacks: %s (run ktrace as root)", joinAnd(missing))
 }

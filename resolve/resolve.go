@@ -1,4 +1,7 @@
-package ktrace
+// Package resolve turns the attach points of a script into what the type
+// checker needs: concrete attach points (wildcards expanded) with their
+// arguments typed, tracepoint fields from the kernel's format files.
+package resolve
 
 import (
 	"fmt"
@@ -6,21 +9,67 @@ import (
 
 	"github.com/ktrace/ktrace/kernel"
 	"github.com/ktrace/ktrace/lang/types"
+	"github.com/ktrace/ktrace/probe"
 )
 
-// resolver turns attach point text into concrete attach points, with
-// tracepoint fields typed from the kernel's format files.
-type resolver struct {
-	maxStrlen int
-	points    map[string][]*types.AttachPoint // cache by raw text
+// Resolver implements types.Resolver against a kernel: by default the
+// running one, through the probe and kernel packages.
+type Resolver struct {
+	// MaxStrlen is the string size of __data_loc fields.
+	MaxStrlen int
+	// Expand expands a parsed attach point (probe.Expand by default).
+	Expand func(probe.Spec) ([]probe.Spec, error)
+	// Format reads a tracepoint's format (kernel.TracepointFormat by default).
+	Format func(system, event string) (*kernel.Format, error)
+
+	points map[string][]*types.AttachPoint // cache by raw text
 }
 
-func newResolver(maxStrlen int) *resolver {
-	return &resolver{maxStrlen: maxStrlen, points: map[string][]*types.AttachPoint{}}
+// New returns a resolver for the running kernel.
+func New(maxStrlen int) *Resolver {
+	return &Resolver{MaxStrlen: maxStrlen, Expand: probe.Expand, Format: kernel.TracepointFormat}
+}
+
+// Static returns a resolver that knows only the given tracepoint formats
+// (keyed "system:event", in tracefs format-file syntax) and takes every
+// function name as a valid kprobe target. Front-end tests use it to be
+// independent of the machine they run on.
+func Static(maxStrlen int, formats map[string]string) *Resolver {
+	parsed := map[string]*kernel.Format{}
+	return &Resolver{
+		MaxStrlen: maxStrlen,
+		Expand: func(sp probe.Spec) ([]probe.Spec, error) {
+			if sp.Type == probe.Tracepoint {
+				if _, ok := formats[sp.Category+":"+sp.Name]; !ok {
+					return nil, fmt.Errorf("tracepoint %s:%s does not exist", sp.Category, sp.Name)
+				}
+			}
+			return []probe.Spec{sp}, nil
+		},
+		Format: func(system, event string) (*kernel.Format, error) {
+			key := system + ":" + event
+			if f, ok := parsed[key]; ok {
+				return f, nil
+			}
+			text, ok := formats[key]
+			if !ok {
+				return nil, fmt.Errorf("tracepoint %s does not exist", key)
+			}
+			f, err := kernel.ParseFormat([]byte(text))
+			if err != nil {
+				return nil, err
+			}
+			parsed[key] = f
+			return f, nil
+		},
+	}
 }
 
 // Resolve implements types.Resolver.
-func (r *resolver) Resolve(raw string) ([]*types.AttachPoint, error) {
+func (r *Resolver) Resolve(raw string) ([]*types.AttachPoint, error) {
+	if r.points == nil {
+		r.points = map[string][]*types.AttachPoint{}
+	}
 	if pts, ok := r.points[raw]; ok {
 		return pts, nil
 	}
@@ -32,56 +81,72 @@ func (r *resolver) Resolve(raw string) ([]*types.AttachPoint, error) {
 	return pts, nil
 }
 
-func (r *resolver) resolve(raw string) ([]*types.AttachPoint, error) {
-	parts := strings.Split(raw, ":")
-	switch parts[0] {
-	case "BEGIN", "begin":
-		return []*types.AttachPoint{{Kind: types.ProbeBegin, Name: "BEGIN"}}, nil
-	case "END", "end":
-		return []*types.AttachPoint{{Kind: types.ProbeEnd, Name: "END"}}, nil
-	case "tracepoint", "t":
-		if len(parts) != 3 {
-			return nil, fmt.Errorf("tracepoint probe needs a category and an event, e.g. tracepoint:skb:kfree_skb")
-		}
-		ap, err := r.tracepoint(parts[1], parts[2])
-		if err != nil {
-			return nil, err
-		}
-		return []*types.AttachPoint{ap}, nil
-	case "kprobe", "k", "kretprobe", "kr":
-		if len(parts) != 2 {
-			return nil, fmt.Errorf("%s probe needs a function name, e.g. kprobe:vfs_read", parts[0])
-		}
-		kind, prefix := types.ProbeKprobe, "kprobe"
-		if parts[0] == "kretprobe" || parts[0] == "kr" {
-			kind, prefix = types.ProbeKretprobe, "kretprobe"
-		}
-		return []*types.AttachPoint{{Kind: kind, Name: prefix + ":" + parts[1], Target: parts[1]}}, nil
-	case "interval", "i":
-		if len(parts) != 3 {
-			return nil, fmt.Errorf("interval probe needs a unit and a count, e.g. interval:s:1")
-		}
-		return []*types.AttachPoint{{Kind: types.ProbeInterval, Name: raw, Target: parts[1] + ":" + parts[2]}}, nil
-	}
-	return nil, fmt.Errorf("unknown probe type %q", parts[0])
+var probeKinds = map[probe.Type]types.ProbeKind{
+	probe.Begin:         types.ProbeBegin,
+	probe.End:           types.ProbeEnd,
+	probe.Tracepoint:    types.ProbeTracepoint,
+	probe.Kprobe:        types.ProbeKprobe,
+	probe.Kretprobe:     types.ProbeKretprobe,
+	probe.RawTracepoint: types.ProbeRawTracepoint,
+	probe.Fentry:        types.ProbeFentry,
+	probe.Fexit:         types.ProbeFexit,
+	probe.Uprobe:        types.ProbeUprobe,
+	probe.Uretprobe:     types.ProbeUretprobe,
+	probe.USDT:          types.ProbeUsdt,
+	probe.Interval:      types.ProbeInterval,
+	probe.Profile:       types.ProbeProfile,
+	probe.Software:      types.ProbeSoftware,
+	probe.Hardware:      types.ProbeHardware,
 }
 
-func (r *resolver) tracepoint(system, event string) (*types.AttachPoint, error) {
-	f, err := kernel.TracepointFormat(system, event)
+func (r *Resolver) resolve(raw string) ([]*types.AttachPoint, error) {
+	spec, err := probe.Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	specs, err := r.Expand(spec)
+	if err != nil {
+		return nil, err
+	}
+	var out []*types.AttachPoint
+	for _, sp := range specs {
+		kind, ok := probeKinds[sp.Type]
+		if !ok {
+			return nil, fmt.Errorf("%s probes are not supported yet", sp.Type)
+		}
+		ap := &types.AttachPoint{Kind: kind, Name: sp.String(), Spec: sp}
+		switch sp.Type {
+		case probe.Tracepoint:
+			ap, err = r.tracepoint(sp)
+			if err != nil {
+				return nil, err
+			}
+		case probe.Kprobe, probe.Kretprobe, probe.Fentry, probe.Fexit, probe.RawTracepoint:
+			ap.Target = sp.Name
+		case probe.Interval, probe.Profile:
+			ap.Target = fmt.Sprintf("%s:%d", sp.Unit, sp.Count)
+		}
+		out = append(out, ap)
+	}
+	return out, nil
+}
+
+func (r *Resolver) tracepoint(sp probe.Spec) (*types.AttachPoint, error) {
+	f, err := r.Format(sp.Category, sp.Name)
 	if err != nil {
 		return nil, err
 	}
 	ap := &types.AttachPoint{
 		Kind:     types.ProbeTracepoint,
-		Name:     "tracepoint:" + system + ":" + event,
-		Target:   system + ":" + event,
-		UserArgs: system == "syscalls",
-		Spec:     f,
+		Name:     sp.String(),
+		Target:   sp.Category + ":" + sp.Name,
+		UserArgs: sp.Category == "syscalls",
+		Spec:     sp,
 	}
 	for _, fl := range f.Fields {
 		ap.Fields = append(ap.Fields, &types.Field{
 			Name:    fl.Name,
-			Type:    fieldType(f, &fl, r.maxStrlen),
+			Type:    FieldType(f, &fl, r.MaxStrlen),
 			Offset:  int(fl.Offset),
 			DataLoc: fl.DataLoc,
 		})
@@ -89,8 +154,10 @@ func (r *resolver) tracepoint(system, event string) (*types.AttachPoint, error) 
 	return ap, nil
 }
 
-// fieldType types a tracepoint field from its format declaration.
-func fieldType(f *kernel.Format, fl *kernel.Field, maxStrlen int) *types.Type {
+// FieldType types a tracepoint field from its format declaration: char
+// arrays and __data_loc strings are strings, other arrays arrays, pointers
+// pointers, enums with a __print_symbolic table named integers.
+func FieldType(f *kernel.Format, fl *kernel.Field, maxStrlen int) *types.Type {
 	base := strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(fl.Type, "const "), "volatile "))
 	switch {
 	case fl.DataLoc || fl.RelLoc:
@@ -118,7 +185,6 @@ func fieldType(f *kernel.Format, fl *kernel.Field, maxStrlen int) *types.Type {
 	t := *types.IntType(size, fl.Signed)
 	if names := f.Symbols[fl.Name]; len(names) > 0 {
 		t.Enum = names
-		t.Name = fl.Enum
 	}
 	if fl.Enum != "" {
 		t.Name = "enum " + fl.Enum

@@ -1,73 +1,86 @@
 // Command ktrace runs bpftrace-style tracing scripts, compiled to BPF in
-// process: no LLVM, no kernel headers.
+// process: no LLVM, no kernel headers, no cgo.
+//
+//	ktrace -e 'tracepoint:skb:kfree_skb { @[pid, comm] = count(); }'
+//	ktrace script.bt [ARGS...]
+//	ktrace dropcount [--probe tracepoint|kprobe|kretprobe] [-i SECONDS] [-c COUNT] [-p PID] [--reasons]
+//	ktrace list [-v] [PATTERN]
+//	ktrace info
+//
+// The command is a thin layer over the github.com/ktrace/ktrace package.
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
-
-	"github.com/ktrace/ktrace"
+	"runtime/debug"
 )
 
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "devel"
+
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
-	var prog string
-	var file string
-	var params []string
-	for i := 0; i < len(args); i++ {
-		switch a := args[i]; {
-		case a == "-e" && i+1 < len(args):
-			prog = args[i+1]
-			i++
-		case file == "" && prog == "":
-			file = a
-		default:
-			params = append(params, a)
+// run is the whole command, with its streams passed in so tests can call
+// it directly. It returns the process exit code.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		// A panic is a ktrace bug; still, the user gets one line and exit
+		// code 1 rather than a goroutine dump.
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "ktrace: internal error: %v (please report this with the script that caused it)\n", r)
+			if os.Getenv("KTRACE_DEBUG") != "" {
+				stderr.Write(debug.Stack())
+			}
+			code = 1
+		}
+	}()
+	if len(args) > 0 {
+		switch args[0] {
+		case "dropcount":
+			return dropcountCmd(args[1:], stdout, stderr)
+		case "list":
+			return listCmd(args[1:], stdout, stderr)
+		case "info":
+			return infoCmd(args[1:], stdout, stderr)
+		case "version":
+			fmt.Fprintln(stdout, "ktrace", version)
+			return 0
+		case "help":
+			io.WriteString(stdout, usage)
+			return 0
 		}
 	}
-	var p *ktrace.Program
-	var err error
-	opts := &ktrace.Options{Params: params, Warnings: stderr}
-	if prog != "" {
-		p, err = ktrace.Compile("stdin", []byte(prog), opts)
-	} else {
-		p, err = ktrace.CompileFile(file, opts)
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
-	}
-	n := p.AttachPoints()
-	if n == 1 {
-		fmt.Fprintln(stderr, "Attaching 1 probe...")
-	} else {
-		fmt.Fprintf(stderr, "Attaching %d probes...\n", n)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	sess, err := p.Start(ctx, &ktrace.StartOptions{Output: stdout})
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
-	}
-	select {
-	case <-sess.Done():
-	case <-ctx.Done():
-	}
-	if err := sess.Stop(); err != nil && !errors.Is(err, context.Canceled) {
-		fmt.Fprintln(stderr, err)
-	}
-	fmt.Fprint(stdout, "\n\n")
-	sess.PrintMaps(stdout)
-	code := sess.ExitCode()
-	sess.Close()
-	return code
+	return scriptCmd(args, stdin, stdout, stderr)
 }
+
+const usage = `ktrace: kernel tracing with eBPF, bpftrace's language in one static binary.
+
+USAGE:
+    ktrace [OPTIONS] FILENAME [ARGS...]
+    ktrace [OPTIONS] -e 'PROGRAM' [ARGS...]
+    ktrace dropcount [--probe tracepoint|kprobe|kretprobe] [-i SECONDS] [-c COUNT] [-p PID] [--reasons]
+    ktrace list [-v] [PATTERN]
+    ktrace info
+
+OPTIONS:
+    -e PROGRAM     run PROGRAM (FILENAME "-" reads the program from stdin)
+    -l [PATTERN]   list probes matching PATTERN (same as: ktrace list)
+    -v             verbose: with -l, show tracepoint fields
+    -q             quiet: do not print "Attaching N probes..."
+    -o FILE        write the program's output to FILE
+    -d             print the generated BPF instructions, with source lines
+    --dry-run      compile and load-check the program, attach nothing
+    -h, --help     show this help
+    -V, --version  show the version
+
+ARGS are the positional parameters $1, $2, ... of the program.
+
+EXAMPLES:
+    ktrace -e 'tracepoint:skb:kfree_skb { @[pid, comm] = count(); }'
+    ktrace -e 'tracepoint:syscalls:sys_enter_openat { printf("%s %s\n", comm, str(args.filename)); }'
+    ktrace dropcount --reasons
+`

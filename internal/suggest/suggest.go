@@ -2,7 +2,11 @@
 // mean" hints in error messages.
 package suggest
 
-import "sort"
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
 
 // Closest returns up to n candidates within a small edit distance of name,
 // best first. The distance allowed grows with the name's length, so short
@@ -66,4 +70,37 @@ func Distance(a, b string) int {
 		prev2, prev, cur = prev, cur, prev2
 	}
 	return prev[len(b)]
+}
+
+// Phrase formats suggestions as "'a'", "'a' or 'b'", "'a', 'b' or 'c'",
+// quoting each with q (a format such as "'%s'" or "%q").
+func Phrase(q string, names []string) string {
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = fmt.Sprintf(q, n)
+	}
+	switch len(parts) {
+	case 0:
+		return ""
+	case 1:
+		return parts[0]
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " or " + parts[len(parts)-1]
+}
+
+// Best returns the candidates at the smallest distance from name, at most n.
+func Best(name string, candidates []string, n int) []string {
+	all := Closest(name, candidates, len(candidates))
+	if len(all) == 0 {
+		return nil
+	}
+	d := Distance(name, all[0])
+	var out []string
+	for _, c := range all {
+		if Distance(name, c) != d || len(out) == n {
+			break
+		}
+		out = append(out, c)
+	}
+	return out
 }

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark of ktrace and Debian's bpftrace, in one run:
+#   1. startup: wall time and peak RSS of a drop counter that exits at once
+#   2. per-event cost of @[pid, comm] = count() (and more scripts) on
+#      raw_syscalls:sys_enter under a getppid() loop, from the kernel's own
+#      accounting (kernel.bpf_stats_enabled=1, run_time_ns / run_cnt)
+#   3. the static binary's size
+# Runs are interleaved (ktrace, bpftrace, ktrace, ...) and medians reported,
+# so background load affects both tracers alike; compare the ratios.
+# Usage: sudo bench/bench.sh [ROUNDS]   (writes a Markdown table to stdout)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-7}
+work=$(mktemp -d)
+trap 'rm -rf "$work"; sysctl -qw kernel.bpf_stats_enabled=0' EXIT
+
+for tool in bpftrace bpftool /usr/bin/time; do
+	command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install bpftrace bpftool time)" >&2; exit 1; }
+done
+CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o "$work/ktrace" ./cmd/ktrace
+go build -o "$work/getppid" ./bench/getppid
+mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
+
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+# --- startup --------------------------------------------------------------
+startup='tracepoint:skb:kfree_skb { @[pid, comm] = count(); } BEGIN { exit(); }'
+"$work/ktrace" -q -e "$startup" >/dev/null # warm the page cache and ktrace's BTF fact cache
+bpftrace -e "$startup" >/dev/null 2>&1 || true
+: >"$work/kt.startup"; : >"$work/bt.startup"
+for _ in $(seq "$rounds"); do
+	/usr/bin/time -f "%e %M" -o "$work/t" "$work/ktrace" -q -e "$startup" >/dev/null; cat "$work/t" >>"$work/kt.startup"
+	/usr/bin/time -f "%e %M" -o "$work/t" bpftrace -e "$startup" >/dev/null 2>&1; cat "$work/t" >>"$work/bt.startup"
+done
+kt_wall=$(awk '{print $1*1000}' "$work/kt.startup" | median)
+bt_wall=$(awk '{print $1*1000}' "$work/bt.startup" | median)
+kt_rss=$(awk '{print $2/1024}' "$work/kt.startup" | median)
+bt_rss=$(awk '{print $2/1024}' "$work/bt.startup" | median)
+
+# --- per-event cost -------------------------------------------------------
+# progs_of PID: ids of the BPF programs a process holds open.
+progs_of() {
+	grep -h '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -u
+}
+# cost TRACER SCRIPT: ns/event and xlated instructions of the program on
+# sys_enter while the getppid loop runs.
+cost() {
+	local tracer=$1 script=$2 pid id
+	case $tracer in
+	ktrace) "$work/ktrace" -q -e "$script" >/dev/null 2>&1 & pid=$! ;;
+	bpftrace) bpftrace -e "$script" >/dev/null 2>&1 & pid=$! ;;
+	esac
+	for _ in $(seq 100); do # wait until attached
+		id=$(for p in $(progs_of "$pid"); do bpftool prog show id "$p" 2>/dev/null | grep -q ': tracepoint ' && echo "$p"; done | head -1)
+		[ -n "$id" ] && break
+		sleep 0.1
+	done
+	sleep 0.3
+	"$work/getppid" 325000
+	bpftool -j prog show id "$id" | python3 -c 'import json,sys; p=json.load(sys.stdin); print(p["run_time_ns"]/max(p["run_cnt"],1), p["bytes_xlated"]//8)'
+	kill -INT "$pid"; wait "$pid" 2>/dev/null || true
+}
+sysctl -qw kernel.bpf_stats_enabled=1
+declare -A scripts=(
+	[count]='tracepoint:raw_syscalls:sys_enter { @[pid, comm] = count(); }'
+	[comm]='tracepoint:raw_syscalls:sys_enter { @[comm] = count(); }'
+)
+per_event_rows=""
+for name in count comm; do
+	: >"$work/kt.$name"; : >"$work/bt.$name"
+	for _ in $(seq "$rounds"); do
+		cost ktrace "${scripts[$name]}" >>"$work/kt.$name"
+		cost bpftrace "${scripts[$name]}" >>"$work/bt.$name"
+	done
+	kt=$(awk '{print $1}' "$work/kt.$name" | median); bt=$(awk '{print $1}' "$work/bt.$name" | median)
+	kti=$(awk '{print $2}' "$work/kt.$name" | median); bti=$(awk '{print $2}' "$work/bt.$name" | median)
+	per_event_rows+=$(printf '| `%s` | %.0f ns, %d insns | %.0f ns, %d insns | **%.2f×** |\n' "${scripts[$name]}" "$kt" "$kti" "$bt" "$bti" "$(echo "$kt $bt" | awk '{print $1/$2}')")
+	per_event_rows+=$'\n'
+done
+
+size=$(stat -c %s "$work/ktrace")
+cat <<TABLE
+Benchmark: $(date -u +%Y-%m-%d), kernel $(uname -r), $(nproc) CPUs, $rounds interleaved rounds, medians.
+bpftrace: $(bpftrace --version). ktrace: static binary, $(awk "BEGIN {printf \"%.1f\", $size/1048576}") MiB ($size bytes).
+
+| startup (\`$startup\`) | ktrace | bpftrace | ratio |
+|---|---|---|---|
+| wall time | $(printf '%.0f' "$kt_wall") ms | $(printf '%.0f' "$bt_wall") ms | **$(echo "$kt_wall $bt_wall" | awk '{printf "%.3f", $1/$2}')×** |
+| peak RSS | $(printf '%.1f' "$kt_rss") MiB | $(printf '%.1f' "$bt_rss") MiB | **$(echo "$kt_rss $bt_rss" | awk '{printf "%.2f", $1/$2}')×** |
+
+| per-event cost on raw_syscalls:sys_enter | ktrace | bpftrace | ratio |
+|---|---|---|---|
+${per_event_rows}
+TABLE

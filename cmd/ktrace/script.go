@@ -1,0 +1,256 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/ktrace/ktrace"
+	"github.com/ktrace/ktrace/compile"
+	"github.com/ktrace/ktrace/kernel"
+)
+
+// scriptOptions are the flags of `ktrace [OPTIONS] FILE|-e PROGRAM`.
+type scriptOptions struct {
+	program    string
+	hasProgram bool
+	file       string
+	params     []string
+	list       bool
+	verbose    bool
+	quiet      bool
+	output     string
+	dump       bool
+	dryRun     bool
+}
+
+// parseScriptArgs parses bpftrace-style arguments: short flags may be
+// combined (-lv), and everything after the program or file is a
+// positional parameter.
+func parseScriptArgs(args []string) (*scriptOptions, error) {
+	o := &scriptOptions{}
+	seenTarget := false
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if seenTarget || a == "-" || !strings.HasPrefix(a, "-") {
+			if !seenTarget && !o.hasProgram && !o.list {
+				o.file = a
+				seenTarget = true
+				continue
+			}
+			o.params = append(o.params, a)
+			continue
+		}
+		if a == "--" {
+			o.params = append(o.params, args[i+1:]...)
+			break
+		}
+		if strings.HasPrefix(a, "--") {
+			switch name, _, _ := strings.Cut(a[2:], "="); name {
+			case "dry-run":
+				o.dryRun = true
+			case "help":
+				return nil, errHelp
+			case "version":
+				return nil, errVersion
+			case "unsafe", "no-warnings":
+				// Accepted for bpftrace compatibility; nothing unsafe exists yet.
+			default:
+				return nil, fmt.Errorf("unknown option %s (see ktrace --help)", a)
+			}
+			continue
+		}
+		flags := a[1:]
+		for j := 0; j < len(flags); j++ {
+			f := flags[j]
+			needValue := func(what string) (string, error) {
+				if rest := flags[j+1:]; rest != "" {
+					j = len(flags)
+					return rest, nil
+				}
+				if i+1 >= len(args) {
+					return "", fmt.Errorf("option -%c needs %s", f, what)
+				}
+				i++
+				return args[i], nil
+			}
+			switch f {
+			case 'e':
+				v, err := needValue("a program")
+				if err != nil {
+					return nil, err
+				}
+				o.program, o.hasProgram = v, true
+				seenTarget = true
+			case 'o':
+				v, err := needValue("a file name")
+				if err != nil {
+					return nil, err
+				}
+				o.output = v
+			case 'l':
+				o.list = true
+			case 'v':
+				o.verbose = true
+			case 'q':
+				o.quiet = true
+			case 'd':
+				o.dump = true
+			case 'h':
+				return nil, errHelp
+			case 'V':
+				return nil, errVersion
+			case 'p', 'c', 'f':
+				return nil, fmt.Errorf("option -%c is not supported yet", f)
+			default:
+				return nil, fmt.Errorf("unknown option -%c (see ktrace --help)", f)
+			}
+		}
+	}
+	return o, nil
+}
+
+var (
+	errHelp    = errors.New("help")
+	errVersion = errors.New("version")
+)
+
+func scriptCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	o, err := parseScriptArgs(args)
+	switch {
+	case errors.Is(err, errHelp):
+		io.WriteString(stdout, usage)
+		return 0
+	case errors.Is(err, errVersion):
+		fmt.Fprintln(stdout, "ktrace", version)
+		return 0
+	case err != nil:
+		fmt.Fprintln(stderr, "ktrace:", err)
+		return 1
+	}
+	if o.list {
+		pattern := o.file
+		if len(o.params) > 0 {
+			pattern = o.params[0]
+		}
+		return listProbes(pattern, o.verbose, stdout, stderr)
+	}
+	if !o.hasProgram && o.file == "" {
+		fmt.Fprint(stderr, "ktrace: no program given: use -e 'PROGRAM' or a file name (see ktrace --help)\n")
+		return 1
+	}
+	if err := kernel.CheckTracingPrivileges(); err != nil {
+		fmt.Fprintln(stderr, "ktrace:", err)
+		return 1
+	}
+	copts := &ktrace.Options{Params: o.params, Warnings: stderr}
+	var prog *ktrace.Program
+	switch {
+	case o.hasProgram:
+		prog, err = ktrace.Compile("stdin", []byte(o.program), copts)
+	case o.file == "-":
+		var src []byte
+		src, err = io.ReadAll(io.LimitReader(stdin, ktrace.MaxSourceSize+1))
+		if err == nil {
+			prog, err = ktrace.Compile("stdin", src, copts)
+		}
+	default:
+		prog, err = ktrace.CompileFile(o.file, copts)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	if o.dump {
+		dump(prog, stdout)
+	}
+	if o.dryRun {
+		if err := prog.Load(); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		return 0
+	}
+	out := stdout
+	if o.output != "" {
+		f, err := os.Create(o.output)
+		if err != nil {
+			fmt.Fprintln(stderr, "ktrace:", err)
+			return 1
+		}
+		defer f.Close()
+		out = f
+	}
+	return runProgram(prog, o, out, stderr)
+}
+
+// dump prints each program's instructions with the script lines they
+// came from.
+func dump(prog *ktrace.Program, w io.Writer) {
+	cp := prog.Compiled()
+	names := make([]string, 0, len(cp.Collection.Programs))
+	for name := range cp.Collection.Programs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		var points []string
+		for _, p := range cp.Probes {
+			if p.Program == name {
+				points = append(points, p.Point.Name)
+			}
+		}
+		fmt.Fprintf(w, "; program %s: %s\n", name, strings.Join(points, ", "))
+		fmt.Fprint(w, compile.Disassemble(cp.Collection.Programs[name]))
+		fmt.Fprintln(w)
+	}
+}
+
+// runProgram runs a compiled program until it calls exit(), or until
+// SIGINT or SIGTERM, then prints its maps as bpftrace does.
+func runProgram(prog *ktrace.Program, o *scriptOptions, out, stderr io.Writer) int {
+	if !o.quiet {
+		n := prog.AttachPoints()
+		if n == 1 {
+			fmt.Fprintln(stderr, "Attaching 1 probe...")
+		} else {
+			fmt.Fprintf(stderr, "Attaching %d probes...\n", n)
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	sess, err := prog.Start(ctx, &ktrace.StartOptions{Output: out})
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	defer sess.Close()
+	select {
+	case <-sess.Done():
+	case <-ctx.Done():
+	}
+	stop()
+	code := 0
+	if err := sess.Stop(); err != nil {
+		fmt.Fprintln(stderr, "ktrace:", err)
+		code = 1
+	}
+	fmt.Fprint(out, "\n\n")
+	if err := sess.PrintMaps(out); err != nil {
+		fmt.Fprintln(stderr, "ktrace:", err)
+		code = 1
+	}
+	if lost := sess.Lost(); lost > 0 {
+		fmt.Fprintf(stderr, "Lost %d events\n", lost)
+	}
+	if code == 0 {
+		code = sess.ExitCode()
+	}
+	return code
+}

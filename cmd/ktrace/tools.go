@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/ktrace/ktrace/kernel"
+	"github.com/ktrace/ktrace/probe"
+	"github.com/ktrace/ktrace/tools"
+)
+
+func dropcountCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("dropcount", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var opts tools.DropcountOptions
+	var interval float64
+	fs.StringVar(&opts.Probe, "probe", "tracepoint", "where to count drops: tracepoint, kprobe or kretprobe")
+	fs.Float64Var(&interval, "i", 1, "seconds between reports")
+	fs.Float64Var(&interval, "interval", 1, "seconds between reports")
+	fs.IntVar(&opts.Count, "c", 0, "stop after this many reports (0: run until Ctrl-C)")
+	fs.IntVar(&opts.Count, "count", 0, "stop after this many reports (0: run until Ctrl-C)")
+	fs.IntVar(&opts.PID, "p", 0, "count only this process")
+	fs.IntVar(&opts.PID, "pid", 0, "count only this process")
+	fs.BoolVar(&opts.Reasons, "reasons", false, "break the counts down by drop reason")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "usage: ktrace dropcount [--probe tracepoint|kprobe|kretprobe] [-i SECONDS] [-c COUNT] [-p PID] [--reasons]\n\n"+
+			"Counts packet drops per process and prints PID COMM DROP_COUNTS every interval.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		return 1
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "ktrace dropcount: unexpected argument %q\n", fs.Arg(0))
+		return 1
+	}
+	if interval <= 0 {
+		fmt.Fprintln(stderr, "ktrace dropcount: -i needs a positive number of seconds")
+		return 1
+	}
+	if opts.Count < 0 {
+		fmt.Fprintln(stderr, "ktrace dropcount: -c needs a positive count")
+		return 1
+	}
+	if err := kernel.CheckTracingPrivileges(); err != nil {
+		fmt.Fprintln(stderr, "ktrace dropcount:", err)
+		return 1
+	}
+	opts.Interval = time.Duration(interval * float64(time.Second))
+	opts.Out = stdout
+	opts.Started = func(int) {
+		fmt.Fprintln(stderr, "Tracing packet drops... Hit Ctrl-C to end.")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := tools.Dropcount(ctx, opts); err != nil {
+		fmt.Fprintln(stderr, "ktrace dropcount:", err)
+		return 1
+	}
+	return 0
+}
+
+func listCmd(args []string, stdout, stderr io.Writer) int {
+	verbose := false
+	pattern := ""
+	for _, a := range args {
+		switch {
+		case a == "-v":
+			verbose = true
+		case strings.HasPrefix(a, "-"):
+			fmt.Fprintf(stderr, "ktrace list: unknown option %s\n", a)
+			return 1
+		case pattern != "":
+			fmt.Fprintln(stderr, "ktrace list: only one pattern at a time")
+			return 1
+		default:
+			pattern = a
+		}
+	}
+	return listProbes(pattern, verbose, stdout, stderr)
+}
+
+// listProbes prints one type:name per line, like bpftrace -l.
+func listProbes(pattern string, verbose bool, stdout, stderr io.Writer) int {
+	var lines []string
+	var err error
+	if verbose {
+		lines, err = probe.ListVerbose(pattern)
+	} else {
+		lines, err = probe.List(pattern)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "ktrace list:", err)
+		return 1
+	}
+	for _, l := range lines {
+		fmt.Fprintln(stdout, l)
+	}
+	return 0
+}
+
+func infoCmd(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		fmt.Fprintf(stderr, "ktrace info: unexpected argument %q\n", args[0])
+		return 1
+	}
+	info, err := kernel.Info()
+	if err != nil {
+		fmt.Fprintln(stderr, "ktrace info:", err)
+		return 1
+	}
+	fmt.Fprint(stdout, info.String())
+	return 0
+}

@@ -1,0 +1,79 @@
+package ktrace
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/ktrace/ktrace/kernel"
+	"github.com/ktrace/ktrace/lang"
+	"github.com/ktrace/ktrace/lang/types"
+)
+
+// kernelSupport is what the kprobe fallback decision needs to know about
+// the running kernel; tests supply their own.
+type kernelSupport struct {
+	kprobes func() error                  // nil error: kprobes attach here
+	fentry  func() error                  // nil error: fentry/fexit attach here
+	inBTF   func(fn string) (bool, error) // fentry needs the function in BTF
+}
+
+var runningKernel = kernelSupport{
+	kprobes: kernel.HaveKprobes,
+	fentry:  kernel.HaveFentry,
+	inBTF:   kernel.BTFHasFunction,
+}
+
+// kprobeMode decides how the kprobe/kretprobe attach points of a program
+// are compiled: as kprobes when the kernel has them, else as fentry/fexit
+// when those work and every target function has BTF, else not at all, with
+// an error that says why and what to use instead.
+func kprobeMode(points []*types.AttachPoint, ks kernelSupport) (asFentry bool, err error) {
+	var targets []*types.AttachPoint
+	for _, ap := range points {
+		if ap.Kind == types.ProbeKprobe || ap.Kind == types.ProbeKretprobe {
+			targets = append(targets, ap)
+		}
+	}
+	if len(targets) == 0 {
+		return false, nil
+	}
+	kerr := ks.kprobes()
+	if kerr == nil {
+		return false, nil
+	}
+	ferr := ks.fentry()
+	if ferr == nil {
+		for _, ap := range targets {
+			ok, err := ks.inBTF(ap.Target)
+			if err != nil || !ok {
+				return false, fmt.Errorf("%s: this kernel has no kprobes (%s), and the fentry fallback cannot attach to %s because it has no BTF function record; use tracepoint:skb:kfree_skb or another tracepoint instead",
+					ap.Name, reason(kerr), ap.Target)
+			}
+		}
+		return true, nil
+	}
+	return false, fmt.Errorf("%s: this kernel has no kprobes (%s) and fentry/fexit are unavailable too (%s); use tracepoint:skb:kfree_skb or another tracepoint instead",
+		targets[0].Name, reason(kerr), reason(ferr))
+}
+
+// reason is the human part of a feature probe's error.
+func reason(err error) string {
+	var fe *kernel.FeatureError
+	if errors.As(err, &fe) {
+		return fe.Reason
+	}
+	return err.Error()
+}
+
+// kprobeError positions a fallback error on the first kprobe attach point.
+func kprobeError(file *lang.File, info *types.Info, err error) error {
+	for _, p := range info.Probes {
+		for i, ap := range p.Points {
+			if ap.Kind == types.ProbeKprobe || ap.Kind == types.ProbeKretprobe {
+				idx := min(i, len(p.Node.AttachPoints)-1)
+				return lang.ErrorList{{File: file, Span: p.Node.AttachPoints[idx].Sp, Msg: err.Error()}}
+			}
+		}
+	}
+	return err
+}
