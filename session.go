@@ -211,7 +211,7 @@ func (s *Session) handle(raw []byte) {
 	}
 	switch ev.Kind {
 	case compile.EventPrintf:
-		io.WriteString(s.out, output.Sprintf(ev.Format, s.decodeArgs(ev, raw)))
+		s.emit("printf", output.Sprintf(ev.Format, s.decodeArgs(ev, raw)))
 	case compile.EventPrint:
 		args := s.decodeArgs(ev, raw)
 		fmt.Fprintln(s.out, output.Text(args[0]))
@@ -221,6 +221,10 @@ func (s *Session) handle(raw []byte) {
 		}
 	case compile.EventClearMap:
 		s.clearMap(ev.Map)
+	default:
+		if h := eventHandlers[ev.Kind]; h != nil {
+			h(s, ev, raw)
+		}
 	case compile.EventExit:
 		code := int64(binary.LittleEndian.Uint64(raw[8:]))
 		s.exitOnce.Do(func() {
@@ -228,6 +232,17 @@ func (s *Session) handle(raw []byte) {
 			close(s.exited)
 		})
 	}
+}
+
+// eventHandlers handle the record kinds that feature files add (time(),
+// cat(), system(), ...), registered in their init functions. They run on
+// the record loop with s.mu held.
+var eventHandlers = map[compile.EventKind]func(s *Session, ev *compile.Event, raw []byte){}
+
+// emit writes text output of the given kind ("printf", "time", "cat",
+// "join", "syscall"), the way the session's output format wants it.
+func (s *Session) emit(kind, text string) {
+	io.WriteString(s.out, text)
 }
 
 func (s *Session) decodeArgs(ev *compile.Event, raw []byte) []any {

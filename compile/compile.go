@@ -127,6 +127,9 @@ type Event struct {
 	Size int       // whole record size
 	Map  *Map      // print/clear
 	Node *ast.Call // the call that sends it
+	// Data carries what a feature's handler needs beyond the arguments,
+	// such as a time format.
+	Data any
 }
 
 // EventArg is one value in a record.
