@@ -21,6 +21,8 @@ import (
 	"io"
 	"os"
 
+	"github.com/cilium/ebpf"
+
 	"github.com/ktrace/ktrace/compile"
 	"github.com/ktrace/ktrace/kernel"
 	"github.com/ktrace/ktrace/lang"
@@ -92,6 +94,9 @@ func Compile(name string, src []byte, opts *Options) (*Program, error) {
 		fmt.Fprintln(opts.Warnings, info.Warnings.Error())
 	}
 	copts := compile.Options{}
+	if n, err := ebpf.PossibleCPU(); err == nil {
+		copts.PossibleCPUs = n
+	}
 	if usesComm(tree) {
 		// Reading comm through the task's BTF pointer is the fastest way;
 		// the offset comes from a cached scan of the kernel's BTF.

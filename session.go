@@ -25,6 +25,8 @@ import (
 type StartOptions struct {
 	// Output receives printf and print output; nil means os.Stdout.
 	Output io.Writer
+	// Errors receives warnings, such as a full map; nil means os.Stderr.
+	Errors io.Writer
 }
 
 // Session is a running program: its maps and programs are loaded and its
@@ -33,19 +35,21 @@ type Session struct {
 	prog   *Program
 	cp     *compile.Program
 	out    io.Writer
+	errOut io.Writer
 	coll   *ebpf.Collection
 	links  []io.Closer
 	reader *ringbuf.Reader
 	env    *output.Env
 
-	mu       sync.Mutex // serialises output and map access by events
-	exited   chan struct{}
-	exitOnce sync.Once
-	exitCode int
-	loopDone chan struct{}
-	running  bool // the record loop was started
-	stopped  bool
-	closed   bool
+	mu         sync.Mutex // serialises output and map access by events
+	exited     chan struct{}
+	exitOnce   sync.Once
+	exitCode   int
+	loopDone   chan struct{}
+	running    bool // the record loop was started
+	warnedFull map[*compile.Map]bool
+	stopped    bool
+	closed     bool
 }
 
 // Start loads the program into the kernel, runs its BEGIN probes and
@@ -65,6 +69,11 @@ func (p *Program) Start(ctx context.Context, opts *StartOptions) (*Session, erro
 	if s.out == nil {
 		s.out = os.Stdout
 	}
+	s.errOut = opts.Errors
+	if s.errOut == nil {
+		s.errOut = os.Stderr
+	}
+	s.warnedFull = map[*compile.Map]bool{}
 	s.env = &output.Env{ProbeNames: p.compiled.ProbeNames, Ksym: ksymName}
 	if err := s.load(); err != nil {
 		s.Close()
@@ -224,6 +233,12 @@ func (s *Session) handle(raw []byte) {
 	default:
 		if h := eventHandlers[ev.Kind]; h != nil {
 			h(s, ev, raw)
+		}
+	case compile.EventMapFull:
+		if !s.warnedFull[ev.Map] {
+			s.warnedFull[ev.Map] = true
+			fmt.Fprintf(s.errOut, "WARNING: map %s is full (%d entries): updates are being dropped; raise config max_map_keys or declare it, e.g. let %s = hash(%d);\n",
+				ev.Map.Name, ev.Map.Spec.MaxEntries, ev.Map.Name, 2*ev.Map.Spec.MaxEntries)
 		}
 	case compile.EventExit:
 		code := int64(binary.LittleEndian.Uint64(raw[8:]))

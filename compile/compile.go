@@ -35,6 +35,9 @@ type Options struct {
 	// RingBufSize is the event ring buffer's size in bytes (a power of two
 	// multiple of the page size). Zero means 256 KiB.
 	RingBufSize int
+	// PossibleCPUs is the number of CPU slots of per-CPU maps, for reading
+	// aggregations in a probe. Zero means 1.
+	PossibleCPUs int
 }
 
 // Program is a compiled script.
@@ -72,15 +75,27 @@ type Map struct {
 	// Value is the type stored per entry (per CPU for aggregations).
 	Value  *types.Type
 	PerCPU bool
-	Spec   *ebpf.MapSpec
+	// Bucketed maps (hist, lhist) append a u64 bucket index to the key.
+	Bucketed bool
+	Spec     *ebpf.MapSpec
+}
+
+// UserKeySize is the size of the script's key in the BPF key: 0 for a map
+// without a key (whose BPF key is then a zero u64, or just the bucket).
+func (m *Map) UserKeySize() int {
+	if m.Key == nil {
+		return 0
+	}
+	return (m.Key.Size + 7) &^ 7
 }
 
 // KeySize is the BPF key size in bytes.
 func (m *Map) KeySize() int {
-	if m.Key == nil {
-		return 8
+	n := m.UserKeySize()
+	if m.Bucketed || n == 0 {
+		n += 8
 	}
-	return m.Key.Size
+	return n
 }
 
 // Attach says how a probe's program is attached.
@@ -116,6 +131,7 @@ const (
 	EventPrintMap
 	EventClearMap
 	EventExit
+	EventMapFull // an update failed because the map is full
 )
 
 // Event describes one kind of record in the ring buffer.
@@ -143,6 +159,9 @@ func Compile(info *types.Info, file *lang.File, opts Options) (*Program, error) 
 	if opts.RingBufSize == 0 {
 		opts.RingBufSize = 256 << 10
 	}
+	if opts.PossibleCPUs == 0 {
+		opts.PossibleCPUs = 1
+	}
 	c := &compiler{
 		file: file,
 		info: info,
@@ -156,7 +175,9 @@ func Compile(info *types.Info, file *lang.File, opts Options) (*Program, error) 
 		maps:     map[string]*Map{},
 		probeIDs: map[string]int{},
 		events:   map[*ast.Call]int{},
-		byHash:   map[string]string{},
+
+		mapFullEvents: map[*Map]int{},
+		byHash:        map[string]string{},
 	}
 	c.declareMaps()
 	for _, pi := range info.Probes {
@@ -181,7 +202,9 @@ type compiler struct {
 	probeIDs map[string]int
 	events   map[*ast.Call]int
 	byHash   map[string]string // instruction hash → program name, to share programs
-	progN    int
+
+	mapFullEvents map[*Map]int
+	progN         int
 }
 
 func (c *compiler) declareMaps() {
@@ -197,12 +220,24 @@ func (c *compiler) declareMaps() {
 			ValueSize:  uint32(mi.Value.Size),
 			MaxEntries: uint32(mi.MaxEntries),
 		}
-		switch mi.Value.Kind {
-		case types.Count, types.Sum:
-			// Per-CPU values let the hot path increment in place without
-			// atomics or lost updates; user space sums the CPUs.
+		lru := mi.Decl != nil && strings.Contains(mi.Decl.Kind, "lru")
+		if lru {
+			spec.Type = ebpf.LRUHash
+		}
+		if mi.Value.IsAggregation() {
+			// Per-CPU values let the hot path update in place without
+			// atomics or lost updates; user space combines the CPUs.
 			spec.Type = ebpf.PerCPUHash
+			if lru {
+				spec.Type = ebpf.LRUCPUHash
+			}
 			m.PerCPU = true
+		}
+		if mi.Value.Kind == types.Hist || mi.Value.Kind == types.LHist {
+			// A histogram is one counter per (key, bucket): the bucket
+			// index is appended to the key, as bpftrace does.
+			m.Bucketed = true
+			spec.KeySize = uint32(m.KeySize())
 		}
 		if mi.Value.Kind == types.Bool {
 			spec.ValueSize = 8

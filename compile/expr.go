@@ -541,6 +541,9 @@ func (g *gen) argsIndex(x *ast.Index) operand {
 // mapReadInt reads an integer map value; a missing key reads as 0.
 func (g *gen) mapReadInt(x *ast.MapRef) operand {
 	m := g.c.maps[x.Name]
+	if m.Value.IsAggregation() {
+		return g.aggregateRead(x)
+	}
 	mark := g.mark()
 	key := g.mapKey(m, x.Keys)
 	g.mapLookup(m, key)

@@ -2,6 +2,7 @@ package compile
 
 import (
 	"github.com/cilium/ebpf/asm"
+	"golang.org/x/sys/unix"
 
 	"github.com/ktrace/ktrace/lang/ast"
 	"github.com/ktrace/ktrace/lang/types"
@@ -177,14 +178,17 @@ func (g *gen) assignVar(s *ast.AssignStmt, v *ast.Variable) {
 	g.free(o)
 }
 
-// mapKey builds a map key on the stack and returns its frame offset.
+// mapKey builds a map key on the stack and returns its frame offset. For
+// bucketed maps the caller stores the bucket at UserKeySize().
 func (g *gen) mapKey(m *Map, keys []ast.Expr) int16 {
 	if m.Key == nil {
 		slot := g.alloc(nil, 8)
-		g.emit(storeImm(asm.RFP, slot, 0, asm.DWord))
+		if !m.Bucketed {
+			g.emit(storeImm(asm.RFP, slot, 0, asm.DWord))
+		}
 		return slot
 	}
-	slot := g.alloc(nil, m.Key.Size)
+	slot := g.alloc(nil, m.KeySize())
 	if len(keys) == 1 {
 		g.storeValue(keys[0], m.Key, slot)
 		return slot
@@ -261,13 +265,25 @@ func (g *gen) assignMap(s *ast.AssignStmt, ref *ast.MapRef) {
 	g.mapUpdate(m, key, val, bpfAny)
 }
 
-// mapUpdate calls bpf_map_update_elem(map, key, value, flags).
+// mapUpdate calls bpf_map_update_elem(map, key, value, flags). When the
+// map is full (E2BIG) it tells user space, which warns once per map.
 func (g *gen) mapUpdate(m *Map, key, val int16, flags int32) {
 	g.loadMap(asm.R1, m)
 	g.stackPtr(asm.R2, key)
 	g.stackPtr(asm.R3, val)
 	g.emit(asm.Mov.Imm(asm.R4, flags))
 	g.call(asm.FnMapUpdateElem)
+	ok := g.newLabel("updated")
+	g.emit(asm.JNE.Imm(asm.R0, -int32(unix.E2BIG), ok))
+	id, found := g.c.mapFullEvents[m]
+	if !found {
+		id = len(g.c.prog.Events)
+		g.c.prog.Events = append(g.c.prog.Events, &Event{Kind: EventMapFull, Map: m, Size: 8})
+		g.c.mapFullEvents[m] = id
+	}
+	g.sendEvent(nil, id, 8, nil)
+	g.place(ok)
+	g.emit(asm.Mov.Imm(asm.R0, 0))
 }
 
 // mapLookup calls bpf_map_lookup_elem(map, key); the result is in R0.
@@ -279,46 +295,6 @@ func (g *gen) mapLookup(m *Map, key int16) {
 
 func (g *gen) loadMap(r asm.Register, m *Map) {
 	g.emit(asm.LoadMapPtr(r, 0).WithReference(mapKey(m.Info.Name)))
-}
-
-// aggregate generates count() and sum(x): one lookup, an in-place add
-// when the key exists, an insert when it does not.
-func (g *gen) aggregate(m *Map, ref *ast.MapRef, call *ast.Call) {
-	// Evaluate the argument before the lookup: R0 (the value pointer)
-	// would not survive the helper calls that the argument may need.
-	var arg operand
-	hasArg := call.Name == "sum"
-	if hasArg {
-		arg = g.intExpr(call.Args[0])
-	}
-	key := g.mapKey(m, ref.Keys)
-	g.mapLookup(m, key)
-	miss := g.newLabel("miss")
-	done := g.newLabel("done")
-	g.emit(asm.JEq.Imm(asm.R0, 0, miss))
-	g.emit(asm.LoadMem(asm.R1, asm.R0, 0, asm.DWord))
-	if hasArg {
-		r := g.load(arg, asm.R2)
-		g.emit(asm.Add.Reg(asm.R1, r))
-	} else {
-		g.emit(asm.Add.Imm(asm.R1, 1))
-	}
-	g.emit(asm.StoreMem(asm.R0, 0, asm.R1, asm.DWord))
-	g.emit(asm.Ja.Label(done))
-	g.place(miss)
-	val := g.alloc(call, 8)
-	if hasArg {
-		r := g.load(arg, asm.R1)
-		g.emit(asm.StoreMem(asm.RFP, val, r, asm.DWord))
-		g.free(arg)
-	} else {
-		g.emit(storeImm(asm.RFP, val, 1, asm.DWord))
-	}
-	// A per-CPU update writes only this CPU's slot, so BPF_ANY is exact
-	// even if another CPU inserted the key since our lookup.
-	g.mapUpdate(m, key, val, bpfAny)
-	g.place(done)
-	g.emit(asm.Mov.Imm(asm.R0, 0)) // a landing instruction for the label
 }
 
 // updateInt applies `op= value` to an integer map entry, creating it from

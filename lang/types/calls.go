@@ -31,7 +31,6 @@ func registerFunc(name string, f funcChecker) {
 // typo still gets a suggestion, and a call gets an honest "not supported
 // yet" instead of "unknown function".
 var notYetFuncs = map[string]bool{
-	"min": true, "max": true, "avg": true, "stats": true, "hist": true, "lhist": true,
 	"zero": true, "time": true, "strftime": true, "join": true, "cat": true, "signal": true,
 	"system": true, "ntop": true, "kaddr": true, "uaddr": true, "ksym": true, "usym": true,
 	"bswap": true, "strerror": true, "strncmp": true, "strcontains": true, "buf": true,
@@ -44,8 +43,9 @@ var notYetFuncs = map[string]bool{
 }
 
 func init() {
-	registerFunc("count", checkAggregationCall)
-	registerFunc("sum", checkAggregationCall)
+	for _, name := range []string{"count", "sum", "min", "max", "avg", "stats", "hist", "lhist"} {
+		registerFunc(name, checkAggregationCall)
+	}
 	registerFunc("printf", func(c *checker, x *ast.Call, _ bool) *Type { return c.printf(x) })
 	registerFunc("print", func(c *checker, x *ast.Call, _ bool) *Type { return c.print(x) })
 	registerFunc("clear", func(c *checker, x *ast.Call, _ bool) *Type {
@@ -58,6 +58,10 @@ func init() {
 	registerFunc("exit", func(c *checker, x *ast.Call, _ bool) *Type { return c.exit(x) })
 	registerFunc("str", func(c *checker, x *ast.Call, _ bool) *Type { return c.str(x) })
 }
+
+// FunctionNames lists the functions ktrace compiles, sorted; error
+// messages for unknown functions show this list.
+func FunctionNames() []string { return functionNames() }
 
 func functionNames() []string {
 	var names []string
@@ -128,8 +132,11 @@ func (c *checker) exit(x *ast.Call) *Type {
 }
 
 func aggArgHint(name string) string {
-	if name == "count" {
+	switch name {
+	case "count":
 		return ""
+	case "lhist":
+		return "value, min, max, step"
 	}
 	return "value"
 }
@@ -165,28 +172,87 @@ func wasWere(n int) string {
 	return "were"
 }
 
-// aggregation checks count()/sum(x) and returns the map value type.
+// aggregation checks count(), sum(x), min(x), max(x), avg(x), stats(x),
+// hist(x[, k]) and lhist(x, min, max, step) and returns the map value type.
 func (c *checker) aggregation(x *ast.Call) *Type {
 	c.record(x, TypNone)
-	switch x.Name {
-	case "count":
+	if x.Name == "count" {
 		if !c.wantArgs(x, 0, 0) {
 			return TypInvalid
 		}
 		return &Type{Kind: Count, Size: 8}
+	}
+	lo, hi := 1, 1
+	switch x.Name {
+	case "hist":
+		hi = 2
+	case "lhist":
+		lo, hi = 4, 4
+	}
+	if !c.wantArgs(x, lo, hi) {
+		return TypInvalid
+	}
+	t := c.expr(x.Args[0])
+	if t.Kind == Invalid {
+		return TypInvalid
+	}
+	if !t.IsInt() {
+		c.errorf(x.Args[0], "%s() takes an integer, not %s", x.Name, t)
+		return TypInvalid
+	}
+	signed := t.Kind != Int || t.Signed
+	consts := make([]int64, len(x.Args))
+	for i, a := range x.Args[1:] {
+		at := c.expr(a)
+		v, ok := c.info.Consts[a]
+		if at.Kind != Invalid && !ok {
+			c.errorf(a, "%s() argument %d must be a constant integer", x.Name, i+2)
+			return TypInvalid
+		}
+		consts[i+1] = v
+	}
+	switch x.Name {
 	case "sum":
-		if !c.wantArgs(x, 1, 1) {
-			return TypInvalid
-		}
-		t := c.expr(x.Args[0])
-		if t.Kind == Invalid {
-			return TypInvalid
-		}
-		if !t.IsInt() {
-			c.errorf(x.Args[0], "sum() takes an integer, not %s", t)
-			return TypInvalid
-		}
 		return &Type{Kind: Sum, Size: 8, Signed: t.Kind == Int && t.Signed}
+	case "min", "max":
+		// The value and a flag saying whether this CPU has seen one: a
+		// CPU that never ran the probe must not contribute its zero.
+		kind := Min
+		if x.Name == "max" {
+			kind = Max
+		}
+		return &Type{Kind: kind, Size: 16, Signed: signed}
+	case "avg", "stats":
+		kind := Avg
+		if x.Name == "stats" {
+			kind = Stats
+		}
+		return &Type{Kind: kind, Size: 16, Signed: signed}
+	case "hist":
+		k := int64(0)
+		if len(x.Args) == 2 {
+			k = consts[1]
+			if k < 0 || k > 5 {
+				c.errorf(x.Args[1], "hist() bucket parameter k must be between 0 and 5, not %d", k)
+				return TypInvalid
+			}
+		}
+		return &Type{Kind: Hist, Size: 8, Bits: int(k), Signed: signed}
+	case "lhist":
+		mn, mx, step := consts[1], consts[2], consts[3]
+		switch {
+		case mn < 0:
+			c.errorf(x.Args[1], "lhist() min must be non-negative, not %d", mn)
+		case mx <= mn:
+			c.errorf(x.Args[2], "lhist() max (%d) must be greater than min (%d)", mx, mn)
+		case step <= 0:
+			c.errorf(x.Args[3], "lhist() step must be positive, not %d", step)
+		case (mx-mn)/step > 1000:
+			c.errorf(x.Args[3], "lhist() would have %d buckets; at most 1000 are allowed", (mx-mn)/step)
+		default:
+			return &Type{Kind: LHist, Size: 8, Min: mn, Max: mx, Step: step, Signed: signed}
+		}
+		return TypInvalid
 	}
 	c.notSupported(x, x.Name+"()")
 	return TypInvalid

@@ -260,15 +260,11 @@ func (c *checker) resolveProbes() {
 	}
 }
 
-var mapKinds = map[string]bool{"hash": true, "lruhash": true, "percpuhash": true, "percpulruhash": true, "percpuarray": true}
+var mapKinds = map[string]bool{"hash": true, "lruhash": true, "percpuhash": true, "percpulruhash": true}
 
 func (c *checker) declareMap(d *ast.MapDecl) {
 	if !mapKinds[d.Kind] {
-		c.errs.Add(c.file, d.Sp, "unknown map type %q: use hash, lruhash, percpuhash, percpulruhash or percpuarray", d.Kind)
-		return
-	}
-	if d.Kind != "hash" {
-		c.errs.Add(c.file, d.Sp, "map type %s is not supported yet", d.Kind)
+		c.errs.Add(c.file, d.Sp, "unknown map type %q: use hash, lruhash, percpuhash or percpulruhash", d.Kind)
 		return
 	}
 	size := c.info.Config.MaxMapKeys
@@ -330,6 +326,9 @@ func (c *checker) wantCondition(x ast.Expr, t *Type, what string) {
 
 func (c *checker) finishMaps() {
 	for _, m := range c.info.Maps {
+		if m.Decl != nil && strings.HasPrefix(m.Decl.Kind, "percpu") && m.Value != nil && !m.Value.IsAggregation() {
+			c.errorAt(m.Decl.Sp, "@%s is declared %s but holds plain values; per-CPU maps hold aggregations such as count() (use hash or lruhash)", m.Name, m.Decl.Kind)
+		}
 		if m.Value == nil {
 			// After other errors the missing assignment is usually one of
 			// them (an assignment whose value did not check).

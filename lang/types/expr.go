@@ -241,12 +241,17 @@ func (c *checker) mapRead(x *ast.MapRef) *Type {
 		return TypInvalid
 	}
 	if m.Value.IsAggregation() {
+		// Reading an aggregation combines every CPU's value, as bpftrace
+		// does for count, sum, min, max and avg.
 		switch m.Value.Kind {
-		case Count, Sum:
-			c.notSupported(x, fmt.Sprintf("reading the value of a %s() map in a probe", strings.TrimSuffix(m.Value.String(), "_t")))
-		default:
-			c.errorf(x, "the value of a %s() map can only be printed", strings.TrimSuffix(m.Value.String(), "_t"))
+		case Count:
+			return TypU64
+		case Sum, Min, Max:
+			return IntType(8, m.Value.Signed)
+		case Avg:
+			return TypS64
 		}
+		c.errorf(x, "the value of a %s() map can only be printed", strings.TrimSuffix(m.Value.String(), "_t"))
 		return TypInvalid
 	}
 	return m.Value
@@ -640,6 +645,10 @@ var builtins = map[string]builtin{
 	"usermode":          {unsupported: true},
 	"__builtin_elapsed": {unsupported: true},
 }
+
+// BuiltinNames lists the builtins ktrace compiles, sorted; error messages
+// for unknown identifiers show this list.
+func BuiltinNames() []string { return builtinNames() }
 
 func builtinNames() []string {
 	var names []string
