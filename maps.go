@@ -1,9 +1,12 @@
 package ktrace
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"sync"
 
@@ -54,48 +57,185 @@ func (s *Session) bpfMap(m *compile.Map) (*ebpf.Map, error) {
 
 // readMap decodes every entry of a map. Callers hold s.mu.
 func (s *Session) readMap(m *compile.Map) (*output.Map, error) {
+	return s.collectMap(m, false)
+}
+
+// pair is a 16-byte per-CPU aggregation slot: min/max (value, set) and
+// avg/stats (total, count).
+type pair struct{ A, B uint64 }
+
+// collectMap reads (or, with take, reads and deletes) every entry and
+// combines per-CPU values into the Go values of output: totals for count
+// and sum, the chosen value for min and max, output.Avg and output.Stats,
+// and output.Hist/LHist grouped by the script's key. Entries stay in the
+// order the kernel iterates them, which Sort relies on for ties.
+func (s *Session) collectMap(m *compile.Map, take bool) (*output.Map, error) {
 	bm, err := s.bpfMap(m)
 	if err != nil {
 		return nil, err
 	}
+	keys, err := keysOf(bm)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", m.Name, err)
+	}
+	lookup := func(k []byte, out any) error {
+		if take {
+			return takeEntry(bm, k, out)
+		}
+		return bm.Lookup(k, out)
+	}
 	out := &output.Map{Name: m.Name, Keyed: m.Key != nil}
-	it := bm.Iterate()
-	var key []byte
-	if m.PerCPU {
-		var vals []uint64
-		for it.Next(&key, &vals) {
+	if m.Bucketed {
+		// Hist and LHist: one entry per script key, buckets summed over
+		// CPUs. Keys are grouped in raw key-byte order, as bpftrace does.
+		sort.Slice(keys, func(i, j int) bool { return bytes.Compare(keys[i], keys[j]) < 0 })
+		index := map[string]int{}
+		uk := m.UserKeySize()
+		for _, k := range keys {
+			var vals []uint64
+			if lookup(k, &vals) != nil {
+				continue
+			}
+			var n uint64
+			for _, v := range vals {
+				n += v
+			}
+			bucket := int(binary.LittleEndian.Uint64(k[uk:]))
+			user := string(k[:uk])
+			i, ok := index[user]
+			if !ok {
+				i = len(out.Entries)
+				index[user] = i
+				var v any
+				if m.Value.Kind == types.Hist {
+					v = &output.Hist{K: m.Value.Bits}
+				} else {
+					v = &output.LHist{Min: m.Value.Min, Max: m.Value.Max, Step: m.Value.Step}
+				}
+				out.Entries = append(out.Entries, output.Entry{Key: s.decodeKey(m, k[:uk]), Value: v})
+			}
+			switch h := out.Entries[i].Value.(type) {
+			case *output.Hist:
+				h.Add(bucket, n)
+			case *output.LHist:
+				h.Add(bucket, n)
+			}
+		}
+		for i := range out.Entries {
+			switch h := out.Entries[i].Value.(type) {
+			case *output.Hist:
+				out.Entries[i].Value = *h
+				out.Agg = output.AggHist
+			case *output.LHist:
+				out.Entries[i].Value = *h
+				out.Agg = output.AggLHist
+			}
+		}
+		out.Sort()
+		return out, nil
+	}
+	for _, k := range keys {
+		var val any
+		switch {
+		case m.PerCPU && m.Spec.ValueSize == 16:
+			var vals []pair
+			if lookup(k, &vals) != nil {
+				continue
+			}
+			val = combinePairs(m.Value, vals)
+		case m.PerCPU:
+			var vals []uint64
+			if lookup(k, &vals) != nil {
+				continue
+			}
 			var sum uint64
 			for _, v := range vals {
 				sum += v
 			}
-			var val any = sum
+			val = sum
 			if m.Value.Signed {
 				val = int64(sum)
 			}
-			out.Entries = append(out.Entries, output.Entry{Key: s.decodeKey(m, key), Value: val})
+		default:
+			var raw []byte
+			if lookup(k, &raw) != nil {
+				continue
+			}
+			vt := m.Value
+			if vt.Kind == types.Bool {
+				vt = &types.Type{Kind: types.Bool, Size: 8}
+			}
+			val = output.Decode(vt, raw, s.env)
 		}
-	} else {
-		var val []byte
-		vt := m.Value
-		if vt.Kind == types.Bool {
-			vt = &types.Type{Kind: types.Bool, Size: 8}
-		}
-		for it.Next(&key, &val) {
-			out.Entries = append(out.Entries, output.Entry{Key: s.decodeKey(m, key), Value: output.Decode(vt, val, s.env)})
-		}
+		out.Entries = append(out.Entries, output.Entry{Key: s.decodeKey(m, k), Value: val})
 	}
-	if err := it.Err(); err != nil {
-		return nil, fmt.Errorf("reading %s: %w", m.Name, err)
+	switch m.Value.Kind {
+	case types.Count:
+		out.Agg = output.AggCount
+	case types.Sum:
+		out.Agg = output.AggSum
+	case types.Min:
+		out.Agg = output.AggMin
+	case types.Max:
+		out.Agg = output.AggMax
+	case types.Avg:
+		out.Agg = output.AggAvg
+	case types.Stats:
+		out.Agg = output.AggStats
 	}
 	out.Sort()
 	return out, nil
+}
+
+// combinePairs merges the per-CPU slots of min/max (value, set) and
+// avg/stats (total, count).
+func combinePairs(t *types.Type, vals []pair) any {
+	switch t.Kind {
+	case types.Avg, types.Stats:
+		st := output.Stats{Signed: t.Signed}
+		for _, v := range vals {
+			st.Total += v.A
+			st.Count += v.B
+		}
+		if t.Kind == types.Avg {
+			return output.Avg{Stats: st}
+		}
+		return st
+	}
+	var best uint64
+	seen := false
+	for _, v := range vals {
+		if v.B == 0 {
+			continue // this CPU never set a value
+		}
+		var better bool
+		switch {
+		case !seen:
+			better = true
+		case t.Signed && t.Kind == types.Min:
+			better = int64(v.A) < int64(best)
+		case t.Signed:
+			better = int64(v.A) > int64(best)
+		case t.Kind == types.Min:
+			better = v.A < best
+		default:
+			better = v.A > best
+		}
+		if better {
+			best, seen = v.A, true
+		}
+	}
+	if t.Signed {
+		return int64(best)
+	}
+	return best
 }
 
 func (s *Session) decodeKey(m *compile.Map, key []byte) any {
 	if m.Key == nil {
 		return nil
 	}
-	return output.Decode(m.Key, key, s.env)
+	return output.Decode(m.Key, key[:m.Key.Size], s.env)
 }
 
 // clearMap deletes every entry. Callers hold s.mu.
@@ -104,28 +244,62 @@ func (s *Session) clearMap(m *compile.Map) error {
 	if err != nil {
 		return err
 	}
-	var keys [][]byte
-	var key []byte
-	it := bm.Iterate()
-	var discard []byte
-	if m.PerCPU {
-		var vals []uint64
-		for it.Next(&key, &vals) {
-			keys = append(keys, append([]byte(nil), key...))
-		}
-	} else {
-		for it.Next(&key, &discard) {
-			keys = append(keys, append([]byte(nil), key...))
-		}
-	}
+	keys, err := keysOf(bm)
 	for _, k := range keys {
 		bm.Delete(k)
 	}
-	return it.Err()
+	return err
 }
 
-// PrintMaps prints every non-empty map the way bpftrace does at exit.
+// keysOf lists a map's keys without reading values, in the kernel's
+// iteration order.
+func keysOf(bm *ebpf.Map) ([][]byte, error) {
+	var keys [][]byte
+	seen := map[string]bool{}
+	var prev any // nil: start from the first key
+	for {
+		next := make([]byte, bm.KeySize())
+		if err := bm.NextKey(prev, &next); err != nil {
+			if errors.Is(err, ebpf.ErrKeyNotExist) {
+				return keys, nil
+			}
+			return keys, err
+		}
+		if seen[string(next)] {
+			prev = next
+			continue
+		}
+		seen[string(next)] = true
+		keys = append(keys, next)
+		prev = next
+		if len(keys) > int(bm.MaxEntries())*2 {
+			// Entries deleted while listing can restart the walk; do not
+			// loop for ever.
+			return keys, nil
+		}
+	}
+}
+
+// PrintMaps prints every non-empty map to w as bpftrace's text output
+// prints them at exit.
 func (s *Session) PrintMaps(w io.Writer) error {
+	tp := output.NewText(w)
+	tp.Err = s.errOut
+	return s.printMaps(tp)
+}
+
+// PrintExit ends the session's output as bpftrace does: the end marker
+// (two blank lines in text), every non-empty map, and lost events.
+func (s *Session) PrintExit() error {
+	s.printer.End()
+	err := s.printMaps(s.printer)
+	if lost := s.Lost(); lost > 0 {
+		s.printer.LostEvents(lost)
+	}
+	return err
+}
+
+func (s *Session) printMaps(p output.Printer) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, m := range s.cp.SortedMaps() {
@@ -136,7 +310,7 @@ func (s *Session) PrintMaps(w io.Writer) error {
 		if len(om.Entries) == 0 {
 			continue
 		}
-		if err := output.WriteMap(w, om); err != nil {
+		if err := p.Map(om); err != nil {
 			return err
 		}
 	}
@@ -172,54 +346,7 @@ func (s *Session) TakeMap(name string) (*output.Map, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	bm, err := s.bpfMap(m)
-	if err != nil {
-		return nil, err
-	}
-	var keys [][]byte
-	var key []byte
-	it := bm.Iterate()
-	if m.PerCPU {
-		var vals []uint64
-		for it.Next(&key, &vals) {
-			keys = append(keys, append([]byte(nil), key...))
-		}
-	} else {
-		var val []byte
-		for it.Next(&key, &val) {
-			keys = append(keys, append([]byte(nil), key...))
-		}
-	}
-	if err := it.Err(); err != nil {
-		return nil, fmt.Errorf("reading %s: %w", m.Name, err)
-	}
-	out := &output.Map{Name: m.Name, Keyed: m.Key != nil}
-	for _, k := range keys {
-		var val any
-		if m.PerCPU {
-			var vals []uint64
-			if err := takeEntry(bm, k, &vals); err != nil {
-				continue
-			}
-			var sum uint64
-			for _, v := range vals {
-				sum += v
-			}
-			val = sum
-			if m.Value.Signed {
-				val = int64(sum)
-			}
-		} else {
-			var raw []byte
-			if err := takeEntry(bm, k, &raw); err != nil {
-				continue
-			}
-			val = output.Decode(m.Value, raw, s.env)
-		}
-		out.Entries = append(out.Entries, output.Entry{Key: s.decodeKey(m, k), Value: val})
-	}
-	out.Sort()
-	return out, nil
+	return s.collectMap(m, true)
 }
 
 // takeEntry reads and deletes one entry, atomically where the kernel can

@@ -25,6 +25,12 @@ import (
 type StartOptions struct {
 	// Output receives printf and print output; nil means os.Stdout.
 	Output io.Writer
+	// Format is "text" (the default) or "json": bpftrace's -f formats.
+	Format string
+	// AnnounceProbes makes the session report how many probes it attaches
+	// before BEGIN runs, as bpftrace's JSON output starts with
+	// attached_probes.
+	AnnounceProbes bool
 	// Errors receives warnings, such as a full map; nil means os.Stderr.
 	Errors io.Writer
 }
@@ -34,8 +40,9 @@ type StartOptions struct {
 type Session struct {
 	prog   *Program
 	cp     *compile.Program
-	out    io.Writer
-	errOut io.Writer
+	out     io.Writer
+	errOut  io.Writer
+	printer output.Printer
 	coll   *ebpf.Collection
 	links  []io.Closer
 	reader *ringbuf.Reader
@@ -73,11 +80,24 @@ func (p *Program) Start(ctx context.Context, opts *StartOptions) (*Session, erro
 	if s.errOut == nil {
 		s.errOut = os.Stderr
 	}
+	switch opts.Format {
+	case "", "text":
+		tp := output.NewText(s.out)
+		tp.Err = s.errOut
+		s.printer = tp
+	case "json":
+		s.printer = output.NewJSON(s.out)
+	default:
+		return nil, fmt.Errorf("unknown output format %q: use text or json", opts.Format)
+	}
 	s.warnedFull = map[*compile.Map]bool{}
 	s.env = &output.Env{ProbeNames: p.compiled.ProbeNames, Ksym: ksymName}
 	if err := s.load(); err != nil {
 		s.Close()
 		return nil, err
+	}
+	if opts.AnnounceProbes {
+		s.printer.AttachedProbes(len(p.compiled.Probes))
 	}
 	// BEGIN runs before anything else is attached; if it calls exit(),
 	// nothing else is attached at all.
@@ -223,10 +243,11 @@ func (s *Session) handle(raw []byte) {
 		s.emit("printf", output.Sprintf(ev.Format, s.decodeArgs(ev, raw)))
 	case compile.EventPrint:
 		args := s.decodeArgs(ev, raw)
-		fmt.Fprintln(s.out, output.Text(args[0]))
+		s.printer.Value(args[0])
 	case compile.EventPrintMap:
 		if m, err := s.readMap(ev.Map); err == nil {
-			output.WriteMap(s.out, m)
+			m.Top, m.Div = ev.Top, ev.Div
+			s.printer.Map(m)
 		}
 	case compile.EventClearMap:
 		s.clearMap(ev.Map)
@@ -257,8 +278,22 @@ var eventHandlers = map[compile.EventKind]func(s *Session, ev *compile.Event, ra
 // emit writes text output of the given kind ("printf", "time", "cat",
 // "join", "syscall"), the way the session's output format wants it.
 func (s *Session) emit(kind, text string) {
-	io.WriteString(s.out, text)
+	switch kind {
+	case "time":
+		s.printer.Time(text)
+	case "cat":
+		s.printer.Cat(text)
+	case "join":
+		s.printer.Join(text)
+	case "syscall":
+		s.printer.System(text)
+	default:
+		s.printer.Printf(text)
+	}
 }
+
+// Printer is where the session's output goes, in its format.
+func (s *Session) Printer() output.Printer { return s.printer }
 
 func (s *Session) decodeArgs(ev *compile.Event, raw []byte) []any {
 	args := make([]any, len(ev.Args))

@@ -146,6 +146,9 @@ type Event struct {
 	// Data carries what a feature's handler needs beyond the arguments,
 	// such as a time format.
 	Data any
+	// Top and Div are print(@m, top, div)'s limits.
+	Top int
+	Div uint32
 }
 
 // EventArg is one value in a record.

@@ -91,6 +91,9 @@ func (g *gen) intExpr(x ast.Expr) operand {
 	case *ast.Field:
 		return g.argsField(x)
 	case *ast.Index:
+		if g.typeOf(x.X).Kind == types.Tuple {
+			return g.intExpr(g.asTupleIndex(x))
+		}
 		return g.argsIndex(x)
 	case *ast.Cast:
 		o := g.intExpr(x.X)
@@ -344,6 +347,10 @@ func (g *gen) cond(x ast.Expr, label string, jumpIf bool) {
 				g.stringCompare(x, label, jumpIf)
 				return
 			}
+			if g.typeOf(x.X).Kind == types.Tuple {
+				g.tupleCompare(x, label, jumpIf)
+				return
+			}
 			op := x.Op
 			if !jumpIf {
 				op = invert[op]
@@ -558,4 +565,43 @@ func (g *gen) mapReadInt(x *ast.MapRef) operand {
 	g.place(done)
 	g.store(o, asm.R0)
 	return o
+}
+
+// tupleCompare compares two tuples of the same type byte for byte: their
+// padding is zeroed and their strings zero-filled, so equal values have
+// equal bytes.
+func (g *gen) tupleCompare(x *ast.Binary, label string, jumpIf bool) {
+	mark := g.mark()
+	defer g.release(mark)
+	t := g.typeOf(x.X)
+	a, b := g.alloc(x, t.Size), g.alloc(x, t.Size)
+	g.memExpr(x.X, a, t.Size)
+	g.memExpr(x.Y, b, t.Size)
+	notEqual, end := g.newLabel("tne"), g.newLabel("tend")
+	for i := 0; i < t.Size; i += 8 {
+		g.emit(asm.LoadMem(asm.R1, asm.RFP, a+int16(i), asm.DWord))
+		g.emit(asm.LoadMem(asm.R2, asm.RFP, b+int16(i), asm.DWord))
+		g.emit(asm.JNE.Reg(asm.R1, asm.R2, notEqual))
+	}
+	// Equal: jump when the condition (== equal, != not equal) matches.
+	if (x.Op == "==") == jumpIf {
+		g.emit(asm.Ja.Label(label))
+	} else {
+		g.emit(asm.Ja.Label(end))
+	}
+	g.place(notEqual)
+	if (x.Op == "!=") == jumpIf {
+		g.emit(asm.Ja.Label(label))
+	} else {
+		g.emit(asm.Ja.Label(end))
+	}
+	g.place(end)
+	g.emit(asm.Mov.Imm(asm.R0, 0))
+}
+
+// asTupleIndex rewrites tuple[N] as tuple.N (N is a constant).
+func (g *gen) asTupleIndex(x *ast.Index) *ast.TupleIndex {
+	ti := &ast.TupleIndex{Sp: x.Sp, X: x.X, Index: int(g.c.info.Consts[x.I])}
+	g.c.info.Types[ti] = g.typeOf(x)
+	return ti
 }

@@ -146,7 +146,7 @@ func (g *gen) finish() (asm.Instructions, error) {
 // alloc reserves size bytes of stack, 8-byte aligned, and returns the
 // frame offset (negative, relative to R10).
 func (g *gen) alloc(n ast.Node, size int) int16 {
-	size = (size + 7) &^ 7
+	size = max((size+7)&^7, 8)
 	g.stack += size
 	if g.stack > g.peakStack {
 		g.peakStack = g.stack

@@ -69,6 +69,11 @@ func (g *gen) memExpr(x ast.Expr, dst int16, size int) {
 		g.place(endL)
 		g.emit(asm.Mov.Imm(asm.R0, 0))
 		return
+	case *ast.Index:
+		if g.typeOf(x.X).Kind == types.Tuple {
+			g.memExpr(g.asTupleIndex(x), dst, size)
+			return
+		}
 	case *ast.TupleIndex:
 		tt := g.typeOf(x.X)
 		mark := g.mark()

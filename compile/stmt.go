@@ -530,7 +530,14 @@ func (g *gen) printf(x *ast.Call) {
 func (g *gen) print(x *ast.Call) {
 	if ref, ok := x.Args[0].(*ast.MapRef); ok && len(ref.Keys) == 0 {
 		m := g.c.maps[ref.Name]
-		id := g.c.event(x, &Event{Kind: EventPrintMap, Map: m, Size: 8})
+		ev := &Event{Kind: EventPrintMap, Map: m, Size: 8}
+		if len(x.Args) > 1 {
+			ev.Top = int(g.c.info.Consts[x.Args[1]])
+		}
+		if len(x.Args) > 2 {
+			ev.Div = uint32(g.c.info.Consts[x.Args[2]])
+		}
+		id := g.c.event(x, ev)
 		g.sendEvent(x, id, 8, nil)
 		return
 	}

@@ -1,13 +1,10 @@
 package output
 
 import (
-	"fmt"
 	"io"
+	"math/bits"
 	"sort"
-	"strconv"
 	"strings"
-
-	"github.com/ktrace/ktrace/lang/types"
 )
 
 // Map is a decoded map: what print(@m) and the exit dump show.
@@ -15,7 +12,39 @@ type Map struct {
 	Name    string // with the '@'
 	Keyed   bool   // false for a map without a key: one entry, Key nil
 	Entries []Entry
+
+	// Agg says which aggregation filled the map, for the aggregations
+	// whose Go values do not say it: AggMin and AggMax values are plain
+	// integers but sort as bpftrace sorts them. Zero means "look at the
+	// values".
+	Agg Agg
+
+	// Top, when positive, prints only the last Top entries in print
+	// order: the largest, as print(@m, top) does.
+	Top int
+	// Div, when above 1, divides the values as print(@m, top, div) does:
+	// integers (count, sum, min, max and plain integer values), the
+	// average of avg and stats (not their count and total), and hist
+	// bucket counts (not lhist ones, as in bpftrace).
+	Div uint32
 }
+
+// Agg names the aggregation a map holds.
+type Agg int
+
+// The aggregations. AggNone means the map holds plain values, or that
+// the Go values tell (Hist, LHist, Stats, Avg).
+const (
+	AggNone Agg = iota
+	AggCount
+	AggSum
+	AggMin
+	AggMax
+	AggAvg
+	AggStats
+	AggHist
+	AggLHist
+)
 
 // Entry is one key and its value.
 type Entry struct {
@@ -23,31 +52,92 @@ type Entry struct {
 	Value any
 }
 
-// Sort orders entries as bpftrace prints them: by value ascending when the
-// values are numbers, else by key; ties are broken by key so the order is
-// deterministic.
+// Sort orders entries as bpftrace prints them:
+//
+//   - count, sum, and integer values by value, ascending (signed values
+//     as signed, unsigned as unsigned);
+//   - min and max by value read as unsigned 64-bit numbers (so negative
+//     values come last, as in bpftrace);
+//   - avg and stats by their average;
+//   - hist and lhist by the sum of their bucket counts;
+//   - anything else by key: integers as signed numbers, strings byte by
+//     byte, tuples element by element (a stable sort).
+//
+// Value sorts use the algorithm of bpftrace's std::sort (libstdc++'s
+// introsort), so entries with equal values end up in the order bpftrace
+// leaves them when given the entries in the same order: the order the
+// kernel iterates the map in (for hist and lhist maps, bpftrace's order is
+// that of the raw key bytes).
 func (m *Map) Sort() {
-	numeric := true
-	for _, e := range m.Entries {
-		if _, ok := asInt(e.Value); !ok {
-			numeric = false
-			break
+	var less func(a, b *Entry) bool
+	switch m.kind() {
+	case AggCount, AggSum, AggNone:
+		less = func(a, b *Entry) bool { return numberOf(a.Value).less(numberOf(b.Value)) }
+	case AggMin, AggMax:
+		less = func(a, b *Entry) bool {
+			x, _ := asInt(a.Value)
+			y, _ := asInt(b.Value)
+			return uint64(x) < uint64(y)
 		}
-		if _, ok := e.Value.(bool); ok {
-			numeric = false
-			break
+	case AggAvg, AggStats:
+		less = func(a, b *Entry) bool {
+			return numberOf(statsOf(a.Value).Average()).less(numberOf(statsOf(b.Value).Average()))
 		}
+	case AggHist, AggLHist:
+		less = func(a, b *Entry) bool { return totalOf(a.Value) < totalOf(b.Value) }
+	default: // by key
+		sort.SliceStable(m.Entries, func(i, j int) bool {
+			return compareKeys(m.Entries[i].Key, m.Entries[j].Key) < 0
+		})
+		return
 	}
-	sort.SliceStable(m.Entries, func(i, j int) bool {
-		a, b := m.Entries[i], m.Entries[j]
-		if numeric {
-			av, bv := numberOf(a.Value), numberOf(b.Value)
-			if av != bv {
-				return av.less(bv)
-			}
-		}
-		return compareValues(a.Key, b.Key) < 0
-	})
+	stdSort(m.Entries, less)
+}
+
+// aggByKey marks maps sorted by key.
+const aggByKey Agg = -1
+
+// kind is the map's aggregation: Agg when set, else what the values are.
+func (m *Map) kind() Agg {
+	if m.Agg != AggNone {
+		return m.Agg
+	}
+	if len(m.Entries) == 0 {
+		return aggByKey
+	}
+	switch m.Entries[0].Value.(type) {
+	case Hist:
+		return AggHist
+	case LHist:
+		return AggLHist
+	case Stats:
+		return AggStats
+	case Avg:
+		return AggAvg
+	case int64, uint64, Enum:
+		return AggNone
+	}
+	return aggByKey
+}
+
+func statsOf(v any) Stats {
+	switch v := v.(type) {
+	case Stats:
+		return v
+	case Avg:
+		return v.Stats
+	}
+	return Stats{}
+}
+
+func totalOf(v any) uint64 {
+	switch v := v.(type) {
+	case Hist:
+		return v.Total()
+	case LHist:
+		return v.Total()
+	}
+	return 0
 }
 
 // number is an int64 or uint64, compared by value.
@@ -67,6 +157,12 @@ func numberOf(v any) number {
 		return numberOf(v.Value)
 	case uint64:
 		return number{u: v}
+	case Pointer:
+		return number{u: uint64(v)}
+	case bool:
+		if v {
+			return number{u: 1}
+		}
 	}
 	return number{}
 }
@@ -78,159 +174,282 @@ func (a number) less(b number) bool {
 	return a.u < b.u
 }
 
-// compareValues orders keys: numbers numerically, strings and tuples
-// element by element.
-func compareValues(a, b any) int {
+// compareKeys orders keys as bpftrace's key sort does: integers as signed
+// numbers, strings byte by byte, tuples element by element; other values
+// compare equal.
+func compareKeys(a, b any) int {
 	switch av := a.(type) {
 	case Tuple:
 		bv, ok := b.(Tuple)
 		if !ok {
-			break
+			return 0
 		}
 		for i := 0; i < len(av) && i < len(bv); i++ {
-			if c := compareValues(av[i], bv[i]); c != 0 {
+			if c := compareKeys(av[i], bv[i]); c != 0 {
 				return c
 			}
 		}
-		return len(av) - len(bv)
+		return 0
 	case string:
 		if bv, ok := b.(string); ok {
 			return strings.Compare(av, bv)
 		}
+		return 0
 	}
-	if _, ok := asInt(a); ok {
-		if _, ok := asInt(b); ok {
-			na, nb := numberOf(a), numberOf(b)
-			switch {
-			case na.less(nb):
-				return -1
-			case nb.less(na):
-				return 1
-			}
-			return 0
+	x, ok1 := keyInt(a)
+	y, ok2 := keyInt(b)
+	if !ok1 || !ok2 {
+		return 0
+	}
+	switch {
+	case x < y:
+		return -1
+	case x > y:
+		return 1
+	}
+	return 0
+}
+
+func keyInt(v any) (int64, bool) {
+	switch v := v.(type) {
+	case int64:
+		return v, true
+	case uint64:
+		return int64(v), true
+	case Enum:
+		return v.Value, true
+	}
+	return 0, false
+}
+
+// shown returns the entries print shows: the last Top of them when Top
+// is set.
+func (m *Map) shown() []Entry {
+	e := m.Entries
+	if m.Top > 0 && len(e) > m.Top {
+		e = e[len(e)-m.Top:]
+	}
+	return e
+}
+
+// div returns the divisor, 1 when unset.
+func (m *Map) div() uint64 {
+	if m.Div <= 1 {
+		return 1
+	}
+	return uint64(m.Div)
+}
+
+// divide applies the map's divisor to the integers of a value for
+// printing, inside tuples, arrays and records too, as bpftrace does.
+func (m *Map) divide(v any) any {
+	if d := m.div(); d != 1 {
+		return divideValue(v, d)
+	}
+	return v
+}
+
+func divideValue(v any, d uint64) any {
+	switch x := v.(type) {
+	case int64:
+		return x / int64(d)
+	case uint64:
+		return x / d
+	case Tuple:
+		out := make(Tuple, len(x))
+		for i, e := range x {
+			out[i] = divideValue(e, d)
 		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = divideValue(e, d)
+		}
+		return out
+	case Record:
+		out := make(Record, len(x))
+		for i, f := range x {
+			out[i] = Field{f.Name, divideValue(f.Value, d)}
+		}
+		return out
 	}
-	return strings.Compare(Text(a), Text(b))
+	return v
 }
 
 // WriteMap prints a map in bpftrace's text format: `@name: value` for a
-// map without a key, one `@name[key]: value` line per entry otherwise.
+// map without a key, one `@name[key]: value` line per entry otherwise,
+// histograms as `@name:` followed by their bucket lines and a blank line.
+// It is NewText(w).Map(m).
 func WriteMap(w io.Writer, m *Map) error {
-	var b strings.Builder
-	for _, e := range m.Entries {
-		b.WriteString(m.Name)
-		if m.Keyed {
-			b.WriteByte('[')
-			b.WriteString(keyText(e.Key))
-			b.WriteByte(']')
-		}
-		b.WriteString(": ")
-		b.WriteString(Text(e.Value))
-		b.WriteByte('\n')
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	return NewText(w).Map(m)
 }
 
-// keyText prints a key; a tuple key (from @m[a, b]) loses its parentheses.
+// keyText prints a key as the text output shows it between the brackets:
+// a tuple key (from @m[a, b]) loses its parentheses; so, as in bpftrace,
+// does any key whose text starts with '(' and ends with ')'.
 func keyText(k any) string {
 	s := Text(k)
-	if _, ok := k.(Tuple); ok && len(s) >= 2 {
+	if len(s) >= 2 && s[0] == '(' && s[len(s)-1] == ')' {
 		return s[1 : len(s)-1]
 	}
 	return s
 }
 
-// Sprintf formats printf arguments as C's printf would.
-func Sprintf(f *types.Format, args []any) string {
-	var b strings.Builder
-	i := 0
-	for _, p := range f.Parts {
-		if p.Verb == nil {
-			b.WriteString(p.Text)
-			continue
-		}
-		var arg any
-		if i < len(args) {
-			arg = args[i]
-		}
-		i++
-		b.WriteString(formatVerb(p.Verb, arg))
-	}
-	return b.String()
+// jsonKey is a key as bpftrace's JSON output names it: its text without
+// surrounding parentheses and without any spaces ("1,x" for @m[1, "x"]).
+func jsonKey(k any) string {
+	return strings.ReplaceAll(keyText(k), " ", "")
 }
 
-func formatVerb(v *types.Verb, arg any) string {
-	spec := "%" + v.Flags
-	if v.Width >= 0 {
-		spec += strconv.Itoa(v.Width)
+// stdSort sorts like libstdc++'s std::sort (introsort: median-of-three
+// quicksort, heapsort past a depth limit, then insertion sort), so that
+// elements that compare equal end up where bpftrace's sort puts them.
+func stdSort[T any](s []T, less func(a, b *T) bool) {
+	if len(s) < 2 {
+		return
 	}
-	if v.Precision >= 0 {
-		spec += "." + strconv.Itoa(v.Precision)
-	}
-	n, isInt := asInt(arg)
-	if isInt {
-		n = applyLength(v, n)
-	}
-	switch v.Conv {
-	case 'd', 'i':
-		if !isInt {
-			return fmt.Sprintf(strings.ReplaceAll(spec, "#", "")+"s", Text(arg))
-		}
-		if v.Conv == 'd' || v.Conv == 'i' {
-			if _, unsigned := arg.(uint64); unsigned && v.Length == "" && n < 0 {
-				return fmt.Sprintf(spec+"d", uint64(n))
-			}
-		}
-		return fmt.Sprintf(spec+"d", n)
-	case 'u':
-		return fmt.Sprintf(spec+"d", uint64(n))
-	case 'x', 'X':
-		if strings.Contains(v.Flags, "#") && n != 0 {
-			return fmt.Sprintf(spec+string(v.Conv), uint64(n))
-		}
-		return fmt.Sprintf(strings.ReplaceAll(spec, "#", "")+string(v.Conv), uint64(n))
-	case 'o':
-		s := strings.ReplaceAll(spec, "#", "")
-		if strings.Contains(v.Flags, "#") {
-			return fmt.Sprintf(s+"O", uint64(n))
-		}
-		return fmt.Sprintf(s+"o", uint64(n))
-	case 'c':
-		return fmt.Sprintf(strings.ReplaceAll(spec, "0", "")+"c", rune(byte(n)))
-	case 'p':
-		return fmt.Sprintf(strings.ReplaceAll(spec, "#", "")+"s", fmt.Sprintf("0x%x", uint64(n)))
-	case 's', 'r':
-		s := Text(arg)
-		if v.Precision >= 0 && len(s) > v.Precision {
-			s = s[:v.Precision]
-		}
-		spec = "%" + strings.ReplaceAll(strings.ReplaceAll(v.Flags, "0", ""), "#", "")
-		if v.Width >= 0 {
-			spec += strconv.Itoa(v.Width)
-		}
-		return fmt.Sprintf(spec+"s", s)
-	}
-	return v.Raw
+	depth := 2 * (bits.Len(uint(len(s))) - 1)
+	introsortLoop(s, 0, len(s), depth, less)
+	finalInsertionSort(s, 0, len(s), less)
 }
 
-// applyLength truncates an argument to the width its length modifier
-// names, as C's printf reads a narrower argument.
-func applyLength(v *types.Verb, n int64) int64 {
-	signed := v.Conv == 'd' || v.Conv == 'i'
-	bits := 0
-	switch v.Length {
-	case "hh":
-		bits = 8
-	case "h":
-		bits = 16
+const sortThreshold = 16
+
+func introsortLoop[T any](s []T, first, last, depth int, less func(a, b *T) bool) {
+	for last-first > sortThreshold {
+		if depth == 0 {
+			heapSort(s[first:last], less)
+			return
+		}
+		depth--
+		cut := partitionPivot(s, first, last, less)
+		introsortLoop(s, cut, last, depth, less)
+		last = cut
 	}
-	if bits == 0 {
-		return n
+}
+
+func partitionPivot[T any](s []T, first, last int, less func(a, b *T) bool) int {
+	mid := first + (last-first)/2
+	moveMedianToFirst(s, first, first+1, mid, last-1, less)
+	return unguardedPartition(s, first+1, last, first, less)
+}
+
+func moveMedianToFirst[T any](s []T, result, a, b, c int, less func(a, b *T) bool) {
+	switch {
+	case less(&s[a], &s[b]):
+		switch {
+		case less(&s[b], &s[c]):
+			s[result], s[b] = s[b], s[result]
+		case less(&s[a], &s[c]):
+			s[result], s[c] = s[c], s[result]
+		default:
+			s[result], s[a] = s[a], s[result]
+		}
+	case less(&s[a], &s[c]):
+		s[result], s[a] = s[a], s[result]
+	case less(&s[b], &s[c]):
+		s[result], s[c] = s[c], s[result]
+	default:
+		s[result], s[b] = s[b], s[result]
 	}
-	u := uint64(n) & (1<<bits - 1)
-	if signed && u&(1<<(bits-1)) != 0 {
-		return int64(u | ^uint64(0)<<bits)
+}
+
+func unguardedPartition[T any](s []T, first, last, pivot int, less func(a, b *T) bool) int {
+	for {
+		for less(&s[first], &s[pivot]) {
+			first++
+		}
+		last--
+		for less(&s[pivot], &s[last]) {
+			last--
+		}
+		if first >= last {
+			return first
+		}
+		s[first], s[last] = s[last], s[first]
+		first++
 	}
-	return int64(u)
+}
+
+func finalInsertionSort[T any](s []T, first, last int, less func(a, b *T) bool) {
+	if last-first > sortThreshold {
+		insertionSort(s, first, first+sortThreshold, less)
+		for i := first + sortThreshold; i < last; i++ {
+			unguardedLinearInsert(s, i, less)
+		}
+		return
+	}
+	insertionSort(s, first, last, less)
+}
+
+func insertionSort[T any](s []T, first, last int, less func(a, b *T) bool) {
+	if first == last {
+		return
+	}
+	for i := first + 1; i < last; i++ {
+		if less(&s[i], &s[first]) {
+			v := s[i]
+			copy(s[first+1:i+1], s[first:i])
+			s[first] = v
+		} else {
+			unguardedLinearInsert(s, i, less)
+		}
+	}
+}
+
+func unguardedLinearInsert[T any](s []T, last int, less func(a, b *T) bool) {
+	v := s[last]
+	next := last - 1
+	for less(&v, &s[next]) {
+		s[last] = s[next]
+		last = next
+		next--
+	}
+	s[last] = v
+}
+
+// heapSort is libstdc++'s make_heap followed by sort_heap.
+func heapSort[T any](s []T, less func(a, b *T) bool) {
+	n := len(s)
+	if n < 2 {
+		return
+	}
+	for parent := (n - 2) / 2; ; parent-- {
+		v := s[parent]
+		adjustHeap(s, parent, n, v, less)
+		if parent == 0 {
+			break
+		}
+	}
+	for last := n - 1; last > 0; last-- {
+		v := s[last]
+		s[last] = s[0]
+		adjustHeap(s, 0, last, v, less)
+	}
+}
+
+func adjustHeap[T any](s []T, hole, n int, v T, less func(a, b *T) bool) {
+	top := hole
+	child := hole
+	for child < (n-1)/2 {
+		child = 2 * (child + 1)
+		if less(&s[child], &s[child-1]) {
+			child--
+		}
+		s[hole] = s[child]
+		hole = child
+	}
+	if n&1 == 0 && child == (n-2)/2 {
+		child = 2 * (child + 1)
+		s[hole] = s[child-1]
+		hole = child - 1
+	}
+	parent := (hole - 1) / 2
+	for hole > top && less(&s[parent], &v) {
+		s[hole] = s[parent]
+		hole = parent
+		parent = (hole - 1) / 2
+	}
+	s[hole] = v
 }

@@ -38,8 +38,35 @@ func (e Enum) String() string {
 // Tuple is a decoded tuple value.
 type Tuple []any
 
+// Pointer is an address, printed in hex as bpftrace prints pointers
+// ("0x7ffd1234"); JSON shows the number.
+type Pointer uint64
+
+// String returns the address as 0x followed by lowercase hex digits.
+func (p Pointer) String() string { return "0x" + strconv.FormatUint(uint64(p), 16) }
+
+// Buffer is the value of buf(): raw bytes, printed with non-printable
+// bytes as \xNN escapes (see printf's %r, %rx and %rh).
+type Buffer []byte
+
+// String returns the bytes as %r prints them.
+func (b Buffer) String() string { return hexBuffer(b, true, true) }
+
+// Field is one named member of a Record.
+type Field struct {
+	Name  string
+	Value any
+}
+
+// Record is a struct value: its fields in declaration order. Text shows
+// it as "{ .a = 1, .b = 2 }", JSON as {"a": 1, "b": 2}.
+type Record []Field
+
 // Decode turns the bytes of a value of type t into a Go value: int64 or
-// uint64 for integers, bool, string, Enum, Tuple.
+// uint64 for integers, bool, string, Enum, Tuple, Pointer, Buffer.
+//
+// A Buffer value is laid out as a 4-byte little-endian length followed by
+// the bytes; the length is capped by the space the type leaves.
 func Decode(t *types.Type, b []byte, env *Env) any {
 	switch t.Kind {
 	case types.Int, types.Count, types.Sum:
@@ -86,7 +113,9 @@ func Decode(t *types.Type, b []byte, env *Env) any {
 		}
 		return fmt.Sprintf("0x%x", addr)
 	case types.Pointer:
-		return uint64(readInt(b, 8))
+		return Pointer(readInt(b, 8))
+	case types.Buffer:
+		return decodeBuffer(b)
 	case types.Array:
 		out := make([]any, t.Len)
 		for i := range out {
@@ -116,43 +145,142 @@ func readInt(b []byte, size int) int64 {
 	return 0
 }
 
-// Text formats a decoded value as bpftrace prints it.
-func Text(v any) string {
-	switch v := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return v
-	case bool:
-		if v {
-			return "true"
-		}
-		return "false"
-	case int64:
-		return strconv.FormatInt(v, 10)
-	case uint64:
-		return strconv.FormatUint(v, 10)
-	case Enum:
-		return v.String()
-	case Tuple:
-		parts := make([]string, len(v))
-		for i, e := range v {
-			parts[i] = Text(e)
-		}
-		return "(" + strings.Join(parts, ", ") + ")"
-	case []any:
-		parts := make([]string, len(v))
-		for i, e := range v {
-			parts[i] = Text(e)
-		}
-		return "[" + strings.Join(parts, ",") + "]"
-	case fmt.Stringer:
-		return v.String()
+// decodeBuffer reads a buf() value: a u32 length, then the bytes.
+func decodeBuffer(b []byte) Buffer {
+	if len(b) < 4 {
+		return Buffer{}
 	}
-	return fmt.Sprint(v)
+	n := int(binary.LittleEndian.Uint32(b))
+	if n > len(b)-4 {
+		n = len(b) - 4
+	}
+	return Buffer(append([]byte(nil), b[4:4+n]...))
 }
 
-// asInt returns a decoded integer-like value as int64, for printf.
+// hexBuffer formats bytes as bpftrace's buffers print: printable ASCII
+// (32..126) as itself when keepASCII, other bytes as \xNN when escape,
+// else as two hex digits separated by spaces ("0a fe").
+func hexBuffer(b []byte, keepASCII, escape bool) string {
+	const hexdigits = "0123456789abcdef"
+	var s strings.Builder
+	for i, c := range b {
+		switch {
+		case keepASCII && c >= 32 && c <= 126:
+			s.WriteByte(c)
+		case escape:
+			s.WriteString(`\x`)
+			s.WriteByte(hexdigits[c>>4])
+			s.WriteByte(hexdigits[c&15])
+		default:
+			s.WriteByte(hexdigits[c>>4])
+			s.WriteByte(hexdigits[c&15])
+			if i != len(b)-1 {
+				s.WriteByte(' ')
+			}
+		}
+	}
+	return s.String()
+}
+
+// Text formats a decoded value as bpftrace's text output prints it:
+// integers in decimal, strings as they are, tuples as "(1, a)", arrays as
+// "[1,2]", records as "{ .a = 1 }", pointers in hex, enums by name,
+// buffers with \xNN escapes, stats as "count 2, average 6, total 12", and
+// histograms as their bucket lines.
+func Text(v any) string {
+	first, rest := textParts(v, false)
+	return first + rest
+}
+
+// textParts splits a value's text into the part written by the first
+// output operation and the rest. printf's %s pads only the first part,
+// as bpftrace's stream output does ("(" for a tuple). plus prints the
+// sign of non-negative signed integers (the + flag, which sticks for the
+// whole value).
+func textParts(v any, plus bool) (string, string) {
+	switch v := v.(type) {
+	case nil:
+		return "", ""
+	case string:
+		return v, ""
+	case bool:
+		if v {
+			return "true", ""
+		}
+		return "false", ""
+	case int64:
+		s := strconv.FormatInt(v, 10)
+		if plus && v >= 0 {
+			s = "+" + s
+		}
+		return s, ""
+	case uint64:
+		return strconv.FormatUint(v, 10), ""
+	case Enum:
+		return v.String(), ""
+	case Pointer:
+		return v.String(), ""
+	case Buffer:
+		return v.String(), ""
+	case Tuple:
+		var b strings.Builder
+		for i, e := range v {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			f, r := textParts(e, plus)
+			b.WriteString(f + r)
+		}
+		b.WriteByte(')')
+		return "(", b.String()
+	case []any:
+		var b strings.Builder
+		for i, e := range v {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			f, r := textParts(e, plus)
+			b.WriteString(f + r)
+		}
+		b.WriteByte(']')
+		return "[", b.String()
+	case Record:
+		if len(v) == 0 {
+			return "{}", ""
+		}
+		var b strings.Builder
+		for i, f := range v {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fs, rs := textParts(f.Value, plus)
+			b.WriteString("." + f.Name + " = " + fs + rs)
+		}
+		b.WriteString(" }")
+		return "{ ", b.String()
+	case Stats:
+		return statsText(v, 1), ""
+	case Avg:
+		f, _ := textParts(v.Average(), false)
+		return f, ""
+	case Hist:
+		return histText(v.view(1)), ""
+	case LHist:
+		return histText(v.view()), ""
+	case fmt.Stringer:
+		return v.String(), ""
+	}
+	return fmt.Sprint(v), ""
+}
+
+// statsText is a stats value as bpftrace prints it, the average divided
+// by div.
+func statsText(s Stats, div uint64) string {
+	return "count " + Text(s.num(s.Count)) + ", average " + Text(s.divAverage(div)) +
+		", total " + Text(s.num(s.Total))
+}
+
+// asInt returns a decoded integer-like value's bits as int64, for printf.
 func asInt(v any) (int64, bool) {
 	switch v := v.(type) {
 	case int64:
@@ -166,6 +294,8 @@ func asInt(v any) (int64, bool) {
 		return 0, true
 	case Enum:
 		return v.Value, true
+	case Pointer:
+		return int64(v), true
 	}
 	return 0, false
 }

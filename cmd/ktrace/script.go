@@ -28,6 +28,7 @@ type scriptOptions struct {
 	output     string
 	dump       bool
 	dryRun     bool
+	format     string
 }
 
 // parseScriptArgs parses bpftrace-style arguments: short flags may be
@@ -106,7 +107,16 @@ func parseScriptArgs(args []string) (*scriptOptions, error) {
 				return nil, errHelp
 			case 'V':
 				return nil, errVersion
-			case 'p', 'c', 'f':
+			case 'f':
+				v, err := needValue("a format: text or json")
+				if err != nil {
+					return nil, err
+				}
+				if v != "text" && v != "json" {
+					return nil, fmt.Errorf("unknown output format %q: use text or json", v)
+				}
+				o.format = v
+			case 'p', 'c':
 				return nil, fmt.Errorf("option -%c is not supported yet", f)
 			default:
 				return nil, fmt.Errorf("unknown option -%c (see ktrace --help)", f)
@@ -215,8 +225,8 @@ func dump(prog *ktrace.Program, w io.Writer) {
 // runProgram runs a compiled program until it calls exit(), or until
 // SIGINT or SIGTERM, then prints its maps as bpftrace does.
 func runProgram(prog *ktrace.Program, o *scriptOptions, out, stderr io.Writer) int {
-	if !o.quiet {
-		n := prog.AttachPoints()
+	n := prog.AttachPoints()
+	if !o.quiet && o.format != "json" {
 		if n == 1 {
 			fmt.Fprintln(stderr, "Attaching 1 probe...")
 		} else {
@@ -225,7 +235,7 @@ func runProgram(prog *ktrace.Program, o *scriptOptions, out, stderr io.Writer) i
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	sess, err := prog.Start(ctx, &ktrace.StartOptions{Output: out})
+	sess, err := prog.Start(ctx, &ktrace.StartOptions{Output: out, Errors: stderr, Format: o.format, AnnounceProbes: o.format == "json" && !o.quiet})
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
@@ -241,13 +251,9 @@ func runProgram(prog *ktrace.Program, o *scriptOptions, out, stderr io.Writer) i
 		fmt.Fprintln(stderr, "ktrace:", err)
 		code = 1
 	}
-	fmt.Fprint(out, "\n\n")
-	if err := sess.PrintMaps(out); err != nil {
+	if err := sess.PrintExit(); err != nil {
 		fmt.Fprintln(stderr, "ktrace:", err)
 		code = 1
-	}
-	if lost := sess.Lost(); lost > 0 {
-		fmt.Fprintf(stderr, "Lost %d events\n", lost)
 	}
 	if code == 0 {
 		code = sess.ExitCode()

@@ -884,6 +884,11 @@ func (p *parser) primary() ast.Expr {
 		switch p.tok.Text {
 		case "(":
 			p.next()
+			if p.is(")") {
+				// () is the empty tuple.
+				p.next()
+				return &ast.Tuple{Sp: p.span(start)}
+			}
 			first := p.expr()
 			if p.is(",") {
 				t := &ast.Tuple{Elems: []ast.Expr{first}}

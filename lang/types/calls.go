@@ -428,9 +428,16 @@ func (c *checker) print(x *ast.Call) *Type {
 		return TypNone
 	}
 	if m, ok := x.Args[0].(*ast.MapRef); ok && len(m.Keys) == 0 {
-		if len(x.Args) > 1 {
-			c.notSupported(x, "print() with top and divisor arguments")
-			return TypNone
+		for i, a := range x.Args[1:] {
+			t := c.expr(a)
+			v, ok := c.info.Consts[a]
+			switch {
+			case t.Kind == Invalid:
+			case !ok:
+				c.errorf(a, "print() argument %d must be a constant integer", i+2)
+			case v < 0 || i == 1 && v == 0:
+				c.errorf(a, "print() %s must be positive", map[int]string{0: "top", 1: "divisor"}[i])
+			}
 		}
 		c.wholeMap(x, m)
 		return TypNone

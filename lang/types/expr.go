@@ -110,6 +110,18 @@ func (c *checker) expr1(x ast.Expr) *Type {
 			c.errorf(x.I, "an index must be an integer, not %s", it)
 			return TypInvalid
 		}
+		if t.Kind == Tuple {
+			iv, ok := c.info.Consts[x.I]
+			switch {
+			case !ok:
+				c.errorf(x.I, "a tuple index must be a constant integer")
+				return TypInvalid
+			case iv < 0 || iv >= int64(len(t.Elems)):
+				c.errorf(x, "tuple index %d out of range: the tuple has %d elements", iv, len(t.Elems))
+				return TypInvalid
+			}
+			return t.Elems[iv]
+		}
 		if t.Kind != Array {
 			if t.Kind == Pointer {
 				c.notSupported(x, "indexing a pointer")
@@ -291,8 +303,17 @@ func (c *checker) binary(x *ast.Binary) *Type {
 			return TypBool
 		}
 		if a.Kind == Tuple || b.Kind == Tuple {
-			c.notSupported(x, "comparing tuples")
-			return TypInvalid
+			// Tuples compare element by element; the compiler compares
+			// them as bytes in their common layout.
+			switch {
+			case join(a, b) == nil:
+				c.errorf(x, "cannot compare %s with %s", a, b)
+				return TypInvalid
+			case !Equal(storedType(a), storedType(b)):
+				c.notSupported(x, fmt.Sprintf("comparing tuples of different element types (%s and %s)", a, b))
+				return TypInvalid
+			}
+			return TypBool
 		}
 	}
 	if !a.IsInt() || !b.IsInt() {

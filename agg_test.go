@@ -1,0 +1,192 @@
+package ktrace_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/ktrace/ktrace"
+	"github.com/ktrace/ktrace/internal/testutil"
+	"github.com/ktrace/ktrace/output"
+)
+
+// histValues cover every kind of bucket: negatives, zero, each small
+// value, powers of two and their neighbours, and the extremes.
+var histValues = func() []int64 {
+	vs := []int64{math.MinInt64, -1000, -1, 0, math.MaxInt64}
+	for i := int64(1); i < 70; i++ {
+		vs = append(vs, i)
+	}
+	for p := 6; p < 63; p += 3 {
+		v := int64(1) << p
+		vs = append(vs, v-1, v, v+1, v+v/3)
+	}
+	return vs
+}()
+
+// TestHistBucketsMatchOutput cross-checks the BPF bucket computation of
+// hist(x, k) and lhist(...) against output's HistBucket/LHistBucket, which
+// label the buckets: every value must land where its label says.
+func TestHistBucketsMatchOutput(t *testing.T) {
+	testutil.RequireRoot(t)
+	var src strings.Builder
+	src.WriteString("BEGIN {\n")
+	for _, v := range histValues {
+		for k := 0; k <= 5; k++ {
+			fmt.Fprintf(&src, "\t@h%d = hist(%d, %d);\n", k, v, k)
+		}
+		fmt.Fprintf(&src, "\t@l = lhist(%d, 10, 1000, 7);\n", v)
+	}
+	src.WriteString("\texit();\n}\n")
+	prog, err := ktrace.Compile("hist.bt", []byte(src.String()), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := prog.Start(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	sess.Stop()
+	for k := 0; k <= 5; k++ {
+		want := output.Hist{K: k}
+		for _, v := range histValues {
+			want.Add(output.HistBucket(v, k), 1)
+		}
+		m, err := sess.Map(fmt.Sprintf("@h%d", k))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := m.Entries[0].Value.(output.Hist)
+		if !reflect.DeepEqual(trim(got.Counts), trim(want.Counts)) {
+			t.Errorf("hist(x, %d) buckets differ:\ngot  %v\nwant %v", k, got.Counts, want.Counts)
+		}
+	}
+	want := output.LHist{Min: 10, Max: 1000, Step: 7}
+	for _, v := range histValues {
+		want.Add(output.LHistBucket(v, 10, 1000, 7), 1)
+	}
+	m, _ := sess.Map("@l")
+	if got := m.Entries[0].Value.(output.LHist); !reflect.DeepEqual(trim(got.Counts), trim(want.Counts)) {
+		t.Errorf("lhist buckets differ:\ngot  %v\nwant %v", got.Counts, want.Counts)
+	}
+}
+
+func trim(c []uint64) []uint64 {
+	for len(c) > 0 && c[len(c)-1] == 0 {
+		c = c[:len(c)-1]
+	}
+	return c
+}
+
+// TestAggregationsPrinted is a golden test of every aggregation as the
+// exit dump prints it, and of reading aggregations inside a probe.
+func TestAggregationsPrinted(t *testing.T) {
+	testutil.RequireRoot(t)
+	printed, maps, _ := runScript(t, `BEGIN {
+	@c["a"] = count(); @c["a"] = count(); @c["b"] = count();
+	@s = sum(-5); @s = sum(12);
+	@mn = min(7); @mn = min(-3); @mn = min(4);
+	@mx = max(4); @mx = max(9); @mx = max(-1);
+	@a = avg(10); @a = avg(21);
+	@st[1] = stats(5); @st[1] = stats(10); @st[2] = stats(1);
+	@h = hist(0); @h = hist(1); @h = hist(5); @h = hist(6); @h = hist(1500);
+	@l = lhist(5, 0, 10, 2); @l = lhist(12, 0, 10, 2); @l = lhist(-1, 0, 10, 2);
+	printf("%d %d %d %d %d\n", @c["a"], @s, @mn, @mx, @a);
+	exit();
+}`)
+	if printed != "2 7 -3 9 15\n" {
+		t.Errorf("values read in the probe: %q", printed)
+	}
+	want := `@a: 15
+@c[b]: 1
+@c[a]: 2
+@h:
+[0]                    1 |@@@@@@@@@@@@@@@@@@@@@@@@@@                          |
+[1]                    1 |@@@@@@@@@@@@@@@@@@@@@@@@@@                          |
+[2, 4)                 0 |                                                    |
+[4, 8)                 2 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|
+[8, 16)                0 |                                                    |
+[16, 32)               0 |                                                    |
+[32, 64)               0 |                                                    |
+[64, 128)              0 |                                                    |
+[128, 256)             0 |                                                    |
+[256, 512)             0 |                                                    |
+[512, 1K)              0 |                                                    |
+[1K, 2K)               1 |@@@@@@@@@@@@@@@@@@@@@@@@@@                          |
+
+@l:
+(..., 0)               1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|
+[0, 2)                 0 |                                                    |
+[2, 4)                 0 |                                                    |
+[4, 6)                 1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|
+[6, 8)                 0 |                                                    |
+[8, 10)                0 |                                                    |
+[10, ...)              1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|
+
+@mn: -3
+@mx: 9
+@s: 7
+@st[2]: count 1, average 1, total 1
+@st[1]: count 2, average 7, total 15
+`
+	if maps != want {
+		t.Errorf("got\n%s\nwant\n%s", maps, want)
+	}
+}
+
+// TestJSONOutput checks -f json end to end: message order and shapes.
+func TestJSONOutput(t *testing.T) {
+	testutil.RequireRoot(t)
+	prog, err := ktrace.Compile("json.bt", []byte(`BEGIN {
+	printf("hi %d\n", 3);
+	@c["a", 1] = count(); @h = hist(5); @t = (1, "s"); @st = stats(4);
+	print(@t);
+	exit();
+}`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	sess, err := prog.Start(context.Background(), &ktrace.StartOptions{Output: &out, Format: "json", AnnounceProbes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	sess.Stop()
+	sess.PrintExit()
+	want := `{"type": "attached_probes", "count": 1, "data": {"probes": 1}}
+{"type": "printf", "data": "hi 3\n"}
+{"type": "map", "data": {"@t": [1,"s"]}}
+{"type": "map", "data": {"@c": {"a,1": 1}}}
+{"type": "hist", "data": {"@h": [{"min": 4, "max": 7, "count": 1}]}}
+{"type": "stats", "data": {"@st": {"count": 1, "average": 4, "total": 4}}}
+{"type": "map", "data": {"@t": [1,"s"]}}
+`
+	if out.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", out.String(), want)
+	}
+}
+
+func TestMapFullWarning(t *testing.T) {
+	testutil.RequireRoot(t)
+	prog, err := ktrace.Compile("full.bt", []byte(`config = { max_map_keys = 2 } BEGIN { @x[1] = 1; @x[2] = 2; @x[3] = 3; @x[4] = 4; exit(); }`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errs bytes.Buffer
+	sess, err := prog.Start(context.Background(), &ktrace.StartOptions{Output: &out, Errors: &errs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	sess.Stop()
+	want := "WARNING: map @x is full (2 entries): updates are being dropped; raise config max_map_keys or declare it, e.g. let @x = hash(4);\n"
+	if errs.String() != want {
+		t.Errorf("warnings %q, want %q (once per map)", errs.String(), want)
+	}
+}

@@ -1,0 +1,263 @@
+package output
+
+import (
+	"io"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// Printer writes what a running script prints, in one of bpftrace's
+// output formats. NewText makes bpftrace's default text output, NewJSON
+// its -f json output. A Printer is not safe for concurrent use.
+type Printer interface {
+	// Printf writes the text of a printf() call (see Sprintf).
+	Printf(s string) error
+	// Value writes print(value) of a non-map value.
+	Value(v any) error
+	// Map writes print(@m) and the maps printed at exit. Entries must
+	// be in print order (see Map.Sort); the map's Top and Div apply.
+	Map(m *Map) error
+	// AttachedProbes reports how many probes were attached.
+	AttachedProbes(n int) error
+	// LostEvents reports records the kernel dropped.
+	LostEvents(n uint64) error
+	// Time writes the text of time().
+	Time(s string) error
+	// Join writes the text of join().
+	Join(s string) error
+	// Cat writes the contents cat() read.
+	Cat(s string) error
+	// System writes the output of system().
+	System(s string) error
+	// Errorf writes an errorf() message, Warnf a warnf() one.
+	Errorf(msg string, at Location) error
+	// Warnf writes a warnf() message.
+	Warnf(msg string, at Location) error
+	// RuntimeError reports an error the BPF program hit at run time.
+	RuntimeError(msg string, at Location) error
+	// HelperError reports a BPF helper call that failed.
+	HelperError(e HelperError) error
+	// End marks the end of the run, before the maps printed at exit.
+	End() error
+}
+
+var (
+	_ Printer = (*TextPrinter)(nil)
+	_ Printer = (*JSONPrinter)(nil)
+)
+
+// Location is where in the script a message comes from.
+type Location struct {
+	File      string // "stdin" for -e programs
+	Line, Col int
+	// Span is the location as text messages show it, e.g.
+	// "stdin:1:9-62"; empty means File:Line:Col.
+	Span string
+	// Context holds source lines text messages print below a warning
+	// (the line and a ~~~ marker); none is fine.
+	Context []string
+}
+
+func (l Location) span() string {
+	if l.Span != "" {
+		return l.Span
+	}
+	return l.File + ":" + strconv.Itoa(l.Line) + ":" + strconv.Itoa(l.Col)
+}
+
+// HelperError describes a failed BPF helper call.
+type HelperError struct {
+	// Helper is the helper's name, e.g. "probe_read".
+	Helper string
+	// Retcode is what the helper returned, a negative errno.
+	Retcode int64
+	// Msg is the explanation, e.g. "Bad address" (strerror of -Retcode)
+	// or bpftrace's longer text for map helpers.
+	Msg string
+	At  Location
+}
+
+// TextPrinter prints bpftrace's text output.
+type TextPrinter struct {
+	w io.Writer
+	// Err receives what bpftrace writes to stderr in text mode: the
+	// attached-probes and lost-events notes, errorf/warnf messages and
+	// runtime errors. NewText sets it to os.Stderr.
+	Err io.Writer
+}
+
+// NewText returns a Printer writing bpftrace's text output to w (and
+// notes and errors to os.Stderr; see TextPrinter.Err).
+func NewText(w io.Writer) *TextPrinter { return &TextPrinter{w: w, Err: os.Stderr} }
+
+func (p *TextPrinter) write(s string) error {
+	_, err := io.WriteString(p.w, s)
+	return err
+}
+
+func (p *TextPrinter) note(s string) error {
+	w := p.Err
+	if w == nil {
+		w = p.w
+	}
+	_, err := io.WriteString(w, s)
+	return err
+}
+
+// Printf writes s as it is.
+func (p *TextPrinter) Printf(s string) error { return p.write(s) }
+
+// Value writes the value's text and a newline.
+func (p *TextPrinter) Value(v any) error { return p.write(Text(v) + "\n") }
+
+// Map writes the map: `@name: value` for a map without a key, one
+// `@name[key]: value` line per entry otherwise; histograms as `@name:` or
+// `@name[key]:` followed by the bucket lines and a blank line. An empty
+// map prints nothing.
+func (p *TextPrinter) Map(m *Map) error {
+	var b strings.Builder
+	for _, e := range m.shown() {
+		b.WriteString(m.Name)
+		if m.Keyed {
+			b.WriteString("[" + keyText(e.Key) + "]")
+		}
+		switch v := e.Value.(type) {
+		case Hist:
+			b.WriteString(":\n" + histText(v.view(m.div())) + "\n")
+		case LHist:
+			b.WriteString(":\n" + histText(v.view()) + "\n")
+		case Stats:
+			b.WriteString(": " + statsText(v, m.div()) + "\n")
+		case Avg:
+			b.WriteString(": " + Text(v.divAverage(m.div())) + "\n")
+		default:
+			b.WriteString(": " + Text(m.divide(v)) + "\n")
+		}
+		if !m.Keyed {
+			break
+		}
+	}
+	return p.write(b.String())
+}
+
+// AttachedProbes writes "Attached N probes" to Err.
+func (p *TextPrinter) AttachedProbes(n int) error {
+	if n == 1 {
+		return p.note("Attached 1 probe\n")
+	}
+	return p.note("Attached " + strconv.Itoa(n) + " probes\n")
+}
+
+// LostEvents writes "Lost N events" to Err.
+func (p *TextPrinter) LostEvents(n uint64) error {
+	return p.note("Lost " + strconv.FormatUint(n, 10) + " events\n")
+}
+
+// Time writes s as it is (time()'s format carries its newline).
+func (p *TextPrinter) Time(s string) error { return p.write(s) }
+
+// Join writes s and a newline.
+func (p *TextPrinter) Join(s string) error { return p.write(s + "\n") }
+
+// Cat writes s as it is.
+func (p *TextPrinter) Cat(s string) error { return p.write(s) }
+
+// System writes s and a newline.
+func (p *TextPrinter) System(s string) error { return p.write(s + "\n") }
+
+// Errorf writes "LOCATION: ERROR: msg" to Err.
+func (p *TextPrinter) Errorf(msg string, at Location) error {
+	return p.note(at.span() + ": ERROR: " + msg + "\n")
+}
+
+// Warnf writes "LOCATION: WARNING: msg" to Err.
+func (p *TextPrinter) Warnf(msg string, at Location) error {
+	return p.note(at.span() + ": WARNING: " + msg + "\n")
+}
+
+// RuntimeError writes the message as a warning with its source context
+// to Err.
+func (p *TextPrinter) RuntimeError(msg string, at Location) error {
+	return p.note(at.span() + ": WARNING: " + msg + "\n" + contextText(at))
+}
+
+// HelperError writes the failure as bpftrace warns of it, to Err.
+func (p *TextPrinter) HelperError(e HelperError) error {
+	return p.note(e.At.span() + ": WARNING: " + e.Msg + "\nAdditional Info - helper: " +
+		e.Helper + ", retcode: " + strconv.FormatInt(e.Retcode, 10) + "\n" + contextText(e.At))
+}
+
+func contextText(at Location) string {
+	var b strings.Builder
+	for _, l := range at.Context {
+		b.WriteString(l + "\n")
+	}
+	return b.String()
+}
+
+// End writes the two newlines bpftrace prints before the maps at exit.
+func (p *TextPrinter) End() error { return p.write("\n\n") }
+
+// histText is the bucket lines of a histogram: `[4, 8)  12 |@@@@   |`,
+// the range left-aligned in 16 columns, the count right-aligned in 8,
+// the bar scaled to 52 columns for the largest count.
+func histText(h histView) string {
+	var max uint64
+	for _, c := range h.counts {
+		if c > max {
+			max = c
+		}
+	}
+	var b strings.Builder
+	for i := 0; i < len(h.counts); i++ {
+		var header string
+		switch {
+		case i == 0 && h.lower == nil:
+			header = "(..., )"
+			if len(h.labels) > 0 {
+				header = "(..., " + h.labels[0].text + ")"
+			}
+		case i == 0 && len(h.labels) == 0:
+			header = "[" + h.lower.text + ", ...)"
+		case i == 0:
+			header = bucketHeader(*h.lower, h.labels[0])
+		case i >= len(h.labels):
+			header = "[" + h.labels[i-1].text + ", ...)"
+		default:
+			header = bucketHeader(h.labels[i-1], h.labels[i])
+		}
+		bar := 0
+		if max > 0 {
+			bar = int(float32(h.counts[i]) / float32(max) * 52)
+		}
+		b.WriteString(padRight(header, 16))
+		b.WriteString(padLeft(strconv.FormatUint(h.counts[i], 10), 8))
+		b.WriteString(" |")
+		b.WriteString(padRight(strings.Repeat("@", bar), 52))
+		b.WriteString("|\n")
+	}
+	return b.String()
+}
+
+// bucketHeader is "[lo, hi)", or "[lo]" when the bucket holds one value.
+func bucketHeader(lo, hi label) string {
+	if lo.plain && hi.plain && int64(lo.num)+1 == int64(hi.num) {
+		return "[" + lo.text + "]"
+	}
+	return "[" + lo.text + ", " + hi.text + ")"
+}
+
+func padRight(s string, n int) string {
+	if len(s) >= n {
+		return s
+	}
+	return s + strings.Repeat(" ", n-len(s))
+}
+
+func padLeft(s string, n int) string {
+	if len(s) >= n {
+		return s
+	}
+	return strings.Repeat(" ", n-len(s)) + s
+}
