@@ -38,15 +38,15 @@ type StartOptions struct {
 // Session is a running program: its maps and programs are loaded and its
 // probes attached until Stop or Close.
 type Session struct {
-	prog   *Program
-	cp     *compile.Program
+	prog    *Program
+	cp      *compile.Program
 	out     io.Writer
 	errOut  io.Writer
 	printer output.Printer
-	coll   *ebpf.Collection
-	links  []io.Closer
-	reader *ringbuf.Reader
-	env    *output.Env
+	coll    *ebpf.Collection
+	links   []io.Closer
+	reader  *ringbuf.Reader
+	env     *output.Env
 
 	mu         sync.Mutex // serialises output and map access by events
 	exited     chan struct{}

@@ -31,9 +31,9 @@ const (
 
 var capNames = map[Capability]string{
 	CapDacOverride: "CAP_DAC_OVERRIDE",
-	CapSysAdmin: "CAP_SYS_ADMIN",
-	CapPerfmon:  "CAP_PERFMON",
-	CapBPF:      "CAP_BPF",
+	CapSysAdmin:    "CAP_SYS_ADMIN",
+	CapPerfmon:     "CAP_PERFMON",
+	CapBPF:         "CAP_BPF",
 }
 
 // String returns the capability's name, e.g. "CAP_BPF".
