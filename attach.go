@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unsafe"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/ktrace/ktrace/compile"
 	"github.com/ktrace/ktrace/kernel"
-	"github.com/ktrace/ktrace/lang/types"
 )
 
 // attachTracepoint attaches through a perf event link; tracefs is mounted
@@ -66,42 +64,6 @@ func (p *perfEventLink) Close() error {
 		err = p.l.Close()
 	}
 	return errors.Join(err, unix.Close(p.fd))
-}
-
-// attachInterval fires a program from a CPU-clock perf event on CPU 0:
-// like bpftrace's interval probes it runs on one CPU, in whatever task
-// that CPU is running.
-func attachInterval(ap *types.AttachPoint, prog *ebpf.Program) (*perfEventLink, error) {
-	period, err := intervalPeriod(ap.Target)
-	if err != nil {
-		return nil, err
-	}
-	attr := unix.PerfEventAttr{
-		Type:   unix.PERF_TYPE_SOFTWARE,
-		Config: unix.PERF_COUNT_SW_CPU_CLOCK,
-		Sample: period,
-	}
-	attr.Size = uint32(unsafe.Sizeof(attr))
-	fd, err := unix.PerfEventOpen(&attr, -1, 0, -1, unix.PERF_FLAG_FD_CLOEXEC)
-	if err != nil {
-		return nil, fmt.Errorf("opening a CPU clock perf event: %w", err)
-	}
-	l, err := link.AttachRawLink(link.RawLinkOptions{Target: fd, Program: prog, Attach: ebpf.AttachPerfEvent})
-	if err == nil {
-		return &perfEventLink{l: l, fd: fd}, nil
-	}
-	// Kernels before 5.15 have no perf event links: attach by ioctl. The
-	// program then stays attached until the perf event fd is closed, which
-	// the kernel also does when the process dies.
-	if ierr := unix.IoctlSetInt(fd, unix.PERF_EVENT_IOC_SET_BPF, prog.FD()); ierr != nil {
-		unix.Close(fd)
-		return nil, fmt.Errorf("attaching to a perf event: %w", errors.Join(err, ierr))
-	}
-	if ierr := unix.IoctlSetInt(fd, unix.PERF_EVENT_IOC_ENABLE, 0); ierr != nil {
-		unix.Close(fd)
-		return nil, fmt.Errorf("enabling a perf event: %w", ierr)
-	}
-	return &perfEventLink{fd: fd}, nil
 }
 
 // explainVerifierError points a kernel verifier rejection at the script

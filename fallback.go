@@ -45,7 +45,11 @@ func kprobeMode(points []*types.AttachPoint, ks kernelSupport) (asFentry bool, e
 	if ferr == nil {
 		for _, ap := range targets {
 			ok, err := ks.inBTF(ap.Target)
-			if err != nil || !ok {
+			if err != nil {
+				return false, fmt.Errorf("%s: this kernel has no kprobes (%s), and the fentry fallback cannot tell whether %s has BTF: %v; use tracepoint:skb:kfree_skb or another tracepoint instead",
+					ap.Name, reason(kerr), ap.Target, err)
+			}
+			if !ok {
 				return false, fmt.Errorf("%s: this kernel has no kprobes (%s), and the fentry fallback cannot attach to %s because it has no BTF function record; use tracepoint:skb:kfree_skb or another tracepoint instead",
 					ap.Name, reason(kerr), ap.Target)
 			}

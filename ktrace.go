@@ -86,7 +86,11 @@ func Compile(name string, src []byte, opts *Options) (*Program, error) {
 	if cfg.MaxStrlen == 0 {
 		cfg.MaxStrlen = 64
 	}
-	info, err := types.Check(tree, resolve.New(cfg.MaxStrlen), cfg)
+	kt := resolve.NewKernelTypes(cfg.MaxStrlen)
+	cfg.Types = kt
+	res := resolve.New(cfg.MaxStrlen)
+	res.Types = kt
+	info, err := types.Check(tree, res, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -104,6 +108,7 @@ func Compile(name string, src []byte, opts *Options) (*Program, error) {
 			copts.TaskCommOffset = int(off)
 		}
 	}
+	copts.Stacks = stackOptions(tree)
 	var points []*types.AttachPoint
 	for _, p := range info.Probes {
 		points = append(points, p.Points...)

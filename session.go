@@ -13,7 +13,7 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/ringbuf"
-	"github.com/cilium/ebpf/rlimit"
+	"golang.org/x/sys/unix"
 
 	"github.com/ktrace/ktrace/compile"
 	"github.com/ktrace/ktrace/kernel"
@@ -55,6 +55,7 @@ type Session struct {
 	loopDone   chan struct{}
 	running    bool // the record loop was started
 	warnedFull map[*compile.Map]bool
+	stacks     *stackState // kstack/ustack decoding (stacks.go)
 	stopped    bool
 	closed     bool
 }
@@ -91,7 +92,7 @@ func (p *Program) Start(ctx context.Context, opts *StartOptions) (*Session, erro
 		return nil, fmt.Errorf("unknown output format %q: use text or json", opts.Format)
 	}
 	s.warnedFull = map[*compile.Map]bool{}
-	s.env = &output.Env{ProbeNames: p.compiled.ProbeNames, Ksym: ksymName}
+	s.env = &output.Env{ProbeNames: p.compiled.ProbeNames, Ksym: ksymName, Stack: s.decodeStack}
 	if err := s.load(); err != nil {
 		s.Close()
 		return nil, err
@@ -118,8 +119,9 @@ func (p *Program) Start(ctx context.Context, opts *StartOptions) (*Session, erro
 }
 
 func (s *Session) load() error {
-	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK.
-	_ = rlimit.RemoveMemlock()
+	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK; lifting it
+	// directly avoids the probe cilium/ebpf's rlimit package runs at init.
+	_ = unix.Setrlimit(unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY})
 	coll, err := ebpf.NewCollection(s.cp.Collection)
 	if err != nil {
 		return s.loadError(err)
@@ -178,8 +180,12 @@ func (s *Session) attach(ctx context.Context) error {
 			l, err = link.Kretprobe(p.Point.Target, prog, nil)
 		case compile.AttachFentry, compile.AttachFexit:
 			l, err = link.AttachTracing(link.TracingOptions{Program: prog})
+		case compile.AttachRawTracepoint:
+			l, err = link.AttachRawTracepoint(link.RawTracepointOptions{Name: p.Point.Target, Program: prog})
 		case compile.AttachPerfEvent:
-			l, err = attachInterval(p.Point, prog)
+			l, err = attachPerfEvent(p.Point, prog)
+		case compile.AttachUprobe, compile.AttachUretprobe, compile.AttachUSDT:
+			l, err = attachUser(p, prog, s.cp.FilterPID)
 		default:
 			err = fmt.Errorf("no way to attach this probe type yet")
 		}

@@ -38,6 +38,15 @@ type Options struct {
 	// PossibleCPUs is the number of CPU slots of per-CPU maps, for reading
 	// aggregations in a probe. Zero means 1.
 	PossibleCPUs int
+	// Stacks tunes kstack, ustack and usym (stacks.go).
+	Stacks StackOptions
+	// MemberOffset finds a kernel struct member's offset (from BTF), for
+	// builtins that read the current task, such as ppid (funcs.go); nil
+	// means offsets are unknown and those builtins fail to compile.
+	MemberOffset func(structName, member string) (int, error)
+	// FilterPID, when positive, makes every probe but BEGIN, END and
+	// interval fire only in that process, as bpftrace's -p does.
+	FilterPID int
 }
 
 // Program is a compiled script.
@@ -57,6 +66,9 @@ type Program struct {
 	Collection *ebpf.CollectionSpec
 	// Warnings are non-fatal diagnostics from the checker.
 	Warnings lang.ErrorList
+	// FilterPID is Options.FilterPID: the session attaches uprobes to
+	// that process only.
+	FilterPID int
 }
 
 // Names of the runtime's own maps in the collection.
@@ -109,7 +121,11 @@ const (
 	AttachFentry
 	AttachFexit
 	AttachRunOnce   // BEGIN and END: run with BPF_PROG_TEST_RUN
-	AttachPerfEvent // interval: a CPU clock perf event
+	AttachPerfEvent // interval, profile, software, hardware: perf events
+	AttachRawTracepoint
+	AttachUprobe    // uprobe: pt_regs context, attached at a file offset
+	AttachUretprobe // uretprobe
+	AttachUSDT      // usdt: a uprobe whose arguments follow the note's specs
 )
 
 // Probe is one attach point and its program.
@@ -174,6 +190,7 @@ func Compile(info *types.Info, file *lang.File, opts Options) (*Program, error) 
 			Info:       info,
 			Collection: &ebpf.CollectionSpec{Maps: map[string]*ebpf.MapSpec{}, Programs: map[string]*ebpf.ProgramSpec{}},
 			Warnings:   info.Warnings,
+			FilterPID:  opts.FilterPID,
 		},
 		maps:     map[string]*Map{},
 		probeIDs: map[string]int{},
@@ -324,10 +341,22 @@ func (c *compiler) attachMode(ap *types.AttachPoint) (Attach, ebpf.ProgramType, 
 			return AttachFexit, ebpf.Tracing, ebpf.AttachTraceFExit, nil
 		}
 		return AttachKretprobe, ebpf.Kprobe, ebpf.AttachNone, nil
+	case types.ProbeFentry:
+		return AttachFentry, ebpf.Tracing, ebpf.AttachTraceFEntry, nil
+	case types.ProbeFexit:
+		return AttachFexit, ebpf.Tracing, ebpf.AttachTraceFExit, nil
+	case types.ProbeRawTracepoint:
+		return AttachRawTracepoint, ebpf.RawTracepoint, ebpf.AttachNone, nil
 	case types.ProbeBegin, types.ProbeEnd:
 		return AttachRunOnce, ebpf.RawTracepoint, ebpf.AttachNone, nil
-	case types.ProbeInterval:
+	case types.ProbeInterval, types.ProbeProfile, types.ProbeSoftware, types.ProbeHardware:
 		return AttachPerfEvent, ebpf.PerfEvent, ebpf.AttachNone, nil
+	case types.ProbeUprobe:
+		return AttachUprobe, ebpf.Kprobe, ebpf.AttachNone, nil
+	case types.ProbeUretprobe:
+		return AttachUretprobe, ebpf.Kprobe, ebpf.AttachNone, nil
+	case types.ProbeUsdt:
+		return AttachUSDT, ebpf.Kprobe, ebpf.AttachNone, nil
 	}
 	return 0, 0, 0, fmt.Errorf("%s probes are not supported yet", ap.Kind)
 }

@@ -46,7 +46,7 @@ func (g *gen) intExpr(x ast.Expr) operand {
 		v := g.c.info.Vars[x]
 		o := g.temp(x)
 		r := g.regFor(o, asm.R0)
-		g.emit(asm.LoadMem(r, asm.RFP, g.vars[v], asm.DWord))
+		g.emit(asm.LoadMem(r, g.varBase(), g.vars[v], asm.DWord))
 		g.store(o, r)
 		return o
 	case *ast.MapRef:
@@ -59,6 +59,9 @@ func (g *gen) intExpr(x ast.Expr) operand {
 		}
 		if x.Op == "!" {
 			return g.condValue(x)
+		}
+		if x.Op == "*" {
+			return g.readInt(x)
 		}
 		o := g.intExpr(x.X)
 		r := g.load(o, asm.R0)
@@ -89,10 +92,19 @@ func (g *gen) intExpr(x ast.Expr) operand {
 		g.emit(asm.Mov.Imm(asm.R0, 0))
 		return res
 	case *ast.Field:
+		if g.c.info.Members[x] != nil {
+			return g.readInt(x)
+		}
 		return g.argsField(x)
 	case *ast.Index:
-		if g.typeOf(x.X).Kind == types.Tuple {
+		switch g.typeOf(x.X).Kind {
+		case types.Tuple:
 			return g.intExpr(g.asTupleIndex(x))
+		case types.Pointer:
+			return g.readInt(x)
+		}
+		if _, ok := x.X.(*ast.Field); ok && g.c.info.Members[x.X.(*ast.Field)] != nil {
+			return g.readInt(x)
 		}
 		return g.argsIndex(x)
 	case *ast.Cast:
@@ -487,12 +499,7 @@ func (g *gen) builtin(x *ast.Ident) operand {
 	case "probe":
 		g.loadImm(asm.R0, int64(g.c.probeID(g.ap.Name)))
 	case "arg0", "arg1", "arg2", "arg3", "arg4", "arg5":
-		i := int(x.Name[3] - '0')
-		if g.mode == AttachFentry {
-			g.emit(asm.LoadMem(asm.R0, regCtx, int16(8*i), asm.DWord))
-		} else {
-			g.emit(asm.LoadMem(asm.R0, regCtx, ptRegsArgs[i], asm.DWord))
-		}
+		g.loadArg(asm.R0, int(x.Name[3]-'0'))
 	case "retval":
 		if g.mode == AttachFexit {
 			// bpf_get_func_ret(ctx, &value) knows where the return value
@@ -524,9 +531,26 @@ func (g *gen) argsField(x *ast.Field) operand {
 		return o
 	}
 	r := g.regFor(o, asm.R0)
-	g.loadSized(r, regCtx, int16(f.Offset), f.Type)
+	if f.Arg > 0 {
+		g.loadArg(r, f.Arg-1)
+		g.normalize(r, f.Type)
+	} else {
+		g.loadSized(r, regCtx, int16(f.Offset), f.Type)
+	}
 	g.store(o, r)
 	return o
+}
+
+// loadArg loads the i-th argument of the traced function: from the
+// argument registers in pt_regs for kprobes and uprobes, from the u64
+// argument array that fentry/fexit and raw tracepoint contexts are.
+func (g *gen) loadArg(r asm.Register, i int) {
+	switch g.mode {
+	case AttachFentry, AttachFexit, AttachRawTracepoint:
+		g.emit(asm.LoadMem(r, regCtx, int16(8*i), asm.DWord))
+	default:
+		g.emit(asm.LoadMem(r, regCtx, ptRegsArgs[i], asm.DWord))
+	}
 }
 
 // argsIndex loads one element of a tracepoint array field: args.args[2].

@@ -53,6 +53,8 @@ type gen struct {
 	mode      Attach
 	exitLabel string
 	vars      map[*types.Var]int16 // frame offset of each variable
+
+	lp loopGen // loops and callbacks (loops.go)
 }
 
 func newGen(c *compiler) *gen {
@@ -101,6 +103,8 @@ func (g *gen) finish() (asm.Instructions, error) {
 	if len(g.pending) > 0 {
 		return nil, fmt.Errorf("internal error: label %q placed after the last instruction", g.pending[0])
 	}
+	g.linkFunctions()
+	g.dropUnreachable()
 	offsets := map[string]int{}
 	raw := 0
 	pos := make([]int, len(g.insns))
@@ -131,10 +135,10 @@ func (g *gen) finish() (asm.Instructions, error) {
 		ins.Offset = int16(delta)
 		*ins = ins.WithReference("")
 	}
-	// Symbols were only for labels; clear them so the loader does not
-	// mistake them for function boundaries.
+	// Symbols were only for labels, except those of callbacks; clear them
+	// so the loader does not mistake them for function boundaries.
 	for i := range g.insns {
-		if g.insns[i].Symbol() != "" {
+		if s := g.insns[i].Symbol(); s != "" && !g.isFunction(s) {
 			g.insns[i] = g.insns[i].WithSymbol("")
 		}
 	}
@@ -261,9 +265,11 @@ func storeImm(dst asm.Register, off int16, v int32, size asm.Size) asm.Instructi
 //	memCalls     calls whose value is written to a stack buffer (strings, tuples)
 //	stmtCalls    calls used as statements (printf, clear, exit, ...)
 //	intBuiltins  builtins whose value is an integer (pid, nsecs, ...)
+//	memBuiltins  builtins whose value is written to a stack buffer (kstack, ...)
 var (
 	intCalls    = map[string]func(g *gen, x *ast.Call) operand{}
 	memCalls    = map[string]func(g *gen, x *ast.Call, dst int16, size int){}
 	stmtCalls   = map[string]func(g *gen, x *ast.Call){}
 	intBuiltins = map[string]func(g *gen, x *ast.Ident) operand{}
+	memBuiltins = map[string]func(g *gen, x *ast.Ident, dst int16, size int){}
 )

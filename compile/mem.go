@@ -32,10 +32,14 @@ func (g *gen) memExpr(x ast.Expr, dst int16, size int) {
 			g.comm(dst, size)
 			return
 		}
+		if f := memBuiltins[x.Name]; f != nil {
+			f(g, x, dst, size)
+			return
+		}
 	case *ast.Variable:
 		v := g.c.info.Vars[x]
 		n := min(size, g.varSize(v))
-		g.copyMem(asm.RFP, dst, asm.RFP, g.vars[v], n)
+		g.copyMem(asm.RFP, dst, g.varBase(), g.vars[v], n)
 		g.zeroTail(dst, n, size)
 		return
 	case *ast.Call:
@@ -48,8 +52,17 @@ func (g *gen) memExpr(x ast.Expr, dst int16, size int) {
 			return
 		}
 	case *ast.Field:
+		if g.c.info.Members[x] != nil {
+			g.readMem(x, dst, size)
+			return
+		}
 		g.argsString(x, dst, size)
 		return
+	case *ast.Unary:
+		if x.Op == "*" {
+			g.readMem(x, dst, size)
+			return
+		}
 	case *ast.BlockExpr:
 		g.blockExprMem(x, dst, size)
 		return
@@ -74,6 +87,8 @@ func (g *gen) memExpr(x ast.Expr, dst int16, size int) {
 			g.memExpr(g.asTupleIndex(x), dst, size)
 			return
 		}
+		g.readMem(x, dst, size)
+		return
 	case *ast.TupleIndex:
 		tt := g.typeOf(x.X)
 		mark := g.mark()
@@ -187,8 +202,10 @@ func (g *gen) str(x *ast.Call, dst int16, size int) {
 	g.stackPtr(asm.R1, dst)
 	g.emit(asm.Mov.Imm(asm.R2, int32(n)))
 	switch {
-	case g.userPointers():
+	case at.Kind == types.Pointer && at.UserSpace, at.Kind != types.Pointer && g.userPointers():
 		g.call(asm.FnProbeReadUserStr)
+	case at.Kind == types.Pointer:
+		g.call(asm.FnProbeReadKernelStr)
 	case g.ap.Kind == types.ProbeKprobe || g.ap.Kind == types.ProbeKretprobe:
 		// An untyped kprobe argument may point to kernel or user memory;
 		// on x86-64 the legacy helper reads both.

@@ -21,6 +21,8 @@ func (g *gen) probeBody(p *ast.Probe) {
 	g.vars = map[*types.Var]int16{}
 	g.emit(asm.Mov.Reg(regCtx, asm.R1))
 	g.allocVars(p)
+	g.allocLoopSlots(p)
+	g.pidFilter()
 	if p.Predicate != nil {
 		restore := g.at(p.Predicate)
 		g.cond(p.Predicate, g.exitLabel, false)
@@ -88,7 +90,7 @@ func (g *gen) stmt(s ast.Stmt) {
 		v := g.c.info.Vars[s.Var]
 		slot := g.vars[v]
 		if s.Value == nil {
-			g.zero(slot, g.varSize(v))
+			g.zeroVar(slot, g.varSize(v))
 			return
 		}
 		g.storeTo(s.Value, v.Type, slot)
@@ -134,6 +136,9 @@ func (g *gen) discard(x ast.Expr) {
 	case *ast.Call:
 		g.callStmt(x)
 		return
+	case *ast.BlockExpr:
+		g.blockExprDiscard(x)
+		return
 	case *ast.Postfix:
 		g.free(g.incDec(x.X, x.Op, false))
 		return
@@ -154,8 +159,12 @@ func (g *gen) storeTo(x ast.Expr, t *types.Type, slot int16) {
 	if t.IsInt() {
 		o := g.intExpr(x)
 		r := g.load(o, asm.R0)
-		g.emit(asm.StoreMem(asm.RFP, slot, r, asm.DWord))
+		g.emit(asm.StoreMem(g.varBase(), slot, r, asm.DWord))
 		g.free(o)
+		return
+	}
+	if g.varBase() != asm.RFP {
+		g.storeVarMem(x, t, slot)
 		return
 	}
 	g.memExpr(x, slot, t.Size)
@@ -171,10 +180,10 @@ func (g *gen) assignVar(s *ast.AssignStmt, v *ast.Variable) {
 	op := s.Op[:len(s.Op)-1]
 	o := g.intExpr(s.Value)
 	r := g.load(o, asm.R2)
-	g.emit(asm.LoadMem(asm.R1, asm.RFP, slot, asm.DWord))
+	g.emit(asm.LoadMem(asm.R1, g.varBase(), slot, asm.DWord))
 	g.arith(op, asm.R1, r, tv.Type.Signed)
 	g.normalize(asm.R1, tv.Type)
-	g.emit(asm.StoreMem(asm.RFP, slot, asm.R1, asm.DWord))
+	g.emit(asm.StoreMem(g.varBase(), slot, asm.R1, asm.DWord))
 	g.free(o)
 }
 
@@ -364,7 +373,7 @@ func (g *gen) incDec(target ast.Expr, op string, prefix bool) operand {
 		v := g.c.info.Vars[t]
 		slot := g.vars[v]
 		res := g.temp(t)
-		g.emit(asm.LoadMem(asm.R1, asm.RFP, slot, asm.DWord))
+		g.emit(asm.LoadMem(asm.R1, g.varBase(), slot, asm.DWord))
 		if !prefix {
 			g.store(res, asm.R1)
 		}
@@ -374,7 +383,7 @@ func (g *gen) incDec(target ast.Expr, op string, prefix bool) operand {
 			g.emit(asm.Sub.Imm(asm.R1, 1))
 		}
 		g.normalize(asm.R1, v.Type)
-		g.emit(asm.StoreMem(asm.RFP, slot, asm.R1, asm.DWord))
+		g.emit(asm.StoreMem(g.varBase(), slot, asm.R1, asm.DWord))
 		if prefix {
 			g.store(res, asm.R1)
 		}

@@ -529,3 +529,63 @@ func EnumValues(name string) (map[int64]string, error) {
 	defer release()
 	return b.enumValues(name)
 }
+
+// enumOfConstant finds the enum that defines the constant name.
+func (b *rawBTF) enumOfConstant(name string) (enum string, value int64, found bool, err error) {
+	err = b.walk(func(t *btfType) bool {
+		if t.kind != btfKindEnum && t.kind != btfKindEnum64 {
+			return true
+		}
+		entry := 8
+		if t.kind == btfKindEnum64 {
+			entry = 12
+		}
+		for i := 0; i < int(t.vlen); i++ {
+			off := t.off + btfTypeHdrLen + i*entry
+			if off+entry > len(b.types) || !b.nameIs(b.u32(off), name) {
+				continue
+			}
+			switch {
+			case t.kind == btfKindEnum64:
+				value = int64(uint64(b.u32(off+4)) | uint64(b.u32(off+8))<<32)
+			case t.kflag:
+				value = int64(int32(b.u32(off + 4)))
+			default:
+				value = int64(b.u32(off + 4))
+			}
+			enum, found = string(b.name(t.nameOff)), true
+			return false
+		}
+		return true
+	})
+	return enum, value, found, err
+}
+
+// EnumOfConstant finds the kernel enum that defines the constant name
+// (e.g. SKB_DROP_REASON_NO_SOCKET in skb_drop_reason) and its value, with
+// one walk over the raw BTF and no full decode. found is false when no
+// enum defines it.
+func EnumOfConstant(name string) (enum string, value int64, found bool, err error) {
+	b, release, err := openVmlinuxBTF()
+	if err != nil {
+		return "", 0, false, err
+	}
+	defer release()
+	return b.enumOfConstant(name)
+}
+
+// BTFStructNames lists the names of the kernel's structs and unions from
+// BTF (for "did you mean" hints), with one walk over the raw records.
+func BTFStructNames() ([]string, error) {
+	b, release, err := openVmlinuxBTF()
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	structs, err := b.names(btfKindStruct, "")
+	if err != nil {
+		return nil, err
+	}
+	unions, err := b.names(btfKindUnion, "")
+	return append(structs, unions...), err
+}

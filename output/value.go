@@ -19,6 +19,10 @@ type Env struct {
 	ProbeNames []string
 	// Ksym names a kernel address; nil prints the address in hex.
 	Ksym func(addr uint64) string
+	// Stack decodes kstack, ustack (into a Stack) and usym values, whose
+	// bytes only identify what the session symbolizes; nil decodes them
+	// without symbols.
+	Stack func(t *types.Type, b []byte) any
 }
 
 // Enum is an integer with a symbolic name, such as a drop reason.
@@ -112,10 +116,35 @@ func Decode(t *types.Type, b []byte, env *Env) any {
 			return env.Ksym(addr)
 		}
 		return fmt.Sprintf("0x%x", addr)
+	case types.Stack, types.Usym:
+		if env != nil && env.Stack != nil {
+			return env.Stack(t, b)
+		}
+		return unresolvedStack(t, b)
 	case types.Pointer:
 		return Pointer(readInt(b, 8))
 	case types.Buffer:
 		return decodeBuffer(b)
+	case types.Struct:
+		rec := make(Record, 0, len(t.Members))
+		for _, m := range t.Members {
+			if m.Offset+m.Type.Size > len(b) || m.Type.Size == 0 {
+				continue
+			}
+			var v any
+			if m.BitSize > 0 {
+				raw := uint64(readInt(b[m.Offset:], m.Type.Size))
+				raw = raw >> uint(m.BitOffset) & (1<<uint(m.BitSize) - 1)
+				v = raw
+				if m.Type.Signed && raw&(1<<uint(m.BitSize-1)) != 0 {
+					v = int64(raw | ^uint64(0)<<uint(m.BitSize))
+				}
+			} else {
+				v = Decode(m.Type, b[m.Offset:m.Offset+m.Type.Size], env)
+			}
+			rec = append(rec, Field{Name: m.Name, Value: v})
+		}
+		return rec
 	case types.Array:
 		out := make([]any, t.Len)
 		for i := range out {

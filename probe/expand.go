@@ -13,8 +13,10 @@ import (
 // becomes one spec per match, in sorted order; a plain spec is checked to
 // exist and returned alone. A name that does not exist gives an error
 // that suggests up to three close names; a wildcard matching nothing is an
-// error too. Types that need no kernel lookup (BEGIN, END, interval,
-// profile, software, hardware, uprobe, usdt) are returned unchanged.
+// error too. uprobe, uretprobe and usdt specs are checked against their
+// binary (see user.go) and come back naming it by its resolved path.
+// Types that need no lookup (BEGIN, END, interval, profile, software,
+// hardware) are returned unchanged.
 func Expand(spec Spec) ([]Spec, error) {
 	switch spec.Type {
 	case Tracepoint:
@@ -25,10 +27,10 @@ func Expand(spec Spec) ([]Spec, error) {
 		return expandFunction(spec, "BTF function", kernel.BTFFunctions)
 	case RawTracepoint, TPBTF:
 		return expandFunction(spec, "raw tracepoint", rawTracepoints)
-	case Uprobe, Uretprobe, USDT:
-		if spec.IsWildcard() {
-			return nil, fmt.Errorf("wildcards in %s probes are not supported yet", spec.Type)
-		}
+	case Uprobe, Uretprobe:
+		return expandUprobe(spec)
+	case USDT:
+		return expandUSDT(spec)
 	case Invalid:
 		return nil, fmt.Errorf("cannot expand an invalid probe")
 	}

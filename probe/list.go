@@ -42,6 +42,10 @@ var listFamily = map[Type]Type{
 // ("kfree_skb" finds every probe whose name contains it). An empty
 // pattern lists everything.
 //
+// User-space probes are listed per binary: "uprobe:PATH:GLOB" lists the
+// binary's functions and "usdt:PATH:*" (or "usdt:PATH:PROVIDER:GLOB") its
+// USDT probes; PATH may be a library name such as "libc".
+//
 // Types that cannot be attached on this kernel are left out (kprobes
 // without CONFIG_KPROBES, fentry where the kernel refuses it), since
 // listing them would only invite failures; asking for such a type by name
@@ -61,6 +65,9 @@ func list(pattern string, verbose bool) ([]string, error) {
 	want, glob, explicit, err := parseListPattern(pattern)
 	if err != nil {
 		return nil, err
+	}
+	if want == Uprobe || want == Uretprobe || want == USDT {
+		return listUser(want, glob)
 	}
 	var out []string
 	for _, l := range listable {
@@ -108,6 +115,9 @@ func parseListPattern(pattern string) (Type, string, bool, error) {
 	}
 	if kind, rest, ok := strings.Cut(pattern, ":"); ok {
 		if t, known := typeByName[kind]; known {
+			if t == Uprobe || t == Uretprobe || t == USDT {
+				return t, rest, true, nil
+			}
 			if _, can := listFamily[t]; !can {
 				return Invalid, "", false, fmt.Errorf("listing %s probes is not supported", t)
 			}

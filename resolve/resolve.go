@@ -10,6 +10,7 @@ import (
 	"github.com/ktrace/ktrace/kernel"
 	"github.com/ktrace/ktrace/lang/types"
 	"github.com/ktrace/ktrace/probe"
+	"github.com/ktrace/ktrace/uprobe"
 )
 
 // Resolver implements types.Resolver against a kernel: by default the
@@ -21,6 +22,12 @@ type Resolver struct {
 	Expand func(probe.Spec) ([]probe.Spec, error)
 	// Format reads a tracepoint's format (kernel.TracepointFormat by default).
 	Format func(system, event string) (*kernel.Format, error)
+	// User locates an expanded uprobe, uretprobe or usdt spec in its
+	// binary (nil: read the binary; see user.go).
+	User func(probe.Spec) ([]*uprobe.Target, error)
+	// Types, when set, types the arguments of kernel functions and raw
+	// tracepoints from BTF, on first use.
+	Types *KernelTypes
 
 	points map[string][]*types.AttachPoint // cache by raw text
 }
@@ -32,12 +39,14 @@ func New(maxStrlen int) *Resolver {
 
 // Static returns a resolver that knows only the given tracepoint formats
 // (keyed "system:event", in tracefs format-file syntax) and takes every
-// function name as a valid kprobe target. Front-end tests use it to be
+// function name as a valid kprobe target, and every uprobe and usdt probe
+// as existing (see staticUserTargets). Front-end tests use it to be
 // independent of the machine they run on.
 func Static(maxStrlen int, formats map[string]string) *Resolver {
 	parsed := map[string]*kernel.Format{}
 	return &Resolver{
 		MaxStrlen: maxStrlen,
+		User:      staticUserTargets,
 		Expand: func(sp probe.Spec) ([]probe.Spec, error) {
 			if sp.Type == probe.Tracepoint {
 				if _, ok := formats[sp.Category+":"+sp.Name]; !ok {
@@ -116,6 +125,13 @@ func (r *Resolver) resolve(raw string) ([]*types.AttachPoint, error) {
 		}
 		ap := &types.AttachPoint{Kind: kind, Name: sp.String(), Spec: sp}
 		switch sp.Type {
+		case probe.Uprobe, probe.Uretprobe, probe.USDT:
+			pts, err := r.userPoints(sp, kind)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, pts...)
+			continue
 		case probe.Tracepoint:
 			ap, err = r.tracepoint(sp)
 			if err != nil {
@@ -123,6 +139,7 @@ func (r *Resolver) resolve(raw string) ([]*types.AttachPoint, error) {
 			}
 		case probe.Kprobe, probe.Kretprobe, probe.Fentry, probe.Fexit, probe.RawTracepoint:
 			ap.Target = sp.Name
+			r.typeArgs(ap)
 		case probe.Interval, probe.Profile:
 			ap.Target = fmt.Sprintf("%s:%d", sp.Unit, sp.Count)
 		}
@@ -190,4 +207,26 @@ func FieldType(f *kernel.Format, fl *kernel.Field, maxStrlen int) *types.Type {
 		t.Name = "enum " + fl.Enum
 	}
 	return &t
+}
+
+// typeArgs lets a function or raw tracepoint attach point type its args
+// from BTF when the script first uses them.
+func (r *Resolver) typeArgs(ap *types.AttachPoint) {
+	kt := r.Types
+	if kt == nil {
+		return
+	}
+	name := ap.Target
+	if ap.Kind == types.ProbeRawTracepoint {
+		ap.LoadArgs = func() ([]*types.Field, error) { return kt.RawTracepointArgs(name) }
+		return
+	}
+	ap.LoadArgs = func() ([]*types.Field, error) {
+		fields, ret, err := kt.FuncArgs(name)
+		if err != nil {
+			return nil, err
+		}
+		ap.Ret = ret
+		return fields, nil
+	}
 }

@@ -54,7 +54,11 @@ func Binary(name, pkg string) Step {
 // after the package's last element, with ".test" appended. It is optional:
 // a package without tests is skipped.
 func GoTest(pkg string, args ...string) Step {
-	name := path.Base(strings.TrimSuffix(pkg, "/")) + ".test"
+	base := path.Base(strings.TrimSuffix(pkg, "/"))
+	if base == "." {
+		base = "root" // the module's root package
+	}
+	name := base + ".test"
 	return Step{
 		Name:     name,
 		Package:  pkg,
@@ -82,9 +86,26 @@ func Command(name string, timeout time.Duration, args ...string) Step {
 //
 // and to run a shell-free command, Command("ktrace-info", time.Minute,
 // "/bin/ktrace", "info").
+//
+// guesttest runs first: it measures which attach types work and writes
+// $KTRACE_LAB_RESULTS, which cmd/ktrace's TestLabInfo compares `ktrace
+// info` with. The privileged suites after it are required: a package that
+// loses its tests fails the lab instead of being skipped.
 var DefaultSteps = []Step{
 	Binary("ktrace", "./cmd/ktrace"),
+	Binary("true", "./internal/kernellab/guesttrue"),
 	GoTest("./internal/kernellab/guesttest"),
+	required(GoTest(".")),
+	required(GoTest("./cmd/ktrace")),
+	required(GoTest("./kernel")),
+	required(GoTest("./probe")),
+}
+
+// required makes a step fail the lab when its package or tests are
+// missing, rather than be skipped with a notice.
+func required(s Step) Step {
+	s.Optional = false
+	return s
 }
 
 // builtStep is a step after building: its binary (if any) and where

@@ -79,3 +79,18 @@ func TestBuildRejectsBadSteps(t *testing.T) {
 		t.Errorf("optional missing steps: %+v, %v; want them skipped", built, err)
 	}
 }
+
+func TestGoTestStepNames(t *testing.T) {
+	for pkg, want := range map[string]string{".": "root.test", "./": "root.test", "./cmd/ktrace": "ktrace.test", "./kernel/": "kernel.test"} {
+		if got := GoTest(pkg).Name; got != want {
+			t.Errorf("GoTest(%q).Name = %q, want %q", pkg, got, want)
+		}
+	}
+	names := map[string]bool{}
+	for _, s := range DefaultSteps {
+		if names[s.Name] {
+			t.Errorf("DefaultSteps names %s twice", s.Name)
+		}
+		names[s.Name] = true
+	}
+}

@@ -353,6 +353,8 @@ func (s *Scanner) AttachPoint() Token {
 				goto done // a predicate
 			}
 			inPath = true
+		case c == '.' && (s.off == start || s.src[s.off-1] == ':'):
+			inPath = true // a relative path: uprobe:./bin/app:main
 		case c == ':':
 			inPath = false
 		}

@@ -124,9 +124,6 @@ func (c *checker) exit(x *ast.Call) *Type {
 		if t.Kind != Invalid && !t.IsInt() {
 			c.errorf(x.Args[0], "exit() takes an integer exit code, not %s", t)
 		}
-		if _, ok := c.info.Consts[x.Args[0]]; !ok && t.Kind != Invalid {
-			c.notSupported(x.Args[0], "an exit code that is not a constant")
-		}
 	}
 	return TypNone
 }

@@ -19,6 +19,18 @@ type Config struct {
 	MaxStrlen int
 	// MaxMapKeys is the default number of entries of a map (default 4096).
 	MaxMapKeys int
+	// Types provides kernel types (BTF) for casts, member access, enums
+	// and typed arguments; nil when the kernel has none.
+	Types TypeSource
+	// Unsafe allows functions with side effects beyond tracing, such as
+	// system() and signal() (bpftrace's --unsafe).
+	Unsafe bool
+	// ChildPID is the value of cpid: the child started for the script
+	// (bpftrace's -c); 0 means there is none, and cpid is an error.
+	ChildPID int
+	// NamedParams are the values of getopt() parameters, by name
+	// (--name=value after "--" on the command line).
+	NamedParams map[string]string
 }
 
 // Info is what the checker learned about a program. The compiler reads it
@@ -36,6 +48,8 @@ type Info struct {
 	Vars map[*ast.Variable]*Var
 	// Formats holds the parsed format of every printf-like call.
 	Formats map[*ast.Call]*Format
+	// Members holds the struct member each field access reads.
+	Members map[*ast.Field]*Member
 	// Config is the effective configuration after the script's config block.
 	Config Config
 	// Warnings are non-fatal diagnostics.
@@ -146,6 +160,8 @@ type checker struct {
 	probe  *ProbeInfo
 	scopes []map[string]*Var
 	loops  int
+
+	mx *macroState // macro expansions (macro.go)
 }
 
 func (c *checker) newInfo(cfg Config) *Info {
@@ -155,6 +171,7 @@ func (c *checker) newInfo(cfg Config) *Info {
 		StrConsts: map[ast.Expr]string{},
 		Vars:      map[*ast.Variable]*Var{},
 		Formats:   map[*ast.Call]*Format{},
+		Members:   map[*ast.Field]*Member{},
 		Config:    cfg,
 		maps:      map[string]*MapInfo{},
 	}
@@ -359,7 +376,7 @@ func (c *checker) lookupVar(name string) *Var {
 }
 
 func (c *checker) declareVar(v *ast.Variable, t *Type) *Var {
-	if learned := c.varTypes[v]; learned != nil && c.pass == 2 {
+	if learned := c.varTypes[v]; learned != nil && learned.Kind != Invalid && c.pass == 2 {
 		t = learned
 	}
 	nv := &Var{Name: v.Name, Type: t, Decl: v, ID: c.nextVarID}
@@ -431,6 +448,9 @@ func (c *checker) exprStmt(s *ast.ExprStmt) {
 	case *ast.Call:
 		c.call(x, true)
 		return
+	case *ast.BlockExpr:
+		c.blockStmt(x)
+		return
 	case *ast.Postfix, *ast.Unary:
 		if u, ok := x.(*ast.Unary); !ok || u.Op == "++" || u.Op == "--" {
 			c.expr(x)
@@ -498,12 +518,20 @@ func (c *checker) typeName(tn *ast.TypeName) *Type {
 		}
 		base = TypU8
 	default:
-		if tn.Stars > 0 || strings.HasPrefix(tn.Name, "struct ") || strings.HasPrefix(tn.Name, "union ") {
-			c.notSupported(tn, fmt.Sprintf("casting to kernel type %q (BTF types)", tn.Name))
-		} else {
-			c.errorf(tn, "unknown type %q", tn.Name)
+		if c.info.Config.Types == nil {
+			c.errorf(tn, "unknown type %q (kernel types need BTF, which this kernel lacks)", tn.Name)
+			return TypInvalid
 		}
-		return TypInvalid
+		kt, err := c.info.Config.Types.Type(tn.Name)
+		if err != nil {
+			c.errorf(tn, "%s", err)
+			return TypInvalid
+		}
+		if kt.Kind == Struct && tn.Stars == 0 {
+			c.errorf(tn, "cannot cast to %s by value: cast to a pointer, (%s *)", kt, kt)
+			return TypInvalid
+		}
+		base = kt
 	}
 	t := base
 	if tn.Stars > 0 {

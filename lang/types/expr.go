@@ -12,7 +12,28 @@ import (
 
 func (c *checker) record(x ast.Expr, t *Type) *Type {
 	c.info.Types[x] = t
+	if t.Kind == Struct && t.Members == nil {
+		c.completeStruct(t, 0)
+	}
 	return t
+}
+
+// completeStruct fills in the members of a struct used as a value (and of
+// structs nested in it by value), so it can be copied and printed.
+func (c *checker) completeStruct(t *Type, depth int) {
+	if c.info.Config.Types == nil || depth > 8 {
+		return
+	}
+	ms, err := c.info.Config.Types.Members(t)
+	if err != nil {
+		return
+	}
+	t.Members = ms
+	for _, m := range ms {
+		if m.Type.Kind == Struct && m.Type.Members == nil {
+			c.completeStruct(m.Type, depth+1)
+		}
+	}
 }
 
 // expr checks an expression and returns its type (TypInvalid after an
@@ -122,16 +143,21 @@ func (c *checker) expr1(x ast.Expr) *Type {
 			}
 			return t.Elems[iv]
 		}
+		if t.Kind == Pointer {
+			// p[i] reads the i-th element after p, as in C.
+			return c.inAddressSpace(t.Elem, t)
+		}
 		if t.Kind != Array {
-			if t.Kind == Pointer {
-				c.notSupported(x, "indexing a pointer")
-			} else {
-				c.errorf(x, "cannot index a value of type %s", t)
-			}
+			c.errorf(x, "cannot index a value of type %s", t)
 			return TypInvalid
 		}
 		iv, ok := c.info.Consts[x.I]
 		if !ok {
+			if _, isField := x.X.(*ast.Field); isField {
+				// A variable index into a struct's array member: the
+				// compiler checks the bounds at run time.
+				return t.Elem
+			}
 			c.notSupported(x.I, "an array index that is not a constant")
 			return TypInvalid
 		}
@@ -170,11 +196,18 @@ func (c *checker) expr1(x ast.Expr) *Type {
 		if cv, ok := c.info.Consts[x.X]; ok && t.Kind == Int {
 			c.info.Consts[x] = truncate(cv, t)
 		}
+		if t.Kind == Pointer && c.userProbe() {
+			// A pointer made from a uprobe's argument points into the
+			// traced process.
+			nt := *t
+			nt.UserSpace = true
+			t = &nt
+		}
 		return t
 	case *ast.Sizeof:
 		var t *Type
 		if x.Type != nil {
-			t = c.typeName(x.Type)
+			t = c.sizedType(x.Type)
 		} else {
 			t = c.expr(x.X)
 		}
@@ -184,8 +217,34 @@ func (c *checker) expr1(x ast.Expr) *Type {
 		c.info.Consts[x] = int64(t.Size)
 		return TypU64
 	case *ast.Offsetof:
-		c.notSupported(x, "offsetof")
-		return TypInvalid
+		var t *Type
+		if x.Type != nil {
+			t = c.sizedType(x.Type)
+		} else {
+			t = c.expr(x.X)
+			if t.Kind == Pointer {
+				t = t.Elem
+			}
+		}
+		if t.Kind == Invalid {
+			return TypInvalid
+		}
+		off := 0
+		for _, name := range x.Fields {
+			if t.Kind != Struct {
+				c.errorf(x, "offsetof: %s has no member %q", t, name)
+				return TypInvalid
+			}
+			m, err := c.info.Config.Types.Member(t, name)
+			if err != nil {
+				c.errorf(x, "offsetof: %s", err)
+				return TypInvalid
+			}
+			off += m.Offset
+			t = m.Type
+		}
+		c.info.Consts[x] = int64(off)
+		return TypU64
 	case *ast.BlockExpr:
 		return c.blockExpr(x)
 	}
@@ -480,8 +539,19 @@ func (c *checker) unary(x *ast.Unary) *Type {
 	case "++", "--":
 		return c.incDec(x, x.X, x.Op)
 	case "*":
-		c.notSupported(x, "dereferencing a pointer with '*'")
-		return TypInvalid
+		t := c.expr(x.X)
+		if t.Kind == Invalid {
+			return t
+		}
+		if t.Kind != Pointer {
+			c.errorf(x, "cannot dereference %s: '*' needs a pointer", t)
+			return TypInvalid
+		}
+		if t.Elem.Kind == Struct && t.Elem.Size > maxStructCopy {
+			c.errorf(x, "%s is %d bytes, too large to copy (at most %d); read its members instead", t.Elem, t.Elem.Size, maxStructCopy)
+			return TypInvalid
+		}
+		return c.inAddressSpace(t.Elem, t)
 	case "&":
 		c.notSupported(x, "the address-of operator '&'")
 		return TypInvalid
@@ -569,8 +639,41 @@ func (c *checker) field(x *ast.Field) *Type {
 		c.errorf(x, "tuples have no field %q: use .0, .1, ...", x.Name)
 		return TypInvalid
 	}
-	c.notSupported(x, "field access on "+t.String()+" (BTF struct access)")
-	return TypInvalid
+	// bpftrace 0.25 semantics: '.' dereferences pointers, '->' is an alias.
+	st := t
+	if t.Kind == Pointer {
+		st = t.Elem
+	}
+	if st.Kind != Struct {
+		c.errorf(x, "%s has no fields: '%s%s' needs a struct or a pointer to one", t, map[bool]string{true: "->", false: "."}[x.Arrow], x.Name)
+		return TypInvalid
+	}
+	m, err := c.info.Config.Types.Member(st, x.Name)
+	if err != nil {
+		c.errorf(x, "%s", err)
+		return TypInvalid
+	}
+	c.info.Members[x] = m
+	mt := m.Type
+	if mt.Kind == Int && m.BitSize > 0 {
+		mt = IntType(mt.Size, mt.Signed)
+	}
+	if mt.Kind == Invalid {
+		c.notSupported(x, fmt.Sprintf("reading member %s of type %s", x.Name, mt.Name))
+		return TypInvalid
+	}
+	return c.inAddressSpace(mt, t)
+}
+
+// inAddressSpace gives pointers read from memory the address space of the
+// pointer they were read through.
+func (c *checker) inAddressSpace(t, via *Type) *Type {
+	if t.Kind != Pointer || t.UserSpace == via.UserSpace {
+		return t
+	}
+	nt := *t
+	nt.UserSpace = via.UserSpace
+	return &nt
 }
 
 func (c *checker) argsField(x *ast.Field, id *ast.Ident) *Type {
@@ -578,29 +681,48 @@ func (c *checker) argsField(x *ast.Field, id *ast.Ident) *Type {
 	var out *Type
 	for _, ap := range c.probe.Points {
 		switch ap.Kind {
-		case ProbeTracepoint:
-		case ProbeFentry, ProbeFexit, ProbeRawTracepoint, ProbeUprobe, ProbeUretprobe:
-			c.notSupported(x, "args in "+ap.Kind.String()+" probes")
+		case ProbeTracepoint, ProbeFentry, ProbeFexit, ProbeRawTracepoint, ProbeKprobe:
+		case ProbeUprobe, ProbeUretprobe:
+			c.notSupported(x, "args in "+ap.Kind.String()+" probes (DWARF argument types)")
+			return TypInvalid
+		case ProbeKretprobe:
+			c.errorf(id, "args is not available in kretprobe probes: the arguments are gone when the function returns; use fexit, or save them in a map in a kprobe")
 			return TypInvalid
 		default:
-			c.errorf(id, "args is not available in %s probes; it holds tracepoint fields", ap.Kind)
+			c.errorf(id, "args is not available in %s probes", ap.Kind)
+			return TypInvalid
+		}
+		if ap.Kind != ProbeTracepoint && ap.LoadArgs == nil && ap.Fields == nil {
+			c.errorf(id, "%s: argument names and types come from the kernel's BTF, which is not available; use arg0..arg5", ap.Name)
+			return TypInvalid
+		}
+		fields, err := ap.Args()
+		if err != nil {
+			c.errorf(id, "%s: %v", ap.Name, err)
 			return TypInvalid
 		}
 		f := ap.Field(x.Name)
 		if f == nil {
 			var names []string
-			for _, f := range ap.Fields {
+			for _, f := range fields {
 				if !strings.HasPrefix(f.Name, "common_") {
 					names = append(names, f.Name)
 				}
 			}
 			msg := fmt.Sprintf("%s has no field %q", ap.Name, x.Name)
+			if ap.Kind != ProbeTracepoint {
+				msg = fmt.Sprintf("%s has no argument %q", ap.Name, x.Name)
+			}
 			if s := suggest.Closest(x.Name, names, 1); len(s) > 0 {
 				msg += fmt.Sprintf("; did you mean %q?", s[0])
 			} else if len(names) > 0 {
 				msg += "; its fields are: " + strings.Join(names, ", ")
 			}
 			c.errorf(x, "%s", msg)
+			return TypInvalid
+		}
+		if f.Type.Kind == Invalid {
+			c.notSupported(x, fmt.Sprintf("argument %s passed as %s", x.Name, f.Type.Name))
 			return TypInvalid
 		}
 		if out == nil {
@@ -613,7 +735,23 @@ func (c *checker) argsField(x *ast.Field, id *ast.Ident) *Type {
 	if out == nil {
 		return TypInvalid
 	}
+	if out.Kind == Pointer && c.userProbe() && !out.UserSpace {
+		nt := *out
+		nt.UserSpace = true
+		out = &nt
+	}
 	return out
+}
+
+// userProbe reports whether the probe's pointers point into user memory
+// by default: uprobes, and syscall tracepoints' arguments.
+func (c *checker) userProbe() bool {
+	for _, ap := range c.probe.Points {
+		if ap.Kind.IsUser() || ap.UserArgs {
+			return true
+		}
+	}
+	return false
 }
 
 // Builtins.
@@ -624,6 +762,12 @@ type builtin struct {
 	kinds []ProbeKind
 	// unsupported marks builtins of bpftrace that ktrace does not compile yet.
 	unsupported bool
+	// hidden keeps a builtin out of the list error messages show
+	// (arg6..arg11, which only USDT probes have).
+	hidden bool
+	// check, when set, is used instead of typ: it may fold the value
+	// or report an error at the identifier.
+	check func(c *checker, x *ast.Ident) *Type
 }
 
 var regKinds = []ProbeKind{ProbeKprobe, ProbeUprobe, ProbeUsdt}
@@ -645,8 +789,8 @@ var builtins = map[string]builtin{
 	"arg3":              {typ: fixed(TypU64), kinds: regKinds},
 	"arg4":              {typ: fixed(TypU64), kinds: regKinds},
 	"arg5":              {typ: fixed(TypU64), kinds: regKinds},
-	"retval":            {typ: fixed(TypU64), kinds: retKinds},
-	"func":              {typ: fixed(TypKsym), kinds: []ProbeKind{ProbeKprobe, ProbeKretprobe, ProbeFentry, ProbeFexit}},
+	"retval":            {typ: retvalType, kinds: retKinds},
+	"func":              {typ: funcType, kinds: funcKinds},
 	"probe":             {typ: fixed(TypProbe)},
 	"args":              {typ: fixed(TypNone)},
 	"elapsed":           {unsupported: true},
@@ -657,7 +801,7 @@ var builtins = map[string]builtin{
 	"cpid":              {unsupported: true},
 	"ppid":              {unsupported: true},
 	"username":          {unsupported: true},
-	"curtask":           {unsupported: true},
+	"curtask":           {typ: func(c *checker) *Type { return c.kernelPointer("struct task_struct") }},
 	"kstack":            {unsupported: true},
 	"ustack":            {unsupported: true},
 	"sarg0":             {unsupported: true},
@@ -674,7 +818,7 @@ func BuiltinNames() []string { return builtinNames() }
 func builtinNames() []string {
 	var names []string
 	for n, b := range builtins {
-		if !b.unsupported && !strings.HasPrefix(n, "__") {
+		if !b.unsupported && !b.hidden && !strings.HasPrefix(n, "__") {
 			names = append(names, n)
 		}
 	}
@@ -684,6 +828,13 @@ func builtinNames() []string {
 
 func (c *checker) ident(x *ast.Ident) *Type {
 	b, ok := builtins[x.Name]
+	if !ok && c.info.Config.Types != nil && isUpperIdent(x.Name) {
+		// An enum constant from the kernel's BTF: SKB_DROP_REASON_NO_SOCKET.
+		if v, t, found := c.info.Config.Types.Enumerator(x.Name); found {
+			c.info.Consts[x] = v
+			return t
+		}
+	}
 	if !ok {
 		msg := fmt.Sprintf("unknown identifier '%s'", x.Name)
 		if s := suggest.Best(x.Name, builtinNames(), 2); len(s) > 0 {
@@ -708,6 +859,9 @@ func (c *checker) ident(x *ast.Ident) *Type {
 				return TypInvalid
 			}
 		}
+	}
+	if b.check != nil {
+		return b.check(c, x)
 	}
 	return b.typ(c)
 }
@@ -742,4 +896,74 @@ func kindIn(k ProbeKind, ks []ProbeKind) bool {
 		}
 	}
 	return false
+}
+
+// isUpperIdent reports whether a name looks like a C constant (only upper
+// case letters, digits and underscores), the only names looked up as enum
+// constants: a typo in a builtin must not cost a BTF load.
+func isUpperIdent(s string) bool {
+	hasLetter := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 'A' && c <= 'Z':
+			hasLetter = true
+		case c >= '0' && c <= '9', c == '_':
+		default:
+			return false
+		}
+	}
+	return hasLetter
+}
+
+// kernelPointer returns a pointer to the named kernel type, or Invalid
+// (with an error on the current node) when BTF lacks it.
+func (c *checker) kernelPointer(name string) *Type {
+	if c.info.Config.Types == nil {
+		return TypInvalid
+	}
+	t, err := c.info.Config.Types.Type(name)
+	if err != nil {
+		return TypInvalid
+	}
+	return &Type{Kind: Pointer, Size: 8, Elem: t}
+}
+
+// maxStructCopy bounds whole-struct values (print(*p), $s = *p): they are
+// copied onto the 512-byte BPF stack.
+const maxStructCopy = 256
+
+// sizedType resolves a type for sizeof/offsetof, where a struct by value
+// is what is meant.
+func (c *checker) sizedType(tn *ast.TypeName) *Type {
+	if tn.Stars == 0 && c.info.Config.Types != nil && (strings.HasPrefix(tn.Name, "struct ") || strings.HasPrefix(tn.Name, "union ")) {
+		t, err := c.info.Config.Types.Type(tn.Name)
+		if err != nil {
+			c.errorf(tn, "%s", err)
+			return TypInvalid
+		}
+		return t
+	}
+	return c.typeName(tn)
+}
+
+// retvalType is the traced function's return type where BTF knows it
+// (fexit), else a 64-bit integer.
+func retvalType(c *checker) *Type {
+	var t *Type
+	for _, ap := range c.probe.Points {
+		if ap.Kind != ProbeFexit {
+			return TypU64
+		}
+		if _, err := ap.Args(); err != nil || ap.Ret == nil || ap.Ret.Kind == Invalid || ap.Ret.Kind == None {
+			return TypU64
+		}
+		if t != nil && !Equal(t, ap.Ret) {
+			return TypU64
+		}
+		t = ap.Ret
+	}
+	if t == nil {
+		return TypU64
+	}
+	return t
 }

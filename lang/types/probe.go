@@ -76,6 +76,13 @@ type AttachPoint struct {
 	UserArgs bool
 	// Spec is the resolver's own description, carried to the compiler.
 	Spec any
+	// LoadArgs, when set, types the attach point's arguments on first use
+	// of args (from the function's or raw tracepoint's BTF prototype): a
+	// script that never touches args does not pay for loading BTF.
+	LoadArgs func() ([]*Field, error)
+	// Ret is the traced function's return type (fexit, kretprobe), when
+	// known from BTF; set by LoadArgs.
+	Ret *Type
 }
 
 // Field is one member of a probe's `args`.
@@ -86,6 +93,24 @@ type Field struct {
 	// DataLoc marks a __data_loc field: a u32 holding (length << 16 | offset)
 	// of a string stored later in the record.
 	DataLoc bool
+	// Arg, when positive, makes the field the (Arg-1)th argument of a
+	// function or raw tracepoint rather than a record field: fentry and
+	// raw tracepoint contexts are arrays of u64 arguments, kprobes read
+	// the argument registers.
+	Arg int
+}
+
+// Args types the attach point's arguments, loading them on first use.
+func (a *AttachPoint) Args() ([]*Field, error) {
+	if a.Fields == nil && a.LoadArgs != nil {
+		fields, err := a.LoadArgs()
+		if err != nil {
+			return nil, err
+		}
+		a.Fields = fields
+		a.LoadArgs = nil
+	}
+	return a.Fields, nil
 }
 
 // Field returns the named field, or nil.

@@ -25,8 +25,16 @@ const (
 	ProbeID  // the `probe` builtin: an index into the program's probe names
 	Ksym     // a kernel address printed as a symbol (`func` in kprobes)
 	Username // a uid printed as a user name
-	Stack    // kstack/ustack
+	Stack    // kstack/ustack (see stacks.go)
+	Usym     // usym(): a user address, printed as a symbol of its process
 	Buffer   // buf(): raw bytes printed as hex escapes
+	// Timestamp is strftime()'s value: nanoseconds and a format, printed
+	// as formatted time.
+	Timestamp
+	// Inet is ntop()'s value: an address family and an IPv4 or IPv6
+	// address, printed as text.
+	Inet
+	Struct   // a kernel struct or union, known from BTF
 
 	// Aggregation kinds are only map values.
 	Count
@@ -56,6 +64,14 @@ type Type struct {
 
 	// UserSpace marks pointers into user memory (syscall arguments, uprobes).
 	UserSpace bool
+
+	// Source is the TypeSource's own handle for a Struct (a BTF type),
+	// used to look up members on demand: kernel structs are large and
+	// most scripts touch a few members.
+	Source any
+	// Members of a Struct, filled in only when the whole struct is used as
+	// a value (print(*p)); member access goes through TypeSource.Member.
+	Members []*Member
 
 	// LHist parameters.
 	Min, Max, Step int64
@@ -201,6 +217,10 @@ func Equal(a, b *Type) bool {
 		return a.Name == b.Name && Equal(a.Elem, b.Elem)
 	case Array:
 		return a.Len == b.Len && Equal(a.Elem, b.Elem)
+	case Struct:
+		return a.Name == b.Name && a.Size == b.Size
+	case Stack:
+		return equalStacks(a, b)
 	case LHist:
 		return a.Min == b.Min && a.Max == b.Max && a.Step == b.Step
 	case Hist:
@@ -251,9 +271,17 @@ func (t *Type) String() string {
 	case Username:
 		return "username"
 	case Stack:
-		return "stack"
+		return stackString(t)
+	case Usym:
+		return "usym_t"
 	case Buffer:
 		return fmt.Sprintf("buffer[%d]", t.Size)
+	case Timestamp:
+		return "timestamp"
+	case Inet:
+		return "inet"
+	case Struct:
+		return t.Name
 	case Count:
 		return "count_t"
 	case Sum:
@@ -272,4 +300,30 @@ func (t *Type) String() string {
 		return "lhist_t"
 	}
 	return "?"
+}
+
+// Member is one member of a struct or union.
+type Member struct {
+	Name string
+	// Offset is the byte offset from the start of the outermost struct
+	// the member was looked up in (anonymous members are flattened).
+	Offset int
+	Type   *Type
+	// BitOffset and BitSize locate a bitfield within the bytes at Offset
+	// (BitSize 0: not a bitfield).
+	BitOffset, BitSize int
+}
+
+// TypeSource provides kernel types, from BTF, to the checker.
+type TypeSource interface {
+	// Type resolves a C type name: "struct sock", "union bpf_attr",
+	// "enum skb_drop_reason", a typedef such as "u32" or "pid_t".
+	Type(name string) (*Type, error)
+	// Member finds a member of a Struct, looking through anonymous
+	// structs and unions.
+	Member(t *Type, name string) (*Member, error)
+	// Members lists a Struct's members (anonymous ones flattened).
+	Members(t *Type) ([]*Member, error)
+	// Enumerator finds an enum constant by name: its value and enum type.
+	Enumerator(name string) (value int64, t *Type, ok bool)
 }

@@ -13,9 +13,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 )
 
@@ -323,4 +325,35 @@ func Works(results []Result, attach string) (tested, works bool) {
 		works = works && r.Works
 	}
 	return tested, tested && works
+}
+
+var recordMu sync.Mutex
+
+// Record reports r from a program running in a guest: it prints r's line
+// on standard output, which guest init passes to the serial console where
+// the harness collects it (and, with -update-docs, puts it into
+// docs/kernels.md), and appends it to the file named by $KTRACE_LAB_RESULTS
+// so that later guest commands can read it. An empty r.Kernel is filled
+// from $KTRACE_LAB_KERNEL.
+func Record(r Result) error {
+	if r.Kernel == "" {
+		r.Kernel = os.Getenv(EnvKernel)
+	}
+	if r.Kernel == "" || r.Attach == "" {
+		return fmt.Errorf("lab result without kernel or attach type: %+v", r)
+	}
+	line := r.String()
+	recordMu.Lock()
+	defer recordMu.Unlock()
+	fmt.Println(line)
+	p := os.Getenv(EnvResults)
+	if p == "" {
+		return nil
+	}
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("lab results file: %w", err)
+	}
+	_, err = fmt.Fprintln(f, line)
+	return errors.Join(err, f.Close())
 }

@@ -1,6 +1,8 @@
 package proto
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -173,5 +175,32 @@ func TestReadResultsAndWorks(t *testing.T) {
 	}
 	if _, err := ReadResults([]byte("KTRACE-LAB-RESULT kernel=k")); err == nil {
 		t.Error("ReadResults accepted a malformed result")
+	}
+}
+
+func TestRecord(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "results.txt")
+	t.Setenv(EnvResults, path)
+	t.Setenv(EnvKernel, "6.1.0-test")
+	rs := []Result{
+		{Attach: "kprobe", Test: "ktrace-a", Tested: true, Works: true, Detail: "x = 1"},
+		{Kernel: "other", Attach: "fexit", Test: "ktrace-b", Tested: true},
+	}
+	for _, r := range rs {
+		if err := Record(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := Record(Result{Test: "no attach"}); err == nil {
+		t.Error("Record accepted a result without an attach type")
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadResults(data)
+	rs[0].Kernel = "6.1.0-test"
+	if err != nil || !reflect.DeepEqual(got, rs) {
+		t.Errorf("results file holds %+v, %v; want %+v", got, err, rs)
 	}
 }

@@ -1,0 +1,169 @@
+package types
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/ktrace/ktrace/lang/ast"
+)
+
+// Stacks: kstack and ustack, as builtins (kstack) and as functions
+// (kstack(perf, 8)), and usym(addr).
+//
+// A stack value is not the frames themselves: the program hashes the
+// frames, stores them once in a side map keyed by the hash, and the value
+// (what a map key, a map value or a printf argument holds) is
+//
+//	kstack: hash u64, frames u32, unused u32             (16 bytes)
+//	ustack: hash u64, frames u32, pid u32, mm u64        (24 bytes)
+//	usym:   addr u64, unused u32, pid u32, mm u64        (24 bytes)
+//
+// The pid and the task's mm (which exec replaces) say which process image
+// the user addresses belong to. The print mode and the frame limit are part
+// of the type: Name holds the mode, Len the limit, UserSpace tells ustack
+// from kstack.
+
+// Stack modes.
+const (
+	StackModeBpftrace = "bpftrace"
+	StackModePerf     = "perf"
+	StackModeRaw      = "raw"
+)
+
+// Stack limits: the default number of frames (the kernel's default
+// perf_event_max_stack) and the largest limit a script may ask for.
+const (
+	DefaultStackLimit = 127
+	MaxStackLimit     = 1024
+)
+
+// Byte offsets in stack and usym values.
+const (
+	StackHashOff   = 0  // kstack, ustack: the hash of the frames
+	StackFramesOff = 8  // kstack, ustack: the number of frames (u32)
+	UsymAddrOff    = 0  // usym: the address
+	StackPIDOff    = 12 // ustack, usym: the process (u32)
+	StackMMOff     = 16 // ustack, usym: the address space (u64)
+)
+
+// StackType returns the type of kstack (user false) or ustack (user true)
+// values with the given mode and frame limit.
+func StackType(user bool, mode string, limit int) *Type {
+	t := &Type{Kind: Stack, Size: 16, UserSpace: user, Name: mode, Len: limit}
+	if user {
+		t.Size = 24
+	}
+	return t
+}
+
+// TypUsym is the type of usym() values.
+var TypUsym = &Type{Kind: Usym, Size: 24, UserSpace: true}
+
+// StackMode returns a stack type's print mode.
+func (t *Type) StackMode() string {
+	if t.Name == "" {
+		return StackModeBpftrace
+	}
+	return t.Name
+}
+
+// stackString is how stack types appear in messages: kstack, ustack,
+// kstack(perf, 8).
+func stackString(t *Type) string {
+	name := "kstack"
+	if t.UserSpace {
+		name = "ustack"
+	}
+	switch {
+	case t.StackMode() != StackModeBpftrace && t.Len != DefaultStackLimit:
+		return fmt.Sprintf("%s(%s, %d)", name, t.StackMode(), t.Len)
+	case t.StackMode() != StackModeBpftrace:
+		return name + "(" + t.StackMode() + ")"
+	case t.Len != DefaultStackLimit:
+		return name + "(" + strconv.Itoa(t.Len) + ")"
+	}
+	return name
+}
+
+func equalStacks(a, b *Type) bool {
+	return a.UserSpace == b.UserSpace && a.StackMode() == b.StackMode() && a.Len == b.Len
+}
+
+func init() {
+	// kstack and ustack are builtins (the default mode and limit) and
+	// functions (kstack(perf), kstack(8), kstack(raw, 8)).
+	builtins["kstack"] = builtin{typ: fixed(StackType(false, StackModeBpftrace, DefaultStackLimit))}
+	builtins["ustack"] = builtin{typ: fixed(StackType(true, StackModeBpftrace, DefaultStackLimit))}
+	for _, name := range []string{"kstack", "ustack", "usym"} {
+		delete(notYetFuncs, name)
+	}
+	registerFunc("kstack", func(c *checker, x *ast.Call, _ bool) *Type { return c.stackCall(x, false) })
+	registerFunc("ustack", func(c *checker, x *ast.Call, _ bool) *Type { return c.stackCall(x, true) })
+	registerFunc("usym", func(c *checker, x *ast.Call, _ bool) *Type { return c.usym(x) })
+}
+
+var stackModes = map[string]bool{StackModeBpftrace: true, StackModePerf: true, StackModeRaw: true}
+
+// stackCall checks kstack([mode][, limit]) and ustack([mode][, limit]).
+func (c *checker) stackCall(x *ast.Call, user bool) *Type {
+	if !c.wantArgs(x, 0, 2) {
+		return TypInvalid
+	}
+	mode, limit := StackModeBpftrace, DefaultStackLimit
+	args := x.Args
+	if len(args) > 0 {
+		if id, ok := args[0].(*ast.Ident); ok {
+			if _, isBuiltin := builtins[id.Name]; !isBuiltin {
+				c.record(id, TypNone)
+				switch {
+				case stackModes[id.Name]:
+					mode = id.Name
+				case id.Name == "build_id":
+					c.notSupported(id, "stack mode build_id")
+					return TypInvalid
+				default:
+					c.errorf(id, "unknown stack mode '%s': use bpftrace, perf or raw", id.Name)
+					return TypInvalid
+				}
+				args = args[1:]
+			}
+		}
+	}
+	if len(args) > 0 {
+		a := args[0]
+		t := c.expr(a)
+		v, isConst := c.info.Consts[a]
+		switch {
+		case t.Kind == Invalid:
+			return TypInvalid
+		case len(x.Args) == 2 && len(args) == 2:
+			c.errorf(x.Args[0], "%s(mode, limit) takes a stack mode first: bpftrace, perf or raw", x.Name)
+			return TypInvalid
+		case !t.IsInt() || !isConst:
+			c.errorf(a, "%s() limit must be a constant integer", x.Name)
+			return TypInvalid
+		case v < 1 || v > MaxStackLimit:
+			c.errorf(a, "%s() limit must be between 1 and %d, not %d", x.Name, MaxStackLimit, v)
+			return TypInvalid
+		}
+		limit = int(v)
+	}
+	return StackType(user, mode, limit)
+}
+
+// usym checks usym(addr): a user address printed as the symbol it is in,
+// resolved in the process that recorded it.
+func (c *checker) usym(x *ast.Call) *Type {
+	if !c.wantArgs(x, 1, 1) {
+		return TypInvalid
+	}
+	t := c.expr(x.Args[0])
+	switch {
+	case t.Kind == Invalid:
+		return TypInvalid
+	case !t.IsInt():
+		c.errorf(x.Args[0], "usym() takes an integer address, not %s", t)
+		return TypInvalid
+	}
+	return TypUsym
+}

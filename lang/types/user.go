@@ -1,0 +1,89 @@
+package types
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/ktrace/ktrace/lang/ast"
+)
+
+// User-space probes: the builtins that depend on uprobe, uretprobe and
+// usdt attach points.
+
+// funcKinds are the probes with a `func` builtin.
+var funcKinds = []ProbeKind{ProbeKprobe, ProbeKretprobe, ProbeFentry, ProbeFexit, ProbeUprobe, ProbeUretprobe, ProbeUsdt}
+
+// maxUSDTArgs is the most arguments <sys/sdt.h> probes take.
+const maxUSDTArgs = 12
+
+func init() {
+	// arg0..arg5 are shared with kprobes and uprobes (expr.go), the rest
+	// are USDT's own. In USDT probes each must exist at every location.
+	for i := 0; i < maxUSDTArgs; i++ {
+		name := "arg" + strconv.Itoa(i)
+		b, ok := builtins[name]
+		if !ok {
+			b = builtin{typ: fixed(TypU64), kinds: []ProbeKind{ProbeUsdt}, hidden: true}
+		}
+		b.check = func(c *checker, x *ast.Ident) *Type { return usdtArgType(c, x, i, b.typ) }
+		builtins[name] = b
+	}
+}
+
+// usdtArgs is what the checker needs of a USDT location (a
+// *uprobe.Target, which this package does not import).
+type usdtArgs interface {
+	NumArgs() int
+}
+
+// usdtArgType checks that argument i exists at every USDT location of the
+// probe: the note of each says how many the probe site passes.
+func usdtArgType(c *checker, x *ast.Ident, i int, typ func(*checker) *Type) *Type {
+	for _, ap := range c.probe.Points {
+		if ap.Kind != ProbeUsdt {
+			continue
+		}
+		ua, ok := ap.Spec.(usdtArgs)
+		if !ok {
+			continue
+		}
+		if n := ua.NumArgs(); i >= n {
+			have := "no arguments"
+			switch n {
+			case 0:
+			case 1:
+				have = "1 argument (arg0)"
+			default:
+				have = fmt.Sprintf("%d arguments (arg0..arg%d)", n, n-1)
+			}
+			c.errorf(x, "%s is not available: %s has %s", x.Name, ap.Name, have)
+			return TypInvalid
+		}
+	}
+	return typ(c)
+}
+
+// funcType types `func`: a kernel function's address printed as its
+// symbol in kernel probes; in user probes the function is known when the
+// probe is attached, so its name is interned like the probe builtin's
+// (a ProbeID, printed as the name).
+func funcType(c *checker) *Type {
+	user, kernel := false, false
+	for _, ap := range c.probe.Points {
+		if ap.Kind.IsUser() {
+			user = true
+		} else {
+			kernel = true
+		}
+	}
+	if user && kernel {
+		if n := c.probe.Node; n != nil && len(n.AttachPoints) > 0 {
+			c.errorAt(n.AttachPoints[0].Sp, "func has a different type in kernel and user-space probes: split this probe's attach points into two probes")
+		}
+		return TypInvalid
+	}
+	if user {
+		return TypProbe
+	}
+	return TypKsym
+}

@@ -1,0 +1,117 @@
+package output
+
+import (
+	"encoding/binary"
+	"strconv"
+	"strings"
+
+	"github.com/ktrace/ktrace/lang/types"
+)
+
+// Stack is a decoded kstack or ustack: its frames, innermost first, and
+// how to print them. Its text is bpftrace's: a newline, then one line per
+// frame,
+//
+//	bpftrace mode:  8 spaces, symbol+offset (the address in hex, 0x-prefixed, when unknown)
+//	perf mode:      a tab, the address in hex, a space, symbol+offset, and for
+//	                user frames the file in parentheses ("([unknown])" when unknown)
+//	raw mode:       the address in hex
+//
+// which is how it prints as a map key (`@[` and `]: 1` around it), as a
+// map value, with print() and with printf's %s. JSON shows the same text
+// (a map key without its spaces, as for every key).
+type Stack struct {
+	Frames []Frame
+	// Mode is types.StackModeBpftrace, StackModePerf or StackModeRaw.
+	Mode string
+	// User marks a ustack.
+	User bool
+	// Lost marks a stack whose frames were not recorded: the program's
+	// stack map was full.
+	Lost bool
+}
+
+// Frame is one stack frame.
+type Frame struct {
+	Addr uint64
+	// Symbol is the function the address is in; "" when unknown.
+	Symbol string
+	// Offset is the address's offset in the function.
+	Offset uint64
+	// Module is the file of a user frame: the executable or library.
+	Module string
+}
+
+// stackIndent is the indentation of bpftrace-mode frames, in map keys as
+// in values (bpftrace 0.24+; earlier versions indented keys by 4).
+const stackIndent = "        "
+
+// String returns the stack as bpftrace prints it.
+func (s Stack) String() string {
+	var b strings.Builder
+	b.Grow(1 + 48*len(s.Frames))
+	b.WriteByte('\n')
+	if s.Lost {
+		b.WriteString(stackIndent + "[stack not recorded: the stack map was full]\n")
+		return b.String()
+	}
+	for i := range s.Frames {
+		f := &s.Frames[i]
+		switch s.Mode {
+		case types.StackModeRaw:
+			b.WriteString(strconv.FormatUint(f.Addr, 16))
+		case types.StackModePerf:
+			b.WriteByte('\t')
+			b.WriteString(strconv.FormatUint(f.Addr, 16))
+			b.WriteByte(' ')
+			f.writeSymbol(&b)
+			if s.User {
+				switch {
+				case f.Symbol == "":
+					b.WriteString(" ([unknown])")
+				case f.Module != "":
+					b.WriteString(" (" + f.Module + ")")
+				}
+			}
+		default:
+			b.WriteString(stackIndent)
+			f.writeSymbol(&b)
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// writeSymbol writes symbol+offset, or the address when the symbol is
+// unknown.
+func (f *Frame) writeSymbol(b *strings.Builder) {
+	if f.Symbol == "" {
+		b.WriteString("0x")
+		b.WriteString(strconv.FormatUint(f.Addr, 16))
+		return
+	}
+	b.WriteString(f.Symbol)
+	b.WriteByte('+')
+	b.WriteString(strconv.FormatUint(f.Offset, 10))
+}
+
+// Name returns the frame's function, or its address in hex when unknown:
+// what a flame graph shows.
+func (f Frame) Name() string {
+	if f.Symbol == "" {
+		return "0x" + strconv.FormatUint(f.Addr, 16)
+	}
+	return f.Symbol
+}
+
+// unresolvedStack decodes stack bytes without a session to symbolize
+// them: the frame count only, no frames.
+func unresolvedStack(t *types.Type, b []byte) any {
+	if t.Kind == types.Usym {
+		if len(b) < 8 {
+			return "0x0"
+		}
+		return "0x" + strconv.FormatUint(binary.LittleEndian.Uint64(b), 16)
+	}
+	return Stack{Mode: t.StackMode(), User: t.UserSpace}
+}

@@ -1,0 +1,232 @@
+package ktrace
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"unsafe"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"golang.org/x/sys/unix"
+
+	"github.com/ktrace/ktrace/lang/types"
+	"github.com/ktrace/ktrace/probe"
+)
+
+// Perf-event probes: interval, profile, software and hardware. Each opens
+// perf events with perf_event_open and attaches the program to them with a
+// BPF link (5.15+) or, on older kernels, the PERF_EVENT_IOC_SET_BPF ioctl.
+// interval fires on one CPU, the others on every online CPU, like
+// bpftrace.
+
+// softwareEvents maps software: event names (and bpftrace's aliases) to
+// perf's counter and bpftrace's default sample period.
+var softwareEvents = map[string]struct{ config, period uint64 }{
+	"cpu-clock":        {unix.PERF_COUNT_SW_CPU_CLOCK, 1000000},
+	"cpu":              {unix.PERF_COUNT_SW_CPU_CLOCK, 1000000},
+	"task-clock":       {unix.PERF_COUNT_SW_TASK_CLOCK, 1},
+	"page-faults":      {unix.PERF_COUNT_SW_PAGE_FAULTS, 100},
+	"faults":           {unix.PERF_COUNT_SW_PAGE_FAULTS, 100},
+	"context-switches": {unix.PERF_COUNT_SW_CONTEXT_SWITCHES, 1000},
+	"cs":               {unix.PERF_COUNT_SW_CONTEXT_SWITCHES, 1000},
+	"cpu-migrations":   {unix.PERF_COUNT_SW_CPU_MIGRATIONS, 1},
+	"minor-faults":     {unix.PERF_COUNT_SW_PAGE_FAULTS_MIN, 100},
+	"major-faults":     {unix.PERF_COUNT_SW_PAGE_FAULTS_MAJ, 1},
+	"alignment-faults": {unix.PERF_COUNT_SW_ALIGNMENT_FAULTS, 1},
+	"emulation-faults": {unix.PERF_COUNT_SW_EMULATION_FAULTS, 1},
+	"dummy":            {unix.PERF_COUNT_SW_DUMMY, 1},
+	"bpf-output":       {unix.PERF_COUNT_SW_BPF_OUTPUT, 1},
+}
+
+// hardwareEvents is softwareEvents for hardware: events.
+var hardwareEvents = map[string]struct{ config, period uint64 }{
+	"cpu-cycles":          {unix.PERF_COUNT_HW_CPU_CYCLES, 1000000},
+	"cycles":              {unix.PERF_COUNT_HW_CPU_CYCLES, 1000000},
+	"instructions":        {unix.PERF_COUNT_HW_INSTRUCTIONS, 1000000},
+	"cache-references":    {unix.PERF_COUNT_HW_CACHE_REFERENCES, 1000000},
+	"cache-misses":        {unix.PERF_COUNT_HW_CACHE_MISSES, 1000000},
+	"branch-instructions": {unix.PERF_COUNT_HW_BRANCH_INSTRUCTIONS, 100000},
+	"branches":            {unix.PERF_COUNT_HW_BRANCH_INSTRUCTIONS, 100000},
+	"branch-misses":       {unix.PERF_COUNT_HW_BRANCH_MISSES, 100000},
+	"bus-cycles":          {unix.PERF_COUNT_HW_BUS_CYCLES, 100000},
+	"frontend-stalls":     {unix.PERF_COUNT_HW_STALLED_CYCLES_FRONTEND, 1000000},
+	"backend-stalls":      {unix.PERF_COUNT_HW_STALLED_CYCLES_BACKEND, 1000000},
+	"ref-cycles":          {unix.PERF_COUNT_HW_REF_CPU_CYCLES, 1000000},
+}
+
+// perfEventAttr describes the perf event of a perf-event probe, and
+// whether it is opened on every online CPU (else on CPU 0).
+func perfEventAttr(ap *types.AttachPoint) (attr unix.PerfEventAttr, everyCPU bool, err error) {
+	attr.Size = uint32(unsafe.Sizeof(attr))
+	switch ap.Kind {
+	case types.ProbeInterval:
+		period, err := intervalPeriod(ap.Target)
+		if err != nil {
+			return attr, false, err
+		}
+		attr.Type, attr.Config, attr.Sample = unix.PERF_TYPE_SOFTWARE, unix.PERF_COUNT_SW_CPU_CLOCK, period
+		return attr, false, nil
+	case types.ProbeProfile:
+		attr.Type, attr.Config = unix.PERF_TYPE_SOFTWARE, unix.PERF_COUNT_SW_CPU_CLOCK
+		if unit, count, ok := strings.Cut(ap.Target, ":"); ok && unit == "hz" {
+			// A frequency, which the kernel keeps by adjusting the period.
+			n, err := strconv.ParseUint(count, 10, 64)
+			if err != nil || n == 0 {
+				return attr, false, fmt.Errorf("profile frequency must be a positive integer, not %q", count)
+			}
+			attr.Sample = n
+			attr.Bits |= unix.PerfBitFreq
+			return attr, true, nil
+		}
+		period, err := intervalPeriod(ap.Target)
+		if err != nil {
+			return attr, false, err
+		}
+		attr.Sample = period
+		return attr, true, nil
+	case types.ProbeSoftware, types.ProbeHardware:
+		sp, _ := ap.Spec.(probe.Spec)
+		table, typ := softwareEvents, uint32(unix.PERF_TYPE_SOFTWARE)
+		if ap.Kind == types.ProbeHardware {
+			table, typ = hardwareEvents, unix.PERF_TYPE_HARDWARE
+		}
+		ev, ok := table[sp.Name]
+		if !ok {
+			return attr, false, fmt.Errorf("unknown %s event %q", ap.Kind, sp.Name)
+		}
+		attr.Type, attr.Config, attr.Sample = typ, ev.config, ev.period
+		if sp.Count > 0 {
+			attr.Sample = sp.Count
+		}
+		return attr, true, nil
+	}
+	return attr, false, fmt.Errorf("%s probes are not perf events", ap.Kind)
+}
+
+// perfEventLinks closes every CPU's perf event.
+type perfEventLinks []*perfEventLink
+
+func (ls perfEventLinks) Close() error {
+	var errs []error
+	for _, l := range ls {
+		errs = append(errs, l.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// attachPerfEvent opens a probe's perf events and attaches prog to each.
+func attachPerfEvent(ap *types.AttachPoint, prog *ebpf.Program) (perfEventLinks, error) {
+	attr, everyCPU, err := perfEventAttr(ap)
+	if err != nil {
+		return nil, err
+	}
+	cpus := []int{0}
+	if everyCPU {
+		if cpus, err = onlineCPUs(); err != nil {
+			return nil, err
+		}
+	}
+	var links perfEventLinks
+	for _, cpu := range cpus {
+		l, err := attachPerfEventOn(ap, &attr, cpu, prog)
+		if err != nil {
+			links.Close()
+			return nil, err
+		}
+		links = append(links, l)
+	}
+	return links, nil
+}
+
+// attachPerfEventOn opens one perf event on one CPU, for every process,
+// and attaches prog to it.
+func attachPerfEventOn(ap *types.AttachPoint, attr *unix.PerfEventAttr, cpu int, prog *ebpf.Program) (*perfEventLink, error) {
+	fd, err := unix.PerfEventOpen(attr, -1, cpu, -1, unix.PERF_FLAG_FD_CLOEXEC)
+	if err != nil {
+		return nil, perfEventOpenError(ap, cpu, err)
+	}
+	l, err := link.AttachRawLink(link.RawLinkOptions{Target: fd, Program: prog, Attach: ebpf.AttachPerfEvent})
+	if err == nil {
+		return &perfEventLink{l: l, fd: fd}, nil
+	}
+	// Kernels before 5.15 have no perf event links: attach by ioctl. The
+	// program then stays attached until the perf event fd is closed, which
+	// the kernel also does when the process dies.
+	if ierr := unix.IoctlSetInt(fd, unix.PERF_EVENT_IOC_SET_BPF, prog.FD()); ierr != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("attaching to a perf event: %w", errors.Join(err, ierr))
+	}
+	if ierr := unix.IoctlSetInt(fd, unix.PERF_EVENT_IOC_ENABLE, 0); ierr != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("enabling a perf event: %w", ierr)
+	}
+	return &perfEventLink{fd: fd}, nil
+}
+
+// perfEventOpenError explains a failed perf_event_open.
+func perfEventOpenError(ap *types.AttachPoint, cpu int, err error) error {
+	if ap.Kind == types.ProbeHardware && (errors.Is(err, unix.ENOENT) || errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.ENODEV)) {
+		if !HasHardwarePMU() {
+			return fmt.Errorf("this machine has no hardware performance counters (no CPU PMU in /sys/bus/event_source/devices, as in most virtual machines), so hardware events cannot be counted; software:cpu-clock or profile:hz:99 sample without them (%v)", err)
+		}
+		return fmt.Errorf("the CPU's performance monitoring unit does not support this event: %w", err)
+	}
+	return fmt.Errorf("opening a perf event on CPU %d: %w", cpu, err)
+}
+
+// HasHardwarePMU reports whether the kernel has a performance monitoring
+// unit for the CPU, which hardware: probes need: a "cpu" (or, on hybrid
+// x86, "cpu_core") event source, or an ARM PMU.
+func HasHardwarePMU() bool {
+	entries, err := os.ReadDir("/sys/bus/event_source/devices")
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		n := e.Name()
+		if n == "cpu" || n == "cpu_core" || n == "cpu_atom" || strings.HasPrefix(n, "armv") || strings.Contains(n, "_pmu") {
+			return true
+		}
+	}
+	return false
+}
+
+// onlineCPUs lists the online CPUs, from /sys/devices/system/cpu/online
+// ("0-3,5").
+func onlineCPUs() ([]int, error) {
+	data, err := os.ReadFile("/sys/devices/system/cpu/online")
+	if err != nil {
+		return nil, fmt.Errorf("listing online CPUs: %w", err)
+	}
+	return parseCPUList(strings.TrimSpace(string(data)))
+}
+
+func parseCPUList(s string) ([]int, error) {
+	var cpus []int
+	for _, part := range strings.Split(s, ",") {
+		if part == "" {
+			continue
+		}
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, err := strconv.Atoi(lo)
+		if err != nil {
+			return nil, fmt.Errorf("bad CPU list %q", s)
+		}
+		b := a
+		if isRange {
+			if b, err = strconv.Atoi(hi); err != nil || b < a {
+				return nil, fmt.Errorf("bad CPU list %q", s)
+			}
+		}
+		for c := a; c <= b; c++ {
+			cpus = append(cpus, c)
+		}
+	}
+	if len(cpus) == 0 {
+		return nil, fmt.Errorf("no online CPUs in %q", s)
+	}
+	return cpus, nil
+}

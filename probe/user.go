@@ -1,0 +1,241 @@
+package probe
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/ktrace/ktrace/uprobe"
+)
+
+// BinaryPath resolves the binary of a uprobe or usdt spec the way bpftrace
+// does: a path as written (made absolute when relative), else an
+// executable in $PATH, else a library name looked up in /etc/ld.so.cache
+// ("libc" is /lib/x86_64-linux-gnu/libc.so.6).
+func BinaryPath(spec Spec) (string, error) {
+	p, err := uprobe.FindBinary(spec.Path)
+	if err == nil {
+		return p, nil
+	}
+	what := spec.Type.String() + " target"
+	switch {
+	case strings.Contains(spec.Path, "/"):
+		if _, serr := os.Stat(spec.Path); errors.Is(serr, os.ErrNotExist) {
+			return "", fmt.Errorf("%s %s does not exist", what, spec.Path)
+		}
+		if !uprobe.IsELF(spec.Path) {
+			if st, serr := os.Stat(spec.Path); serr == nil && st.IsDir() {
+				return "", fmt.Errorf("%s %s is a directory, not a binary", what, spec.Path)
+			}
+			return "", fmt.Errorf("%s %s is not an ELF binary", what, spec.Path)
+		}
+		return "", fmt.Errorf("%s %s: %v", what, spec.Path, err)
+	}
+	return "", fmt.Errorf("%s %q not found: it is neither an executable in $PATH nor a library in %s", what, spec.Path, uprobe.LDCachePath)
+}
+
+func openBinary(spec Spec) (string, *uprobe.File, error) {
+	path, err := BinaryPath(spec)
+	if err != nil {
+		return "", nil, err
+	}
+	f, err := uprobe.Open(path)
+	if err != nil {
+		if errors.Is(err, uprobe.ErrNotELF) {
+			return "", nil, fmt.Errorf("%s target %s is not an ELF binary", spec.Type, spec.Path)
+		}
+		return "", nil, err
+	}
+	return path, f, nil
+}
+
+// expandUprobe checks a uprobe/uretprobe against its binary's symbols and
+// expands a wildcard function name into one spec per function. Every
+// returned spec names the binary by its resolved path.
+func expandUprobe(spec Spec) ([]Spec, error) {
+	if hasWildcard(spec.Path) {
+		return nil, fmt.Errorf("wildcards in the binary path of %s probes are not supported", spec.Type)
+	}
+	path, f, err := openBinary(spec)
+	if err != nil {
+		return nil, err
+	}
+	spec.Path = path
+	if spec.Name == "" {
+		if _, err := uprobe.LocateAddress(path, spec.Address, spec.Type == Uretprobe); err != nil {
+			return nil, err
+		}
+		return []Spec{spec}, nil
+	}
+	if !spec.IsWildcard() {
+		if _, ok := f.Lookup(spec.Name); ok {
+			if spec.Offset != 0 {
+				if _, err := uprobe.LocateFunc(path, spec.Name, spec.Offset, spec.Type == Uretprobe); err != nil {
+					return nil, err
+				}
+			}
+			return []Spec{spec}, nil
+		}
+		var sugg []string
+		for _, n := range suggest(spec.Name, f.FunctionNames(), 3) {
+			s := spec
+			s.Name = n
+			sugg = append(sugg, s.String())
+		}
+		if len(sugg) == 0 && f.Stripped {
+			return nil, fmt.Errorf("function %s does not exist in %s: the binary is stripped, so only the %d functions it exports are known (attach by address with %s:%s:0xADDR)",
+				spec.Name, path, len(f.Functions()), spec.Type, path)
+		}
+		return nil, notFound("function "+spec.Name+" in "+path, sugg)
+	}
+	var out []Spec
+	for _, n := range f.FunctionNames() {
+		if Match(spec.Name, n) {
+			s := spec
+			s.Name = n
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s matches no function in %s", spec, path)
+	}
+	return out, nil
+}
+
+// usdtProbes returns the distinct provider:name pairs of a binary's notes.
+func usdtProbes(f *uprobe.File) ([][2]string, error) {
+	notes, err := f.USDT()
+	if err != nil && len(notes) == 0 {
+		return nil, err
+	}
+	var out [][2]string
+	for _, n := range notes {
+		out = append(out, [2]string{n.Provider, n.Name})
+	}
+	slices.SortFunc(out, func(a, b [2]string) int {
+		if c := strings.Compare(a[0], b[0]); c != 0 {
+			return c
+		}
+		return strings.Compare(a[1], b[1])
+	})
+	return slices.Compact(out), nil
+}
+
+// expandUSDT checks a usdt spec against the binary's .note.stapsdt notes
+// and expands wildcards into one spec per provider:name (a probe with
+// several locations stays one spec; the resolver attaches to each). A
+// name without a provider must be unique in the binary.
+func expandUSDT(spec Spec) ([]Spec, error) {
+	if hasWildcard(spec.Path) {
+		return nil, errors.New("wildcards in the binary path of usdt probes are not supported")
+	}
+	path, f, err := openBinary(spec)
+	if err != nil {
+		return nil, err
+	}
+	spec.Path = path
+	probes, err := usdtProbes(f)
+	if err != nil {
+		return nil, fmt.Errorf("reading the USDT notes of %s: %w", path, err)
+	}
+	if len(probes) == 0 {
+		return nil, fmt.Errorf("%s has no USDT probes", path)
+	}
+	var out []Spec
+	for _, p := range probes {
+		if (spec.Category == "" || Match(spec.Category, p[0])) && Match(spec.Name, p[1]) {
+			s := spec
+			s.Category, s.Name = p[0], p[1]
+			out = append(out, s)
+		}
+	}
+	if spec.IsWildcard() {
+		if len(out) == 0 {
+			return nil, fmt.Errorf("%s matches no USDT probe in %s", spec, path)
+		}
+		return out, nil
+	}
+	switch len(out) {
+	case 1:
+		return out, nil
+	case 0:
+		var all, sugg []string
+		for _, p := range probes {
+			all = append(all, p[0]+":"+p[1])
+		}
+		want := spec.Category + ":" + spec.Name
+		if spec.Category == "" {
+			all = all[:0]
+			for _, p := range probes {
+				all = append(all, p[1])
+			}
+			want = spec.Name
+		}
+		for _, n := range suggest(want, all, 3) {
+			sugg = append(sugg, "usdt:"+path+":"+n)
+		}
+		return nil, notFound("usdt probe "+want+" in "+path, sugg)
+	}
+	var names []string
+	for _, s := range out {
+		names = append(names, s.String())
+	}
+	return nil, fmt.Errorf("usdt probe %s is ambiguous in %s: name the provider, as in %s", spec.Name, path, joinOr(names))
+}
+
+// listUser lists the functions (uprobe, uretprobe) or USDT probes (usdt)
+// of one binary: rest is "PATH:GLOB" or, for usdt, "PATH:PROVIDER:GLOB".
+func listUser(t Type, rest string) ([]string, error) {
+	var spec Spec
+	var err error
+	if rest == "" || rest == "*" {
+		return nil, fmt.Errorf("listing %s probes needs a binary, e.g. %s:/bin/bash:*", t, t)
+	}
+	if t == USDT {
+		if !strings.Contains(rest, ":") {
+			rest += ":*"
+		}
+		spec, err = Parse("usdt:" + rest)
+	} else {
+		if !strings.Contains(rest, ":") {
+			rest += ":*"
+		}
+		spec, err = Parse(t.String() + ":" + rest)
+	}
+	if err != nil {
+		return nil, err
+	}
+	path, f, err := openBinary(spec)
+	if err != nil {
+		return nil, err
+	}
+	// The path is shown as written when it is one, as bpftrace does.
+	shown := path
+	if strings.Contains(spec.Path, "/") {
+		shown = spec.Path
+	}
+	var out []string
+	if t == USDT {
+		probes, err := usdtProbes(f)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range probes {
+			if (spec.Category == "" || Match(spec.Category, p[0])) && Match(spec.Name, p[1]) {
+				out = append(out, "usdt:"+shown+":"+p[0]+":"+p[1])
+			}
+		}
+		return out, nil
+	}
+	if spec.Name == "" {
+		return nil, fmt.Errorf("listing %s probes takes a function name or glob, not an address", t)
+	}
+	for _, n := range f.FunctionNames() {
+		if Match(spec.Name, n) {
+			out = append(out, t.String()+":"+shown+":"+n)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,392 @@
+package symbol
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+)
+
+// Mapping is one executable mapping of a process (a line of
+// /proc/PID/maps with the x permission).
+type Mapping struct {
+	Start, End uint64
+	// Offset is the file offset mapped at Start.
+	Offset uint64
+	// Dev and Inode identify the file; Path is where it was.
+	Dev   uint64
+	Inode uint64
+	Path  string
+}
+
+// Process is a snapshot of a process's executable mappings, enough to
+// symbolize its user stacks after it has gone.
+type Process struct {
+	PID  int
+	maps []Mapping // sorted by Start
+	// jit holds the symbols of /tmp/perf-PID.map, written by JIT
+	// compilers (node --perf-basic-prof, Java agents), when there is one.
+	jit []elfSym
+}
+
+// ParseMaps parses the text of /proc/PID/maps, keeping the executable
+// mappings.
+func ParseMaps(data []byte) []Mapping {
+	var out []Mapping
+	for line := range bytes.Lines(data) {
+		// start-end perms offset dev inode path
+		fields := strings.Fields(string(line))
+		if len(fields) < 5 || len(fields[1]) < 3 || fields[1][2] != 'x' {
+			continue
+		}
+		lo, hi, ok := strings.Cut(fields[0], "-")
+		if !ok {
+			continue
+		}
+		var m Mapping
+		var err1, err2, err3, err4 error
+		m.Start, err1 = strconv.ParseUint(lo, 16, 64)
+		m.End, err2 = strconv.ParseUint(hi, 16, 64)
+		m.Offset, err3 = strconv.ParseUint(fields[2], 16, 64)
+		m.Inode, err4 = strconv.ParseUint(fields[4], 10, 64)
+		if err1 != nil || err2 != nil || err3 != nil || err4 != nil || m.End <= m.Start {
+			continue
+		}
+		if maj, min, ok := strings.Cut(fields[3], ":"); ok {
+			a, _ := strconv.ParseUint(maj, 16, 32)
+			b, _ := strconv.ParseUint(min, 16, 32)
+			m.Dev = mkdev(a, b)
+		}
+		if len(fields) > 5 {
+			// Paths may contain spaces; everything after the inode is the path.
+			s := string(line)
+			idx := strings.Index(s, fields[5])
+			m.Path = strings.TrimRight(s[idx:], "\n")
+		}
+		out = append(out, m)
+	}
+	slices.SortFunc(out, func(a, b Mapping) int {
+		switch {
+		case a.Start < b.Start:
+			return -1
+		case a.Start > b.Start:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// mkdev encodes a device number as the kernel's stat st_dev does.
+func mkdev(major, minor uint64) uint64 {
+	return (major&0xfffff000)<<32 | (major&0xfff)<<8 | (minor&0xffffff00)<<12 | minor&0xff
+}
+
+// Snapshot reads a running process's mappings, and opens the files it
+// maps (through /proc/PID/map_files, which reaches files the process
+// sees in another mount namespace, or deleted ones), so that their symbols
+// can be read later, even after the process has exited.
+func Snapshot(pid int) (*Process, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", pid))
+	if err != nil {
+		return nil, err
+	}
+	p := &Process{PID: pid, maps: ParseMaps(data)}
+	for _, m := range p.maps {
+		files.hold(pid, m)
+	}
+	if data, err := os.ReadFile(fmt.Sprintf("/tmp/perf-%d.map", pid)); err == nil {
+		p.jit = parsePerfMap(data)
+	}
+	return p, nil
+}
+
+// NewProcess makes a Process from mappings, for tests and for callers
+// with their own snapshot.
+func NewProcess(pid int, maps []Mapping) *Process {
+	p := &Process{PID: pid, maps: slices.Clone(maps)}
+	slices.SortFunc(p.maps, func(a, b Mapping) int {
+		switch {
+		case a.Start < b.Start:
+			return -1
+		case a.Start > b.Start:
+			return 1
+		}
+		return 0
+	})
+	return p
+}
+
+// Frame is a symbolized user address.
+type Frame struct {
+	// Symbol is the (demangled) function; "" when unknown.
+	Symbol string
+	Offset uint64
+	// Module is the file the address is in, "" when it is in no file.
+	Module string
+}
+
+// Resolve symbolizes an address of the process.
+func (p *Process) Resolve(addr uint64) Frame {
+	i, _ := slices.BinarySearchFunc(p.maps, addr, func(m Mapping, a uint64) int {
+		switch {
+		case m.End <= a:
+			return -1
+		case m.Start > a:
+			return 1
+		}
+		return 0
+	})
+	if i < len(p.maps) && p.maps[i].Start <= addr && addr < p.maps[i].End {
+		m := &p.maps[i]
+		if t := files.table(p.PID, m); t != nil {
+			fileOff := addr - m.Start + m.Offset
+			if linked, ok := t.FileOffsetToAddr(fileOff); ok {
+				if name, off, ok := t.Resolve(linked); ok {
+					return Frame{Symbol: name, Offset: off, Module: m.Path}
+				}
+			}
+		}
+		return Frame{Module: m.Path}
+	}
+	if name, off, ok := resolveJIT(p.jit, addr); ok {
+		return Frame{Symbol: name, Offset: off, Module: fmt.Sprintf("/tmp/perf-%d.map", p.PID)}
+	}
+	return Frame{}
+}
+
+// parsePerfMap parses a perf map file: "START SIZE name" per line, in hex.
+func parsePerfMap(data []byte) []elfSym {
+	var out []elfSym
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		start, rest, ok1 := strings.Cut(sc.Text(), " ")
+		size, name, ok2 := strings.Cut(rest, " ")
+		a, err1 := strconv.ParseUint(strings.TrimPrefix(start, "0x"), 16, 64)
+		n, err2 := strconv.ParseUint(strings.TrimPrefix(size, "0x"), 16, 64)
+		if ok1 && ok2 && err1 == nil && err2 == nil && name != "" {
+			out = append(out, elfSym{addr: a, size: n, name: name, demangled: true})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b elfSym) int {
+		switch {
+		case a.addr < b.addr:
+			return -1
+		case a.addr > b.addr:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+func resolveJIT(syms []elfSym, addr uint64) (string, uint64, bool) {
+	i := len(syms) - 1
+	for lo, hi := 0, len(syms); lo < hi; {
+		mid := (lo + hi) / 2
+		if syms[mid].addr > addr {
+			hi = mid
+			i = mid - 1
+		} else {
+			lo = mid + 1
+		}
+	}
+	if i >= 0 && addr-syms[i].addr < syms[i].size {
+		return syms[i].name, addr - syms[i].addr, true
+	}
+	return "", 0, false
+}
+
+// fileKey identifies a mapped file.
+type fileKey struct{ dev, inode uint64 }
+
+// fileEntry is one file's symbol table, read on first use from an open
+// file kept since the snapshot, or from its path.
+type fileEntry struct {
+	once sync.Once
+	f    *os.File // opened at snapshot time; closed once read
+	path string
+	pid  int
+	t    *Table
+	err  error
+}
+
+// fileCache holds the files of every snapshot, by device and inode.
+type fileCache struct {
+	mu      sync.Mutex
+	entries map[fileKey]*fileEntry
+}
+
+var files = &fileCache{entries: map[fileKey]*fileEntry{}}
+
+// maxHeldFiles bounds the files kept open between a snapshot and the
+// first symbolization; past it, files are found again by path.
+const maxHeldFiles = 512
+
+var heldFiles int
+
+func (c *fileCache) entry(m *Mapping) *fileEntry {
+	if m.Inode == 0 || m.Path == "" || strings.HasPrefix(m.Path, "[") {
+		return nil // anonymous memory, [vdso], [stack]
+	}
+	k := fileKey{m.Dev, m.Inode}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.entries[k]
+	if e == nil {
+		e = &fileEntry{path: strings.TrimSuffix(m.Path, " (deleted)")}
+		c.entries[k] = e
+	}
+	return e
+}
+
+// hold opens a process's mapped file while the process is alive.
+func (c *fileCache) hold(pid int, m Mapping) {
+	e := c.entry(&m)
+	if e == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e.f != nil || e.t != nil || e.err != nil || heldFiles >= maxHeldFiles {
+		return
+	}
+	f, err := os.Open(fmt.Sprintf("/proc/%d/map_files/%x-%x", pid, m.Start, m.End))
+	if err != nil {
+		return
+	}
+	if st, err := f.Stat(); err != nil || !sameFile(st.Sys(), m) {
+		f.Close()
+		return
+	}
+	e.f, e.pid = f, pid
+	heldFiles++
+}
+
+// sameFile reports whether a stat result is the mapped file. Only the
+// inode is compared: on overlay file systems (containers) the device in
+// /proc/PID/maps is the underlying one, not what stat reports.
+func sameFile(sys any, m Mapping) bool {
+	st, ok := sys.(*syscall.Stat_t)
+	return ok && st.Ino == m.Inode
+}
+
+// table returns the symbol table of a mapped file, nil when it cannot be
+// read.
+func (c *fileCache) table(pid int, m *Mapping) *Table {
+	e := c.entry(m)
+	if e == nil {
+		return nil
+	}
+	e.once.Do(func() {
+		c.mu.Lock()
+		f := e.f
+		e.f = nil
+		if f != nil {
+			heldFiles--
+		}
+		c.mu.Unlock()
+		if f == nil {
+			f = openMapped(pid, m)
+		}
+		if f == nil {
+			e.err = fmt.Errorf("%s is gone", e.path)
+			return
+		}
+		defer f.Close()
+		t, err := ReadTable(f)
+		if err != nil {
+			e.err = &errTable{path: e.path, err: err}
+			return
+		}
+		e.t = t
+	})
+	return e.t
+}
+
+// openMapped finds a mapped file again: by its path, or through the
+// process's root when it lives in another mount namespace, as long as it
+// is the same file (device and inode).
+func openMapped(pid int, m *Mapping) *os.File {
+	path := strings.TrimSuffix(m.Path, " (deleted)")
+	for _, p := range []string{path, fmt.Sprintf("/proc/%d/root%s", pid, path)} {
+		f, err := os.Open(p)
+		if err != nil {
+			continue
+		}
+		if st, err := f.Stat(); err == nil && sameFile(st.Sys(), *m) {
+			return f
+		}
+		f.Close()
+	}
+	return nil
+}
+
+// ProcessCache keeps snapshots of processes by pid and address space (the
+// kernel's mm of the task: exec gives a process a new one), bounded in
+// size. It is safe for concurrent use.
+type ProcessCache struct {
+	mu    sync.Mutex
+	procs map[procKey]*Process
+	order []procKey // oldest first, for eviction
+	// Max bounds the snapshots kept; zero means 4096.
+	Max int
+}
+
+type procKey struct {
+	pid int
+	mm  uint64
+}
+
+// Note snapshots a process the first time its (pid, mm) pair is seen;
+// call it as soon as possible, while the process runs.
+func (c *ProcessCache) Note(pid int, mm uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := procKey{pid, mm}
+	if c.procs[k] != nil {
+		return
+	}
+	if p, err := Snapshot(pid); err == nil {
+		c.add(k, p)
+	}
+}
+
+// Get returns the snapshot of (pid, mm), taking one now if there is none
+// and the process still runs; nil when it cannot be had.
+func (c *ProcessCache) Get(pid int, mm uint64) *Process {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := procKey{pid, mm}
+	if p := c.procs[k]; p != nil {
+		return p
+	}
+	p, err := Snapshot(pid)
+	if err != nil {
+		return nil
+	}
+	c.add(k, p)
+	return p
+}
+
+func (c *ProcessCache) add(k procKey, p *Process) {
+	if c.procs == nil {
+		c.procs = map[procKey]*Process{}
+	}
+	max := c.Max
+	if max <= 0 {
+		max = 4096
+	}
+	for len(c.order) >= max {
+		delete(c.procs, c.order[0])
+		c.order = c.order[1:]
+	}
+	c.procs[k] = p
+	c.order = append(c.order, k)
+}
