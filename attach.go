@@ -80,6 +80,7 @@ func explainVerifierError(cp *compile.Program, err error, ve *ebpf.VerifierError
 	if !ok || prog == nil {
 		return fmt.Errorf("the kernel verifier rejected a generated program: %s\n%w", reason, err)
 	}
+	insn, reason = loopRejection(prog, insn, reason)
 	raw := 0
 	for _, ins := range prog.Instructions {
 		if raw == insn {
@@ -119,7 +120,7 @@ func lastReason(log []string) string {
 	for i := len(log) - 1; i >= 0; i-- {
 		line := strings.TrimSpace(log[i])
 		if line == "" || strings.HasPrefix(line, "processed ") || strings.HasPrefix(line, "verification time") ||
-			strings.HasPrefix(line, "stack depth") {
+			strings.HasPrefix(line, "stack depth") || strings.HasPrefix(line, "cur state:") || strings.HasPrefix(line, "old state:") {
 			continue
 		}
 		return line

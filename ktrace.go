@@ -38,6 +38,21 @@ type Options struct {
 	Params []string
 	// Warnings, if set, receives non-fatal diagnostics.
 	Warnings io.Writer
+	// NamedParams are the values getopt() reads, by name: bpftrace's
+	// "-- --name=value" (a bare --name is "true"). A name no getopt() in
+	// the script reads is an error.
+	NamedParams map[string]string
+	// Unsafe allows functions with side effects beyond tracing: system()
+	// and signal() (bpftrace's --unsafe).
+	Unsafe bool
+	// ChildPID is the value of cpid: the process started for the script,
+	// usually with StartChild (bpftrace's -c). Without it, cpid is an
+	// error.
+	ChildPID int
+	// FilterPID, when positive, makes every probe except BEGIN and END
+	// fire only in that process; interval probes count that process's CPU
+	// time (bpftrace's -p). The session ends when the process does.
+	FilterPID int
 }
 
 // Program is a compiled script, ready to Start.
@@ -45,6 +60,7 @@ type Program struct {
 	file     *lang.File
 	ast      *ast.Program
 	compiled *compile.Program
+	opts     Options
 }
 
 // MaxSourceSize bounds the script size; larger input is rejected before
@@ -76,6 +92,9 @@ func Compile(name string, src []byte, opts *Options) (*Program, error) {
 		return nil, err
 	}
 	cfg := types.Config{Params: opts.Params}
+	if err := opts.funcsConfig(name, tree, &cfg); err != nil {
+		return nil, err
+	}
 	for _, item := range tree.Config {
 		if item.Key == "max_strlen" {
 			if lit, ok := item.Value.(*ast.IntLit); ok && lit.Value > 0 && lit.Value <= 1024 {
@@ -98,8 +117,17 @@ func Compile(name string, src []byte, opts *Options) (*Program, error) {
 		fmt.Fprintln(opts.Warnings, info.Warnings.Error())
 	}
 	copts := compile.Options{}
+	opts.funcsCompileOptions(&copts)
 	if n, err := ebpf.PossibleCPU(); err == nil {
 		copts.PossibleCPUs = n
+	}
+	if pages := info.Config.RingBufPages; pages > 0 {
+		// The ring buffer must be a power-of-two number of pages.
+		size := os.Getpagesize()
+		for size < pages*os.Getpagesize() {
+			size *= 2
+		}
+		copts.RingBufSize = size
 	}
 	if usesComm(tree) {
 		// Reading comm through the task's BTF pointer is the fastest way;
@@ -121,7 +149,7 @@ func Compile(name string, src []byte, opts *Options) (*Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Program{file: file, ast: tree, compiled: cp}, nil
+	return &Program{file: file, ast: tree, compiled: cp, opts: *opts}, nil
 }
 
 // CompileFile compiles a script file; "-" reads standard input.

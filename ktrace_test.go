@@ -248,3 +248,24 @@ func TestCompileRejectsHugeInput(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// TestVerifierRejectionNamesTheLine makes the kernel verifier reject a
+// program (a loop it cannot bound) and checks that the error points at the
+// script line that produced the refused instruction.
+func TestVerifierRejectionNamesTheLine(t *testing.T) {
+	testutil.RequireRoot(t)
+	src := "BEGIN {\n  $i = 0;\n  while ($i >= 0) { $i = $i + 1; }\n  exit();\n}\n"
+	prog, err := ktrace.Compile("loop.bt", []byte(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = prog.Load()
+	if err == nil {
+		t.Fatal("the kernel accepted an unbounded loop")
+	}
+	msg := err.Error()
+	if !strings.HasPrefix(msg, "loop.bt:3:") || !strings.Contains(msg, "the kernel verifier rejected the code generated for this line") ||
+		!strings.Contains(msg, "\n  while ($i >= 0) { $i = $i + 1; }") {
+		t.Errorf("error does not point at line 3:\n%s", msg)
+	}
+}

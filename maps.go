@@ -292,7 +292,10 @@ func (s *Session) PrintMaps(w io.Writer) error {
 // (two blank lines in text), every non-empty map, and lost events.
 func (s *Session) PrintExit() error {
 	s.printer.End()
-	err := s.printMaps(s.printer)
+	var err error
+	if !s.cp.Info.Config.NoExitDump {
+		err = s.printMaps(s.printer)
+	}
 	if lost := s.Lost(); lost > 0 {
 		s.printer.LostEvents(lost)
 	}
@@ -322,16 +325,19 @@ var (
 	kallsyms     *kernel.Kallsyms
 )
 
-// ksymName names a kernel address, loading kallsyms on first use.
+// ksymName names a kernel address, loading kallsyms on first use: the
+// function containing it, without an offset, as bpftrace prints ksym_t
+// values (func, ksym()); an unknown address prints as a C++ stream prints
+// a pointer ("0" for NULL).
 func ksymName(addr uint64) string {
 	kallsymsOnce.Do(func() { kallsyms, _ = kernel.LoadKallsyms() })
 	if kallsyms != nil {
-		if sym, off, ok := kallsyms.Resolve(addr); ok {
-			if off == 0 {
-				return sym.Name
-			}
-			return fmt.Sprintf("%s+%d", sym.Name, off)
+		if sym, _, ok := kallsyms.Resolve(addr); ok {
+			return sym.Name
 		}
+	}
+	if addr == 0 {
+		return "0"
 	}
 	return fmt.Sprintf("0x%x", addr)
 }

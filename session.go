@@ -33,6 +33,9 @@ type StartOptions struct {
 	AnnounceProbes bool
 	// Errors receives warnings, such as a full map; nil means os.Stderr.
 	Errors io.Writer
+	// Child, when set, is released once the probes are attached, and the
+	// session is done when it exits (bpftrace's -c; see StartChild).
+	Child *Child
 }
 
 // Session is a running program: its maps and programs are loaded and its
@@ -58,6 +61,7 @@ type Session struct {
 	stacks     *stackState // kstack/ustack decoding (stacks.go)
 	stopped    bool
 	closed     bool
+	fn         funcsState // time, elapsed, -c and -p (funcs.go)
 }
 
 // Start loads the program into the kernel, runs its BEGIN probes and
@@ -97,6 +101,10 @@ func (p *Program) Start(ctx context.Context, opts *StartOptions) (*Session, erro
 		s.Close()
 		return nil, err
 	}
+	if err := s.startFuncs(); err != nil {
+		s.Close()
+		return nil, err
+	}
 	if opts.AnnounceProbes {
 		s.printer.AttachedProbes(len(p.compiled.Probes))
 	}
@@ -113,6 +121,7 @@ func (p *Program) Start(ctx context.Context, opts *StartOptions) (*Session, erro
 			return nil, err
 		}
 	}
+	s.afterAttach(opts.Child)
 	s.running = true
 	go s.loop()
 	return s, nil
@@ -183,9 +192,9 @@ func (s *Session) attach(ctx context.Context) error {
 		case compile.AttachRawTracepoint:
 			l, err = link.AttachRawTracepoint(link.RawTracepointOptions{Name: p.Point.Target, Program: prog})
 		case compile.AttachPerfEvent:
-			l, err = attachPerfEvent(p.Point, prog)
+			l, err = s.attachPerfEventProbe(p.Point, prog)
 		case compile.AttachUprobe, compile.AttachUretprobe, compile.AttachUSDT:
-			l, err = attachUser(p, prog, s.cp.FilterPID)
+			l, err = attachUser(p, prog, s.prog.opts.FilterPID)
 		default:
 			err = fmt.Errorf("no way to attach this probe type yet")
 		}
@@ -377,6 +386,7 @@ func (s *Session) Close() error {
 	if s.coll != nil {
 		s.coll.Close()
 	}
+	s.closeFuncs()
 	return errors.Join(errs...)
 }
 

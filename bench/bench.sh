@@ -64,9 +64,11 @@ sysctl -qw kernel.bpf_stats_enabled=1
 declare -A scripts=(
 	[count]='tracepoint:raw_syscalls:sys_enter { @[pid, comm] = count(); }'
 	[comm]='tracepoint:raw_syscalls:sys_enter { @[comm] = count(); }'
+	[hist]='tracepoint:raw_syscalls:sys_enter { @ = hist(args.id); }'
+	[lhist]='tracepoint:raw_syscalls:sys_enter { @ = lhist(args.id, 0, 500, 10); }'
 )
 per_event_rows=""
-for name in count comm; do
+for name in count comm hist lhist; do
 	: >"$work/kt.$name"; : >"$work/bt.$name"
 	for _ in $(seq "$rounds"); do
 		cost ktrace "${scripts[$name]}" >>"$work/kt.$name"

@@ -8,9 +8,10 @@
 package compile
 
 import (
-	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 
@@ -66,9 +67,6 @@ type Program struct {
 	Collection *ebpf.CollectionSpec
 	// Warnings are non-fatal diagnostics from the checker.
 	Warnings lang.ErrorList
-	// FilterPID is Options.FilterPID: the session attaches uprobes to
-	// that process only.
-	FilterPID int
 }
 
 // Names of the runtime's own maps in the collection.
@@ -190,7 +188,6 @@ func Compile(info *types.Info, file *lang.File, opts Options) (*Program, error) 
 			Info:       info,
 			Collection: &ebpf.CollectionSpec{Maps: map[string]*ebpf.MapSpec{}, Programs: map[string]*ebpf.ProgramSpec{}},
 			Warnings:   info.Warnings,
-			FilterPID:  opts.FilterPID,
 		},
 		maps:     map[string]*Map{},
 		probeIDs: map[string]int{},
@@ -204,6 +201,9 @@ func Compile(info *types.Info, file *lang.File, opts Options) (*Program, error) 
 		for _, ap := range pi.Points {
 			c.probe(pi, ap)
 		}
+	}
+	if limit := info.Config.MaxPrograms; limit > 0 && len(c.prog.Collection.Programs) > limit {
+		c.errs.Add(file, info.Probes[0].Node.Sp, "this program needs %d BPF programs, more than max_bpf_progs (%d)", len(c.prog.Collection.Programs), limit)
 	}
 	if err := c.errs.Err(); err != nil {
 		return nil, err
@@ -384,7 +384,7 @@ func (c *compiler) probe(pi *types.ProbeInfo, ap *types.AttachPoint) {
 		Type:         ptype,
 		AttachType:   atype,
 		Instructions: insns,
-		License:      "GPL",
+		License:      license(c.info.Config.License),
 	}
 	if mode == AttachFentry || mode == AttachFexit {
 		spec.AttachTo = ap.Target
@@ -416,16 +416,16 @@ func shortTarget(ap *types.AttachPoint) string {
 
 // programHash identifies a program by its type and instructions.
 func programHash(spec *ebpf.ProgramSpec) string {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "%d/%d/%s/", spec.Type, spec.AttachType, spec.AttachTo)
+	h := sha256.New()
+	fmt.Fprintf(h, "%d/%d/%s/", spec.Type, spec.AttachType, spec.AttachTo)
+	var raw [16]byte
 	for _, ins := range spec.Instructions {
-		var raw [16]byte
 		binary.LittleEndian.PutUint64(raw[:8], uint64(ins.OpCode)|uint64(ins.Dst)<<32|uint64(ins.Src)<<40|uint64(uint16(ins.Offset))<<48)
 		binary.LittleEndian.PutUint64(raw[8:], uint64(ins.Constant))
-		b.Write(raw[:])
-		b.WriteString(ins.Reference())
+		h.Write(raw[:])
+		io.WriteString(h, ins.Reference())
 	}
-	return b.String()
+	return string(h.Sum(nil))
 }
 
 // SortedMaps returns the maps sorted by name, the order bpftrace prints
@@ -461,8 +461,17 @@ func Disassemble(spec *ebpf.ProgramSpec) string {
 			}
 			last = loc
 		}
-		fmt.Fprintf(&b, "%4d: %v\n", raw, asm.Instructions{ins.WithSource(nil)})
+		fmt.Fprintf(&b, "%4d: %v\n", raw, ins.WithSource(nil))
 		raw += int(ins.Size() / asm.InstructionSize)
 	}
 	return b.String()
+}
+
+// license is the license programs are loaded under: GPL by default, as
+// bpftrace does, since most tracing helpers are GPL-only.
+func license(l string) string {
+	if l == "" {
+		return "GPL"
+	}
+	return l
 }

@@ -17,12 +17,14 @@ import (
 
 // Record kinds of the functions that user space carries out.
 const (
-	EventTime       EventKind = 100 + iota // time(): Data is the format
+	EventTime       EventKind = 200 + iota // time(): Data is the format (200+: the stacks use 100+)
 	EventTimeFormat                        // never sent: a strftime() call's TimeFormat, by event id
 	EventJoin                              // join(): Data is a JoinArgs
 	EventCat                               // cat(): Format and Args name the file
 	EventSystem                            // system(): Format and Args make the command
 	EventZero                              // zero(): Map
+	EventErrorf                            // errorf(): Format and Args make the message
+	EventWarnf                             // warnf(): likewise
 )
 
 // TimeFormat is the Data of an EventTimeFormat: how the timestamps of one
@@ -88,6 +90,8 @@ func init() {
 	stmtCalls["join"] = (*gen).join
 	stmtCalls["cat"] = func(g *gen, x *ast.Call) { g.formatEvent(x, EventCat) }
 	stmtCalls["system"] = func(g *gen, x *ast.Call) { g.formatEvent(x, EventSystem) }
+	stmtCalls["errorf"] = func(g *gen, x *ast.Call) { g.formatEvent(x, EventErrorf) }
+	stmtCalls["warnf"] = func(g *gen, x *ast.Call) { g.formatEvent(x, EventWarnf) }
 	stmtCalls["signal"] = (*gen).signal
 	stmtCalls["zero"] = func(g *gen, x *ast.Call) {
 		m := g.c.maps[x.Args[0].(*ast.MapRef).Name]
@@ -129,11 +133,12 @@ func (c *compiler) possibleCPUs() int {
 }
 
 // pidFilter makes the program return early unless the current process is
-// Options.FilterPID (bpftrace's -p). BEGIN and END always run; interval
-// probes are attached to the process itself instead.
+// Options.FilterPID (bpftrace's -p). BEGIN and END always run; perf event
+// probes (interval, profile, software, hardware) are attached to the
+// process itself instead.
 func (g *gen) pidFilter() {
 	pid := g.c.opts.FilterPID
-	if pid <= 0 || g.mode == AttachRunOnce || g.ap.Kind == types.ProbeInterval {
+	if pid <= 0 || g.mode == AttachRunOnce || g.mode == AttachPerfEvent {
 		return
 	}
 	g.call(asm.FnGetCurrentPidTgid)
@@ -312,7 +317,8 @@ func (g *gen) strcontains(x *ast.Call) operand {
 	res := g.temp(x)
 	outer, inner, next := g.newLabel("hay"), g.newLabel("needle"), g.newLabel("nextpos")
 	found, notFound, done := g.newLabel("found"), g.newLabel("notfound"), g.newLabel("containsdone")
-	// R3 = i, R4 = j, R1 = needle byte, R2 = haystack byte, R5 = address.
+	// R3 = i, R4 = j, R1 = needle byte, R2 = haystack byte, R0 = i+j,
+	// R5 = address.
 	g.emit(asm.Mov.Imm(asm.R3, 0))
 	g.place(outer)
 	g.emit(asm.JGE.Imm(asm.R3, int32(ht.Size), notFound))
@@ -322,9 +328,9 @@ func (g *gen) strcontains(x *ast.Call) operand {
 	g.emit(asm.Mov.Reg(asm.R5, asm.RFP), asm.Add.Imm(asm.R5, int32(n)), asm.Add.Reg(asm.R5, asm.R4))
 	g.emit(asm.LoadMem(asm.R1, asm.R5, 0, asm.Byte))
 	g.emit(asm.JEq.Imm(asm.R1, 0, found))
-	g.emit(asm.Mov.Reg(asm.R5, asm.R3), asm.Add.Reg(asm.R5, asm.R4))
-	g.emit(asm.JGE.Imm(asm.R5, int32(ht.Size), notFound))
-	g.emit(asm.Add.Reg(asm.R5, asm.RFP), asm.Add.Imm(asm.R5, int32(h)))
+	g.emit(asm.Mov.Reg(asm.R0, asm.R3), asm.Add.Reg(asm.R0, asm.R4))
+	g.emit(asm.JGE.Imm(asm.R0, int32(ht.Size), notFound))
+	g.emit(asm.Mov.Reg(asm.R5, asm.RFP), asm.Add.Imm(asm.R5, int32(h)), asm.Add.Reg(asm.R5, asm.R0))
 	g.emit(asm.LoadMem(asm.R2, asm.R5, 0, asm.Byte))
 	// A NUL in the haystack ends every later match too.
 	g.emit(asm.JEq.Imm(asm.R2, 0, notFound))
@@ -425,7 +431,7 @@ func (g *gen) strftime(x *ast.Call, dst int16, size int) {
 func (g *gen) ntop(x *ast.Call, dst int16, size int) {
 	addr := x.Args[len(x.Args)-1]
 	t := g.typeOf(addr)
-	g.zero(dst, size)
+	g.zeroTail(dst, 0, size)
 	if len(x.Args) == 2 {
 		o := g.intExpr(x.Args[0])
 		g.emit(asm.StoreMem(asm.RFP, dst, g.load(o, asm.R0), asm.DWord))
@@ -453,7 +459,7 @@ func (g *gen) buf(x *ast.Call, dst int16, size int) {
 	rt := g.typeOf(x)
 	capacity := rt.Len
 	at := g.typeOf(x.Args[0])
-	g.zero(dst, size)
+	g.zeroTail(dst, 0, size)
 	mark := g.mark()
 	defer g.release(mark)
 	// The length, in a temporary that survives the read's helper call.
@@ -524,7 +530,8 @@ func (g *gen) timeCall(x *ast.Call) {
 	g.sendEvent(x, id, 8, nil)
 }
 
-// formatEvent sends a printf-like record of another kind (cat, system).
+// formatEvent sends a printf-like record of another kind (cat, system,
+// errorf, warnf).
 func (g *gen) formatEvent(x *ast.Call, kind EventKind) {
 	args := x.Args[1:]
 	ts := make([]*types.Type, len(args))

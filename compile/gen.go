@@ -37,7 +37,7 @@ type operand struct {
 type gen struct {
 	c     *compiler
 	insns asm.Instructions
-	src   lang.Source
+	src   *lang.Source // shared by the instructions of one node
 
 	labelN  int
 	pending []string          // labels waiting for the next instruction
@@ -65,7 +65,7 @@ func newGen(c *compiler) *gen {
 // and returns a function that restores the previous one.
 func (g *gen) at(n ast.Node) func() {
 	prev := g.src
-	g.src = lang.Source{File: g.c.file, Span: n.Span()}
+	g.src = &lang.Source{File: g.c.file, Span: n.Span()}
 	return func() { g.src = prev }
 }
 
@@ -78,7 +78,7 @@ func (g *gen) emit(insns ...asm.Instruction) {
 			}
 			g.pending = g.pending[:0]
 		}
-		if g.src.File != nil {
+		if g.src != nil {
 			ins = ins.WithSource(g.src)
 		}
 		g.insns = append(g.insns, ins)

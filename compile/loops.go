@@ -40,6 +40,15 @@ import (
 // loops, nested ones multiplied, that the verifier has to walk.
 const maxInlineTrips = 256
 
+// maxFrames is the kernel's limit on nested BPF functions (MAX_CALL_FRAMES),
+// the main function included: every callback loop body is one.
+const maxFrames = 8
+
+// maxInsns bounds the instructions unroll may generate: more than the
+// kernel loads (1,000,000 for privileged programs) is useless, and nested
+// unrolls multiply.
+const maxInsns = 1000000
+
 // maxCPUs bounds the CPUs whose values a for loop over a count() or sum()
 // map adds up; the loop stops at the first CPU id the kernel does not have.
 const maxCPUs = 1 << 16
@@ -56,9 +65,21 @@ type loopGen struct {
 	starts            map[*ast.ForRangeStmt]int16
 	inline            map[*ast.ForRangeStmt]bool
 
+	tooLong    bool               // unroll's size error is reported
+	done       map[cbKey]cbDone   // callbacks generated, by loop
 	funcs      []asm.Instructions // finished callbacks
 	funcKinds  map[string]string  // callback symbol → kind, for BTF
 	childDepth int                // deepest stack chain of callbacks below the current function
+}
+
+type cbKey struct {
+	n    ast.Node
+	kind string
+}
+
+type cbDone struct {
+	sym    string
+	leaves bool
 }
 
 // loopCtx is where break and continue go.
@@ -103,6 +124,7 @@ func (g *gen) allocLoopSlots(p *ast.Probe) {
 		starts:    map[*ast.ForRangeStmt]int16{},
 		inline:    map[*ast.ForRangeStmt]bool{},
 		funcKinds: map[string]string{},
+		done:      map[cbKey]cbDone{},
 	}
 	callbacks := false
 	var plan func(n ast.Node, trips int64)
@@ -135,6 +157,18 @@ func (g *gen) allocLoopSlots(p *ast.Probe) {
 	}
 	if p.Predicate != nil {
 		plan(p.Predicate, 1)
+		// A predicate may declare variables too, in a block expression
+		// or a macro; allocVars only looks at the body.
+		ast.Inspect(p.Predicate, func(n ast.Node) bool {
+			if v, ok := n.(*ast.Variable); ok {
+				if tv := g.c.info.Vars[v]; tv != nil {
+					if _, done := g.vars[tv]; !done {
+						g.vars[tv] = g.alloc(v, g.varSize(tv))
+					}
+				}
+			}
+			return true
+		})
 	}
 	plan(p.Body, 1)
 	if callbacks {
@@ -211,6 +245,13 @@ func (g *gen) whileStmt(s *ast.WhileStmt) {
 func (g *gen) unrollStmt(s *ast.UnrollStmt) {
 	n := g.c.info.Consts[s.Count]
 	for i := int64(0); i < n; i++ {
+		if len(g.insns) > maxInsns {
+			if !g.lp.tooLong {
+				g.errorf(s, "unroll makes this probe more than %d instructions long, more than the kernel loads", maxInsns)
+				g.lp.tooLong = true
+			}
+			return
+		}
 		g.block(s.Body)
 	}
 }
@@ -394,7 +435,17 @@ func (g *gen) callWithCallback(fn asm.BuiltinFunc, sym string, leaves bool, setR
 // buffer of its own: body emits its prologue and statements. It returns
 // the function's symbol, and whether it may leave the probe.
 func (g *gen) callback(n ast.Node, kind string, body func()) (sym string, leaves bool) {
+	// unroll generates its body several times; a loop in it needs its
+	// callback once.
+	key := cbKey{n, kind}
+	if cb, ok := g.lp.done[key]; ok {
+		return cb.sym, cb.leaves
+	}
+	defer func() { g.lp.done[key] = cbDone{sym, leaves} }()
 	sym = g.newLabel("cb_" + kind)
+	if g.lp.depth+1 >= maxFrames {
+		g.errorf(n, "loops are nested too deeply here: the body of a for loop is a BPF function, and BPF allows at most %d nested functions", maxFrames)
+	}
 	saved := struct {
 		insns      asm.Instructions
 		pending    []string

@@ -106,19 +106,29 @@ func (g *gen) memExpr(x ast.Expr, dst int16, size int) {
 
 // storeString writes a constant string, NUL-terminated and zero-padded.
 func (g *gen) storeString(dst int16, size int, s string) {
-	b := make([]byte, (size+7)&^7)
+	b := make([]byte, size)
 	copy(b[:size-1], s)
-	for i := 0; i < len(b); i += 8 {
+	// Exactly size bytes, in naturally aligned stores: a string inside a
+	// record or tuple may start at any offset.
+	for i := 0; i < size; {
+		n := 8
+		for n > size-i || (int(dst)+i)&(n-1) != 0 {
+			n /= 2
+		}
 		var v int64
-		for j := 7; j >= 0; j-- {
+		for j := n - 1; j >= 0; j-- {
 			v = v<<8 | int64(b[i+j])
 		}
-		if v >= -1<<31 && v < 1<<31 {
+		switch {
+		case n < 8:
+			g.emit(storeImm(asm.RFP, dst+int16(i), int32(v), sizeOf(n)))
+		case v >= -1<<31 && v < 1<<31:
 			g.emit(storeImm(asm.RFP, dst+int16(i), int32(v), asm.DWord))
-		} else {
+		default:
 			g.emit(asm.LoadImm(asm.R1, v, asm.DWord))
 			g.emit(asm.StoreMem(asm.RFP, dst+int16(i), asm.R1, asm.DWord))
 		}
+		i += n
 	}
 }
 

@@ -5,9 +5,9 @@ import "github.com/cilium/ebpf/asm"
 // dropUnreachable removes instructions no path reaches: code after a
 // break, continue, return or exit() in the same block. The kernel refuses
 // a program with unreachable instructions, even dead ones. Reachability is
-// followed from the start of every function through fall-throughs and
-// jump labels, as the kernel's control-flow check does (both sides of
-// every conditional jump count).
+// followed from the program's start through fall-throughs, jump labels and
+// function pointers, as the kernel's control-flow check does (both sides
+// of every conditional jump count).
 func (g *gen) dropUnreachable() {
 	n := len(g.insns)
 	if n == 0 {
@@ -33,15 +33,20 @@ func (g *gen) dropUnreachable() {
 		}
 	}
 	visit(0)
-	for i, ins := range g.insns {
-		if g.isFunction(ins.Symbol()) {
-			visit(i)
-		}
-	}
 	for len(work) > 0 {
 		i := work[len(work)-1]
 		work = work[:len(work)-1]
 		ins := g.insns[i]
+		if ins.IsLoadOfFunctionPointer() {
+			// A callback is reached through the pointer its loop passes
+			// to the helper; a loop that is itself dead takes its
+			// callback with it (the kernel would find it unreachable).
+			t, ok := at[ins.Reference()]
+			if !ok {
+				return
+			}
+			visit(t)
+		}
 		op := ins.OpCode
 		isJump := op.Class().IsJump()
 		switch {

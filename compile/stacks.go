@@ -32,7 +32,7 @@ type StackOptions struct {
 	// anyway. Zero means 127, the kernel's default.
 	MaxFrames int
 	// MapEntries is the number of distinct stacks the side map holds;
-	// zero means 8192.
+	// zero means twice the script's max_map_keys, and at least 8192.
 	MapEntries int
 	// TaskMMOffset is the offset of mm in struct task_struct, from BTF;
 	// zero leaves the mm out of ustack values, so a process is known by
@@ -97,7 +97,8 @@ func (c *compiler) stackMaps(frames int) {
 	}
 	entries := c.opts.Stacks.MapEntries
 	if entries <= 0 {
-		entries = 8192
+		// A map entry refers to a stack or two.
+		entries = max(8192, 2*c.info.Config.MaxMapKeys)
 	}
 	maps[StackScratchMap] = &ebpf.MapSpec{
 		Name:       StackScratchMap,

@@ -198,6 +198,13 @@ func (g *gen) mapKey(m *Map, keys []ast.Expr) int16 {
 		return slot
 	}
 	slot := g.alloc(nil, m.KeySize())
+	// The BPF key rounds the script's key up to 8 bytes; keys are hashed
+	// and compared byte for byte, so the padding must be zero, not
+	// whatever the stack held (a string[2] or int32 key left 6 or 4
+	// stale bytes, and equal keys missed each other).
+	if pad := m.UserKeySize(); pad > m.Key.Size {
+		g.zeroTail(slot, m.Key.Size, pad)
+	}
 	if len(keys) == 1 {
 		g.storeValue(keys[0], m.Key, slot)
 		return slot

@@ -117,6 +117,8 @@ type Error struct {
 	File *File
 	Span Span
 	Msg  string
+	// Warning makes it a non-fatal diagnostic, printed as WARNING.
+	Warning bool
 }
 
 // Error formats the diagnostic like bpftrace does: the position, the
@@ -124,7 +126,11 @@ type Error struct {
 func (e *Error) Error() string {
 	pos := e.File.Position(e.Span.Pos)
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: ERROR: %s", pos, e.Msg)
+	severity := "ERROR"
+	if e.Warning {
+		severity = "WARNING"
+	}
+	fmt.Fprintf(&b, "%s: %s: %s", pos, severity, e.Msg)
 	if pos.Line == 0 {
 		return b.String()
 	}
@@ -157,6 +163,11 @@ type ErrorList []*Error
 // Add appends a diagnostic.
 func (l *ErrorList) Add(f *File, span Span, format string, args ...any) {
 	*l = append(*l, &Error{File: f, Span: span, Msg: fmt.Sprintf(format, args...)})
+}
+
+// AddWarning appends a non-fatal diagnostic.
+func (l *ErrorList) AddWarning(f *File, span Span, format string, args ...any) {
+	*l = append(*l, &Error{File: f, Span: span, Msg: fmt.Sprintf(format, args...), Warning: true})
 }
 
 // Err returns the list as an error, or nil when it is empty.

@@ -23,6 +23,11 @@ type Env struct {
 	// bytes only identify what the session symbolizes; nil decodes them
 	// without symbols.
 	Stack func(t *types.Type, b []byte) any
+	// Username names a uid (the username builtin); nil prints the number.
+	Username func(uid uint64) string
+	// Timestamp formats a strftime() value: the nanoseconds and the id of
+	// its format; nil prints the nanoseconds.
+	Timestamp func(id, ns uint64) string
 }
 
 // Enum is an integer with a symbolic name, such as a drop reason.
@@ -125,6 +130,8 @@ func Decode(t *types.Type, b []byte, env *Env) any {
 		return Pointer(readInt(b, 8))
 	case types.Buffer:
 		return decodeBuffer(b)
+	case types.Username, types.Timestamp, types.Inet:
+		return decodeFuncValue(t, b, env)
 	case types.Struct:
 		rec := make(Record, 0, len(t.Members))
 		for _, m := range t.Members {

@@ -93,7 +93,6 @@ func TestExpandErrors(t *testing.T) {
 		{"kprobe:zzz_no_such_*", "kprobe:zzz_no_such_* matches no kernel function"},
 		{"fentry:no_such_function_zzzqqq", "BTF function no_such_function_zzzqqq does not exist"},
 		{"rawtracepoint:sched_swich", "raw tracepoint sched_swich does not exist; did you mean rawtracepoint:sched_switch?"},
-		{"uprobe:/bin/sh:read*", "wildcards in uprobe probes are not supported yet"},
 		{"kprobe:no_such_mod_zz:foo", "kernel function no_such_mod_zz:foo does not exist"},
 		{"kprobe:no_such_mod_zz:*", "kprobe:no_such_mod_zz:* matches no kernel function"},
 	}
@@ -163,7 +162,7 @@ func TestExpandFunctions(t *testing.T) {
 }
 
 func TestExpandPassThrough(t *testing.T) {
-	for _, in := range []string{"BEGIN", "END", "interval:s:1", "profile:hz:99", "software:cs", "hardware:cycles", "uprobe:/bin/sh:main", "usdt:/bin/x:p:n"} {
+	for _, in := range []string{"BEGIN", "END", "interval:s:1", "profile:hz:99", "software:cs", "hardware:cycles"} {
 		got, err := Expand(mustParse(t, in))
 		if err != nil || len(got) != 1 || got[0].String() != in {
 			t.Errorf("%s: %v, %v", in, specStrings(got), err)
@@ -237,9 +236,6 @@ func TestList(t *testing.T) {
 		if !errors.As(err, &fe) || !errors.Is(err, kernel.ErrNotSupported) || !strings.HasPrefix(err.Error(), "kprobe probes are not available on this kernel: kprobe: ") {
 			t.Errorf("kprobe:vfs_* on a kernel without kprobes: %v", err)
 		}
-	}
-	if _, err := List("uprobe:/bin/sh"); err == nil || err.Error() != "listing uprobe probes is not supported" {
-		t.Errorf("uprobe list: %v", err)
 	}
 	got, err = List("rt:sched_switch")
 	if err != nil || !slices.Equal(got, []string{"rawtracepoint:sched_switch"}) {

@@ -3,43 +3,20 @@ package probe
 import (
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 
 	"github.com/ktrace/ktrace/uprobe"
 )
 
-// BinaryPath resolves the binary of a uprobe or usdt spec the way bpftrace
-// does: a path as written (made absolute when relative), else an
-// executable in $PATH, else a library name looked up in /etc/ld.so.cache
-// ("libc" is /lib/x86_64-linux-gnu/libc.so.6).
-func BinaryPath(spec Spec) (string, error) {
-	p, err := uprobe.FindBinary(spec.Path)
-	if err == nil {
-		return p, nil
-	}
-	what := spec.Type.String() + " target"
-	switch {
-	case strings.Contains(spec.Path, "/"):
-		if _, serr := os.Stat(spec.Path); errors.Is(serr, os.ErrNotExist) {
-			return "", fmt.Errorf("%s %s does not exist", what, spec.Path)
-		}
-		if !uprobe.IsELF(spec.Path) {
-			if st, serr := os.Stat(spec.Path); serr == nil && st.IsDir() {
-				return "", fmt.Errorf("%s %s is a directory, not a binary", what, spec.Path)
-			}
-			return "", fmt.Errorf("%s %s is not an ELF binary", what, spec.Path)
-		}
-		return "", fmt.Errorf("%s %s: %v", what, spec.Path, err)
-	}
-	return "", fmt.Errorf("%s %q not found: it is neither an executable in $PATH nor a library in %s", what, spec.Path, uprobe.LDCachePath)
-}
-
+// openBinary resolves and reads the binary of a uprobe or usdt spec the
+// way bpftrace does (see uprobe.FindBinary): a path as written (made
+// absolute when relative), else an executable in $PATH, else a library
+// name looked up in /etc/ld.so.cache ("libc" is libc.so.6).
 func openBinary(spec Spec) (string, *uprobe.File, error) {
-	path, err := BinaryPath(spec)
+	path, err := uprobe.FindBinary(spec.Path)
 	if err != nil {
-		return "", nil, err
+		return "", nil, fmt.Errorf("%s target %w", spec.Type, err)
 	}
 	f, err := uprobe.Open(path)
 	if err != nil {
@@ -62,6 +39,7 @@ func expandUprobe(spec Spec) ([]Spec, error) {
 	if err != nil {
 		return nil, err
 	}
+	written := spec // suggestions name the binary as the user did
 	spec.Path = path
 	if spec.Name == "" {
 		if _, err := uprobe.LocateAddress(path, spec.Address, spec.Type == Uretprobe); err != nil {
@@ -80,13 +58,17 @@ func expandUprobe(spec Spec) ([]Spec, error) {
 		}
 		var sugg []string
 		for _, n := range suggest(spec.Name, f.FunctionNames(), 3) {
-			s := spec
+			s := written
 			s.Name = n
 			sugg = append(sugg, s.String())
 		}
 		if len(sugg) == 0 && f.Stripped {
-			return nil, fmt.Errorf("function %s does not exist in %s: the binary is stripped, so only the %d functions it exports are known (attach by address with %s:%s:0xADDR)",
-				spec.Name, path, len(f.Functions()), spec.Type, path)
+			known := fmt.Sprintf("only the %d functions it exports are known", len(f.Functions()))
+			if len(f.Functions()) == 0 {
+				known = "it exports no functions"
+			}
+			return nil, fmt.Errorf("function %s does not exist in %s: the binary is stripped and %s (attach by address: %s:%s:0xADDR)",
+				spec.Name, path, known, spec.Type, written.Path)
 		}
 		return nil, notFound("function "+spec.Name+" in "+path, sugg)
 	}
@@ -99,7 +81,7 @@ func expandUprobe(spec Spec) ([]Spec, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("%s matches no function in %s", spec, path)
+		return nil, fmt.Errorf("%s matches no function in %s", written, path)
 	}
 	return out, nil
 }
@@ -135,6 +117,7 @@ func expandUSDT(spec Spec) ([]Spec, error) {
 	if err != nil {
 		return nil, err
 	}
+	written := spec.Path // suggestions name the binary as the user did
 	spec.Path = path
 	probes, err := usdtProbes(f)
 	if err != nil {
@@ -153,7 +136,9 @@ func expandUSDT(spec Spec) ([]Spec, error) {
 	}
 	if spec.IsWildcard() {
 		if len(out) == 0 {
-			return nil, fmt.Errorf("%s matches no USDT probe in %s", spec, path)
+			w := spec
+			w.Path = written
+			return nil, fmt.Errorf("%s matches no USDT probe in %s", w, path)
 		}
 		return out, nil
 	}
@@ -174,12 +159,13 @@ func expandUSDT(spec Spec) ([]Spec, error) {
 			want = spec.Name
 		}
 		for _, n := range suggest(want, all, 3) {
-			sugg = append(sugg, "usdt:"+path+":"+n)
+			sugg = append(sugg, "usdt:"+written+":"+n)
 		}
 		return nil, notFound("usdt probe "+want+" in "+path, sugg)
 	}
 	var names []string
 	for _, s := range out {
+		s.Path = written
 		names = append(names, s.String())
 	}
 	return nil, fmt.Errorf("usdt probe %s is ambiguous in %s: name the provider, as in %s", spec.Name, path, joinOr(names))

@@ -361,3 +361,139 @@ func (k *KernelTypes) params(ps []btf.FuncParam) []*types.Field {
 	}
 	return fields
 }
+
+// CName formats a BTF type as C writes it, with name as the declarator
+// ("struct sock *sk", "char comm[16]").
+func CName(t btf.Type, name string) string {
+	decl := name
+	for {
+		switch u := t.(type) {
+		case *btf.Pointer:
+			if _, ok := u.Target.(*btf.FuncProto); ok {
+				return "void (*" + name + ")()"
+			}
+			decl = "*" + decl
+			t = u.Target
+			continue
+		case *btf.Array:
+			decl = fmt.Sprintf("%s[%d]", decl, u.Nelems)
+			t = u.Type
+			continue
+		case *btf.Const:
+			t = u.Type // const is dropped, as bpftrace -lv does
+			continue
+		case *btf.Volatile:
+			t = u.Type
+			continue
+		case *btf.Restrict:
+			t = u.Type
+			continue
+		case *btf.TypeTag:
+			t = u.Type
+			continue
+		}
+		break
+	}
+	base := typeName(t)
+	if strings.HasPrefix(decl, "*") {
+		return base + " " + decl
+	}
+	if decl == "" {
+		return base
+	}
+	return base + " " + decl
+}
+
+func typeName(t btf.Type) string {
+	switch u := t.(type) {
+	case *btf.Struct:
+		return "struct " + u.Name
+	case *btf.Union:
+		return "union " + u.Name
+	case *btf.Enum:
+		return "enum " + u.Name
+	case *btf.Void:
+		return "void"
+	case *btf.Fwd:
+		return u.Kind.String() + " " + u.Name
+	}
+	if n := t.TypeName(); n != "" {
+		return n
+	}
+	return fmt.Sprintf("%T", t)
+}
+
+// FormatStruct prints a kernel struct or union as C, for `ktrace list -v
+// 'struct sk_buff'`: members in order, anonymous structs and unions
+// inline, bitfield widths.
+func (k *KernelTypes) FormatStruct(name string) (string, error) {
+	t, err := k.Type(name)
+	if err != nil {
+		return "", err
+	}
+	if t.Kind != types.Struct {
+		return "", fmt.Errorf("%s is not a struct or union", name)
+	}
+	var b strings.Builder
+	b.WriteString(t.Name + " {\n")
+	writeMembers(&b, t.Source, 1)
+	b.WriteString("};\n")
+	return b.String(), nil
+}
+
+func writeMembers(b *strings.Builder, t any, depth int) {
+	var ms []btf.Member
+	switch s := t.(type) {
+	case *btf.Struct:
+		ms = s.Members
+	case *btf.Union:
+		ms = s.Members
+	}
+	indent := strings.Repeat("\t", depth)
+	for _, m := range ms {
+		if m.Name == "" {
+			switch inner := m.Type.(type) {
+			case *btf.Struct, *btf.Union:
+				kind := "struct"
+				if _, ok := inner.(*btf.Union); ok {
+					kind = "union"
+				}
+				b.WriteString(indent + kind + " {\n")
+				writeMembers(b, inner, depth+1)
+				b.WriteString(indent + "};\n")
+				continue
+			}
+		}
+		line := CName(m.Type, m.Name)
+		if m.BitfieldSize > 0 {
+			line += fmt.Sprintf(" : %d", m.BitfieldSize)
+		}
+		b.WriteString(indent + line + ";\n")
+	}
+}
+
+// FormatFunc lists a kernel function's parameters as `bpftrace -lv
+// fentry:FUNC` does, one "type name" per line, and the return type last
+// for fexit.
+func (k *KernelTypes) FormatFunc(fn string, withRet bool) ([]string, error) {
+	spec, err := k.load()
+	if err != nil {
+		return nil, err
+	}
+	var f *btf.Func
+	if err := spec.TypeByName(fn, &f); err != nil {
+		return nil, fmt.Errorf("function %s has no BTF prototype", fn)
+	}
+	proto, ok := f.Type.(*btf.FuncProto)
+	if !ok {
+		return nil, fmt.Errorf("function %s has no BTF prototype", fn)
+	}
+	var out []string
+	for _, p := range proto.Params {
+		out = append(out, CName(p.Type, p.Name))
+	}
+	if withRet {
+		out = append(out, CName(proto.Return, "retval"))
+	}
+	return out, nil
+}

@@ -2,6 +2,7 @@ package symbol
 
 import (
 	"debug/elf"
+	"debug/gosym"
 	"errors"
 	"fmt"
 	"io"
@@ -66,6 +67,11 @@ func ReadTable(r io.ReaderAt) (*Table, error) {
 			}
 			all = append(all, elfSym{addr: s.Value, size: s.Size, name: name})
 		}
+	}
+	if len(all) == 0 {
+		// A stripped Go binary (go test runs its test binaries stripped)
+		// still has the runtime's function table.
+		all = goFunctions(f)
 	}
 	// By address; at one address, a sized symbol before an unsized one, and
 	// .symtab's name (first in all) before .dynsym's alias.
@@ -158,6 +164,30 @@ func Demangle(name string) string {
 		return name
 	}
 	return demangle.Filter(name, demangle.MaxLength(14))
+}
+
+// goFunctions reads the functions of a Go binary from .gopclntab, the
+// table the Go runtime itself uses for tracebacks.
+func goFunctions(f *elf.File) []elfSym {
+	pcln, text := f.Section(".gopclntab"), f.Section(".text")
+	if pcln == nil || text == nil {
+		return nil
+	}
+	data, err := pcln.Data()
+	if err != nil {
+		return nil
+	}
+	tab, err := gosym.NewTable(nil, gosym.NewLineTable(data, text.Addr))
+	if err != nil {
+		return nil
+	}
+	out := make([]elfSym, 0, len(tab.Funcs))
+	for _, fn := range tab.Funcs {
+		if fn.End > fn.Entry {
+			out = append(out, elfSym{addr: fn.Entry, size: fn.End - fn.Entry, name: fn.Name, demangled: true})
+		}
+	}
+	return out
 }
 
 // errTable describes a file whose symbols could not be read.

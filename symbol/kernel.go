@@ -13,7 +13,6 @@ package symbol
 import (
 	"errors"
 	"slices"
-	"sort"
 	"sync"
 
 	"github.com/ktrace/ktrace/kernel"
@@ -92,7 +91,17 @@ const maxKernelOffset = 1 << 20
 
 // Resolve returns the function containing addr and the offset into it.
 func (k *Kernel) Resolve(addr uint64) (name string, off uint64, ok bool) {
-	i := sort.Search(len(k.addrs), func(i int) bool { return k.addrs[i] > addr }) - 1
+	// The last symbol at or below addr.
+	lo, hi := 0, len(k.addrs)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if k.addrs[mid] <= addr {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	i := lo - 1
 	if i < 0 {
 		return "", 0, false
 	}

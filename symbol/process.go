@@ -27,8 +27,9 @@ type Mapping struct {
 // Process is a snapshot of a process's executable mappings, enough to
 // symbolize its user stacks after it has gone.
 type Process struct {
-	PID  int
-	maps []Mapping // sorted by Start
+	PID   int
+	maps  []Mapping    // sorted by Start
+	files []*fileEntry // the file of each mapping, nil for none
 	// jit holds the symbols of /tmp/perf-PID.map, written by JIT
 	// compilers (node --perf-basic-prof, Java agents), when there is one.
 	jit []elfSym
@@ -97,8 +98,9 @@ func Snapshot(pid int) (*Process, error) {
 		return nil, err
 	}
 	p := &Process{PID: pid, maps: ParseMaps(data)}
-	for _, m := range p.maps {
-		files.hold(pid, m)
+	p.files = make([]*fileEntry, len(p.maps))
+	for i := range p.maps {
+		p.files[i] = files.open(pid, &p.maps[i])
 	}
 	if data, err := os.ReadFile(fmt.Sprintf("/tmp/perf-%d.map", pid)); err == nil {
 		p.jit = parsePerfMap(data)
@@ -119,6 +121,10 @@ func NewProcess(pid int, maps []Mapping) *Process {
 		}
 		return 0
 	})
+	p.files = make([]*fileEntry, len(p.maps))
+	for i := range p.maps {
+		p.files[i] = files.open(pid, &p.maps[i])
+	}
 	return p
 }
 
@@ -144,7 +150,7 @@ func (p *Process) Resolve(addr uint64) Frame {
 	})
 	if i < len(p.maps) && p.maps[i].Start <= addr && addr < p.maps[i].End {
 		m := &p.maps[i]
-		if t := files.table(p.PID, m); t != nil {
+		if t := p.files[i].table(); t != nil {
 			fileOff := addr - m.Start + m.Offset
 			if linked, ok := t.FileOffsetToAddr(fileOff); ok {
 				if name, off, ok := t.Resolve(linked); ok {
@@ -203,24 +209,29 @@ func resolveJIT(syms []elfSym, addr uint64) (string, uint64, bool) {
 	return "", 0, false
 }
 
-// fileKey identifies a mapped file.
-type fileKey struct{ dev, inode uint64 }
+// fileKey identifies a mapped file. The inode alone is not enough: a
+// deleted file's inode number is soon given to a new file (a rebuilt
+// binary), so the change time and size are part of it.
+type fileKey struct {
+	inode, size uint64
+	ctime       int64
+}
 
-// fileEntry is one file's symbol table, read on first use from an open
-// file kept since the snapshot, or from its path.
+// fileEntry is one file's symbol table, read on first use from the file
+// opened when a process mapping it was snapshot, or from its path.
 type fileEntry struct {
 	once sync.Once
-	f    *os.File // opened at snapshot time; closed once read
+	f    *os.File // open until the table is read
 	path string
-	pid  int
 	t    *Table
 	err  error
 }
 
-// fileCache holds the files of every snapshot, by device and inode.
+// fileCache holds the files of every snapshot.
 type fileCache struct {
 	mu      sync.Mutex
 	entries map[fileKey]*fileEntry
+	held    int // open files
 }
 
 var files = &fileCache{entries: map[fileKey]*fileEntry{}}
@@ -229,75 +240,64 @@ var files = &fileCache{entries: map[fileKey]*fileEntry{}}
 // first symbolization; past it, files are found again by path.
 const maxHeldFiles = 512
 
-var heldFiles int
-
-func (c *fileCache) entry(m *Mapping) *fileEntry {
+// open finds the file of a mapping: through /proc/PID/map_files while
+// the process runs (which reaches deleted files, and files the process
+// sees in another mount namespace), else by path. It returns nil for
+// anonymous memory, [vdso] and files that cannot be found.
+func (c *fileCache) open(pid int, m *Mapping) *fileEntry {
 	if m.Inode == 0 || m.Path == "" || strings.HasPrefix(m.Path, "[") {
-		return nil // anonymous memory, [vdso], [stack]
+		return nil
 	}
-	k := fileKey{m.Dev, m.Inode}
+	path := strings.TrimSuffix(m.Path, " (deleted)")
+	f, err := os.Open(fmt.Sprintf("/proc/%d/map_files/%x-%x", pid, m.Start, m.End))
+	if err != nil {
+		if f = openMapped(pid, m); f == nil {
+			return nil
+		}
+	}
+	st, err := f.Stat()
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if err != nil || !ok || sys.Ino != m.Inode {
+		f.Close()
+		return nil
+	}
+	k := fileKey{inode: sys.Ino, size: uint64(sys.Size), ctime: sys.Ctim.Nano()}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e := c.entries[k]
-	if e == nil {
-		e = &fileEntry{path: strings.TrimSuffix(m.Path, " (deleted)")}
-		c.entries[k] = e
+	if e := c.entries[k]; e != nil {
+		f.Close()
+		return e
 	}
+	e := &fileEntry{path: path}
+	if c.held < maxHeldFiles {
+		e.f = f
+		c.held++
+	} else {
+		f.Close()
+	}
+	c.entries[k] = e
 	return e
 }
 
-// hold opens a process's mapped file while the process is alive.
-func (c *fileCache) hold(pid int, m Mapping) {
-	e := c.entry(&m)
-	if e == nil {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e.f != nil || e.t != nil || e.err != nil || heldFiles >= maxHeldFiles {
-		return
-	}
-	f, err := os.Open(fmt.Sprintf("/proc/%d/map_files/%x-%x", pid, m.Start, m.End))
-	if err != nil {
-		return
-	}
-	if st, err := f.Stat(); err != nil || !sameFile(st.Sys(), m) {
-		f.Close()
-		return
-	}
-	e.f, e.pid = f, pid
-	heldFiles++
-}
-
-// sameFile reports whether a stat result is the mapped file. Only the
-// inode is compared: on overlay file systems (containers) the device in
-// /proc/PID/maps is the underlying one, not what stat reports.
-func sameFile(sys any, m Mapping) bool {
-	st, ok := sys.(*syscall.Stat_t)
-	return ok && st.Ino == m.Inode
-}
-
-// table returns the symbol table of a mapped file, nil when it cannot be
-// read.
-func (c *fileCache) table(pid int, m *Mapping) *Table {
-	e := c.entry(m)
+// table returns the file's symbol table, nil when it cannot be read.
+func (e *fileEntry) table() *Table {
 	if e == nil {
 		return nil
 	}
 	e.once.Do(func() {
-		c.mu.Lock()
+		files.mu.Lock()
 		f := e.f
 		e.f = nil
 		if f != nil {
-			heldFiles--
+			files.held--
 		}
-		c.mu.Unlock()
+		files.mu.Unlock()
 		if f == nil {
-			f = openMapped(pid, m)
-		}
-		if f == nil {
-			e.err = fmt.Errorf("%s is gone", e.path)
-			return
+			var err error
+			if f, err = os.Open(e.path); err != nil {
+				e.err = err
+				return
+			}
 		}
 		defer f.Close()
 		t, err := ReadTable(f)
@@ -310,9 +310,9 @@ func (c *fileCache) table(pid int, m *Mapping) *Table {
 	return e.t
 }
 
-// openMapped finds a mapped file again: by its path, or through the
-// process's root when it lives in another mount namespace, as long as it
-// is the same file (device and inode).
+// openMapped finds a mapped file by its path, or through the process's
+// root when it lives in another mount namespace, as long as it is the
+// same inode.
 func openMapped(pid int, m *Mapping) *os.File {
 	path := strings.TrimSuffix(m.Path, " (deleted)")
 	for _, p := range []string{path, fmt.Sprintf("/proc/%d/root%s", pid, path)} {
@@ -320,8 +320,10 @@ func openMapped(pid int, m *Mapping) *os.File {
 		if err != nil {
 			continue
 		}
-		if st, err := f.Stat(); err == nil && sameFile(st.Sys(), *m) {
-			return f
+		if st, err := f.Stat(); err == nil {
+			if sys, ok := st.Sys().(*syscall.Stat_t); ok && sys.Ino == m.Inode {
+				return f
+			}
 		}
 		f.Close()
 	}

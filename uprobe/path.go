@@ -60,7 +60,8 @@ func Libraries() ([]Library, error) {
 //     or libNAME.so ("c" finds it too), from /etc/ld.so.cache and then
 //     the default library directories.
 //
-// The file must exist and be an ELF binary.
+// The file must exist and be an ELF binary. Errors start with the name
+// (`./app does not exist`), so callers can prefix what it is.
 func FindBinary(name string) (string, error) {
 	if name == "" {
 		return "", errors.New("empty binary name")
@@ -73,7 +74,7 @@ func FindBinary(name string) (string, error) {
 		st, err := os.Stat(abs)
 		if err != nil {
 			if errors.Is(err, os.ErrNotExist) {
-				return "", fmt.Errorf("binary %s does not exist", name)
+				return "", fmt.Errorf("%s does not exist", name)
 			}
 			return "", err
 		}
@@ -91,7 +92,7 @@ func FindBinary(name string) (string, error) {
 	if p := findLibrary(name); p != "" {
 		return p, nil
 	}
-	return "", fmt.Errorf("no binary or library named %q found in $PATH, %s or the library directories", name, LDCachePath)
+	return "", fmt.Errorf("%q not found: it is neither an executable in $PATH nor a library in %s or the library directories", name, LDCachePath)
 }
 
 func findInPath(name string) string {

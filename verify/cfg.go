@@ -177,6 +177,10 @@ func (v *verifier) staticCheck() *cfg {
 			return nil
 		}
 		if !in.isLdImm64() {
+			if !knownOpcode(in.code) {
+				v.errorf(i, CatOpcode, fmt.Sprintf("opcode %#02x is not a valid BPF instruction", in.code), "this is an encoding bug in the code generator")
+				return nil
+			}
 			continue
 		}
 		if i == n-1 || p.insns[i+1].code != 0 || p.insns[i+1].dst != 0 || p.insns[i+1].src != 0 || p.insns[i+1].off != 0 {
@@ -277,13 +281,7 @@ func (v *verifier) staticCheck() *cfg {
 		return out, branchTargets
 	}
 	stack := []item{}
-	bad := false
 	push := func(pc int) {
-		in := p.insns[pc]
-		if !bad && !g.isSecond[pc] && !knownOpcode(in.code) {
-			bad = true
-			v.errorf(pc, CatOpcode, fmt.Sprintf("opcode %#02x is not a valid BPF instruction", in.code), "this is an encoding bug in the code generator")
-		}
 		s, bt := succs(pc)
 		for _, t := range bt {
 			if t >= 0 && t < n {
@@ -328,9 +326,6 @@ func (v *verifier) staticCheck() *cfg {
 			g.header[w] = true
 			g.prune[w] = true
 		}
-	}
-	if bad {
-		return nil
 	}
 	for i := 0; i < n; i++ {
 		if !g.reachable[i] {

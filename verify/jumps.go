@@ -108,11 +108,17 @@ func flip(op uint8) uint8 {
 func (v *verifier) condJump(st *state, pc int, in insn) (int, bool) {
 	x := in.srcBit() == srcX
 	is32 := in.class() == clsJMP32
-	if x && in.imm != 0 || !x && in.src != 0 {
-		return 0, v.reserved(pc, "conditional jump")
+	// The kernel reads the destination first, then checks the reserved
+	// field of the source form, then reads the source register.
+	d, ok := v.srcReg(st, pc, in.dst)
+	if !ok {
+		return 0, false
 	}
 	var src reg
 	if x {
+		if in.imm != 0 {
+			return 0, v.reserved(pc, "conditional jump")
+		}
 		s, ok := v.srcReg(st, pc, in.src)
 		if !ok {
 			return 0, false
@@ -122,14 +128,12 @@ func (v *verifier) condJump(st *state, pc int, in insn) (int, bool) {
 			return 0, false
 		}
 		src = *s
+	} else if in.src != 0 {
+		return 0, v.reserved(pc, "conditional jump")
 	} else if is32 {
 		src = constReg(uint64(uint32(in.imm)))
 	} else {
 		src = constReg(uint64(int64(in.imm)))
-	}
-	d, ok := v.srcReg(st, pc, in.dst)
-	if !ok {
-		return 0, false
 	}
 	dst := *d
 	target := jumpTarget(pc, in)

@@ -477,6 +477,11 @@ func (v *verifier) stackReadFixed(pc int, fr *frame, off, size int, signExt bool
 		if bi == 0 && size == n {
 			return finish(s.spill.s)
 		}
+		if bi == 0 && n == 8 && s.spill.s.umax < uint64(1)<<(uint(size)*8) {
+			// A narrow read of the low bytes of a spilled integer that
+			// fits in them.
+			return finish(s.spill.s)
+		}
 		spills, zeros := 0, 0
 		for b := bi; b < bi+size; b++ {
 			switch s.kind[b] {

@@ -198,6 +198,7 @@ func runMutants(t testing.TB, n int, seed uint64) *mutStats {
 			if strings.Contains(k.Errno, "hit verifier bug") {
 				// The kernel verifier failed internally (EFAULT): not a
 				// verdict about the program.
+				st.total--
 				st.kernelBugs++
 				o.Program = fmt.Sprint(m)
 				st.kernelBugCases = append(st.kernelBugCases, o)

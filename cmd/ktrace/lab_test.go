@@ -336,6 +336,40 @@ func TestLabScriptArgs(t *testing.T) {
 	record(t, "kretprobe", "e-retval", ok, detail)
 }
 
+// TestLabBTFArgs runs probes on __sys_sendto that name its arguments,
+// typed from the kernel's BTF: fentry and fexit (args.fd, args.buff,
+// args.len, args.flags, args.addr, args.addr_len; fexit's retval), and a
+// kprobe whose args.NAME ktrace reads from pt_regs by the BTF prototype.
+// The maps must hold exactly the arguments this process passed, labSendtos
+// times, and curtask->tgid must be the probe's pid.
+func TestLabBTFArgs(t *testing.T) {
+	requireLab(t)
+	s := testutil.NewSendto(t, 43)
+	src := `fentry:__sys_sendto /pid == $1/ {
+	@fentry[args.fd, (uint64)args.buff, args.len, args.flags, (uint64)args.addr, args.addr_len, curtask->tgid == pid] = count();
+}
+fexit:__sys_sendto /pid == $1/ { @fexit[args.fd, args.len, retval] = count(); }
+kprobe:__sys_sendto /pid == $1/ { @kprobe[args.fd, args.len, args.flags, args.addr_len] = count(); }`
+	p := startKtrace(t, "-e", src, strconv.Itoa(os.Getpid()))
+	p.waitAttached(t, 3)
+	if err := s.Send(labSendtos); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := p.interrupt(t)
+	a := s.Args()
+	want := fmt.Sprintf("\n\n@fentry[%d, %d, %d, %d, %d, %d, true]: %d\n@fexit[%d, %d, %d]: %d\n@kprobe[%d, %d, %d, %d]: %d\n",
+		a[0], a[1], a[2], a[3], a[4], a[5], labSendtos, a[0], a[2], a[2], labSendtos, a[0], a[2], a[3], a[5], labSendtos)
+	ok := code == 0 && stdout == want && stderr == "Attaching 3 probes...\n"
+	detail := fmt.Sprintf("ktrace -e on %s: %d calls; args.fd, args.buff, args.len, args.flags, args.addr, args.addr_len from BTF, retval %d and curtask->tgid match", testutil.SendtoFunction, labSendtos, a[2])
+	if !ok {
+		t.Errorf("ktrace -e %q: exit %d\nstdout %q\nstderr %q\nwant exit 0, stdout %q, stderr \"Attaching 3 probes...\\n\"", src, code, stdout, stderr, want)
+		detail = fmt.Sprintf("exit %d, stdout %q, stderr %q; want %q", code, stdout, stderr, want)
+	}
+	record(t, "fentry", "btf-args", ok, detail)
+	record(t, "fexit", "btf-args+retval", ok, detail)
+	record(t, "kprobe", "btf-args", ok, detail)
+}
+
 func firstLines(s string, n int) string {
 	lines := strings.SplitAfter(s, "\n")
 	if len(lines) > n {

@@ -4,6 +4,7 @@
 //	ktrace -e 'tracepoint:skb:kfree_skb { @[pid, comm] = count(); }'
 //	ktrace script.bt [ARGS...]
 //	ktrace dropcount [--probe tracepoint|kprobe|kretprobe] [-i SECONDS] [-c COUNT] [-p PID] [--reasons]
+//	ktrace profile [-F HZ] [-p PID] [-d SECONDS] [--folded | --svg FILE]
 //	ktrace list [-v] [PATTERN]
 //	ktrace info
 //
@@ -42,6 +43,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 		switch args[0] {
 		case "dropcount":
 			return dropcountCmd(args[1:], stdout, stderr)
+		case "profile":
+			return profileCmd(args[1:], stdout, stderr)
 		case "list":
 			return listCmd(args[1:], stdout, stderr)
 		case "info":
@@ -63,6 +66,7 @@ USAGE:
     ktrace [OPTIONS] FILENAME [ARGS...]
     ktrace [OPTIONS] -e 'PROGRAM' [ARGS...]
     ktrace dropcount [--probe tracepoint|kprobe|kretprobe] [-i SECONDS] [-c COUNT] [-p PID] [--reasons]
+    ktrace profile [-F HZ] [-p PID] [-d SECONDS] [--folded | --svg FILE]
     ktrace list [-v] [PATTERN]
     ktrace info
 

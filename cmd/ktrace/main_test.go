@@ -258,6 +258,14 @@ func TestListAndInfo(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "    enum skb_drop_reason reason") {
 		t.Errorf("-lv: exit %d, %q", code, stdout)
 	}
+	stdout, _, code = runCLI("", "list", "-v", "struct list_head")
+	if code != 0 || stdout != "struct list_head {\n\tstruct list_head *next;\n\tstruct list_head *prev;\n};\n" {
+		t.Errorf("list -v struct: exit %d, %q", code, stdout)
+	}
+	stdout, _, code = runCLI("", "-lv", "fexit:vfs_read")
+	if code != 0 || stdout != "fexit:vfs_read\n    struct file *file\n    char *buf\n    size_t count\n    loff_t *pos\n    ssize_t retval\n" {
+		t.Errorf("-lv fexit: exit %d, %q", code, stdout)
+	}
 	stdout, _, code = runCLI("", "info")
 	for _, want := range []string{"tracepoint  yes", "ringbuf     yes", fmt.Sprintf("btf: %s", "/sys/kernel/btf/vmlinux")} {
 		if code != 0 || !strings.Contains(stdout, want) {

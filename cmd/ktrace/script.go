@@ -29,6 +29,13 @@ type scriptOptions struct {
 	dump       bool
 	dryRun     bool
 	format     string
+	// -c, -p, --unsafe and named program options (child.go).
+	child     string
+	hasChild  bool
+	childProc *ktrace.Child
+	pid       int
+	unsafe    bool
+	named     map[string]string
 }
 
 // parseScriptArgs parses bpftrace-style arguments: short flags may be
@@ -39,6 +46,12 @@ func parseScriptArgs(args []string) (*scriptOptions, error) {
 	seenTarget := false
 	for i := 0; i < len(args); i++ {
 		a := args[i]
+		if a == "--" {
+			if err := o.programArgs(args[i+1:]); err != nil {
+				return nil, err
+			}
+			break
+		}
 		if seenTarget || a == "-" || !strings.HasPrefix(a, "-") {
 			if !seenTarget && !o.hasProgram && !o.list {
 				o.file = a
@@ -48,10 +61,6 @@ func parseScriptArgs(args []string) (*scriptOptions, error) {
 			o.params = append(o.params, a)
 			continue
 		}
-		if a == "--" {
-			o.params = append(o.params, args[i+1:]...)
-			break
-		}
 		if strings.HasPrefix(a, "--") {
 			switch name, _, _ := strings.Cut(a[2:], "="); name {
 			case "dry-run":
@@ -60,8 +69,10 @@ func parseScriptArgs(args []string) (*scriptOptions, error) {
 				return nil, errHelp
 			case "version":
 				return nil, errVersion
-			case "unsafe", "no-warnings":
-				// Accepted for bpftrace compatibility; nothing unsafe exists yet.
+			case "unsafe":
+				o.unsafe = true
+			case "no-warnings":
+				// Accepted for bpftrace compatibility.
 			default:
 				return nil, fmt.Errorf("unknown option %s (see ktrace --help)", a)
 			}
@@ -116,12 +127,27 @@ func parseScriptArgs(args []string) (*scriptOptions, error) {
 					return nil, fmt.Errorf("unknown output format %q: use text or json", v)
 				}
 				o.format = v
-			case 'p', 'c':
-				return nil, fmt.Errorf("option -%c is not supported yet", f)
+			case 'p':
+				v, err := needValue("a process id")
+				if err != nil {
+					return nil, err
+				}
+				if o.pid, err = parsePid(v); err != nil {
+					return nil, err
+				}
+			case 'c':
+				v, err := needValue("a command")
+				if err != nil {
+					return nil, err
+				}
+				o.child, o.hasChild = v, true
 			default:
 				return nil, fmt.Errorf("unknown option -%c (see ktrace --help)", f)
 			}
 		}
+	}
+	if err := o.checkChildOptions(); err != nil {
+		return nil, err
 	}
 	return o, nil
 }
@@ -159,7 +185,15 @@ func scriptCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "ktrace:", err)
 		return 1
 	}
-	copts := &ktrace.Options{Params: o.params, Warnings: stderr}
+	copts := &ktrace.Options{Params: o.params, Warnings: stderr, NamedParams: o.named, Unsafe: o.unsafe, FilterPID: o.pid}
+	if err := o.startChild(stdin, stdout, stderr); err != nil {
+		fmt.Fprintln(stderr, "ERROR:", err)
+		return 1
+	}
+	if o.childProc != nil {
+		defer o.childProc.Terminate()
+		copts.ChildPID = o.childProc.PID
+	}
 	var prog *ktrace.Program
 	switch {
 	case o.hasProgram:
@@ -235,7 +269,7 @@ func runProgram(prog *ktrace.Program, o *scriptOptions, out, stderr io.Writer) i
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	sess, err := prog.Start(ctx, &ktrace.StartOptions{Output: out, Errors: stderr, Format: o.format, AnnounceProbes: o.format == "json" && !o.quiet})
+	sess, err := prog.Start(ctx, &ktrace.StartOptions{Output: out, Errors: stderr, Format: o.format, AnnounceProbes: o.format == "json" && !o.quiet, Child: o.childProc})
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ktrace/ktrace/kernel"
 	"github.com/ktrace/ktrace/probe"
+	"github.com/ktrace/ktrace/resolve"
 	"github.com/ktrace/ktrace/tools"
 )
 
@@ -90,10 +91,22 @@ func listCmd(args []string, stdout, stderr io.Writer) int {
 	return listProbes(pattern, verbose, stdout, stderr)
 }
 
-// listProbes prints one type:name per line, like bpftrace -l.
+// listProbes prints one type:name per line, like bpftrace -l. With -v, a
+// struct prints as C and a kernel function's probes with their
+// parameters.
 func listProbes(pattern string, verbose bool, stdout, stderr io.Writer) int {
 	var lines []string
 	var err error
+	if verbose {
+		if text, handled, err := listKernelTypes(pattern); handled {
+			if err != nil {
+				fmt.Fprintln(stderr, "ktrace list:", err)
+				return 1
+			}
+			io.WriteString(stdout, text)
+			return 0
+		}
+	}
 	if verbose {
 		lines, err = probe.ListVerbose(pattern)
 	} else {
@@ -121,4 +134,36 @@ func infoCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprint(stdout, info.String())
 	return 0
+}
+
+// listKernelTypes answers `list -v 'struct X'` and `list -v fentry:FUNC`
+// (also fexit and kprobe) from BTF; handled is false for other patterns.
+func listKernelTypes(pattern string) (text string, handled bool, err error) {
+	kt := resolve.NewKernelTypes(64)
+	if strings.HasPrefix(pattern, "struct ") || strings.HasPrefix(pattern, "union ") {
+		text, err := kt.FormatStruct(pattern)
+		return text, true, err
+	}
+	kind, fn, ok := strings.Cut(pattern, ":")
+	if !ok || strings.ContainsAny(fn, "*?:") {
+		return "", false, nil
+	}
+	var withRet bool
+	switch kind {
+	case "fentry", "kfunc", "f", "kprobe", "k":
+	case "fexit", "kretfunc", "fr":
+		withRet = true
+	default:
+		return "", false, nil
+	}
+	lines, err := kt.FormatFunc(fn, withRet)
+	if err != nil {
+		return "", true, err
+	}
+	var b strings.Builder
+	b.WriteString(pattern + "\n")
+	for _, l := range lines {
+		b.WriteString("    " + l + "\n")
+	}
+	return b.String(), true, nil
 }

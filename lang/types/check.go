@@ -22,6 +22,16 @@ type Config struct {
 	// Types provides kernel types (BTF) for casts, member access, enums
 	// and typed arguments; nil when the kernel has none.
 	Types TypeSource
+
+	// Settings from the script's config block.
+	NoExitDump    bool   // print_maps_on_exit = false
+	MissingProbes string // "error" (default), "warn" or "ignore"
+	RingBufPages  int    // perf_rb_pages
+	MaxProbes     int    // max_probes (default 1024)
+	MaxPrograms   int    // max_bpf_progs (default 1024)
+	MaxCatBytes   int    // max_cat_bytes
+	StackMode     string // stack_mode: bpftrace, perf or raw
+	License       string // license of the loaded programs
 	// Unsafe allows functions with side effects beyond tracing, such as
 	// system() and signal() (bpftrace's --unsafe).
 	Unsafe bool
@@ -138,6 +148,7 @@ func Check(prog *ast.Program, r Resolver, cfg Config) (*Info, error) {
 	learned := c.info
 	c.info = c.newInfo(learned.Config)
 	c.info.Probes = learned.Probes
+	c.info.Warnings = c.resolveWarnings
 	c.learnedMaps = learned.maps
 	c.checkBodies()
 	c.finishMaps()
@@ -152,9 +163,10 @@ type checker struct {
 	errs     lang.ErrorList
 	pass     int
 
-	learnedMaps map[string]*MapInfo
-	varTypes    map[*ast.Variable]*Type // joined variable types, by declaration
-	nextVarID   int
+	learnedMaps     map[string]*MapInfo
+	resolveWarnings lang.ErrorList          // from resolving attach points, before the passes
+	varTypes        map[*ast.Variable]*Type // joined variable types, by declaration
+	nextVarID       int
 
 	// Per probe state.
 	probe  *ProbeInfo
@@ -201,7 +213,7 @@ func (c *checker) warnf(n ast.Node, format string, args ...any) {
 	if c.pass == 1 {
 		return
 	}
-	c.info.Warnings.Add(c.file, n.Span(), format, args...)
+	c.info.Warnings.AddWarning(c.file, n.Span(), format, args...)
 }
 
 // notSupported reports a construct of bpftrace's language that ktrace does
@@ -229,12 +241,52 @@ func (c *checker) applyConfig() {
 			} else {
 				c.info.Config.MaxMapKeys = int(v)
 			}
-		case "print_maps_on_exit", "missing_probes", "stack_mode", "license", "log_size",
-			"max_bpf_progs", "max_probes", "perf_rb_pages", "str_trunc_trailer", "on_stack_limit",
-			"cache_user_symbols", "cpp_demangle", "lazy_symbolication", "max_cat_bytes", "show_debug_info":
-			c.errs.Add(c.file, item.Sp, "config %s is not supported yet", key)
+		case "print_maps_on_exit", "cpp_demangle", "lazy_symbolication", "show_debug_info":
+			v, ok := c.configBool(item)
+			if !ok {
+				continue
+			}
+			if key == "print_maps_on_exit" {
+				c.info.Config.NoExitDump = !v
+			}
+		case "missing_probes":
+			v := c.configWord(item)
+			switch v {
+			case "error", "warn", "ignore":
+				c.info.Config.MissingProbes = v
+			case "":
+			default:
+				c.errs.Add(c.file, item.Value.Span(), "config missing_probes must be error, warn or ignore, not %q", v)
+			}
+		case "perf_rb_pages", "max_probes", "max_bpf_progs", "log_size", "on_stack_limit", "max_cat_bytes":
+			v, ok := c.constInt(item.Value)
+			if !ok || v <= 0 {
+				c.errs.Add(c.file, item.Value.Span(), "config %s must be a positive integer", key)
+				continue
+			}
+			switch key {
+			case "perf_rb_pages":
+				c.info.Config.RingBufPages = int(v)
+			case "max_probes":
+				c.info.Config.MaxProbes = int(v)
+			case "max_bpf_progs":
+				c.info.Config.MaxPrograms = int(v)
+			case "max_cat_bytes":
+				c.info.Config.MaxCatBytes = int(v)
+			}
+		case "stack_mode", "cache_user_symbols", "license", "str_trunc_trailer":
+			v := c.configWord(item)
+			switch key {
+			case "stack_mode":
+				c.info.Config.StackMode = v
+			case "license":
+				c.info.Config.License = v
+			case "str_trunc_trailer":
+				c.errs.Add(c.file, item.Sp, "config str_trunc_trailer is not supported yet")
+			}
 		default:
-			names := []string{"max_strlen", "max_map_keys"}
+			names := []string{"max_strlen", "max_map_keys", "print_maps_on_exit", "missing_probes", "perf_rb_pages",
+				"max_probes", "max_bpf_progs", "stack_mode", "license", "log_size", "on_stack_limit", "max_cat_bytes"}
 			msg := fmt.Sprintf("unknown config variable %q", item.Key)
 			if s := suggest.Closest(key, names, 1); len(s) > 0 {
 				msg += fmt.Sprintf("; did you mean %q?", s[0])
@@ -242,6 +294,39 @@ func (c *checker) applyConfig() {
 			c.errs.Add(c.file, item.Sp, "%s", msg)
 		}
 	}
+}
+
+// configBool reads a true/false (or 1/0) config value.
+func (c *checker) configBool(item *ast.ConfigItem) (bool, bool) {
+	switch v := item.Value.(type) {
+	case *ast.BoolLit:
+		return v.Value, true
+	case *ast.IntLit:
+		if v.Value <= 1 {
+			return v.Value == 1, true
+		}
+	case *ast.Ident:
+		switch v.Name {
+		case "true":
+			return true, true
+		case "false":
+			return false, true
+		}
+	}
+	c.errs.Add(c.file, item.Value.Span(), "config %s must be true or false", item.Key)
+	return false, false
+}
+
+// configWord reads a bare word or string config value.
+func (c *checker) configWord(item *ast.ConfigItem) string {
+	switch v := item.Value.(type) {
+	case *ast.Ident:
+		return v.Name
+	case *ast.StringLit:
+		return v.Value
+	}
+	c.errs.Add(c.file, item.Value.Span(), "config %s takes a word, such as %s = perf", item.Key, item.Key)
+	return ""
 }
 
 // constInt evaluates a literal-only integer expression outside any probe.
@@ -268,12 +353,32 @@ func (c *checker) resolveProbes() {
 		for _, ap := range p.AttachPoints {
 			points, err := c.resolver.Resolve(ap.Raw)
 			if err != nil {
-				c.errs.Add(c.file, ap.Sp, "%s", err.Error())
+				switch c.info.Config.MissingProbes {
+				case "warn":
+					c.resolveWarnings.AddWarning(c.file, ap.Sp, "%s (skipped: missing_probes = warn)", err)
+				case "ignore":
+				default:
+					c.errs.Add(c.file, ap.Sp, "%s", err.Error())
+				}
 				continue
 			}
 			pi.Points = append(pi.Points, points...)
 		}
+		if len(pi.Points) == 0 && len(c.errs) == 0 {
+			continue // every attach point was missing and tolerated
+		}
 		c.info.Probes = append(c.info.Probes, pi)
+	}
+	n := 0
+	for _, pi := range c.info.Probes {
+		n += len(pi.Points)
+	}
+	limit := c.info.Config.MaxProbes
+	if limit == 0 {
+		limit = 1024
+	}
+	if n > limit && len(c.prog.Probes) > 0 {
+		c.errs.Add(c.file, c.prog.Probes[0].Sp, "this program attaches %d probes, more than max_probes (%d); raise it with config max_probes if you mean it", n, limit)
 	}
 }
 

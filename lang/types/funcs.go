@@ -66,6 +66,8 @@ func init() {
 	registerFunc("getopt", checkGetopt)
 	registerFunc("nsecs", checkNsecs)
 	registerFunc("comm", checkComm)
+	registerFunc("errorf", checkFormatted)
+	registerFunc("warnf", checkFormatted)
 }
 
 // unsafeFuncs need --unsafe.
@@ -178,8 +180,8 @@ func checkJoin(c *checker, x *ast.Call, _ bool) *Type {
 	return TypNone
 }
 
-// checkFormatted checks cat() and system(): a printf-style format and its
-// arguments, formatted in user space.
+// checkFormatted checks cat(), system(), errorf() and warnf(): a
+// printf-style format and its arguments, formatted in user space.
 func checkFormatted(c *checker, x *ast.Call, _ bool) *Type {
 	c.requireUnsafe(x)
 	if len(x.Args) == 0 {
@@ -529,6 +531,12 @@ func checkBuf(c *checker, x *ast.Call, _ bool) *Type {
 // mapArg checks an argument that must name a whole map, and whether the
 // map has keys as the function needs.
 func (c *checker) mapArg(x *ast.Call, arg ast.Expr, keyed bool) *MapInfo {
+	// A map assigned later in the program is known from pass one.
+	if ref, ok := arg.(*ast.MapRef); ok && c.pass == 2 && c.info.maps[ref.Name] == nil {
+		if l := c.learnedMaps[ref.Name]; l != nil && l.Value != nil {
+			c.useMap(&ast.MapRef{Sp: ref.Sp, Name: ref.Name, Keys: make([]ast.Expr, len(l.Keys))}, l.Keys, nil, false)
+		}
+	}
 	mi := c.wholeMap(x, arg)
 	if mi == nil || c.pass == 1 || mi.Value == nil {
 		return mi
@@ -618,7 +626,7 @@ func checkHasKey(c *checker, x *ast.Call, _ bool) *Type {
 // checkZero: zero(@m) sets every value of the map to zero.
 func checkZero(c *checker, x *ast.Call, _ bool) *Type {
 	if c.wantArgs(x, 1, 1) {
-		c.wholeMap(x, x.Args[0])
+		c.mapArg(x, x.Args[0], false)
 	}
 	return TypNone
 }

@@ -106,7 +106,10 @@ var stackModes = map[string]bool{StackModeBpftrace: true, StackModePerf: true, S
 
 // stackCall checks kstack([mode][, limit]) and ustack([mode][, limit]).
 func (c *checker) stackCall(x *ast.Call, user bool) *Type {
-	if !c.wantArgs(x, 0, 2) {
+	if len(x.Args) > 2 {
+		// Not wantArgs: it would check the arguments, and a mode is not an
+		// expression.
+		c.errorf(x, "%s() takes 0 to 2 arguments, but %d were given", x.Name, len(x.Args))
 		return TypInvalid
 	}
 	mode, limit := StackModeBpftrace, DefaultStackLimit

@@ -34,7 +34,7 @@ const (
 	// Inet is ntop()'s value: an address family and an IPv4 or IPv6
 	// address, printed as text.
 	Inet
-	Struct   // a kernel struct or union, known from BTF
+	Struct // a kernel struct or union, known from BTF
 
 	// Aggregation kinds are only map values.
 	Count

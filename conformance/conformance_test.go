@@ -1,0 +1,475 @@
+package conformance
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// ktraceBin is the ktrace binary the cases run: built once by TestMain, or
+// given with KTRACE_BIN.
+var ktraceBin string
+
+// buildErr is why the binary could not be built; every case then fails.
+var buildErr error
+
+// defaultParallel is how many cases run at once unless -parallel is given:
+// each case is its own ktrace process, mostly waiting on the kernel.
+const defaultParallel = 8
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	parallelSet := false
+	flag.Visit(func(f *flag.Flag) {
+		if f.Name == "test.parallel" {
+			parallelSet = true
+		}
+	})
+	if !parallelSet {
+		flag.Set("test.parallel", fmt.Sprint(defaultParallel))
+	}
+	code := func() int {
+		if bin := os.Getenv("KTRACE_BIN"); bin != "" {
+			ktraceBin = bin
+			return m.Run()
+		}
+		if !wantPrivileged() {
+			return m.Run() // TestConformance skips; no need to build
+		}
+		dir, err := os.MkdirTemp("", "ktrace-conformance-")
+		if err != nil {
+			buildErr = err
+			return m.Run()
+		}
+		defer os.RemoveAll(dir)
+		ktraceBin = filepath.Join(dir, "ktrace")
+		cmd := exec.Command("go", "build", "-o", ktraceBin, "github.com/ktrace/ktrace/cmd/ktrace")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build ./cmd/ktrace: %v\n%s", err, out)
+		}
+		return m.Run()
+	}()
+	os.Exit(code)
+}
+
+// wantPrivileged reports whether the privileged cases should run: as root,
+// and always under CI=true (where they then fail rather than skip).
+func wantPrivileged() bool {
+	return os.Geteuid() == 0 || os.Getenv("CI") == "true"
+}
+
+// TestCaseFiles checks the case files themselves; it needs no privileges.
+func TestCaseFiles(t *testing.T) {
+	cases, err := LoadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		for _, f := range []string{c.ExpectFile, c.ExpectJSONFile} {
+			if f == "" {
+				continue
+			}
+			if _, err := os.Stat(f); err != nil {
+				t.Errorf("%s:%d: case %s: %v", c.File, c.Line, c.Name, err)
+			}
+		}
+	}
+	t.Logf("%d cases", len(cases))
+}
+
+// TestSplitArgs checks the command-line splitter used for CMD, ARGS and
+// PARAMS.
+func TestSplitArgs(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []string
+	}{
+		{`-e {prog}`, []string{"-e", "{prog}"}},
+		{`  a  'b c'  "d \"e\" \\"  f\ g `, []string{"a", "b c", `d "e" \`, "f g"}},
+		{`''`, []string{""}},
+		{`x'y'"z"`, []string{"xyz"}},
+	} {
+		got, err := SplitArgs(tc.in)
+		if err != nil || strings.Join(got, "|") != strings.Join(tc.want, "|") || len(got) != len(tc.want) {
+			t.Errorf("SplitArgs(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+	if _, err := SplitArgs(`'open`); err == nil {
+		t.Error("SplitArgs of an unterminated quote succeeded")
+	}
+}
+
+// TestConformance runs every case as a subtest against the real kernel.
+func TestConformance(t *testing.T) {
+	if !wantPrivileged() {
+		t.Skip("the conformance suite loads BPF programs: run it as root (under CI=true it never skips)")
+	}
+	if os.Geteuid() != 0 && os.Getenv("KTRACE_BIN") == "" {
+		t.Fatal("the conformance suite needs root (CI=true forbids skipping)")
+	}
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	cases, err := LoadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu                       sync.Mutex
+		pass, fail, xfail, xpass int
+		failed, xfailed, xpassed []string
+	)
+	t.Cleanup(func() {
+		t.Logf("conformance: %d cases run: %d pass, %d fail, %d xfail (known), %d xpass (unexpected pass)",
+			pass+fail+xfail+xpass, pass, fail, xfail, xpass)
+		if len(failed) > 0 {
+			t.Logf("failing: %s", strings.Join(failed, " "))
+		}
+		if len(xpassed) > 0 {
+			t.Logf("unexpectedly passing (remove XFAIL): %s", strings.Join(xpassed, " "))
+		}
+	})
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			t.Parallel()
+			problems := runCase(t, c)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case c.XFail != "" && len(problems) > 0:
+				xfail++
+				xfailed = append(xfailed, c.Name)
+				t.Logf("%s:%d: XFAIL (%s); it fails as known:\n%s", c.File, c.Line, c.XFail, strings.Join(problems, "\n"))
+			case c.XFail != "":
+				xpass++
+				xpassed = append(xpassed, c.Name)
+				t.Errorf("%s:%d: unexpected pass: the case is marked XFAIL (%s) but passes; remove the XFAIL line", c.File, c.Line, c.XFail)
+			case len(problems) > 0:
+				fail++
+				failed = append(failed, c.Name)
+				t.Errorf("%s:%d:\n%s", c.File, c.Line, strings.Join(problems, "\n"))
+			default:
+				pass++
+			}
+		})
+	}
+}
+
+// result is what one ktrace run produced.
+type result struct {
+	stdout, stderr string
+	code           int
+	timedOut       bool
+	outfile        *string
+}
+
+// runCase runs c and returns what did not match, one message per problem.
+func runCase(t *testing.T, c *Case) []string {
+	tmp := t.TempDir()
+	progFile := filepath.Join(tmp, "prog.bt")
+	if err := os.WriteFile(progFile, []byte(c.Prog), 0o644); err != nil {
+		return []string{err.Error()}
+	}
+	argv, err := c.Argv(progFile, tmp)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	r, err := run(c, argv, tmp)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	var problems []string
+	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	cmdline := "ktrace " + quoteArgs(argv)
+	if r.timedOut {
+		add("timed out after %gs (killed); command: %s", c.Timeout, cmdline)
+	}
+	if r.code != c.Exit {
+		add("exit code %d, want %d", r.code, c.Exit)
+	}
+	checkExact := func(what, want, got string) {
+		if d := diffText(want, got); d != "" {
+			add("%s differs (- want, + got):\n%s", what, d)
+		}
+	}
+	switch {
+	case c.Expect != nil:
+		checkExact("stdout", *c.Expect, r.stdout)
+	case c.ExpectFile != "":
+		want, err := os.ReadFile(c.ExpectFile)
+		if err != nil {
+			add("%v", err)
+		} else {
+			checkExact("stdout (golden "+c.ExpectFile+")", string(want), r.stdout)
+		}
+	case c.ExpectRegex != nil:
+		if d := diffRegex(*c.ExpectRegex, r.stdout); d != "" {
+			add("stdout does not match (- want regexp, + got):\n%s", d)
+		}
+	case c.ExpectJSON != nil:
+		if d := diffJSON(*c.ExpectJSON, r.stdout); d != "" {
+			add("JSON stdout differs:\n%s", d)
+		}
+	case c.ExpectJSONFile != "":
+		want, err := os.ReadFile(c.ExpectJSONFile)
+		if err != nil {
+			add("%v", err)
+		} else if d := diffJSON(string(want), r.stdout); d != "" {
+			add("JSON stdout differs from golden %s:\n%s", c.ExpectJSONFile, d)
+		}
+	}
+	for _, s := range c.StdoutHas {
+		if !strings.Contains(r.stdout, s) {
+			add("stdout lacks %q", s)
+		}
+	}
+	switch {
+	case c.ExpectStderr != nil:
+		checkExact("stderr", *c.ExpectStderr, r.stderr)
+	case c.ExpectStderrRegex != nil:
+		if d := diffRegex(*c.ExpectStderrRegex, r.stderr); d != "" {
+			add("stderr does not match (- want regexp, + got):\n%s", d)
+		}
+	}
+	for _, s := range c.StderrHas {
+		if !strings.Contains(r.stderr, s) {
+			add("stderr lacks %q", s)
+		}
+	}
+	if c.Outfile != "" {
+		if r.outfile == nil {
+			add("output file %s was not written", c.Outfile)
+		} else {
+			checkExact("output file "+c.Outfile, *c.ExpectOutfile, *r.outfile)
+		}
+	}
+	expectsCrash := c.ExpectStderr != nil || c.ExpectStderrRegex != nil || len(c.StderrHas) > 0
+	if !expectsCrash && (strings.Contains(r.stderr, "internal error") || strings.Contains(r.stderr, "panic:") || strings.Contains(r.stderr, "goroutine ")) {
+		add("ktrace crashed")
+	}
+	if len(problems) > 0 {
+		problems = append([]string{"command: " + cmdline}, problems...)
+		if c.Expect == nil || c.ExpectStderr == nil {
+			problems = append(problems, "stdout:\n"+indent(r.stdout), "stderr:\n"+indent(r.stderr))
+		}
+	}
+	return problems
+}
+
+// run starts ktrace for c and waits for it, with c's timeout.
+func run(c *Case, argv []string, tmp string) (*result, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(c.Timeout*float64(time.Second)))
+	defer cancel()
+	cmd := exec.CommandContext(ctx, ktraceBin, argv...)
+	cmd.Dir = tmp
+	cmd.Env = environ(c.Env)
+	// Its own process group, so that a -c child dies with a hung ktrace.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 2 * time.Second
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if c.Stdin != nil {
+		cmd.Stdin = strings.NewReader(*c.Stdin)
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	if c.Workload != "" {
+		done := make(chan struct{})
+		defer close(done)
+		go func() {
+			for {
+				w := exec.Command("sh", "-c", c.Workload)
+				w.Dir = tmp
+				w.Run()
+				select {
+				case <-done:
+					return
+				case <-time.After(50 * time.Millisecond):
+				}
+			}
+		}()
+	}
+	if c.Interrupt > 0 {
+		timer := time.AfterFunc(time.Duration(c.Interrupt*float64(time.Second)), func() {
+			cmd.Process.Signal(os.Interrupt)
+		})
+		defer timer.Stop()
+	}
+	err := cmd.Wait()
+	r := &result{stdout: stdout.String(), stderr: stderr.String()}
+	var ee *exec.ExitError
+	switch {
+	case ctx.Err() != nil:
+		r.timedOut = true
+		r.code = -1
+	case errors.As(err, &ee):
+		r.code = ee.ExitCode()
+	case err != nil:
+		return nil, err
+	}
+	if c.Outfile != "" {
+		if b, err := os.ReadFile(filepath.Join(tmp, c.Outfile)); err == nil {
+			s := string(b)
+			r.outfile = &s
+		}
+	}
+	return r, nil
+}
+
+// environ is the test's environment without bpftrace's and ktrace's
+// variables (so the caller's settings do not leak into cases), plus env.
+func environ(env []string) []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "BPFTRACE_") || strings.HasPrefix(kv, "KTRACE_") {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return append(out, env...)
+}
+
+// splitLines splits output into lines, without trailing blank lines.
+func splitLines(s string) []string {
+	lines := strings.Split(s, "\n")
+	for len(lines) > 0 && strings.TrimSpace(lines[len(lines)-1]) == "" {
+		lines = lines[:len(lines)-1]
+	}
+	return lines
+}
+
+// diffText compares want and got line by line, ignoring trailing blank
+// lines, and returns a readable diff, or "" when they are equal.
+func diffText(want, got string) string {
+	w, g := splitLines(want), splitLines(got)
+	if strings.Join(w, "\n") == strings.Join(g, "\n") {
+		return ""
+	}
+	return lineDiff(w, g, func(a, b string) bool { return a == b })
+}
+
+// diffRegex matches each line of got against the anchored regexp on the
+// same line of want.
+func diffRegex(want, got string) string {
+	w, g := splitLines(want), splitLines(got)
+	res := make([]*regexp.Regexp, len(w))
+	for i, l := range w {
+		res[i] = regexp.MustCompile("^(?:" + l + ")$")
+	}
+	ok := len(w) == len(g)
+	for i := 0; ok && i < len(w); i++ {
+		ok = res[i].MatchString(g[i])
+	}
+	if ok {
+		return ""
+	}
+	idx := map[string]*regexp.Regexp{}
+	for i, l := range w {
+		idx[l] = res[i]
+	}
+	return lineDiff(w, g, func(re, line string) bool { return idx[re].MatchString(line) })
+}
+
+// diffJSON checks that every line of got is JSON and equals the same line
+// of want byte for byte; where the text differs but the values are equal,
+// it says so (a formatting difference).
+func diffJSON(want, got string) string {
+	w, g := splitLines(want), splitLines(got)
+	var b strings.Builder
+	for i, l := range g {
+		if !json.Valid([]byte(l)) {
+			fmt.Fprintf(&b, "line %d of stdout is not JSON: %s\n", i+1, l)
+		}
+	}
+	for i := 0; i < len(w) && i < len(g); i++ {
+		if w[i] == g[i] {
+			continue
+		}
+		var a, c any
+		if json.Unmarshal([]byte(w[i]), &a) == nil && json.Unmarshal([]byte(g[i]), &c) == nil && fmt.Sprint(a) == fmt.Sprint(c) {
+			fmt.Fprintf(&b, "line %d: same JSON value, different text:\n  want %s\n  got  %s\n", i+1, w[i], g[i])
+		}
+	}
+	if strings.Join(w, "\n") != strings.Join(g, "\n") {
+		b.WriteString(lineDiff(w, g, func(a, b string) bool { return a == b }))
+	}
+	return b.String()
+}
+
+// lineDiff is a minimal line diff (longest common subsequence) of want
+// and got, with eq deciding whether a want line matches a got line.
+func lineDiff(want, got []string, eq func(w, g string) bool) string {
+	n, m := len(want), len(got)
+	lcs := make([][]int, n+1)
+	for i := range lcs {
+		lcs[i] = make([]int, m+1)
+	}
+	for i := n - 1; i >= 0; i-- {
+		for j := m - 1; j >= 0; j-- {
+			if eq(want[i], got[j]) {
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			} else {
+				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+			}
+		}
+	}
+	var b strings.Builder
+	i, j := 0, 0
+	for i < n || j < m {
+		switch {
+		case i < n && j < m && eq(want[i], got[j]):
+			fmt.Fprintf(&b, "  %s\n", got[j])
+			i++
+			j++
+		case i < n && (j == m || lcs[i+1][j] >= lcs[i][j+1]):
+			fmt.Fprintf(&b, "- %s\n", visible(want[i]))
+			i++
+		default:
+			fmt.Fprintf(&b, "+ %s\n", visible(got[j]))
+			j++
+		}
+	}
+	return b.String()
+}
+
+// visible shows trailing spaces and control characters.
+func visible(s string) string {
+	q := fmt.Sprintf("%q", s)
+	if q[1:len(q)-1] != s || strings.HasSuffix(s, " ") {
+		return q
+	}
+	return s
+}
+
+func indent(s string) string {
+	if s == "" {
+		return "    (empty)"
+	}
+	return "    " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n    ")
+}
+
+func quoteArgs(argv []string) string {
+	q := make([]string, len(argv))
+	for i, a := range argv {
+		if a != "" && !strings.ContainsAny(a, " \t\n'\"\\$`{}()*?;&|<>!#") {
+			q[i] = a
+			continue
+		}
+		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return strings.Join(q, " ")
+}

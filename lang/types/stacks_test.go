@@ -1,0 +1,67 @@
+package types_test
+
+import (
+	"testing"
+
+	"github.com/ktrace/ktrace/lang/types"
+)
+
+// TestStackErrors checks the diagnostics of kstack, ustack and usym
+// verbatim.
+func TestStackErrors(t *testing.T) {
+	cases := []struct{ src, want string }{
+		{`BEGIN { @ = kstack(0); }`, "test.bt:1:20: ERROR: kstack() limit must be between 1 and 1024, not 0\nBEGIN { @ = kstack(0); }\n                   ^"},
+		{`BEGIN { @ = ustack(perf, 2000); }`, "test.bt:1:26: ERROR: ustack() limit must be between 1 and 1024, not 2000\nBEGIN { @ = ustack(perf, 2000); }\n                         ^~~~"},
+		{`BEGIN { @ = kstack(foo); }`, "test.bt:1:20: ERROR: unknown stack mode 'foo': use bpftrace, perf or raw\nBEGIN { @ = kstack(foo); }\n                   ^~~"},
+		{`BEGIN { @ = kstack(3, perf); }`, "test.bt:1:20: ERROR: kstack(mode, limit) takes a stack mode first: bpftrace, perf or raw\nBEGIN { @ = kstack(3, perf); }\n                   ^"},
+		{`BEGIN { @ = kstack(pid); }`, "test.bt:1:20: ERROR: kstack() limit must be a constant integer\nBEGIN { @ = kstack(pid); }\n                   ^~~"},
+		{`BEGIN { @ = kstack(perf, 1, 2); }`, "test.bt:1:13: ERROR: kstack() takes 0 to 2 arguments, but 3 were given\nBEGIN { @ = kstack(perf, 1, 2); }\n            ^~~~~~~~~~~~~~~~~~"},
+		{`BEGIN { @ = ustack(build_id); }`, "test.bt:1:20: ERROR: stack mode build_id is not supported yet\nBEGIN { @ = ustack(build_id); }\n                   ^~~~~~~~"},
+		{`BEGIN { @ = kstack; @ = ustack; }`, "test.bt:1:21: ERROR: type mismatch for @: trying to assign a value of type ustack when the map holds kstack\nBEGIN { @ = kstack; @ = ustack; }\n                    ^"},
+		{`BEGIN { @ = kstack(perf); @ = kstack(perf, 5); }`, "test.bt:1:27: ERROR: type mismatch for @: trying to assign a value of type kstack(perf, 5) when the map holds kstack(perf)\nBEGIN { @ = kstack(perf); @ = kstack(perf, 5); }\n                          ^"},
+		{`BEGIN { @ = kstack + 1; }`, "test.bt:1:13: ERROR: operator '+' needs integer operands, not kstack\nBEGIN { @ = kstack + 1; }\n            ^~~~~~"},
+		{`BEGIN { printf("%d\n", ustack(3)); }`, "test.bt:1:24: ERROR: printf: %d expects an integer, got ustack(3)\nBEGIN { printf(\"%d\\n\", ustack(3)); }\n                       ^~~~~~~~~"},
+		{`BEGIN { @ = usym("x"); }`, "test.bt:1:18: ERROR: usym() takes an integer address, not string[2]\nBEGIN { @ = usym(\"x\"); }\n                 ^~~"},
+		{`BEGIN { @ = usym(); }`, "test.bt:1:13: ERROR: usym() takes 1 argument, but 0 were given\nBEGIN { @ = usym(); }\n            ^~~~~~"},
+	}
+	for _, c := range cases {
+		_, err := check(t, c.src)
+		if err == nil {
+			t.Errorf("%s: no error, want\n%s", c.src, c.want)
+			continue
+		}
+		if err.Error() != c.want {
+			t.Errorf("%s:\ngot\n%s\nwant\n%s", c.src, err, c.want)
+		}
+	}
+}
+
+// TestStackTypes checks the types stacks get: size, mode and limit.
+func TestStackTypes(t *testing.T) {
+	info, err := check(t, `profile:hz:99 { @a[kstack] = count(); @b[ustack(perf, 8)] = count(); @c[kstack(raw), comm] = count(); @d = usym(1); }`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]struct {
+		size        int
+		user        bool
+		mode        string
+		limit       int
+		description string
+	}{
+		"a": {16, false, types.StackModeBpftrace, types.DefaultStackLimit, "kstack"},
+		"b": {24, true, types.StackModePerf, 8, "ustack(perf, 8)"},
+	}
+	for name, w := range want {
+		k := info.Map(name).Keys[0]
+		if k.Kind != types.Stack || k.Size != w.size || k.UserSpace != w.user || k.StackMode() != w.mode || k.Len != w.limit || k.String() != w.description {
+			t.Errorf("@%s key: %+v (%s), want %+v", name, k, k, w)
+		}
+	}
+	if k := info.Map("c").KeyType(); k.Kind != types.Tuple || k.Elems[0].StackMode() != types.StackModeRaw {
+		t.Errorf("@c key %s", k)
+	}
+	if v := info.Map("d").Value; v.Kind != types.Usym || v.Size != 24 {
+		t.Errorf("@d value %s (%d bytes)", v, v.Size)
+	}
+}

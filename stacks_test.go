@@ -1,0 +1,376 @@
+package ktrace_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ktrace/ktrace"
+	"github.com/ktrace/ktrace/internal/testutil"
+	"github.com/ktrace/ktrace/output"
+)
+
+// startSession compiles and starts a script with parameters.
+func startSession(t *testing.T, src string, out *bytes.Buffer, params ...string) *ktrace.Session {
+	t.Helper()
+	prog, err := ktrace.Compile("test.bt", []byte(src), &ktrace.Options{Params: params})
+	if err != nil {
+		t.Fatalf("compile: %v", err)
+	}
+	opts := &ktrace.StartOptions{}
+	if out != nil {
+		opts.Output = out
+	}
+	sess, err := prog.Start(context.Background(), opts)
+	if err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	t.Cleanup(func() { sess.Close() })
+	return sess
+}
+
+// stackKeys returns the stacks keying a map, with their counts.
+func stackKeys(t *testing.T, sess *ktrace.Session, name string) map[*output.Stack]uint64 {
+	t.Helper()
+	m, err := sess.Map(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[*output.Stack]uint64{}
+	for _, e := range m.Entries {
+		s, ok := e.Key.(output.Stack)
+		if !ok {
+			t.Fatalf("%s key is %T, not a stack", name, e.Key)
+		}
+		n, _ := e.Value.(uint64)
+		out[&s] = n
+	}
+	return out
+}
+
+// TestKstackUDPDrop takes kernel stacks at skb:kfree_skb while a child
+// sends datagrams to a closed UDP port: the stacks show the kernel's UDP
+// receive path, symbolized from kallsyms.
+func TestKstackUDPDrop(t *testing.T) {
+	testutil.RequireRoot(t)
+	sender := testutil.StartDropSender(t, 50)
+	var out bytes.Buffer
+	sess := startSession(t, `tracepoint:skb:kfree_skb /pid == $1/ { @[kstack] = count(); @p[kstack(perf, 4)] = count(); @n = count(); printf("%s", kstack(2)); }`,
+		&out, strconv.Itoa(sender.PID))
+	sender.Go(t)
+	if err := sess.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	udp := regexp.MustCompile(`udp`)
+	found := false
+	var total uint64
+	for s, n := range stackKeys(t, sess, "@") {
+		total += n
+		if len(s.Frames) == 0 {
+			t.Errorf("an empty kernel stack for a drop: %v", s)
+		}
+		for _, f := range s.Frames {
+			if f.Symbol == "" {
+				t.Errorf("unresolved kernel frame %#x in\n%s", f.Addr, s)
+			}
+			found = found || udp.MatchString(f.Symbol)
+		}
+	}
+	if total != 50 {
+		t.Errorf("%d stacks counted, want 50", total)
+	}
+	if !found {
+		var maps bytes.Buffer
+		sess.PrintMaps(&maps)
+		t.Errorf("no frame of the UDP receive path in the drop stacks:\n%s", maps.String())
+	}
+	for s := range stackKeys(t, sess, "@p") {
+		if len(s.Frames) > 4 || s.Mode != "perf" {
+			t.Errorf("kstack(perf, 4) gave %d frames in mode %s", len(s.Frames), s.Mode)
+		}
+		if !regexp.MustCompile(`^\n(\t[0-9a-f]{16} [A-Za-z0-9_.]+\+[0-9]+\n)+$`).MatchString(s.String()) {
+			t.Errorf("perf mode text %q", s.String())
+		}
+	}
+	// printf("%s", kstack(2)): a newline, then two indented frames.
+	lines := strings.Split(out.String(), "\n")
+	if len(lines) < 3 || lines[0] != "" || !strings.HasPrefix(lines[1], "        ") || !strings.Contains(lines[1], "+") {
+		t.Errorf("printf of kstack(2) printed %q", out.String())
+	}
+}
+
+// buildC compiles a C program with frame pointers, as profilers need.
+func buildC(t *testing.T, name, src string) string {
+	t.Helper()
+	if _, err := exec.LookPath("gcc"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("gcc is missing (.ci/run installs it)")
+		}
+		t.Skip("needs gcc")
+	}
+	dir := t.TempDir()
+	c := filepath.Join(dir, name+".c")
+	if err := os.WriteFile(c, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, name)
+	if out, err := exec.Command("gcc", "-O0", "-fno-omit-frame-pointer", "-o", bin, c).CombinedOutput(); err != nil {
+		t.Fatalf("gcc: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// gatedProgram is a program that waits for its standard input to close
+// before it runs its work, so that probes can be attached first.
+type gatedProgram struct {
+	cmd   *exec.Cmd
+	stdin interface{ Close() error }
+	PID   int
+}
+
+func startGated(t *testing.T, bin string) *gatedProgram {
+	t.Helper()
+	cmd := exec.Command(bin)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return &gatedProgram{cmd: cmd, stdin: stdin, PID: cmd.Process.Pid}
+}
+
+// run lets the program go and waits for it to exit.
+func (g *gatedProgram) run(t *testing.T) {
+	t.Helper()
+	g.stdin.Close()
+	if err := g.cmd.Wait(); err != nil {
+		t.Fatalf("%s: %v", g.cmd.Path, err)
+	}
+}
+
+const ustackProgram = `#include <stdio.h>
+#include <unistd.h>
+__attribute__((noinline)) void ktrace_leaf(void) { getppid(); }
+__attribute__((noinline)) void ktrace_middle(void) { ktrace_leaf(); }
+int main(void) {
+	getchar(); /* wait until the probes are attached */
+	ktrace_middle();
+	usleep(200000); /* time for ktrace to see the first stack */
+	ktrace_middle();
+	ktrace_middle();
+	return 0;
+}
+`
+
+// TestUstackShortLivedProcess takes user stacks of a C program built with
+// frame pointers: the program has exited, and its binary is deleted,
+// before the stacks are printed; the snapshot taken when its first stack
+// arrived still names its functions. (A process that exits within
+// microseconds of its first stack can be gone before ktrace reads its
+// mappings; this one lives 200 ms.)
+func TestUstackShortLivedProcess(t *testing.T) {
+	testutil.RequireRoot(t)
+	bin := buildC(t, "ustack", ustackProgram)
+	prog := startGated(t, bin)
+	var out bytes.Buffer
+	sess := startSession(t, `tracepoint:syscalls:sys_enter_getppid /pid == $1/ { @[ustack] = count(); @p[ustack(perf, 3)] = count(); @r[ustack(raw, 2)] = count(); printf("%s", ustack(3)); }`,
+		&out, strconv.Itoa(prog.PID))
+	prog.run(t)
+	time.Sleep(100 * time.Millisecond) // the records' turn in the loop
+	if err := os.Remove(bin); err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	// Three calls from three places in main; frame-pointer unwinding
+	// skips ktrace_leaf, whose callee (libc's getppid) has no frame.
+	var total uint64
+	for s, n := range stackKeys(t, sess, "@") {
+		total += n
+		var names []string
+		for _, f := range s.Frames {
+			names = append(names, f.Symbol)
+		}
+		got := strings.Join(names, " ")
+		if !regexp.MustCompile(`^getppid ktrace_middle main\b`).MatchString(got) {
+			t.Errorf("user stack %q lacks the program's own functions:\n%s", got, s)
+		}
+	}
+	if total != 3 {
+		t.Errorf("counted %d stacks, want 3", total)
+	}
+	for s := range stackKeys(t, sess, "@p") {
+		text := s.String()
+		if !strings.Contains(text, " ktrace_middle+") || !strings.Contains(text, "("+bin+")\n") || len(s.Frames) != 3 {
+			t.Errorf("ustack(perf, 3) printed %q", text)
+		}
+	}
+	for s := range stackKeys(t, sess, "@r") {
+		if !regexp.MustCompile(`^\n[0-9a-f]+\n[0-9a-f]+\n$`).MatchString(s.String()) {
+			t.Errorf("ustack(raw, 2) printed %q", s.String())
+		}
+	}
+	if !strings.Contains(out.String(), "\n        ktrace_middle+") {
+		t.Errorf("printf of ustack(3) printed %q", out.String())
+	}
+}
+
+const busyProgram = `#include <stdio.h>
+#include <time.h>
+volatile unsigned long sink;
+__attribute__((noinline)) void ktrace_busy_inner(void) { for (unsigned long i = 0; i < 1000; i++) sink += i * i; }
+__attribute__((noinline)) void ktrace_busy_outer(void) {
+	struct timespec start, now;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	do {
+		ktrace_busy_inner();
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while ((now.tv_sec - start.tv_sec) * 1000000000L + (now.tv_nsec - start.tv_nsec) < 1500000000L);
+}
+int main(void) {
+	getchar();
+	ktrace_busy_outer();
+	return 0;
+}
+`
+
+// TestProfileBusyLoop samples a busy process at 99 Hz on every CPU: it is
+// caught in its busy function, and the probe sees its pid and comm.
+func TestProfileBusyLoop(t *testing.T) {
+	testutil.RequireRoot(t)
+	bin := buildC(t, "busy", busyProgram)
+	prog := startGated(t, bin)
+	sess := startSession(t, `profile:hz:99 /pid == $1/ { @[ustack] = count(); @comm[comm, cpu < 1024] = count(); @k[kstack] = count(); }`, nil, strconv.Itoa(prog.PID))
+	prog.run(t)
+	if err := sess.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	var total, busy uint64
+	for s, n := range stackKeys(t, sess, "@") {
+		total += n
+		for _, f := range s.Frames {
+			if strings.HasPrefix(f.Symbol, "ktrace_busy_") {
+				busy += n
+				break
+			}
+		}
+	}
+	// 1.5 s at 99 Hz is ~150 samples when the process has a CPU to itself,
+	// far fewer on a busy machine.
+	if total < 5 || busy*2 < total {
+		var maps bytes.Buffer
+		sess.PrintMaps(&maps)
+		t.Errorf("%d samples, %d in the busy functions; want most of at least 5:\n%s", total, busy, maps.String())
+	}
+	m, _ := sess.Map("@comm")
+	if len(m.Entries) != 1 || m.Entries[0].Key.(output.Tuple)[0] != "busy" {
+		t.Errorf("comm in profile probes: %v", m.Entries)
+	}
+}
+
+// TestSoftwareEvents attaches software events on every CPU.
+func TestSoftwareEvents(t *testing.T) {
+	testutil.RequireRoot(t)
+	sess := startSession(t, `software:cpu-clock:1000000 { @clock = count(); } software:cs:1 { @cs = count(); } software:faults:1 { @faults[comm] = count(); } interval:ms:300 { exit(); }`, nil)
+	select {
+	case <-sess.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("no exit")
+	}
+	sess.Stop()
+	for _, name := range []string{"@clock", "@cs", "@faults"} {
+		m, err := sess.Map(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(m.Entries) == 0 {
+			t.Errorf("%s: the software event never fired", name)
+		}
+	}
+	// 300 ms of a 1 ms CPU clock on every CPU.
+	m, _ := sess.Map("@clock")
+	if len(m.Entries) == 1 && m.Entries[0].Value.(uint64) < 100 {
+		t.Errorf("cpu-clock fired %d times in 300 ms", m.Entries[0].Value)
+	}
+}
+
+// TestHardwareEvents counts cycles where the machine has a PMU, and
+// otherwise checks that the error says there is none.
+func TestHardwareEvents(t *testing.T) {
+	testutil.RequireRoot(t)
+	prog, err := ktrace.Compile("hw.bt", []byte(`hardware:cycles:100000 { @ = count(); } interval:ms:200 { exit(); }`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := prog.Start(context.Background(), nil)
+	if !ktrace.HasHardwarePMU() {
+		if err == nil || !strings.Contains(err.Error(), "attaching hardware:cycles:100000: this machine has no hardware performance counters") {
+			t.Fatalf("no PMU here, yet: %v", err)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	<-sess.Done()
+	sess.Stop()
+	m, _ := sess.Map("@")
+	if len(m.Entries) == 0 {
+		t.Error("hardware:cycles never fired")
+	}
+}
+
+// TestUsym names a user address in the process that recorded it: the C
+// program passes the address of one of its functions to write(2).
+func TestUsym(t *testing.T) {
+	testutil.RequireRoot(t)
+	bin := buildC(t, "usym", `#include <stdio.h>
+#include <unistd.h>
+__attribute__((noinline)) void ktrace_target(void) { getppid(); }
+int main(void) {
+	getchar();
+	write(-1, (const void *)ktrace_target, 0);
+	usleep(200000);
+	return 0;
+}
+`)
+	prog := startGated(t, bin)
+	sess := startSession(t, `tracepoint:syscalls:sys_enter_write /pid == $1/ { @[usym(args.buf)] = count(); @raw = usym(1); }`, nil, strconv.Itoa(prog.PID))
+	prog.run(t)
+	time.Sleep(100 * time.Millisecond)
+	sess.Stop()
+	m, err := sess.Map("@")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Entries) != 1 || m.Entries[0].Key != "ktrace_target" {
+		t.Errorf("usym(args.buf): %v", m.Entries)
+	}
+	if m, _ := sess.Map("@raw"); len(m.Entries) != 1 || m.Entries[0].Value != "0x1" {
+		t.Errorf("usym(1): %v", m.Entries)
+	}
+}
+
+// TestStackMapsAreInternal makes sure the stack maps stay out of the
+// script's maps.
+func TestStackMapsAreInternal(t *testing.T) {
+	prog, err := ktrace.Compile("t.bt", []byte(`profile:hz:99 { @[kstack, ustack] = count(); }`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if names := len(prog.Compiled().Maps); names != 1 {
+		t.Errorf("%d script maps, want just @", names)
+	}
+}

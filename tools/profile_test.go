@@ -1,0 +1,93 @@
+package tools_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ktrace/ktrace/flamegraph"
+	"github.com/ktrace/ktrace/internal/testutil"
+	"github.com/ktrace/ktrace/tools"
+)
+
+const busy = `#include <time.h>
+volatile unsigned long sink;
+__attribute__((noinline)) void ktrace_spin(void) { for (unsigned long i = 0; i < 1000; i++) sink += i * i; }
+__attribute__((noinline)) void ktrace_work(void) {
+	struct timespec s, n;
+	clock_gettime(CLOCK_MONOTONIC, &s);
+	do { ktrace_spin(); clock_gettime(CLOCK_MONOTONIC, &n); }
+	while ((n.tv_sec - s.tv_sec) * 1000000000L + (n.tv_nsec - s.tv_nsec) < 3000000000L);
+}
+int main(void) { ktrace_work(); return 0; }
+`
+
+// TestProfileFolded profiles a busy C program at 99 Hz: its busy
+// function dominates the folded stacks, which start with its command.
+func TestProfileFolded(t *testing.T) {
+	testutil.RequireRoot(t)
+	if _, err := exec.LookPath("gcc"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("gcc is missing (.ci/run installs it)")
+		}
+		t.Skip("needs gcc")
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "spin.c"), []byte(busy), 0o644)
+	bin := filepath.Join(dir, "spin")
+	if out, err := exec.Command("gcc", "-O0", "-fno-omit-frame-pointer", "-o", bin, filepath.Join(dir, "spin.c")).CombinedOutput(); err != nil {
+		t.Fatalf("gcc: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	started := false
+	samples, err := tools.Profile(context.Background(), tools.ProfileOptions{PID: cmd.Process.Pid, Duration: 1500 * time.Millisecond, Started: func() { started = true }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !started {
+		t.Error("Started was not called")
+	}
+	var b bytes.Buffer
+	flamegraph.WriteFolded(&b, samples)
+	var total, spin uint64
+	for _, line := range strings.Split(strings.TrimSpace(b.String()), "\n") {
+		i := strings.LastIndexByte(line, ' ')
+		n, err := strconv.ParseUint(line[i+1:], 10, 64)
+		if err != nil {
+			t.Fatalf("bad folded line %q", line)
+		}
+		if !strings.HasPrefix(line, "spin;") {
+			t.Errorf("a stack of another command: %q", line)
+		}
+		total += n
+		if strings.Contains(line, ";main;ktrace_work;ktrace_spin") {
+			spin += n
+		}
+	}
+	if total < 5 || spin*2 < total {
+		t.Errorf("%d samples, %d in ktrace_spin; want most of at least 5:\n%s", total, spin, b.String())
+	}
+}
+
+func TestProfileScript(t *testing.T) {
+	src, err := tools.ProfileScript(tools.ProfileOptions{Hz: 49})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(src, "profile:hz:49 /$1 == 0 || pid == $1/") || !strings.Contains(src, "@samples[comm, kstack, ustack] = count();") {
+		t.Errorf("script:\n%s", src)
+	}
+	if _, err := tools.ProfileScript(tools.ProfileOptions{Hz: -1}); err == nil {
+		t.Error("a negative rate was accepted")
+	}
+}
