@@ -91,7 +91,7 @@ func TestFuncValues(t *testing.T) {
 	printf("contains %d %d %d %d\n", strcontains(@s, "o w"), strcontains(@s, "world!"), strcontains(@s, ""), strcontains(comm, "zzz"));
 	printf("strncmp %d %d %d %d\n", strncmp(@s, "hello", 5), strncmp(@s, "help", 4), strncmp(@s, "hello world", 100), strncmp(@s, "hello", 0));
 	$s = @s;
-	printf("len %d %d %d\n", len($s), len(@m), len(@t));
+	printf("len %d %d %d %d %d %d\n", len($s), len(@m), len(@t), strlen($s), strstr(@s, "o w"), strstr(@s, "zz"));
 	printf("has_key %d %d %d %d\n", has_key(@m, 2), has_key(@m, 7), has_key(@t, ("a", 1)), has_key(@t, ("b", 1)));
 	printf("kaddr %d ksym %s %s %s\n", kaddr("vfs_read") == $1, ksym(kaddr("vfs_read")), ksym(kaddr("vfs_read") + 3), ksym(0));
 	printf("buf %r|%rx|%rh|%r\n", buf("ab\x01c", 4), buf("ab\x01c", 4), buf("ab\x01c", 4), buf(@s, @m[2]));
@@ -104,7 +104,7 @@ strerror No such file or directory|Operation not permitted|7
 ntop 127.0.0.1 192.168.1.1
 contains 1 0 1 0
 strncmp 0 1 0 0
-len 11 3 1
+len 11 3 1 11 4 -1
 has_key 1 0 1 0
 kaddr 1 ksym vfs_read vfs_read 0
 buf ab\x01c|\x61\x62\x01\x63|61 62 01 63|he
@@ -355,14 +355,14 @@ func TestChildCpid(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer child.Terminate()
-	r := runFuncScript(t, `BEGIN { @cpid = cpid; }
+	r := runFuncScript(t, `BEGIN { @cpid = cpid; @has = has_cpid; }
 tracepoint:sched:sched_process_exec /pid == cpid/ { printf("exec %s %s\n", args.filename, comm); }
 tracepoint:sched:sched_process_exit /pid == cpid/ { printf("exit %s\n", comm); }
 END { printf("end\n"); }`, &ktrace.Options{ChildPID: child.PID}, &ktrace.StartOptions{Child: child}, nil)
 	if want := "exec /bin/echo echo\nexit echo\nend\n"; r.printed != want {
 		t.Errorf("printed %q, want %q", r.printed, want)
 	}
-	if want := fmt.Sprintf("@cpid: %d\n", child.PID); r.maps != want {
+	if want := fmt.Sprintf("@cpid: %d\n@has: true\n", child.PID); r.maps != want {
 		t.Errorf("maps %q, want %q", r.maps, want)
 	}
 	if out.String() != "hello child\n" || child.ExitCode() != 0 || r.code != 0 {
@@ -435,7 +435,7 @@ func TestFilterPID(t *testing.T) {
 func TestErrorfWarnf(t *testing.T) {
 	testutil.RequireRoot(t)
 	r := runFuncScript(t, `BEGIN { errorf("Something bad with args: %d, %s", 10, "arg2"); warnf("pid %d", pid); exit(); }`, nil, nil, nil)
-	want := fmt.Sprintf("test.bt:1:9-62: ERROR: Something bad with args: 10, arg2\ntest.bt:1:64-82: WARNING: pid %d\n", os.Getpid())
+	want := fmt.Sprintf("test.bt:1:9-62: ERROR: Something bad with args: 10, arg2\ntest.bt:1:64-84: WARNING: pid %d\n", os.Getpid())
 	if r.errors != want || r.printed != "" {
 		t.Errorf("errors %q, printed %q; want errors %q", r.errors, r.printed, want)
 	}

@@ -4,7 +4,6 @@ go 1.26.0
 
 require (
 	github.com/cilium/ebpf v0.22.0
+	github.com/ianlancetaylor/demangle v0.0.0-20260724033716-83e58baca724
 	golang.org/x/sys v0.50.0
 )
-
-require github.com/ianlancetaylor/demangle v0.0.0-20260724033716-83e58baca724 // indirect

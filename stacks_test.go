@@ -374,3 +374,35 @@ func TestStackMapsAreInternal(t *testing.T) {
 		t.Errorf("%d script maps, want just @", names)
 	}
 }
+
+// TestUaddr reads globals of a C program through uaddr() in a uprobe, in
+// a position-dependent and a position-independent build (where the load
+// bias is added at run time).
+func TestUaddr(t *testing.T) {
+	testutil.RequireRoot(t)
+	src := `#include <stdio.h>
+#include <unistd.h>
+unsigned int ktrace_global = 0x55555555;
+unsigned long ktrace_wide = 0x1122334455667788UL;
+__attribute__((noinline)) void ktrace_fn(void) { ktrace_global++; }
+int main(void) { getchar(); ktrace_fn(); usleep(100000); return 0; }
+`
+	for _, pie := range []bool{false, true} {
+		bin := buildC(t, "uaddr", src)
+		if !pie {
+			if out, err := exec.Command("gcc", "-O0", "-no-pie", "-o", bin, bin+".c").CombinedOutput(); err != nil {
+				t.Fatalf("gcc -no-pie: %v\n%s", err, out)
+			}
+		}
+		prog := startGated(t, bin)
+		var out bytes.Buffer
+		sess := startSession(t, `uprobe:`+bin+`:ktrace_fn { printf("%x %lx\n", *uaddr("ktrace_global"), *uaddr("ktrace_wide")); }`, &out)
+		prog.run(t)
+		if err := sess.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := out.String(), "55555555 1122334455667788\n"; got != want {
+			t.Errorf("PIE %v: printed %q, want %q", pie, got, want)
+		}
+	}
+}

@@ -75,15 +75,22 @@ func init() {
 	intCalls["nsecs"] = (*gen).nsecsMode
 	intCalls["bswap"] = (*gen).bswap
 	intCalls["ksym"] = func(g *gen, x *ast.Call) operand { return g.intExpr(x.Args[0]) }
-	intCalls["strerror"] = func(g *gen, x *ast.Call) operand { return g.intExpr(x.Args[0]) }
 	intCalls["strncmp"] = (*gen).strncmp
-	intCalls["strcontains"] = (*gen).strcontains
+	intCalls["strcontains"] = func(g *gen, x *ast.Call) operand { return g.strsearch(x, false) }
+	intCalls["strstr"] = func(g *gen, x *ast.Call) operand { return g.strsearch(x, true) }
+	intCalls["strlen"] = (*gen).length
 	intCalls["len"] = (*gen).length
 	intCalls["has_key"] = (*gen).hasKey
 
 	memCalls["strftime"] = (*gen).strftime
 	memCalls["ntop"] = (*gen).ntop
 	memCalls["buf"] = (*gen).buf
+	memCalls["strerror"] = func(g *gen, x *ast.Call, dst int16, size int) {
+		o := g.intExpr(x.Args[0])
+		g.emit(asm.StoreMem(asm.RFP, dst, g.load(o, asm.R0), asm.DWord))
+		g.free(o)
+		g.zeroAt(dst+8, size-8)
+	}
 
 	stmtCalls["exit"] = (*gen).exitCall
 	stmtCalls["time"] = (*gen).timeCall
@@ -93,6 +100,7 @@ func init() {
 	stmtCalls["errorf"] = func(g *gen, x *ast.Call) { g.formatEvent(x, EventErrorf) }
 	stmtCalls["warnf"] = func(g *gen, x *ast.Call) { g.formatEvent(x, EventWarnf) }
 	stmtCalls["signal"] = (*gen).signal
+	stmtCalls["signal_thread"] = (*gen).signal
 	stmtCalls["zero"] = func(g *gen, x *ast.Call) {
 		m := g.c.maps[x.Args[0].(*ast.MapRef).Name]
 		id := g.c.event(x, &Event{Kind: EventZero, Map: m, Size: 8})
@@ -304,10 +312,11 @@ func (g *gen) strncmp(x *ast.Call) operand {
 	return res
 }
 
-// strcontains searches the haystack for the needle with two bounded
-// loops over stack copies of both (no helper call inside, so R1-R5 hold
-// the state): i over haystack positions, j over needle bytes.
-func (g *gen) strcontains(x *ast.Call) operand {
+// strsearch searches the haystack for the needle with two bounded loops
+// over stack copies of both (no helper call inside, so R1-R5 hold the
+// state): i over haystack positions, j over needle bytes. The value is
+// whether it is there (strcontains) or where, -1 when not (strstr).
+func (g *gen) strsearch(x *ast.Call, index bool) operand {
 	ht, nt := g.typeOf(x.Args[0]), g.typeOf(x.Args[1])
 	mark := g.mark()
 	h := g.alloc(x, ht.Size)
@@ -342,11 +351,19 @@ func (g *gen) strcontains(x *ast.Call) operand {
 	g.emit(asm.Ja.Label(outer))
 	g.place(found)
 	r := g.regFor(res, asm.R0)
-	g.emit(asm.Mov.Imm(r, 1))
+	if index {
+		g.emit(asm.Mov.Reg(r, asm.R3))
+	} else {
+		g.emit(asm.Mov.Imm(r, 1))
+	}
 	g.store(res, r)
 	g.emit(asm.Ja.Label(done))
 	g.place(notFound)
-	g.emit(asm.Mov.Imm(r, 0))
+	if index {
+		g.emit(asm.Mov.Imm(r, -1))
+	} else {
+		g.emit(asm.Mov.Imm(r, 0))
+	}
 	g.store(res, r)
 	g.place(done)
 	g.emit(asm.Mov.Imm(asm.R0, 0))
@@ -356,7 +373,7 @@ func (g *gen) strcontains(x *ast.Call) operand {
 
 // length is len(): the element count of a map, or a string's length.
 func (g *gen) length(x *ast.Call) operand {
-	if ref, ok := x.Args[0].(*ast.MapRef); ok && len(ref.Keys) == 0 {
+	if ref, ok := x.Args[0].(*ast.MapRef); ok && len(ref.Keys) == 0 && x.Name == "len" {
 		return g.mapLength(x, g.c.maps[ref.Name])
 	}
 	t := g.typeOf(x.Args[0])
@@ -422,7 +439,7 @@ func (g *gen) strftime(x *ast.Call, dst int16, size int) {
 	g.free(o)
 	g.loadImm(asm.R1, int64(id))
 	g.emit(asm.StoreMem(asm.RFP, dst+8, asm.R1, asm.DWord))
-	g.zeroTail(dst, types.TimestampSize, size)
+	g.zeroAt(dst+types.TimestampSize, size-types.TimestampSize)
 }
 
 // ntop stores the address family and the address bytes: an integer's low
@@ -431,7 +448,7 @@ func (g *gen) strftime(x *ast.Call, dst int16, size int) {
 func (g *gen) ntop(x *ast.Call, dst int16, size int) {
 	addr := x.Args[len(x.Args)-1]
 	t := g.typeOf(addr)
-	g.zeroTail(dst, 0, size)
+	g.zeroAt(dst, size)
 	if len(x.Args) == 2 {
 		o := g.intExpr(x.Args[0])
 		g.emit(asm.StoreMem(asm.RFP, dst, g.load(o, asm.R0), asm.DWord))
@@ -459,7 +476,7 @@ func (g *gen) buf(x *ast.Call, dst int16, size int) {
 	rt := g.typeOf(x)
 	capacity := rt.Len
 	at := g.typeOf(x.Args[0])
-	g.zeroTail(dst, 0, size)
+	g.zeroAt(dst, size)
 	mark := g.mark()
 	defer g.release(mark)
 	// The length, in a temporary that survives the read's helper call.
@@ -488,7 +505,8 @@ func (g *gen) buf(x *ast.Call, dst int16, size int) {
 		g.memExpr(x.Args[0], tmp, at.Size)
 		if constLen && capacity <= at.Size {
 			g.copyMem(asm.RFP, dst+4, asm.RFP, tmp, capacity)
-			g.emit(storeImm(asm.RFP, dst, int32(capacity), asm.Word))
+			g.loadImm(asm.R1, int64(capacity))
+			g.storeU32At(dst, asm.R1)
 			g.free(n)
 			return
 		}
@@ -513,9 +531,37 @@ func (g *gen) buf(x *ast.Call, dst int16, size int) {
 	default:
 		g.call(asm.FnProbeReadKernel)
 	}
-	g.emit(asm.StoreMem(asm.RFP, dst, g.load(n, asm.R1), asm.Word))
+	g.emit(asm.Mov.Reg(asm.R1, g.load(n, asm.R1)))
+	g.storeU32At(dst, asm.R1)
 	g.free(src)
 	g.free(n)
+}
+
+// zeroAt zeroes size bytes of stack at dst, each store aligned to its
+// own offset, as the verifier requires of stack accesses: a buffer may
+// start at any offset of a record or tuple.
+func (g *gen) zeroAt(dst int16, size int) {
+	for i := 0; i < size; {
+		n := 8
+		for n > size-i || (int(dst)+i)&(n-1) != 0 {
+			n /= 2
+		}
+		g.emit(storeImm(asm.RFP, dst+int16(i), 0, sizeOf(n)))
+		i += n
+	}
+}
+
+// storeU32At stores the low 32 bits of R1 at dst, byte by byte when dst
+// is not 4-byte aligned; R1 is clobbered.
+func (g *gen) storeU32At(dst int16, r asm.Register) {
+	if int(dst)&3 == 0 {
+		g.emit(asm.StoreMem(asm.RFP, dst, r, asm.Word))
+		return
+	}
+	for i := int16(0); i < 4; i++ {
+		g.emit(asm.StoreMem(asm.RFP, dst+i, r, asm.Byte))
+		g.emit(asm.RSh.Imm(r, 8))
+	}
 }
 
 // Statements that user space carries out.
@@ -550,7 +596,8 @@ func (g *gen) formatEvent(x *ast.Call, kind EventKind) {
 	})
 }
 
-// signal sends a signal to the current process with bpf_send_signal.
+// signal sends a signal to the current process with bpf_send_signal, or
+// to the current thread with bpf_send_signal_thread (signal_thread).
 func (g *gen) signal(x *ast.Call) {
 	if v, ok := g.c.info.Consts[x]; ok {
 		g.emit(asm.Mov.Imm(asm.R1, int32(v)))
@@ -558,6 +605,10 @@ func (g *gen) signal(x *ast.Call) {
 		o := g.intExpr(x.Args[0])
 		g.emit(asm.Mov.Reg(asm.R1, g.load(o, asm.R1)))
 		g.free(o)
+	}
+	if x.Name == "signal_thread" {
+		g.call(asm.FnSendSignalThread)
+		return
 	}
 	g.call(asm.FnSendSignal)
 }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/ktrace/ktrace/lang/ast"
 	"github.com/ktrace/ktrace/lang/types"
+	"github.com/ktrace/ktrace/symbol"
+	"github.com/ktrace/ktrace/uprobe"
 )
 
 // Stacks: kstack, ustack and usym.
@@ -72,6 +74,31 @@ func init() {
 	memBuiltins["kstack"] = func(g *gen, x *ast.Ident, dst int16, size int) { g.collectStack(x, dst, size) }
 	memBuiltins["ustack"] = func(g *gen, x *ast.Ident, dst int16, size int) { g.collectStack(x, dst, size) }
 	memCalls["usym"] = func(g *gen, x *ast.Call, dst int16, size int) { g.usym(x, dst, size) }
+	intCalls["uaddr"] = func(g *gen, x *ast.Call) operand { return g.uaddr(x) }
+}
+
+// uaddr computes the run-time address of a symbol of a position-
+// independent binary (the checker folds the others to constants): the
+// symbol's address as linked plus the load bias, which is where the
+// probe's instruction is (the context's ip) less where it was linked.
+func (g *gen) uaddr(x *ast.Call) operand {
+	o := g.temp(x)
+	t, ok := g.ap.Spec.(*uprobe.Target)
+	if !ok {
+		g.errorf(x, "internal error: uaddr() in a probe without a binary")
+		return o
+	}
+	addr, _, _, err := symbol.Lookup(t.Path, g.c.info.StrConsts[x.Args[0]])
+	if err != nil {
+		g.errorf(x, "%v", err)
+		return o
+	}
+	r := g.regFor(o, asm.R0)
+	g.loadImm(r, int64(addr-t.Address))
+	g.emit(asm.LoadMem(asm.R1, regCtx, ptRegsIP, asm.DWord))
+	g.emit(asm.Add.Reg(r, asm.R1))
+	g.store(o, r)
+	return o
 }
 
 // StackFrames is the number of frames a stack of type t holds: its limit,

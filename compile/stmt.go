@@ -290,7 +290,10 @@ func (g *gen) mapUpdate(m *Map, key, val int16, flags int32) {
 	g.emit(asm.Mov.Imm(asm.R4, flags))
 	g.call(asm.FnMapUpdateElem)
 	ok := g.newLabel("updated")
-	g.emit(asm.JNE.Imm(asm.R0, -int32(unix.E2BIG), ok))
+	// A 32-bit comparison: before Linux 6.4 map_update_elem returned an
+	// int, and the verifier's direct call of the map's update function
+	// leaves -E2BIG zero-extended in R0 (0xfffffff9 on 6.1).
+	g.emit(asm.JNE.Imm32(asm.R0, -int32(unix.E2BIG), ok))
 	id, found := g.c.mapFullEvents[m]
 	if !found {
 		id = len(g.c.prog.Events)

@@ -127,16 +127,13 @@ func (g *gen) loadReg(r asm.Register, name string) {
 }
 
 // usdtAddress computes a memory operand's address into r (R1-R5 are free
-// to use): base + index*scale + displacement. An operand naming a symbol
-// ("counter(%rip)", "counter+8") is the symbol's run-time address: the
-// binary's load bias is the probe's run-time address (pt_regs->ip) minus
-// its link-time address.
+// to use): base + index*scale + displacement. An absolute operand, one
+// naming a symbol ("counter(%rip)", "counter+8") or a bare address, is a
+// link-time address moved by the binary's load bias: the probe's run-time
+// address (pt_regs->ip) minus its link-time address.
 func (g *gen) usdtAddress(r asm.Register, t *uprobe.Target, a uprobe.Arg) {
 	if a.Symbol != "" || (a.Reg == "" && a.Index == "") {
-		var linked uint64 = uint64(a.Disp)
-		if a.Symbol != "" {
-			linked = a.SymbolAddr + uint64(a.Disp)
-		}
+		linked := a.SymbolAddr + uint64(a.Disp) // SymbolAddr is 0 without a symbol
 		g.emit(asm.LoadMem(r, regCtx, ptRegsIP, asm.DWord))
 		g.loadImm(asm.R2, int64(linked-t.Address))
 		g.emit(asm.Add.Reg(r, asm.R2))

@@ -28,11 +28,14 @@
 //	CMD:             ktrace's arguments, split like a shell does ('…', "…",
 //	                 \); placeholders: {prog} the program text as one
 //	                 argument, {file} a file holding the program, {tmp} the
-//	                 case's temporary directory. Default: -e {prog}
+//	                 case's temporary directory, and the placeholders below.
+//	                 Default: -e {prog}
 //	ARGS:            arguments inserted before -e {prog} (default CMD only)
 //	PARAMS:          arguments appended after -e {prog} (default CMD only)
 //	STDIN:           text fed to ktrace's standard input
 //	ENV:             KEY=VALUE set in ktrace's environment (one per ENV line)
+//	HELPER:          a shell command (sh -c) started before ktrace and killed
+//	                 after it; its pid is {helper} (for -p)
 //	WORKLOAD:        a shell command (sh -c) the runner runs over and over,
 //	                 every 50 ms, while ktrace runs: events for tracepoint
 //	                 cases that do not use -c
@@ -52,13 +55,19 @@
 //	STDERR_HAS:      each line of the block occurs somewhere in stderr
 //	OUTFILE:         a file (relative to {tmp}) whose content is checked
 //	EXPECT_OUTFILE:  the content OUTFILE must have, exactly
-//	EXIT:            the exit code (default 0)
+//	EXIT:            the exit code (default 0); a case may expect only this
 //	XFAIL:           the case is known to fail, with the reason; it still
 //	                 runs, and passing is reported as an error so that the
 //	                 marker gets removed
 //	CONFIRMED:       how the expectation was checked against bpftrace (for
 //	                 example "bpftrace 0.17"); informational
 //	NOTE:            free text; informational
+//
+// Placeholders, replaced in CMD, ARGS, PARAMS, WORKLOAD and in every
+// expectation: {pid} ktrace's pid (expectations only), {ppid} the test
+// process's pid (ktrace's parent), {helper} the HELPER's pid, {ncpus} the
+// number of possible CPUs, {user} and {uid} the user running the tests,
+// {cgroup} the test process's cgroup v2 id, {tmp} the case's directory.
 //
 // Unless a case expects it, stderr must not contain a Go panic or
 // "internal error".
@@ -89,6 +98,7 @@ type Case struct {
 	Stdin     *string
 	Env       []string
 	Workload  string
+	Helper    string
 	Timeout   float64
 	Interrupt float64
 
@@ -104,6 +114,7 @@ type Case struct {
 	Outfile           string
 	ExpectOutfile     *string
 	Exit              int
+	ExitSet           bool
 
 	XFail     string
 	Confirmed string
@@ -118,7 +129,7 @@ var blockKeys = map[string]bool{
 }
 
 var lineKeys = map[string]bool{
-	"CMD": true, "ARGS": true, "PARAMS": true, "ENV": true, "WORKLOAD": true, "TIMEOUT": true,
+	"CMD": true, "ARGS": true, "PARAMS": true, "ENV": true, "WORKLOAD": true, "HELPER": true, "TIMEOUT": true,
 	"INTERRUPT": true, "EXPECT_FILE": true, "EXPECT_JSON_FILE": true,
 	"OUTFILE": true, "EXIT": true, "XFAIL": true, "CONFIRMED": true, "NOTE": true,
 }
@@ -259,6 +270,8 @@ func (c *Case) set(k, v string, isBlock bool, line int) error {
 		c.Stdin = str()
 	case "WORKLOAD":
 		c.Workload = v
+	case "HELPER":
+		c.Helper = v
 	case "ENV":
 		if !strings.Contains(v, "=") {
 			return fmt.Errorf("ENV %q is not KEY=VALUE", v)
@@ -302,6 +315,7 @@ func (c *Case) set(k, v string, isBlock bool, line int) error {
 			return fmt.Errorf("EXIT %q is not an integer", v)
 		}
 		c.Exit = n
+		c.ExitSet = true
 	case "XFAIL":
 		c.XFail = strings.TrimSpace(v)
 		if c.XFail == "" {
@@ -326,8 +340,8 @@ func (c *Case) validate() error {
 	}
 	if c.Expect == nil && c.ExpectRegex == nil && c.ExpectFile == "" && c.ExpectJSON == nil &&
 		c.ExpectJSONFile == "" && c.StdoutHas == nil && c.ExpectStderr == nil &&
-		c.ExpectStderrRegex == nil && c.StderrHas == nil && c.ExpectOutfile == nil {
-		return fmt.Errorf("nothing is expected (give EXPECT, EXPECT_STDERR, ...)")
+		c.ExpectStderrRegex == nil && c.StderrHas == nil && c.ExpectOutfile == nil && !c.ExitSet {
+		return fmt.Errorf("nothing is expected (give EXPECT, EXPECT_STDERR, EXIT, ...)")
 	}
 	n := 0
 	for _, set := range []bool{c.Expect != nil, c.ExpectRegex != nil, c.ExpectFile != "", c.ExpectJSON != nil, c.ExpectJSONFile != ""} {
@@ -360,8 +374,9 @@ func (c *Case) validate() error {
 	return nil
 }
 
-// Argv is the case's ktrace argument list, with placeholders replaced.
-func (c *Case) Argv(progFile, tmp string) ([]string, error) {
+// Argv is the case's ktrace argument list, with {prog} and {file}
+// replaced, and the other placeholders replaced from vars.
+func (c *Case) Argv(progFile string, vars map[string]string) ([]string, error) {
 	cmd := c.Cmd
 	if cmd == "" {
 		cmd = strings.TrimSpace(c.Args + " -e {prog} " + c.Params)
@@ -371,12 +386,22 @@ func (c *Case) Argv(progFile, tmp string) ([]string, error) {
 		return nil, err
 	}
 	for i, w := range words {
-		w = strings.ReplaceAll(w, "{tmp}", tmp)
+		if w == "{prog}" {
+			words[i] = c.Prog // verbatim: the program may contain "{...}"
+			continue
+		}
 		w = strings.ReplaceAll(w, "{file}", progFile)
-		w = strings.ReplaceAll(w, "{prog}", c.Prog)
-		words[i] = w
+		words[i] = Expand(w, vars)
 	}
 	return words, nil
+}
+
+// Expand replaces each {name} of vars in s.
+func Expand(s string, vars map[string]string) string {
+	for k, v := range vars {
+		s = strings.ReplaceAll(s, "{"+k+"}", v)
+	}
+	return s
 }
 
 // SplitArgs splits a command line as a POSIX shell splits words: single

@@ -14,8 +14,8 @@ const (
 	afInet6 = 10
 )
 
-// decodeFuncValue decodes the values of username, strftime() and ntop()
-// into the strings they print as.
+// decodeFuncValue decodes the values of username, strftime(), ntop() and
+// strerror() into the strings they print as.
 func decodeFuncValue(t *types.Type, b []byte, env *Env) any {
 	switch t.Kind {
 	case types.Username:
@@ -36,6 +36,12 @@ func decodeFuncValue(t *types.Type, b []byte, env *Env) any {
 		return strconv.FormatUint(ns, 10)
 	case types.Inet:
 		return FormatInet(b)
+	case types.Strerror:
+		errno := readInt(b, min(len(b), 8))
+		if msg, ok := types.ErrnoMessages()[errno]; ok {
+			return msg
+		}
+		return "Unknown error " + strconv.FormatInt(errno, 10)
 	}
 	return ""
 }

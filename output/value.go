@@ -130,7 +130,7 @@ func Decode(t *types.Type, b []byte, env *Env) any {
 		return Pointer(readInt(b, 8))
 	case types.Buffer:
 		return decodeBuffer(b)
-	case types.Username, types.Timestamp, types.Inet:
+	case types.Username, types.Timestamp, types.Inet, types.Strerror:
 		return decodeFuncValue(t, b, env)
 	case types.Struct:
 		rec := make(Record, 0, len(t.Members))

@@ -77,11 +77,16 @@ OPTIONS:
     -q             quiet: do not print "Attaching N probes..."
     -o FILE        write the program's output to FILE
     -d             print the generated BPF instructions, with source lines
+    -c 'CMD'       run CMD, held until the probes are attached; cpid is its pid;
+                   ktrace ends when it does
+    -p PID         probes fire only in process PID; ktrace ends when it does
+    --unsafe       allow system() and signal()
     --dry-run      compile and load-check the program, attach nothing
     -h, --help     show this help
     -V, --version  show the version
 
-ARGS are the positional parameters $1, $2, ... of the program.
+ARGS are the positional parameters $1, $2, ... of the program; after --,
+--name=value (or --name) sets the program option getopt("name").
 
 EXAMPLES:
     ktrace -e 'tracepoint:skb:kfree_skb { @[pid, comm] = count(); }'

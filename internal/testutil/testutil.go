@@ -56,12 +56,18 @@ func MaybeRunSender() {
 
 // SendUDPDrops sends n datagrams to a closed UDP port on 127.0.0.1. Each
 // one is dropped by the kernel with reason NO_SOCKET: exactly one
-// skb:kfree_skb event per datagram, in the sending process's context.
+// skb:kfree_skb event per datagram, in the sending process's context,
+// which a SoftirqGuard ensures.
 func SendUDPDrops(n int) error {
 	port, err := closedUDPPort()
 	if err != nil {
 		return err
 	}
+	guard, err := NewSoftirqGuard()
+	if err != nil {
+		return err
+	}
+	defer guard.Close()
 	// An unconnected socket: a connected one would get the ICMP error back
 	// as ECONNREFUSED on the next write, and that write would not be sent.
 	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
@@ -71,7 +77,11 @@ func SendUDPDrops(n int) error {
 	defer conn.Close()
 	dst := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port}
 	for i := 0; i < n; i++ {
-		if _, err := conn.WriteToUDP([]byte("ktrace drop test"), dst); err != nil {
+		err := guard.Send(func() error {
+			_, err := conn.WriteToUDP([]byte("ktrace drop test"), dst)
+			return err
+		})
+		if err != nil {
 			return fmt.Errorf("datagram %d: %w", i, err)
 		}
 	}

@@ -163,6 +163,8 @@ func TestParse(t *testing.T) {
 		{`kprobe:f/pid/{}`, `(probe [kprobe:f] pid {})`},
 		{`uprobe:/bin/bash:readline { }`, `(probe [uprobe:/bin/bash:readline] _ {})`},
 		{`uprobe:/bin/bash:readline/arg0/ { }`, `(probe [uprobe:/bin/bash:readline] arg0 {})`},
+		{`uprobe:./bin/app:main { }`, `(probe [uprobe:./bin/app:main] _ {})`},
+		{`uprobe:../app:main/arg0/ { }`, `(probe [uprobe:../app:main] arg0 {})`},
 		{`tracepoint:syscalls:sys_enter_* { }`, `(probe [tracepoint:syscalls:sys_enter_*] _ {})`},
 		{`interval:s:1 { print(@x); clear(@x); }`, `(probe [interval:s:1] _ {(print @x); (clear @x)})`},
 		{`BEGIN { $x = 1 + 2 * 3 - 4 / 2 % 3; }`, `(probe [BEGIN] _ {(= $x (- (+ 1 (* 2 3)) (% (/ 4 2) 3)))})`},

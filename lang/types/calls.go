@@ -31,15 +31,11 @@ func registerFunc(name string, f funcChecker) {
 // typo still gets a suggestion, and a call gets an honest "not supported
 // yet" instead of "unknown function".
 var notYetFuncs = map[string]bool{
-	"zero": true, "time": true, "strftime": true, "join": true, "cat": true, "signal": true,
-	"system": true, "ntop": true, "kaddr": true, "uaddr": true, "ksym": true, "usym": true,
-	"bswap": true, "strerror": true, "strncmp": true, "strcontains": true, "buf": true,
-	"len": true, "has_key": true, "kstack": true, "ustack": true, "reg": true,
-	"cgroupid": true, "macaddr": true, "path": true, "override": true, "percpu_kaddr": true,
-	"skboutput": true, "unwatch": true, "debugf": true, "getopt": true, "errorf": true,
-	"warnf": true, "kptr": true, "uptr": true, "pton": true, "socket_cookie": true,
-	"offsetof": true, "tseries": true, "cgroup_path": true, "fail": true, "find": true,
-	"memcmp": true, "globmatch": true, "assert": true, "comm": true, "nsecs": true,
+	"uaddr": true, "usym": true, "kstack": true, "ustack": true, "reg": true, "cgroupid": true,
+	"macaddr": true, "path": true, "override": true, "percpu_kaddr": true, "skboutput": true,
+	"unwatch": true, "debugf": true, "kptr": true, "uptr": true, "pton": true,
+	"socket_cookie": true, "offsetof": true, "tseries": true, "cgroup_path": true, "fail": true,
+	"find": true, "memcmp": true, "globmatch": true, "assert": true,
 }
 
 func init() {

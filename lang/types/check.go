@@ -663,8 +663,16 @@ func storedType(t *Type) *Type {
 		nt.Name = t.Name
 		return &nt
 	}
+	if t.Kind == Bool && t.Size != 8 {
+		// Stored booleans take 8 bytes like integers, so a key slot has
+		// no unwritten bytes.
+		return TypStoredBool
+	}
 	return t
 }
+
+// TypStoredBool is a boolean as maps, tuples and records store it.
+var TypStoredBool = &Type{Kind: Bool, Size: 8}
 
 // assignable reports whether a value of type v can be stored where t is expected.
 func assignable(t, v *Type) bool {

@@ -33,7 +33,7 @@ const (
 )
 
 // TypStrerror is strerror()'s type: an errno printed as its message.
-var TypStrerror = &Type{Kind: Int, Size: 8, Signed: true, Name: "strerror_t"}
+var TypStrerror = &Type{Kind: Strerror, Size: 8}
 
 func init() {
 	builtins["elapsed"] = builtin{typ: fixed(TypU64)}
@@ -45,6 +45,10 @@ func init() {
 	builtins["ppid"] = builtin{typ: fixed(TypU32)}
 	builtins["username"] = builtin{typ: fixed(TypUser)}
 	builtins["cpid"] = builtin{check: checkCpid}
+	builtins["has_cpid"] = builtin{check: func(c *checker, x *ast.Ident) *Type {
+		c.info.Consts[x] = boolInt(c.info.Config.ChildPID > 0)
+		return TypBool
+	}}
 
 	registerFunc("time", checkTime)
 	registerFunc("strftime", checkStrftime)
@@ -52,6 +56,7 @@ func init() {
 	registerFunc("cat", checkFormatted)
 	registerFunc("system", checkFormatted)
 	registerFunc("signal", checkSignal)
+	registerFunc("signal_thread", checkSignal)
 	registerFunc("ntop", checkNtop)
 	registerFunc("kaddr", checkKaddr)
 	registerFunc("ksym", checkKsym)
@@ -59,6 +64,8 @@ func init() {
 	registerFunc("strerror", checkStrerror)
 	registerFunc("strncmp", checkStrncmp)
 	registerFunc("strcontains", checkStrcontains)
+	registerFunc("strstr", checkStrcontains)
+	registerFunc("strlen", checkLen)
 	registerFunc("buf", checkBuf)
 	registerFunc("len", checkLen)
 	registerFunc("has_key", checkHasKey)
@@ -71,7 +78,7 @@ func init() {
 }
 
 // unsafeFuncs need --unsafe.
-var unsafeFuncs = map[string]bool{"system": true, "signal": true}
+var unsafeFuncs = map[string]bool{"system": true, "signal": true, "signal_thread": true}
 
 func (c *checker) requireUnsafe(x *ast.Call) {
 	if unsafeFuncs[x.Name] && !c.info.Config.Unsafe {
@@ -231,7 +238,7 @@ func checkSignal(c *checker, x *ast.Call, _ bool) *Type {
 	c.requireUnsafe(x)
 	for _, ap := range c.probe.Points {
 		if ap.Kind == ProbeBegin || ap.Kind == ProbeEnd {
-			c.errorf(x, "signal can not be used with \"%s\" probes", ap.Kind)
+			c.errorf(x, "%s can not be used with \"%s\" probes", x.Name, ap.Kind)
 			return TypNone
 		}
 	}
@@ -245,7 +252,7 @@ func checkSignal(c *checker, x *ast.Call, _ bool) *Type {
 	case t.Kind == String:
 		s, ok := c.info.StrConsts[a]
 		if !ok {
-			c.errorf(a, "signal() expects a string literal (%s provided)", t)
+			c.errorf(a, "%s() expects a string literal (%s provided)", x.Name, t)
 			break
 		}
 		n := SignalNumber(s)
@@ -263,7 +270,7 @@ func checkSignal(c *checker, x *ast.Call, _ bool) *Type {
 			c.info.Consts[x] = v
 		}
 	default:
-		c.errorf(a, "signal() only supports integer or string arguments (%s provided)", t)
+		c.errorf(a, "%s() only supports integer or string arguments (%s provided)", x.Name, t)
 	}
 	return TypNone
 }
@@ -406,10 +413,7 @@ func checkStrerror(c *checker, x *ast.Call, _ bool) *Type {
 		c.errorf(x, "strerror() only supports integer arguments (%s provided)", t)
 		return TypInvalid
 	}
-	rt := *TypStrerror
-	rt.Enum = ErrnoMessages()
-	c.copyConst(x, x.Args[0])
-	return &rt
+	return TypStrerror
 }
 
 // stringArgs checks that the given arguments are strings.
@@ -468,6 +472,16 @@ func checkStrcontains(c *checker, x *ast.Call, _ bool) *Type {
 	}
 	h, hok := c.info.StrConsts[x.Args[0]]
 	n, nok := c.info.StrConsts[x.Args[1]]
+	if x.Name == "strstr" {
+		// The index of the needle in the haystack, -1 when absent.
+		switch {
+		case hok && nok:
+			c.info.Consts[x] = int64(strings.Index(h, n))
+		case nok && n == "":
+			c.info.Consts[x] = 0
+		}
+		return TypS64
+	}
 	switch {
 	case hok && nok:
 		c.info.Consts[x] = boolInt(strings.Contains(h, n))
@@ -545,15 +559,23 @@ func (c *checker) mapArg(x *ast.Call, arg ast.Expr, keyed bool) *MapInfo {
 		c.errorf(arg, "call to %s() expects a map with explicit keys (non-scalar map)", x.Name)
 		return nil
 	}
+	if keyed && bucketed(mi.Value) {
+		c.notSupported(x, fmt.Sprintf("%s() of a %s map", x.Name, aggName(mi.Value)))
+		return nil
+	}
 	return mi
 }
+
+// bucketed reports whether a map value is a histogram, whose map holds
+// an entry per bucket.
+func bucketed(t *Type) bool { return t != nil && (t.Kind == Hist || t.Kind == LHist) }
 
 // checkLen: the number of elements of a map, or the length of a string.
 func checkLen(c *checker, x *ast.Call, _ bool) *Type {
 	if !c.wantArgs(x, 1, 1) {
 		return TypInvalid
 	}
-	if m, ok := x.Args[0].(*ast.MapRef); ok && len(m.Keys) == 0 {
+	if m, ok := x.Args[0].(*ast.MapRef); ok && len(m.Keys) == 0 && x.Name == "len" {
 		if mi := c.mapArg(x, m, true); mi == nil && c.pass == 2 {
 			return TypInvalid
 		}
@@ -571,6 +593,10 @@ func checkLen(c *checker, x *ast.Call, _ bool) *Type {
 			c.info.Consts[x] = int64(min(len(s), t.Size-1))
 		}
 		return TypS64
+	}
+	if x.Name == "strlen" {
+		c.errorf(x, "strlen() expects a string (%s provided)", t)
+		return TypInvalid
 	}
 	c.errorf(x, "len() expects a map or string to be provided")
 	return TypInvalid
@@ -602,6 +628,10 @@ func checkHasKey(c *checker, x *ast.Call, _ bool) *Type {
 	}
 	if mi != nil && mi.keysSet && len(mi.Keys) == 0 {
 		c.errorf(m, "call to has_key() expects a map with explicit keys (non-scalar map)")
+		return TypInvalid
+	}
+	if l := c.learnedMaps[m.Name]; c.pass == 2 && l != nil && bucketed(l.Value) {
+		c.notSupported(x, "has_key() of a "+aggName(l.Value)+" map")
 		return TypInvalid
 	}
 	var keys []*Type

@@ -64,6 +64,8 @@ func TestFuncErrors(t *testing.T) {
 		{src: `BEGIN { @a = 1; @ = has_key(@a, 1); }`, want: "test.bt:1:29: ERROR: call to has_key() expects a map with explicit keys (non-scalar map)\nBEGIN { @a = 1; @ = has_key(@a, 1); }\n                            ^~"},
 		{src: `BEGIN { @ = has_key(@nope, 1); }`, want: "test.bt:1:21: ERROR: undefined map @nope: it is read but never assigned\nBEGIN { @ = has_key(@nope, 1); }\n                    ^~~~~"},
 		{src: `BEGIN { @a[1] = 1; @ = has_key(@a, "x"); }`, want: "test.bt:1:36: ERROR: @a key has type string[2] here, but int64 elsewhere\nBEGIN { @a[1] = 1; @ = has_key(@a, \"x\"); }\n                                   ^~~"},
+		{src: `BEGIN { @h[1] = hist(5); @ = has_key(@h, 1); }`, want: "test.bt:1:30: ERROR: has_key() of a hist() map is not supported yet\nBEGIN { @h[1] = hist(5); @ = has_key(@h, 1); }\n                             ^~~~~~~~~~~~~~"},
+		{src: `BEGIN { @h[1] = lhist(5, 0, 10, 1); @ = len(@h); }`, want: "test.bt:1:41: ERROR: len() of a lhist() map is not supported yet\nBEGIN { @h[1] = lhist(5, 0, 10, 1); @ = len(@h); }\n                                        ^~~~~~~"},
 		{src: `BEGIN { zero(@a[1]); @a[1] = 1; }`, want: "test.bt:1:14: ERROR: zero() takes a whole map: write @a without keys\nBEGIN { zero(@a[1]); @a[1] = 1; }\n             ^~~~~"},
 		{src: `BEGIN { @ = getopt(1); }`, want: "test.bt:1:20: ERROR: First argument to 'getopt' must be a string literal.\nBEGIN { @ = getopt(1); }\n                   ^"},
 		{src: `BEGIN { @ = getopt("a", pid); }`, want: "test.bt:1:25: ERROR: Second argument to 'getopt' must be a string literal, integer literal, or a boolean literal.\nBEGIN { @ = getopt(\"a\", pid); }\n                        ^~~"},
@@ -164,6 +166,10 @@ func TestFuncFolding(t *testing.T) {
 		{`strcontains("hello", "world")`, 0},
 		{`strcontains(comm, "")`, 1},
 		{`len("hello")`, 5},
+		{`strlen("hello")`, 5},
+		{`strstr("hello world", "o w")`, 4},
+		{`strstr("hello", "z")`, -1},
+		{`has_cpid`, 0},
 		{`getopt("missing", -3)`, -3},
 		{`getopt("missing")`, 0},
 		{`getopt("missing", true)`, 1},
@@ -202,6 +208,14 @@ func TestErrnoMessages(t *testing.T) {
 func TestKaddrUnknownSymbol(t *testing.T) {
 	_, err := checkWith(t, `BEGIN { @ = kaddr("no_such_kernel_symbol_xyz"); }`, types.Config{})
 	want := "test.bt:1:13: ERROR: Failed to resolve kernel symbol: no_such_kernel_symbol_xyz\nBEGIN { @ = kaddr(\"no_such_kernel_symbol_xyz\"); }\n            ^~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~"
+	if err == nil || err.Error() != want {
+		t.Errorf("got\n%v\nwant\n%s", err, want)
+	}
+}
+
+func TestErrorfChecks(t *testing.T) {
+	_, err := checkWith(t, `BEGIN { errorf("%d", "a"); }`, types.Config{})
+	want := "test.bt:1:22: ERROR: printf: %d expects an integer, got string[2]\nBEGIN { errorf(\"%d\", \"a\"); }\n                     ^~~"
 	if err == nil || err.Error() != want {
 		t.Errorf("got\n%v\nwant\n%s", err, want)
 	}

@@ -3,6 +3,7 @@ package types
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/ktrace/ktrace/lang/ast"
 )
@@ -92,17 +93,37 @@ func equalStacks(a, b *Type) bool {
 func init() {
 	// kstack and ustack are builtins (the default mode and limit) and
 	// functions (kstack(perf), kstack(8), kstack(raw, 8)).
-	builtins["kstack"] = builtin{typ: fixed(StackType(false, StackModeBpftrace, DefaultStackLimit))}
-	builtins["ustack"] = builtin{typ: fixed(StackType(true, StackModeBpftrace, DefaultStackLimit))}
-	for _, name := range []string{"kstack", "ustack", "usym"} {
+	builtins["kstack"] = builtin{typ: func(c *checker) *Type { return StackType(false, c.defaultStackMode(), DefaultStackLimit) }}
+	builtins["ustack"] = builtin{typ: func(c *checker) *Type { return StackType(true, c.defaultStackMode(), DefaultStackLimit) }}
+	for _, name := range []string{"kstack", "ustack", "usym", "uaddr"} {
 		delete(notYetFuncs, name)
 	}
+	registerFunc("uaddr", func(c *checker, x *ast.Call, _ bool) *Type { return c.uaddr(x) })
 	registerFunc("kstack", func(c *checker, x *ast.Call, _ bool) *Type { return c.stackCall(x, false) })
 	registerFunc("ustack", func(c *checker, x *ast.Call, _ bool) *Type { return c.stackCall(x, true) })
 	registerFunc("usym", func(c *checker, x *ast.Call, _ bool) *Type { return c.usym(x) })
 }
 
 var stackModes = map[string]bool{StackModeBpftrace: true, StackModePerf: true, StackModeRaw: true}
+
+// defaultStackMode is the mode of stacks that do not name one: config
+// stack_mode, else bpftrace.
+func (c *checker) defaultStackMode() string {
+	mode := c.info.Config.StackMode
+	if mode == "" || stackModes[mode] {
+		if mode == "" {
+			mode = StackModeBpftrace
+		}
+		return mode
+	}
+	for _, item := range c.prog.Config {
+		if v, ok := item.Value.(*ast.Ident); ok && v.Name == mode || item.Key == "stack_mode" {
+			c.errorAt(item.Value.Span(), "config stack_mode must be bpftrace, perf or raw, not %q", mode)
+			break
+		}
+	}
+	return StackModeBpftrace
+}
 
 // stackCall checks kstack([mode][, limit]) and ustack([mode][, limit]).
 func (c *checker) stackCall(x *ast.Call, user bool) *Type {
@@ -112,7 +133,7 @@ func (c *checker) stackCall(x *ast.Call, user bool) *Type {
 		c.errorf(x, "%s() takes 0 to 2 arguments, but %d were given", x.Name, len(x.Args))
 		return TypInvalid
 	}
-	mode, limit := StackModeBpftrace, DefaultStackLimit
+	mode, limit := c.defaultStackMode(), DefaultStackLimit
 	args := x.Args
 	if len(args) > 0 {
 		if id, ok := args[0].(*ast.Ident); ok {
@@ -169,4 +190,87 @@ func (c *checker) usym(x *ast.Call) *Type {
 		return TypInvalid
 	}
 	return TypUsym
+}
+
+// UserSymbolResolver is implemented by resolvers that read the symbols of
+// user binaries, which uaddr() needs.
+type UserSymbolResolver interface {
+	// UserSymbol returns a symbol's address as linked, its size, and
+	// whether the binary is position-independent.
+	UserSymbol(path, name string) (addr, size uint64, pie bool, err error)
+}
+
+// UserBinary returns the binary of a uprobe, uretprobe or usdt attach
+// point: its Target is PATH:FUNC, PATH:0xADDR or PATH:PROVIDER:NAME.
+func UserBinary(ap *AttachPoint) string {
+	parts := strings.Count(ap.Target, ":")
+	path := ap.Target
+	for i := 0; i < parts && i < 1+boolInt2(ap.Kind == ProbeUsdt); i++ {
+		path = path[:strings.LastIndexByte(path, ':')]
+	}
+	return path
+}
+
+func boolInt2(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// uaddr checks uaddr("symbol"): the address of a function or variable of
+// the probe's binary, typed as a pointer to an unsigned integer of the
+// symbol's size (8 bytes for other sizes). In a non-PIE binary it is a
+// constant; in a position-independent one the compiler adds the load
+// bias, which a uprobe's or usdt probe's instruction pointer tells.
+func (c *checker) uaddr(x *ast.Call) *Type {
+	if !c.wantArgs(x, 1, 1) {
+		return TypInvalid
+	}
+	name, ok := c.literalArg(x, 0)
+	if !ok {
+		return TypInvalid
+	}
+	path := ""
+	for _, ap := range c.probe.Points {
+		if !ap.Kind.IsUser() {
+			c.errorf(x, "uaddr() can only be used in uprobe, uretprobe and usdt probes, not in %s probes", ap.Kind)
+			return TypInvalid
+		}
+		if p := UserBinary(ap); path == "" {
+			path = p
+		} else if p != path {
+			c.errorf(x, "uaddr() in probes of different binaries (%s and %s)", path, p)
+			return TypInvalid
+		}
+	}
+	if c.pass == 1 || path == "" {
+		return &Type{Kind: Pointer, Size: 8, Elem: TypU64, UserSpace: true}
+	}
+	ur, ok := c.resolver.(UserSymbolResolver)
+	if !ok {
+		c.errorf(x, "could not resolve symbol %q of %s", name, path)
+		return TypInvalid
+	}
+	addr, size, pie, err := ur.UserSymbol(path, name)
+	if err != nil {
+		c.errorf(x, "could not resolve symbol %q of %s: %v", name, path, err)
+		return TypInvalid
+	}
+	if pie {
+		for _, ap := range c.probe.Points {
+			if ap.Kind == ProbeUretprobe {
+				c.notSupported(x, "uaddr() in a uretprobe on a position-independent binary")
+				return TypInvalid
+			}
+		}
+	} else {
+		c.info.Consts[x] = int64(addr)
+	}
+	elem := TypU64
+	switch size {
+	case 1, 2, 4:
+		elem = IntType(int(size), false)
+	}
+	return &Type{Kind: Pointer, Size: 8, Elem: elem, UserSpace: true}
 }

@@ -22,6 +22,8 @@ func TestStackErrors(t *testing.T) {
 		{`BEGIN { @ = kstack + 1; }`, "test.bt:1:13: ERROR: operator '+' needs integer operands, not kstack\nBEGIN { @ = kstack + 1; }\n            ^~~~~~"},
 		{`BEGIN { printf("%d\n", ustack(3)); }`, "test.bt:1:24: ERROR: printf: %d expects an integer, got ustack(3)\nBEGIN { printf(\"%d\\n\", ustack(3)); }\n                       ^~~~~~~~~"},
 		{`BEGIN { @ = usym("x"); }`, "test.bt:1:18: ERROR: usym() takes an integer address, not string[2]\nBEGIN { @ = usym(\"x\"); }\n                 ^~~"},
+		{`config = { stack_mode = foo } BEGIN { @ = kstack; }`, "test.bt:1:25: ERROR: config stack_mode must be bpftrace, perf or raw, not \"foo\"\nconfig = { stack_mode = foo } BEGIN { @ = kstack; }\n                        ^~~"},
+		{`BEGIN { @ = uaddr("x"); }`, "test.bt:1:13: ERROR: uaddr() can only be used in uprobe, uretprobe and usdt probes, not in BEGIN probes\nBEGIN { @ = uaddr(\"x\"); }\n            ^~~~~~~~~~"},
 		{`BEGIN { @ = usym(); }`, "test.bt:1:13: ERROR: usym() takes 1 argument, but 0 were given\nBEGIN { @ = usym(); }\n            ^~~~~~"},
 	}
 	for _, c := range cases {
@@ -63,5 +65,19 @@ func TestStackTypes(t *testing.T) {
 	}
 	if v := info.Map("d").Value; v.Kind != types.Usym || v.Size != 24 {
 		t.Errorf("@d value %s (%d bytes)", v, v.Size)
+	}
+}
+
+// TestStackModeConfig checks that config stack_mode sets the mode of
+// stacks that do not name one.
+func TestStackModeConfig(t *testing.T) {
+	info, err := check(t, `config = { stack_mode = perf } BEGIN { @a = kstack; @b = ustack(3); @c = kstack(raw); }`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{"a": "perf", "b": "perf", "c": "raw"} {
+		if got := info.Map(name).Value.StackMode(); got != want {
+			t.Errorf("@%s: mode %s, want %s", name, got, want)
+		}
 	}
 }

@@ -34,6 +34,8 @@ const (
 	// Inet is ntop()'s value: an address family and an IPv4 or IPv6
 	// address, printed as text.
 	Inet
+	// Strerror is strerror()'s value: an errno, printed as its message.
+	Strerror
 	Struct // a kernel struct or union, known from BTF
 
 	// Aggregation kinds are only map values.
@@ -280,6 +282,8 @@ func (t *Type) String() string {
 		return "timestamp"
 	case Inet:
 		return "inet"
+	case Strerror:
+		return "strerror_t"
 	case Struct:
 		return t.Name
 	case Count:

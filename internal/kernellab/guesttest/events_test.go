@@ -7,6 +7,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ktrace/ktrace/internal/testutil"
 )
 
 // numEvents is how many events each check generates.
@@ -64,16 +66,28 @@ func (u *udpDrops) args() [6]uint64 {
 	}
 }
 
-// send sends n datagrams with exactly args().
+// send sends n datagrams with exactly args(). A SoftirqGuard keeps their
+// drops in this process's context and done by the time send returns.
 func (u *udpDrops) send(n int) error {
+	guard, err := testutil.NewSoftirqGuard()
+	if err != nil {
+		return err
+	}
+	defer guard.Close()
 	a := u.args()
 	for i := 0; i < n; i++ {
-		r, _, errno := unix.Syscall6(unix.SYS_SENDTO, uintptr(a[0]), uintptr(a[1]), uintptr(a[2]), uintptr(a[3]), uintptr(a[4]), uintptr(a[5]))
-		if errno != 0 {
-			return fmt.Errorf("sendto #%d: %v", i, errno)
-		}
-		if int(r) != len(u.buf) {
-			return fmt.Errorf("sendto #%d sent %d bytes, want %d", i, r, len(u.buf))
+		err := guard.Send(func() error {
+			r, _, errno := unix.Syscall6(unix.SYS_SENDTO, uintptr(a[0]), uintptr(a[1]), uintptr(a[2]), uintptr(a[3]), uintptr(a[4]), uintptr(a[5]))
+			if errno != 0 {
+				return errno
+			}
+			if int(r) != len(u.buf) {
+				return fmt.Errorf("sent %d bytes, want %d", r, len(u.buf))
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("sendto #%d: %w", i, err)
 		}
 	}
 	runtime.KeepAlive(u.buf)
