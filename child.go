@@ -42,6 +42,9 @@ type Child struct {
 // command, path "$0" and arguments "$@", in place.
 const shellHolder = `read -r _ <&3 || exit 10; exec 3<&-; exec "$0" "$@"`
 
+// holderShell is the shell that holds children.
+var holderShell = "/bin/sh"
+
 // childEnv marks the re-executed program as a held child.
 const childEnv = "KTRACE_HELD_CHILD"
 
@@ -89,7 +92,7 @@ func StartChild(command string, stdin io.Reader, stdout, stderr io.Writer) (*Chi
 	}
 	defer r.Close()
 	cmd := &exec.Cmd{
-		Path:       "/bin/sh",
+		Path:       holderShell,
 		Args:       append([]string{"sh", "-c", shellHolder, path}, args[1:]...),
 		Stdin:      stdin,
 		Stdout:     stdout,

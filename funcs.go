@@ -50,9 +50,11 @@ type funcsState struct {
 	// CLOCK_BOOTTIME), measured at start, for strftime().
 	bootEpoch time.Time
 	child     *Child
-	// pidfd watches the -p process when hasPidfd; stop ends the watch.
+	// pidfd watches the -p process when hasPidfd; stop ends the watch,
+	// and the watcher, if watching, closes pidfd.
 	pidfd    int
 	hasPidfd bool
+	watching bool
 	stop     chan struct{}
 	stopped  sync.Once
 }
@@ -142,12 +144,14 @@ func (s *Session) afterAttach(child *Child) {
 		}()
 	}
 	if s.fn.hasPidfd {
+		s.fn.watching = true
 		go s.watchPid(s.fn.pidfd)
 	}
 }
 
 // watchPid ends the session when the -p process exits.
 func (s *Session) watchPid(fd int) {
+	defer unix.Close(fd)
 	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
 	for {
 		select {
@@ -181,12 +185,10 @@ func (s *Session) closeFuncs() {
 		if s.fn.child != nil {
 			s.fn.child.Terminate()
 		}
-		if s.fn.hasPidfd {
-			// watchPid polls it with a timeout and returns on stop.
-			fd := s.fn.pidfd
-			s.fn.hasPidfd = false
-			time.AfterFunc(200*time.Millisecond, func() { unix.Close(fd) })
+		if s.fn.hasPidfd && !s.fn.watching {
+			unix.Close(s.fn.pidfd)
 		}
+		s.fn.hasPidfd = false
 	})
 }
 

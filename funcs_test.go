@@ -86,7 +86,7 @@ func TestFuncValues(t *testing.T) {
 	r := runFuncScript(t, `BEGIN {
 	@s = "hello world"; @m[1] = 1; @m[2] = 2; @m[3] = 3; @t["a", 1] = 1;
 	printf("bswap %x %x %lx %x\n", bswap((uint16)0x1234), bswap((uint32)0x12345678), bswap(0x0102030405060708), bswap((uint8)0xab));
-	printf("strerror %s|%s|%d\n", strerror(2), strerror(@m[1]), strerror(7));
+	printf("strerror %s|%s|%s|%s\n", strerror(2), strerror(@m[1]), strerror(7), strerror(999));
 	printf("ntop %s %s\n", ntop(0x0100007f), ntop(2, 0x0101a8c0));
 	printf("contains %d %d %d %d\n", strcontains(@s, "o w"), strcontains(@s, "world!"), strcontains(@s, ""), strcontains(comm, "zzz"));
 	printf("strncmp %d %d %d %d\n", strncmp(@s, "hello", 5), strncmp(@s, "help", 4), strncmp(@s, "hello world", 100), strncmp(@s, "hello", 0));
@@ -100,7 +100,7 @@ func TestFuncValues(t *testing.T) {
 	exit(@m[3] + 4);
 }`, &ktrace.Options{Params: []string{strconv.FormatUint(vfsRead.Addr, 10)}}, nil, nil)
 	want := `bswap 3412 78563412 807060504030201 ab
-strerror No such file or directory|Operation not permitted|7
+strerror No such file or directory|Operation not permitted|Argument list too long|Unknown error 999
 ntop 127.0.0.1 192.168.1.1
 contains 1 0 1 0
 strncmp 0 1 0 0

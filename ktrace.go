@@ -61,6 +61,8 @@ type Program struct {
 	ast      *ast.Program
 	compiled *compile.Program
 	opts     Options
+	types    *resolve.KernelTypes // kernel BTF, decoded only if the script used it
+	commOff  int                  // task_struct.comm offset when comm reads through task BTF
 }
 
 // MaxSourceSize bounds the script size; larger input is rejected before
@@ -149,7 +151,7 @@ func Compile(name string, src []byte, opts *Options) (*Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Program{file: file, ast: tree, compiled: cp, opts: *opts}, nil
+	return &Program{file: file, ast: tree, compiled: cp, opts: *opts, types: kt, commOff: copts.TaskCommOffset}, nil
 }
 
 // CompileFile compiles a script file; "-" reads standard input.

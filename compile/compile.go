@@ -45,8 +45,9 @@ type Options struct {
 	// builtins that read the current task, such as ppid (funcs.go); nil
 	// means offsets are unknown and those builtins fail to compile.
 	MemberOffset func(structName, member string) (int, error)
-	// FilterPID, when positive, makes every probe but BEGIN, END and
-	// interval fire only in that process, as bpftrace's -p does.
+	// FilterPID, when positive, makes every probe but BEGIN, END and the
+	// perf-event probes (which are attached to the process) fire only in
+	// that process, as bpftrace's -p does.
 	FilterPID int
 }
 

@@ -9,11 +9,13 @@ import (
 	"github.com/ktrace/ktrace/lang/types"
 )
 
-// Functions and builtins: time, strftime, join, cat, system, signal,
-// ntop, ksym, bswap, strerror, strncmp, strcontains, buf, len, has_key,
-// zero, exit with any code, nsecs(mode), and the builtins elapsed,
-// jiffies, rand, cgroup, ncpus, cpid, ppid, username and numaid. kaddr()
-// and getopt() are folded into constants by the checker.
+// Functions and builtins: time, strftime, join, cat, system, errorf,
+// warnf, signal, signal_thread, ntop, ksym, bswap, strerror, strncmp,
+// strcontains, strstr, strlen, buf, len, has_key, zero, exit with any
+// code, nsecs(mode), and the builtins nsecs (the boot clock, as in
+// bpftrace), elapsed, jiffies, rand, cgroup, ncpus, cpid, ppid, username
+// and numaid. kaddr(), getopt() and has_cpid are folded into constants by
+// the checker; the -p filter (Options.FilterPID) is pidFilter.
 
 // Record kinds of the functions that user space carries out.
 const (

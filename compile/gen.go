@@ -156,6 +156,11 @@ func (g *gen) alloc(n ast.Node, size int) int16 {
 		g.peakStack = g.stack
 	}
 	if g.stack > maxStack {
+		if n == nil && g.src != nil {
+			// Map keys are allocated without a node: blame the code being
+			// generated.
+			n = &ast.BlockExpr{Block: &ast.Block{Sp: g.src.Span}}
+		}
 		g.errorf(n, "this probe needs more than the %d bytes of stack BPF allows; use fewer or shorter strings (config max_strlen)", maxStack)
 		// Keep generating with a bogus slot so all errors are reported.
 		return -8
@@ -225,8 +230,15 @@ func (g *gen) store(o operand, r asm.Register) {
 	}
 }
 
-// zero clears size bytes of stack at off (8-byte aligned).
+// zero clears size bytes of stack at off, rounded up to 8 when off is
+// 8-byte aligned; a value at an unaligned offset of a record or tuple
+// (strings and buffers have alignment 1) is cleared exactly, with stores
+// aligned as the verifier requires of stack accesses.
 func (g *gen) zero(off int16, size int) {
+	if off&7 != 0 {
+		g.zeroTail(off, 0, size)
+		return
+	}
 	size = (size + 7) &^ 7
 	for i := 0; i < size; i += 8 {
 		g.emit(storeImm(asm.RFP, off+int16(i), 0, asm.DWord))

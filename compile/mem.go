@@ -136,7 +136,7 @@ func (g *gen) storeString(dst int16, size int, s string) {
 func (g *gen) zeroTail(dst int16, from, size int) {
 	for i := from; i < size; {
 		n := 8
-		for n > size-i || (i%n) != 0 {
+		for n > size-i || (int(dst)+i)&(n-1) != 0 {
 			n /= 2
 		}
 		g.emit(storeImm(asm.RFP, dst+int16(i), 0, sizeOf(n)))

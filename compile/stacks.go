@@ -15,7 +15,7 @@ import (
 //
 // bpf_get_stack writes the frames into a per-CPU scratch buffer (a stack
 // is up to 127 frames, 1016 bytes: more than the 512-byte BPF stack). A
-// bounded loop hashes the frames; the 64-bit hash is the stack's identity,
+// bounded loop with a constant trip count hashes the frames; the 64-bit hash is the stack's identity,
 // which the stack value carries (see lang/types/stacks.go for the
 // layout), and the frames are stored once per hash in a side map that user
 // space reads to print the stack. Unlike bpf_get_stackid's stack map, two
@@ -212,6 +212,9 @@ func (g *gen) collectStack(x ast.Expr, dst int16, size int) {
 	g.place(capped)
 
 	// Hash the frames: R1 hash, R2 index, R3 frame pointer, R0 multiplier.
+	// bpf_get_stack zeroes the buffer past the frames it writes, so the
+	// loop runs over every slot: a constant trip count the verifier walks
+	// once, with no path per possible frame count.
 	g.emit(asm.LoadImm(asm.R1, stackHashSeed, asm.DWord))
 	g.emit(asm.Mov.Imm(asm.R2, 0))
 	if r := g.load(buf, asm.R3); r != asm.R3 {
@@ -220,7 +223,7 @@ func (g *gen) collectStack(x ast.Expr, dst int16, size int) {
 	g.emit(asm.LoadImm(asm.R0, stackHashMul, asm.DWord))
 	loop, end := g.newLabel("stackhash"), g.newLabel("stackhashed")
 	g.place(loop)
-	g.emit(asm.JGE.Reg(asm.R2, asm.R4, end))
+	g.emit(asm.JGE.Imm(asm.R2, int32(frames), end))
 	g.emit(asm.LoadMem(asm.R5, asm.R3, 0, asm.DWord))
 	g.emit(asm.Xor.Reg(asm.R1, asm.R5), asm.Mul.Reg(asm.R1, asm.R0))
 	g.emit(asm.Mov.Reg(asm.R5, asm.R1), asm.RSh.Imm(asm.R5, 32), asm.Xor.Reg(asm.R1, asm.R5))

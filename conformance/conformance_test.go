@@ -198,7 +198,7 @@ func runCase(t *testing.T, c *Case) []string {
 	if err != nil {
 		return []string{err.Error()}
 	}
-	r, err := run(c, argv, tmp, vars)
+	r, err := run(ktraceBin, c, argv, tmp, vars)
 	if err != nil {
 		return []string{err.Error()}
 	}
@@ -289,10 +289,10 @@ type result struct {
 }
 
 // run starts ktrace for c and waits for it, with c's timeout.
-func run(c *Case, argv []string, tmp string, vars map[string]string) (*result, error) {
+func run(bin string, c *Case, argv []string, tmp string, vars map[string]string) (*result, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(c.Timeout*float64(time.Second)))
 	defer cancel()
-	cmd := exec.CommandContext(ctx, ktraceBin, argv...)
+	cmd := exec.CommandContext(ctx, bin, argv...)
 	cmd.Dir = tmp
 	cmd.Env = environ(c.Env)
 	// Its own process group, so that a -c child dies with a hung ktrace.
@@ -579,4 +579,95 @@ func quoteArgs(argv []string) string {
 		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 	}
 	return strings.Join(q, " ")
+}
+
+// TestBpftraceReference checks the cases marked "CONFIRMED: bpftrace
+// 0.17" against a real bpftrace, when KTRACE_CONFORMANCE_BPFTRACE names
+// its binary: the same arguments must give the same stdout (ignoring
+// bpftrace's "Attaching N probes..." line, trailing spaces and, for JSON,
+// empty lines) and exit code. It keeps the CONFIRMED notes honest.
+func TestBpftraceReference(t *testing.T) {
+	bin := os.Getenv("KTRACE_CONFORMANCE_BPFTRACE")
+	if bin == "" {
+		t.Skip("set KTRACE_CONFORMANCE_BPFTRACE to a bpftrace binary to check the CONFIRMED cases")
+	}
+	cases, err := LoadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		if !strings.Contains(c.Confirmed, "bpftrace 0.17") {
+			continue
+		}
+		t.Run(c.Name, func(t *testing.T) {
+			t.Parallel()
+			tmp := t.TempDir()
+			progFile := filepath.Join(tmp, "prog.bt")
+			os.WriteFile(progFile, []byte(c.Prog), 0o644)
+			vars := map[string]string{"tmp": tmp}
+			for k, v := range hostVars() {
+				vars[k] = v
+			}
+			argv, err := c.Argv(progFile, vars)
+			if err != nil {
+				t.Fatal(err)
+			}
+			slow := *c
+			slow.Timeout *= 6 // bpftrace compiles with LLVM: much slower to start
+			r, err := run(bin, &slow, argv, tmp, vars)
+			if err != nil {
+				t.Fatal(err)
+			}
+			vars["pid"] = fmt.Sprint(r.pid)
+			// "CONFIRMED: bpftrace 0.17 (but for ...)" notes a whitespace
+			// difference of 0.17: compare without empty lines.
+			loose := strings.Contains(c.Confirmed, "(but")
+			var kept []string
+			for _, l := range strings.Split(r.stdout, "\n") {
+				if strings.HasPrefix(l, "Attaching ") && strings.HasSuffix(l, " probes...") || strings.HasSuffix(l, " probe...") && strings.HasPrefix(l, "Attaching ") {
+					continue
+				}
+				l = strings.TrimRight(l, " ")
+				if (loose || c.ExpectJSON != nil || c.ExpectJSONFile != "") && l == "" {
+					continue
+				}
+				kept = append(kept, l)
+			}
+			got := strings.Join(kept, "\n")
+			var want string
+			switch {
+			case c.Expect != nil:
+				want = *c.Expect
+			case c.ExpectJSON != nil:
+				want = *c.ExpectJSON
+			case c.ExpectFile != "" || c.ExpectJSONFile != "":
+				f := c.ExpectFile + c.ExpectJSONFile
+				b, err := os.ReadFile(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want = string(b)
+			}
+			want = Expand(want, vars)
+			if loose {
+				var w []string
+				for _, l := range strings.Split(want, "\n") {
+					if l != "" {
+						w = append(w, l)
+					}
+				}
+				want = strings.Join(w, "\n")
+			}
+			if c.ExpectRegex != nil {
+				if d := diffRegex(Expand(*c.ExpectRegex, vars), got); d != "" {
+					t.Errorf("%s:%d: bpftrace's stdout does not match:\n%s", c.File, c.Line, d)
+				}
+			} else if d := diffText(want, got); d != "" {
+				t.Errorf("%s:%d: bpftrace's stdout differs (- want, + bpftrace):\n%s\nstderr:\n%s", c.File, c.Line, d, indent(r.stderr))
+			}
+			if r.code != c.Exit {
+				t.Errorf("%s:%d: bpftrace exited %d, want %d", c.File, c.Line, r.code, c.Exit)
+			}
+		})
+	}
 }

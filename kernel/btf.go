@@ -589,3 +589,20 @@ func BTFStructNames() ([]string, error) {
 	unions, err := b.names(btfKindUnion, "")
 	return append(structs, unions...), err
 }
+
+// structSize returns the size of the struct called name.
+func (b *rawBTF) structSize(name string) (uint32, error) {
+	var size uint32
+	found := false
+	err := b.walk(func(t *btfType) bool {
+		if t.kind == btfKindStruct && b.nameIs(t.nameOff, name) {
+			size, found = t.sizeType, true
+			return false
+		}
+		return true
+	})
+	if err == nil && !found {
+		err = &NotFoundError{Kind: "BTF struct", Name: name}
+	}
+	return size, err
+}

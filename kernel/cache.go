@@ -230,3 +230,25 @@ func BTFRawTracepoints() ([]string, error) {
 	defer release()
 	return b.names(btfKindTypedef, "btf_trace_")
 }
+
+// StructSize returns the size in bytes of the kernel struct called name,
+// from BTF, cached on disk like StructMemberOffset.
+func StructSize(name string) (uint32, error) {
+	key := "size " + name
+	if v, ok := cachedFact(key); ok {
+		if n, err := strconv.ParseUint(v, 10, 32); err == nil {
+			return uint32(n), nil
+		}
+	}
+	b, release, err := openVmlinuxBTF()
+	if err != nil {
+		return 0, err
+	}
+	defer release()
+	size, err := b.structSize(name)
+	if err != nil {
+		return 0, err
+	}
+	storeFact(key, strconv.FormatUint(uint64(size), 10))
+	return size, nil
+}

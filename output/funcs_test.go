@@ -35,6 +35,8 @@ func TestFuncValues(t *testing.T) {
 		{&types.Type{Kind: types.Timestamp, Size: types.TimestampSize}, []byte{5, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0},
 			&Env{Timestamp: func(id, ns uint64) string { return string(rune('0'+id)) + ":" + string(rune('0'+ns)) }}, "3:5"},
 		{&types.Type{Kind: types.Timestamp, Size: types.TimestampSize}, []byte{5, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0}, nil, "5"},
+		{types.TypStrerror, []byte{7, 0, 0, 0, 0, 0, 0, 0}, nil, "Argument list too long"},
+		{types.TypStrerror, []byte{0xe7, 3, 0, 0, 0, 0, 0, 0}, nil, "Unknown error 999"},
 	}
 	for _, c := range cases {
 		got := Decode(c.t, c.b, c.env)

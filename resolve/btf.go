@@ -34,6 +34,15 @@ func NewKernelTypes(maxStrlen int) *KernelTypes {
 	return &KernelTypes{MaxStrlen: maxStrlen, Load: btf.LoadKernelSpec}
 }
 
+// Decoded returns the kernel's BTF if a lookup already decoded it, else
+// nil: callers that could use it opportunistically do not pay for it.
+func (k *KernelTypes) Decoded() *btf.Spec {
+	if k.conv == nil {
+		return nil
+	}
+	return k.spec
+}
+
 // ErrNoBTF is returned when the kernel has no BTF to take types from.
 var ErrNoBTF = errors.New("kernel types need BTF, and /sys/kernel/btf/vmlinux is not available (kernel built without CONFIG_DEBUG_INFO_BTF)")
 

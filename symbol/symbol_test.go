@@ -239,15 +239,18 @@ func threadCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// TestKernelFramesBudget checks the symbolization budget with a wide
-// margin for a loaded machine: 100,000 frames in well under a second (the
-// benchmark shows the real figure, a few milliseconds).
+// TestKernelFramesBudget checks the symbolization budget in CPU time (a
+// loaded machine stretches wall time), with a wide margin: 100,000 frames
+// in well under half a second (the benchmark shows the real figure, about
+// 20 ms).
 func TestKernelFramesBudget(t *testing.T) {
 	k, addrs := kernelFrames(t, 100000)
-	start := time.Now()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	start := threadCPU()
 	out := symbolizeAll(k, addrs, nil)
-	if d := time.Since(start); d > 500*time.Millisecond {
-		t.Errorf("symbolizing 100,000 frames took %v", d)
+	if d := threadCPU() - start; d > 500*time.Millisecond {
+		t.Errorf("symbolizing 100,000 frames took %v of CPU", d)
 	}
 	if strings.Count(string(out), "\n") != 100000 || strings.Contains(string(out), "\n+") {
 		t.Error("some frames did not resolve")

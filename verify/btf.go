@@ -117,6 +117,9 @@ func btfName(t btf.Type) string {
 
 // taskStruct returns the BTF of struct task_struct.
 func (v *verifier) taskStruct() (btf.Type, uint32, error) {
+	if st := v.opts.TaskStruct; st != nil {
+		return st, st.Size, nil
+	}
 	spec, err := v.kernelTypes()
 	if err != nil {
 		return nil, 0, err

@@ -64,6 +64,12 @@ type Options struct {
 	// bpf_get_current_task_btf. Nil loads the running kernel's BTF when
 	// needed.
 	KernelTypes *btf.Spec
+	// TaskStruct, when set, describes struct task_struct for
+	// bpf_get_current_task_btf instead of KernelTypes: a partial
+	// description (its size and the members the program reads) lets a
+	// program that only reads comm be checked without decoding the
+	// kernel's whole BTF.
+	TaskStruct *btf.Struct
 }
 
 // Program verifies insns and returns the report. It never panics: an

@@ -31,7 +31,7 @@
 //     commands to run, with which arguments and time limits.
 //  3. Each kernel boots under TCG (qemu-system-x86_64 -accel tcg,thread=multi
 //     -cpu max -smp 2 -m 1024). Guest init mounts devtmpfs, proc, sysfs,
-//     tracefs, debugfs and bpffs, brings lo up, runs the commands with
+//     tracefs, debugfs, bpffs and cgroup2, brings lo up, runs the commands with
 //     CI=true, KTRACE_LAB=1, KTRACE_LAB_KERNEL=<uname -r> and KTRACE_BIN=
 //     /bin/ktrace, prints a verdict line carrying a per-run token, and
 //     powers off.

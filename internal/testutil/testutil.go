@@ -7,7 +7,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"strconv"
@@ -43,60 +42,25 @@ func MaybeRunSender() {
 		fmt.Fprintln(os.Stderr, "bad", senderEnv, v)
 		os.Exit(2)
 	}
+	// Set up first and say so on stdout: the setup makes no drops only
+	// if it is done before the parent attaches its probes.
+	d, err := NewDropInjector()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "drop sender:", err)
+		os.Exit(1)
+	}
+	if _, err := os.Stdout.Write([]byte{1}); err != nil {
+		os.Exit(3)
+	}
 	// Wait for the parent's go-ahead, so probes are attached first.
 	if _, err := bufio.NewReader(os.Stdin).ReadByte(); err != nil {
 		os.Exit(3)
 	}
-	if err := SendUDPDrops(n); err != nil {
-		fmt.Fprintln(os.Stderr, err)
+	if err := d.Inject(n); err != nil {
+		fmt.Fprintln(os.Stderr, "drop sender:", err)
 		os.Exit(1)
 	}
 	os.Exit(0)
-}
-
-// SendUDPDrops sends n datagrams to a closed UDP port on 127.0.0.1. Each
-// one is dropped by the kernel with reason NO_SOCKET: exactly one
-// skb:kfree_skb event per datagram, in the sending process's context,
-// which a SoftirqGuard ensures.
-func SendUDPDrops(n int) error {
-	port, err := closedUDPPort()
-	if err != nil {
-		return err
-	}
-	guard, err := NewSoftirqGuard()
-	if err != nil {
-		return err
-	}
-	defer guard.Close()
-	// An unconnected socket: a connected one would get the ICMP error back
-	// as ECONNREFUSED on the next write, and that write would not be sent.
-	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	dst := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port}
-	for i := 0; i < n; i++ {
-		err := guard.Send(func() error {
-			_, err := conn.WriteToUDP([]byte("ktrace drop test"), dst)
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("datagram %d: %w", i, err)
-		}
-	}
-	return nil
-}
-
-// closedUDPPort finds a port with no socket bound to it.
-func closedUDPPort() (int, error) {
-	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		return 0, err
-	}
-	port := c.LocalAddr().(*net.UDPAddr).Port
-	c.Close()
-	return port, nil
 }
 
 // DropSender is a child process that sends an exact number of drops when
@@ -111,7 +75,8 @@ type DropSender struct {
 }
 
 // StartDropSender starts the current test binary as a drop sender that
-// waits for Go.
+// waits for Go. It returns once the sender is ready, so that nothing of
+// its setup happens while the test's probes run.
 func StartDropSender(t testing.TB, n int) *DropSender {
 	t.Helper()
 	exe, err := os.Executable()
@@ -125,8 +90,16 @@ func StartDropSender(t testing.TB, n int) *DropSender {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ready, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	if _, err := ready.Read(make([]byte, 1)); err != nil {
+		t.Fatalf("drop sender did not get ready: %v", err)
 	}
 	s := &DropSender{cmd: cmd, stdin: stdin, PID: cmd.Process.Pid}
 	comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", s.PID))
@@ -134,7 +107,6 @@ func StartDropSender(t testing.TB, n int) *DropSender {
 		t.Fatal(err)
 	}
 	s.Comm = string(comm[:len(comm)-1])
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	return s
 }
 

@@ -12,10 +12,11 @@ import (
 )
 
 // Functions and builtins beyond printing and aggregating: time, strftime,
-// join, cat, system, signal, ntop, kaddr, ksym, bswap, strerror, strncmp,
-// strcontains, buf, len, has_key, zero, getopt, nsecs(mode), and the
-// builtins elapsed, jiffies, rand, cgroup, ncpus, cpid, ppid, username and
-// numaid. Types, return values and error wording follow bpftrace.
+// join, cat, system, errorf, warnf, signal, signal_thread, ntop, kaddr,
+// ksym, bswap, strerror, strncmp, strcontains, strstr, strlen, buf, len,
+// has_key, zero, getopt, nsecs(mode), and the builtins elapsed, jiffies,
+// rand, cgroup, ncpus, cpid, has_cpid, ppid, username and numaid. Types,
+// return values and error wording follow bpftrace.
 
 // SymbolResolver is implemented by resolvers that know the kernel's
 // symbol addresses, which kaddr() folds in at compile time.
@@ -506,8 +507,8 @@ func checkBuf(c *checker, x *ast.Call, _ bool) *Type {
 		c.errorf(x, "buf() expects an integer, string, or array argument but saw %s", t)
 		return TypInvalid
 	}
-	max := c.info.Config.MaxStrlen
-	n := max
+	limit := c.info.Config.MaxStrlen
+	n := limit
 	if len(x.Args) == 1 {
 		if t.Kind != Array {
 			c.errorf(x, "buf() expects a length argument for non-array type %s", t)
@@ -531,13 +532,17 @@ func checkBuf(c *checker, x *ast.Call, _ bool) *Type {
 			if v < int64(n) {
 				n = int(v)
 			} else if v > int64(n) {
-				c.warnf(x, "buf() length is too long and will be shortened to %d bytes (see BPFTRACE_MAX_STRLEN)", max)
+				c.warnf(x, "buf() length is too long and will be shortened to %d bytes (see BPFTRACE_MAX_STRLEN)", limit)
 			}
 		}
 	}
-	if n > max {
-		c.warnf(x, "buf() length is too long and will be shortened to %d bytes (see BPFTRACE_MAX_STRLEN)", max)
-		n = max
+	if n > limit {
+		c.warnf(x, "buf() length is too long and will be shortened to %d bytes (see BPFTRACE_MAX_STRLEN)", limit)
+		n = limit
+	}
+	if (t.Kind == Array || t.Kind == String) && n > t.Size {
+		// The bytes of the value, not whatever lies past it.
+		n = t.Size
 	}
 	return &Type{Kind: Buffer, Size: 4 + n, Len: n}
 }
@@ -845,7 +850,7 @@ func checkComm(c *checker, x *ast.Call, _ bool) *Type {
 	return TypInvalid
 }
 
-// describeTimestampMode names a mode for messages.
+// String names a mode as nsecs() takes it.
 func (m TimestampMode) String() string {
 	for name, v := range timestampModes {
 		if v == m {

@@ -194,6 +194,10 @@ var attachChecks = []attachCheck{
 		if fn == "" {
 			return "", errors.New("no known drop function (sk_skb_reason_drop, kfree_skb_reason) in kallsyms")
 		}
+		drops, err := newDrops(t)
+		if err != nil {
+			return "", err
+		}
 		m := newValueMap(t)
 		prog, err := kprobeProg(m, "klab_kp_drop", progOpts{
 			CountAll: true,
@@ -208,8 +212,7 @@ var attachChecks = []attachCheck{
 			return "", fmt.Errorf("attach kprobe %s: %w", fn, err)
 		}
 		attached(t, prog, l)
-		u := newUDPDrops(t)
-		if err := u.send(numEvents); err != nil {
+		if err := drops.Inject(numEvents); err != nil {
 			return "", err
 		}
 		v, err := expectCount(m, numEvents)
@@ -407,6 +410,10 @@ var attachChecks = []attachCheck{
 		return fmt.Sprintf("%d getppid calls", numEvents), nil
 	}},
 	{"tracepoint", "skb/kfree_skb-drops", func(t *testing.T) (string, error) {
+		drops, err := newDrops(t)
+		if err != nil {
+			return "", err
+		}
 		m := newValueMap(t)
 		prog, err := loadProgram(&ebpf.ProgramSpec{Name: "klab_tp_drop", Type: ebpf.TracePoint, Instructions: counterInsns(m, progOpts{CountAll: true})})
 		if err != nil {
@@ -418,8 +425,7 @@ var attachChecks = []attachCheck{
 			return "", fmt.Errorf("attach tracepoint skb/kfree_skb: %w", err)
 		}
 		attached(t, prog, l)
-		u := newUDPDrops(t)
-		if err := u.send(numEvents); err != nil {
+		if err := drops.Inject(numEvents); err != nil {
 			return "", err
 		}
 		v, err := expectCount(m, numEvents)
@@ -454,6 +460,10 @@ func tracingDropCheck(t *testing.T, at ebpf.AttachType) (string, error) {
 	if at == ebpf.AttachTraceFExit {
 		name = "fexit"
 	}
+	drops, err := newDrops(t)
+	if err != nil {
+		return "", err
+	}
 	m := newValueMap(t)
 	prog, err := tracingProg(m, "klab_"+name+"_drop", at, fn, progOpts{
 		CountAll: true,
@@ -468,8 +478,7 @@ func tracingDropCheck(t *testing.T, at ebpf.AttachType) (string, error) {
 		return "", fmt.Errorf("attach %s %s: %w", name, fn, err)
 	}
 	attached(t, prog, l)
-	u := newUDPDrops(t)
-	if err := u.send(numEvents); err != nil {
+	if err := drops.Inject(numEvents); err != nil {
 		return "", err
 	}
 	v, err := expectCount(m, numEvents)

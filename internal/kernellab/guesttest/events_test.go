@@ -23,6 +23,18 @@ func getppids(n int) int {
 	return ppid
 }
 
+// newDrops sets up the injection of exactly counted UDP drops in this
+// process's context (testutil.DropInjector); make it before attaching the
+// probes, since its setup frees an skb of its own.
+func newDrops(t *testing.T) (*testutil.DropInjector, error) {
+	d, err := testutil.NewDropInjector()
+	if err != nil {
+		return nil, err
+	}
+	t.Cleanup(d.Close)
+	return d, nil
+}
+
 // udpDrops is a UDP socket and a datagram to a closed port on 127.0.0.1:
 // every send reaches the kernel as __sys_sendto with arguments the test
 // knows, returns the datagram's length, and is dropped on receipt for
@@ -66,28 +78,16 @@ func (u *udpDrops) args() [6]uint64 {
 	}
 }
 
-// send sends n datagrams with exactly args(). A SoftirqGuard keeps their
-// drops in this process's context and done by the time send returns.
+// send sends n datagrams with exactly args().
 func (u *udpDrops) send(n int) error {
-	guard, err := testutil.NewSoftirqGuard()
-	if err != nil {
-		return err
-	}
-	defer guard.Close()
 	a := u.args()
 	for i := 0; i < n; i++ {
-		err := guard.Send(func() error {
-			r, _, errno := unix.Syscall6(unix.SYS_SENDTO, uintptr(a[0]), uintptr(a[1]), uintptr(a[2]), uintptr(a[3]), uintptr(a[4]), uintptr(a[5]))
-			if errno != 0 {
-				return errno
-			}
-			if int(r) != len(u.buf) {
-				return fmt.Errorf("sent %d bytes, want %d", r, len(u.buf))
-			}
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("sendto #%d: %w", i, err)
+		r, _, errno := unix.Syscall6(unix.SYS_SENDTO, uintptr(a[0]), uintptr(a[1]), uintptr(a[2]), uintptr(a[3]), uintptr(a[4]), uintptr(a[5]))
+		if errno != 0 {
+			return fmt.Errorf("sendto #%d: %v", i, errno)
+		}
+		if int(r) != len(u.buf) {
+			return fmt.Errorf("sendto #%d sent %d bytes, want %d", i, r, len(u.buf))
 		}
 	}
 	runtime.KeepAlive(u.buf)
