@@ -578,26 +578,6 @@ func (g *gen) timeCall(x *ast.Call) {
 	g.sendEvent(x, id, 8, nil)
 }
 
-// formatEvent sends a printf-like record of another kind (cat, system,
-// errorf, warnf).
-func (g *gen) formatEvent(x *ast.Call, kind EventKind) {
-	args := x.Args[1:]
-	ts := make([]*types.Type, len(args))
-	for i, a := range args {
-		ts[i] = eventType(g.typeOf(a))
-	}
-	layout, size := recordLayout(ts)
-	id := g.c.event(x, &Event{Kind: kind, Format: g.c.info.Formats[x], Args: layout, Size: size})
-	g.sendEvent(x, id, size, func(rec int16) {
-		if needsZero(types.TupleType(append([]*types.Type{types.TypU64}, ts...))) {
-			g.zero(rec, size)
-		}
-		for i, a := range args {
-			g.storeValue(a, ts[i], rec+int16(layout[i].Offset))
-		}
-	})
-}
-
 // signal sends a signal to the current process with bpf_send_signal, or
 // to the current thread with bpf_send_signal_thread (signal_thread).
 func (g *gen) signal(x *ast.Call) {

@@ -426,18 +426,6 @@ func (g *gen) callStmt(x *ast.Call) {
 		g.sendEvent(x, id, 8, nil)
 	case "delete":
 		g.delete(x)
-	case "exit":
-		id := g.c.event(x, &Event{Kind: EventExit, Size: 16, Args: []EventArg{{Type: types.TypS64, Offset: 8}}})
-		code := int64(0)
-		if len(x.Args) == 1 {
-			code = g.c.info.Consts[x.Args[0]]
-		}
-		g.sendEvent(x, id, 16, func(rec int16) {
-			g.loadImm(asm.R1, code)
-			g.emit(asm.StoreMem(asm.RFP, rec+8, asm.R1, asm.DWord))
-		})
-		// exit() ends this probe too, as in bpftrace.
-		g.emit(asm.Ja.Label(g.exitLabel))
 	default:
 		t := g.typeOf(x)
 		if t.IsInt() {
@@ -528,14 +516,19 @@ func eventType(t *types.Type) *types.Type {
 	return t
 }
 
-func (g *gen) printf(x *ast.Call) {
+func (g *gen) printf(x *ast.Call) { g.formatEvent(x, EventPrintf) }
+
+// formatEvent sends a record of a printf-like call (printf, cat, system,
+// errorf, warnf): the call's arguments after the format, laid out after
+// the 8-byte event index.
+func (g *gen) formatEvent(x *ast.Call, kind EventKind) {
 	args := x.Args[1:]
 	ts := make([]*types.Type, len(args))
 	for i, a := range args {
 		ts[i] = eventType(g.typeOf(a))
 	}
 	layout, size := recordLayout(ts)
-	id := g.c.event(x, &Event{Kind: EventPrintf, Format: g.c.info.Formats[x], Args: layout, Size: size})
+	id := g.c.event(x, &Event{Kind: kind, Format: g.c.info.Formats[x], Args: layout, Size: size})
 	g.sendEvent(x, id, size, func(rec int16) {
 		if needsZero(types.TupleType(append([]*types.Type{types.TypU64}, ts...))) {
 			g.zero(rec, size)

@@ -359,45 +359,7 @@ func (c *checker) str(x *ast.Call) *Type {
 	return TypInvalid
 }
 
-func (c *checker) printf(x *ast.Call) *Type {
-	if len(x.Args) == 0 {
-		c.errorf(x, "printf() needs a format string, e.g. printf(\"%%d\\n\", pid)")
-		return TypNone
-	}
-	lit, ok := x.Args[0].(*ast.StringLit)
-	if !ok {
-		c.errorf(x.Args[0], "printf() format must be a string literal")
-		for _, a := range x.Args {
-			c.expr(a)
-		}
-		return TypNone
-	}
-	c.expr(lit)
-	f, err := ParseFormat(lit.Value)
-	if err != nil {
-		c.errorf(lit, "%s", err)
-		return TypNone
-	}
-	c.info.Formats[x] = f
-	args := x.Args[1:]
-	if len(args) > 32 {
-		c.errorf(x, "printf() takes at most 32 arguments after the format, %d given", len(args))
-	}
-	for i, a := range args {
-		t := c.expr(a)
-		if i >= len(f.Verbs) || t.Kind == Invalid {
-			continue
-		}
-		c.checkVerb(a, f.Verbs[i], t)
-	}
-	switch {
-	case len(args) > len(f.Verbs):
-		c.errorf(args[len(f.Verbs)], "printf: too many arguments for the format string (%d verbs, %d arguments)", len(f.Verbs), len(args))
-	case len(args) < len(f.Verbs):
-		c.errorf(x, "printf: not enough arguments for the format string (%d verbs, %d arguments)", len(f.Verbs), len(args))
-	}
-	return TypNone
-}
+func (c *checker) printf(x *ast.Call) *Type { return c.formatted(x) }
 
 func (c *checker) checkVerb(a ast.Expr, v *Verb, t *Type) {
 	switch {

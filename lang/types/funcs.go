@@ -192,6 +192,12 @@ func checkJoin(c *checker, x *ast.Call, _ bool) *Type {
 // printf-style format and its arguments, formatted in user space.
 func checkFormatted(c *checker, x *ast.Call, _ bool) *Type {
 	c.requireUnsafe(x)
+	return c.formatted(x)
+}
+
+// formatted checks a printf-style call: a literal format string and
+// arguments that match its verbs.
+func (c *checker) formatted(x *ast.Call) *Type {
 	if len(x.Args) == 0 {
 		c.errorf(x, "%s() needs a format string, e.g. %s(\"/proc/%%d/status\", pid)", x.Name, x.Name)
 		return TypNone
