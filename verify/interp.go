@@ -231,6 +231,12 @@ func (v *verifier) atJoin(st *state, pc int) (*state, bool) {
 				}
 				continue
 			}
+			// A later invocation of a bpf_loop callback passing the
+			// same point is not a loop (the kernel counts invocations
+			// in callback_unroll_depth for the same reason).
+			if cp.st.cbIters != st.cbIters {
+				continue
+			}
 			if cp.fp == fp && covers(cp.st, st, live, true) {
 				v.loopError(pc, "the loop comes back to the same state, so it never ends")
 				return st, false

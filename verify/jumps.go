@@ -217,7 +217,11 @@ func (v *verifier) markNull(st *state, id, ref uint32, isNull bool) {
 		if isNull {
 			*o = constReg(0)
 		} else {
+			// As the kernel does: a pointer proven non-NULL no longer
+			// needs its id (only the reference, ref, stays), which lets
+			// states reached through different lookups compare and merge.
 			o.null = false
+			o.id = 0
 		}
 	})
 	if isNull && ref != 0 {

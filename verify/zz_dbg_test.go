@@ -34,7 +34,7 @@ func TestZZDebug(t *testing.T) {
 		}
 		fmt.Printf("== %s: user %v processed=%d\n", n, reps[n].OK(), reps[n].Processed)
 		for _, f := range reps[n].Findings {
-			fmt.Printf("   %s\n", f.String())
+			fmt.Printf("   [insn %d] %s\n", f.Insn, f.String())
 		}
 		kr := verify.LoadKernel(spec.Instructions, verify.Options{Type: spec.Type, AttachType: spec.AttachType, AttachTo: spec.AttachTo, Maps: cp.Collection.Maps})
 		fmt.Printf("   kernel accepted=%v %s\n", kr.Accepted, kr.Reason)

@@ -583,8 +583,12 @@ func (c *checker) let(s *ast.LetStmt) {
 	}
 	if t == nil {
 		// A declaration without type or value takes its type from the
-		// first assignment; bpftrace does the same.
+		// first assignment, as in bpftrace; pass one learns it. One that
+		// is never assigned holds the integer 0.
 		t = TypInvalid
+		if c.pass == 2 {
+			t = TypS64
+		}
 	}
 	if c.scopes[len(c.scopes)-1][s.Var.Name] != nil {
 		c.errorf(s.Var, "variable $%s is already declared in this scope", s.Var.Name)
@@ -884,6 +888,15 @@ func (c *checker) assignVar(s *ast.AssignStmt, v *ast.Variable) {
 		c.info.Vars[v] = existing
 		if !existing.Type.IsInt() && existing.Type.Kind != Invalid || !vt.IsInt() && vt.Kind != Invalid {
 			c.errorf(s, "operator '%s' needs integers", s.Op)
+			return
+		}
+		if existing.Type.Kind == Invalid && vt.Kind != Invalid {
+			// `let $x;` holds 0 until assigned: `$x += 1` makes it an
+			// integer.
+			existing.Type = storedType(vt)
+			if c.pass == 1 {
+				c.varTypes[existing.Decl] = existing.Type
+			}
 		}
 		return
 	}

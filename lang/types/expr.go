@@ -604,8 +604,15 @@ func (c *checker) incDec(x ast.Expr, target ast.Expr, op string) *Type {
 			return TypInvalid
 		}
 		c.info.Vars[t] = v
+		if v.Type.Kind == Invalid {
+			// `let $x;` then `$x++`: an integer starting at 0.
+			v.Type = TypS64
+			if c.pass == 1 {
+				c.varTypes[v.Decl] = v.Type
+			}
+		}
 		c.record(t, v.Type)
-		if v.Type.Kind != Invalid && !v.Type.IsInt() {
+		if !v.Type.IsInt() {
 			c.errorf(x, "operator '%s' needs an integer variable, not %s", op, v.Type)
 			return TypInvalid
 		}
