@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/user"
 	"sort"
 	"strconv"
 	"strings"
@@ -203,11 +202,30 @@ func usernameOf(uid uint64) string {
 		return v.(string)
 	}
 	name := strconv.FormatUint(uid, 10)
-	if u, err := user.LookupId(name); err == nil {
-		name = u.Username
+	if n, ok := passwdName("/etc/passwd", uid); ok {
+		name = n
 	}
 	usernames.Store(uid, name)
 	return name
+}
+
+// passwdName looks a uid up in a passwd file. It reads the file itself
+// rather than using os/user, whose cgo lookup would make the binary
+// dynamically linked.
+func passwdName(path string, uid uint64) (string, bool) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", false
+	}
+	want := strconv.FormatUint(uid, 10)
+	for _, line := range strings.Split(string(data), "\n") {
+		// name:password:uid:gid:gecos:home:shell
+		f := strings.SplitN(line, ":", 4)
+		if len(f) >= 3 && f[2] == want && f[0] != "" {
+			return f[0], true
+		}
+	}
+	return "", false
 }
 
 // formatTimestamp formats a strftime() value: boot-clock nanoseconds count

@@ -273,3 +273,18 @@ func TestListAndInfo(t *testing.T) {
 		}
 	}
 }
+
+// TestStaticBinary keeps ktrace free of cgo: a plain `go build` must give
+// one static binary, so nothing may pull in runtime/cgo (os/user and net's
+// resolver do, when cgo is available).
+func TestStaticBinary(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Skipf("go list is not available: %v", err)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		if pkg == "runtime/cgo" {
+			t.Fatal("cmd/ktrace depends on runtime/cgo, so a default build links libc dynamically")
+		}
+	}
+}

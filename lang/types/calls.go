@@ -264,13 +264,20 @@ func (c *checker) wholeMap(x *ast.Call, arg ast.Expr) *MapInfo {
 		return nil
 	}
 	mi := c.info.maps[m.Name]
-	if mi == nil && c.pass == 2 {
+	if mi == nil && c.pass == 2 && c.learnedMaps[m.Name] == nil {
 		c.errorf(arg, "undefined map @%s", m.Name)
 		return nil
 	}
-	if mi == nil {
+	switch {
+	case mi == nil && c.pass == 1:
+		// A whole-map use says nothing about the keys.
 		mi = c.useMap(m, nil, nil, false)
 		mi.keysSet = false
+	case mi == nil:
+		// The map's signature comes from its assignments, which may come
+		// later in the text (pass one learnt them).
+		keys := c.learnedKeys(m.Name)
+		mi = c.useMap(&ast.MapRef{Sp: m.Sp, Name: m.Name, Keys: make([]ast.Expr, len(keys))}, keys, nil, false)
 	}
 	c.record(m, TypNone)
 	return mi
@@ -410,4 +417,12 @@ func (c *checker) print(x *ast.Call) *Type {
 		c.errorf(x.Args[0], "print() of one aggregation entry is not possible: print the whole map")
 	}
 	return TypNone
+}
+
+// learnedKeys is a map's key signature as pass one learnt it.
+func (c *checker) learnedKeys(name string) []*Type {
+	if m := c.learnedMaps[name]; m != nil {
+		return m.Keys
+	}
+	return nil
 }

@@ -116,6 +116,7 @@ func TestCheckTypes(t *testing.T) {
 		{`tracepoint:sched:sched_switch { @[args.prev_comm, args.prev_pid] = count(); }`, map[string]string{"": "string[16], int64 => count_t"}},
 		{`tracepoint:syscalls:sys_enter_openat { @[str(args.filename)] = count(); }`, map[string]string{"": "string[64] => count_t"}},
 		{`BEGIN { @x = $1; @y = str($2); @z = $#; }`, map[string]string{"x": " => int64", "y": " => string[6]", "z": " => int64"}},
+		{`interval:s:1 { print(@k); clear(@k); } BEGIN { @k[1, "a"] = 2; }`, map[string]string{"k": "int64, string[2] => int64"}},
 		{`kprobe:f { @[probe, func] = count(); @ret[tid] = arg3; }`, map[string]string{"": "probe, ksym_t => count_t", "ret": "uint64 => uint64"}},
 	}
 	for _, c := range cases {
