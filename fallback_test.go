@@ -231,6 +231,37 @@ func TestLabFentryFallback(t *testing.T) {
 	}
 }
 
+// TestLabFentryFallbackNeedsBTF checks in the kernel lab that the
+// fallback refuses a function without a BTF record, as the syscall entry
+// wrappers (__x64_sys_*) are on both kernels, with the error that says
+// why, rather than compiling an fentry program the kernel would reject.
+func TestLabFentryFallbackNeedsBTF(t *testing.T) {
+	if os.Getenv(proto.EnvLab) != "1" {
+		t.Skip("reads the kernel's BTF: runs only inside the kernel lab (bash .ci/kernellab)")
+	}
+	testutil.RequireRoot(t)
+	const fn = "__x64_sys_getppid"
+	inBTF, err := kernel.BTFHasFunction(fn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inBTF {
+		t.Fatalf("%s has a BTF function record on this kernel; the lab expects syscall wrappers to have none", fn)
+	}
+	forceFentry(t)
+	_, err = Compile("getppid.bt", []byte("kprobe:"+fn+" { @ = count(); }"), nil)
+	want := "kprobe:" + fn + ": this kernel has no kprobes (disabled by the test to force the fentry fallback), and the fentry fallback cannot attach to " + fn + " because it has no BTF function record"
+	ok := err != nil && strings.Contains(err.Error(), want)
+	detail := "kprobe:" + fn + " (no BTF record) refused by the fentry fallback with the reason"
+	if !ok {
+		t.Errorf("Compile(kprobe:%s) with kprobes unavailable: %v\nwant an error containing %q", fn, err, want)
+		detail = fmt.Sprintf("Compile(kprobe:%s) with kprobes unavailable: %v", fn, err)
+	}
+	if err := proto.Record(proto.Result{Attach: "fentry", Test: "ktrace-fallback-needs-btf", Tested: true, Works: ok, Detail: detail}); err != nil {
+		t.Error(err)
+	}
+}
+
 // firstLines keeps a failure's result line short.
 func firstLines(s string, n int) string {
 	lines := strings.SplitAfter(s, "\n")

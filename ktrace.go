@@ -16,6 +16,8 @@
 package ktrace
 
 import (
+	"strings"
+	"strconv"
 	"errors"
 	"fmt"
 	"io"
@@ -97,8 +99,11 @@ func Compile(name string, src []byte, opts *Options) (*Program, error) {
 	if err := opts.funcsConfig(name, tree, &cfg); err != nil {
 		return nil, err
 	}
+	// BPFTRACE_* environment variables override the config block, as in
+	// bpftrace: they are checked as config items that come last.
+	tree.Config = append(tree.Config, envConfig(os.Environ())...)
 	for _, item := range tree.Config {
-		if item.Key == "max_strlen" {
+		if configKey(item.Key) == "max_strlen" {
 			if lit, ok := item.Value.(*ast.IntLit); ok && lit.Value > 0 && lit.Value <= 1024 {
 				cfg.MaxStrlen = int(lit.Value)
 			}
@@ -220,3 +225,31 @@ func (p *Program) Compiled() *compile.Program { return p.compiled }
 
 // AttachPoints is the number of attach points, BEGIN and END included.
 func (p *Program) AttachPoints() int { return len(p.compiled.Probes) }
+
+// configKey normalises a config name: BPFTRACE_MAX_STRLEN, MAX_STRLEN and
+// max_strlen are the same setting.
+func configKey(k string) string {
+	return strings.ToLower(strings.TrimPrefix(strings.TrimPrefix(k, "BPFTRACE_"), "bpftrace_"))
+}
+
+// envConfig turns BPFTRACE_* environment variables that name config
+// settings into config items.
+func envConfig(environ []string) []*ast.ConfigItem {
+	var items []*ast.ConfigItem
+	for _, kv := range environ {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || !strings.HasPrefix(k, "BPFTRACE_") || !types.IsConfigKey(configKey(k)) {
+			continue
+		}
+		var val ast.Expr
+		if n, err := strconv.ParseUint(v, 10, 64); err == nil {
+			val = &ast.IntLit{Value: n}
+		} else if v == "true" || v == "false" {
+			val = &ast.BoolLit{Value: v == "true"}
+		} else {
+			val = &ast.StringLit{Value: v}
+		}
+		items = append(items, &ast.ConfigItem{Key: k, Value: val})
+	}
+	return items
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 
 	"github.com/ktrace/ktrace/compile"
 	"github.com/ktrace/ktrace/kernel"
+	"github.com/ktrace/ktrace/lang"
 	"github.com/ktrace/ktrace/lang/types"
 	"github.com/ktrace/ktrace/output"
 )
@@ -51,17 +53,17 @@ type Session struct {
 	reader  *ringbuf.Reader
 	env     *output.Env
 
-	mu         sync.Mutex // serialises output and map access by events
-	exited     chan struct{}
-	exitOnce   sync.Once
-	exitCode   int
-	loopDone   chan struct{}
-	running    bool // the record loop was started
-	warnedFull map[*compile.Map]bool
-	stacks     *stackState // kstack/ustack decoding (stacks.go)
-	stopped    bool
-	closed     bool
-	fn         funcsState // time, elapsed, -c and -p (funcs.go)
+	mu       sync.Mutex // serialises output and map access by events
+	exited   chan struct{}
+	exitOnce sync.Once
+	exitCode int
+	loopDone chan struct{}
+	running  bool                    // the record loop was started
+	warned   map[*compile.Event]bool // warnings print once per call site
+	stacks   *stackState             // kstack/ustack decoding (stacks.go)
+	stopped  bool
+	closed   bool
+	fn       funcsState // time, elapsed, -c and -p (funcs.go)
 }
 
 // Start loads the program into the kernel, runs its BEGIN probes and
@@ -95,8 +97,8 @@ func (p *Program) Start(ctx context.Context, opts *StartOptions) (*Session, erro
 	default:
 		return nil, fmt.Errorf("unknown output format %q: use text or json", opts.Format)
 	}
-	s.warnedFull = map[*compile.Map]bool{}
-	s.env = &output.Env{ProbeNames: p.compiled.ProbeNames, Ksym: ksymName, Stack: s.decodeStack}
+	s.warned = map[*compile.Event]bool{}
+	s.env = &output.Env{ProbeNames: p.compiled.ProbeNames, Ksym: ksymName, Stack: s.decodeStack, TruncTrailer: p.compiled.Info.Config.StrTruncTrailer}
 	if err := s.load(); err != nil {
 		s.Close()
 		return nil, err
@@ -277,11 +279,10 @@ func (s *Session) handle(raw []byte) {
 		if h := eventHandlers[ev.Kind]; h != nil {
 			h(s, ev, raw)
 		}
-	case compile.EventMapFull:
-		if !s.warnedFull[ev.Map] {
-			s.warnedFull[ev.Map] = true
-			fmt.Fprintf(s.errOut, "WARNING: map %s is full (%d entries): updates are being dropped; raise config max_map_keys or declare it, e.g. let %s = hash(%d);\n",
-				ev.Map.Name, ev.Map.Spec.MaxEntries, ev.Map.Name, 2*ev.Map.Spec.MaxEntries)
+	case compile.EventWarning:
+		if !s.warned[ev] {
+			s.warned[ev] = true
+			s.warn(ev)
 		}
 	case compile.EventExit:
 		code := int64(binary.LittleEndian.Uint64(raw[8:]))
@@ -420,4 +421,37 @@ func (p *Program) Load() error {
 	s := &Session{prog: p, cp: p.compiled}
 	defer s.Close()
 	return s.load()
+}
+
+// warn prints a run-time warning the way bpftrace does: the location, the
+// message, and for a failed helper its name and return code.
+func (s *Session) warn(ev *compile.Event) {
+	w := ev.Data.(compile.Warning)
+	var loc output.Location
+	if ev.Source.File != nil {
+		loc.File = ev.Source.File.Name
+		start := ev.Source.File.Position(ev.Source.Span.Pos)
+		end := ev.Source.File.Position(ev.Source.Span.End)
+		loc.Line, loc.Col = start.Line, start.Column
+		if end.Line == start.Line && end.Column > start.Column+1 {
+			loc.Span = fmt.Sprintf("%s:%d:%d-%d", start.Filename, start.Line, start.Column, end.Column)
+		}
+		loc.Context = []string{ev.Source.SourceLine(), caretLine(ev.Source)}
+	}
+	if w.Helper != "" {
+		s.printer.HelperError(output.HelperError{Helper: w.Helper, Retcode: w.Retcode, Msg: w.Msg, At: loc})
+		return
+	}
+	s.printer.RuntimeError(w.Msg, loc)
+}
+
+// caretLine underlines a source span with ~, as bpftrace's warnings do.
+func caretLine(src lang.Source) string {
+	start := src.File.Position(src.Span.Pos)
+	end := src.File.Position(src.Span.End)
+	n := 1
+	if end.Line == start.Line && end.Column > start.Column {
+		n = end.Column - start.Column
+	}
+	return strings.Repeat(" ", start.Column-1) + strings.Repeat("~", n)
 }

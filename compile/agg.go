@@ -229,8 +229,13 @@ func (g *gen) aggregateRead(x *ast.MapRef) operand {
 	}
 	g.emit(asm.LoadMem(asm.R1, asm.RFP, acc, asm.DWord))
 	if kind == types.Avg {
+		// No value yet averages to 0.
+		none := g.newLabel("noavg")
 		g.emit(asm.LoadMem(asm.R2, asm.RFP, acc+8, asm.DWord))
+		g.emit(asm.JEq.Imm(asm.R2, 0, none))
 		g.arith("/", asm.R1, asm.R2, m.Value.Signed)
+		g.place(none)
+		g.emit(asm.Mov.Reg(asm.R1, asm.R1))
 	}
 	g.release(mark)
 	o := g.temp(x)

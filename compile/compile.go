@@ -146,7 +146,7 @@ const (
 	EventPrintMap
 	EventClearMap
 	EventExit
-	EventMapFull // an update failed because the map is full
+	EventWarning // a run-time warning: a helper failed, a division by zero
 )
 
 // Event describes one kind of record in the ring buffer.
@@ -164,6 +164,15 @@ type Event struct {
 	// Top and Div are print(@m, top, div)'s limits.
 	Top int
 	Div uint32
+	// Source is the script position the record comes from (warnings).
+	Source lang.Source
+}
+
+// Warning is the Data of an EventWarning.
+type Warning struct {
+	Helper  string // the helper that failed, or "" for other problems
+	Retcode int64
+	Msg     string
 }
 
 // EventArg is one value in a record.
@@ -194,8 +203,8 @@ func Compile(info *types.Info, file *lang.File, opts Options) (*Program, error) 
 		probeIDs: map[string]int{},
 		events:   map[*ast.Call]int{},
 
-		mapFullEvents: map[*Map]int{},
-		byHash:        map[string]string{},
+		byHash:   map[string]string{},
+		warnings: map[warningSite]int{},
 	}
 	c.declareMaps()
 	for _, pi := range info.Probes {
@@ -223,9 +232,9 @@ type compiler struct {
 	probeIDs map[string]int
 	events   map[*ast.Call]int
 	byHash   map[string]string // instruction hash → program name, to share programs
+	warnings map[warningSite]int
 
-	mapFullEvents map[*Map]int
-	progN         int
+	progN int
 }
 
 func (c *compiler) declareMaps() {

@@ -171,7 +171,9 @@ func (g *gen) binary(x *ast.Binary) operand {
 	b := g.intExpr(x.Y)
 	ra := g.load(a, asm.R1)
 	rb := g.load(b, asm.R2)
+	g.divNode = x
 	g.arith(x.Op, ra, rb, rt.Signed)
+	g.divNode = nil
 	g.normalize(ra, rt)
 	g.store(a, ra)
 	g.free(b)
@@ -199,10 +201,16 @@ func (g *gen) arith(op string, dst, src asm.Register, signed bool) {
 			g.emit(asm.RSh.Reg(dst, src))
 		}
 	case "/", "%":
-		// BPF defines x/0 = 0 and x%0 = x; bpftrace wants 0 for both.
+		// BPF defines x/0 = 0 and x%0 = x; bpftrace (0.24+) makes both 1
+		// and warns at run time.
 		nonzero, done := g.newLabel("divok"), g.newLabel("divdone")
 		g.emit(asm.JNE.Imm(src, 0, nonzero))
-		g.emit(asm.Mov.Imm(dst, 0))
+		if g.divNode != nil {
+			// Only where nothing but dst lives in R0–R5: the warning is a
+			// helper call.
+			g.runtimeWarning(g.divNode, DivideByZero)
+		}
+		g.emit(asm.Mov.Imm(dst, 1))
 		g.emit(asm.Ja.Label(done))
 		g.place(nonzero)
 		if !signed {
@@ -218,6 +226,9 @@ func (g *gen) arith(op string, dst, src asm.Register, signed bool) {
 		g.emit(asm.Mov.Reg(dst, dst))
 	}
 }
+
+// DivideByZero is bpftrace's run-time warning for x / 0 and x % 0.
+const DivideByZero = "Divide or modulo by 0 detected. This can lead to unexpected results. 1 is being used as the result."
 
 // signedDiv divides magnitudes and fixes the sign: R3, R4 and R5 are
 // scratch here (no helper call is live).

@@ -49,6 +49,10 @@ type gen struct {
 
 	errs lang.ErrorList
 
+	// divNode, while set, makes a division by zero warn at run time,
+	// attributed to that node.
+	divNode ast.Node
+
 	ap        *types.AttachPoint
 	mode      Attach
 	exitLabel string

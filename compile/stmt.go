@@ -4,6 +4,7 @@ import (
 	"github.com/cilium/ebpf/asm"
 	"golang.org/x/sys/unix"
 
+	"github.com/ktrace/ktrace/lang"
 	"github.com/ktrace/ktrace/lang/ast"
 	"github.com/ktrace/ktrace/lang/types"
 )
@@ -181,7 +182,9 @@ func (g *gen) assignVar(s *ast.AssignStmt, v *ast.Variable) {
 	o := g.intExpr(s.Value)
 	r := g.load(o, asm.R2)
 	g.emit(asm.LoadMem(asm.R1, g.varBase(), slot, asm.DWord))
+	g.divNode = s
 	g.arith(op, asm.R1, r, tv.Type.Signed)
+	g.divNode = nil
 	g.normalize(asm.R1, tv.Type)
 	g.emit(asm.StoreMem(g.varBase(), slot, asm.R1, asm.DWord))
 	g.free(o)
@@ -294,13 +297,12 @@ func (g *gen) mapUpdate(m *Map, key, val int16, flags int32) {
 	// int, and the verifier's direct call of the map's update function
 	// leaves -E2BIG zero-extended in R0 (0xfffffff9 on 6.1).
 	g.emit(asm.JNE.Imm32(asm.R0, -int32(unix.E2BIG), ok))
-	id, found := g.c.mapFullEvents[m]
-	if !found {
-		id = len(g.c.prog.Events)
-		g.c.prog.Events = append(g.c.prog.Events, &Event{Kind: EventMapFull, Map: m, Size: 8})
-		g.c.mapFullEvents[m] = id
+	n := ast.Node(&ast.Ident{Sp: m.Info.Pos})
+	if g.src != nil {
+		n = &ast.Ident{Sp: g.src.Span}
 	}
-	g.sendEvent(nil, id, 8, nil)
+	g.helperWarning(n, "map_update_elem", -int64(unix.E2BIG),
+		"Map full; can't update element. Try increasing max_map_keys config or manually setting the max entries in a map declaration e.g. `let @a = hash(5000)`")
 	g.place(ok)
 	g.emit(asm.Mov.Imm(asm.R0, 0))
 }
@@ -326,15 +328,17 @@ func (g *gen) updateInt(m *Map, ref *ast.MapRef, op string, val operand, post bo
 	res := g.temp(ref)
 	g.emit(asm.JEq.Imm(asm.R0, 0, miss))
 	if op == "+" || op == "-" {
-		// Atomic, so concurrent updates from other CPUs are not lost.
+		// The update is an atomic add, so concurrent updates from other
+		// CPUs are not lost; the value the expression yields is read just
+		// before it. (Not a fetch-add: cilium/ebpf v0.22 drops the fetch
+		// flag when it encodes one.)
 		r := g.load(val, asm.R2)
-		g.emit(asm.Mov.Reg(asm.R1, r))
+		g.emit(asm.Mov.Reg(asm.R3, r))
 		if op == "-" {
-			g.emit(asm.Neg.Imm(asm.R1, 0))
+			g.emit(asm.Neg.Imm(asm.R3, 0))
 		}
-		g.emit(asm.Mov.Reg(asm.R3, asm.R1))
-		g.emit(asm.FetchAdd.Mem(asm.R0, asm.R1, asm.DWord, 0))
-		// R1 now holds the old value.
+		g.emit(asm.LoadMem(asm.R1, asm.R0, 0, asm.DWord))
+		g.emit(asm.StoreXAdd(asm.R0, asm.R3, asm.DWord))
 		if !post {
 			g.emit(asm.Add.Reg(asm.R1, asm.R3))
 		}
@@ -438,19 +442,85 @@ func (g *gen) callStmt(x *ast.Call) {
 	}
 }
 
-func (g *gen) delete(x *ast.Call) {
+// deleteEntry deletes a map entry and leaves the helper's result in R0
+// (0 when an entry was deleted).
+func (g *gen) deleteEntry(x *ast.Call) {
 	ref := x.Args[0].(*ast.MapRef)
 	m := g.c.maps[ref.Name]
 	var key int16
 	if len(x.Args) == 2 {
 		key = g.alloc(x, m.KeySize())
-		g.storeValue(x.Args[1], m.Key, key)
+		if len(m.Info.Keys) > 1 && g.typeOf(x.Args[1]).Kind == types.Tuple {
+			g.memExpr(x.Args[1], key, m.KeySize())
+		} else {
+			g.storeValue(x.Args[1], m.Key, key)
+		}
 	} else {
 		key = g.mapKey(m, ref.Keys)
 	}
 	g.loadMap(asm.R1, m)
 	g.stackPtr(asm.R2, key)
 	g.call(asm.FnMapDeleteElem)
+}
+
+// delete is delete() as a statement: a failure (no such entry) warns at
+// run time, as bpftrace does when the result is discarded.
+func (g *gen) delete(x *ast.Call) {
+	g.deleteEntry(x)
+	ok := g.newLabel("deleted")
+	g.emit(asm.JEq.Imm(asm.R0, 0, ok))
+	g.helperWarning(x, "map_delete_elem", -int64(unix.ENOENT), "Can't delete map element because it does not exist.")
+	g.place(ok)
+	g.emit(asm.Mov.Imm(asm.R0, 0))
+}
+
+func init() {
+	// delete() as a value: true when an entry was deleted.
+	intCalls["delete"] = func(g *gen, x *ast.Call) operand {
+		g.deleteEntry(x)
+		o := g.temp(x)
+		r := g.regFor(o, asm.R1)
+		yes, done := g.newLabel("deleted"), g.newLabel("deldone")
+		g.emit(asm.JEq.Imm(asm.R0, 0, yes))
+		g.emit(asm.Mov.Imm(r, 0))
+		g.emit(asm.Ja.Label(done))
+		g.place(yes)
+		g.emit(asm.Mov.Imm(r, 1))
+		g.place(done)
+		g.store(o, r)
+		return o
+	}
+}
+
+// helperWarning reports a failed helper call to user space, which warns
+// as bpftrace does (once per call site). R0–R5 are clobbered.
+func (g *gen) helperWarning(n ast.Node, helper string, retcode int64, msg string) {
+	g.warning(n, Warning{Helper: helper, Retcode: retcode, Msg: msg})
+}
+
+// runtimeWarning reports a run-time problem that is not a helper failure,
+// such as a division by zero. R0–R5 are clobbered.
+func (g *gen) runtimeWarning(n ast.Node, msg string) {
+	g.warning(n, Warning{Msg: msg})
+}
+
+func (g *gen) warning(n ast.Node, w Warning) {
+	// One event per call site, whichever attach point's program reaches
+	// it: identical programs then stay identical and are shared.
+	key := warningSite{span: n.Span(), w: w}
+	id, ok := g.c.warnings[key]
+	if !ok {
+		id = len(g.c.prog.Events)
+		g.c.prog.Events = append(g.c.prog.Events, &Event{Kind: EventWarning, Size: 8, Data: w,
+			Source: lang.Source{File: g.c.file, Span: n.Span()}})
+		g.c.warnings[key] = id
+	}
+	g.sendEvent(n, id, 8, nil)
+}
+
+type warningSite struct {
+	span lang.Span
+	w    Warning
 }
 
 // sendEvent builds a record of size bytes on the stack, lets fill write

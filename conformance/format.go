@@ -18,9 +18,8 @@
 // file. Trailing blank lines of a block are dropped.
 //
 // Lines starting with "##" are comments everywhere (inside blocks too).
-// Lines starting with "#" are comments outside blocks: before the first
-// case, and between a case's header and its first block. Program text
-// may therefore contain "#include" or "#!" lines.
+// Lines starting with "#" are comments outside blocks only, so program
+// text may contain "#include" or "#!" lines.
 //
 // Keys:
 //
@@ -59,8 +58,16 @@
 //	XFAIL:           the case is known to fail, with the reason; it still
 //	                 runs, and passing is reported as an error so that the
 //	                 marker gets removed
-//	CONFIRMED:       how the expectation was checked against bpftrace (for
-//	                 example "bpftrace 0.17"); informational
+//	FLAKY:           the case fails only sometimes, because of a known ktrace
+//	                 bug (the reason says which); it still runs: a failure
+//	                 is logged as known-flaky, not an error, and the summary
+//	                 lists it. Remove the marker once the bug is fixed.
+//	CONFIRMED:       how the expectation was checked against bpftrace.
+//	                 "bpftrace 0.17" cases are re-checked against a real
+//	                 bpftrace by TestBpftraceReference when
+//	                 KTRACE_CONFORMANCE_BPFTRACE names its binary; a note
+//	                 "(but for ...)" marks a whitespace-only difference of
+//	                 that old version (empty lines, trailing spaces)
 //	NOTE:            free text; informational
 //
 // Placeholders, replaced in CMD, ARGS, PARAMS, WORKLOAD and in every
@@ -69,8 +76,19 @@
 // number of possible CPUs, {user} and {uid} the user running the tests,
 // {cgroup} the test process's cgroup v2 id, {tmp} the case's directory.
 //
-// Unless a case expects it, stderr must not contain a Go panic or
+// Whatever a case expects, stderr must never contain a Go panic or ktrace's
 // "internal error".
+//
+// # Running
+//
+//	go test -count=1 ./conformance                     # as root; part of go test ./...
+//	go test -count=1 ./conformance -run 'TestConformance/hist_'
+//	KTRACE_BIN=/path/to/ktrace go test ./conformance   # test a prebuilt binary
+//	KTRACE_CONFORMANCE_BPFTRACE=$(which bpftrace) go test ./conformance -run TestBpftraceReference
+//
+// TestMain builds cmd/ktrace once into a temporary directory. Cases run in
+// parallel (8 at a time unless -parallel says otherwise). Without root the
+// suite skips, except under CI=true, where it fails instead.
 package conformance
 
 import (
@@ -117,6 +135,7 @@ type Case struct {
 	ExitSet           bool
 
 	XFail     string
+	Flaky     string
 	Confirmed string
 	Note      string
 }
@@ -131,7 +150,7 @@ var blockKeys = map[string]bool{
 var lineKeys = map[string]bool{
 	"CMD": true, "ARGS": true, "PARAMS": true, "ENV": true, "WORKLOAD": true, "HELPER": true, "TIMEOUT": true,
 	"INTERRUPT": true, "EXPECT_FILE": true, "EXPECT_JSON_FILE": true,
-	"OUTFILE": true, "EXIT": true, "XFAIL": true, "CONFIRMED": true, "NOTE": true,
+	"OUTFILE": true, "EXIT": true, "XFAIL": true, "FLAKY": true, "CONFIRMED": true, "NOTE": true,
 }
 
 var (
@@ -321,6 +340,11 @@ func (c *Case) set(k, v string, isBlock bool, line int) error {
 		if c.XFail == "" {
 			return fmt.Errorf("XFAIL needs a reason")
 		}
+	case "FLAKY":
+		c.Flaky = strings.TrimSpace(v)
+		if c.Flaky == "" {
+			return fmt.Errorf("FLAKY needs a reason")
+		}
 	case "CONFIRMED":
 		c.Confirmed = strings.TrimSpace(v)
 	case "NOTE":
@@ -354,6 +378,9 @@ func (c *Case) validate() error {
 	}
 	if c.ExpectStderr != nil && c.ExpectStderrRegex != nil {
 		return fmt.Errorf("at most one of EXPECT_STDERR, EXPECT_STDERR_REGEX")
+	}
+	if c.XFail != "" && c.Flaky != "" {
+		return fmt.Errorf("XFAIL and FLAKY exclude each other")
 	}
 	if (c.Outfile == "") != (c.ExpectOutfile == nil) {
 		return fmt.Errorf("OUTFILE and EXPECT_OUTFILE go together")

@@ -28,6 +28,9 @@ type Env struct {
 	// Timestamp formats a strftime() value: the nanoseconds and the id of
 	// its format; nil prints the nanoseconds.
 	Timestamp func(id, ns uint64) string
+	// TruncTrailer is appended to a str() string cut at max_strlen; nil
+	// means bpftrace's default "..".
+	TruncTrailer *string
 }
 
 // Enum is an integer with a symbolic name, such as a drop reason.
@@ -95,6 +98,15 @@ func Decode(t *types.Type, b []byte, env *Env) any {
 		}
 		if len(b) > t.Size {
 			b = b[:t.Size]
+		}
+		if t.Bounded && len(b) >= t.Size-1 {
+			// str() filled the whole buffer: the string was (most likely)
+			// longer, and bpftrace marks it.
+			trailer := ".."
+			if env != nil && env.TruncTrailer != nil {
+				trailer = *env.TruncTrailer
+			}
+			return string(b) + trailer
 		}
 		return string(b)
 	case types.Tuple:

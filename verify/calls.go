@@ -119,9 +119,8 @@ func (v *verifier) callbackReturn(st *state, pc int) (int, bool) {
 	nf.regs[10].frame = uint8(len(again.frames))
 	nf.callback = true
 	nf.cbRet = cb.cbRet
-	nf.cbArg = cb.cbArg
-	nf.regs[1] = unknownReg()
-	nf.regs[2] = cb.cbArg
+	nf.cbArgs = cb.cbArgs
+	copy(nf.regs[1:6], cb.cbArgs[:])
 	again.cur().regs[0] = notInit()
 	again.frames = append(again.frames, nf)
 	entry := v.g.subprogs[cb.subprog].start

@@ -42,6 +42,7 @@ type cfg struct {
 	relevant  []uint16 // registers whose scalar values matter on entry
 	slotRel   []uint64 // stack slots whose scalar values matter on entry
 	mayPtr    []uint16 // registers that may hold a pointer on entry
+	mayStack  []uint16 // registers that may hold a stack pointer on entry
 	isSecond  []bool   // slot is the second half of a ld_imm64
 }
 
@@ -165,6 +166,25 @@ func (v *verifier) staticCheck() *cfg {
 					"attach btf.FuncMetadata to the first instruction of every function")
 				return nil
 			}
+		}
+	}
+	// Callbacks must be static functions; other global functions are
+	// verified by the kernel on their own, from their BTF prototype, which
+	// this package does not model.
+	for i := 0; i < n; i++ {
+		if isPseudoFunc(p.insns[i]) {
+			if t := i + int(p.insns[i].imm) + 1; t >= 0 && t < n && p.funcGlobal[t] {
+				v.errorf(i, CatCFG, fmt.Sprintf("the callback at instruction %d is a global function; callbacks must be static", t),
+					"give the callback's BTF function information static linkage")
+				return nil
+			}
+		}
+	}
+	for _, sp := range g.subprogs[1:] {
+		if p.funcGlobal[sp.start] {
+			v.errorf(sp.start, CatUnsupport, fmt.Sprintf("the function at instruction %d has global BTF linkage; global functions are not modelled", sp.start),
+				"give the function static linkage")
+			return nil
 		}
 	}
 	// Reserved fields of loads and the 64-bit immediate loads, over every
@@ -661,8 +681,12 @@ func (g *cfg) computeMayPtr(p *program) {
 	}
 }
 
-// helperReadsStack reports whether a helper call may read stack memory
-// through its arguments.
+// helperReadsStack reports whether a helper call may depend on the values
+// of integers in stack memory it reads through its arguments: map keys (a
+// constant key makes an array lookup non-NULL) and the frame a callback
+// receives. Memory a helper only copies (ring buffer and perf records,
+// map values to store, strings to print) does not count: its values
+// cannot change a verdict, and the kernel does not mark it precise either.
 func helperReadsStack(in insn) bool {
 	if in.src != 0 {
 		return true
@@ -673,11 +697,274 @@ func helperReadsStack(in insn) bool {
 	}
 	for _, a := range proto.args {
 		switch a {
-		case aMapKey, aMapValue, aMem, aStackOrNull, aFunc:
+		case aStackOrNull, aFunc:
 			return true
 		}
 	}
 	return false
+}
+
+// computeKeySlots finds, for every bpf_map_lookup_elem call, the stack
+// slots of the running frame whose values the lookup depends on: the key,
+// when the map is an array (a constant key in range makes the result
+// non-NULL). A forward pass tracks registers that hold R10 plus a
+// constant and registers that hold a map from ld_imm64; when either is
+// unknown at the call, every slot counts.
+func (g *cfg) computeKeySlots(p *program) map[int]uint64 {
+	const allSlots = ^uint64(0)
+	type val struct {
+		kind uint8 // 0 unknown, 1 fp+off, 2 map
+		n    int
+	}
+	type regs [11]val
+	n := len(p.insns)
+	in := make([]*regs, n)
+	out := map[int]uint64{}
+	meet := func(a *regs, b regs) bool {
+		changed := false
+		for i := range a {
+			if a[i] != b[i] && a[i].kind != 0 {
+				a[i] = val{}
+				changed = true
+			}
+		}
+		return changed
+	}
+	var work []int
+	enter := func(pc int, r regs) {
+		if pc < 0 || pc >= n || !g.reachable[pc] {
+			return
+		}
+		if in[pc] == nil {
+			cp := r
+			in[pc] = &cp
+			work = append(work, pc)
+			return
+		}
+		if meet(in[pc], r) {
+			work = append(work, pc)
+		}
+	}
+	for _, sp := range g.subprogs {
+		var r regs
+		r[10] = val{kind: 1}
+		enter(sp.start, r)
+	}
+	for len(work) > 0 {
+		pc := work[len(work)-1]
+		work = work[:len(work)-1]
+		if g.isSecond[pc] {
+			continue
+		}
+		r := *in[pc]
+		ins := p.insns[pc]
+		set := func(d uint8, v val) {
+			if d < 10 {
+				r[d] = v
+			}
+		}
+		var succ []int
+		switch ins.class() {
+		case clsALU64:
+			switch {
+			case ins.op() == opMov && ins.srcBit() == srcX && ins.off == 0 && ins.src <= 10:
+				set(ins.dst, r[ins.src])
+			case ins.op() == opAdd && ins.srcBit() == srcK && ins.dst < 10 && r[ins.dst].kind == 1:
+				set(ins.dst, val{kind: 1, n: r[ins.dst].n + int(ins.imm)})
+			default:
+				set(ins.dst, val{})
+			}
+			succ = []int{pc + 1}
+		case clsALU, clsLDX:
+			set(ins.dst, val{})
+			succ = []int{pc + 1}
+		case clsLD:
+			v := val{}
+			if ins.isLdImm64() && (ins.src == pseudoMapFD || ins.src == pseudoMapIdx) {
+				if mi, ok := p.mapAt[pc]; ok && mi >= 0 {
+					v = val{kind: 2, n: mi}
+				}
+			}
+			set(ins.dst, v)
+			succ = []int{pc + 2}
+		case clsST, clsSTX:
+			if ins.mode() == modeATOMIC {
+				set(ins.src, val{})
+				set(0, val{})
+			}
+			succ = []int{pc + 1}
+		default:
+			switch {
+			case ins.op() == jmpEXIT:
+			case ins.op() == jmpCALL:
+				if ins.src == 0 && asm.BuiltinFunc(ins.imm) == asm.FnMapLookupElem {
+					mask := allSlots
+					if m := r[1]; m.kind == 2 {
+						spec := p.maps[m.n].spec
+						switch {
+						case spec != nil && spec.Type != ebpf.Array && spec.Type != ebpf.PerCPUArray:
+							mask = 0
+						case spec != nil && r[2].kind == 1:
+							mask = fpSlots(r[2].n, int(spec.KeySize))
+						}
+					}
+					out[pc] |= mask
+				}
+				for i := 0; i <= 5; i++ {
+					r[i] = val{}
+				}
+				succ = []int{pc + 1}
+			case isBranch(ins):
+				t := jumpTarget(pc, ins)
+				if ins.op() == jmpJA {
+					succ = []int{t}
+				} else {
+					succ = []int{pc + 1, t}
+				}
+			default:
+				succ = []int{pc + 1}
+			}
+		}
+		for _, t := range succ {
+			enter(t, r)
+		}
+	}
+	return out
+}
+
+// computeMayStack finds, for each instruction, the registers that may hold
+// a pointer into a stack frame on entry (a forward over-approximation, like
+// computeMayPtr). Loads and stores through other pointers (map values, ring
+// buffer records, the context, kernel objects) cannot reach the stack, so
+// the values they move do not make stack slots relevant.
+func (g *cfg) computeMayStack(p *program) {
+	n := len(p.insns)
+	g.mayStack = make([]uint16, n)
+	slots := make([]uint64, n)
+	seen := make([]bool, n)
+	const fp = 1 << 10
+	entry := func(pc int, m uint16, sm uint64) bool {
+		if pc < 0 || pc >= n {
+			return false
+		}
+		if !seen[pc] || g.mayStack[pc]|m != g.mayStack[pc] || slots[pc]|sm != slots[pc] {
+			seen[pc] = true
+			g.mayStack[pc] |= m
+			slots[pc] |= sm
+			return true
+		}
+		return false
+	}
+	work := []int{0}
+	entry(0, fp, 0)
+	for _, sp := range g.subprogs[1:] {
+		// Arguments may point into the caller's frame.
+		entry(sp.start, fp|0x3e, 0)
+		work = append(work, sp.start)
+	}
+	for len(work) > 0 {
+		pc := work[len(work)-1]
+		work = work[:len(work)-1]
+		if g.isSecond[pc] {
+			continue
+		}
+		in := p.insns[pc]
+		m, sm := g.mayStack[pc], slots[pc]
+		bit := func(r uint8) uint16 {
+			if r > 10 {
+				return 0
+			}
+			return 1 << r
+		}
+		set := func(r uint8, on bool) {
+			if r == 10 {
+				return
+			}
+			m &^= bit(r)
+			if on {
+				m |= bit(r)
+			}
+		}
+		var succ []int
+		switch in.class() {
+		case clsALU64:
+			switch {
+			case in.op() == opMov && in.srcBit() == srcX && in.off == 0:
+				set(in.dst, m&bit(in.src) != 0)
+			case in.op() == opMov:
+				set(in.dst, false)
+			case (in.op() == opAdd || in.op() == opSub) && in.srcBit() == srcX:
+				set(in.dst, m&(bit(in.dst)|bit(in.src)) != 0)
+			case in.op() == opAdd || in.op() == opSub:
+			default:
+				set(in.dst, false)
+			}
+			succ = []int{pc + 1}
+		case clsALU:
+			set(in.dst, false)
+			succ = []int{pc + 1}
+		case clsLDX:
+			switch {
+			case in.size() != 8:
+				set(in.dst, false)
+			case in.src == 10:
+				set(in.dst, sm&fpSlots(int(in.off), 8) != 0)
+			default:
+				// Only the stack holds spilled stack pointers.
+				set(in.dst, m&bit(in.src) != 0)
+			}
+			succ = []int{pc + 1}
+		case clsLD:
+			set(in.dst, false)
+			succ = []int{pc + 2}
+		case clsST, clsSTX:
+			ptr := in.class() == clsSTX && m&bit(in.src) != 0
+			if in.dst == 10 {
+				sl := fpSlots(int(in.off), in.size())
+				if ptr {
+					sm |= sl
+				} else if in.size() == 8 && in.off%8 == 0 {
+					sm &^= sl
+				}
+			} else if ptr && m&bit(in.dst) != 0 {
+				sm = ^uint64(0)
+			}
+			if in.mode() == modeATOMIC {
+				set(in.src, false)
+				set(0, false)
+			}
+			succ = []int{pc + 1}
+		default:
+			switch in.op() {
+			case jmpEXIT:
+			case jmpCALL:
+				m &^= 0x3f
+				if in.src != 0 {
+					// A function may return a pointer into its caller's
+					// frame, and may write stack pointers there.
+					m |= 1
+					sm = ^uint64(0)
+				}
+				succ = []int{pc + 1}
+			default:
+				if isBranch(in) {
+					t := jumpTarget(pc, in)
+					if in.op() == jmpJA {
+						succ = []int{t}
+					} else {
+						succ = []int{pc + 1, t}
+					}
+				} else {
+					succ = []int{pc + 1}
+				}
+			}
+		}
+		for _, t := range succ {
+			if entry(t, m, sm) {
+				work = append(work, t)
+			}
+		}
+	}
 }
 
 // fpSlots returns the stack slots [off, off+size) relative to R10 touches.
@@ -701,6 +988,9 @@ func fpSlots(off, size int) uint64 {
 func (g *cfg) computeRelevance(p *program, retMatters bool) {
 	n := len(p.insns)
 	g.computeMayPtr(p)
+	g.computeMayStack(p)
+	keySlots := g.computeKeySlots(p)
+	ranges := g.computeStackRanges(p)
 	g.relevant = make([]uint16, n)
 	g.slotRel = make([]uint64, n)
 	const allSlots = ^uint64(0)
@@ -774,8 +1064,8 @@ func (g *cfg) computeRelevance(p *program, retMatters bool) {
 				if dstRel {
 					if in.src == 10 {
 						srel |= fpSlots(int(in.off), in.size())
-					} else {
-						srel = allSlots
+					} else if g.mayStack[pc]&bit(in.src) != 0 {
+						srel |= stackReadSlots(ranges[pc], in.src, int(in.off), in.size())
 					}
 				}
 			case clsLD:
@@ -792,10 +1082,17 @@ func (g *cfg) computeRelevance(p *program, retMatters bool) {
 						srel &^= sl
 					}
 				} else if in.class() == clsSTX {
-					rel |= bit(in.src)
+					// A value stored through a pointer that cannot reach
+					// the stack is never read back as a tracked integer.
+					toStack := g.mayStack[pc]&bit(in.dst) != 0
+					if toStack || atomic {
+						rel |= bit(in.src)
+					}
 					if atomic {
 						rel |= 1
-						srel = allSlots
+						if toStack {
+							srel = allSlots
+						}
 					}
 				}
 			default:
@@ -814,6 +1111,7 @@ func (g *cfg) computeRelevance(p *program, retMatters bool) {
 					if in.src != 0 || helperReadsStack(in) {
 						srel = allSlots
 					}
+					srel |= keySlots[pc]
 				case jmpEXIT:
 					if retMatters {
 						rel |= 1

@@ -15,6 +15,11 @@ var corpusMaps = map[string]*ebpf.MapSpec{
 	"stack":  {Type: ebpf.StackTrace, KeySize: 4, ValueSize: 8 * 20, MaxEntries: 16},
 	"single": {Type: ebpf.Array, KeySize: 4, ValueSize: 64, MaxEntries: 1},
 	"ro":     {Type: ebpf.Array, KeySize: 4, ValueSize: 8, MaxEntries: 1, Flags: flagRdonlyProg},
+	// Shapes of ktrace's compiler maps: per-CPU aggregations, integer-keyed
+	// maps and the runtime map read with direct value loads.
+	"pchash":  {Type: ebpf.PerCPUHash, KeySize: 8, ValueSize: 8, MaxEntries: 16},
+	"hash8":   {Type: ebpf.Hash, KeySize: 8, ValueSize: 8, MaxEntries: 16},
+	"runtime": {Type: ebpf.Array, KeySize: 4, ValueSize: 8, MaxEntries: 1},
 }
 
 func optsTP() Options     { return Options{Type: ebpf.TracePoint, Maps: corpusMaps} }

@@ -313,6 +313,8 @@ func corpus() []corpusCase {
 		asm.Mov.Imm(R0, 0).WithSymbol("f"), asm.Return())
 	add("callback/not-a-function", optsTP(), CatHelperArg, asm.Mov.Imm(R1, 10), asm.Mov.Imm(R2, 0), asm.Mov.Imm(R3, 0), asm.Mov.Imm(R4, 0), asm.FnLoop.Call(), asm.Mov.Imm(R0, 0), asm.Return())
 
+	cs = append(cs, compilerCorpus()...)
+
 	// Fix up the callback references: LoadImm(R2, 0) placeholders become
 	// function pointers to "cb".
 	for i := range cs {
@@ -334,15 +336,22 @@ func corpus() []corpusCase {
 }
 
 // addFuncInfo attaches BTF function information to the first instruction
-// of the program and of every function (needed for callbacks).
+// of the program and of every function (needed for callbacks): labels that
+// a call or a function pointer refers to.
 func addFuncInfo(insns asm.Instructions) {
 	i64 := &btf.Int{Name: "long", Size: 8, Encoding: btf.Signed}
 	u64 := &btf.Int{Name: "u64", Size: 8}
 	vp := &btf.Pointer{Target: &btf.Void{}}
 	insns[0] = btf.WithFuncMetadata(insns[0], &btf.Func{Name: "prog", Linkage: btf.GlobalFunc,
 		Type: &btf.FuncProto{Return: &btf.Int{Name: "int", Size: 4, Encoding: btf.Signed}, Params: []btf.FuncParam{{Name: "ctx", Type: vp}}}})
+	funcs := map[string]bool{}
+	for _, ins := range insns {
+		if ins.IsFunctionReference() || ins.IsLoadOfFunctionPointer() {
+			funcs[ins.Reference()] = true
+		}
+	}
 	for j := 1; j < len(insns); j++ {
-		if s := insns[j].Symbol(); s != "" {
+		if s := insns[j].Symbol(); funcs[s] {
 			insns[j] = btf.WithFuncMetadata(insns[j], &btf.Func{Name: s, Linkage: btf.StaticFunc,
 				Type: &btf.FuncProto{Return: i64, Params: []btf.FuncParam{{Name: "index", Type: u64}, {Name: "ctx", Type: vp}}}})
 		}

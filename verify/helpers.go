@@ -51,6 +51,14 @@ type helperProto struct {
 
 var lookupMaps = []ebpf.MapType{ebpf.Hash, ebpf.Array, ebpf.PerCPUHash, ebpf.PerCPUArray, ebpf.LRUHash, ebpf.LRUCPUHash, ebpf.LPMTrie}
 
+// forEachMaps are the map types with a map_for_each_callback in the kernel
+// (bpf_for_each_map_elem); perCPUMaps those bpf_map_lookup_percpu_elem
+// accepts.
+var (
+	forEachMaps = []ebpf.MapType{ebpf.Hash, ebpf.Array, ebpf.PerCPUHash, ebpf.PerCPUArray, ebpf.LRUHash, ebpf.LRUCPUHash}
+	perCPUMaps  = []ebpf.MapType{ebpf.PerCPUArray, ebpf.PerCPUHash, ebpf.LRUCPUHash}
+)
+
 // helperProtos lists the helpers this verifier models: every helper ktrace
 // emits plus the common tracing helpers.
 var helperProtos = map[asm.BuiltinFunc]helperProto{
@@ -95,6 +103,8 @@ var helperProtos = map[asm.BuiltinFunc]helperProto{
 	asm.FnGetFuncRet:                 {args: [5]argKind{aCtx, aLongPtr}},
 	asm.FnGetFuncArgCnt:              {args: [5]argKind{aCtx}},
 	asm.FnLoop:                       {args: [5]argKind{aAnything, aFunc, aStackOrNull, aAnything}},
+	asm.FnForEachMapElem:             {args: [5]argKind{aMapPtr, aFunc, aStackOrNull, aAnything}, mapTypes: forEachMaps},
+	asm.FnMapLookupPercpuElem:        {args: [5]argKind{aMapPtr, aMapKey, aAnything}, ret: rMapValueOrNull, mapTypes: perCPUMaps},
 	asm.FnGetNsCurrentPidTgid:        {args: [5]argKind{aAnything, aAnything, aUninitMem, aSize}},
 	asm.FnGetCgroupClassid:           {},
 	asm.FnGetBranchSnapshot:          {args: [5]argKind{aUninitMem, aSizeOrZero, aAnything}},
@@ -172,6 +182,7 @@ type callMeta struct {
 	haveSize  bool
 	release   uint32
 	fn        int32
+	mapReg    reg // the map argument, for bpf_for_each_map_elem callbacks
 	cbArg     reg
 }
 
@@ -299,18 +310,33 @@ func (v *verifier) callHelper(st *state, pc int, in insn) (int, bool) {
 	}
 	f.regs[0] = r0
 
-	if asm.BuiltinFunc(id) == asm.FnLoop {
-		return v.enterCallback(st, pc, meta)
+	switch asm.BuiltinFunc(id) {
+	case asm.FnLoop:
+		// callback(u64 index, void *ctx)
+		return v.enterCallback(st, pc, name, meta, [5]reg{unknownReg(), meta.cbArg, notInit(), notInit(), notInit()})
+	case asm.FnForEachMapElem:
+		// callback(struct bpf_map *map, void *key, void *value, void *ctx):
+		// the key and value pointers are never NULL; the key is read-only.
+		if meta.mapi < 0 || v.p.maps[meta.mapi].spec == nil {
+			v.errorf(pc, CatUnsupport, fmt.Sprintf("the map passed to %s is not known, so its callback cannot be checked", name), "")
+			return 0, false
+		}
+		key := reg{typ: tMapKey, s: constScalar(0), mapi: int16(meta.mapi), origin: int32(pc)}
+		val := reg{typ: tMapValue, s: constScalar(0), mapi: int16(meta.mapi), origin: int32(pc)}
+		return v.enterCallback(st, pc, name, meta, [5]reg{meta.mapReg, key, val, meta.cbArg, notInit()})
 	}
 	return pc + 1, true
 }
 
-// enterCallback queues the first invocation of a bpf_loop callback; the
-// caller continues after the call as if the loop ran zero times.
-func (v *verifier) enterCallback(st *state, pc int, meta callMeta) (int, bool) {
+// enterCallback queues the first invocation of a callback (bpf_loop,
+// bpf_for_each_map_elem) with arguments args in R1-R5; the caller
+// continues after the call as if the callback ran zero times. Each return
+// from the callback queues another invocation (callbackReturn), as the
+// kernel verifies callbacks as if called any number of times.
+func (v *verifier) enterCallback(st *state, pc int, name string, meta callMeta, args [5]reg) (int, bool) {
 	target := int(meta.fn)
 	if target < 0 || target >= len(v.g.subOf) || v.g.subprogs[v.g.subOf[target]].start != target {
-		v.errorf(pc, CatHelperArg, "the bpf_loop callback does not point at the start of a function", "")
+		v.errorf(pc, CatHelperArg, fmt.Sprintf("the %s callback does not point at the start of a function", name), "")
 		return 0, false
 	}
 	if len(st.frames) >= maxCallFrames {
@@ -325,9 +351,8 @@ func (v *verifier) enterCallback(st *state, pc int, meta callMeta) (int, bool) {
 	nf.regs[10].frame = uint8(len(cb.frames))
 	nf.callback = true
 	nf.cbRet = [2]int64{0, 1}
-	nf.cbArg = meta.cbArg
-	nf.regs[1] = unknownReg()
-	nf.regs[2] = meta.cbArg
+	nf.cbArgs = args
+	copy(nf.regs[1:6], args[:])
 	cb.frames = append(cb.frames, nf)
 	if !v.push(cb, target) {
 		return 0, false
@@ -359,6 +384,7 @@ func (v *verifier) checkArg(st *state, pc int, name string, i, regno int, kind a
 			return v.typeError(pc, name, i, regno, r, "a map")
 		}
 		meta.mapi = int(r.mapi)
+		meta.mapReg = *r
 	case aMapKey, aMapValue:
 		if meta.mapi < 0 || v.p.maps[meta.mapi].spec == nil {
 			v.errorf(pc, CatHelperArg, fmt.Sprintf("%s needs a map argument before it", v.argDesc(name, i, regno)), "")
@@ -374,7 +400,7 @@ func (v *verifier) checkArg(st *state, pc int, name string, i, regno int, kind a
 		return v.helperMem(st, pc, name, i, regno, r, uint64(size), false, fmt.Sprintf("a pointer to the %d-byte %s", size, what))
 	case aUninitMem, aMem, aLongPtr:
 		switch r.typ {
-		case tStack, tMapValue, tMem:
+		case tStack, tMapValue, tMem, tMapKey:
 			if r.null {
 				return v.typeError(pc, name, i, regno, r, "a pointer to memory")
 			}
@@ -493,6 +519,8 @@ func (v *verifier) helperMem(st *state, pc int, name string, i, regno int, r *re
 		return v.regionAccess(pc, uint8(regno), *r, 0, int(size), vs, CatMapValue, fmt.Sprintf("the %d-byte value of map %s", vs, v.p.maps[r.mapi].name))
 	case tMem:
 		return v.regionAccess(pc, uint8(regno), *r, 0, int(size), int(r.size), CatMem, fmt.Sprintf("the %d-byte memory region", r.size))
+	case tMapKey:
+		return v.mapKeyAccess(pc, uint8(regno), *r, 0, int(size), write)
 	}
 	return v.typeError(pc, name, i, regno, r, want)
 }

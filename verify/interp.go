@@ -15,8 +15,10 @@ const (
 	// mergeAfter is how many completed states a join point outside loops
 	// keeps before new arrivals are merged into one covering state.
 	mergeAfter = 6
-	// maxLoopStates bounds the in-progress states kept at one loop header.
-	maxLoopStates = 64
+	// maxLoopStates bounds the in-progress states kept at one join point
+	// inside a loop: one per iteration, so that the other paths of an
+	// iteration are pruned against it (the kernel keeps them all).
+	maxLoopStates = 1024
 	// maxErrors stops the dry run after this many distinct errors.
 	maxErrors = 16
 	// widenAfter is the number of callback re-entries after which the
@@ -303,6 +305,9 @@ func (v *verifier) loopErrorCat(pc int, cat Category, why string) {
 		}
 		if len(lines) > 0 {
 			desc = "lines " + lineRanges(lines)
+			if len(lines) == 1 {
+				desc = fmt.Sprintf("line %d", lines[0])
+			}
 		} else {
 			desc = fmt.Sprintf("instructions %d-%d", l.body[0], l.body[len(l.body)-1])
 		}

@@ -217,6 +217,11 @@ func (v *verifier) access(st *state, pc int, regno uint8, base reg, off, size in
 			return reg{}, false
 		}
 		return loadResult(size, signExt), true
+	case tMapKey:
+		if !v.mapKeyAccess(pc, regno, base, off, size, write) {
+			return reg{}, false
+		}
+		return loadResult(size, signExt), true
 	case tCtx:
 		return v.ctxAccess(pc, regno, base, off, size, write, signExt)
 	case tBTF:
@@ -228,6 +233,23 @@ func (v *verifier) access(st *state, pc int, regno uint8, base reg, off, size in
 }
 
 const flagRdonlyProg = 1 << 7
+
+// mapKeyAccess checks an access through a pointer to a map's key (the key
+// argument of a bpf_for_each_map_elem callback): reads within key_size;
+// the kernel refuses any write ("write to change key").
+func (v *verifier) mapKeyAccess(pc int, regno uint8, base reg, off, size int, write bool) bool {
+	name := v.p.maps[base.mapi].name
+	if write {
+		v.errorf(pc, CatMem, fmt.Sprintf("R%d points to the key of map %s, which programs may not change", regno, name),
+			"copy the key to the stack and change the copy")
+		return false
+	}
+	ks := 0
+	if spec := v.p.maps[base.mapi].spec; spec != nil {
+		ks = int(spec.KeySize)
+	}
+	return v.regionAccess(pc, regno, base, off, size, ks, CatMapValue, fmt.Sprintf("the %d-byte key of map %s", ks, name))
+}
 
 // regionAccess checks an access to [off, off+size) of a region of n bytes
 // through a pointer with fixed and variable offsets.

@@ -123,6 +123,9 @@ type program struct {
 	// funcInfo marks slots whose instruction carries BTF function
 	// information (the start of a function, for func_info).
 	funcInfo []bool
+	// funcGlobal marks slots whose function information has global (not
+	// static) linkage.
+	funcGlobal map[int]bool
 	mapAt    map[int]int // raw slot of a ld_imm64 -> index into maps
 	issues   []Finding   // problems found while linking
 }
@@ -198,7 +201,14 @@ func link(in asm.Instructions, opts *Options) *program {
 			continue
 		}
 		b := buf.Bytes()
-		fi := btf.FuncMetadata(&ins) != nil
+		fm := btf.FuncMetadata(&ins)
+		fi := fm != nil
+		if fm != nil && fm.Linkage != btf.StaticFunc {
+			if p.funcGlobal == nil {
+				p.funcGlobal = map[int]bool{}
+			}
+			p.funcGlobal[len(p.insns)] = true
+		}
 		for len(b) >= 8 {
 			p.funcInfo = append(p.funcInfo, fi)
 			p.insns = append(p.insns, insn{

@@ -19,9 +19,10 @@ const (
 	tMem              // a pointer to a fixed-size memory region (ring buffer record)
 	tBTF              // a pointer to a kernel object with a BTF type
 	tFunc             // a pointer to a subprogram (bpf_loop callback)
+	tMapKey           // a pointer to a map's key (bpf_for_each_map_elem callbacks); read-only
 )
 
-var regTypeNames = [...]string{"uninitialized", "scalar", "ctx", "fp", "map_ptr", "map_value", "mem", "ptr_btf", "func"}
+var regTypeNames = [...]string{"uninitialized", "scalar", "ctx", "fp", "map_ptr", "map_value", "mem", "ptr_btf", "func", "map_key"}
 
 // reg is the abstract value of one register or spilled stack slot.
 type reg struct {
@@ -36,7 +37,7 @@ type reg struct {
 	// ref is the id of the acquired reference this pointer holds (ring
 	// buffer records), or 0.
 	ref   uint32
-	mapi  int16  // map index (tMapPtr, tMapValue)
+	mapi  int16  // map index (tMapPtr, tMapValue, tMapKey)
 	frame uint8  // stack frame (tStack)
 	size  uint32 // region size (tMem, tBTF)
 	// origin is the instruction that created the pointer (helper call,
@@ -115,10 +116,10 @@ type frame struct {
 	stack    []slot // stack[i] covers bytes [-(i+1)*8, -i*8) of the frame
 	callsite int    // instruction of the call that created the frame, -1 for main
 	subprog  int    // index of the subprogram the frame runs
-	callback bool   // the frame is a callback invoked by a helper (bpf_loop)
+	callback bool   // the frame is a callback invoked by a helper (bpf_loop, bpf_for_each_map_elem)
 	cbRet    [2]int64
-	cbArg    reg // the callback's second argument, for re-invocation
-	depth    int // deepest stack byte used
+	cbArgs   [5]reg // the callback's arguments R1-R5, for re-invocation
+	depth    int    // deepest stack byte used
 }
 
 func (f *frame) clone() *frame {
@@ -369,8 +370,12 @@ func covers(old, cur *state, live liveFunc, exact bool) bool {
 				return false
 			}
 		}
-		if of.callback && !regCovers(&of.cbArg, &cf.cbArg, im, exact) {
-			return false
+		if of.callback {
+			for i := range of.cbArgs {
+				if !regCovers(&of.cbArgs[i], &cf.cbArgs[i], im, exact) {
+					return false
+				}
+			}
 		}
 	}
 	for i := range old.refs {

@@ -1,10 +1,14 @@
 package verify_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"sort"
 	"testing"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
 
 	"github.com/ktrace/ktrace"
 	"github.com/ktrace/ktrace/compile"
@@ -22,6 +26,17 @@ func TestZZDebug(t *testing.T) {
 	}
 	cp := prog.Compiled()
 	reps := prog.Verify()
+	if os.Getenv("DBG_KSTATS") != "" {
+		coll, err := ebpf.NewCollectionWithOptions(cp.Collection, ebpf.CollectionOptions{Programs: ebpf.ProgramOptions{LogLevel: ebpf.LogLevelStats}})
+		if err == nil {
+			for n, p := range coll.Programs {
+				fmt.Printf("kernel %s: %s\n", n, p.VerifierLog)
+			}
+			coll.Close()
+		} else {
+			fmt.Println("kernel load:", err)
+		}
+	}
 	var names []string
 	for n := range reps {
 		names = append(names, n)
@@ -33,6 +48,25 @@ func TestZZDebug(t *testing.T) {
 			fmt.Println(compile.Disassemble(spec))
 		}
 		fmt.Printf("== %s: user %v processed=%d\n", n, reps[n].OK(), reps[n].Processed)
+		if d := os.Getenv("DBG_DUMP"); d != "" {
+			type dins struct {
+				Op       uint8
+				Dst, Src uint8
+				Off      int16
+				Const    int64
+				Ref, Sym string
+				Func     bool
+			}
+			var l []dins
+			for _, ins := range spec.Instructions {
+				l = append(l, dins{uint8(ins.OpCode), uint8(ins.Dst), uint8(ins.Src), ins.Offset, ins.Constant, ins.Reference(), ins.Symbol(), btf.FuncMetadata(&ins) != nil})
+			}
+			bj, _ := json.Marshal(l)
+			os.WriteFile(d+"/"+n+".bin", bj, 0o644)
+			mj, _ := json.Marshal(cp.Collection.Maps)
+			os.WriteFile(d+"/maps.json", mj, 0o644)
+			os.WriteFile(d+"/"+n+".type", []byte(fmt.Sprint(int(spec.Type))), 0o644)
+		}
 		for _, f := range reps[n].Findings {
 			fmt.Printf("   [insn %d] %s\n", f.Insn, f.String())
 		}

@@ -7,6 +7,7 @@
 //	ktrace profile [-F HZ] [-p PID] [-d SECONDS] [--folded | --svg FILE]
 //	ktrace list [-v] [PATTERN]
 //	ktrace info
+//	ktrace verify [--kernel] [-f text|json] SCRIPT|FILE.o
 //
 // The command is a thin layer over the github.com/ktrace/ktrace package.
 package main
@@ -49,6 +50,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 			return listCmd(args[1:], stdout, stderr)
 		case "info":
 			return infoCmd(args[1:], stdout, stderr)
+		case "verify":
+			return verifyCmd(args[1:], stdout, stderr)
 		case "version":
 			fmt.Fprintln(stdout, "ktrace", version)
 			return 0
@@ -69,6 +72,7 @@ USAGE:
     ktrace profile [-F HZ] [-p PID] [-d SECONDS] [--folded | --svg FILE]
     ktrace list [-v] [PATTERN]
     ktrace info
+    ktrace verify [--kernel] [-f text|json] SCRIPT|FILE.o
 
 OPTIONS:
     -e PROGRAM     run PROGRAM (FILENAME "-" reads the program from stdin)
@@ -77,6 +81,7 @@ OPTIONS:
     -q             quiet: do not print "Attaching N probes..."
     -o FILE        write the program's output to FILE
     -d             print the generated BPF instructions, with source lines
+                   and the verifier's findings
     -c 'CMD'       run CMD, held until the probes are attached; cpid is its pid;
                    ktrace ends when it does
     -p PID         probes fire only in process PID; ktrace ends when it does

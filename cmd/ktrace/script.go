@@ -235,7 +235,8 @@ func scriptCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 // dump prints each program's instructions with the script lines they
-// came from.
+// came from and, under the instructions they concern, the findings of
+// ktrace's verifier.
 func dump(prog *ktrace.Program, w io.Writer) {
 	cp := prog.Compiled()
 	names := make([]string, 0, len(cp.Collection.Programs))
@@ -243,6 +244,7 @@ func dump(prog *ktrace.Program, w io.Writer) {
 		names = append(names, name)
 	}
 	sort.Strings(names)
+	reports := prog.Verify()
 	for _, name := range names {
 		var points []string
 		for _, p := range cp.Probes {
@@ -251,7 +253,7 @@ func dump(prog *ktrace.Program, w io.Writer) {
 			}
 		}
 		fmt.Fprintf(w, "; program %s: %s\n", name, strings.Join(points, ", "))
-		fmt.Fprint(w, compile.Disassemble(cp.Collection.Programs[name]))
+		fmt.Fprint(w, annotateDisassembly(compile.Disassemble(cp.Collection.Programs[name]), reports[name]))
 		fmt.Fprintln(w)
 	}
 }

@@ -283,13 +283,26 @@ func (c *checker) wholeMap(x *ast.Call, arg ast.Expr) *MapInfo {
 	return mi
 }
 
+// delete checks delete(@m, key), delete(@m[key]) (deprecated) and
+// delete(@m) of a map without a key. It returns whether an entry was
+// deleted.
 func (c *checker) delete(x *ast.Call) *Type {
 	switch len(x.Args) {
 	case 1:
 		m, ok := x.Args[0].(*ast.MapRef)
-		if !ok || len(m.Keys) == 0 {
+		if !ok {
 			c.errorf(x, "delete() takes a map entry, e.g. delete(@m[key]) or delete(@m, key)")
 			return TypNone
+		}
+		if len(m.Keys) == 0 {
+			// delete(@m) of a map without a key: like a whole-map use, it
+			// says nothing about the keys until pass two checks them.
+			mi := c.wholeMap(x, m)
+			if mi != nil && len(mi.Keys) > 0 && c.pass == 2 {
+				c.errorf(x, "delete(@%s) needs a key: @%s has %d key%s, e.g. delete(@%s, key)", m.Name, m.Name, len(mi.Keys), plural(len(mi.Keys)), m.Name)
+				return TypNone
+			}
+			break
 		}
 		keys := c.mapKeys(m)
 		c.useMap(m, keys, nil, false)
@@ -301,30 +314,62 @@ func (c *checker) delete(x *ast.Call) *Type {
 			return TypNone
 		}
 		kt := c.expr(x.Args[1])
+		if kt.Kind == Invalid {
+			return TypNone
+		}
 		var keys []*Type
-		if kt.Kind == Tuple {
+		mi := c.info.maps[m.Name]
+		if mi == nil && c.pass == 2 {
+			mi = c.learnedMaps[m.Name]
+		}
+		switch {
+		case kt.Kind == Tuple && (mi == nil || len(mi.Keys) != 1):
+			// delete(@m, (a, b)) of a map used as @m[a, b].
 			keys = kt.Elems
-		} else {
+		default:
 			keys = []*Type{storedType(kt)}
 		}
-		if mi := c.info.maps[m.Name]; mi != nil && len(mi.Keys) > 1 && kt.Kind == Tuple {
-			keys = kt.Elems
-		} else if mi != nil && len(mi.Keys) == 1 {
-			keys = []*Type{storedType(kt)}
+		if mi != nil && len(mi.Keys) == 0 && mi.keysSet {
+			c.errorf(x.Args[1], "@%s has no key; delete it with delete(@%s)", m.Name, m.Name)
+			return TypNone
 		}
-		c.useMap(&ast.MapRef{Sp: m.Sp, Name: m.Name, Keys: make([]ast.Expr, len(keys))}, keys, nil, false)
+		if mi != nil && mi.keysSet && len(mi.Keys) == len(keys) {
+			for i, k := range keys {
+				if join(mi.Keys[i], k) == nil {
+					c.errorf(x.Args[1], "@%s key has type %s here, but %s elsewhere", m.Name, kt, keyText(mi.Keys))
+					return TypNone
+				}
+			}
+		}
+		elems := make([]ast.Expr, len(keys))
+		for i := range elems {
+			elems[i] = x.Args[1]
+		}
+		c.useMap(&ast.MapRef{Sp: m.Sp, Name: m.Name, Keys: elems}, keys, nil, false)
 		c.record(m, TypNone)
 	default:
 		c.wantArgs(x, 1, 2)
+		return TypNone
 	}
-	return TypNone
+	return TypStoredBool
+}
+
+// keyText names a map's key signature.
+func keyText(keys []*Type) string {
+	if len(keys) == 1 {
+		return keys[0].String()
+	}
+	return TupleType(keys).String()
 }
 
 func (c *checker) str(x *ast.Call) *Type {
 	if !c.wantArgs(x, 1, 2) {
 		return TypInvalid
 	}
-	size := c.info.Config.MaxStrlen
+	// Without a length, str() is bounded by max_strlen, and a string cut
+	// there prints with the truncation trailer; str(p, n) reads at most n
+	// characters, quietly.
+	size, bounded := c.info.Config.MaxStrlen, true
 	if len(x.Args) == 2 {
 		nt := c.expr(x.Args[1])
 		n, ok := c.info.Consts[x.Args[1]]
@@ -338,32 +383,53 @@ func (c *checker) str(x *ast.Call) *Type {
 			c.errorf(x.Args[1], "str() length must be positive")
 			return TypInvalid
 		case n+1 < int64(size):
-			size = int(n) + 1
+			size, bounded = int(n)+1, false
 		}
 	}
 	t := c.expr(x.Args[0])
+	if s, ok := c.info.StrConsts[x.Args[0]]; ok || t.IsInt() {
+		if p, isPos := x.Args[0].(*ast.Positional); isPos && !ok {
+			// str($1) of a numeric parameter is its text.
+			s, _ = c.positional(p.Index)
+		}
+		if t.IsInt() && !isPositional(x.Args[0]) {
+			return c.strType(size, bounded)
+		}
+		if len(s) > size-1 {
+			s = s[:size-1]
+		} else {
+			bounded = false // the whole constant fits
+		}
+		c.info.StrConsts[x] = s
+		st := StringType(len(s) + 1)
+		st.Bounded = bounded
+		return st
+	}
 	switch {
 	case t.Kind == Invalid:
 		return TypInvalid
 	case t.Kind == String:
-		c.copyConst(x, x.Args[0])
-		if _, isPos := x.Args[0].(*ast.Positional); isPos {
+		if t.Size <= size {
 			return t
 		}
-		return StringType(min(t.Size, size))
+		return c.strType(size, bounded)
 	case t.Kind == Array && t.Elem.Size == 1:
 		return StringType(min(t.Len+1, size))
-	case t.IsInt():
-		if p, ok := x.Args[0].(*ast.Positional); ok {
-			// str($1) of a missing or numeric parameter is its text.
-			s, _ := c.positional(p.Index)
-			c.info.StrConsts[x] = s
-			return StringType(len(s) + 1)
-		}
-		return StringType(size)
 	}
 	c.errorf(x.Args[0], "str() takes a string or a pointer, not %s", t)
 	return TypInvalid
+}
+
+func isPositional(x ast.Expr) bool {
+	_, ok := x.(*ast.Positional)
+	return ok
+}
+
+// strType is the type of a string str() reads into size bytes.
+func (c *checker) strType(size int, bounded bool) *Type {
+	t := StringType(size)
+	t.Bounded = bounded
+	return t
 }
 
 func (c *checker) printf(x *ast.Call) *Type { return c.formatted(x) }

@@ -32,6 +32,9 @@ type Config struct {
 	MaxCatBytes   int    // max_cat_bytes
 	StackMode     string // stack_mode: bpftrace, perf or raw
 	License       string // license of the loaded programs
+	// StrTruncTrailer is appended to strings str() truncated (".." when
+	// nil).
+	StrTruncTrailer *string
 	// Unsafe allows functions with side effects beyond tracing, such as
 	// system() and signal() (bpftrace's --unsafe).
 	Unsafe bool
@@ -282,11 +285,10 @@ func (c *checker) applyConfig() {
 			case "license":
 				c.info.Config.License = v
 			case "str_trunc_trailer":
-				c.errs.Add(c.file, item.Sp, "config str_trunc_trailer is not supported yet")
+				c.info.Config.StrTruncTrailer = &v
 			}
 		default:
-			names := []string{"max_strlen", "max_map_keys", "print_maps_on_exit", "missing_probes", "perf_rb_pages",
-				"max_probes", "max_bpf_progs", "stack_mode", "license", "log_size", "on_stack_limit", "max_cat_bytes"}
+			names := configKeys
 			msg := fmt.Sprintf("unknown config variable %q", item.Key)
 			if s := suggest.Closest(key, names, 1); len(s) > 0 {
 				msg += fmt.Sprintf("; did you mean %q?", s[0])
@@ -294,6 +296,22 @@ func (c *checker) applyConfig() {
 			c.errs.Add(c.file, item.Sp, "%s", msg)
 		}
 	}
+}
+
+// configKeys are the config settings ktrace knows.
+var configKeys = []string{"max_strlen", "max_map_keys", "print_maps_on_exit", "missing_probes", "perf_rb_pages",
+	"max_probes", "max_bpf_progs", "stack_mode", "license", "log_size", "on_stack_limit", "max_cat_bytes",
+	"cache_user_symbols", "cpp_demangle", "lazy_symbolication", "show_debug_info", "str_trunc_trailer"}
+
+// IsConfigKey reports whether name (lower case, no BPFTRACE_ prefix) is a
+// config setting.
+func IsConfigKey(name string) bool {
+	for _, k := range configKeys {
+		if k == name {
+			return true
+		}
+	}
+	return false
 }
 
 // configBool reads a true/false (or 1/0) config value.

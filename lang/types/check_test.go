@@ -53,7 +53,7 @@ func TestCheckErrors(t *testing.T) {
 		{`BEGIN { exit(1, 2); }`, "test.bt:1:9: ERROR: exit() takes 0 to 1 arguments, but 2 were given\nBEGIN { exit(1, 2); }\n        ^~~~~~~~~~"},
 		{`BEGIN { clear(@x[1]); @x[1] = 1; }`, "test.bt:1:15: ERROR: clear() takes a whole map: write @x without keys\nBEGIN { clear(@x[1]); @x[1] = 1; }\n              ^~~~~"},
 		{`BEGIN { clear(1); }`, "test.bt:1:15: ERROR: clear() takes a map, e.g. clear(@name)\nBEGIN { clear(1); }\n              ^"},
-		{`BEGIN { delete(@x); @x[1] = 1; }`, "test.bt:1:9: ERROR: delete() takes a map entry, e.g. delete(@m[key]) or delete(@m, key)\nBEGIN { delete(@x); @x[1] = 1; }\n        ^~~~~~~~~~"},
+		{`BEGIN { delete(@x); @x[1] = 1; }`, "test.bt:1:9: ERROR: delete(@x) needs a key: @x has 1 key, e.g. delete(@x, key)\nBEGIN { delete(@x); @x[1] = 1; }\n        ^~~~~~~~~~"},
 		{`BEGIN { @x = pid(); }`, "test.bt:1:14: ERROR: pid is a builtin, not a function: write pid without parentheses\nBEGIN { @x = pid(); }\n             ^~~~~"},
 		{`BEGIN { @x = arg0; }`, "test.bt:1:14: ERROR: arg0 is not available in BEGIN probes\nBEGIN { @x = arg0; }\n             ^~~~"},
 		{`kprobe:f { @x = retval; }`, "test.bt:1:17: ERROR: retval is not available in kprobe probes; use a kretprobe/uretprobe to see the return value\nkprobe:f { @x = retval; }\n                ^~~~~~"},
@@ -154,7 +154,7 @@ func TestConstantFolding(t *testing.T) {
 	if v, ok := info.Consts[pred]; !ok || v != 1 {
 		t.Errorf("predicate folds to %v %v, want 1", v, ok)
 	}
-	want := map[string]int64{"x": 40, "y": -3, "z": 0}
+	want := map[string]int64{"x": 40, "y": -3, "z": 1}
 	ast.Inspect(info.Probes[0].Node.Body, func(n ast.Node) bool {
 		if as, ok := n.(*ast.AssignStmt); ok {
 			name := as.Target.(*ast.MapRef).Name

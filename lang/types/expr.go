@@ -396,7 +396,7 @@ func (c *checker) binary(x *ast.Binary) *Type {
 	}
 	if x.Op == "/" || x.Op == "%" {
 		if bv, ok := c.info.Consts[x.Y]; ok && bv == 0 {
-			c.warnf(x.Y, "division by zero: the result is 0 at run time, as in bpftrace")
+			c.warnf(x.Y, "Divide or modulo by 0 detected. This can lead to unexpected results. 1 is being used as the result.")
 		}
 	}
 	c.foldArith(x, rt)
@@ -485,7 +485,7 @@ func (c *checker) foldArith(x *ast.Binary, rt *Type) {
 }
 
 // EvalBinary computes an integer operator the way the generated code
-// does, including bpftrace's rule that division by zero yields 0.
+// does, including bpftrace's rule that division by zero yields 1.
 func EvalBinary(op string, a, b int64, signed bool) (int64, bool) {
 	ua, ub := uint64(a), uint64(b)
 	switch op {
@@ -497,7 +497,7 @@ func EvalBinary(op string, a, b int64, signed bool) (int64, bool) {
 		return int64(ua * ub), true
 	case "/":
 		if b == 0 {
-			return 0, true
+			return 1, true
 		}
 		if signed {
 			if a == math.MinInt64 && b == -1 {
@@ -508,7 +508,7 @@ func EvalBinary(op string, a, b int64, signed bool) (int64, bool) {
 		return int64(ua / ub), true
 	case "%":
 		if b == 0 {
-			return 0, true
+			return 1, true
 		}
 		if signed {
 			if b == -1 {

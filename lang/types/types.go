@@ -67,6 +67,10 @@ type Type struct {
 	// UserSpace marks pointers into user memory (syscall arguments, uprobes).
 	UserSpace bool
 
+	// Bounded marks a string that str() cut at max_strlen: one that fills
+	// its capacity prints with the truncation trailer ("..").
+	Bounded bool
+
 	// Source is the TypeSource's own handle for a Struct (a BTF type),
 	// used to look up members on demand: kernel structs are large and
 	// most scripts touch a few members.
