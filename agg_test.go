@@ -190,8 +190,16 @@ func TestMapFullWarning(t *testing.T) {
 	}
 	defer sess.Close()
 	sess.Stop()
-	want := "WARNING: map @x is full (2 entries): updates are being dropped; raise config max_map_keys or declare it, e.g. let @x = hash(4);\n"
+	// Like bpftrace: one warning per failing update site, with the line and a
+	// marker under the statement.
+	const line = `config = { max_map_keys = 2 } BEGIN { @x[1] = 1; @x[2] = 2; @x[3] = 3; @x[4] = 4; exit(); }`
+	site := func(col, end int) string {
+		return fmt.Sprintf("full.bt:1:%d-%d: WARNING: Map full; can't update element. Try increasing max_map_keys config or manually setting the max entries in a map declaration e.g. `let @a = hash(5000)`\n", col, end) +
+			"Additional Info - helper: map_update_elem, retcode: -7\n" + line + "\n" +
+			strings.Repeat(" ", col-1) + strings.Repeat("~", end-col) + "\n"
+	}
+	want := site(61, 70) + site(72, 81)
 	if errs.String() != want {
-		t.Errorf("warnings %q, want %q (once per map)", errs.String(), want)
+		t.Errorf("warnings %q, want %q (once per site)", errs.String(), want)
 	}
 }

@@ -87,6 +87,8 @@ func compilerCorpus() []corpusCase {
 		cb(asm.Mov.Imm(R0, 0), asm.Return()))
 	add("foreach/count-result-ok", optsTP(), "", asm.LoadMapPtr(R1, 0).WithReference("hash"), asm.LoadImm(R2, 0, DW), asm.Mov.Imm(R3, 0), asm.Mov.Imm(R4, 0),
 		asm.FnForEachMapElem.Call(), asm.Return(), cb(asm.Mov.Imm(R0, 0), asm.Return()))
+	add("foreach/callback-global-linkage", optsTP(), CatCFG, forEach("hash", nil),
+		cb(asm.Mov.Imm(R0, 0), asm.Return()))
 	add("foreach/map-not-a-map", optsTP(), CatHelperArg, asm.Mov.Imm(R1, 0), asm.LoadImm(R2, 0, DW), asm.Mov.Imm(R3, 0), asm.Mov.Imm(R4, 0),
 		asm.FnForEachMapElem.Call(), asm.Return(), cb(asm.Mov.Imm(R0, 0), asm.Return()))
 

@@ -1,6 +1,8 @@
 package verify
 
 import (
+	"strings"
+
 	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/btf"
 )
@@ -330,6 +332,16 @@ func corpus() []corpusCase {
 	for i := range cs {
 		if hasSymbol(cs[i].insns, "cb") {
 			addFuncInfo(cs[i].insns)
+		}
+		if strings.HasSuffix(cs[i].name, "-global-linkage") {
+			// The kernel refuses callbacks that are not static functions.
+			for j, ins := range cs[i].insns {
+				if fn := btf.FuncMetadata(&ins); fn != nil && ins.Symbol() == "cb" {
+					g := *fn
+					g.Linkage = btf.GlobalFunc
+					cs[i].insns[j] = btf.WithFuncMetadata(ins, &g)
+				}
+			}
 		}
 	}
 	return cs

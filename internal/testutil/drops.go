@@ -3,6 +3,7 @@ package testutil
 import (
 	"encoding/binary"
 	"fmt"
+	"net"
 	"os"
 	"runtime"
 	"strconv"
@@ -60,14 +61,51 @@ func (d *DropInjector) Inject(n int) error {
 // Close ends the injector's thread.
 func (d *DropInjector) Close() { close(d.reqs) }
 
-// SendUDPDrops makes n drops with a new DropInjector.
-func SendUDPDrops(n int) error {
+// InjectDrops makes n drops with a new DropInjector.
+func InjectDrops(n int) error {
 	d, err := NewDropInjector()
 	if err != nil {
 		return err
 	}
 	defer d.Close()
 	return d.Inject(n)
+}
+
+// SendUDPDrops sends n datagrams to a closed UDP port on 127.0.0.1 from
+// an unconnected socket. Each one is dropped by the kernel with reason
+// NO_SOCKET: exactly one skb:kfree_skb event per datagram, counted in the
+// sending process's context on Linux 6.5 and later (older kernels may
+// receive them in ksoftirqd; use a DropInjector there).
+func SendUDPDrops(n int) error {
+	port, err := closedUDPPort()
+	if err != nil {
+		return err
+	}
+	// Unconnected: a connected socket would get the ICMP error back as
+	// ECONNREFUSED on the next write, and that write would not be sent.
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	dst := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port}
+	for i := 0; i < n; i++ {
+		if _, err := conn.WriteToUDP([]byte("ktrace drop test"), dst); err != nil {
+			return fmt.Errorf("datagram %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// closedUDPPort finds a port with no socket bound to it.
+func closedUDPPort() (int, error) {
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		return 0, err
+	}
+	port := c.LocalAddr().(*net.UDPAddr).Port
+	c.Close()
+	return port, nil
 }
 
 func (d *DropInjector) serve() {
