@@ -16,12 +16,12 @@
 package ktrace
 
 import (
-	"strings"
-	"strconv"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 
 	"github.com/cilium/ebpf"
 

@@ -124,9 +124,24 @@ func (p *Program) Start(ctx context.Context, opts *StartOptions) (*Session, erro
 		}
 	}
 	s.afterAttach(opts.Child)
+	if opts.Child == nil && !s.fn.hasPidfd && onlyRunOnce(p.compiled) {
+		// As in bpftrace (0.24 and later): with only BEGIN and END probes
+		// nothing can happen once BEGIN has run, so the program ends.
+		s.finish()
+	}
 	s.running = true
 	go s.loop()
 	return s, nil
+}
+
+// onlyRunOnce reports whether every probe of the program is BEGIN or END.
+func onlyRunOnce(cp *compile.Program) bool {
+	for _, p := range cp.Probes {
+		if p.Attach != compile.AttachRunOnce {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Session) load() error {

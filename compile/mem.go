@@ -17,6 +17,11 @@ func (g *gen) memExpr(x ast.Expr, dst int16, size int) {
 	defer g.at(x)()
 	t := g.typeOf(x)
 	if s, ok := g.c.info.StrConsts[x]; ok {
+		if t.Kind == types.Array {
+			// Constant bytes (pton): no terminating NUL.
+			g.storeBytes(dst, size, []byte(s))
+			return
+		}
 		g.storeString(dst, size, s)
 		return
 	}
@@ -108,6 +113,16 @@ func (g *gen) memExpr(x ast.Expr, dst int16, size int) {
 func (g *gen) storeString(dst int16, size int, s string) {
 	b := make([]byte, size)
 	copy(b[:size-1], s)
+	g.storeBytes(dst, size, b)
+}
+
+// storeBytes writes b, zero-padded or cut to size bytes, at dst.
+func (g *gen) storeBytes(dst int16, size int, b []byte) {
+	if len(b) != size {
+		nb := make([]byte, size)
+		copy(nb, b)
+		b = nb
+	}
 	// Exactly size bytes, in naturally aligned stores: a string inside a
 	// record or tuple may start at any offset.
 	for i := 0; i < size; {

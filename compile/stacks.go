@@ -246,7 +246,8 @@ func (g *gen) collectStack(x ast.Expr, dst int16, size int) {
 	g.emit(asm.Mov.Imm(asm.R4, bpfNoExist))
 	g.call(asm.FnMapUpdateElem)
 	stored := g.newLabel("stackstored")
-	g.emit(asm.JNE.Imm(asm.R0, -int32(unix.E2BIG), stored))
+	// Some kernels (6.1) return the error zero-extended: compare 32 bits.
+	g.emit(asm.JNE.Imm32(asm.R0, -int32(unix.E2BIG), stored))
 	g.sendEvent(x, g.c.stackEvent(EventStackMapFull, 8), 8, nil)
 	g.place(stored)
 	g.emit(asm.Mov.Imm(asm.R0, 0))

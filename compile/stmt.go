@@ -160,6 +160,8 @@ func (g *gen) storeTo(x ast.Expr, t *types.Type, slot int16) {
 	if t.IsInt() {
 		o := g.intExpr(x)
 		r := g.load(o, asm.R0)
+		// A narrow variable (let $x: int8) keeps its width.
+		g.normalize(r, t)
 		g.emit(asm.StoreMem(g.varBase(), slot, r, asm.DWord))
 		g.free(o)
 		return

@@ -264,7 +264,20 @@ func Parse(text string) (Spec, error) {
 	return s, nil
 }
 
+// notYetTypes are bpftrace probe types ktrace does not attach yet, with
+// their short forms.
+var notYetTypes = map[string]string{
+	"watchpoint": "watchpoint", "w": "watchpoint",
+	"asyncwatchpoint": "asyncwatchpoint", "aw": "asyncwatchpoint",
+	"iter": "iter", "it": "iter",
+	"self":  "self",
+	"bench": "bench",
+}
+
 func unknownType(kind string) error {
+	if full := notYetTypes[kind]; full != "" {
+		return fmt.Errorf("%s probes are not supported yet", full)
+	}
 	best, bestDist := "", 3
 	for _, cand := range suggestable {
 		d := suggestpkg.Distance(strings.ToLower(kind), strings.ToLower(cand))

@@ -8,12 +8,14 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 
 	"github.com/ktrace/ktrace"
 	"github.com/ktrace/ktrace/compile"
 	"github.com/ktrace/ktrace/kernel"
+	"github.com/ktrace/ktrace/lang/types"
 )
 
 // scriptOptions are the flags of `ktrace [OPTIONS] FILE|-e PROGRAM`.
@@ -38,27 +40,23 @@ type scriptOptions struct {
 	named     map[string]string
 }
 
-// parseScriptArgs parses bpftrace-style arguments: short flags may be
-// combined (-lv), and everything after the program or file is a
-// positional parameter.
+// parseScriptArgs parses bpftrace-style arguments the way getopt does:
+// short flags may be combined (-lv) and options may come anywhere, also
+// after the program (`-e PROG -q 5`); the first other argument is the
+// script file unless -e gave the program, and the rest are positional
+// parameters, as is everything after "--". A negative number is a
+// parameter, not an option.
 func parseScriptArgs(args []string) (*scriptOptions, error) {
 	o := &scriptOptions{}
-	seenTarget := false
+	var operands []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "--" {
-			if err := o.programArgs(args[i+1:]); err != nil {
-				return nil, err
-			}
+			operands = append(operands, args[i+1:]...)
 			break
 		}
-		if seenTarget || a == "-" || !strings.HasPrefix(a, "-") {
-			if !seenTarget && !o.hasProgram && !o.list {
-				o.file = a
-				seenTarget = true
-				continue
-			}
-			o.params = append(o.params, a)
+		if a == "-" || !strings.HasPrefix(a, "-") || isNegativeNumber(a) {
+			operands = append(operands, a)
 			continue
 		}
 		if strings.HasPrefix(a, "--") {
@@ -99,7 +97,6 @@ func parseScriptArgs(args []string) (*scriptOptions, error) {
 					return nil, err
 				}
 				o.program, o.hasProgram = v, true
-				seenTarget = true
 			case 'o':
 				v, err := needValue("a file name")
 				if err != nil {
@@ -146,10 +143,51 @@ func parseScriptArgs(args []string) (*scriptOptions, error) {
 			}
 		}
 	}
+	if len(operands) > 0 && !o.hasProgram && !o.list {
+		o.file, operands = operands[0], operands[1:]
+	}
+	if err := o.programArgs(operands); err != nil {
+		return nil, err
+	}
 	if err := o.checkChildOptions(); err != nil {
 		return nil, err
 	}
 	return o, nil
+}
+
+// isRegularFile reports whether name is a file on disk (a script for -l),
+// not a probe pattern.
+func isRegularFile(name string) bool {
+	fi, err := os.Stat(name)
+	return name != "" && err == nil && fi.Mode().IsRegular()
+}
+
+// listProgramProbes prints the attach points of a compiled program, one
+// per line; with verbose, each with its arguments.
+func listProgramProbes(prog *ktrace.Program, verbose bool, stdout, stderr io.Writer) int {
+	seen := map[string]bool{}
+	for _, p := range prog.Compiled().Probes {
+		name := p.Point.Name
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		if verbose && p.Point.Kind != types.ProbeBegin && p.Point.Kind != types.ProbeEnd {
+			if rc := listProbes(name, true, stdout, stderr); rc != 0 {
+				return rc
+			}
+			continue
+		}
+		fmt.Fprintln(stdout, name)
+	}
+	return 0
+}
+
+// isNegativeNumber reports whether a is a number like -5, which getopt
+// would take for an option but is meant as a positional parameter.
+func isNegativeNumber(a string) bool {
+	_, err := strconv.ParseInt(a, 0, 64)
+	return len(a) > 1 && a[0] == '-' && err == nil
 }
 
 var (
@@ -170,7 +208,7 @@ func scriptCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "ktrace:", err)
 		return 1
 	}
-	if o.list {
+	if o.list && !o.hasProgram && !isRegularFile(o.file) {
 		pattern := o.file
 		if len(o.params) > 0 {
 			pattern = o.params[0]
@@ -210,6 +248,11 @@ func scriptCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
+	}
+	if o.list {
+		// -l with a program lists the probes it attaches, wildcards
+		// expanded, as bpftrace does.
+		return listProgramProbes(prog, o.verbose, stdout, stderr)
 	}
 	if o.dump {
 		dump(prog, stdout)

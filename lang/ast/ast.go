@@ -93,6 +93,8 @@ type Block struct {
 // ExprStmt is an expression evaluated for its effect, usually a call.
 type ExprStmt struct {
 	X Expr
+	// Discard is set for `_ = X`: the value is dropped on purpose.
+	Discard bool
 }
 
 // AssignStmt is `target = value` or a compound form like `target += value`.

@@ -178,6 +178,11 @@ func (p *parser) topLevel(prog *ast.Program) {
 		p.errorf(p.tok.Pos, p.tok.End, "%s is not supported yet", word)
 		p.next()
 	case p.isIdent("config"):
+		if len(prog.Probes) > 0 {
+			// As in bpftrace: settings apply to the whole program, so they
+			// come first.
+			p.errorf(p.tok.Pos, p.tok.End, "the config block must come before the first probe")
+		}
 		p.config(prog)
 	case p.isIdent("let"):
 		p.mapDecl(prog)

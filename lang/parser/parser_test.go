@@ -210,6 +210,7 @@ func TestParseErrors(t *testing.T) {
 	cases := []struct{ src, want string }{
 		{`BEGIN { printf("x") exit(); }`, "test.bt:1:21: ERROR: expected ';' or '}' after statement, found 'exit'\nBEGIN { printf(\"x\") exit(); }\n                    ^~~~"},
 		{`BEGIN { $x = ; }`, "test.bt:1:14: ERROR: expected an expression, found ';'\nBEGIN { $x = ; }\n             ^"},
+		{"BEGIN { exit(); }\nconfig = { max_strlen = 8 }", "test.bt:2:1: ERROR: the config block must come before the first probe\nconfig = { max_strlen = 8 }\n^~~~~~"},
 		{`BEGIN { $x = (1 + 2; }`, "test.bt:1:20: ERROR: expected ')', found ';'\nBEGIN { $x = (1 + 2; }\n                   ^"},
 		{"BEGIN {\n  @x = 1;\n", "test.bt:1:7: ERROR: unclosed '{': expected '}' before end of file\nBEGIN {\n      ^"},
 		{`BEGIN { @x = "abc }`, "test.bt:1:14: ERROR: unterminated string\nBEGIN { @x = \"abc }\n             ^~~~~~"},

@@ -169,6 +169,7 @@ type checker struct {
 	learnedMaps     map[string]*MapInfo
 	resolveWarnings lang.ErrorList          // from resolving attach points, before the passes
 	varTypes        map[*ast.Variable]*Type // joined variable types, by declaration
+	typedVars       map[*ast.Variable]bool  // declared with a type: `let $x: int8`
 	nextVarID       int
 
 	// Per probe state.
@@ -362,6 +363,7 @@ func (c *checker) constInt(x ast.Expr) (int64, bool) {
 }
 
 func (c *checker) resolveProbes() {
+	c.desugar()
 	c.expandMacros()
 	for _, d := range c.prog.MapDecls {
 		c.declareMap(d)
@@ -369,7 +371,12 @@ func (c *checker) resolveProbes() {
 	for _, p := range c.prog.Probes {
 		pi := &ProbeInfo{Node: p}
 		for _, ap := range p.AttachPoints {
-			points, err := c.resolver.Resolve(ap.Raw)
+			raw, err := c.substitutePositionals(ap.Raw)
+			if err != nil {
+				c.errs.Add(c.file, ap.Sp, "%s", err)
+				continue
+			}
+			points, err := c.resolver.Resolve(raw)
 			if err != nil {
 				switch c.info.Config.MissingProbes {
 				case "warn":
@@ -407,15 +414,16 @@ func (c *checker) declareMap(d *ast.MapDecl) {
 		c.errs.Add(c.file, d.Sp, "unknown map type %q: use hash, lruhash, percpuhash or percpulruhash", d.Kind)
 		return
 	}
-	size := c.info.Config.MaxMapKeys
-	if d.Size != nil {
-		v, ok := c.constInt(d.Size)
-		if !ok || v <= 0 {
-			c.errs.Add(c.file, d.Size.Span(), "map size must be a positive integer")
-			return
-		}
-		size = int(v)
+	if d.Size == nil {
+		c.errs.Add(c.file, d.Sp, "%s() needs the map's maximum number of entries, e.g. let @%s = %s(5000);", d.Kind, d.Name, d.Kind)
+		return
 	}
+	v, ok := c.constInt(d.Size)
+	if !ok || v <= 0 {
+		c.errs.Add(c.file, d.Size.Span(), "map size must be a positive integer")
+		return
+	}
+	size := int(v)
 	if c.info.maps[d.Name] != nil {
 		c.errs.Add(c.file, d.Sp, "map @%s is declared twice", d.Name)
 		return
@@ -581,7 +589,7 @@ func (c *checker) exprStmt(s *ast.ExprStmt) {
 		}
 	}
 	t := c.expr(s.X)
-	if t.Kind != Invalid {
+	if t.Kind != Invalid && !s.Discard {
 		c.warnf(s.X, "the value of this expression is not used")
 	}
 }
@@ -594,7 +602,7 @@ func (c *checker) let(s *ast.LetStmt) {
 	if s.Value != nil {
 		vt := c.expr(s.Value)
 		if t == nil {
-			t = storedType(vt)
+			t = varType(vt)
 		} else if !assignable(t, vt) && vt.Kind != Invalid {
 			c.errorf(s.Value, "type mismatch for $%s: cannot assign a value of type %s to a variable of type %s", s.Var.Name, vt, t)
 		}
@@ -610,6 +618,12 @@ func (c *checker) let(s *ast.LetStmt) {
 	}
 	if c.scopes[len(c.scopes)-1][s.Var.Name] != nil {
 		c.errorf(s.Var, "variable $%s is already declared in this scope", s.Var.Name)
+	}
+	if s.Type != nil {
+		if c.typedVars == nil {
+			c.typedVars = map[*ast.Variable]bool{}
+		}
+		c.typedVars[s.Var] = true
 	}
 	c.declareVar(s.Var, t)
 }
@@ -675,6 +689,17 @@ func (c *checker) typeName(tn *ast.TypeName) *Type {
 
 // storedType is the type a value takes when stored in a variable or map:
 // integers widen to 64 bits so later assignments of wider values fit.
+// varType is the type a scratch variable takes from its value. Integers
+// keep their width (sizeof($x) of a uint16 is 2, as in bpftrace) though
+// every integer variable lives in an 8-byte slot; other values are held
+// as maps hold them.
+func varType(t *Type) *Type {
+	if t.Kind == Int {
+		return t
+	}
+	return storedType(t)
+}
+
 func storedType(t *Type) *Type {
 	if t.Kind == Int {
 		if t.Size == 8 && t.Enum == nil {
@@ -915,25 +940,38 @@ func (c *checker) assignVar(s *ast.AssignStmt, v *ast.Variable) {
 			if c.pass == 1 {
 				c.varTypes[existing.Decl] = existing.Type
 			}
+		} else if c.pass == 1 && existing.Type.Kind == Int && vt.Kind != Invalid && !c.typedVars[existing.Decl] {
+			// `$x += v` is `$x = $x + v`: the 64-bit result widens $x.
+			if j := join(existing.Type, arith(existing.Type, vt)); j != nil {
+				existing.Type = j
+				c.varTypes[existing.Decl] = j
+			}
 		}
 		return
 	}
 	if existing == nil {
-		c.declareVar(v, storedType(vt))
+		c.declareVar(v, varType(vt))
 		return
 	}
 	c.info.Vars[v] = existing
 	if existing.Type.Kind == Invalid {
 		// Declared with `let $x;` and assigned now.
 		if c.pass == 1 {
-			c.varTypes[existing.Decl] = storedType(vt)
+			c.varTypes[existing.Decl] = varType(vt)
 		}
-		existing.Type = storedType(vt)
+		existing.Type = varType(vt)
 		return
 	}
 	j := join(existing.Type, vt)
 	if j == nil {
 		c.errorf(s.Value, "type mismatch for $%s: trying to assign a value of type %s when the variable holds %s", v.Name, vt, existing.Type)
+		return
+	}
+	if c.typedVars[existing.Decl] {
+		// A written type stays: the value is converted to it.
+		if !assignable(existing.Type, vt) {
+			c.errorf(s.Value, "type mismatch for $%s: trying to assign a value of type %s when the variable holds %s", v.Name, vt, existing.Type)
+		}
 		return
 	}
 	if c.pass == 1 {
@@ -963,6 +1001,33 @@ func (c *checker) positional(n int) (string, bool) {
 		return "", false
 	}
 	return c.info.Config.Params[n-1], true
+}
+
+// substitutePositionals replaces $1, $2... in an attach point's text by
+// the parameters, as bpftrace does: `interval:ms:$1`, `uprobe:$1:main`.
+func (c *checker) substitutePositionals(raw string) (string, error) {
+	if !strings.Contains(raw, "$") {
+		return raw, nil
+	}
+	var b strings.Builder
+	for i := 0; i < len(raw); i++ {
+		j := i + 1
+		for j < len(raw) && raw[j] >= '0' && raw[j] <= '9' {
+			j++
+		}
+		if raw[i] != '$' || j == i+1 {
+			b.WriteByte(raw[i])
+			continue
+		}
+		n, _ := strconv.Atoi(raw[i+1 : j])
+		v, ok := c.positional(n)
+		if !ok {
+			return "", fmt.Errorf("the attach point uses %s, but no positional parameter %s was given", raw[i:j], raw[i:j])
+		}
+		b.WriteString(v)
+		i = j - 1
+	}
+	return b.String(), nil
 }
 
 func parseParamInt(s string) (int64, bool) {

@@ -54,7 +54,9 @@ func TestCheckErrors(t *testing.T) {
 		{`BEGIN { clear(@x[1]); @x[1] = 1; }`, "test.bt:1:15: ERROR: clear() takes a whole map: write @x without keys\nBEGIN { clear(@x[1]); @x[1] = 1; }\n              ^~~~~"},
 		{`BEGIN { clear(1); }`, "test.bt:1:15: ERROR: clear() takes a map, e.g. clear(@name)\nBEGIN { clear(1); }\n              ^"},
 		{`BEGIN { delete(@x); @x[1] = 1; }`, "test.bt:1:9: ERROR: delete(@x) needs a key: @x has 1 key, e.g. delete(@x, key)\nBEGIN { delete(@x); @x[1] = 1; }\n        ^~~~~~~~~~"},
-		{`BEGIN { @x = pid(); }`, "test.bt:1:14: ERROR: pid is a builtin, not a function: write pid without parentheses\nBEGIN { @x = pid(); }\n             ^~~~~"},
+		{`BEGIN { @m[1] = 1; print(@m, 1, 2, 3); }`, "test.bt:1:20: ERROR: print() takes 1 to 3 arguments, but 4 were given\nBEGIN { @m[1] = 1; print(@m, 1, 2, 3); }\n                   ^~~~~~~~~~~~~~~~~~"},
+		{`let @a = hash(); BEGIN { @a[1] = 1; }`, "test.bt:1:1: ERROR: hash() needs the map's maximum number of entries, e.g. let @a = hash(5000);\nlet @a = hash(); BEGIN { @a[1] = 1; }\n^~~~~~~~~~~~~~~~"},
+		{`interval:ms:$1 { exit(); }`, "test.bt:1:1: ERROR: the attach point uses $1, but no positional parameter $1 was given\ninterval:ms:$1 { exit(); }\n^~~~~~~~~~~~~~"},
 		{`BEGIN { @x = arg0; }`, "test.bt:1:14: ERROR: arg0 is not available in BEGIN probes\nBEGIN { @x = arg0; }\n             ^~~~"},
 		{`kprobe:f { @x = retval; }`, "test.bt:1:17: ERROR: retval is not available in kprobe probes; use a kretprobe/uretprobe to see the return value\nkprobe:f { @x = retval; }\n                ^~~~~~"},
 		{`kretprobe:f { @x = arg1; }`, "test.bt:1:20: ERROR: arg1 is not available in kretprobe probes; return probes only see retval\nkretprobe:f { @x = arg1; }\n                   ^~~~"},
@@ -164,4 +166,33 @@ func TestConstantFolding(t *testing.T) {
 		}
 		return true
 	})
+}
+
+// TestPositionalParameters checks how parameters type and fold: numbers
+// beyond INT64_MAX are unsigned, `$1 + n` on a string drops n bytes, and
+// attach points take parameters too.
+func TestPositionalParameters(t *testing.T) {
+	info, err := check(t, `interval:ms:$3 { @big = $1; @rest = str($2 + 2); exit(); }`, "18446744073709551615", "hello", "20")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := info.Map("big"); m == nil || m.Value.String() != "uint64" {
+		t.Errorf("@big: %v, want uint64", m.Value)
+	}
+	ast.Inspect(info.Probes[0].Node.Body, func(n ast.Node) bool {
+		if b, ok := n.(*ast.Binary); ok {
+			if s := info.StrConsts[b]; s != "llo" {
+				t.Errorf("$2 + 2 folds to %q, want \"llo\"", s)
+			}
+		}
+		return true
+	})
+	if got := info.Probes[0].Points[0].Name; got != "interval:ms:20" {
+		t.Errorf("attach point %q, want interval:ms:20", got)
+	}
+	_, err = check(t, `BEGIN { printf("%s", str($1 + 7)); }`, "hello")
+	want := "test.bt:1:26: ERROR: offset 7 is outside the parameter \"hello\" (5 bytes)\nBEGIN { printf(\"%s\", str($1 + 7)); }\n                         ^~~~~~"
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v\nwant %s", err, want)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/ktrace/ktrace/internal/suggest"
@@ -290,9 +291,14 @@ func (c *checker) positionalExpr(x *ast.Positional) *Type {
 		c.info.Consts[x] = 0
 		return TypS64
 	}
-	if v, ok := parseParamInt(s); ok {
+	if v, err := strconv.ParseInt(s, 0, 64); err == nil {
 		c.info.Consts[x] = v
 		return TypS64
+	}
+	if v, err := strconv.ParseUint(s, 0, 64); err == nil {
+		// Beyond INT64_MAX the parameter is unsigned, as in bpftrace.
+		c.info.Consts[x] = int64(v)
+		return TypU64
 	}
 	c.info.StrConsts[x] = s
 	return StringType(len(s) + 1)
@@ -330,10 +336,33 @@ func (c *checker) mapRead(x *ast.MapRef) *Type {
 
 // Binary operators.
 
+// positionalOffset folds `$1 + n` on a string parameter to the string
+// without its first n bytes: bpftrace treats the parameter as a pointer to
+// its text, so str($1 + 1) of "hello" is "ello".
+func (c *checker) positionalOffset(x *ast.Binary, a *Type) *Type {
+	if _, ok := x.X.(*ast.Positional); !ok || x.Op != "+" || a.Kind != String {
+		return nil
+	}
+	s, ok := c.info.StrConsts[x.X]
+	n, nok := c.info.Consts[x.Y]
+	if !ok || !nok {
+		return nil
+	}
+	if n < 0 || n > int64(len(s)) {
+		c.errorf(x, "offset %d is outside the parameter %q (%d bytes)", n, s, len(s))
+		return TypInvalid
+	}
+	c.info.StrConsts[x] = s[n:]
+	return StringType(len(s) - int(n) + 1)
+}
+
 func (c *checker) binary(x *ast.Binary) *Type {
 	a, b := c.expr(x.X), c.expr(x.Y)
 	if a.Kind == Invalid || b.Kind == Invalid {
 		return TypInvalid
+	}
+	if t := c.positionalOffset(x, a); t != nil {
+		return t
 	}
 	switch x.Op {
 	case "&&", "||":
@@ -389,10 +418,7 @@ func (c *checker) binary(x *ast.Binary) *Type {
 		c.foldCompare(x, rt.Signed)
 		return TypBool
 	case "<<", ">>":
-		rt = IntType(max(a.Size, 8), a.Signed)
-		if a.Kind == Int {
-			rt = IntType(a.Size, a.Signed)
-		}
+		rt = IntType(8, a.Kind == Int && a.Signed)
 	}
 	if x.Op == "/" || x.Op == "%" {
 		if bv, ok := c.info.Consts[x.Y]; ok && bv == 0 {
@@ -403,25 +429,11 @@ func (c *checker) binary(x *ast.Binary) *Type {
 	return rt
 }
 
-// arith applies the usual arithmetic conversions: the wider operand wins,
-// and at equal width unsigned wins, as in C.
+// arith is the type of integer arithmetic, as bpftrace computes it: 64
+// bits whatever the operands' widths ((uint8)255 + 1 is 256), and unsigned
+// when either operand is.
 func arith(a, b *Type) *Type {
-	sa, sb := a.Size, b.Size
-	if a.Kind != Int {
-		sa = 8
-	}
-	if b.Kind != Int {
-		sb = 8
-	}
-	asg := a.Kind == Int && a.Signed
-	bsg := b.Kind == Int && b.Signed
-	switch {
-	case sa > sb:
-		return IntType(sa, asg)
-	case sb > sa:
-		return IntType(sb, bsg)
-	}
-	return IntType(sa, asg && bsg)
+	return IntType(8, a.Kind == Int && a.Signed && b.Kind == Int && b.Signed)
 }
 
 func boolInt(b bool) int64 {

@@ -2,6 +2,7 @@ package types
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -59,6 +60,7 @@ func init() {
 	registerFunc("signal", checkSignal)
 	registerFunc("signal_thread", checkSignal)
 	registerFunc("ntop", checkNtop)
+	registerFunc("pton", checkPton)
 	registerFunc("kaddr", checkKaddr)
 	registerFunc("ksym", checkKsym)
 	registerFunc("bswap", checkBswap)
@@ -318,6 +320,26 @@ func checkNtop(c *checker, x *ast.Call, _ bool) *Type {
 		return TypInvalid
 	}
 	return &Type{Kind: Inet, Size: InetSize}
+}
+
+// checkPton: pton("addr") is the address's bytes in network order, a
+// uint8[4] for IPv4 and a uint8[16] for IPv6, folded at compile time.
+func checkPton(c *checker, x *ast.Call, _ bool) *Type {
+	if !c.wantArgs(x, 1, 1) {
+		return TypInvalid
+	}
+	text, ok := c.literalArg(x, 0)
+	if !ok {
+		return TypInvalid
+	}
+	addr, err := netip.ParseAddr(text)
+	if err != nil || addr.Zone() != "" {
+		c.errorf(x.Args[0], "pton() expects an IPv4 or IPv6 address, not %q", text)
+		return TypInvalid
+	}
+	b := addr.AsSlice()
+	c.info.StrConsts[x] = string(b)
+	return &Type{Kind: Array, Elem: TypU8, Len: len(b), Size: len(b)}
 }
 
 func checkKaddr(c *checker, x *ast.Call, _ bool) *Type {

@@ -73,7 +73,8 @@ func TestFuncErrors(t *testing.T) {
 		{src: `BEGIN { @ = getopt("n", 1); }`, cfg: types.Config{NamedParams: map[string]string{"n": "x"}}, want: "test.bt:1:13: ERROR: program option --n expects an integer, not \"x\"\nBEGIN { @ = getopt(\"n\", 1); }\n            ^~~~~~~~~~~~~~"},
 		{src: `BEGIN { @ = getopt("b"); }`, cfg: types.Config{NamedParams: map[string]string{"b": "yes"}}, want: "test.bt:1:13: ERROR: program option --b expects a boolean (true, false, 1 or 0), not \"yes\"\nBEGIN { @ = getopt(\"b\"); }\n            ^~~~~~~~~~~"},
 		{src: `BEGIN { @ = comm(1); }`, want: "test.bt:1:13: ERROR: comm() of another process is not supported yet\nBEGIN { @ = comm(1); }\n            ^~~~~~~"},
-		{src: `BEGIN { @ = nsecs(); }`, want: "test.bt:1:13: ERROR: nsecs is a builtin, not a function: write nsecs without parentheses\nBEGIN { @ = nsecs(); }\n            ^~~~~~~"},
+		{src: `BEGIN { $a = pton("1.2.3"); }`, want: "test.bt:1:19: ERROR: pton() expects an IPv4 or IPv6 address, not \"1.2.3\"\nBEGIN { $a = pton(\"1.2.3\"); }\n                  ^~~~~~~"},
+		{src: `BEGIN { $a = pton(comm); }`, want: "test.bt:1:19: ERROR: pton() expects a string literal (string[16] provided)\nBEGIN { $a = pton(comm); }\n                  ^~~~"},
 		{src: `BEGIN { exit("a"); }`, want: "test.bt:1:14: ERROR: exit() takes an integer exit code, not string[2]\nBEGIN { exit(\"a\"); }\n             ^~~"},
 		{src: `BEGIN { $x = time(); }`, want: "test.bt:1:14: ERROR: time() does not return a value\nBEGIN { $x = time(); }\n             ^~~~~~"},
 	}
@@ -103,7 +104,7 @@ func TestFuncTypes(t *testing.T) {
 	@ksym = ksym(arg0); @bswap = bswap((uint16)1); @strerror = strerror(2);
 	@strncmp = strncmp(comm, "a", 1); @strcontains = strcontains(comm, "a");
 	@buf = buf(arg0, 8); @len = len(@m); @strlen = len(comm); @m[1] = 1; @has = has_key(@m, 1);
-	@opt = getopt("o", 5); @flag = getopt("f"); @name = getopt("s", "x"); @tai = nsecs(tai);
+	@pton = pton("::1"); @opt = getopt("o", 5); @flag = getopt("f"); @name = getopt("s", "x"); @tai = nsecs(tai);
 }`
 	info, err := checkWith(t, src, types.Config{ChildPID: 42, NamedParams: map[string]string{"s": "hello", "f": "true"}})
 	if err != nil {
@@ -115,7 +116,7 @@ func TestFuncTypes(t *testing.T) {
 		"strftime": "timestamp", "ntop": "inet", "ntop6": "inet", "ksym": "ksym_t", "bswap": "uint64",
 		"strerror": "strerror_t", "strncmp": "uint64", "strcontains": "bool", "buf": "buffer[12]",
 		"len": "int64", "strlen": "int64", "has": "bool", "opt": "int64", "flag": "bool", "name": "string[6]",
-		"tai": "uint64",
+		"tai": "uint64", "pton": "uint8[16]",
 	}
 	for name, w := range want {
 		m := info.Map(name)

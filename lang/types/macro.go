@@ -223,7 +223,7 @@ func (e *expander) stmt(s ast.Stmt, v *env) ast.Stmt {
 	case *ast.Block:
 		return e.block(s, v)
 	case *ast.ExprStmt:
-		return &ast.ExprStmt{X: e.exprAs(s.X, v, true)}
+		return &ast.ExprStmt{X: e.exprAs(s.X, v, true), Discard: s.Discard}
 	case *ast.AssignStmt:
 		e.checkTarget(s.Target, v, "assigns to")
 		return &ast.AssignStmt{Sp: s.Sp, Target: e.expr(s.Target, v), Op: s.Op, Value: e.expr(s.Value, v)}
