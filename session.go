@@ -53,17 +53,19 @@ type Session struct {
 	reader  *ringbuf.Reader
 	env     *output.Env
 
-	mu       sync.Mutex // serialises output and map access by events
-	exited   chan struct{}
-	exitOnce sync.Once
-	exitCode int
-	loopDone chan struct{}
-	running  bool                    // the record loop was started
-	warned   map[*compile.Event]bool // warnings print once per call site
-	stacks   *stackState             // kstack/ustack decoding (stacks.go)
-	stopped  bool
-	closed   bool
-	fn       funcsState // time, elapsed, -c and -p (funcs.go)
+	mu     sync.Mutex // serialises output and map access by events
+	exited chan struct{}
+	// exitCalled is set when the script called exit(), under mu.
+	exitCalled bool
+	exitOnce   sync.Once
+	exitCode   int
+	loopDone   chan struct{}
+	running    bool                    // the record loop was started
+	warned     map[*compile.Event]bool // warnings print once per call site
+	stacks     *stackState             // kstack/ustack decoding (stacks.go)
+	stopped    bool
+	closed     bool
+	fn         funcsState // time, elapsed, -c and -p (funcs.go)
 }
 
 // Start loads the program into the kernel, runs its BEGIN probes and
@@ -273,8 +275,10 @@ func (s *Session) handle(raw []byte) {
 		return
 	}
 	ev := s.cp.Events[id]
-	if s.Exited() && ev.Kind != compile.EventExit && !s.stopped {
-		// After exit() nothing more is printed but END's output.
+	if s.exitCalled && ev.Kind != compile.EventExit && !s.stopped {
+		// After exit() nothing more is printed but END's output. (When
+		// the -c child or the -p process ends instead, the records it
+		// left in the ring buffer still print.)
 		return
 	}
 	switch ev.Kind {
@@ -300,6 +304,7 @@ func (s *Session) handle(raw []byte) {
 			s.warn(ev)
 		}
 	case compile.EventExit:
+		s.exitCalled = true
 		code := int64(binary.LittleEndian.Uint64(raw[8:]))
 		s.exitOnce.Do(func() {
 			s.exitCode = int(code)
