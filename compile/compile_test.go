@@ -120,6 +120,7 @@ func FuzzCompile(f *testing.F) {
 		`macro one() { 1 } macro add(x, y) { x + y } macro inc($v, @m) { $v += one; @m[$v] = add($v, one!()); } BEGIN { $x = 1; inc($x, @q); print(add(one, $x)); unroll(one) { } }`,
 		`macro m(x) { x; x; } macro rec() { rec() } BEGIN { m({ printf("hi\n") }); m(@nope); $y = rec; }`,
 		`tracepoint:sched:sched_switch /{ let $p = args.prev_pid; $p > 1 }/ { for ($i : 0..args.next_prio) { @s[args.next_comm] = sum($i); } }`,
+		`interval:ms:$1 { $a = pid() > 1 ? print(ncpus()) : print(pton("::1")); _ = has_key(@m, (1, 2)); @m[(1, 2)] = 1; $x = (uint8)1; $x += 300; printf("%s %d\n", str($2 + 1), sizeof($x)); }`,
 	} {
 		f.Add(s)
 	}

@@ -53,6 +53,14 @@ func (v *verifier) exit(st *state, pc int) (int, bool) {
 				"return a value, or write into a buffer the caller passes in")
 			return 0, false
 		}
+		if r0.typ == tStack {
+			// The kernel refuses every stack pointer here, even one into
+			// a caller's frame ("cannot return stack pointer to the
+			// caller").
+			v.errorf(pc, CatCall, "the function returns a pointer into a caller's stack frame; the kernel does not allow functions to return stack pointers",
+				"return a value; the caller already knows its own stack")
+			return 0, false
+		}
 		if f.callback {
 			if r0.typ != tScalar || r0.s.smin < f.cbRet[0] || r0.s.smax > f.cbRet[1] {
 				v.errorf(pc, CatReturn, fmt.Sprintf("the loop callback returns %s; it must return %d (continue) or %d (stop)", r0, f.cbRet[0], f.cbRet[1]),

@@ -150,6 +150,11 @@ func compilerCorpus() []corpusCase {
 			asm.FnForEachMapElem.Call(), asm.Mov.Imm(R0, 0), asm.Return()),
 		asm.LoadMem(R5, R4, 8, DW).WithSymbol("inner"), asm.Mov.Imm(R0, 0), asm.Return())
 
+	// bpf_loop(0, ...) never calls back, and the kernel does not verify
+	// the callback then.
+	add("loopcb/zero-count-callback-unchecked-ok", optsTP(), "", loop(0, nil), cb(asm.Mov.Imm(R0, 2), asm.Return()))
+	add("loopcb/one-count-callback-checked", optsTP(), CatReturn, loop(1, nil), cb(asm.Mov.Imm(R0, 2), asm.Return()))
+
 	// ---- 21. Atomic fetch-add on map values (count(), @x++) ----
 	add("atomic/fetch-add-map-value-ok", optsTP(), "", lookupChecked("hash"), asm.Mov.Imm(R1, 1), asm.FetchAdd.Mem(R0, R1, DW, 8), asm.Mov.Reg(R6, R1), retAt("out"))
 	add("atomic/fetch-add-unchecked", optsTP(), CatNull, lookup("hash"), asm.Mov.Imm(R1, 1), asm.FetchAdd.Mem(R0, R1, DW, 8), asm.Mov.Imm(R0, 0), asm.Return())
@@ -195,6 +200,14 @@ func compilerCorpus() []corpusCase {
 		add("helper/"+n+"-ok", optsKprobe(), "", fn.Call(), asm.Mov.Reg(R6, R0), asm.Mov.Imm(R0, 0), asm.Return())
 		add("helper/"+n+"-deref", optsKprobe(), CatMem, fn.Call(), asm.LoadMem(R0, R0, 0, DW), asm.Return())
 	}
+	// cpu: the kernel bounds the CPU number by nr_cpu_ids - 1, so a signed
+	// upper bound suffices to index with it; a random number needs more.
+	cpuIndex := func(fn asm.BuiltinFunc) asm.Instructions {
+		return prog(lookupChecked("arr"), asm.Mov.Reg(R6, R0), fn.Call(), asm.JSGT.Imm(R0, 7, "out"), asm.LSh.Imm(R0, 3),
+			asm.Add.Reg(R6, R0), asm.LoadMem(R1, R6, 0, DW), retAt("out"))
+	}
+	add("helper/cpu-as-index-ok", optsTP(), "", cpuIndex(asm.FnGetSmpProcessorId))
+	add("helper/random-as-index", optsTP(), CatPtrArith, cpuIndex(asm.FnGetPrandomU32))
 	add("helper/task-ptr-probe-read-ok", optsKprobe(), "", asm.FnGetCurrentTask.Call(), asm.Mov.Reg(R3, R0), asm.Add.Imm(R3, 16), stackPtr(R1, -8), asm.Mov.Imm(R2, 8), asm.FnProbeReadKernel.Call(), asm.Mov.Imm(R0, 0), asm.Return())
 	add("helper/task-btf-write", optsKprobe(), CatMem, asm.FnGetCurrentTaskBtf.Call(), stImmDW(R0, int16(taskCommOffset()), 0), asm.Mov.Imm(R0, 0), asm.Return())
 	add("helper/task-btf-read-ok", optsKprobe(), "", asm.FnGetCurrentTaskBtf.Call(), asm.LoadMem(R0, R0, int16(taskCommOffset()), DW), asm.Return())

@@ -300,6 +300,8 @@ func corpus() []corpusCase {
 	add("call/caller-r6-preserved-ok", optsTP(), "", asm.Mov.Imm(R6, 3), asm.Call.Label("f"), asm.Mov.Reg(R0, R6), asm.Return(), asm.Mov.Imm(R6, 9).WithSymbol("f"), asm.Mov.Imm(R0, 0), asm.Return())
 	add("call/recursion", optsTP(), CatCall, asm.Call.Label("f"), asm.Return(), asm.Call.Label("f").WithSymbol("f"), asm.Mov.Imm(R0, 0), asm.Return())
 	add("call/return-own-stack", optsTP(), CatCall, asm.Call.Label("f"), asm.Mov.Imm(R0, 0), asm.Return(), asm.StoreImm(R10, -8, 0, W).WithSymbol("f"), asm.Mov.Reg(R0, R10), asm.Add.Imm(R0, -8), asm.Return())
+	add("call/return-caller-stack", optsTP(), CatCall, asm.StoreImm(R10, -8, 7, W), asm.StoreImm(R10, -4, 0, W), stackPtr(R1, -8), asm.Call.Label("f"), asm.Return(),
+		asm.Mov.Reg(R0, R1).WithSymbol("f"), asm.Return())
 	add("call/pass-caller-stack-ok", optsTP(), "", asm.StoreImm(R10, -8, 7, W), asm.StoreImm(R10, -4, 0, W), stackPtr(R1, -8), asm.Call.Label("f"), asm.Return(),
 		asm.LoadMem(R0, R1, 0, DW).WithSymbol("f"), asm.Return())
 	add("call/callee-missing-exit-value", optsTP(), CatUninit, asm.Call.Label("f"), asm.Return(), asm.Mov.Imm(R1, 0).WithSymbol("f"), asm.Return())

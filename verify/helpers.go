@@ -41,7 +41,14 @@ const (
 	rRingbufOrNull                 // ring buffer record or NULL (acquires a reference)
 	rTaskBTF                       // struct task_struct pointer
 	rStrLen                        // length or negative error, at most the size argument
+	rCPU                           // a CPU number
 )
+
+// maxCPUs bounds CPU numbers. The kernel bounds
+// bpf_get_smp_processor_id's result by nr_cpu_ids - 1 on the machine
+// itself; this bound is at least as large on every machine (Linux's
+// largest NR_CPUS is 8192), so it never accepts more than the kernel.
+const maxCPUs = 1 << 16
 
 type helperProto struct {
 	args     [5]argKind
@@ -76,7 +83,7 @@ var helperProtos = map[asm.BuiltinFunc]helperProto{
 	asm.FnKtimeGetTaiNs:              {},
 	asm.FnJiffies64:                  {},
 	asm.FnGetPrandomU32:              {},
-	asm.FnGetSmpProcessorId:          {},
+	asm.FnGetSmpProcessorId:          {ret: rCPU},
 	asm.FnGetNumaNodeId:              {},
 	asm.FnGetCurrentPidTgid:          {},
 	asm.FnGetCurrentUidGid:           {},
@@ -183,6 +190,7 @@ type callMeta struct {
 	release   uint32
 	fn        int32
 	mapReg    reg // the map argument, for bpf_for_each_map_elem callbacks
+	nrLoops   reg // R1 at the call, for bpf_loop
 	cbArg     reg
 }
 
@@ -209,7 +217,7 @@ func (v *verifier) callHelper(st *state, pc int, in insn) (int, bool) {
 		return 0, false
 	}
 	f := st.cur()
-	meta := callMeta{mapi: -1}
+	meta := callMeta{mapi: -1, nrLoops: f.regs[1]}
 	for i, kind := range proto.args {
 		if kind == aNone {
 			continue
@@ -299,6 +307,8 @@ func (v *verifier) callHelper(st *state, pc int, in insn) (int, bool) {
 			return 0, false
 		}
 		r0 = reg{typ: tBTF, s: constScalar(0), btf: t, size: size, origin: int32(pc)}
+	case rCPU:
+		r0 = scalarReg(rangeScalar(0, maxCPUs-1))
 	case rStrLen:
 		if meta.haveSize {
 			s := unknownScalar()
@@ -312,6 +322,12 @@ func (v *verifier) callHelper(st *state, pc int, in insn) (int, bool) {
 
 	switch asm.BuiltinFunc(id) {
 	case asm.FnLoop:
+		if n := meta.nrLoops; n.typ == tScalar && n.s.umax == 0 {
+			// bpf_loop(0, ...) never calls back: like the kernel (which
+			// verifies the callback only while its count of invocations
+			// is below the loop count's maximum), do not check it.
+			return pc + 1, true
+		}
 		// callback(u64 index, void *ctx)
 		return v.enterCallback(st, pc, name, meta, [5]reg{unknownReg(), meta.cbArg, notInit(), notInit(), notInit()})
 	case asm.FnForEachMapElem:

@@ -126,8 +126,8 @@ type program struct {
 	// funcGlobal marks slots whose function information has global (not
 	// static) linkage.
 	funcGlobal map[int]bool
-	mapAt    map[int]int // raw slot of a ld_imm64 -> index into maps
-	issues   []Finding   // problems found while linking
+	mapAt      map[int]int // raw slot of a ld_imm64 -> index into maps
+	issues     []Finding   // problems found while linking
 }
 
 // link resolves symbolic jump and call targets, encodes every instruction
