@@ -63,6 +63,14 @@ func (g *gen) intExpr(x ast.Expr) operand {
 		if x.Op == "*" {
 			return g.readInt(x)
 		}
+		if x.Op == "&" {
+			o := g.temp(x)
+			r := g.regFor(o, asm.R0)
+			g.emit(asm.Mov.Reg(r, g.varBase()))
+			g.emit(asm.Add.Imm(r, int32(g.vars[g.c.info.Vars[x.X.(*ast.Variable)]])))
+			g.store(o, r)
+			return o
+		}
 		o := g.intExpr(x.X)
 		r := g.load(o, asm.R0)
 		switch x.Op {

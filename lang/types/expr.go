@@ -565,8 +565,18 @@ func (c *checker) unary(x *ast.Unary) *Type {
 		}
 		return c.inAddressSpace(t.Elem, t)
 	case "&":
-		c.notSupported(x, "the address-of operator '&'")
-		return TypInvalid
+		// &$var points at the variable's stack slot: a kernel address
+		// whatever the probe, read back with '*'.
+		v, ok := x.X.(*ast.Variable)
+		if !ok {
+			c.errorf(x, "the address-of operator '&' takes a variable ($x)")
+			return TypInvalid
+		}
+		t := c.expr(v)
+		if t.Kind == Invalid {
+			return t
+		}
+		return &Type{Kind: Pointer, Size: 8, Elem: t}
 	}
 	t := c.expr(x.X)
 	if t.Kind == Invalid {
