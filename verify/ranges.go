@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"container/heap"
 	"math"
 	"sort"
 
@@ -146,7 +147,19 @@ func (g *cfg) computeStackRanges(p *program) []*ivalRegs {
 	in := make([]*ivalRegs, n)
 	visits := make([]int, n)
 	thresholds := widenThresholds(p)
-	var work []int
+	// The work list hands out the lowest pending instruction first: jumps
+	// mostly go forward, so a join is usually reached once all its
+	// predecessors are done, and each instruction is visited about once
+	// instead of once per path change (which made a program with
+	// thousands of branches take seconds).
+	work := &pcHeap{}
+	queued := make([]bool, n)
+	push := func(pc int) {
+		if !queued[pc] {
+			queued[pc] = true
+			heap.Push(work, pc)
+		}
+	}
 	enter := func(pc int, r ivalRegs) {
 		if pc < 0 || pc >= n || !g.reachable[pc] {
 			return
@@ -154,7 +167,7 @@ func (g *cfg) computeStackRanges(p *program) []*ivalRegs {
 		if in[pc] == nil {
 			cp := r
 			in[pc] = &cp
-			work = append(work, pc)
+			push(pc)
 			return
 		}
 		old := *in[pc]
@@ -174,7 +187,7 @@ func (g *cfg) computeStackRanges(p *program) []*ivalRegs {
 			}
 		}
 		if changed {
-			work = append(work, pc)
+			push(pc)
 		}
 	}
 	for _, sp := range g.subprogs {
@@ -182,9 +195,9 @@ func (g *cfg) computeStackRanges(p *program) []*ivalRegs {
 		r[10] = ival{known: true, fp: true}
 		enter(sp.start, r)
 	}
-	for len(work) > 0 {
-		pc := work[len(work)-1]
-		work = work[:len(work)-1]
+	for work.Len() > 0 {
+		pc := heap.Pop(work).(int)
+		queued[pc] = false
 		if g.isSecond[pc] {
 			continue
 		}
@@ -392,4 +405,18 @@ func callsBack(id int32) bool {
 		}
 	}
 	return false
+}
+
+// pcHeap is a min-heap of instruction indexes.
+type pcHeap []int
+
+func (h pcHeap) Len() int           { return len(h) }
+func (h pcHeap) Less(i, j int) bool { return h[i] < h[j] }
+func (h pcHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *pcHeap) Push(x any)        { *h = append(*h, x.(int)) }
+func (h *pcHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
