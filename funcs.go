@@ -324,21 +324,9 @@ func handleZero(s *Session, ev *compile.Event, _ []byte) {
 			keys = append(keys, append([]byte(nil), key...))
 		}
 	}
-	size := int(bm.ValueSize())
-	ncpu, err := ebpf.PossibleCPU()
-	if err != nil {
-		ncpu = 1
-	}
-	for _, k := range keys {
-		if ev.Map.PerCPU {
-			zeros := make([][]byte, ncpu)
-			for i := range zeros {
-				zeros[i] = make([]byte, size)
-			}
-			bm.Update(k, zeros, 0)
-		} else {
-			bm.Update(k, make([]byte, size), 0)
-		}
+	zeroEntries(bm, keys, ev.Map.PerCPU)
+	if ev.Map.Array {
+		s.zeroed[ev.Map] = true
 	}
 }
 

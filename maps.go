@@ -79,7 +79,13 @@ func (s *Session) collectMap(m *compile.Map, take bool) (*output.Map, error) {
 		return nil, fmt.Errorf("reading %s: %w", m.Name, err)
 	}
 	lookup := func(k []byte, out any) error {
-		if take {
+		switch {
+		case take && m.Array:
+			if err := bm.Lookup(k, out); err != nil {
+				return err
+			}
+			return zeroEntries(bm, [][]byte{k}, true)
+		case take:
 			return takeEntry(bm, k, out)
 		}
 		return bm.Lookup(k, out)
@@ -100,7 +106,15 @@ func (s *Session) collectMap(m *compile.Map, take bool) (*output.Map, error) {
 			for _, v := range vals {
 				n += v
 			}
-			bucket := int(binary.LittleEndian.Uint64(k[uk:]))
+			var bucket int
+			if m.Array {
+				if n == 0 {
+					continue // a bucket never hit
+				}
+				bucket = int(binary.LittleEndian.Uint32(k))
+			} else {
+				bucket = int(binary.LittleEndian.Uint64(k[uk:]))
+			}
 			user := string(k[:uk])
 			i, ok := index[user]
 			if !ok {
@@ -120,6 +134,16 @@ func (s *Session) collectMap(m *compile.Map, take bool) (*output.Map, error) {
 			case *output.LHist:
 				h.Add(bucket, n)
 			}
+		}
+		if m.Array && len(out.Entries) == 0 && s.zeroed[m] {
+			if m.Value.Kind == types.Hist {
+				out.Entries = append(out.Entries, output.Entry{Value: &output.Hist{K: m.Value.Bits}})
+			} else {
+				out.Entries = append(out.Entries, output.Entry{Value: &output.LHist{Min: m.Value.Min, Max: m.Value.Max, Step: m.Value.Step}})
+			}
+		}
+		if take {
+			delete(s.zeroed, m)
 		}
 		for i := range out.Entries {
 			switch h := out.Entries[i].Value.(type) {
@@ -238,17 +262,49 @@ func (s *Session) decodeKey(m *compile.Map, key []byte) any {
 	return output.Decode(m.Key, key[:m.Key.Size], s.env)
 }
 
-// clearMap deletes every entry. Callers hold s.mu.
+// clearMap deletes every entry (zeroes them, in a map kept in an array).
+// Callers hold s.mu.
 func (s *Session) clearMap(m *compile.Map) error {
 	bm, err := s.bpfMap(m)
 	if err != nil {
 		return err
 	}
 	keys, err := keysOf(bm)
+	if m.Array {
+		delete(s.zeroed, m)
+		if zerr := zeroEntries(bm, keys, m.PerCPU); err == nil {
+			err = zerr
+		}
+		return err
+	}
 	for _, k := range keys {
 		bm.Delete(k)
 	}
 	return err
+}
+
+// zeroEntries overwrites the values of keys with zeros, on every CPU for
+// a per-CPU map.
+func zeroEntries(bm *ebpf.Map, keys [][]byte, perCPU bool) error {
+	size := int(bm.ValueSize())
+	var zero any = make([]byte, size)
+	if perCPU {
+		ncpu, err := ebpf.PossibleCPU()
+		if err != nil {
+			return err
+		}
+		zeros := make([][]byte, ncpu)
+		for i := range zeros {
+			zeros[i] = make([]byte, size)
+		}
+		zero = zeros
+	}
+	for _, k := range keys {
+		if err := bm.Update(k, zero, ebpf.UpdateAny); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // keysOf lists a map's keys without reading values, in the kernel's
@@ -328,11 +384,13 @@ var (
 // ksymName names a kernel address, loading kallsyms on first use: the
 // function containing it, without an offset, as bpftrace prints ksym_t
 // values (func, ksym()); an unknown address prints as a C++ stream prints
-// a pointer ("0" for NULL).
+// a pointer ("0" for NULL). Only functions name addresses: kernels before
+// 6.15 list per-CPU variables at small addresses (fixed_percpu_data at 0),
+// which must not name NULL or other non-kernel addresses.
 func ksymName(addr uint64) string {
 	kallsymsOnce.Do(func() { kallsyms, _ = kernel.LoadKallsyms() })
 	if kallsyms != nil {
-		if sym, _, ok := kallsyms.Resolve(addr); ok {
+		if sym, _, ok := kallsyms.Resolve(addr); ok && sym.IsFunction() {
 			return sym.Name
 		}
 	}

@@ -62,10 +62,14 @@ type Session struct {
 	loopDone   chan struct{}
 	running    bool                    // the record loop was started
 	warned     map[*compile.Event]bool // warnings print once per call site
-	stacks     *stackState             // kstack/ustack decoding (stacks.go)
-	stopped    bool
-	closed     bool
-	fn         funcsState // time, elapsed, -c and -p (funcs.go)
+	// zeroed holds the array-backed histograms zero() emptied since they
+	// were last cleared: they print (with no buckets) as a zeroed hash
+	// map's entries do, where an array never hit does not print.
+	zeroed  map[*compile.Map]bool
+	stacks  *stackState // kstack/ustack decoding (stacks.go)
+	stopped bool
+	closed  bool
+	fn      funcsState // time, elapsed, -c and -p (funcs.go)
 }
 
 // Start loads the program into the kernel, runs its BEGIN probes and
@@ -100,6 +104,7 @@ func (p *Program) Start(ctx context.Context, opts *StartOptions) (*Session, erro
 		return nil, fmt.Errorf("unknown output format %q: use text or json", opts.Format)
 	}
 	s.warned = map[*compile.Event]bool{}
+	s.zeroed = map[*compile.Map]bool{}
 	s.env = &output.Env{ProbeNames: p.compiled.ProbeNames, Ksym: ksymName, Stack: s.decodeStack, TruncTrailer: p.compiled.Info.Config.StrTruncTrailer}
 	if err := s.load(); err != nil {
 		s.Close()

@@ -36,13 +36,22 @@ func (g *gen) aggregate(m *Map, ref *ast.MapRef, call *ast.Call) {
 		} else {
 			g.linearBucket(asm.R1, m.Value)
 		}
-		g.emit(asm.StoreMem(asm.RFP, key+int16(m.UserKeySize()), asm.R1, asm.DWord))
+		if m.Array {
+			g.emit(asm.StoreMem(asm.RFP, key, asm.R1, asm.Word))
+		} else {
+			g.emit(asm.StoreMem(asm.RFP, key+int16(m.UserKeySize()), asm.R1, asm.DWord))
+		}
 		g.free(arg)
 		hasArg = false
 	}
 	g.mapLookup(m, key)
 	miss := g.newLabel("miss")
 	done := g.newLabel("done")
+	if m.Array {
+		// Every bucket has a slot: the lookup cannot fail, but the
+		// verifier wants the test.
+		miss = done
+	}
 	g.emit(asm.JEq.Imm(asm.R0, 0, miss))
 	kind := m.Value.Kind
 	switch kind {
@@ -73,6 +82,11 @@ func (g *gen) aggregate(m *Map, ref *ast.MapRef, call *ast.Call) {
 		g.place(set)
 		g.emit(asm.StoreMem(asm.R0, 0, v, asm.DWord))
 		g.emit(storeImm(asm.R0, 8, 1, asm.DWord))
+	}
+	if m.Array {
+		g.place(done)
+		g.emit(asm.Mov.Imm(asm.R0, 0))
+		return
 	}
 	g.emit(asm.Ja.Label(done))
 	g.place(miss)

@@ -88,7 +88,12 @@ type Map struct {
 	PerCPU bool
 	// Bucketed maps (hist, lhist) append a u64 bucket index to the key.
 	Bucketed bool
-	Spec     *ebpf.MapSpec
+	// Array marks a histogram without a key kept in a per-CPU array
+	// indexed by bucket, whose lookups the kernel inlines: its BPF key is
+	// the u32 bucket, and a bucket never hit holds zero instead of being
+	// absent.
+	Array bool
+	Spec  *ebpf.MapSpec
 }
 
 // UserKeySize is the size of the script's key in the BPF key: 0 for a map
@@ -102,6 +107,9 @@ func (m *Map) UserKeySize() int {
 
 // KeySize is the BPF key size in bytes.
 func (m *Map) KeySize() int {
+	if m.Array {
+		return 4
+	}
 	n := m.UserKeySize()
 	if m.Bucketed || n == 0 {
 		n += 8
@@ -267,6 +275,11 @@ func (c *compiler) declareMaps() {
 			// A histogram is one counter per (key, bucket): the bucket
 			// index is appended to the key, as bpftrace does.
 			m.Bucketed = true
+			if n := bucketCount(mi.Value); len(mi.Keys) == 0 && mi.Decl == nil && n <= maxArrayBuckets && !c.usedAsWhole(mi.Name) {
+				m.Array = true
+				spec.Type = ebpf.PerCPUArray
+				spec.MaxEntries = uint32(n)
+			}
 			spec.KeySize = uint32(m.KeySize())
 		}
 		if mi.Value.Kind == types.Bool {
@@ -289,6 +302,59 @@ func (c *compiler) declareMaps() {
 		ValueSize:  8,
 		MaxEntries: 1,
 	}
+}
+
+// maxArrayBuckets bounds the histograms kept in arrays: every bucket has a
+// slot per CPU, hit or not.
+const maxArrayBuckets = 4096
+
+// bucketCount is the number of buckets a hist or lhist value can hit, as
+// histBucket and linearBucket number them.
+func bucketCount(t *types.Type) int64 {
+	if t.Kind == types.Hist {
+		k := int64(t.Bits)
+		// Bucket 0 (negative), 1 (zero), then 2^k per power of two up to
+		// 2^62, the highest a non-negative int64 reaches.
+		return (63-k)<<k + 1<<k + 1
+	}
+	if t.Step <= 0 || t.Max <= t.Min {
+		return maxArrayBuckets + 1
+	}
+	// Below the range, one per step, and at or above the maximum.
+	return 2 + (t.Max-t.Min)/t.Step
+}
+
+// usedAsWhole reports whether a probe deletes from, counts, tests or
+// iterates @name: operations that see which entries exist, which a
+// per-CPU array cannot tell apart from zero counts.
+func (c *compiler) usedAsWhole(name string) bool {
+	used := false
+	for _, pi := range c.info.Probes {
+		ast.Inspect(pi.Node, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.Call:
+				switch n.Name {
+				case "delete", "len", "has_key":
+					if ref, ok := firstArg(n).(*ast.MapRef); ok && ref.Name == name {
+						used = true
+					}
+				}
+			case *ast.ForMapStmt:
+				if n.Map != nil && n.Map.Name == name {
+					used = true
+				}
+			}
+			return !used
+		})
+	}
+	return used
+}
+
+func firstArg(x *ast.Call) ast.Expr {
+	if len(x.Args) == 0 {
+		return nil
+	}
+	return x.Args[0]
 }
 
 // mapKey is a script map's name in the collection.

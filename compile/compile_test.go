@@ -3,6 +3,7 @@ package compile_test
 import (
 	"testing"
 
+	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 
 	"github.com/ktrace/ktrace/compile"
@@ -87,6 +88,38 @@ func TestHotPathIsOneHashOperation(t *testing.T) {
 		}
 		if hit > 24 {
 			t.Errorf("the hit path is %d instructions; the drop counter should stay within 24", hit)
+		}
+	}
+}
+
+// TestHistogramMapKinds checks which histograms live in a per-CPU array
+// (one slot per bucket, lookups the kernel inlines) and which keep the
+// hash map that lets entries be absent.
+func TestHistogramMapKinds(t *testing.T) {
+	for _, tc := range []struct {
+		src     string
+		want    ebpf.MapType
+		entries uint32
+	}{
+		{`tracepoint:raw_syscalls:sys_enter { @h = hist(args.id); }`, ebpf.PerCPUArray, 65},
+		{`tracepoint:raw_syscalls:sys_enter { @h = hist(args.id, 2); }`, ebpf.PerCPUArray, 249},
+		{`tracepoint:raw_syscalls:sys_enter { @h = lhist(args.id, 0, 500, 10); }`, ebpf.PerCPUArray, 52},
+		{`tracepoint:raw_syscalls:sys_enter { @h[comm] = hist(args.id); }`, ebpf.PerCPUHash, 4096},
+		{`tracepoint:raw_syscalls:sys_enter { @h = hist(args.id); delete(@h); }`, ebpf.PerCPUHash, 4096},
+		{`let @h = lruhash(10); tracepoint:raw_syscalls:sys_enter { @h = hist(args.id); }`, ebpf.LRUCPUHash, 10},
+		{`tracepoint:raw_syscalls:sys_enter { @h = hist(args.id); } interval:s:1 { print(@h); zero(@h); clear(@h); }`, ebpf.PerCPUArray, 65},
+	} {
+		cp, err := compileSource(tc.src, compile.Options{})
+		if err != nil {
+			t.Errorf("%s: %v", tc.src, err)
+			continue
+		}
+		spec := cp.Collection.Maps[compile.MapSpecName("@h")]
+		if spec.Type != tc.want || spec.MaxEntries != tc.entries {
+			t.Errorf("%s: map %v with %d entries, want %v with %d", tc.src, spec.Type, spec.MaxEntries, tc.want, tc.entries)
+		}
+		if spec.Type == ebpf.PerCPUArray && spec.KeySize != 4 {
+			t.Errorf("%s: array key is %d bytes, want 4", tc.src, spec.KeySize)
 		}
 	}
 }
