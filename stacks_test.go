@@ -5,7 +5,6 @@ import (
 	"context"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -14,7 +13,9 @@ import (
 
 	"github.com/ktrace/ktrace"
 	"github.com/ktrace/ktrace/internal/testutil"
+	"github.com/ktrace/ktrace/internal/testutil/cprog"
 	"github.com/ktrace/ktrace/output"
+	"golang.org/x/sys/unix"
 )
 
 // startSession compiles and starts a script with parameters.
@@ -106,27 +107,6 @@ func TestKstackUDPDrop(t *testing.T) {
 	}
 }
 
-// buildC compiles a C program with frame pointers, as profilers need.
-func buildC(t *testing.T, name, src string) string {
-	t.Helper()
-	if _, err := exec.LookPath("gcc"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("gcc is missing (.ci/run installs it)")
-		}
-		t.Skip("needs gcc")
-	}
-	dir := t.TempDir()
-	c := filepath.Join(dir, name+".c")
-	if err := os.WriteFile(c, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(dir, name)
-	if out, err := exec.Command("gcc", "-O0", "-fno-omit-frame-pointer", "-o", bin, c).CombinedOutput(); err != nil {
-		t.Fatalf("gcc: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // gatedProgram is a program that waits for its standard input to close
 // before it runs its work, so that probes can be attached first.
 type gatedProgram struct {
@@ -158,20 +138,6 @@ func (g *gatedProgram) run(t *testing.T) {
 	}
 }
 
-const ustackProgram = `#include <stdio.h>
-#include <unistd.h>
-__attribute__((noinline)) void ktrace_leaf(void) { getppid(); }
-__attribute__((noinline)) void ktrace_middle(void) { ktrace_leaf(); }
-int main(void) {
-	getchar(); /* wait until the probes are attached */
-	ktrace_middle();
-	usleep(200000); /* time for ktrace to see the first stack */
-	ktrace_middle();
-	ktrace_middle();
-	return 0;
-}
-`
-
 // TestUstackShortLivedProcess takes user stacks of a C program built with
 // frame pointers: the program has exited, and its binary is deleted,
 // before the stacks are printed; the snapshot taken when its first stack
@@ -180,7 +146,7 @@ int main(void) {
 // mappings; this one lives 200 ms.)
 func TestUstackShortLivedProcess(t *testing.T) {
 	testutil.RequireRoot(t)
-	bin := buildC(t, "ustack", ustackProgram)
+	bin := testutil.Build(t, cprog.Ustack)
 	prog := startGated(t, bin)
 	var out bytes.Buffer
 	sess := startSession(t, `tracepoint:syscalls:sys_enter_getppid /pid == $1/ { @[ustack] = count(); @p[ustack(perf, 3)] = count(); @r[ustack(raw, 2)] = count(); printf("%s", ustack(3)); }`,
@@ -226,30 +192,11 @@ func TestUstackShortLivedProcess(t *testing.T) {
 	}
 }
 
-const busyProgram = `#include <stdio.h>
-#include <time.h>
-volatile unsigned long sink;
-__attribute__((noinline)) void ktrace_busy_inner(void) { for (unsigned long i = 0; i < 1000; i++) sink += i * i; }
-__attribute__((noinline)) void ktrace_busy_outer(void) {
-	struct timespec start, now;
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	do {
-		ktrace_busy_inner();
-		clock_gettime(CLOCK_MONOTONIC, &now);
-	} while ((now.tv_sec - start.tv_sec) * 1000000000L + (now.tv_nsec - start.tv_nsec) < 1500000000L);
-}
-int main(void) {
-	getchar();
-	ktrace_busy_outer();
-	return 0;
-}
-`
-
 // TestProfileBusyLoop samples a busy process at 99 Hz on every CPU: it is
 // caught in its busy function, and the probe sees its pid and comm.
 func TestProfileBusyLoop(t *testing.T) {
 	testutil.RequireRoot(t)
-	bin := buildC(t, "busy", busyProgram)
+	bin := testutil.Build(t, cprog.Busy)
 	prog := startGated(t, bin)
 	sess := startSession(t, `profile:hz:99 /pid == $1/ { @[ustack] = count(); @comm[comm, cpu < 1024] = count(); @k[kstack] = count(); }`, nil, strconv.Itoa(prog.PID))
 	prog.run(t)
@@ -279,14 +226,29 @@ func TestProfileBusyLoop(t *testing.T) {
 	}
 }
 
-// TestSoftwareEvents attaches software events on every CPU.
+// TestSoftwareEvents attaches software events on every CPU. The test
+// faults pages in itself while the probes run, so that page faults happen
+// even on an idle machine (such as a kernel lab guest).
 func TestSoftwareEvents(t *testing.T) {
 	testutil.RequireRoot(t)
 	sess := startSession(t, `software:cpu-clock:1000000 { @clock = count(); } software:cs:1 { @cs = count(); } software:faults:1 { @faults[comm] = count(); } interval:ms:300 { exit(); }`, nil)
-	select {
-	case <-sess.Done():
-	case <-time.After(10 * time.Second):
-		t.Fatal("no exit")
+	comm, err := os.ReadFile("/proc/self/comm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	faulted := 0
+	deadline := time.After(10 * time.Second)
+wait:
+	for {
+		select {
+		case <-sess.Done():
+			break wait
+		case <-deadline:
+			t.Fatal("no exit")
+		default:
+		}
+		faulted += faultPages(t, 16)
+		time.Sleep(5 * time.Millisecond)
 	}
 	sess.Stop()
 	for _, name := range []string{"@clock", "@cs", "@faults"} {
@@ -303,6 +265,35 @@ func TestSoftwareEvents(t *testing.T) {
 	if len(m.Entries) == 1 && m.Entries[0].Value.(uint64) < 100 {
 		t.Errorf("cpu-clock fired %d times in 300 ms", m.Entries[0].Value)
 	}
+	m, _ = sess.Map("@faults")
+	self := strings.TrimSuffix(string(comm), "\n")
+	var ours uint64
+	for _, e := range m.Entries {
+		if e.Key == self {
+			ours = e.Value.(uint64)
+		}
+	}
+	if faulted > 0 && ours == 0 {
+		t.Errorf("@faults has no faults of %s, which faulted %d pages in itself: %v", self, faulted, m.Entries)
+	}
+}
+
+// faultPages maps n fresh pages, touches each (one page fault apiece) and
+// unmaps them. It returns the number of pages touched.
+func faultPages(t *testing.T, n int) int {
+	t.Helper()
+	size := n * os.Getpagesize()
+	mem, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < size; i += os.Getpagesize() {
+		mem[i] = 1
+	}
+	if err := unix.Munmap(mem); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // TestHardwareEvents counts cycles where the machine has a PMU, and
@@ -336,16 +327,7 @@ func TestHardwareEvents(t *testing.T) {
 // program passes the address of one of its functions to write(2).
 func TestUsym(t *testing.T) {
 	testutil.RequireRoot(t)
-	bin := buildC(t, "usym", `#include <stdio.h>
-#include <unistd.h>
-__attribute__((noinline)) void ktrace_target(void) { getppid(); }
-int main(void) {
-	getchar();
-	write(-1, (const void *)ktrace_target, 0);
-	usleep(200000);
-	return 0;
-}
-`)
+	bin := testutil.Build(t, cprog.Usym)
 	prog := startGated(t, bin)
 	sess := startSession(t, `tracepoint:syscalls:sys_enter_write /pid == $1/ { @[usym(args.buf)] = count(); @raw = usym(1); }`, nil, strconv.Itoa(prog.PID))
 	prog.run(t)
@@ -380,20 +362,12 @@ func TestStackMapsAreInternal(t *testing.T) {
 // bias is added at run time).
 func TestUaddr(t *testing.T) {
 	testutil.RequireRoot(t)
-	src := `#include <stdio.h>
-#include <unistd.h>
-unsigned int ktrace_global = 0x55555555;
-unsigned long ktrace_wide = 0x1122334455667788UL;
-__attribute__((noinline)) void ktrace_fn(void) { ktrace_global++; }
-int main(void) { getchar(); ktrace_fn(); usleep(100000); return 0; }
-`
 	for _, pie := range []bool{false, true} {
-		bin := buildC(t, "uaddr", src)
+		p := cprog.UaddrPIE
 		if !pie {
-			if out, err := exec.Command("gcc", "-O0", "-no-pie", "-o", bin, bin+".c").CombinedOutput(); err != nil {
-				t.Fatalf("gcc -no-pie: %v\n%s", err, out)
-			}
+			p = cprog.UaddrNoPIE
 		}
+		bin := testutil.Build(t, p)
 		prog := startGated(t, bin)
 		var out bytes.Buffer
 		sess := startSession(t, `uprobe:`+bin+`:ktrace_fn { printf("%x %lx\n", *uaddr("ktrace_global"), *uaddr("ktrace_wide")); }`, &out)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ktrace/ktrace/internal/testutil"
+	"github.com/ktrace/ktrace/internal/testutil/cprog"
 	"github.com/ktrace/ktrace/uprobe"
 )
 
@@ -90,7 +91,7 @@ func TestExpandUserErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	add, _ := f.Lookup("ktest_add")
-	plain := testutil.BuildC(t, "plain", map[string]string{"plain.c": "int main(void) { return 0; }\n"})
+	plain := testutil.Build(t, cprog.Plain)
 	size := strconv.FormatUint(add.Size, 10)
 	tests := []struct{ in, want string }{
 		{"uprobe:" + rel + ":ktest_addd", "function ktest_addd in " + bin + " does not exist; did you mean uprobe:" + rel + ":ktest_add?"},

@@ -46,7 +46,7 @@ func run() int {
 		parallel   = flag.Bool("parallel", false, "boot all kernels at once")
 		cpus       = flag.Int("smp", 2, "guest CPUs")
 		mem        = flag.Int("mem", 1024, "guest memory in MiB")
-		accel      = flag.String("accel", "tcg,thread=multi", "QEMU -accel value")
+		accel      = flag.String("accel", kernellab.DefaultAccel, "QEMU -accel value")
 		appendArgs = flag.String("append", "", "extra kernel command line")
 		runFilter  = flag.String("run", "", "regexp passed as -test.run to every guest test binary")
 		gzipImage  = flag.Bool("gzip", false, "gzip the initramfs")

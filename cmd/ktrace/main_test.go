@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ktrace/ktrace/internal/kernellab/proto"
 	"github.com/ktrace/ktrace/internal/testutil"
 	"github.com/ktrace/ktrace/lang/types"
 )
@@ -278,8 +279,14 @@ func TestListAndInfo(t *testing.T) {
 // one static binary, so nothing may pull in runtime/cgo (os/user and net's
 // resolver do, when cgo is available).
 func TestStaticBinary(t *testing.T) {
+	if os.Getenv(proto.EnvLab) == "1" {
+		t.Skip("a check of the Go build, made on the host: the kernel lab's guests have no Go toolchain, and their ktrace is built with CGO_ENABLED=0")
+	}
 	out, err := exec.Command("go", "list", "-deps", ".").Output()
 	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("go list is needed (CI=true forbids skipping): %v", err)
+		}
 		t.Skipf("go list is not available: %v", err)
 	}
 	for _, pkg := range strings.Fields(string(out)) {

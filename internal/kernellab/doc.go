@@ -29,19 +29,33 @@
 //     with go test -c. They go into a newc cpio initramfs written by this
 //     package (CPIOWriter), together with the plan (package proto): which
 //     commands to run, with which arguments and time limits.
-//  3. Each kernel boots under TCG (qemu-system-x86_64 -accel tcg,thread=multi
-//     -cpu max -smp 2 -m 1024). Guest init mounts devtmpfs, proc, sysfs,
-//     tracefs, debugfs, bpffs and cgroup2, brings lo up, runs the commands with
-//     CI=true, KTRACE_LAB=1, KTRACE_LAB_KERNEL=<uname -r> and KTRACE_BIN=
-//     /bin/ktrace, prints a verdict line carrying a per-run token, and
-//     powers off.
-//  4. The harness streams the serial console live, each line prefixed with
+//  3. The guests' user space (DefaultUserland, userland.go) comes from the
+//     host, since the tests run programs as they do on a developer's
+//     machine: busybox as /bin/busybox with a link per applet (/bin/sh,
+//     /bin/sleep, /usr/bin/env, ...); bash and objdump with the shared
+//     libraries they load, at the same paths and behind the same symbolic
+//     links as on the host (/lib -> usr/lib), plus the host's
+//     /etc/ld.so.cache; /etc/passwd and /etc/group. The guests have no C
+//     compiler, so the C programs the tests trace (package
+//     internal/testutil/cprog, list cprog.Lab) are built on the host with
+//     gcc and put under /lab/cprogs; testutil.Build copies them from there
+//     instead of compiling. A test that builds a program missing from
+//     cprog.Lab fails in the guests and says so. .ci/kernellab installs
+//     the host packages all this needs.
+//  4. Each kernel boots under TCG (qemu-system-x86_64 -accel
+//     tcg,thread=single -cpu max -smp 2 -m 1024; see DefaultAccel for why
+//     not thread=multi). Guest init mounts devtmpfs, proc, sysfs, tracefs,
+//     debugfs, bpffs, cgroup2 and devpts, brings lo up, runs the commands
+//     with CI=true, KTRACE_LAB=1, KTRACE_LAB_KERNEL=<uname -r>,
+//     KTRACE_BIN=/bin/ktrace and KTRACE_TEST_CPROGS=/lab/cprogs, prints a
+//     verdict line carrying a per-run token, and powers off.
+//  5. The harness streams the serial console live, each line prefixed with
 //     the series ("[6.12] ..."), collects the marker lines and the
 //     KTRACE-LAB-RESULT lines, and turns a missing verdict into an error
 //     that says why: kernel panic, timeout, QEMU failure. QEMU runs in its
 //     own process group with a parent-death signal and is killed on every
 //     way out (timeout, SIGINT/SIGTERM, errors).
-//  5. With -update-docs, the RESULT lines become docs/kernels.md
+//  6. With -update-docs, the RESULT lines become docs/kernels.md
 //     (KernelsDoc): kernel × attach type × tested/works.
 //
 // # Adding tests to the guests
@@ -53,7 +67,9 @@
 //	GoTest("./cmd/ktrace", "-test.run=Lab"),
 //
 // The package's testdata directory is copied along and the test binary
-// runs from there. To run a program already in the guest:
+// runs from there (/src/<package>); other module files its tests read by
+// a relative path go along with withFiles(step, "verify/testdata/x.o").
+// To run a program already in the guest:
 //
 //	Command("ktrace-info", time.Minute, "/bin/ktrace", "info"),
 //
@@ -63,4 +79,13 @@
 // attach-type results that package guesttest wrote earlier in the same
 // boot to $KTRACE_LAB_RESULTS (proto.ReadResults). Printing proto.Result
 // lines adds rows to docs/kernels.md.
+//
+// Tests run in the guests exactly as on the host, CI=true included: a
+// missing tool or program fails them rather than skipping them. A test
+// that needs another host program gets it by adding the program's name to
+// DefaultUserland.Tools (and its Debian package to UserlandPackages and
+// .ci/kernellab); a test that builds a C program with testutil.Build or
+// testutil.BuildC needs the program listed in cprog.Lab. A test that
+// cannot mean anything in a guest skips itself when KTRACE_LAB=1, with a
+// reason that the lab's output shows (see TestStaticBinary in cmd/ktrace).
 package kernellab

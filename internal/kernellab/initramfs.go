@@ -24,12 +24,31 @@ type GuestFile struct {
 	Mode uint32
 }
 
+// GuestLink is a symbolic link in the initramfs.
+type GuestLink struct {
+	// GuestPath is the link's absolute path inside the guest.
+	GuestPath string
+	// Target is what it points to.
+	Target string
+}
+
 // Initramfs describes the guest's root file system.
 type Initramfs struct {
 	// Init is the host path of the static program that becomes /init.
 	Init string
 	// Files are copied into the image.
 	Files []GuestFile
+	// HostFiles are host files copied to the same absolute paths in the
+	// guest, after Files. The symbolic links along each path are
+	// reproduced (a merged-/usr host's /lib -> usr/lib becomes the same
+	// link), so that a program finds a library under every name it has
+	// on the host; where the guest has a directory of its own instead
+	// of the host's link (/bin), the file gets a link there to its real
+	// path. A file given twice, or under two names, is copied once.
+	HostFiles []string
+	// Links are symbolic links added last; a path that already exists
+	// in the image is left alone, so the image's own files win.
+	Links []GuestLink
 	// Dirs are extra (empty) directories to create.
 	Dirs []string
 	// Plan is written to proto.PlanPath.
@@ -49,7 +68,7 @@ func (ir Initramfs) Write(w io.Writer) error {
 		}
 		w = zw
 	}
-	img := &imageWriter{cw: NewCPIOWriter(w), dirs: map[string]bool{}}
+	img := &imageWriter{cw: NewCPIOWriter(w), dirs: map[string]bool{}, files: map[string]bool{}, links: map[string]string{}}
 	for _, d := range []string{"dev", "proc", "sys", "run", "root", "bin", "lab", "etc"} {
 		if err := img.mkdirAll(d); err != nil {
 			return err
@@ -67,18 +86,29 @@ func (ir Initramfs) Write(w io.Writer) error {
 	if err := img.cw.CharDev("dev/null", 0o666, 1, 3); err != nil {
 		return err
 	}
-	if err := img.cw.File("etc/hostname", 0o644, []byte("ktrace-lab\n")); err != nil {
+	img.files["dev/console"], img.files["dev/null"] = true, true
+	if err := img.file("etc/hostname", 0o644, []byte("ktrace-lab\n")); err != nil {
 		return err
 	}
 	init, err := os.ReadFile(ir.Init)
 	if err != nil {
 		return fmt.Errorf("initramfs: read init program: %w", err)
 	}
-	if err := img.cw.File("init", 0o755, init); err != nil {
+	if err := img.file("init", 0o755, init); err != nil {
 		return err
 	}
 	for _, f := range ir.Files {
 		if err := img.copy(f); err != nil {
+			return err
+		}
+	}
+	for _, p := range ir.HostFiles {
+		if err := img.mirror(p); err != nil {
+			return err
+		}
+	}
+	for _, l := range ir.Links {
+		if err := img.link(l); err != nil {
 			return err
 		}
 	}
@@ -117,16 +147,57 @@ func (ir Initramfs) WriteFile(name string) error {
 }
 
 type imageWriter struct {
-	cw   *CPIOWriter
-	dirs map[string]bool
+	cw    *CPIOWriter
+	dirs  map[string]bool   // directories written, by cleaned name
+	files map[string]bool   // regular files and device nodes written
+	links map[string]string // symbolic links written: name -> target
 }
 
 func clean(p string) string { return strings.TrimPrefix(path.Clean("/"+p), "/") }
 
+func (img *imageWriter) exists(name string) bool {
+	name = clean(name)
+	_, link := img.links[name]
+	return name == "" || img.dirs[name] || img.files[name] || link
+}
+
+// resolve follows the image's symbolic links along name, so that nothing
+// is written through a link (the kernel's unpacker need not follow them).
+func (img *imageWriter) resolve(name string) (string, error) {
+	name = clean(name)
+	for hops := 0; hops < 40; hops++ {
+		parts := strings.Split(name, "/")
+		moved := false
+		for i := range parts {
+			prefix := strings.Join(parts[:i+1], "/")
+			target, ok := img.links[prefix]
+			if !ok {
+				continue
+			}
+			if !path.IsAbs(target) {
+				target = path.Join(path.Dir("/"+prefix), target)
+			}
+			name = clean(path.Join(append([]string{target}, parts[i+1:]...)...))
+			moved = true
+			break
+		}
+		if !moved {
+			return name, nil
+		}
+	}
+	return "", fmt.Errorf("initramfs: too many symbolic links in %s", name)
+}
+
 func (img *imageWriter) mkdirAll(dir string) error {
-	dir = clean(dir)
+	dir, err := img.resolve(dir)
+	if err != nil {
+		return err
+	}
 	if dir == "" || img.dirs[dir] {
 		return nil
+	}
+	if img.files[dir] {
+		return fmt.Errorf("initramfs: %s is a file, not a directory", dir)
 	}
 	if err := img.mkdirAll(path.Dir(dir)); err != nil {
 		return err
@@ -135,12 +206,124 @@ func (img *imageWriter) mkdirAll(dir string) error {
 	return img.cw.Dir(dir, 0o755)
 }
 
-func (img *imageWriter) file(name string, perm uint32, data []byte) error {
-	name = clean(name)
+// newEntry resolves the path of an entry about to be added, creates its
+// parent directories, and refuses a path added before.
+func (img *imageWriter) newEntry(name string) (string, error) {
+	name, err := img.resolve(name)
+	if err != nil {
+		return "", err
+	}
 	if err := img.mkdirAll(path.Dir(name)); err != nil {
+		return "", err
+	}
+	if img.exists(name) {
+		return "", fmt.Errorf("initramfs: /%s added twice", name)
+	}
+	return name, nil
+}
+
+func (img *imageWriter) file(name string, perm uint32, data []byte) error {
+	name, err := img.newEntry(name)
+	if err != nil {
 		return err
 	}
+	img.files[name] = true
 	return img.cw.File(name, perm, data)
+}
+
+func (img *imageWriter) symlink(name, target string) error {
+	name, err := img.newEntry(name)
+	if err != nil {
+		return err
+	}
+	img.links[name] = target
+	return img.cw.Symlink(name, target)
+}
+
+// link adds l unless its path exists already.
+func (img *imageWriter) link(l GuestLink) error {
+	name, err := img.resolve(l.GuestPath)
+	if err != nil {
+		return err
+	}
+	if img.exists(name) {
+		return nil
+	}
+	return img.symlink(name, l.Target)
+}
+
+// mirror copies the host file p to the same path in the image, with the
+// host's symbolic links along the path (see Initramfs.HostFiles).
+func (img *imageWriter) mirror(p string) error {
+	if !filepath.IsAbs(p) {
+		return fmt.Errorf("initramfs: host file %s: not an absolute path", p)
+	}
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return fmt.Errorf("initramfs: %w", err)
+	}
+	real = filepath.ToSlash(real)
+	if !img.exists(real) {
+		st, err := os.Stat(real)
+		if err != nil {
+			return fmt.Errorf("initramfs: %w", err)
+		}
+		if !st.Mode().IsRegular() {
+			return fmt.Errorf("initramfs: host file %s is not a regular file", p)
+		}
+		data, err := os.ReadFile(real)
+		if err != nil {
+			return fmt.Errorf("initramfs: %w", err)
+		}
+		if err := img.file(real, uint32(st.Mode().Perm()), data); err != nil {
+			return err
+		}
+	}
+	return img.alias(path.Clean(filepath.ToSlash(p)), real, 0)
+}
+
+// alias makes the image's p lead to real (a file already in the image) as
+// it does on the host: the first host link along p is reproduced, and the
+// rest of the path is followed through it.
+func (img *imageWriter) alias(p, real string, depth int) error {
+	if depth > 40 {
+		return fmt.Errorf("initramfs: too many symbolic links in %s", p)
+	}
+	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
+	for i := range parts {
+		hostPath := "/" + strings.Join(parts[:i+1], "/")
+		fi, err := os.Lstat(hostPath)
+		if err != nil {
+			return fmt.Errorf("initramfs: %w", err)
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			continue
+		}
+		rest := parts[i+1:]
+		name := clean(hostPath)
+		target, ok := img.links[name]
+		if !ok {
+			if img.exists(name) {
+				// The image has its own directory (or file) where the host
+				// has a link: give p a link of its own to the real file.
+				if img.exists(p) {
+					return nil
+				}
+				return img.symlink(p, real)
+			}
+			if target, err = os.Readlink(hostPath); err != nil {
+				return fmt.Errorf("initramfs: %w", err)
+			}
+			if err := img.symlink(name, target); err != nil {
+				return err
+			}
+		}
+		if !path.IsAbs(target) {
+			target = path.Join(path.Dir(hostPath), target)
+		}
+		return img.alias(path.Join(append([]string{target}, rest...)...), real, depth+1)
+	}
+	return nil // no link along p: p is real
 }
 
 func (img *imageWriter) copy(f GuestFile) error {
@@ -180,10 +363,7 @@ func (img *imageWriter) copy(f GuestFile) error {
 			if err != nil {
 				return err
 			}
-			if err := img.mkdirAll(path.Dir(dst)); err != nil {
-				return err
-			}
-			return img.cw.Symlink(clean(dst), target)
+			return img.symlink(dst, target)
 		case info.Mode().IsRegular():
 			data, err := os.ReadFile(p)
 			if err != nil {

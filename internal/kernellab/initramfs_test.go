@@ -30,7 +30,7 @@ func TestInitramfs(t *testing.T) {
 	testBin := write("pkg.test", "TEST", 0o755)
 	write("testdata/a.txt", "A", 0o644)
 	write("testdata/sub/b.txt", "B", 0o644)
-	plan := proto.Plan{Token: "tok", Commands: []proto.Command{{Name: "pkg.test", Path: "/bin/pkg.test", Dir: "/src/pkg", TimeoutSeconds: 9}}}
+	plan := proto.Plan{Token: "tok", Commands: []proto.Command{{Name: "pkg.test", Path: "/bin/pkg.test", Dir: "/src/pkg", TimeoutSeconds: 9}}, Env: []string{"A=1"}}
 
 	for _, gz := range []bool{false, true} {
 		ir := Initramfs{

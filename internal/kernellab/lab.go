@@ -24,6 +24,9 @@ type Config struct {
 	Kernels []KernelSpec
 	// Steps to build and run; DefaultSteps when empty.
 	Steps []Step
+	// Userland is what the guests get besides the Steps' programs;
+	// DefaultUserland when nil.
+	Userland *Userland
 	// CacheDir holds downloaded kernels and build output;
 	// DefaultCacheDir() when empty.
 	CacheDir string
@@ -246,12 +249,29 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		if err != nil {
 			return err
 		}
+		u := DefaultUserland
+		if cfg.Userland != nil {
+			u = *cfg.Userland
+		}
+		user, err := b.BuildUserland(ctx, u)
+		if err != nil {
+			return err
+		}
+		b.Have = user.paths()
 		built, err := b.Build(ctx, steps)
 		if err != nil {
 			return err
 		}
-		ir := Initramfs{Init: initBin, Files: guestFiles(built), Dirs: guestDirs(built), Gzip: cfg.Gzip}
+		ir := Initramfs{
+			Init:      initBin,
+			Files:     append(guestFiles(built), user.files...),
+			HostFiles: user.hostFiles,
+			Links:     user.links,
+			Dirs:      guestDirs(built),
+			Gzip:      cfg.Gzip,
+		}
 		ir.Plan.Token = token
+		ir.Plan.Env = user.env
 		ir.Plan.Commands = planCommands(built, cfg.RunFilter)
 		if len(ir.Plan.Commands) == 0 {
 			return errors.New("kernel lab: nothing to run in the guest")

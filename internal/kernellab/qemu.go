@@ -19,12 +19,28 @@ import (
 // QEMUPackage is the Debian package that provides the emulator.
 const QEMUPackage = "qemu-system-x86"
 
+// DefaultAccel runs all of a guest's vCPUs in one host thread, in turn.
+//
+// Multi-threaded TCG (thread=multi) is not used: the lab's tests patch
+// kernel text all the time (static keys flipped by attaching tracepoints,
+// kprobes' int3, BPF trampolines), and QEMU before 8.1 can go on running
+// a stale translation of code that another vCPU has just patched. With
+// Debian 12's QEMU 7.2, `ktrace info` (which attaches and detaches many
+// probes) hit an int3 that text_poke_bp had already removed from the
+// sys_enter tracepoint's static branch in syscall_trace_enter: 6.12 oopses
+// ("Oops: int3"), 6.1's int3 handler sees the byte gone and retries the
+// instruction for ever (soft lockups on both vCPUs). One thread is also
+// faster here, not slower: the suite ran in about half the time, since
+// keeping vCPU threads coherent through all that patching costs more than
+// a second host thread gains.
+const DefaultAccel = "tcg,thread=single"
+
 // Machine says how to boot a guest.
 type Machine struct {
 	// QEMU is the emulator; qemu-system-x86_64 from PATH when empty.
 	QEMU string
-	// Accel is QEMU's -accel argument; "tcg,thread=multi" when empty
-	// (KVM is unreliable on nested cloud machines).
+	// Accel is QEMU's -accel argument; DefaultAccel when empty (KVM is
+	// unreliable on nested cloud machines).
 	Accel string
 	// CPUs and MemoryMB size the guest; 2 and 1024 when zero.
 	CPUs, MemoryMB int
@@ -142,7 +158,7 @@ func Boot(ctx context.Context, m Machine, vmlinuz, initrd, token string, out io.
 	}
 	accel, cpus, mem := m.Accel, m.CPUs, m.MemoryMB
 	if accel == "" {
-		accel = "tcg,thread=multi"
+		accel = DefaultAccel
 	}
 	if cpus <= 0 {
 		cpus = 2

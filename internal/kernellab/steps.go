@@ -41,6 +41,11 @@ type Step struct {
 	// Optional skips the step, with a notice, when the package does not
 	// exist yet or has no test files, instead of failing the lab.
 	Optional bool
+	// Files are more files or directories of the module, named relative
+	// to its root ("verify/testdata/progs.o"), that a test step reads;
+	// each goes to the same place under /src, so that the test finds it
+	// by the relative path it uses on the host.
+	Files []string
 }
 
 // Binary ships the program built from pkg as /bin/name without running it.
@@ -96,7 +101,7 @@ var DefaultSteps = []Step{
 	Binary("true", "./internal/kernellab/guesttrue"),
 	GoTest("./internal/kernellab/guesttest"),
 	required(GoTest(".")),
-	required(GoTest("./cmd/ktrace")),
+	withFiles(required(GoTest("./cmd/ktrace")), "verify/testdata/progs.o"),
 	required(GoTest("./kernel")),
 	required(GoTest("./probe")),
 }
@@ -108,6 +113,12 @@ func required(s Step) Step {
 	return s
 }
 
+// withFiles adds module files that the step's tests read to the guest.
+func withFiles(s Step, files ...string) Step {
+	s.Files = append(s.Files, files...)
+	return s
+}
+
 // builtStep is a step after building: its binary (if any) and where
 // things go in the guest.
 type builtStep struct {
@@ -115,7 +126,8 @@ type builtStep struct {
 	hostBinary string // "" for Command steps
 	guestPath  string
 	guestDir   string
-	testdata   string // host testdata directory to copy, or ""
+	testdata   string      // host testdata directory to copy, or ""
+	extra      []GuestFile // the step's Files
 }
 
 // Builder compiles the lab's programs.
@@ -128,6 +140,9 @@ type Builder struct {
 	Go string
 	// Log receives progress messages; nil discards them.
 	Log func(format string, args ...any)
+	// Have holds guest paths that exist besides the steps' programs
+	// (the userland's, such as /bin/sh), which command steps may run.
+	Have map[string]bool
 }
 
 func (b Builder) logf(format string, args ...any) {
@@ -186,7 +201,7 @@ func (b Builder) Build(ctx context.Context, steps []Step) ([]builtStep, error) {
 			if len(s.Args) == 0 || !path.IsAbs(s.Args[0]) {
 				return nil, fmt.Errorf("kernel lab step %q: a command step needs an absolute program path as its first argument", s.Name)
 			}
-			if strings.HasPrefix(s.Args[0], "/bin/") && !shipped[s.Args[0]] {
+			if strings.HasPrefix(s.Args[0], "/bin/") && !shipped[s.Args[0]] && !b.Have[s.Args[0]] {
 				if s.Optional {
 					b.logf("skipping %s: no step ships %s", s.Name, s.Args[0])
 					continue
@@ -233,6 +248,17 @@ func (b Builder) Build(ctx context.Context, steps []Step) ([]builtStep, error) {
 				bs.testdata = filepath.Join(pkgDir, "testdata")
 			}
 		}
+		for _, f := range s.Files {
+			rel := path.Clean(filepath.ToSlash(f))
+			if path.IsAbs(rel) || rel == ".." || strings.HasPrefix(rel, "../") {
+				return nil, fmt.Errorf("kernel lab step %s: file %s is not inside the module", s.Name, f)
+			}
+			host := filepath.Join(b.ModuleRoot, filepath.FromSlash(rel))
+			if _, err := os.Stat(host); err != nil {
+				return nil, fmt.Errorf("kernel lab step %s: %w", s.Name, err)
+			}
+			bs.extra = append(bs.extra, GuestFile{HostPath: host, GuestPath: path.Join("/src", rel)})
+		}
 		built = append(built, bs)
 		shipped[bs.guestPath] = true
 	}
@@ -268,6 +294,7 @@ func guestFiles(steps []builtStep) []GuestFile {
 		if s.testdata != "" {
 			files = append(files, GuestFile{HostPath: s.testdata, GuestPath: path.Join(s.guestDir, "testdata")})
 		}
+		files = append(files, s.extra...)
 	}
 	return files
 }

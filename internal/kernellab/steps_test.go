@@ -1,9 +1,11 @@
 package kernellab
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -92,5 +94,48 @@ func TestGoTestStepNames(t *testing.T) {
 			t.Errorf("DefaultSteps names %s twice", s.Name)
 		}
 		names[s.Name] = true
+	}
+}
+
+func TestStepFiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a program")
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := Builder{ModuleRoot: root, OutDir: t.TempDir()}
+	built, err := b.Build(context.Background(), []Step{withFiles(Binary("true", "./internal/kernellab/guesttrue"), "go.mod", "./internal/kernellab/proto")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []GuestFile{
+		{HostPath: filepath.Join(root, "internal/kernellab/proto"), GuestPath: "/src/internal/kernellab/proto"},
+		{HostPath: filepath.Join(root, "go.mod"), GuestPath: "/src/go.mod"},
+	}
+	got := guestFiles(built)
+	for _, w := range want {
+		if !slices.Contains(got, w) {
+			t.Errorf("guest files %+v lack %+v", got, w)
+		}
+	}
+	for _, bad := range []string{"../outside", "/etc/passwd", "no/such/file"} {
+		if _, err := b.Build(context.Background(), []Step{withFiles(Binary("true", "./internal/kernellab/guesttrue"), bad)}); err == nil {
+			t.Errorf("file %s accepted", bad)
+		}
+	}
+}
+
+func TestCommandStepNeedsItsProgram(t *testing.T) {
+	steps := []Step{Command("sh", time.Minute, "/bin/sh", "-c", "true")}
+	b := Builder{ModuleRoot: t.TempDir(), OutDir: t.TempDir()}
+	if _, err := b.Build(context.Background(), steps); err == nil {
+		t.Error("a command step ran a program that nothing ships")
+	}
+	b.Have = map[string]bool{"/bin/sh": true} // the userland's busybox applet
+	built, err := b.Build(context.Background(), steps)
+	if err != nil || len(built) != 1 || built[0].guestPath != "/bin/sh" {
+		t.Errorf("command step with a userland program: %+v, %v", built, err)
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ktrace/ktrace/internal/testutil/cprog"
 )
 
 // RequireTool skips a test when a program it needs is missing, except
@@ -30,28 +32,54 @@ func RequireTool(t testing.TB, name, why string) string {
 }
 
 // BuildC compiles C sources (file name → text) with gcc into one binary
-// in a temporary directory and returns its path.
+// in a temporary directory and returns its path; the sources are written
+// next to it.
 func BuildC(t testing.TB, name string, sources map[string]string, flags ...string) string {
 	t.Helper()
+	return Build(t, cprog.Program{Name: name, Sources: sources, Flags: flags})
+}
+
+// Build builds p with gcc into a temporary directory, sources and binary
+// side by side, and returns the binary's path.
+//
+// Where $KTRACE_TEST_CPROGS is set (the kernel lab's guests, which have no
+// compiler), the binary is not compiled but copied from the programs built
+// there in advance (see package cprog); a program that was not built in
+// advance fails the test.
+func Build(t testing.TB, p cprog.Program) string {
+	t.Helper()
+	if pre := os.Getenv(cprog.EnvDir); pre != "" {
+		return copyPrebuilt(t, p, pre)
+	}
 	gcc := RequireTool(t, "gcc", "to build the user-space test program")
-	dir := t.TempDir()
-	args := append([]string{}, flags...)
-	args = append(args, "-o", filepath.Join(dir, name))
-	for file, src := range sources {
-		p := filepath.Join(dir, file)
-		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		args = append(args, p)
-	}
-	out, err := exec.Command(gcc, args...).CombinedOutput()
+	bin, err := p.Build(gcc, t.TempDir())
 	if err != nil {
-		if strings.Contains(string(out), "sys/sdt.h") && os.Getenv("CI") != "true" {
-			t.Skipf("<sys/sdt.h> is missing (install systemtap-sdt-dev): %s", out)
+		if strings.Contains(err.Error(), "sys/sdt.h") && os.Getenv("CI") != "true" {
+			t.Skipf("<sys/sdt.h> is missing (install systemtap-sdt-dev): %v", err)
 		}
-		t.Fatalf("gcc %s: %v\n%s", strings.Join(args, " "), err, out)
+		t.Fatal(err)
 	}
-	return filepath.Join(dir, name)
+	return bin
+}
+
+// copyPrebuilt puts the prebuilt binary of p and its sources into a
+// temporary directory, as Build would have left them.
+func copyPrebuilt(t testing.TB, p cprog.Program, pre string) string {
+	t.Helper()
+	data, err := os.ReadFile(p.Prebuilt(pre))
+	if err != nil {
+		t.Fatalf("no prebuilt %s (key %s) in $%s=%s: programs that tests build where there is no compiler must be listed in cprog.Lab: %v",
+			p.Name, p.Key(), cprog.EnvDir, pre, err)
+	}
+	dir := t.TempDir()
+	if _, err := p.WriteSources(dir); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, p.Name)
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return bin
 }
 
 // UserProg is a C program for user-space probe tests. It reads commands
@@ -68,102 +96,12 @@ func BuildC(t testing.TB, name string, sources map[string]string, flags ...strin
 //	getpid N   calls libc's getpid N times
 //
 // It prints "ready" first. A probe other:frame is never fired.
-var UserProg = map[string]string{
-	"main.c": `#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-#include <sys/sdt.h>
-
-long ktest_global = -1234567890123L;
-short ktest_shorts[4] = {7, -8, 9, -10};
-
-long ktest_guarded(long n);
-unsigned ktest_sem(void);
-
-__attribute__((noinline, noclone)) long ktest_add(long a, int b, const char *s)
-{
-	long n = (long)strlen(s);
-	__asm__ volatile("" ::: "memory");
-	return a * 3 + b + n;
-}
-
-__attribute__((noinline, noclone, optimize("O0"))) void ktest_frame(int v)
-{
-	DTRACE_PROBE1(ktest, frame, v);
-}
-
-/* Never called: a second provider's probe of the same name makes
-   usdt:PATH:frame ambiguous. */
-__attribute__((noinline, used)) void ktest_unused(void)
-{
-	DTRACE_PROBE(other, frame);
-}
-
-int main(void)
-{
-	char line[128], cmd[32];
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("ready\n");
-	while (fgets(line, sizeof line, stdin)) {
-		long n = 0;
-		if (sscanf(line, "%31s %ld", cmd, &n) < 1)
-			continue;
-		if (!strcmp(cmd, "add")) {
-			long sum = 0;
-			for (long i = 0; i < n; i++)
-				sum += ktest_add(1000 + i, -5 - (int)i, "hello");
-			printf("ok %ld\n", sum);
-		} else if (!strcmp(cmd, "usdt")) {
-			for (long i = 0; i < n; i++) {
-				int neg = -42 - (int)i;
-				DTRACE_PROBE3(ktest, regs, i, neg, (unsigned char)200);
-				DTRACE_PROBE3(ktest, mem, ktest_global, ktest_shorts[i & 3], -7);
-				ktest_frame(100 + (int)i);
-			}
-			printf("ok\n");
-		} else if (!strcmp(cmd, "guarded")) {
-			printf("ok %ld\n", ktest_guarded(n));
-		} else if (!strcmp(cmd, "sem")) {
-			printf("ok %u\n", ktest_sem());
-		} else if (!strcmp(cmd, "getpid")) {
-			for (long i = 0; i < n; i++)
-				getpid();
-			printf("ok\n");
-		} else {
-			printf("unknown command %s\n", cmd);
-		}
-	}
-	return 0;
-}
-`,
-	// Semaphores are per translation unit: with _SDT_HAS_SEMAPHORES every
-	// probe in the file has one.
-	"guarded.c": `#define _SDT_HAS_SEMAPHORES 1
-#include <sys/sdt.h>
-
-unsigned short ktest_guarded_semaphore __attribute__((unused)) __attribute__((section(".probes")));
-
-unsigned ktest_sem(void) { return *(volatile unsigned short *)&ktest_guarded_semaphore; }
-
-long ktest_guarded(long n)
-{
-	long fired = 0;
-	for (long i = 0; i < n; i++) {
-		if (*(volatile unsigned short *)&ktest_guarded_semaphore) {
-			DTRACE_PROBE1(ktest, guarded, i);
-			fired++;
-		}
-	}
-	return fired;
-}
-`,
-}
+var UserProg = cprog.User.Sources
 
 // BuildUserProg builds UserProg (-O2, with symbols).
 func BuildUserProg(t testing.TB) string {
 	t.Helper()
-	return BuildC(t, "ktest", UserProg, "-O2", "-g")
+	return Build(t, cprog.User)
 }
 
 // UserProc is a running UserProg.

@@ -3,11 +3,11 @@
 // The harness (package kernellab) builds it statically and puts it into the
 // initramfs together with the plan (see package proto). It mounts the
 // pseudo file systems tests need (devtmpfs, proc, sysfs, tracefs, debugfs,
-// bpffs, cgroup2, a tmpfs on /run), brings the loopback interface up, runs
-// the plan's commands one by one with their output going to the serial
-// console, prints the verdict marker and powers the machine off. It never
-// returns: if anything goes wrong before the verdict, it prints why and
-// powers off, and the harness reports a missing verdict.
+// bpffs, cgroup2, devpts, tmpfs on /run and /tmp), brings the loopback
+// interface up, runs the plan's commands one by one with their output going
+// to the serial console, prints the verdict marker and powers the machine
+// off. It never returns: if anything goes wrong before the verdict, it
+// prints why and powers off, and the harness reports a missing verdict.
 package main
 
 import (
@@ -61,7 +61,7 @@ func run() int {
 		return 1
 	}
 
-	env := baseEnv(release)
+	env := append(baseEnv(release), plan.Env...)
 	verdict := proto.Verdict{Token: plan.Token}
 	for _, c := range plan.Commands {
 		code := runCommand(c, env)
@@ -91,6 +91,9 @@ var mounts = []mount{
 	// As systemd does; until cgroup2 is mounted once, /proc/PID/cgroup has
 	// no "0::" line and cgroup ids of tasks mean nothing to user space.
 	{"cgroup2", "/sys/fs/cgroup", "cgroup2", true},
+	// Pseudo-terminals: /dev/ptmx (from devtmpfs) finds its devpts
+	// instance at /dev/pts.
+	{"devpts", "/dev/pts", "devpts", true},
 	{"tmpfs", "/run", "tmpfs", false},
 	{"tmpfs", "/tmp", "tmpfs", false},
 }

@@ -50,7 +50,11 @@ func runCheck(t *testing.T, c attachCheck) {
 		required, why := requirement(c.attach)
 		detail, err := c.run(t)
 		if err != nil {
-			report(t, c.attach, c.name, true, false, err.Error())
+			detail := err.Error()
+			if !required {
+				detail += "; not required on this kernel: " + why
+			}
+			report(t, c.attach, c.name, true, false, detail)
 			if required {
 				t.Errorf("%s must work here (%s): %v", c.attach, why, err)
 			} else {

@@ -68,6 +68,9 @@ type Plan struct {
 	// Commands run one after the other, in order, whatever their exit
 	// status.
 	Commands []Command `json:"commands"`
+	// Env holds KEY=VALUE pairs added to every command's environment
+	// (before the command's own Env).
+	Env []string `json:"env,omitempty"`
 }
 
 // Command is one program run by guest init.

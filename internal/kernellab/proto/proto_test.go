@@ -106,7 +106,7 @@ func TestPlanRoundTrip(t *testing.T) {
 	want := Plan{Token: "tok", Commands: []Command{
 		{Name: "a", Path: "/bin/a", Args: []string{"-test.v"}, Dir: "/src/a", Env: []string{"X=1"}, TimeoutSeconds: 60},
 		{Name: "b", Path: "/bin/b", TimeoutSeconds: 5},
-	}}
+	}, Env: []string{"KTRACE_TEST_CPROGS=/lab/cprogs"}}
 	b, err := EncodePlan(want)
 	if err != nil {
 		t.Fatal(err)
