@@ -24,18 +24,33 @@ mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 # --- startup --------------------------------------------------------------
+# startup_of NAME SCRIPT: interleaved whole-process runs of both tracers;
+# sets kt_wall_NAME, bt_wall_NAME (ms) and kt_rss_NAME, bt_rss_NAME (MiB).
+startup_of() {
+	local name=$1 script=$2
+	"$work/ktrace" -q -e "$script" >/dev/null # warm the page cache and ktrace's BTF fact cache
+	bpftrace -e "$script" >/dev/null 2>&1 || true
+	: >"$work/kt.startup.$name"; : >"$work/bt.startup.$name"
+	for _ in $(seq "$rounds"); do
+		/usr/bin/time -f "%e %M" -o "$work/t" "$work/ktrace" -q -e "$script" >/dev/null; cat "$work/t" >>"$work/kt.startup.$name"
+		/usr/bin/time -f "%e %M" -o "$work/t" bpftrace -e "$script" >/dev/null 2>&1; cat "$work/t" >>"$work/bt.startup.$name"
+	done
+	printf -v "kt_wall_$name" '%s' "$(awk '{print $1*1000}' "$work/kt.startup.$name" | median)"
+	printf -v "bt_wall_$name" '%s' "$(awk '{print $1*1000}' "$work/bt.startup.$name" | median)"
+	printf -v "kt_rss_$name" '%s' "$(awk '{print $2/1024}' "$work/kt.startup.$name" | median)"
+	printf -v "bt_rss_$name" '%s' "$(awk '{print $2/1024}' "$work/bt.startup.$name" | median)"
+}
 startup='tracepoint:skb:kfree_skb { @[pid, comm] = count(); } BEGIN { exit(); }'
-"$work/ktrace" -q -e "$startup" >/dev/null # warm the page cache and ktrace's BTF fact cache
-bpftrace -e "$startup" >/dev/null 2>&1 || true
-: >"$work/kt.startup"; : >"$work/bt.startup"
-for _ in $(seq "$rounds"); do
-	/usr/bin/time -f "%e %M" -o "$work/t" "$work/ktrace" -q -e "$startup" >/dev/null; cat "$work/t" >>"$work/kt.startup"
-	/usr/bin/time -f "%e %M" -o "$work/t" bpftrace -e "$startup" >/dev/null 2>&1; cat "$work/t" >>"$work/bt.startup"
-done
-kt_wall=$(awk '{print $1*1000}' "$work/kt.startup" | median)
-bt_wall=$(awk '{print $1*1000}' "$work/bt.startup" | median)
-kt_rss=$(awk '{print $2/1024}' "$work/kt.startup" | median)
-bt_rss=$(awk '{print $2/1024}' "$work/bt.startup" | median)
+startup_btf='tracepoint:sched:sched_switch { @[curtask->comm] = count(); } BEGIN { exit(); }'
+startup_of plain "$startup"
+startup_of btf "$startup_btf"
+# startup_rows NAME SCRIPT: the two Markdown rows of one startup script.
+startup_rows() {
+	local name=$1 ktw btw ktr btr
+	ktw=kt_wall_$name btw=bt_wall_$name ktr=kt_rss_$name btr=bt_rss_$name
+	printf '| `%s` | wall time | %.0f ms | %.0f ms | **%.3f×** |\n' "$2" "${!ktw}" "${!btw}" "$(echo "${!ktw} ${!btw}" | awk '{print $1/$2}')"
+	printf '| | peak RSS | %.1f MiB | %.1f MiB | **%.2f×** |\n' "${!ktr}" "${!btr}" "$(echo "${!ktr} ${!btr}" | awk '{print $1/$2}')"
+}
 
 # --- per-event cost -------------------------------------------------------
 # progs_of PID: ids of the BPF programs a process holds open.
@@ -51,7 +66,13 @@ cost() {
 	bpftrace) bpftrace -e "$script" >/dev/null 2>&1 & pid=$! ;;
 	esac
 	for _ in $(seq 100); do # wait until attached
-		id=$(for p in $(progs_of "$pid"); do bpftool prog show id "$p" 2>/dev/null | grep -q ': tracepoint ' && echo "$p"; done | head -1)
+		id=""
+		for p in $(progs_of "$pid"); do
+			if bpftool prog show id "$p" 2>/dev/null | grep ': tracepoint ' >/dev/null; then
+				id=$p
+				break
+			fi
+		done
 		[ -n "$id" ] && break
 		sleep 0.1
 	done
@@ -64,8 +85,8 @@ sysctl -qw kernel.bpf_stats_enabled=1
 declare -A scripts=(
 	[count]='tracepoint:raw_syscalls:sys_enter { @[pid, comm] = count(); }'
 	[comm]='tracepoint:raw_syscalls:sys_enter { @[comm] = count(); }'
-	[hist]='tracepoint:raw_syscalls:sys_enter { @ = hist(args.id); }'
-	[lhist]='tracepoint:raw_syscalls:sys_enter { @ = lhist(args.id, 0, 500, 10); }'
+	[hist]='tracepoint:raw_syscalls:sys_enter { @ = hist(args->id); }'
+	[lhist]='tracepoint:raw_syscalls:sys_enter { @ = lhist(args->id, 0, 500, 10); }'
 )
 per_event_rows=""
 for name in count comm hist lhist; do
@@ -85,12 +106,20 @@ cat <<TABLE
 Benchmark: $(date -u +%Y-%m-%d), kernel $(uname -r), $(nproc) CPUs, $rounds interleaved rounds, medians.
 bpftrace: $(bpftrace --version). ktrace: static binary, $(awk "BEGIN {printf \"%.1f\", $size/1048576}") MiB ($size bytes).
 
-| startup (\`$startup\`) | ktrace | bpftrace | ratio |
-|---|---|---|---|
-| wall time | $(printf '%.0f' "$kt_wall") ms | $(printf '%.0f' "$bt_wall") ms | **$(echo "$kt_wall $bt_wall" | awk '{printf "%.3f", $1/$2}')×** |
-| peak RSS | $(printf '%.1f' "$kt_rss") MiB | $(printf '%.1f' "$bt_rss") MiB | **$(echo "$kt_rss $bt_rss" | awk '{printf "%.2f", $1/$2}')×** |
+| startup (whole process, until exit) | | ktrace | bpftrace | ratio |
+|---|---|---|---|---|
+$(startup_rows plain "$startup")
+$(startup_rows btf "$startup_btf")
 
 | per-event cost on raw_syscalls:sys_enter | ktrace | bpftrace | ratio |
 |---|---|---|---|
 ${per_event_rows}
 TABLE
+
+# --- in-process Go benchmarks (no bpftrace equivalent) ----------------------
+echo
+echo '| Go benchmark | time/op | allocs |'
+echo '|---|---|---|'
+go test -run '^$' -bench 'BenchmarkCompile200Lines|BenchmarkKernelFrames|BenchmarkTypical|BenchmarkLarge|BenchmarkLoop' -benchmem \
+	./compile ./symbol ./verify 2>/dev/null |
+	awk '/^Benchmark/ {t=$3; u=$4; if (u=="ns/op") {v=t/1e6; printf "| `%s` | %.3f ms | %s allocs |\n", $1, v, $(NF-1)}}'
