@@ -1,6 +1,8 @@
 package compile
 
 import (
+	"math/bits"
+
 	"github.com/cilium/ebpf/asm"
 
 	"github.com/ktrace/ktrace/lang/ast"
@@ -173,23 +175,70 @@ func (g *gen) histBucket(r asm.Register, k int) {
 func (g *gen) linearBucket(r asm.Register, t *types.Type) {
 	done, inRange := g.newLabel("ldone"), g.newLabel("lin")
 	below := g.newLabel("lbelow")
-	g.emit(asm.LoadImm(asm.R2, t.Min, asm.DWord))
-	g.emit(asm.JSLT.Reg(r, asm.R2, below))
-	g.emit(asm.LoadImm(asm.R2, t.Max, asm.DWord))
-	g.emit(asm.JSLT.Reg(r, asm.R2, inRange))
+	g.jumpIfLess(r, t.Min, below)
+	g.jumpIfLess(r, t.Max, inRange)
 	g.loadImm(r, 1+(t.Max-t.Min)/t.Step)
 	g.emit(asm.Ja.Label(done))
 	g.place(below)
 	g.emit(asm.Mov.Imm(r, 0))
 	g.emit(asm.Ja.Label(done))
 	g.place(inRange)
-	g.loadImm(asm.R2, t.Min)
-	g.emit(asm.Sub.Reg(r, asm.R2))
-	g.loadImm(asm.R2, t.Step)
-	g.emit(asm.Div.Reg(r, asm.R2)) // r >= 0 here, so unsigned division is exact
+	if t.Min != 0 {
+		g.loadImm(asm.R2, t.Min)
+		g.emit(asm.Sub.Reg(r, asm.R2))
+	}
+	// r is in [0, max-min) here, so unsigned arithmetic is exact.
+	switch m, shift, ok := reciprocal(uint64(t.Max-t.Min), uint64(t.Step)); {
+	case t.Step == 1:
+	case t.Step&(t.Step-1) == 0:
+		g.emit(asm.RSh.Imm(r, int32(bits.TrailingZeros64(uint64(t.Step)))))
+	case ok:
+		// A multiply and a shift cost less than a 64-bit division.
+		g.loadImm(asm.R2, int64(m))
+		g.emit(asm.Mul.Reg(r, asm.R2))
+		g.emit(asm.RSh.Imm(r, int32(shift)))
+	default:
+		g.loadImm(asm.R2, t.Step)
+		g.emit(asm.Div.Reg(r, asm.R2))
+	}
 	g.emit(asm.Add.Imm(r, 1))
 	g.place(done)
 	g.emit(asm.Mov.Reg(r, r))
+}
+
+// jumpIfLess jumps to label when the signed value in r is below v. R2 is
+// scratch for a v wider than an immediate.
+func (g *gen) jumpIfLess(r asm.Register, v int64, label string) {
+	if v >= -1<<31 && v < 1<<31 {
+		g.emit(asm.JSLT.Imm(r, int32(v), label))
+		return
+	}
+	g.emit(asm.LoadImm(asm.R2, v, asm.DWord))
+	g.emit(asm.JSLT.Reg(r, asm.R2, label))
+}
+
+// reciprocal returns m and shift such that x/d == (x*m)>>shift for every
+// x < limit, without the product overflowing 64 bits; ok is false when no
+// such pair exists. With m = ceil(2^shift/d) = (2^shift + e)/d, 0 <= e < d,
+// x*m/2^shift = x/d + x*e/(d*2^shift), and the floor is unchanged as long
+// as x*e < 2^shift, which limit*d <= 2^shift guarantees.
+func reciprocal(limit, d uint64) (m uint64, shift uint, ok bool) {
+	if d < 2 || limit == 0 {
+		return 0, 0, false
+	}
+	hi, lo := bits.Mul64(limit, d)
+	if hi != 0 {
+		return 0, 0, false
+	}
+	shift = uint(bits.Len64(lo - 1)) // the smallest shift with 2^shift >= limit*d
+	if shift >= 64 {
+		return 0, 0, false
+	}
+	m = (uint64(1)<<shift + d - 1) / d
+	if hi, _ := bits.Mul64(limit-1, m); hi != 0 {
+		return 0, 0, false
+	}
+	return m, shift, true
 }
 
 // aggregateRead reads an aggregation's value in a probe, combining every
