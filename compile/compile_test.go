@@ -1,6 +1,7 @@
 package compile_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/cilium/ebpf"
@@ -160,7 +161,9 @@ func FuzzCompile(f *testing.F) {
 	f.Fuzz(func(t *testing.T, src string) {
 		cp, err := compileSource(src, compile.Options{TaskCommOffset: 1752})
 		if err != nil {
-			_ = err.Error()
+			if msg := err.Error(); strings.Contains(msg, "internal error") {
+				t.Fatalf("%s\n%s", src, msg)
+			}
 			return
 		}
 		for _, p := range cp.Collection.Programs {

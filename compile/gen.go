@@ -109,6 +109,7 @@ func (g *gen) finish() (asm.Instructions, error) {
 	}
 	g.linkFunctions()
 	g.dropUnreachable()
+	g.dropNoOps()
 	offsets := map[string]int{}
 	raw := 0
 	pos := make([]int, len(g.insns))
