@@ -79,7 +79,18 @@ cost() {
 	sleep 0.3
 	"$work/getppid" 325000
 	bpftool -j prog show id "$id" | python3 -c 'import json,sys; p=json.load(sys.stdin); print(p["run_time_ns"]/max(p["run_cnt"],1), p["bytes_xlated"]//8)'
-	kill -INT "$pid"; wait "$pid" 2>/dev/null || true
+	stop "$pid"
+}
+# stop PID: Ctrl-C, then SIGKILL if the tracer has not exited within 10 s
+# (bpftrace 0.17 now and then hangs on exit).
+stop() {
+	kill -INT "$1" 2>/dev/null || true
+	for _ in $(seq 100); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
 }
 sysctl -qw kernel.bpf_stats_enabled=1
 declare -A scripts=(
@@ -97,7 +108,12 @@ for name in count comm hist lhist; do
 	done
 	kt=$(awk '{print $1}' "$work/kt.$name" | median); bt=$(awk '{print $1}' "$work/bt.$name" | median)
 	kti=$(awk '{print $2}' "$work/kt.$name" | median); bti=$(awk '{print $2}' "$work/bt.$name" | median)
-	per_event_rows+=$(printf '| `%s` | %.0f ns, %d insns | %.0f ns, %d insns | **%.2f×** |\n' "${scripts[$name]}" "$kt" "$kti" "$bt" "$bti" "$(echo "$kt $bt" | awk '{print $1/$2}')")
+	# Each round's two runs are neighbours in time: their ratio cancels
+	# the machine's drift better than a ratio of medians.
+	ratios=$(paste "$work/kt.$name" "$work/bt.$name" | awk '{print $1/$3}')
+	ratio=$(echo "$ratios" | median)
+	range=$(echo "$ratios" | sort -g | awk 'NR==1 {lo=$1} {hi=$1} END {printf "%.2f–%.2f", lo, hi}')
+	per_event_rows+=$(printf '| `%s` | %.0f ns, %d insns | %.0f ns, %d insns | **%.2f×** (%s) |\n' "${scripts[$name]}" "$kt" "$kti" "$bt" "$bti" "$ratio" "$range")
 	per_event_rows+=$'\n'
 done
 
@@ -111,7 +127,7 @@ bpftrace: $(bpftrace --version). ktrace: static binary, $(awk "BEGIN {printf \"%
 $(startup_rows plain "$startup")
 $(startup_rows btf "$startup_btf")
 
-| per-event cost on raw_syscalls:sys_enter | ktrace | bpftrace | ratio |
+| per-event cost on raw_syscalls:sys_enter | ktrace | bpftrace | ratio (median of rounds; range) |
 |---|---|---|---|
 ${per_event_rows}
 TABLE
