@@ -47,15 +47,7 @@ func TestHistBucketsMatchOutput(t *testing.T) {
 		fmt.Fprintf(&src, "\t@l = lhist(%d, 10, 1000, 7);\n}\n", v)
 	}
 	src.WriteString("BEGIN { exit(); }\n")
-	prog, err := ktrace.Compile("hist.bt", []byte(src.String()), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess, err := prog.Start(context.Background(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
+	sess := startScript(t, "hist.bt", src.String(), nil)
 	sess.Stop()
 	for k := 0; k <= 5; k++ {
 		want := output.Hist{K: k}

@@ -1,7 +1,6 @@
 package ktrace_test
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"regexp"
@@ -73,15 +72,7 @@ tracepoint:skb:kfree_skb /pid == $1/ {
 	@reason[args.reason] = count();
 	@pkt[((struct sk_buff *)args.skbaddr)->pkt_type] = count();
 }`
-	prog, err := ktrace.Compile("btf.bt", []byte(src), &ktrace.Options{Params: []string{strconv.Itoa(sender.PID)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess, err := prog.Start(context.Background(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
+	sess := startScript(t, "btf.bt", src, &ktrace.Options{Params: []string{strconv.Itoa(sender.PID)}})
 	sender.Go(t)
 	sess.Stop()
 	var b strings.Builder
@@ -118,15 +109,7 @@ func TestBTFErrors(t *testing.T) {
 }
 
 func taskStructSize(t *testing.T) int {
-	prog, err := ktrace.Compile("size.bt", []byte(`BEGIN { @ = sizeof(struct task_struct); exit(); }`), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess, err := prog.Start(context.Background(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
+	sess := startScript(t, "size.bt", `BEGIN { @ = sizeof(struct task_struct); exit(); }`, nil)
 	sess.Stop()
 	m, _ := sess.Map("@")
 	return int(m.Entries[0].Value.(uint64))

@@ -311,19 +311,7 @@ func handleZero(s *Session, ev *compile.Event, _ []byte) {
 	if err != nil {
 		return
 	}
-	var keys [][]byte
-	var key, val []byte
-	it := bm.Iterate()
-	if ev.Map.PerCPU {
-		var vals [][]byte
-		for it.Next(&key, &vals) {
-			keys = append(keys, append([]byte(nil), key...))
-		}
-	} else {
-		for it.Next(&key, &val) {
-			keys = append(keys, append([]byte(nil), key...))
-		}
-	}
+	keys, _ := keysOf(bm)
 	zeroEntries(bm, keys, ev.Map.PerCPU)
 	if ev.Map.Array {
 		s.zeroed[ev.Map] = true

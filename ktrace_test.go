@@ -20,6 +20,22 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// startScript compiles src and starts it; the session closes when the
+// test ends.
+func startScript(t *testing.T, name, src string, opts *ktrace.Options) *ktrace.Session {
+	t.Helper()
+	prog, err := ktrace.Compile(name, []byte(src), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := prog.Start(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sess.Close() })
+	return sess
+}
+
 // runScript compiles and runs a script until it exits (or the timeout),
 // and returns what it printed, the maps it left, as bpftrace prints them at
 // exit, and its exit code.
@@ -57,15 +73,7 @@ func TestDropCountExact(t *testing.T) {
 	testutil.RequireRoot(t)
 	sender := testutil.StartDropSender(t, 200)
 	src := `tracepoint:skb:kfree_skb /pid == $1/ { @[pid, comm] = count(); @reason[args.reason] = count(); }`
-	prog, err := ktrace.Compile("drops.bt", []byte(src), &ktrace.Options{Params: []string{strconv.Itoa(sender.PID)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess, err := prog.Start(context.Background(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
+	sess := startScript(t, "drops.bt", src, &ktrace.Options{Params: []string{strconv.Itoa(sender.PID)}})
 	sender.Go(t)
 	if err := sess.Stop(); err != nil {
 		t.Fatal(err)
@@ -187,15 +195,7 @@ func TestTracepointStringFields(t *testing.T) {
 	testutil.RequireRoot(t)
 	// sched_process_exec has a __data_loc filename; running a short-lived
 	// command with a known path exercises it.
-	prog, err := ktrace.Compile("exec.bt", []byte(`tracepoint:sched:sched_process_exec /args.filename == "/bin/true"/ { @[args.filename, comm] = count(); }`), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess, err := prog.Start(context.Background(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
+	sess := startScript(t, "exec.bt", `tracepoint:sched:sched_process_exec /args.filename == "/bin/true"/ { @[args.filename, comm] = count(); }`, nil)
 	for i := 0; i < 3; i++ {
 		if err := runTrue(); err != nil {
 			t.Fatal(err)

@@ -16,37 +16,6 @@ import (
 	"github.com/ktrace/ktrace/internal/testutil"
 )
 
-// runLoopScript compiles and runs a script until it calls exit() (or the
-// timeout), and returns what it printed and its map dump at exit. It is
-// ktrace_test.go's runScript, kept separate so the two files evolve
-// independently.
-func runLoopScript(t *testing.T, src string, params ...string) (printed, maps string) {
-	t.Helper()
-	prog, err := ktrace.Compile("test.bt", []byte(src), &ktrace.Options{Params: params})
-	if err != nil {
-		t.Fatalf("compile: %v", err)
-	}
-	var out bytes.Buffer
-	sess, err := prog.Start(context.Background(), &ktrace.StartOptions{Output: &out})
-	if err != nil {
-		t.Fatalf("start: %v", err)
-	}
-	defer sess.Close()
-	select {
-	case <-sess.Done():
-	case <-time.After(10 * time.Second):
-		t.Fatal("script did not call exit() within 10s")
-	}
-	if err := sess.Stop(); err != nil {
-		t.Fatal(err)
-	}
-	var m bytes.Buffer
-	if err := sess.PrintMaps(&m); err != nil {
-		t.Fatal(err)
-	}
-	return out.String(), m.String()
-}
-
 // loopCase is a BEGIN-only script and exactly what it prints.
 type loopCase struct {
 	name, src, want string
@@ -56,7 +25,7 @@ func runLoopCases(t *testing.T, cases []loopCase) {
 	testutil.RequireRoot(t)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			printed, _ := runLoopScript(t, c.src)
+			printed, _, _ := runScript(t, c.src)
 			if printed != c.want {
 				t.Errorf("%s\nprinted:\n%s\nwant:\n%s", c.src, printed, c.want)
 			}
@@ -174,7 +143,7 @@ func TestForMapLoops(t *testing.T) {
 // from every CPU, and the loop's sum matches the exit dump's.
 func TestForMapSumsAllCPUs(t *testing.T) {
 	testutil.RequireRoot(t)
-	printed, maps := runLoopScript(t, `
+	printed, maps, _ := runScript(t, `
 tracepoint:sched:sched_switch /@stop == 0/ { @c[0] = count(); @cpus[cpu] = 1; }
 interval:ms:300 {
 	@ticks++;

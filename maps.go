@@ -299,12 +299,13 @@ func zeroEntries(bm *ebpf.Map, keys [][]byte, perCPU bool) error {
 		}
 		zero = zeros
 	}
+	var first error
 	for _, k := range keys {
-		if err := bm.Update(k, zero, ebpf.UpdateAny); err != nil {
-			return err
+		if err := bm.Update(k, zero, ebpf.UpdateAny); err != nil && first == nil {
+			first = err // a key deleted meanwhile; zero the others anyway
 		}
 	}
-	return nil
+	return first
 }
 
 // keysOf lists a map's keys without reading values, in the kernel's

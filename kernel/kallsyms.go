@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -150,15 +151,7 @@ func ParseKallsyms(data []byte) (*Kallsyms, error) {
 	return k, nil
 }
 
-func cmpKsym(a, b ksym) int {
-	switch {
-	case a.addr < b.addr:
-		return -1
-	case a.addr > b.addr:
-		return 1
-	}
-	return 0
-}
+func cmpKsym(a, b ksym) int { return cmp.Compare(a.addr, b.addr) }
 
 // parseKallsymsLine parses "ffffffff816d2230 t do_sys_openat2" or
 // "ffffffffc0a01000 t nft_do_chain\t[nf_tables]" in data[pos:end].

@@ -11,6 +11,7 @@
 package symbol
 
 import (
+	"cmp"
 	"errors"
 	"slices"
 	"sync"
@@ -61,13 +62,7 @@ func LoadKernel() (*Kernel, error) {
 func NewKernel(syms []kernel.Symbol) *Kernel {
 	syms = slices.Clone(syms)
 	slices.SortStableFunc(syms, func(a, b kernel.Symbol) int {
-		switch {
-		case a.Addr < b.Addr:
-			return -1
-		case a.Addr > b.Addr:
-			return 1
-		}
-		return 0
+		return cmp.Compare(a.Addr, b.Addr)
 	})
 	k := &Kernel{addrs: make([]uint64, 0, len(syms)), names: make([]string, 0, len(syms))}
 	for _, s := range syms {

@@ -3,6 +3,7 @@ package symbol
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"fmt"
 	"os"
 	"slices"
@@ -72,13 +73,7 @@ func ParseMaps(data []byte) []Mapping {
 		out = append(out, m)
 	}
 	slices.SortFunc(out, func(a, b Mapping) int {
-		switch {
-		case a.Start < b.Start:
-			return -1
-		case a.Start > b.Start:
-			return 1
-		}
-		return 0
+		return cmp.Compare(a.Start, b.Start)
 	})
 	return out
 }
@@ -113,13 +108,7 @@ func Snapshot(pid int) (*Process, error) {
 func NewProcess(pid int, maps []Mapping) *Process {
 	p := &Process{PID: pid, maps: slices.Clone(maps)}
 	slices.SortFunc(p.maps, func(a, b Mapping) int {
-		switch {
-		case a.Start < b.Start:
-			return -1
-		case a.Start > b.Start:
-			return 1
-		}
-		return 0
+		return cmp.Compare(a.Start, b.Start)
 	})
 	p.files = make([]*fileEntry, len(p.maps))
 	for i := range p.maps {
@@ -181,13 +170,7 @@ func parsePerfMap(data []byte) []elfSym {
 		}
 	}
 	slices.SortStableFunc(out, func(a, b elfSym) int {
-		switch {
-		case a.addr < b.addr:
-			return -1
-		case a.addr > b.addr:
-			return 1
-		}
-		return 0
+		return cmp.Compare(a.addr, b.addr)
 	})
 	return out
 }

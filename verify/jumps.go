@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 )
@@ -299,62 +300,10 @@ func scalarTaken(a, b *scalar, op uint8) int {
 		if (a.t.value|a.t.mask)&b.constVal() == 0 {
 			return 0
 		}
-	case jmpJGT:
-		if a.umin > b.umax {
-			return 1
-		}
-		if a.umax <= b.umin {
-			return 0
-		}
-	case jmpJGE:
-		if a.umin >= b.umax {
-			return 1
-		}
-		if a.umax < b.umin {
-			return 0
-		}
-	case jmpJLT:
-		if a.umax < b.umin {
-			return 1
-		}
-		if a.umin >= b.umax {
-			return 0
-		}
-	case jmpJLE:
-		if a.umax <= b.umin {
-			return 1
-		}
-		if a.umin > b.umax {
-			return 0
-		}
-	case jmpJSGT:
-		if a.smin > b.smax {
-			return 1
-		}
-		if a.smax <= b.smin {
-			return 0
-		}
-	case jmpJSGE:
-		if a.smin >= b.smax {
-			return 1
-		}
-		if a.smax < b.smin {
-			return 0
-		}
-	case jmpJSLT:
-		if a.smax < b.smin {
-			return 1
-		}
-		if a.smin >= b.smax {
-			return 0
-		}
-	case jmpJSLE:
-		if a.smax <= b.smin {
-			return 1
-		}
-		if a.smin > b.smax {
-			return 0
-		}
+	case jmpJGT, jmpJGE, jmpJLT, jmpJLE:
+		return rangeTaken(op, a.umin, a.umax, b.umin, b.umax)
+	case jmpJSGT, jmpJSGE, jmpJSLT, jmpJSLE:
+		return rangeTaken(op, a.smin, a.smax, b.smin, b.smax)
 	}
 	return -1
 }
@@ -386,60 +335,45 @@ func scalarTaken32(a, b *scalar, op uint8) int {
 		if (au.value|au.mask)&bu.value == 0 {
 			return 0
 		}
-	case jmpJGT:
-		if a.u32min > b.u32max {
+	case jmpJGT, jmpJGE, jmpJLT, jmpJLE:
+		return rangeTaken(op, a.u32min, a.u32max, b.u32min, b.u32max)
+	case jmpJSGT, jmpJSGE, jmpJSLT, jmpJSLE:
+		return rangeTaken(op, a.s32min, a.s32max, b.s32min, b.s32max)
+	}
+	return -1
+}
+
+// rangeTaken decides an ordered comparison "a op b" from the operands'
+// bounds: 1 if it always holds, 0 if it never does, -1 if either can
+// happen. Signed and unsigned jumps differ only in which bounds they get.
+func rangeTaken[T cmp.Ordered](op uint8, amin, amax, bmin, bmax T) int {
+	switch op {
+	case jmpJGT, jmpJSGT:
+		if amin > bmax {
 			return 1
 		}
-		if a.u32max <= b.u32min {
+		if amax <= bmin {
 			return 0
 		}
-	case jmpJGE:
-		if a.u32min >= b.u32max {
+	case jmpJGE, jmpJSGE:
+		if amin >= bmax {
 			return 1
 		}
-		if a.u32max < b.u32min {
+		if amax < bmin {
 			return 0
 		}
-	case jmpJLT:
-		if a.u32max < b.u32min {
+	case jmpJLT, jmpJSLT:
+		if amax < bmin {
 			return 1
 		}
-		if a.u32min >= b.u32max {
+		if amin >= bmax {
 			return 0
 		}
-	case jmpJLE:
-		if a.u32max <= b.u32min {
+	case jmpJLE, jmpJSLE:
+		if amax <= bmin {
 			return 1
 		}
-		if a.u32min > b.u32max {
-			return 0
-		}
-	case jmpJSGT:
-		if a.s32min > b.s32max {
-			return 1
-		}
-		if a.s32max <= b.s32min {
-			return 0
-		}
-	case jmpJSGE:
-		if a.s32min >= b.s32max {
-			return 1
-		}
-		if a.s32max < b.s32min {
-			return 0
-		}
-	case jmpJSLT:
-		if a.s32max < b.s32min {
-			return 1
-		}
-		if a.s32min >= b.s32max {
-			return 0
-		}
-	case jmpJSLE:
-		if a.s32max <= b.s32min {
-			return 1
-		}
-		if a.s32min > b.s32max {
+		if amin > bmax {
 			return 0
 		}
 	}
