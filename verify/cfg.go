@@ -384,20 +384,7 @@ func (g *cfg) computeLoops(p *program) {
 				preds[t] = append(preds[t], pc)
 			}
 		}
-		switch {
-		case in.isLdImm64():
-			add(pc + 2)
-		case isJumpClass(in) && in.op() == jmpEXIT:
-		case isJumpClass(in) && in.op() == jmpCALL:
-			add(pc + 1)
-		case isBranch(in) && in.op() == jmpJA:
-			add(jumpTarget(pc, in))
-		case isBranch(in):
-			add(pc + 1)
-			add(jumpTarget(pc, in))
-		default:
-			add(pc + 1)
-		}
+		successors(pc, in, add)
 	}
 	for li := range g.loops {
 		l := &g.loops[li]
@@ -504,20 +491,7 @@ func (g *cfg) computeLiveness(p *program) {
 					out |= g.live[t]
 				}
 			}
-			switch {
-			case in.isLdImm64():
-				get(pc + 2)
-			case isJumpClass(in) && in.op() == jmpEXIT:
-			case isJumpClass(in) && in.op() == jmpCALL:
-				get(pc + 1)
-			case isBranch(in) && in.op() == jmpJA:
-				get(jumpTarget(pc, in))
-			case isBranch(in):
-				get(pc + 1)
-				get(jumpTarget(pc, in))
-			default:
-				get(pc + 1)
-			}
+			successors(pc, in, get)
 			l := uses[pc] | (out &^ defs[pc])
 			if l != g.live[pc] {
 				g.live[pc] = l
@@ -909,20 +883,7 @@ func (g *cfg) computeRelevance(p *program, retMatters bool) {
 					sout |= g.slotRel[t]
 				}
 			}
-			switch {
-			case in.isLdImm64():
-				get(pc + 2)
-			case isJumpClass(in) && in.op() == jmpEXIT:
-			case isJumpClass(in) && in.op() == jmpCALL:
-				get(pc + 1)
-			case isBranch(in) && in.op() == jmpJA:
-				get(jumpTarget(pc, in))
-			case isBranch(in):
-				get(pc + 1)
-				get(jumpTarget(pc, in))
-			default:
-				get(pc + 1)
-			}
+			successors(pc, in, get)
 			rel, srel := out, sout
 			dstRel := out&bit(in.dst) != 0
 			x := in.srcBit() == srcX
@@ -1022,5 +983,25 @@ func (g *cfg) computeRelevance(p *program, retMatters bool) {
 				changed = true
 			}
 		}
+	}
+}
+
+// successors calls f with each instruction control may pass to from pc
+// within its function: a call returns to the next instruction, an exit
+// has none.
+func successors(pc int, in insn, f func(int)) {
+	switch {
+	case in.isLdImm64():
+		f(pc + 2)
+	case isJumpClass(in) && in.op() == jmpEXIT:
+	case isJumpClass(in) && in.op() == jmpCALL:
+		f(pc + 1)
+	case isBranch(in) && in.op() == jmpJA:
+		f(jumpTarget(pc, in))
+	case isBranch(in):
+		f(pc + 1)
+		f(jumpTarget(pc, in))
+	default:
+		f(pc + 1)
 	}
 }
