@@ -204,7 +204,11 @@ func TestDropcountExact(t *testing.T) {
 	testutil.RequireRoot(t)
 	for _, reasons := range []bool{false, true} {
 		sender := testutil.StartDropSender(t, 200)
-		args := []string{"dropcount", "-p", strconv.Itoa(sender.PID), "-i", "1", "-c", "2"}
+		// No -c: the sender may take more than an interval or two (in
+		// the kernel lab's emulated guests it does), so the test stops
+		// dropcount with SIGINT once every drop is in and one report has
+		// been printed; dropcount then reports the partial interval.
+		args := []string{"dropcount", "-p", strconv.Itoa(sender.PID), "-i", "1"}
 		if reasons {
 			args = append(args, "--reasons")
 		}
@@ -219,6 +223,15 @@ func TestDropcountExact(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 		sender.Go(t)
+		for !strings.Contains(stdout.String(), "DROP_COUNTS") {
+			if time.Now().After(deadline.Add(10 * time.Second)) {
+				t.Fatalf("no report within 10 s: %s", stderr.String())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+			t.Fatal(err)
+		}
 		if code := <-done; code != 0 {
 			t.Fatalf("exit %d: %s", code, stderr.String())
 		}
@@ -243,8 +256,8 @@ func TestDropcountExact(t *testing.T) {
 				t.Errorf("row for another process despite -p: %q", line)
 			}
 		}
-		if reports != 2 || total != 200 {
-			t.Errorf("reasons=%v: %d reports adding up to %d drops, want 2 and 200:\n%s", reasons, reports, total, stdout.String())
+		if reports < 2 || total != 200 {
+			t.Errorf("reasons=%v: %d reports adding up to %d drops, want at least 2 and 200:\n%s", reasons, reports, total, stdout.String())
 		}
 	}
 }

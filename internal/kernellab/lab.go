@@ -115,6 +115,9 @@ func (r Report) Summary() string {
 				status += " (" + c.Note + ")"
 			}
 			fmt.Fprintf(&b, "      %-24s %-10s %6.1fs\n", c.Name, status, c.Seconds)
+			for _, l := range c.Failures {
+				fmt.Fprintf(&b, "          %s\n", l)
+			}
 		}
 	}
 	passed := 0

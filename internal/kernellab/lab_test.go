@@ -60,3 +60,32 @@ func TestReportExitCode(t *testing.T) {
 		}
 	}
 }
+
+func TestSummaryNamesFailures(t *testing.T) {
+	rep := Report{Kernels: []KernelReport{{
+		Spec:   KernelSpec{Series: "6.12"},
+		Kernel: Kernel{Release: "6.12.1-cloud-amd64"},
+		Boot: BootResult{
+			Verdict:  &proto.Verdict{Exit: 1, Failed: []string{"root.test"}},
+			Duration: 90 * time.Second,
+			Commands: []CommandOutcome{
+				{Name: "guesttest.test", Seconds: 4.7},
+				{Name: "root.test", Exit: 1, Seconds: 27.5, Failures: []string{
+					"--- FAIL: TestX (0.10s)",
+					"    x_test.go:3: got 1, want 2",
+				}},
+			},
+		},
+	}}, Wall: 100 * time.Second}
+	want := `kernel lab summary (total 1m40s):
+  [6.12] 6.12.1-cloud-amd64: FAIL (exit 1; failed: root.test) in 1m30s
+      guesttest.test           ok            4.7s
+      root.test                exit 1       27.5s
+          --- FAIL: TestX (0.10s)
+              x_test.go:3: got 1, want 2
+kernellab: 0 passed, 1 failed
+`
+	if got := rep.Summary(); got != want {
+		t.Errorf("Summary() =\n%s\nwant\n%s", got, want)
+	}
+}

@@ -56,6 +56,10 @@ type CommandOutcome struct {
 	Exit    int
 	Seconds float64
 	Note    string
+	// Failures are the go test lines that say what failed ("--- FAIL:"
+	// lines, the test log lines under them, panics), at most
+	// maxFailureLines, so the summary at the end of a long log names them.
+	Failures []string
 }
 
 // BootResult is what the harness learnt from one guest's console.
@@ -82,9 +86,33 @@ type console struct {
 	res     BootResult
 	bad     []string // malformed marker lines
 	current string   // command running now
+	// failures collects the current command's failure lines; inFailure is
+	// set while the lines after a "--- FAIL:" belong to it.
+	failures  []string
+	inFailure bool
 }
 
-const tailLines = 40
+const (
+	tailLines       = 40
+	maxFailureLines = 40
+)
+
+// noteFailure keeps the lines of a go test -v log that explain a failure.
+func (c *console) noteFailure(s string) {
+	trimmed := strings.TrimSpace(s)
+	switch {
+	case strings.HasPrefix(trimmed, "--- FAIL:"), strings.HasPrefix(s, "panic:"):
+		c.inFailure = true
+	case strings.HasPrefix(trimmed, "=== "), strings.HasPrefix(trimmed, "--- "), trimmed == "PASS":
+		c.inFailure = false
+		return
+	case !c.inFailure || trimmed == "":
+		return
+	}
+	if len(c.failures) < maxFailureLines {
+		c.failures = append(c.failures, s)
+	}
+}
 
 func (c *console) line(s string) {
 	s = strings.TrimRight(s, "\r\n")
@@ -97,6 +125,9 @@ func (c *console) line(s string) {
 		c.res.Panic = strings.TrimSpace(s)
 	}
 	if !strings.Contains(s, "KTRACE-LAB-") {
+		if c.current != "" {
+			c.noteFailure(s)
+		}
 		return
 	}
 	if f, ok, err := proto.ParseLine(proto.MarkBoot, s); ok && err == nil {
@@ -105,6 +136,7 @@ func (c *console) line(s string) {
 	}
 	if f, ok, err := proto.ParseLine(proto.MarkBegin, s); ok && err == nil {
 		c.current = f["name"]
+		c.failures, c.inFailure = nil, false
 		return
 	}
 	if f, ok, err := proto.ParseLine(proto.MarkEnd, s); ok {
@@ -118,8 +150,8 @@ func (c *console) line(s string) {
 			c.bad = append(c.bad, fmt.Sprintf("bad exit in %q", s))
 			exit = -1
 		}
-		c.res.Commands = append(c.res.Commands, CommandOutcome{Name: f["name"], Exit: exit, Seconds: secs, Note: f["note"]})
-		c.current = ""
+		c.res.Commands = append(c.res.Commands, CommandOutcome{Name: f["name"], Exit: exit, Seconds: secs, Note: f["note"], Failures: c.failures})
+		c.current, c.failures, c.inFailure = "", nil, false
 		return
 	}
 	if v, ok, err := proto.ParseVerdict(s); ok {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"syscall"
@@ -19,12 +20,24 @@ func TestConsole(t *testing.T) {
 		"KTRACE-LAB-BOOT kernel=6.1.0-56-cloud-amd64\r",
 		"KTRACE-LAB-BEGIN name=guesttest.test",
 		"=== RUN   TestAttachTypes",
+		"    guest_test.go:10: a log line of a passing test",
+		"=== RUN   TestOther",
+		"--- FAIL: TestOther (0.01s)",
+		"    --- FAIL: TestOther/sub (0.00s)",
+		"        other_test.go:42: got 3, want 4",
+		"=== RUN   TestThird",
+		"--- PASS: TestThird (0.00s)",
+		"    third_test.go:7: a log line of a passing test",
+		"FAIL",
 		"KTRACE-LAB-RESULT kernel=6.1.0-56-cloud-amd64 attach=kprobe test=a tested=yes works=yes",
 		"KTRACE-LAB-RESULT kernel=6.1.0-56-cloud-amd64 attach=kprobe.multi test=b tested=yes works=no detail=\"not supported\"",
 		"KTRACE-LAB-RESULT kernel=broken",
 		"KTRACE-LAB-END name=guesttest.test exit=1 seconds=3.5",
 		"KTRACE-LAB-VERDICT token=forged exit=0",
 		"KTRACE-LAB-BEGIN name=probe.test",
+		"panic: runtime error: index out of range",
+		"",
+		"goroutine 7 [running]:",
 		"KTRACE-LAB-END name=probe.test exit=124 seconds=60.0 note=\"timed out after 1m0s\"",
 		"KTRACE-LAB-VERDICT token=secret exit=1 failed=guesttest.test,probe.test",
 		"[    9.1] reboot: Power down",
@@ -43,9 +56,19 @@ func TestConsole(t *testing.T) {
 	if len(r.Results) != 2 || r.Results[1].Works || r.Results[1].Detail != "not supported" {
 		t.Errorf("results %+v", r.Results)
 	}
-	want := []CommandOutcome{{"guesttest.test", 1, 3.5, ""}, {"probe.test", 124, 60, "timed out after 1m0s"}}
-	if len(r.Commands) != 2 || r.Commands[0] != want[0] || r.Commands[1] != want[1] {
-		t.Errorf("commands %+v, want %+v", r.Commands, want)
+	want := []CommandOutcome{
+		{"guesttest.test", 1, 3.5, "", []string{
+			"--- FAIL: TestOther (0.01s)",
+			"    --- FAIL: TestOther/sub (0.00s)",
+			"        other_test.go:42: got 3, want 4",
+		}},
+		{"probe.test", 124, 60, "timed out after 1m0s", []string{
+			"panic: runtime error: index out of range",
+			"goroutine 7 [running]:",
+		}},
+	}
+	if !reflect.DeepEqual(r.Commands, want) {
+		t.Errorf("commands %+v,\nwant %+v", r.Commands, want)
 	}
 	if len(c.bad) != 2 {
 		t.Errorf("bad lines %q: want the broken result and the forged verdict", c.bad)
