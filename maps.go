@@ -158,6 +158,15 @@ func (s *Session) collectMap(m *compile.Map, take bool) (*output.Map, error) {
 		out.Sort()
 		return out, nil
 	}
+	// Counts in slots add to the hash map's entry of the same key, or
+	// make an entry of their own.
+	var slotKeys [][]byte
+	var slotted map[string]uint64
+	if m.Slots != nil {
+		if slotKeys, slotted, err = s.slotCounts(m, take); err != nil {
+			return nil, err
+		}
+	}
 	for _, k := range keys {
 		var val any
 		switch {
@@ -172,7 +181,8 @@ func (s *Session) collectMap(m *compile.Map, take bool) (*output.Map, error) {
 			if lookup(k, &vals) != nil {
 				continue
 			}
-			var sum uint64
+			sum := slotted[string(k)]
+			delete(slotted, string(k))
 			for _, v := range vals {
 				sum += v
 			}
@@ -192,6 +202,11 @@ func (s *Session) collectMap(m *compile.Map, take bool) (*output.Map, error) {
 			val = output.Decode(vt, raw, s.env)
 		}
 		out.Entries = append(out.Entries, output.Entry{Key: s.decodeKey(m, k), Value: val})
+	}
+	for _, k := range slotKeys {
+		if n, ok := slotted[string(k)]; ok {
+			out.Entries = append(out.Entries, output.Entry{Key: s.decodeKey(m, k), Value: n})
+		}
 	}
 	switch m.Value.Kind {
 	case types.Count:
@@ -279,6 +294,11 @@ func (s *Session) clearMap(m *compile.Map) error {
 	}
 	for _, k := range keys {
 		bm.Delete(k)
+	}
+	if m.Slots != nil {
+		if _, _, serr := s.slotCounts(m, true); err == nil {
+			err = serr
+		}
 	}
 	return err
 }

@@ -65,11 +65,14 @@ type Session struct {
 	// zeroed holds the array-backed histograms zero() emptied since they
 	// were last cleared: they print (with no buckets) as a zeroed hash
 	// map's entries do, where an array never hit does not print.
-	zeroed  map[*compile.Map]bool
-	stacks  *stackState // kstack/ustack decoding (stacks.go)
-	stopped bool
-	closed  bool
-	fn      funcsState // time, elapsed, -c and -p (funcs.go)
+	zeroed map[*compile.Map]bool
+	// slotsSeen holds, per map with count slots, what each slot (on each
+	// CPU) had counted when it was last taken or cleared (slots.go).
+	slotsSeen map[*compile.Map][]uint64
+	stacks    *stackState // kstack/ustack decoding (stacks.go)
+	stopped   bool
+	closed    bool
+	fn        funcsState // time, elapsed, -c and -p (funcs.go)
 }
 
 // Start loads the program into the kernel, runs its BEGIN probes and

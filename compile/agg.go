@@ -46,9 +46,14 @@ func (g *gen) aggregate(m *Map, ref *ast.MapRef, call *ast.Call) {
 		g.free(arg)
 		hasArg = false
 	}
-	g.mapLookup(m, key)
 	miss := g.newLabel("miss")
 	done := g.newLabel("done")
+	if m.Slots != nil {
+		fallback := g.newLabel("fallback")
+		g.countInSlot(m, key, fallback, done)
+		g.place(fallback)
+	}
+	g.mapLookup(m, key)
 	if m.Array {
 		// Every bucket has a slot: the lookup cannot fail, but the
 		// verifier wants the test.

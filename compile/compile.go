@@ -93,6 +93,10 @@ type Map struct {
 	// the u32 bucket, and a bucket never hit holds zero instead of being
 	// absent.
 	Array bool
+	// Slots, when set, is the per-CPU array of count slots of a keyed
+	// count that probes only count into (see SlotIndex): user space adds
+	// its slots to the hash map's entries.
+	Slots *ebpf.MapSpec
 	Spec  *ebpf.MapSpec
 }
 
@@ -286,6 +290,9 @@ func (c *compiler) declareMaps() {
 			spec.ValueSize = 8
 		}
 		m.Spec = spec
+		if m.Slots = c.slotsFor(mi, m); m.Slots != nil {
+			c.prog.Collection.Maps[slotsSpecName(mi.Name)] = m.Slots
+		}
 		c.maps[mi.Name] = m
 		c.prog.Maps = append(c.prog.Maps, m)
 		c.prog.Collection.Maps[mapKey(mi.Name)] = spec

@@ -1,0 +1,164 @@
+package compile
+
+import (
+	"encoding/binary"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+
+	"github.com/ktrace/ktrace/lang/ast"
+	"github.com/ktrace/ktrace/lang/types"
+)
+
+// Count slots.
+//
+// A keyed count (`@[comm] = count()`) spends most of its time in its one
+// hash lookup. Where the map is only ever counted into and printed, the
+// count first tries a slot in a per-CPU array, chosen by hashing the key:
+// the kernel inlines an array lookup, so a key that owns its slot costs a
+// few loads and compares. A key whose slot another key owns goes to the
+// hash map as before, so every event is counted in exactly one place, and
+// user space adds the two up.
+//
+// Each slot holds a u64 count and then the key. The program claims a free
+// slot (count 0) by writing the key and then the count, and never frees
+// it; user space never writes slots at all. It keeps what it has already
+// reported (taken or cleared) of each slot and reports only the rest, so
+// clear() and Session.TakeMap lose nothing that arrives while they read.
+
+const (
+	// SlotCount is the number of count slots per CPU of a map.
+	SlotCount = 1 << slotBits
+	slotBits  = 10
+	// maxSlotKey bounds the keys that get slots: hashing and comparing
+	// cost an instruction pair per 8 bytes.
+	maxSlotKey = 40
+	// slotHashMul is the odd multiplier of the slot hash (2^64 divided by
+	// the golden ratio).
+	slotHashMul = 0x9e3779b97f4a7c15
+)
+
+// SlotIndex is the slot a map key (the script's key, padded to 8 bytes as
+// in the BPF key) belongs in, computed as the BPF program computes it:
+// h = (h ^ word) * slotHashMul over the key's little-endian 64-bit words,
+// then the top slotBits bits of h.
+func SlotIndex(key []byte) uint32 {
+	var h uint64
+	for i := 0; i+8 <= len(key); i += 8 {
+		h = (h ^ binary.LittleEndian.Uint64(key[i:])) * slotHashMul
+	}
+	return uint32(h >> (64 - slotBits))
+}
+
+// slotsSpecName is the collection key of @name's count slots.
+func slotsSpecName(name string) string { return "slots" + mapKey(name) }
+
+// SlotsSpecName returns the collection key of the count slots of the
+// script map @name (see Map.Slots).
+func SlotsSpecName(name string) string { return slotsSpecName(name[1:]) }
+
+// slotsFor returns the count-slot array of a map that can have one, nil
+// otherwise: a keyed count whose key is small, that is not declared with
+// its own size (its entry limit must hold), and that the program only
+// counts into. Any other use in a probe (reading a value, delete, has_key,
+// len, zero, iteration) would have to see the slots from BPF.
+func (c *compiler) slotsFor(mi *types.MapInfo, m *Map) *ebpf.MapSpec {
+	if mi.Value.Kind != types.Count || m.Key == nil || mi.Decl != nil || m.UserKeySize() > maxSlotKey || !c.onlyCounted(mi.Name) {
+		return nil
+	}
+	return &ebpf.MapSpec{
+		Name:       bpfName("s_" + mi.Name),
+		Type:       ebpf.PerCPUArray,
+		KeySize:    4,
+		ValueSize:  uint32(8 + m.UserKeySize()),
+		MaxEntries: SlotCount,
+	}
+}
+
+// onlyCounted reports whether every use of @name in the probes is
+// `@name[...] = count()`, print(@name) or clear(@name), which user space
+// carries out.
+func (c *compiler) onlyCounted(name string) bool {
+	ok := true
+	var visit func(n ast.Node) bool
+	visit = func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.AssignStmt:
+			ref, isRef := n.Target.(*ast.MapRef)
+			call, isCall := n.Value.(*ast.Call)
+			if isRef && ref.Name == name && n.Op == "=" && isCall && call.Name == "count" {
+				for _, k := range ref.Keys {
+					ast.Inspect(k, visit)
+				}
+				return false
+			}
+		case *ast.Call:
+			if n.Name == "print" || n.Name == "clear" {
+				if ref, isRef := firstArg(n).(*ast.MapRef); isRef && ref.Name == name && len(ref.Keys) == 0 {
+					for _, a := range n.Args[1:] {
+						ast.Inspect(a, visit)
+					}
+					return false
+				}
+			}
+		case *ast.MapRef:
+			if n.Name == name {
+				ok = false
+			}
+		case *ast.ForMapStmt:
+			if n.Map != nil && n.Map.Name == name {
+				ok = false
+			}
+		}
+		return ok
+	}
+	for _, pi := range c.info.Probes {
+		ast.Inspect(pi.Node, visit)
+	}
+	return ok
+}
+
+// countInSlot counts the key at fp+key in its slot when the key owns the
+// slot or the slot is free, and jumps to fallback (with nothing counted)
+// when another key owns it. R0-R2 are scratch.
+func (g *gen) countInSlot(m *Map, key int16, fallback, done string) {
+	words := m.UserKeySize() / 8
+	g.emit(asm.LoadMem(asm.R1, asm.RFP, key, asm.DWord))
+	mul := uint64(slotHashMul)
+	g.emit(asm.LoadImm(asm.R2, int64(mul), asm.DWord))
+	g.emit(asm.Mul.Reg(asm.R1, asm.R2))
+	for i := 1; i < words; i++ {
+		g.emit(asm.LoadMem(asm.R0, asm.RFP, key+int16(8*i), asm.DWord))
+		g.emit(asm.Xor.Reg(asm.R1, asm.R0))
+		g.emit(asm.Mul.Reg(asm.R1, asm.R2))
+	}
+	g.emit(asm.RSh.Imm(asm.R1, 64-slotBits))
+	index := g.alloc(nil, 8)
+	g.emit(asm.StoreMem(asm.RFP, index, asm.R1, asm.Word))
+	g.emit(asm.LoadMapPtr(asm.R1, 0).WithReference(slotsSpecName(m.Info.Name)))
+	g.stackPtr(asm.R2, index)
+	g.call(asm.FnMapLookupElem)
+	// Every index has a slot; the verifier wants the test all the same.
+	g.emit(asm.JEq.Imm(asm.R0, 0, fallback))
+	claim := g.newLabel("claim")
+	for i := 0; i < words; i++ {
+		g.emit(asm.LoadMem(asm.R1, asm.R0, int16(8+8*i), asm.DWord))
+		g.emit(asm.LoadMem(asm.R2, asm.RFP, key+int16(8*i), asm.DWord))
+		g.emit(asm.JNE.Reg(asm.R1, asm.R2, claim))
+	}
+	g.emit(asm.LoadMem(asm.R1, asm.R0, 0, asm.DWord))
+	g.emit(asm.Add.Imm(asm.R1, 1))
+	g.emit(asm.StoreMem(asm.R0, 0, asm.R1, asm.DWord))
+	g.emit(asm.Ja.Label(done))
+	// A slot is free while its count is 0. The key goes in before the
+	// count, so user space never sees a count under a half-written key.
+	g.place(claim)
+	g.emit(asm.LoadMem(asm.R1, asm.R0, 0, asm.DWord))
+	g.emit(asm.JNE.Imm(asm.R1, 0, fallback))
+	for i := 0; i < words; i++ {
+		g.emit(asm.LoadMem(asm.R1, asm.RFP, key+int16(8*i), asm.DWord))
+		g.emit(asm.StoreMem(asm.R0, int16(8+8*i), asm.R1, asm.DWord))
+	}
+	g.emit(storeImm(asm.R0, 0, 1, asm.DWord))
+	g.emit(asm.Ja.Label(done))
+}
