@@ -7,12 +7,14 @@ import (
 	"math"
 	"os"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/ktrace/ktrace"
 	"github.com/ktrace/ktrace/internal/testutil"
 	"github.com/ktrace/ktrace/output"
+	"golang.org/x/sys/unix"
 )
 
 // histValues cover every kind of bucket: negatives, zero, each small
@@ -279,4 +281,59 @@ func TestCountSlotsTake(t *testing.T) {
 			t.Fatalf("after %d more drops, take=%v: %d, want %d", step.inject, step.take, got, step.want)
 		}
 	}
+}
+
+// TestStripesAddUp makes exactly 1,000 getppid() calls on each CPU (up to
+// four) from one thread, and checks that the per-CPU stripes of a keyless
+// histogram and of a keyed count's slots add up to the total.
+func TestStripesAddUp(t *testing.T) {
+	testutil.RequireRoot(t)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var orig unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &orig); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.SchedSetaffinity(0, &orig)
+	sess := startScript(t, "stripes.bt", `tracepoint:raw_syscalls:sys_enter /tid == $1 && args.id == 110/ {
+	@h = hist(args.id); @l = lhist(args.id, 0, 200, 10); @c[comm, tid] = count();
+}`, &ktrace.Options{Params: []string{fmt.Sprint(unix.Gettid())}})
+	cpus := 0
+	for cpu := 0; cpu < 1024 && cpus < 4; cpu++ {
+		if !orig.IsSet(cpu) {
+			continue
+		}
+		var one unix.CPUSet
+		one.Set(cpu)
+		if err := unix.SchedSetaffinity(0, &one); err != nil {
+			t.Fatal(err)
+		}
+		for range 1000 {
+			unix.Getppid()
+		}
+		cpus++
+	}
+	want := uint64(1000 * cpus)
+	h, err := sess.Map("@h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Entries) != 1 || h.Entries[0].Value.(output.Hist).Total() != want {
+		t.Errorf("@h: %+v, want %d values", h.Entries, want)
+	}
+	l, err := sess.Map("@l")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Entries) != 1 || l.Entries[0].Value.(output.LHist).Total() != want {
+		t.Errorf("@l: %+v, want %d values", l.Entries, want)
+	}
+	c, err := sess.Map("@c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Entries) != 1 || c.Entries[0].Value != want {
+		t.Errorf("@c: %+v, want one key counted %d times", c.Entries, want)
+	}
+	t.Logf("%d CPUs", cpus)
 }

@@ -79,18 +79,15 @@ func (s *Session) collectMap(m *compile.Map, take bool) (*output.Map, error) {
 		return nil, fmt.Errorf("reading %s: %w", m.Name, err)
 	}
 	lookup := func(k []byte, out any) error {
-		switch {
-		case take && m.Array:
-			if err := bm.Lookup(k, out); err != nil {
-				return err
-			}
-			return zeroEntries(bm, [][]byte{k}, true)
-		case take:
+		if take {
 			return takeEntry(bm, k, out)
 		}
 		return bm.Lookup(k, out)
 	}
 	out := &output.Map{Name: m.Name, Keyed: m.Key != nil}
+	if m.Array {
+		return s.collectArrayHist(m, bm, take)
+	}
 	if m.Bucketed {
 		// Hist and LHist: one entry per script key, buckets summed over
 		// CPUs. Keys are grouped in raw key-byte order, as bpftrace does.
@@ -106,57 +103,17 @@ func (s *Session) collectMap(m *compile.Map, take bool) (*output.Map, error) {
 			for _, v := range vals {
 				n += v
 			}
-			var bucket int
-			if m.Array {
-				if n == 0 {
-					continue // a bucket never hit
-				}
-				bucket = int(binary.LittleEndian.Uint32(k))
-			} else {
-				bucket = int(binary.LittleEndian.Uint64(k[uk:]))
-			}
+			bucket := int(binary.LittleEndian.Uint64(k[uk:]))
 			user := string(k[:uk])
 			i, ok := index[user]
 			if !ok {
 				i = len(out.Entries)
 				index[user] = i
-				var v any
-				if m.Value.Kind == types.Hist {
-					v = &output.Hist{K: m.Value.Bits}
-				} else {
-					v = &output.LHist{Min: m.Value.Min, Max: m.Value.Max, Step: m.Value.Step}
-				}
-				out.Entries = append(out.Entries, output.Entry{Key: s.decodeKey(m, k[:uk]), Value: v})
+				out.Entries = append(out.Entries, output.Entry{Key: s.decodeKey(m, k[:uk]), Value: newHist(m.Value)})
 			}
-			switch h := out.Entries[i].Value.(type) {
-			case *output.Hist:
-				h.Add(bucket, n)
-			case *output.LHist:
-				h.Add(bucket, n)
-			}
+			addToHist(out.Entries[i].Value, bucket, n)
 		}
-		if m.Array && len(out.Entries) == 0 && s.zeroed[m] {
-			if m.Value.Kind == types.Hist {
-				out.Entries = append(out.Entries, output.Entry{Value: &output.Hist{K: m.Value.Bits}})
-			} else {
-				out.Entries = append(out.Entries, output.Entry{Value: &output.LHist{Min: m.Value.Min, Max: m.Value.Max, Step: m.Value.Step}})
-			}
-		}
-		if take {
-			delete(s.zeroed, m)
-		}
-		for i := range out.Entries {
-			switch h := out.Entries[i].Value.(type) {
-			case *output.Hist:
-				out.Entries[i].Value = *h
-				out.Agg = output.AggHist
-			case *output.LHist:
-				out.Entries[i].Value = *h
-				out.Agg = output.AggLHist
-			}
-		}
-		out.Sort()
-		return out, nil
+		return finishHists(out), nil
 	}
 	// Counts in slots add to the hash map's entry of the same key, or
 	// make an entry of their own.
@@ -224,6 +181,71 @@ func (s *Session) collectMap(m *compile.Map, take bool) (*output.Map, error) {
 	}
 	out.Sort()
 	return out, nil
+}
+
+// collectArrayHist reads (with take, reads and zeroes) a histogram kept in
+// an array (compile.Map.Array), adding up the CPUs' stripes.
+func (s *Session) collectArrayHist(m *compile.Map, bm *ebpf.Map, take bool) (*output.Map, error) {
+	raw, err := readArray(bm, 8)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", m.Name, err)
+	}
+	out := &output.Map{Name: m.Name}
+	h := newHist(m.Value)
+	var hit [][]byte
+	for i := 0; i+8 <= len(raw); i += 8 {
+		n := binary.LittleEndian.Uint64(raw[i:])
+		if n == 0 {
+			continue // a bucket never hit
+		}
+		addToHist(h, i/8%m.ArrayBuckets, n)
+		hit = append(hit, binary.LittleEndian.AppendUint32(nil, uint32(i/8)))
+	}
+	// A zeroed histogram prints, with no buckets, as a zeroed hash map's
+	// entries do; one never hit does not print.
+	if len(hit) > 0 || s.zeroed[m] {
+		out.Entries = append(out.Entries, output.Entry{Value: h})
+	}
+	if take {
+		delete(s.zeroed, m)
+		if err := zeroEntries(bm, hit, false); err != nil {
+			return nil, err
+		}
+	}
+	return finishHists(out), nil
+}
+
+// newHist is an empty output histogram for a hist or lhist value type.
+func newHist(t *types.Type) any {
+	if t.Kind == types.Hist {
+		return &output.Hist{K: t.Bits}
+	}
+	return &output.LHist{Min: t.Min, Max: t.Max, Step: t.Step}
+}
+
+func addToHist(h any, bucket int, n uint64) {
+	switch h := h.(type) {
+	case *output.Hist:
+		h.Add(bucket, n)
+	case *output.LHist:
+		h.Add(bucket, n)
+	}
+}
+
+// finishHists turns the entries' histograms into values and sorts them.
+func finishHists(out *output.Map) *output.Map {
+	for i := range out.Entries {
+		switch h := out.Entries[i].Value.(type) {
+		case *output.Hist:
+			out.Entries[i].Value = *h
+			out.Agg = output.AggHist
+		case *output.LHist:
+			out.Entries[i].Value = *h
+			out.Agg = output.AggLHist
+		}
+	}
+	out.Sort()
+	return out
 }
 
 // combinePairs merges the per-CPU slots of min/max (value, set) and

@@ -24,12 +24,8 @@ func (s *Session) slotCounts(m *compile.Map, consume bool) ([][]byte, map[string
 	if bm == nil {
 		return nil, nil, fmt.Errorf("count slots of %s are not loaded", m.Name)
 	}
-	ncpu, err := ebpf.PossibleCPU()
-	if err != nil {
-		return nil, nil, err
-	}
 	size := int(bm.ValueSize())
-	raw, err := readSlots(bm, ncpu, size)
+	raw, err := readArray(bm, size)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading %s: %w", m.Name, err)
 	}
@@ -38,55 +34,47 @@ func (s *Session) slotCounts(m *compile.Map, consume bool) ([][]byte, map[string
 	}
 	seen := s.slotsSeen[m]
 	if seen == nil {
-		seen = make([]uint64, compile.SlotCount*ncpu)
+		seen = make([]uint64, bm.MaxEntries())
 		s.slotsSeen[m] = seen
 	}
 	var keys [][]byte
 	counts := map[string]uint64{}
-	for i := range compile.SlotCount {
-		for cpu := range ncpu {
-			at := i*ncpu + cpu
-			v := raw[at*size : (at+1)*size]
-			n := binary.LittleEndian.Uint64(v)
-			key := v[8:]
-			// A count of 0 is a free slot. A key that does not hash to
-			// its slot was being written as the slot was read (the
-			// program writes the key, then the count): it is read again
-			// next time.
-			if n == 0 || n == seen[at] || compile.SlotIndex(key) != uint32(i) {
-				continue
-			}
-			if _, ok := counts[string(key)]; !ok {
-				keys = append(keys, key)
-			}
-			counts[string(key)] += n - seen[at]
-			if consume {
-				seen[at] = n
-			}
+	for at := range seen {
+		v := raw[at*size : (at+1)*size]
+		n := binary.LittleEndian.Uint64(v)
+		key := v[8:]
+		// A count of 0 is a free slot. A key that does not hash to its
+		// slot was being written as the slot was read (the program writes
+		// the key, then the count): it is read again next time.
+		if n == 0 || n == seen[at] || compile.SlotIndex(key) != uint32(at%compile.SlotCount) {
+			continue
+		}
+		if _, ok := counts[string(key)]; !ok {
+			keys = append(keys, key)
+		}
+		counts[string(key)] += n - seen[at]
+		if consume {
+			seen[at] = n
 		}
 	}
 	return keys, counts, nil
 }
 
-// readSlots returns every slot of every CPU, slot-major: the value of slot
-// i on CPU c is at (i*ncpu+c)*size. One batch lookup where the kernel has
-// it (5.6), a lookup per slot otherwise.
-func readSlots(bm *ebpf.Map, ncpu, size int) ([]byte, error) {
+// readArray returns every element of an array map, the value of element
+// i at i*size: one batch lookup where the kernel has it (5.6), a lookup
+// per element otherwise.
+func readArray(bm *ebpf.Map, size int) ([]byte, error) {
 	n := int(bm.MaxEntries())
-	raw := make([]byte, n*ncpu*size)
+	raw := make([]byte, n*size)
 	indexes := make([]uint32, n)
 	var cursor ebpf.MapBatchCursor
 	got, err := bm.BatchLookup(&cursor, indexes, raw, nil)
 	if got == n && (err == nil || errors.Is(err, ebpf.ErrKeyNotExist)) && inOrder(indexes) {
 		return raw, nil
 	}
-	var vals [][]byte
 	for i := range n {
-		if err := bm.Lookup(uint32(i), &vals); err != nil {
+		if err := bm.Lookup(uint32(i), raw[i*size:(i+1)*size]); err != nil {
 			return nil, err
-		}
-		for cpu, v := range vals {
-			copy(raw[(i*ncpu+cpu)*size:], v)
 		}
 	}
 	return raw, nil

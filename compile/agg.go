@@ -40,6 +40,10 @@ func (g *gen) aggregate(m *Map, ref *ast.MapRef, call *ast.Call) {
 		}
 		if m.Array {
 			g.emit(asm.StoreMem(asm.RFP, key, asm.R1, asm.Word))
+			g.cpuStripe(asm.R0, m.ArrayBuckets)
+			g.emit(asm.LoadMem(asm.R1, asm.RFP, key, asm.Word))
+			g.emit(asm.Add.Reg(asm.R1, asm.R0))
+			g.emit(asm.StoreMem(asm.RFP, key, asm.R1, asm.Word))
 		} else {
 			g.emit(asm.StoreMem(asm.RFP, key+int16(m.UserKeySize()), asm.R1, asm.DWord))
 		}
@@ -55,8 +59,8 @@ func (g *gen) aggregate(m *Map, ref *ast.MapRef, call *ast.Call) {
 	}
 	g.mapLookup(m, key)
 	if m.Array {
-		// Every bucket has a slot: the lookup cannot fail, but the
-		// verifier wants the test.
+		// Every bucket of every possible CPU has a slot: the lookup
+		// cannot fail, but the verifier wants the test.
 		miss = done
 	}
 	g.emit(asm.JEq.Imm(asm.R0, 0, miss))

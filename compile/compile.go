@@ -88,12 +88,14 @@ type Map struct {
 	PerCPU bool
 	// Bucketed maps (hist, lhist) append a u64 bucket index to the key.
 	Bucketed bool
-	// Array marks a histogram without a key kept in a per-CPU array
-	// indexed by bucket, whose lookups the kernel inlines: its BPF key is
-	// the u32 bucket, and a bucket never hit holds zero instead of being
-	// absent.
-	Array bool
-	// Slots, when set, is the per-CPU array of count slots of a keyed
+	// Array marks a histogram without a key kept in a plain array with a
+	// stripe of ArrayBuckets counters per CPU, written only by its CPU
+	// (element cpu*ArrayBuckets+bucket), whose lookups the kernel inlines
+	// into address arithmetic: its BPF key is the u32 element, and a
+	// bucket never hit holds zero instead of being absent.
+	Array        bool
+	ArrayBuckets int
+	// Slots, when set, is the array of count slots of a keyed
 	// count that probes only count into (see SlotIndex): user space adds
 	// its slots to the hash map's entries.
 	Slots *ebpf.MapSpec
@@ -280,9 +282,9 @@ func (c *compiler) declareMaps() {
 			// index is appended to the key, as bpftrace does.
 			m.Bucketed = true
 			if n := bucketCount(mi.Value); len(mi.Keys) == 0 && mi.Decl == nil && n <= maxArrayBuckets && !c.usedAsWhole(mi.Name) {
-				m.Array = true
-				spec.Type = ebpf.PerCPUArray
-				spec.MaxEntries = uint32(n)
+				m.Array, m.ArrayBuckets, m.PerCPU = true, int(n), false
+				spec.Type = ebpf.Array
+				spec.MaxEntries = uint32(n) * uint32(c.opts.PossibleCPUs)
 			}
 			spec.KeySize = uint32(m.KeySize())
 		}
@@ -333,7 +335,7 @@ func bucketCount(t *types.Type) int64 {
 
 // usedAsWhole reports whether a probe deletes from, counts, tests or
 // iterates @name: operations that see which entries exist, which a
-// per-CPU array cannot tell apart from zero counts.
+// bucket array cannot tell apart from zero counts.
 func (c *compiler) usedAsWhole(name string) bool {
 	used := false
 	for _, pi := range c.info.Probes {
