@@ -4,7 +4,8 @@
 #   2. per-event cost of @[pid, comm] = count() (and more scripts) on
 #      raw_syscalls:sys_enter under a getppid() loop, from the kernel's own
 #      accounting (kernel.bpf_stats_enabled=1, run_time_ns / run_cnt)
-#   3. the static binary's size
+#   3. the static binary's size, and the Go benchmarks
+#   4. what one counter increment costs in each kind of map (bench/mapcost)
 # Runs are interleaved (ktrace, bpftrace, ktrace, ...) and medians reported,
 # so background load affects both tracers alike; compare the ratios.
 # Usage: sudo bench/bench.sh [ROUNDS]   (writes a Markdown table to stdout)
@@ -139,3 +140,7 @@ echo '|---|---|---|'
 go test -run '^$' -bench 'BenchmarkCompile200Lines|BenchmarkKernelFrames|BenchmarkTypical|BenchmarkLarge|BenchmarkLoop' -benchmem \
 	./compile ./symbol ./verify 2>/dev/null |
 	awk '/^Benchmark/ {t=$3; u=$4; if (u=="ns/op") {v=t/1e6; printf "| `%s` | %.3f ms | %s allocs |\n", $1, v, $(NF-1)}}'
+
+# --- what one map access costs (hand-written programs, no tracer) --------
+echo
+go run ./bench/mapcost "$rounds"

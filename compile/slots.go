@@ -13,16 +13,16 @@ import (
 // Count slots.
 //
 // A keyed count (`@[comm] = count()`) spends most of its time in its one
-// hash lookup: on a 6.18 VM with page-table isolation, the first hash
-// operation of a raw_syscalls:sys_enter event costs 85-90 ns whatever the
-// key, while the event's floor is about 60 ns. Where the map is only ever
+// hash lookup: on a 6.18 VM with page-table isolation, a per-CPU hash
+// lookup and increment costs about 90 ns over a raw_syscalls:sys_enter
+// event's floor of about 60 (bench/mapcost). Where the map is only ever
 // counted into and printed, the count first tries a slot in a plain
 // array, chosen by hashing the key within this CPU's stripe of the array:
-// the kernel inlines the lookup into address arithmetic, and a key that
-// owns its slot costs 25-30 ns over the floor (a per-CPU array, whose
-// inlined lookup first loads the per-CPU pointer, costs 45). A key whose
-// slot another key owns goes to the hash map as before, so every event is
-// counted in exactly one place, and user space adds the two up.
+// the kernel inlines the lookup into address arithmetic, and the increment
+// costs about 30 ns over the floor (a per-CPU array, whose inlined lookup
+// first loads the per-CPU pointer, about 40). A key whose slot another key
+// owns goes to the hash map as before, so every event is counted in
+// exactly one place, and user space adds the two up.
 //
 // Each slot holds a u64 count and then the key. Only its CPU writes a
 // stripe, so counts need no atomics, as in a per-CPU map. The program
