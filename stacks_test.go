@@ -3,6 +3,7 @@ package ktrace_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"regexp"
@@ -19,7 +20,7 @@ import (
 )
 
 // startSession compiles and starts a script with parameters.
-func startSession(t *testing.T, src string, out *bytes.Buffer, params ...string) *ktrace.Session {
+func startSession(t *testing.T, src string, out io.Writer, params ...string) *ktrace.Session {
 	t.Helper()
 	prog, err := ktrace.Compile("test.bt", []byte(src), &ktrace.Options{Params: params})
 	if err != nil {
@@ -111,7 +112,7 @@ func TestKstackUDPDrop(t *testing.T) {
 // before it runs its work, so that probes can be attached first.
 type gatedProgram struct {
 	cmd   *exec.Cmd
-	stdin interface{ Close() error }
+	stdin io.WriteCloser
 	PID   int
 }
 
@@ -129,6 +130,14 @@ func startGated(t *testing.T, bin string) *gatedProgram {
 	return &gatedProgram{cmd: cmd, stdin: stdin, PID: cmd.Process.Pid}
 }
 
+// step writes one byte to the program's standard input.
+func (g *gatedProgram) step(t *testing.T) {
+	t.Helper()
+	if _, err := g.stdin.Write([]byte{'\n'}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // run lets the program go and waits for it to exit.
 func (g *gatedProgram) run(t *testing.T) {
 	t.Helper()
@@ -143,16 +152,22 @@ func (g *gatedProgram) run(t *testing.T) {
 // before the stacks are printed; the snapshot taken when its first stack
 // arrived still names its functions. (A process that exits within
 // microseconds of its first stack can be gone before ktrace reads its
-// mappings; this one lives 200 ms.)
+// mappings; this one waits until ktrace has printed its first stack, and
+// so has taken the snapshot, recorded just before.)
 func TestUstackShortLivedProcess(t *testing.T) {
 	testutil.RequireRoot(t)
 	bin := testutil.Build(t, cprog.Ustack)
 	prog := startGated(t, bin)
-	var out bytes.Buffer
+	var out testutil.SyncBuffer
 	sess := startSession(t, `tracepoint:syscalls:sys_enter_getppid /pid == $1/ { @[ustack] = count(); @p[ustack(perf, 3)] = count(); @r[ustack(raw, 2)] = count(); printf("%s", ustack(3)); }`,
 		&out, strconv.Itoa(prog.PID))
+	prog.step(t)
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), "ktrace_middle+"); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the first stack did not print within 10 s: %q", out.String())
+		}
+	}
 	prog.run(t)
-	time.Sleep(100 * time.Millisecond) // the records' turn in the loop
 	if err := os.Remove(bin); err != nil {
 		t.Fatal(err)
 	}
@@ -329,9 +344,17 @@ func TestUsym(t *testing.T) {
 	testutil.RequireRoot(t)
 	bin := testutil.Build(t, cprog.Usym)
 	prog := startGated(t, bin)
-	sess := startSession(t, `tracepoint:syscalls:sys_enter_write /pid == $1/ { @[usym(args.buf)] = count(); @raw = usym(1); }`, nil, strconv.Itoa(prog.PID))
+	var out testutil.SyncBuffer
+	sess := startSession(t, `tracepoint:syscalls:sys_enter_write /pid == $1/ { @[usym(args.buf)] = count(); @raw = usym(1); printf("seen\n"); }`, &out, strconv.Itoa(prog.PID))
+	// The process lives until ktrace has handled its record, and with it
+	// the snapshot of its mappings that usym() needs once it has exited.
+	prog.step(t)
+	for deadline := time.Now().Add(10 * time.Second); out.String() == ""; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the write was not seen within 10 s")
+		}
+	}
 	prog.run(t)
-	time.Sleep(100 * time.Millisecond)
 	sess.Stop()
 	m, err := sess.Map("@")
 	if err != nil {

@@ -13,7 +13,7 @@ import (
 // runCLISync runs the command with output buffers that a child's output
 // copier and the session may write at once.
 func runCLISync(args ...string) (stdout, stderr string, code int) {
-	var out, errb syncBuffer
+	var out, errb testutil.SyncBuffer
 	code = run(args, strings.NewReader(""), &out, &errb)
 	return out.String(), errb.String(), code
 }

@@ -127,7 +127,7 @@ func TestLabDropcountKprobe(t *testing.T) {
 			if c.reasons {
 				args = append(args, "--reasons")
 			}
-			var stdout, stderr syncBuffer
+			var stdout, stderr testutil.SyncBuffer
 			done := make(chan int)
 			go func() { done <- run(args, nil, &stdout, &stderr) }()
 			// dropcount prints this once its probe is attached.
@@ -172,7 +172,7 @@ func TestLabDropcountKprobe(t *testing.T) {
 // ktraceProc is a ktrace process started from $KTRACE_BIN.
 type ktraceProc struct {
 	cmd            *exec.Cmd
-	stdout, stderr syncBuffer
+	stdout, stderr testutil.SyncBuffer
 	exited         chan struct{}
 	err            error // Wait's error, once exited is closed
 }

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -179,24 +178,6 @@ func copyExecutable(t *testing.T) string {
 	return dst
 }
 
-// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestDropcountExact runs `ktrace dropcount -p CHILD` while a child sends
 // exactly 200 datagrams to a closed port; the reports must add up to 200
 // drops for the child's PID and comm, and list nothing else.
@@ -212,7 +193,7 @@ func TestDropcountExact(t *testing.T) {
 		if reasons {
 			args = append(args, "--reasons")
 		}
-		var stdout, stderr syncBuffer
+		var stdout, stderr testutil.SyncBuffer
 		done := make(chan int)
 		go func() { done <- run(args, nil, &stdout, &stderr) }()
 		deadline := time.Now().Add(10 * time.Second)

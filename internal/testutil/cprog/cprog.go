@@ -114,8 +114,9 @@ func Stack(name, src string) Program {
 	return Program{Name: name, Sources: map[string]string{name + ".c": src}, Flags: FramePointers}
 }
 
-// Ustack calls getppid(2) from ktrace_leaf through ktrace_middle, three
-// times, once its standard input closes.
+// Ustack calls getppid(2) from ktrace_leaf through ktrace_middle: once
+// when it reads a byte from its standard input, twice more when the input
+// closes.
 var Ustack = Stack("ustack", `#include <stdio.h>
 #include <unistd.h>
 __attribute__((noinline)) void ktrace_leaf(void) { getppid(); }
@@ -123,7 +124,7 @@ __attribute__((noinline)) void ktrace_middle(void) { ktrace_leaf(); }
 int main(void) {
 	getchar(); /* wait until the probes are attached */
 	ktrace_middle();
-	usleep(200000); /* time for ktrace to see the first stack */
+	getchar(); /* wait until ktrace has seen the first stack */
 	ktrace_middle();
 	ktrace_middle();
 	return 0;
@@ -153,15 +154,16 @@ int main(void) {
 }
 `)
 
-// Usym passes the address of its function ktrace_target to write(2) once
-// its standard input closes.
+// Usym passes the address of its function ktrace_target to write(2) when
+// it reads a byte from its standard input, and exits when the input
+// closes.
 var Usym = Stack("usym", `#include <stdio.h>
 #include <unistd.h>
 __attribute__((noinline)) void ktrace_target(void) { getppid(); }
 int main(void) {
 	getchar();
 	write(-1, (const void *)ktrace_target, 0);
-	usleep(200000);
+	getchar(); /* wait until ktrace has seen the write */
 	return 0;
 }
 `)
