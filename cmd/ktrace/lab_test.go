@@ -106,8 +106,8 @@ func dropcountTotal(out string, pid int, comm string, reasons bool) (total, repo
 }
 
 // TestLabDropcountKprobe runs `ktrace dropcount --probe kprobe|kretprobe
-// -p CHILD -i 1 -c 2` while the child makes exactly labDrops drops: the
-// two reports must add up to exactly labDrops for the child's PID and
+// -p CHILD -i 1` while the child makes exactly labDrops drops: the
+// reports must add up to exactly labDrops for the child's PID and
 // comm, with reason NO_SOCKET under --reasons. ktrace picks the drop
 // function (and for --reasons the argument holding the reason) itself.
 func TestLabDropcountKprobe(t *testing.T) {
@@ -123,35 +123,24 @@ func TestLabDropcountKprobe(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			sender := testutil.StartDropSender(t, labDrops)
-			args := []string{"dropcount", "--probe", c.probe, "-p", strconv.Itoa(sender.PID), "-i", "1", "-c", "2"}
+			args := []string{"dropcount", "--probe", c.probe, "-p", strconv.Itoa(sender.PID), "-i", "1"}
 			if c.reasons {
 				args = append(args, "--reasons")
 			}
-			var stdout, stderr testutil.SyncBuffer
-			done := make(chan int)
-			go func() { done <- run(args, nil, &stdout, &stderr) }()
-			// dropcount prints this once its probe is attached.
-			deadline := time.Now().Add(60 * time.Second)
-			for !strings.Contains(stderr.String(), "Tracing packet drops") {
-				if time.Now().After(deadline) {
-					t.Fatalf("ktrace %s did not start within 60s: %s", strings.Join(args, " "), stderr.String())
-				}
-				time.Sleep(10 * time.Millisecond)
+			stdout, stderr, code := dropcountDuring(t, args, sender, 60*time.Second)
+			if code != 0 {
+				t.Fatalf("ktrace %s: exit %d: %s", strings.Join(args, " "), code, stderr)
 			}
-			sender.Go(t)
-			if code := <-done; code != 0 {
-				t.Fatalf("ktrace %s: exit %d: %s", strings.Join(args, " "), code, stderr.String())
-			}
-			total, reports, err := dropcountTotal(stdout.String(), sender.PID, sender.Comm, c.reasons)
-			if err == nil && (reports != 2 || total != labDrops) {
-				err = fmt.Errorf("%d reports adding up to %d drops, want 2 and %d", reports, total, labDrops)
+			total, reports, err := dropcountTotal(stdout, sender.PID, sender.Comm, c.reasons)
+			if err == nil && (reports < 2 || total != labDrops) {
+				err = fmt.Errorf("%d reports adding up to %d drops, want at least 2 and %d", reports, total, labDrops)
 			}
 			detail := fmt.Sprintf("ktrace dropcount --probe %s on %s: %d/%d drops for the sender's pid and comm", c.probe, fn, total, labDrops)
 			if c.reasons {
 				detail += ", all NO_SOCKET"
 			}
 			if err != nil {
-				t.Errorf("ktrace %s: %v; output:\n%s", strings.Join(args, " "), err, stdout.String())
+				t.Errorf("ktrace %s: %v; output:\n%s", strings.Join(args, " "), err, stdout)
 				detail = err.Error()
 			}
 			record(t, c.probe, "dropcount"+strings.TrimPrefix(name, c.probe), err == nil, detail)

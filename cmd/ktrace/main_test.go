@@ -178,6 +178,37 @@ func copyExecutable(t *testing.T) string {
 	return dst
 }
 
+// dropcountDuring runs `ktrace ARGS` (a dropcount without -c) while the
+// sender sends: it starts the sender once dropcount is attached, waits
+// for its first report after the sender is done, and stops it with
+// SIGINT, on which it reports the partial interval. (With -c the drops
+// would have to fit in -c intervals, and in the kernel lab's emulated
+// guests they may not.)
+func dropcountDuring(t *testing.T, args []string, sender *testutil.DropSender, startTimeout time.Duration) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errs testutil.SyncBuffer
+	done := make(chan int)
+	go func() { done <- run(args, nil, &out, &errs) }()
+	wait := func(buf *testutil.SyncBuffer, what string, timeout time.Duration) {
+		t.Helper()
+		for deadline := time.Now().Add(timeout); !strings.Contains(buf.String(), what); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				syscall.Kill(os.Getpid(), syscall.SIGINT)
+				<-done
+				t.Fatalf("ktrace %s: no %q within %v: %s", strings.Join(args, " "), what, timeout, errs.String())
+			}
+		}
+	}
+	wait(&errs, "Tracing packet drops", startTimeout)
+	sender.Go(t)
+	wait(&out, "DROP_COUNTS", 10*time.Second)
+	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	code = <-done
+	return out.String(), errs.String(), code
+}
+
 // TestDropcountExact runs `ktrace dropcount -p CHILD` while a child sends
 // exactly 200 datagrams to a closed port; the reports must add up to 200
 // drops for the child's PID and comm, and list nothing else.
@@ -185,36 +216,13 @@ func TestDropcountExact(t *testing.T) {
 	testutil.RequireRoot(t)
 	for _, reasons := range []bool{false, true} {
 		sender := testutil.StartDropSender(t, 200)
-		// No -c: the sender may take more than an interval or two (in
-		// the kernel lab's emulated guests it does), so the test stops
-		// dropcount with SIGINT once every drop is in and one report has
-		// been printed; dropcount then reports the partial interval.
 		args := []string{"dropcount", "-p", strconv.Itoa(sender.PID), "-i", "1"}
 		if reasons {
 			args = append(args, "--reasons")
 		}
-		var stdout, stderr testutil.SyncBuffer
-		done := make(chan int)
-		go func() { done <- run(args, nil, &stdout, &stderr) }()
-		deadline := time.Now().Add(10 * time.Second)
-		for !strings.Contains(stderr.String(), "Tracing packet drops") {
-			if time.Now().After(deadline) {
-				t.Fatalf("dropcount did not start: %s", stderr.String())
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		sender.Go(t)
-		for !strings.Contains(stdout.String(), "DROP_COUNTS") {
-			if time.Now().After(deadline.Add(10 * time.Second)) {
-				t.Fatalf("no report within 10 s: %s", stderr.String())
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
-			t.Fatal(err)
-		}
-		if code := <-done; code != 0 {
-			t.Fatalf("exit %d: %s", code, stderr.String())
+		stdout, stderr, code := dropcountDuring(t, args, sender, 10*time.Second)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
 		}
 		total := 0
 		header := "PID      COMM             DROP_COUNTS"
@@ -222,7 +230,7 @@ func TestDropcountExact(t *testing.T) {
 			header = "PID      COMM             REASON                   DROP_COUNTS"
 		}
 		reports := 0
-		for _, line := range strings.Split(stdout.String(), "\n") {
+		for _, line := range strings.Split(stdout, "\n") {
 			f := strings.Fields(line)
 			switch {
 			case line == header:
@@ -238,8 +246,18 @@ func TestDropcountExact(t *testing.T) {
 			}
 		}
 		if reports < 2 || total != 200 {
-			t.Errorf("reasons=%v: %d reports adding up to %d drops, want at least 2 and 200:\n%s", reasons, reports, total, stdout.String())
+			t.Errorf("reasons=%v: %d reports adding up to %d drops, want at least 2 and 200:\n%s", reasons, reports, total, stdout)
 		}
+	}
+}
+
+// TestDropcountCount checks that -c stops dropcount after that many
+// reports, drops or not.
+func TestDropcountCount(t *testing.T) {
+	testutil.RequireRoot(t)
+	stdout, stderr, code := runCLI("", "dropcount", "-p", strconv.Itoa(os.Getpid()), "-i", "1", "-c", "2")
+	if n := strings.Count(stdout, "PID      COMM             DROP_COUNTS\n"); code != 0 || n != 2 {
+		t.Errorf("exit %d after %d reports, want 0 after 2: %s%s", code, n, stdout, stderr)
 	}
 }
 
