@@ -19,8 +19,8 @@ import (
 // counted into and printed, the count first tries a slot in a plain
 // array, chosen by hashing the key within this CPU's stripe of the array:
 // the kernel inlines the lookup into address arithmetic, and the increment
-// costs about 30 ns over the floor (a per-CPU array, whose inlined lookup
-// first loads the per-CPU pointer, about 40). A key whose slot another key
+// costs 32-37 ns over the floor (a per-CPU array, whose inlined lookup
+// first loads the per-CPU pointer, 41-43). A key whose slot another key
 // owns goes to the hash map as before, so every event is counted in
 // exactly one place, and user space adds the two up.
 //
