@@ -335,5 +335,14 @@ func TestStripesAddUp(t *testing.T) {
 	if len(c.Entries) != 1 || c.Entries[0].Value != want {
 		t.Errorf("@c: %+v, want one key counted %d times", c.Entries, want)
 	}
+	// Taking a map empties every CPU's stripe.
+	for _, name := range []string{"@h", "@c"} {
+		if _, err := sess.TakeMap(name); err != nil {
+			t.Fatal(err)
+		}
+		if m, err := sess.Map(name); err != nil || len(m.Entries) != 0 {
+			t.Errorf("%s after TakeMap: %+v, %v; want no entries", name, m.Entries, err)
+		}
+	}
 	t.Logf("%d CPUs", cpus)
 }

@@ -311,11 +311,13 @@ func handleZero(s *Session, ev *compile.Event, _ []byte) {
 	if err != nil {
 		return
 	}
+	if ev.Map.Array {
+		zeroArray(bm)
+		s.zeroed[ev.Map] = true
+		return
+	}
 	keys, _ := keysOf(bm)
 	zeroEntries(bm, keys, ev.Map.PerCPU)
-	if ev.Map.Array {
-		s.zeroed[ev.Map] = true
-	}
 }
 
 // handleDiagnostic prints errorf() and warnf() messages with the call's

@@ -74,6 +74,9 @@ func (s *Session) collectMap(m *compile.Map, take bool) (*output.Map, error) {
 	if err != nil {
 		return nil, err
 	}
+	if m.Array {
+		return s.collectArrayHist(m, bm, take)
+	}
 	keys, err := keysOf(bm)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", m.Name, err)
@@ -85,9 +88,6 @@ func (s *Session) collectMap(m *compile.Map, take bool) (*output.Map, error) {
 		return bm.Lookup(k, out)
 	}
 	out := &output.Map{Name: m.Name, Keyed: m.Key != nil}
-	if m.Array {
-		return s.collectArrayHist(m, bm, take)
-	}
 	if m.Bucketed {
 		// Hist and LHist: one entry per script key, buckets summed over
 		// CPUs. Keys are grouped in raw key-byte order, as bpftrace does.
@@ -192,14 +192,10 @@ func (s *Session) collectArrayHist(m *compile.Map, bm *ebpf.Map, take bool) (*ou
 	}
 	out := &output.Map{Name: m.Name}
 	h := newHist(m.Value)
-	var hit [][]byte
-	for i := 0; i+8 <= len(raw); i += 8 {
-		n := binary.LittleEndian.Uint64(raw[i:])
-		if n == 0 {
-			continue // a bucket never hit
-		}
-		addToHist(h, i/8%m.ArrayBuckets, n)
-		hit = append(hit, binary.LittleEndian.AppendUint32(nil, uint32(i/8)))
+	hit := arrayHits(raw, 8)
+	for _, k := range hit {
+		i := binary.LittleEndian.Uint32(k)
+		addToHist(h, int(i)%m.ArrayBuckets, binary.LittleEndian.Uint64(raw[8*i:]))
 	}
 	// A zeroed histogram prints, with no buckets, as a zeroed hash map's
 	// entries do; one never hit does not print.
@@ -213,6 +209,33 @@ func (s *Session) collectArrayHist(m *compile.Map, bm *ebpf.Map, take bool) (*ou
 		}
 	}
 	return finishHists(out), nil
+}
+
+// arrayHits returns the keys of the elements of an array (as readArray
+// returns it) whose values are not all zero.
+func arrayHits(raw []byte, size int) [][]byte {
+	var keys [][]byte
+	for i := 0; i+size <= len(raw); i += size {
+		for _, b := range raw[i : i+size] {
+			if b != 0 {
+				keys = append(keys, binary.LittleEndian.AppendUint32(nil, uint32(i/size)))
+				break
+			}
+		}
+	}
+	return keys
+}
+
+// zeroArray zeroes the elements of an array map that are not zero: one
+// read and an update per such element, where zeroing every key would cost
+// two system calls per element.
+func zeroArray(bm *ebpf.Map) error {
+	size := int(bm.ValueSize())
+	raw, err := readArray(bm, size)
+	if err != nil {
+		return err
+	}
+	return zeroEntries(bm, arrayHits(raw, size), false)
 }
 
 // newHist is an empty output histogram for a hist or lhist value type.
@@ -306,14 +329,11 @@ func (s *Session) clearMap(m *compile.Map) error {
 	if err != nil {
 		return err
 	}
-	keys, err := keysOf(bm)
 	if m.Array {
 		delete(s.zeroed, m)
-		if zerr := zeroEntries(bm, keys, m.PerCPU); err == nil {
-			err = zerr
-		}
-		return err
+		return zeroArray(bm)
 	}
+	keys, err := keysOf(bm)
 	for _, k := range keys {
 		bm.Delete(k)
 	}
