@@ -335,7 +335,8 @@ func TestStripesAddUp(t *testing.T) {
 	if len(c.Entries) != 1 || c.Entries[0].Value != want {
 		t.Errorf("@c: %+v, want one key counted %d times", c.Entries, want)
 	}
-	// Taking a map empties every CPU's stripe.
+	// What was taken is gone from every CPU's stripe, and what comes
+	// after is counted from zero.
 	for _, name := range []string{"@h", "@c"} {
 		if _, err := sess.TakeMap(name); err != nil {
 			t.Fatal(err)
@@ -343,6 +344,15 @@ func TestStripesAddUp(t *testing.T) {
 		if m, err := sess.Map(name); err != nil || len(m.Entries) != 0 {
 			t.Errorf("%s after TakeMap: %+v, %v; want no entries", name, m.Entries, err)
 		}
+	}
+	for range 500 {
+		unix.Getppid()
+	}
+	if h, err := sess.Map("@h"); err != nil || len(h.Entries) != 1 || h.Entries[0].Value.(output.Hist).Total() != 500 {
+		t.Errorf("@h after 500 more: %+v, %v", h.Entries, err)
+	}
+	if c, err := sess.Map("@c"); err != nil || len(c.Entries) != 1 || c.Entries[0].Value != uint64(500) {
+		t.Errorf("@c after 500 more: %+v, %v", c.Entries, err)
 	}
 	t.Logf("%d CPUs", cpus)
 }

@@ -312,7 +312,7 @@ func handleZero(s *Session, ev *compile.Event, _ []byte) {
 		return
 	}
 	if ev.Map.Array {
-		zeroArray(bm)
+		s.zeroArray(ev.Map, bm)
 		s.zeroed[ev.Map] = true
 		return
 	}

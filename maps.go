@@ -183,8 +183,10 @@ func (s *Session) collectMap(m *compile.Map, take bool) (*output.Map, error) {
 	return out, nil
 }
 
-// collectArrayHist reads (with take, reads and zeroes) a histogram kept in
-// an array (compile.Map.Array), adding up the CPUs' stripes.
+// collectArrayHist reads a histogram kept in an array (compile.Map.Array),
+// adding up the CPUs' stripes. Like count slots, it reports only what was
+// counted since the last take; with take, that counts as reported from
+// then on, and nothing counted meanwhile is lost.
 func (s *Session) collectArrayHist(m *compile.Map, bm *ebpf.Map, take bool) (*output.Map, error) {
 	raw, err := readArray(bm, 8)
 	if err != nil {
@@ -192,21 +194,26 @@ func (s *Session) collectArrayHist(m *compile.Map, bm *ebpf.Map, take bool) (*ou
 	}
 	out := &output.Map{Name: m.Name}
 	h := newHist(m.Value)
-	hit := arrayHits(raw, 8)
-	for _, k := range hit {
-		i := binary.LittleEndian.Uint32(k)
-		addToHist(h, int(i)%m.ArrayBuckets, binary.LittleEndian.Uint64(raw[8*i:]))
+	seen := s.reportedOf(m, len(raw)/8)
+	hit := false
+	for i := range seen {
+		n := binary.LittleEndian.Uint64(raw[8*i:])
+		if n == seen[i] {
+			continue // nothing new, or a bucket never hit
+		}
+		addToHist(h, i%m.ArrayBuckets, n-seen[i])
+		hit = true
+		if take {
+			seen[i] = n
+		}
 	}
 	// A zeroed histogram prints, with no buckets, as a zeroed hash map's
 	// entries do; one never hit does not print.
-	if len(hit) > 0 || s.zeroed[m] {
+	if hit || s.zeroed[m] {
 		out.Entries = append(out.Entries, output.Entry{Value: h})
 	}
 	if take {
 		delete(s.zeroed, m)
-		if err := zeroEntries(bm, hit, false); err != nil {
-			return nil, err
-		}
 	}
 	return finishHists(out), nil
 }
@@ -226,15 +233,17 @@ func arrayHits(raw []byte, size int) [][]byte {
 	return keys
 }
 
-// zeroArray zeroes the elements of an array map that are not zero: one
-// read and an update per such element, where zeroing every key would cost
-// two system calls per element.
-func zeroArray(bm *ebpf.Map) error {
+// zeroArray zeroes the elements of a map kept in an array that are not
+// zero (one read, and an update per such element, where zeroing every key
+// would cost two system calls per element), and with them what was
+// reported of them.
+func (s *Session) zeroArray(m *compile.Map, bm *ebpf.Map) error {
 	size := int(bm.ValueSize())
 	raw, err := readArray(bm, size)
 	if err != nil {
 		return err
 	}
+	delete(s.reported, m)
 	return zeroEntries(bm, arrayHits(raw, size), false)
 }
 
@@ -331,7 +340,7 @@ func (s *Session) clearMap(m *compile.Map) error {
 	}
 	if m.Array {
 		delete(s.zeroed, m)
-		return zeroArray(bm)
+		return s.zeroArray(m, bm)
 	}
 	keys, err := keysOf(bm)
 	for _, k := range keys {
@@ -463,9 +472,12 @@ func ksymName(addr uint64) string {
 	return fmt.Sprintf("0x%x", addr)
 }
 
-// TakeMap is Map, but every entry it returns is removed from the kernel
-// map as it is read (BPF_MAP_LOOKUP_AND_DELETE_ELEM), so counts that
-// arrive while reading are kept for the next call instead of being lost.
+// TakeMap is Map, but what it returns is taken out of the map, so counts
+// that arrive while reading are kept for the next call instead of being
+// lost: a hash map's entries are removed as they are read
+// (BPF_MAP_LOOKUP_AND_DELETE_ELEM), and of counters kept in arrays (count
+// slots, histograms without a key) only what was counted since the last
+// take is returned.
 func (s *Session) TakeMap(name string) (*output.Map, error) {
 	m := s.cp.Map(name)
 	if m == nil {

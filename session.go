@@ -66,13 +66,15 @@ type Session struct {
 	// were last cleared: they print (with no buckets) as a zeroed hash
 	// map's entries do, where an array never hit does not print.
 	zeroed map[*compile.Map]bool
-	// slotsSeen holds, per map with count slots, what each slot (on each
-	// CPU) had counted when it was last taken or cleared (slots.go).
-	slotsSeen map[*compile.Map][]uint64
-	stacks    *stackState // kstack/ustack decoding (stacks.go)
-	stopped   bool
-	closed    bool
-	fn        funcsState // time, elapsed, -c and -p (funcs.go)
+	// reported holds, per map kept in an array (count slots, array
+	// histograms), what each element had counted when it was last taken
+	// or cleared: user space never has to reset a counter the probes are
+	// incrementing to take it (slots.go).
+	reported map[*compile.Map][]uint64
+	stacks   *stackState // kstack/ustack decoding (stacks.go)
+	stopped  bool
+	closed   bool
+	fn       funcsState // time, elapsed, -c and -p (funcs.go)
 }
 
 // Start loads the program into the kernel, runs its BEGIN probes and

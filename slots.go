@@ -29,14 +29,7 @@ func (s *Session) slotCounts(m *compile.Map, consume bool) ([][]byte, map[string
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading %s: %w", m.Name, err)
 	}
-	if s.slotsSeen == nil {
-		s.slotsSeen = map[*compile.Map][]uint64{}
-	}
-	seen := s.slotsSeen[m]
-	if seen == nil {
-		seen = make([]uint64, bm.MaxEntries())
-		s.slotsSeen[m] = seen
-	}
+	seen := s.reportedOf(m, int(bm.MaxEntries()))
 	var keys [][]byte
 	counts := map[string]uint64{}
 	for at := range seen {
@@ -58,6 +51,20 @@ func (s *Session) slotCounts(m *compile.Map, consume bool) ([][]byte, map[string
 		}
 	}
 	return keys, counts, nil
+}
+
+// reportedOf returns what has been reported of each of the n elements of
+// a map kept in an array (Session.reported).
+func (s *Session) reportedOf(m *compile.Map, n int) []uint64 {
+	if s.reported == nil {
+		s.reported = map[*compile.Map][]uint64{}
+	}
+	seen := s.reported[m]
+	if len(seen) != n {
+		seen = make([]uint64, n)
+		s.reported[m] = seen
+	}
+	return seen
 }
 
 // readArray returns every element of an array map, the value of element
