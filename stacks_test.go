@@ -275,10 +275,16 @@ wait:
 			t.Errorf("%s: the software event never fired", name)
 		}
 	}
-	// 300 ms of a 1 ms CPU clock on every CPU.
+	// 300 ms of a 1 ms CPU clock on every CPU: 300 per CPU when timers
+	// are punctual. An emulated guest on a busy host fires far fewer (a
+	// late timer is re-armed from when it fired), so the bound only tells
+	// a 1 ms period from a 1 s one, which would fire once at most.
 	m, _ := sess.Map("@clock")
-	if len(m.Entries) == 1 && m.Entries[0].Value.(uint64) < 100 {
+	if len(m.Entries) == 1 && m.Entries[0].Value.(uint64) < 20 {
 		t.Errorf("cpu-clock fired %d times in 300 ms", m.Entries[0].Value)
+	}
+	if len(m.Entries) == 1 {
+		t.Logf("cpu-clock fired %d times in 300 ms", m.Entries[0].Value)
 	}
 	m, _ = sess.Map("@faults")
 	self := strings.TrimSuffix(string(comm), "\n")
