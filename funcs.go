@@ -323,6 +323,9 @@ func handleZero(s *Session, ev *compile.Event, _ []byte) {
 // handleDiagnostic prints errorf() and warnf() messages with the call's
 // location, "file:line:col-endcol" as bpftrace writes it.
 func handleDiagnostic(s *Session, ev *compile.Event, raw []byte) {
+	if ev.Kind == compile.EventWarnf && s.noWarnings {
+		return
+	}
 	msg := output.Sprintf(ev.Format, s.decodeArgs(ev, raw))
 	var at output.Location
 	if f := s.cp.File; f != nil && ev.Node != nil {

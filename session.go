@@ -38,6 +38,9 @@ type StartOptions struct {
 	// Child, when set, is released once the probes are attached, and the
 	// session is done when it exits (bpftrace's -c; see StartChild).
 	Child *Child
+	// NoWarnings drops the run's warnings: a full map, a helper's error,
+	// warnf() (bpftrace's --no-warnings). errorf() still prints.
+	NoWarnings bool
 }
 
 // Session is a running program: its maps and programs are loaded and its
@@ -62,6 +65,7 @@ type Session struct {
 	loopDone   chan struct{}
 	running    bool                    // the record loop was started
 	warned     map[*compile.Event]bool // warnings print once per call site
+	noWarnings bool                    // StartOptions.NoWarnings
 	// zeroed holds the array-backed histograms zero() emptied since they
 	// were last cleared: they print (with no buckets) as a zeroed hash
 	// map's entries do, where an array never hit does not print.
@@ -94,6 +98,7 @@ func (p *Program) Start(ctx context.Context, opts *StartOptions) (*Session, erro
 	if s.out == nil {
 		s.out = os.Stdout
 	}
+	s.noWarnings = opts.NoWarnings
 	s.errOut = opts.Errors
 	if s.errOut == nil {
 		s.errOut = os.Stderr
@@ -456,6 +461,9 @@ func (p *Program) Load() error {
 // warn prints a run-time warning the way bpftrace does: the location, the
 // message, and for a failed helper its name and return code.
 func (s *Session) warn(ev *compile.Event) {
+	if s.noWarnings {
+		return
+	}
 	w := ev.Data.(compile.Warning)
 	var loc output.Location
 	if ev.Source.File != nil {

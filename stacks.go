@@ -35,7 +35,7 @@ func init() {
 	}
 	eventHandlers[compile.EventStackMapFull] = func(s *Session, ev *compile.Event, raw []byte) {
 		st := s.stackState()
-		if st.warnedFull {
+		if st.warnedFull || s.noWarnings {
 			return
 		}
 		st.warnedFull = true

@@ -86,6 +86,7 @@ OPTIONS:
                    ktrace ends when it does
     -p PID         probes fire only in process PID; ktrace ends when it does
     --unsafe       allow system() and signal()
+    --no-warnings  do not print warnings (compile time, full maps, warnf())
     --dry-run      compile and load-check the program, attach nothing
     -h, --help     show this help
     -V, --version  show the version

@@ -307,3 +307,20 @@ func TestStaticBinary(t *testing.T) {
 		}
 	}
 }
+
+// TestNoWarnings checks that --no-warnings drops every warning (a full
+// map, a division by zero, warnf()) and keeps errorf().
+func TestNoWarnings(t *testing.T) {
+	testutil.RequireRoot(t)
+	const prog = `config = { max_map_keys = 2 } BEGIN { @x[1] = 1; @x[2] = 2; @x[3] = 3; $a = 5; $b = 0; print($a / $b); warnf("w"); errorf("e"); exit(); }`
+	_, stderr, code := runCLI("", "-q", "-e", prog)
+	for _, want := range []string{"WARNING: Map full", "WARNING: Divide or modulo by 0", "WARNING: w\n", "ERROR: e\n"} {
+		if code != 0 || !strings.Contains(stderr, want) {
+			t.Errorf("without --no-warnings: exit %d, stderr lacks %q:\n%s", code, want, stderr)
+		}
+	}
+	_, stderr, code = runCLI("", "-q", "--no-warnings", "-e", prog)
+	if code != 0 || strings.Contains(stderr, "WARNING") || !strings.HasSuffix(stderr, "ERROR: e\n") {
+		t.Errorf("with --no-warnings: exit %d, stderr:\n%s", code, stderr)
+	}
+}

@@ -31,6 +31,7 @@ type scriptOptions struct {
 	dump       bool
 	dryRun     bool
 	format     string
+	noWarnings bool // --no-warnings
 	// -c, -p, --unsafe and named program options (child.go).
 	child     string
 	hasChild  bool
@@ -70,7 +71,7 @@ func parseScriptArgs(args []string) (*scriptOptions, error) {
 			case "unsafe":
 				o.unsafe = true
 			case "no-warnings":
-				// Accepted for bpftrace compatibility.
+				o.noWarnings = true
 			default:
 				return nil, fmt.Errorf("unknown option %s (see ktrace --help)", a)
 			}
@@ -224,6 +225,9 @@ func scriptCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	copts := &ktrace.Options{Params: o.params, Warnings: stderr, NamedParams: o.named, Unsafe: o.unsafe, FilterPID: o.pid}
+	if o.noWarnings {
+		copts.Warnings = nil
+	}
 	if err := o.startChild(stdin, stdout, stderr); err != nil {
 		fmt.Fprintln(stderr, "ERROR:", err)
 		return 1
@@ -314,7 +318,7 @@ func runProgram(prog *ktrace.Program, o *scriptOptions, out, stderr io.Writer) i
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	sess, err := prog.Start(ctx, &ktrace.StartOptions{Output: out, Errors: stderr, Format: o.format, AnnounceProbes: o.format == "json" && !o.quiet, Child: o.childProc})
+	sess, err := prog.Start(ctx, &ktrace.StartOptions{Output: out, Errors: stderr, Format: o.format, AnnounceProbes: o.format == "json" && !o.quiet, Child: o.childProc, NoWarnings: o.noWarnings})
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
