@@ -45,12 +45,18 @@ func (s *Session) MapNames() []string {
 }
 
 func (s *Session) bpfMap(m *compile.Map) (*ebpf.Map, error) {
+	return s.loadedMap(compile.MapSpecName(m.Name), "map "+m.Name)
+}
+
+// loadedMap returns the collection's map of that key; what names it in
+// the error.
+func (s *Session) loadedMap(key, what string) (*ebpf.Map, error) {
 	if s.coll == nil {
 		return nil, fmt.Errorf("session is closed")
 	}
-	bm := s.coll.Maps[compile.MapSpecName(m.Name)]
+	bm := s.coll.Maps[key]
 	if bm == nil {
-		return nil, fmt.Errorf("map %s is not loaded", m.Name)
+		return nil, fmt.Errorf("%s is not loaded", what)
 	}
 	return bm, nil
 }
@@ -377,6 +383,35 @@ func zeroEntries(bm *ebpf.Map, keys [][]byte, perCPU bool) error {
 		}
 	}
 	return first
+}
+
+// readArray returns every element of an array map, the value of element
+// i at i*size: one batch lookup where the kernel has it (5.6), a lookup
+// per element otherwise.
+func readArray(bm *ebpf.Map, size int) ([]byte, error) {
+	n := int(bm.MaxEntries())
+	raw := make([]byte, n*size)
+	indexes := make([]uint32, n)
+	var cursor ebpf.MapBatchCursor
+	got, err := bm.BatchLookup(&cursor, indexes, raw, nil)
+	if got == n && (err == nil || errors.Is(err, ebpf.ErrKeyNotExist)) && inOrder(indexes) {
+		return raw, nil
+	}
+	for i := range n {
+		if err := bm.Lookup(uint32(i), raw[i*size:(i+1)*size]); err != nil {
+			return nil, err
+		}
+	}
+	return raw, nil
+}
+
+func inOrder(indexes []uint32) bool {
+	for i, x := range indexes {
+		if x != uint32(i) {
+			return false
+		}
+	}
+	return true
 }
 
 // keysOf lists a map's keys without reading values, in the kernel's

@@ -115,6 +115,7 @@ func (p *Program) Start(ctx context.Context, opts *StartOptions) (*Session, erro
 	}
 	s.warned = map[*compile.Event]bool{}
 	s.zeroed = map[*compile.Map]bool{}
+	s.reported = map[*compile.Map][]uint64{}
 	s.env = &output.Env{ProbeNames: p.compiled.ProbeNames, Ksym: ksymName, Stack: s.decodeStack, TruncTrailer: p.compiled.Info.Config.StrTruncTrailer}
 	if err := s.load(); err != nil {
 		s.Close()

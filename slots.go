@@ -2,10 +2,7 @@ package ktrace
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
-
-	"github.com/cilium/ebpf"
 
 	"github.com/ktrace/ktrace/compile"
 )
@@ -17,12 +14,9 @@ import (
 // frees a slot and user space never writes one, so nothing counted while
 // this reads is lost: it is reported next time. Callers hold s.mu.
 func (s *Session) slotCounts(m *compile.Map, consume bool) ([][]byte, map[string]uint64, error) {
-	if s.coll == nil {
-		return nil, nil, fmt.Errorf("session is closed")
-	}
-	bm := s.coll.Maps[compile.SlotsSpecName(m.Name)]
-	if bm == nil {
-		return nil, nil, fmt.Errorf("count slots of %s are not loaded", m.Name)
+	bm, err := s.loadedMap(compile.SlotsSpecName(m.Name), "the count slots of "+m.Name)
+	if err != nil {
+		return nil, nil, err
 	}
 	size := int(bm.ValueSize())
 	raw, err := readArray(bm, size)
@@ -56,42 +50,10 @@ func (s *Session) slotCounts(m *compile.Map, consume bool) ([][]byte, map[string
 // reportedOf returns what has been reported of each of the n elements of
 // a map kept in an array (Session.reported).
 func (s *Session) reportedOf(m *compile.Map, n int) []uint64 {
-	if s.reported == nil {
-		s.reported = map[*compile.Map][]uint64{}
-	}
 	seen := s.reported[m]
 	if len(seen) != n {
 		seen = make([]uint64, n)
 		s.reported[m] = seen
 	}
 	return seen
-}
-
-// readArray returns every element of an array map, the value of element
-// i at i*size: one batch lookup where the kernel has it (5.6), a lookup
-// per element otherwise.
-func readArray(bm *ebpf.Map, size int) ([]byte, error) {
-	n := int(bm.MaxEntries())
-	raw := make([]byte, n*size)
-	indexes := make([]uint32, n)
-	var cursor ebpf.MapBatchCursor
-	got, err := bm.BatchLookup(&cursor, indexes, raw, nil)
-	if got == n && (err == nil || errors.Is(err, ebpf.ErrKeyNotExist)) && inOrder(indexes) {
-		return raw, nil
-	}
-	for i := range n {
-		if err := bm.Lookup(uint32(i), raw[i*size:(i+1)*size]); err != nil {
-			return nil, err
-		}
-	}
-	return raw, nil
-}
-
-func inOrder(indexes []uint32) bool {
-	for i, x := range indexes {
-		if x != uint32(i) {
-			return false
-		}
-	}
-	return true
 }

@@ -162,10 +162,8 @@ func TestUstackShortLivedProcess(t *testing.T) {
 	sess := startSession(t, `tracepoint:syscalls:sys_enter_getppid /pid == $1/ { @[ustack] = count(); @p[ustack(perf, 3)] = count(); @r[ustack(raw, 2)] = count(); printf("%s", ustack(3)); }`,
 		&out, strconv.Itoa(prog.PID))
 	prog.step(t)
-	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), "ktrace_middle+"); time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the first stack did not print within 10 s: %q", out.String())
-		}
+	if !out.WaitFor("ktrace_middle+", 10*time.Second) {
+		t.Fatalf("the first stack did not print within 10 s: %q", out.String())
 	}
 	prog.run(t)
 	if err := os.Remove(bin); err != nil {
@@ -355,10 +353,8 @@ func TestUsym(t *testing.T) {
 	// The process lives until ktrace has handled its record, and with it
 	// the snapshot of its mappings that usym() needs once it has exited.
 	prog.step(t)
-	for deadline := time.Now().Add(10 * time.Second); out.String() == ""; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the write was not seen within 10 s")
-		}
+	if !out.WaitFor("seen\n", 10*time.Second) {
+		t.Fatal("the write was not seen within 10 s")
 	}
 	prog.run(t)
 	sess.Stop()

@@ -12,6 +12,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 
@@ -281,7 +282,7 @@ func (c *compiler) declareMaps() {
 			// A histogram is one counter per (key, bucket): the bucket
 			// index is appended to the key, as bpftrace does.
 			m.Bucketed = true
-			if n := bucketCount(mi.Value); len(mi.Keys) == 0 && mi.Decl == nil && n <= maxArrayBuckets && !c.usedAsWhole(mi.Name) {
+			if n := bucketCount(mi.Value); len(mi.Keys) == 0 && mi.Decl == nil && n <= maxArrayBuckets && c.usedOnlyBy(mi.Name, histFunc[mi.Value.Kind], "print", "clear", "zero") {
 				m.Array, m.ArrayBuckets, m.PerCPU = true, int(n), false
 				spec.Type = ebpf.Array
 				spec.MaxEntries = uint32(n) * uint32(c.opts.PossibleCPUs)
@@ -313,6 +314,9 @@ func (c *compiler) declareMaps() {
 	}
 }
 
+// histFunc is the function that aggregates into a histogram value.
+var histFunc = map[types.Kind]string{types.Hist: "hist", types.LHist: "lhist"}
+
 // maxArrayBuckets bounds the histograms kept in arrays: every bucket has a
 // slot per CPU, hit or not.
 const maxArrayBuckets = 4096
@@ -333,30 +337,45 @@ func bucketCount(t *types.Type) int64 {
 	return 2 + (t.Max-t.Min)/t.Step
 }
 
-// usedAsWhole reports whether a probe deletes from, counts, tests or
-// iterates @name: operations that see which entries exist, which a
-// bucket array cannot tell apart from zero counts.
-func (c *compiler) usedAsWhole(name string) bool {
-	used := false
-	for _, pi := range c.info.Probes {
-		ast.Inspect(pi.Node, func(n ast.Node) bool {
-			switch n := n.(type) {
-			case *ast.Call:
-				switch n.Name {
-				case "delete", "len", "has_key":
-					if ref, ok := firstArg(n).(*ast.MapRef); ok && ref.Name == name {
-						used = true
-					}
-				}
-			case *ast.ForMapStmt:
-				if n.Map != nil && n.Map.Name == name {
-					used = true
-				}
-			}
-			return !used
-		})
+// usedOnlyBy reports whether every use of @name in the probes is an
+// aggregation into it, `@name[...] = agg(...)`, or a call among userCalls
+// of the whole map (`print(@name)`), which user space carries out: then
+// no probe reads the map, so it may be kept in a form only user space
+// understands (a bucket array, count slots).
+func (c *compiler) usedOnlyBy(name, agg string, userCalls ...string) bool {
+	ok := true
+	var visit func(n ast.Node) bool
+	visitAll := func(xs []ast.Expr) {
+		for _, x := range xs {
+			ast.Inspect(x, visit)
+		}
 	}
-	return used
+	visit = func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.AssignStmt:
+			ref, isRef := n.Target.(*ast.MapRef)
+			call, isCall := n.Value.(*ast.Call)
+			if isRef && ref.Name == name && n.Op == "=" && isCall && call.Name == agg {
+				visitAll(ref.Keys)
+				visitAll(call.Args)
+				return false
+			}
+		case *ast.Call:
+			if ref, isRef := firstArg(n).(*ast.MapRef); isRef && ref.Name == name && len(ref.Keys) == 0 && slices.Contains(userCalls, n.Name) {
+				visitAll(n.Args[1:])
+				return false
+			}
+		case *ast.MapRef:
+			if n.Name == name {
+				ok = false
+			}
+		}
+		return ok
+	}
+	for _, pi := range c.info.Probes {
+		ast.Inspect(pi.Node, visit)
+	}
+	return ok
 }
 
 func firstArg(x *ast.Call) ast.Expr {

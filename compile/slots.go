@@ -6,7 +6,6 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 
-	"github.com/ktrace/ktrace/lang/ast"
 	"github.com/ktrace/ktrace/lang/types"
 )
 
@@ -70,7 +69,7 @@ func SlotsSpecName(name string) string { return slotsSpecName(name[1:]) }
 // counts into. Any other use in a probe (reading a value, delete, has_key,
 // len, zero, iteration) would have to see the slots from BPF.
 func (c *compiler) slotsFor(mi *types.MapInfo, m *Map) *ebpf.MapSpec {
-	if mi.Value.Kind != types.Count || m.Key == nil || mi.Decl != nil || m.UserKeySize() > maxSlotKey || !c.onlyCounted(mi.Name) {
+	if mi.Value.Kind != types.Count || m.Key == nil || mi.Decl != nil || m.UserKeySize() > maxSlotKey || !c.usedOnlyBy(mi.Name, "count", "print", "clear") {
 		return nil
 	}
 	return &ebpf.MapSpec{
@@ -80,49 +79,6 @@ func (c *compiler) slotsFor(mi *types.MapInfo, m *Map) *ebpf.MapSpec {
 		ValueSize:  uint32(8 + m.UserKeySize()),
 		MaxEntries: uint32(SlotCount * c.opts.PossibleCPUs),
 	}
-}
-
-// onlyCounted reports whether every use of @name in the probes is
-// `@name[...] = count()`, print(@name) or clear(@name), which user space
-// carries out.
-func (c *compiler) onlyCounted(name string) bool {
-	ok := true
-	var visit func(n ast.Node) bool
-	visit = func(n ast.Node) bool {
-		switch n := n.(type) {
-		case *ast.AssignStmt:
-			ref, isRef := n.Target.(*ast.MapRef)
-			call, isCall := n.Value.(*ast.Call)
-			if isRef && ref.Name == name && n.Op == "=" && isCall && call.Name == "count" {
-				for _, k := range ref.Keys {
-					ast.Inspect(k, visit)
-				}
-				return false
-			}
-		case *ast.Call:
-			if n.Name == "print" || n.Name == "clear" {
-				if ref, isRef := firstArg(n).(*ast.MapRef); isRef && ref.Name == name && len(ref.Keys) == 0 {
-					for _, a := range n.Args[1:] {
-						ast.Inspect(a, visit)
-					}
-					return false
-				}
-			}
-		case *ast.MapRef:
-			if n.Name == name {
-				ok = false
-			}
-		case *ast.ForMapStmt:
-			if n.Map != nil && n.Map.Name == name {
-				ok = false
-			}
-		}
-		return ok
-	}
-	for _, pi := range c.info.Probes {
-		ast.Inspect(pi.Node, visit)
-	}
-	return ok
 }
 
 // countInSlot counts the key at fp+key in its slot when the key owns the

@@ -191,12 +191,10 @@ func dropcountDuring(t *testing.T, args []string, sender *testutil.DropSender, s
 	go func() { done <- run(args, nil, &out, &errs) }()
 	wait := func(buf *testutil.SyncBuffer, what string, timeout time.Duration) {
 		t.Helper()
-		for deadline := time.Now().Add(timeout); !strings.Contains(buf.String(), what); time.Sleep(10 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				syscall.Kill(os.Getpid(), syscall.SIGINT)
-				<-done
-				t.Fatalf("ktrace %s: no %q within %v: %s", strings.Join(args, " "), what, timeout, errs.String())
-			}
+		if !buf.WaitFor(what, timeout) {
+			syscall.Kill(os.Getpid(), syscall.SIGINT)
+			<-done
+			t.Fatalf("ktrace %s: no %q within %v: %s", strings.Join(args, " "), what, timeout, errs.String())
 		}
 	}
 	wait(&errs, "Tracing packet drops", startTimeout)

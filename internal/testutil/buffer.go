@@ -2,7 +2,9 @@ package testutil
 
 import (
 	"bytes"
+	"strings"
 	"sync"
+	"time"
 )
 
 // SyncBuffer is a bytes.Buffer safe for a writer and a reader goroutine:
@@ -24,4 +26,15 @@ func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// WaitFor waits until what was written contains sub, for at most timeout,
+// and reports whether it does.
+func (s *SyncBuffer) WaitFor(sub string, timeout time.Duration) bool {
+	for deadline := time.Now().Add(timeout); !strings.Contains(s.String(), sub); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+	return true
 }
