@@ -11,10 +11,11 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/ktrace/ktrace"
 	"github.com/ktrace/ktrace/internal/testutil"
 	"github.com/ktrace/ktrace/output"
-	"golang.org/x/sys/unix"
 )
 
 // histValues cover every kind of bucket: negatives, zero, each small

@@ -10,8 +10,8 @@ import (
 	"github.com/cilium/ebpf/link"
 	"golang.org/x/sys/unix"
 
-	"github.com/ktrace/ktrace/compile"
-	"github.com/ktrace/ktrace/kernel"
+	"github.com/ktrace/ktrace/internal/compile"
+	"github.com/ktrace/ktrace/internal/kernel"
 )
 
 // attachTracepoint attaches through a perf event link; tracefs is mounted

@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/ktrace/ktrace"
+	"github.com/ktrace/ktrace/internal/kernel"
 	"github.com/ktrace/ktrace/internal/testutil"
-	"github.com/ktrace/ktrace/kernel"
 	"github.com/ktrace/ktrace/output"
 )
 

@@ -4,8 +4,9 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/ktrace/ktrace/kernel"
+	"github.com/ktrace/ktrace/internal/kernel"
 	"github.com/ktrace/ktrace/lang"
+	"github.com/ktrace/ktrace/lang/probe"
 	"github.com/ktrace/ktrace/lang/types"
 )
 
@@ -30,7 +31,7 @@ var runningKernel = kernelSupport{
 func kprobeMode(points []*types.AttachPoint, ks kernelSupport) (asFentry bool, err error) {
 	var targets []*types.AttachPoint
 	for _, ap := range points {
-		if ap.Kind == types.ProbeKprobe || ap.Kind == types.ProbeKretprobe {
+		if ap.Kind == probe.Kprobe || ap.Kind == probe.Kretprobe {
 			targets = append(targets, ap)
 		}
 	}
@@ -73,7 +74,7 @@ func reason(err error) string {
 func kprobeError(file *lang.File, info *types.Info, err error) error {
 	for _, p := range info.Probes {
 		for i, ap := range p.Points {
-			if ap.Kind == types.ProbeKprobe || ap.Kind == types.ProbeKretprobe {
+			if ap.Kind == probe.Kprobe || ap.Kind == probe.Kretprobe {
 				idx := min(i, len(p.Node.AttachPoints)-1)
 				return lang.ErrorList{{File: file, Span: p.Node.AttachPoints[idx].Sp, Msg: err.Error()}}
 			}

@@ -12,10 +12,10 @@ import (
 
 	"github.com/cilium/ebpf"
 
-	"github.com/ktrace/ktrace/compile"
+	"github.com/ktrace/ktrace/internal/kernel"
 	"github.com/ktrace/ktrace/internal/kernellab/proto"
 	"github.com/ktrace/ktrace/internal/testutil"
-	"github.com/ktrace/ktrace/kernel"
+	"github.com/ktrace/ktrace/lang/probe"
 	"github.com/ktrace/ktrace/lang/types"
 )
 
@@ -39,9 +39,9 @@ func fakeKernel(kprobes, fentry error, btfErr error, btf ...string) kernelSuppor
 	}
 }
 
-func point(kind types.ProbeKind, target string) *types.AttachPoint {
+func point(kind probe.Kind, target string) *types.AttachPoint {
 	name := kind.String() + ":" + target
-	if kind == types.ProbeBegin {
+	if kind == probe.Begin {
 		name = "BEGIN"
 	}
 	return &types.AttachPoint{Kind: kind, Name: name, Target: target}
@@ -54,10 +54,10 @@ func point(kind types.ProbeKind, target string) *types.AttachPoint {
 func TestKprobeMode(t *testing.T) {
 	noKprobes := &kernel.FeatureError{Feature: "kprobe", Reason: "CONFIG_KPROBES is off: no kprobe PMU and no kprobe_events", Unsupported: true}
 	noFentry := &kernel.FeatureError{Feature: "fentry", Reason: "kernel has no BTF (/sys/kernel/btf/vmlinux missing; needs CONFIG_DEBUG_INFO_BTF)", Unsupported: true}
-	kp := point(types.ProbeKprobe, "vfs_read")
-	krp := point(types.ProbeKretprobe, "vfs_write")
-	tp := point(types.ProbeTracepoint, "skb:kfree_skb")
-	begin := point(types.ProbeBegin, "")
+	kp := point(probe.Kprobe, "vfs_read")
+	krp := point(probe.Kretprobe, "vfs_write")
+	tp := point(probe.Tracepoint, "skb:kfree_skb")
+	begin := point(probe.Begin, "")
 	cases := []struct {
 		name       string
 		points     []*types.AttachPoint
@@ -134,17 +134,17 @@ func TestKprobesCompiledAsFentry(t *testing.T) {
 	}
 	cp := prog.Compiled()
 	want := []struct {
-		attach compile.Attach
+		attach probe.Kind
 		at     ebpf.AttachType
-	}{{compile.AttachFentry, ebpf.AttachTraceFEntry}, {compile.AttachFexit, ebpf.AttachTraceFExit}}
+	}{{probe.Fentry, ebpf.AttachTraceFEntry}, {probe.Fexit, ebpf.AttachTraceFExit}}
 	if len(cp.Probes) != len(want) {
 		t.Fatalf("%d probes, want %d", len(cp.Probes), len(want))
 	}
 	for i, p := range cp.Probes {
 		spec := cp.Collection.Programs[p.Program]
-		if p.Attach != want[i].attach || spec.Type != ebpf.Tracing || spec.AttachType != want[i].at || spec.AttachTo != testutil.SendtoFunction {
+		if p.Kind != want[i].attach || spec.Type != ebpf.Tracing || spec.AttachType != want[i].at || spec.AttachTo != testutil.SendtoFunction {
 			t.Errorf("%s compiled as attach %v, %v/%v to %q; want attach %v, Tracing/%v to %s",
-				p.Point.Name, p.Attach, spec.Type, spec.AttachType, spec.AttachTo, want[i].attach, want[i].at, testutil.SendtoFunction)
+				p.Point.Name, p.Kind, spec.Type, spec.AttachType, spec.AttachTo, want[i].attach, want[i].at, testutil.SendtoFunction)
 		}
 	}
 }
@@ -155,15 +155,15 @@ const sendtoCalls = 25
 // runSendtoScript runs testutil.SendtoScript over sendtoCalls calls of sendto(2)
 // with known arguments and returns what it printed and the maps it left.
 // It also checks that the attach points were compiled as wantAttach.
-func runSendtoScript(t *testing.T, s *testutil.Sendto, wantAttach ...compile.Attach) (printed, maps string) {
+func runSendtoScript(t *testing.T, s *testutil.Sendto, wantAttach ...probe.Kind) (printed, maps string) {
 	t.Helper()
 	prog, err := Compile("sendto.bt", []byte(testutil.SendtoScript), &Options{Params: []string{strconv.Itoa(os.Getpid())}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i, p := range prog.Compiled().Probes {
-		if i >= len(wantAttach) || p.Attach != wantAttach[i] {
-			t.Fatalf("%s compiled as attach type %v, want %v", p.Point.Name, p.Attach, wantAttach)
+		if i >= len(wantAttach) || p.Kind != wantAttach[i] {
+			t.Fatalf("%s compiled as attach type %v, want %v", p.Point.Name, p.Kind, wantAttach)
 		}
 	}
 	var out bytes.Buffer
@@ -202,10 +202,10 @@ func TestLabFentryFallback(t *testing.T) {
 	for _, mode := range []struct {
 		entry, ret string
 		force      bool
-		attach     []compile.Attach
+		attach     []probe.Kind
 	}{
-		{"kprobe", "kretprobe", false, []compile.Attach{compile.AttachKprobe, compile.AttachKretprobe}},
-		{"fentry", "fexit", true, []compile.Attach{compile.AttachFentry, compile.AttachFexit}},
+		{"kprobe", "kretprobe", false, []probe.Kind{probe.Kprobe, probe.Kretprobe}},
+		{"fentry", "fexit", true, []probe.Kind{probe.Fentry, probe.Fexit}},
 	} {
 		t.Run(mode.entry, func(t *testing.T) {
 			if mode.force {

@@ -17,9 +17,9 @@ import (
 	"github.com/cilium/ebpf/link"
 	"golang.org/x/sys/unix"
 
-	"github.com/ktrace/ktrace/compile"
+	"github.com/ktrace/ktrace/internal/compile"
+	"github.com/ktrace/ktrace/internal/kernel"
 	"github.com/ktrace/ktrace/internal/strftime"
-	"github.com/ktrace/ktrace/kernel"
 	"github.com/ktrace/ktrace/lang/ast"
 	"github.com/ktrace/ktrace/lang/types"
 	"github.com/ktrace/ktrace/output"

@@ -19,8 +19,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ktrace/ktrace"
+	"github.com/ktrace/ktrace/internal/kernel"
 	"github.com/ktrace/ktrace/internal/testutil"
-	"github.com/ktrace/ktrace/kernel"
 	"github.com/ktrace/ktrace/output"
 )
 

@@ -25,13 +25,13 @@ import (
 
 	"github.com/cilium/ebpf"
 
-	"github.com/ktrace/ktrace/compile"
-	"github.com/ktrace/ktrace/kernel"
+	"github.com/ktrace/ktrace/internal/compile"
+	"github.com/ktrace/ktrace/internal/kernel"
+	"github.com/ktrace/ktrace/internal/resolve"
 	"github.com/ktrace/ktrace/lang"
 	"github.com/ktrace/ktrace/lang/ast"
 	"github.com/ktrace/ktrace/lang/parser"
 	"github.com/ktrace/ktrace/lang/types"
-	"github.com/ktrace/ktrace/resolve"
 )
 
 // Options tune compilation.

@@ -12,8 +12,8 @@ import (
 	"github.com/cilium/ebpf/link"
 	"golang.org/x/sys/unix"
 
+	"github.com/ktrace/ktrace/lang/probe"
 	"github.com/ktrace/ktrace/lang/types"
-	"github.com/ktrace/ktrace/probe"
 )
 
 // Perf-event probes: interval, profile, software and hardware. Each opens
@@ -62,14 +62,14 @@ var hardwareEvents = map[string]struct{ config, period uint64 }{
 func perfEventAttr(ap *types.AttachPoint) (attr unix.PerfEventAttr, everyCPU bool, err error) {
 	attr.Size = uint32(unsafe.Sizeof(attr))
 	switch ap.Kind {
-	case types.ProbeInterval:
+	case probe.Interval:
 		period, err := intervalPeriod(ap.Target)
 		if err != nil {
 			return attr, false, err
 		}
 		attr.Type, attr.Config, attr.Sample = unix.PERF_TYPE_SOFTWARE, unix.PERF_COUNT_SW_CPU_CLOCK, period
 		return attr, false, nil
-	case types.ProbeProfile:
+	case probe.Profile:
 		attr.Type, attr.Config = unix.PERF_TYPE_SOFTWARE, unix.PERF_COUNT_SW_CPU_CLOCK
 		if unit, count, ok := strings.Cut(ap.Target, ":"); ok && unit == "hz" {
 			// A frequency, which the kernel keeps by adjusting the period.
@@ -87,10 +87,10 @@ func perfEventAttr(ap *types.AttachPoint) (attr unix.PerfEventAttr, everyCPU boo
 		}
 		attr.Sample = period
 		return attr, true, nil
-	case types.ProbeSoftware, types.ProbeHardware:
-		sp, _ := ap.Spec.(probe.Spec)
+	case probe.Software, probe.Hardware:
+		sp := ap.Spec
 		table, typ := softwareEvents, uint32(unix.PERF_TYPE_SOFTWARE)
-		if ap.Kind == types.ProbeHardware {
+		if ap.Kind == probe.Hardware {
 			table, typ = hardwareEvents, unix.PERF_TYPE_HARDWARE
 		}
 		ev, ok := table[sp.Name]
@@ -168,7 +168,7 @@ func attachPerfEventOn(ap *types.AttachPoint, attr *unix.PerfEventAttr, cpu int,
 
 // perfEventOpenError explains a failed perf_event_open.
 func perfEventOpenError(ap *types.AttachPoint, cpu int, err error) error {
-	if ap.Kind == types.ProbeHardware && (errors.Is(err, unix.ENOENT) || errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.ENODEV)) {
+	if ap.Kind == probe.Hardware && (errors.Is(err, unix.ENOENT) || errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.ENODEV)) {
 		if !HasHardwarePMU() {
 			return fmt.Errorf("this machine has no hardware performance counters (no CPU PMU in /sys/bus/event_source/devices, as in most virtual machines), so hardware events cannot be counted; software:cpu-clock or profile:hz:99 sample without them (%v)", err)
 		}

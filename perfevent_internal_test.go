@@ -5,8 +5,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ktrace/ktrace/lang/probe"
 	"github.com/ktrace/ktrace/lang/types"
-	"github.com/ktrace/ktrace/probe"
 )
 
 // TestPerfEventAttr checks the perf events probes open: bpftrace's default
@@ -34,15 +34,15 @@ func TestPerfEventAttr(t *testing.T) {
 		{"hardware:branch-misses", unix.PERF_TYPE_HARDWARE, unix.PERF_COUNT_HW_BRANCH_MISSES, 100000, false, true},
 		{"hardware:instructions:5000", unix.PERF_TYPE_HARDWARE, unix.PERF_COUNT_HW_INSTRUCTIONS, 5000, false, true},
 	}
-	kinds := map[probe.Type]types.ProbeKind{probe.Profile: types.ProbeProfile, probe.Interval: types.ProbeInterval,
-		probe.Software: types.ProbeSoftware, probe.Hardware: types.ProbeHardware}
+	kinds := map[probe.Kind]probe.Kind{probe.Profile: probe.Profile, probe.Interval: probe.Interval,
+		probe.Software: probe.Software, probe.Hardware: probe.Hardware}
 	for _, c := range cases {
 		sp, err := probe.Parse(c.raw)
 		if err != nil {
 			t.Fatal(err)
 		}
-		ap := &types.AttachPoint{Kind: kinds[sp.Type], Name: sp.String(), Spec: sp}
-		if sp.Type == probe.Profile || sp.Type == probe.Interval {
+		ap := &types.AttachPoint{Kind: kinds[sp.Kind], Name: sp.String(), Spec: sp}
+		if sp.Kind == probe.Profile || sp.Kind == probe.Interval {
 			ap.Target = sp.Unit + ":" + itoa(sp.Count)
 		}
 		attr, every, err := perfEventAttr(ap)

@@ -16,10 +16,10 @@ import (
 	"github.com/cilium/ebpf/ringbuf"
 	"golang.org/x/sys/unix"
 
-	"github.com/ktrace/ktrace/compile"
-	"github.com/ktrace/ktrace/kernel"
+	"github.com/ktrace/ktrace/internal/compile"
+	"github.com/ktrace/ktrace/internal/kernel"
 	"github.com/ktrace/ktrace/lang"
-	"github.com/ktrace/ktrace/lang/types"
+	"github.com/ktrace/ktrace/lang/probe"
 	"github.com/ktrace/ktrace/output"
 )
 
@@ -130,7 +130,7 @@ func (p *Program) Start(ctx context.Context, opts *StartOptions) (*Session, erro
 	}
 	// BEGIN runs before anything else is attached; if it calls exit(),
 	// nothing else is attached at all.
-	if err := s.runOnce(types.ProbeBegin); err != nil {
+	if err := s.runOnce(probe.Begin); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -155,7 +155,7 @@ func (p *Program) Start(ctx context.Context, opts *StartOptions) (*Session, erro
 // onlyRunOnce reports whether every probe of the program is BEGIN or END.
 func onlyRunOnce(cp *compile.Program) bool {
 	for _, p := range cp.Probes {
-		if p.Attach != compile.AttachRunOnce {
+		if !p.Kind.RunsOnce() {
 			return false
 		}
 	}
@@ -199,9 +199,9 @@ func (s *Session) loadError(err error) error {
 }
 
 // runOnce runs every BEGIN or END program once, in script order.
-func (s *Session) runOnce(kind types.ProbeKind) error {
+func (s *Session) runOnce(kind probe.Kind) error {
 	for _, p := range s.cp.Probes {
-		if p.Attach != compile.AttachRunOnce || p.Point.Kind != kind {
+		if p.Kind != kind {
 			continue
 		}
 		prog := s.coll.Programs[p.Program]
@@ -220,22 +220,22 @@ func (s *Session) attach(ctx context.Context) error {
 		prog := s.coll.Programs[p.Program]
 		var l io.Closer
 		var err error
-		switch p.Attach {
-		case compile.AttachRunOnce:
+		switch p.Kind {
+		case probe.Begin, probe.End:
 			continue
-		case compile.AttachTracepoint:
+		case probe.Tracepoint:
 			l, err = attachTracepoint(p.Point.Target, prog)
-		case compile.AttachKprobe:
+		case probe.Kprobe:
 			l, err = link.Kprobe(p.Point.Target, prog, nil)
-		case compile.AttachKretprobe:
+		case probe.Kretprobe:
 			l, err = link.Kretprobe(p.Point.Target, prog, nil)
-		case compile.AttachFentry, compile.AttachFexit:
+		case probe.Fentry, probe.Fexit:
 			l, err = link.AttachTracing(link.TracingOptions{Program: prog})
-		case compile.AttachRawTracepoint:
+		case probe.RawTracepoint:
 			l, err = link.AttachRawTracepoint(link.RawTracepointOptions{Name: p.Point.Target, Program: prog})
-		case compile.AttachPerfEvent:
+		case probe.Interval, probe.Profile, probe.Software, probe.Hardware:
 			l, err = s.attachPerfEventProbe(p.Point, prog)
-		case compile.AttachUprobe, compile.AttachUretprobe, compile.AttachUSDT:
+		case probe.Uprobe, probe.Uretprobe, probe.USDT:
 			l, err = attachUser(p, prog, s.prog.opts.FilterPID)
 		default:
 			err = fmt.Errorf("no way to attach this probe type yet")
@@ -404,7 +404,7 @@ func (s *Session) Stop() error {
 	s.mu.Lock()
 	s.stopped = true
 	s.mu.Unlock()
-	if err := s.runOnce(types.ProbeEnd); err != nil {
+	if err := s.runOnce(probe.End); err != nil {
 		errs = append(errs, err)
 	}
 	s.drain()

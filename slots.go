@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
-	"github.com/ktrace/ktrace/compile"
+	"github.com/ktrace/ktrace/internal/compile"
 )
 
 // slotCounts reads the count slots of a map (compile.Map.Slots) and

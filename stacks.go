@@ -7,12 +7,12 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/ktrace/ktrace/compile"
-	"github.com/ktrace/ktrace/kernel"
+	"github.com/ktrace/ktrace/internal/compile"
+	"github.com/ktrace/ktrace/internal/kernel"
+	"github.com/ktrace/ktrace/internal/symbol"
 	"github.com/ktrace/ktrace/lang/ast"
 	"github.com/ktrace/ktrace/lang/types"
 	"github.com/ktrace/ktrace/output"
-	"github.com/ktrace/ktrace/symbol"
 )
 
 // Stacks at run time: the BPF side (compile/stacks.go) leaves a hash, a

@@ -12,11 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/ktrace/ktrace"
 	"github.com/ktrace/ktrace/internal/testutil"
 	"github.com/ktrace/ktrace/internal/testutil/cprog"
 	"github.com/ktrace/ktrace/output"
-	"golang.org/x/sys/unix"
 )
 
 // startSession compiles and starts a script with parameters.

@@ -8,8 +8,8 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
 
-	"github.com/ktrace/ktrace/compile"
-	"github.com/ktrace/ktrace/uprobe"
+	"github.com/ktrace/ktrace/internal/compile"
+	"github.com/ktrace/ktrace/lang/probe"
 )
 
 // attachUser attaches a uprobe, uretprobe or USDT program at its
@@ -20,8 +20,8 @@ import (
 // binary while the probe is attached, and decrements on detach. With a
 // PID the probe fires only in that process.
 func attachUser(p *compile.Probe, prog *ebpf.Program, pid int) (link.Link, error) {
-	t, ok := p.Point.Spec.(*uprobe.Target)
-	if !ok {
+	t := p.Point.User
+	if t == nil {
 		return nil, fmt.Errorf("internal error: %s has no user-space target", p.Point.Name)
 	}
 	ex, err := link.OpenExecutable(t.Path)
@@ -30,7 +30,7 @@ func attachUser(p *compile.Probe, prog *ebpf.Program, pid int) (link.Link, error
 	}
 	opts := &link.UprobeOptions{Address: t.Offset, PID: pid, RefCtrOffset: t.RefCtrOffset}
 	var l link.Link
-	if p.Attach == compile.AttachUretprobe {
+	if p.Kind == probe.Uretprobe {
 		l, err = ex.Uretprobe(t.Func, prog, opts)
 	} else {
 		l, err = ex.Uprobe(t.Func, prog, opts)

@@ -9,8 +9,9 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
 
-	"github.com/ktrace/ktrace/compile"
-	"github.com/ktrace/ktrace/kernel"
+	"github.com/ktrace/ktrace/internal/compile"
+	"github.com/ktrace/ktrace/internal/kernel"
+	"github.com/ktrace/ktrace/lang/probe"
 	"github.com/ktrace/ktrace/verify"
 )
 
@@ -63,7 +64,7 @@ func (p *Program) verifyOptions(name string, spec *ebpf.ProgramSpec) verify.Opti
 func ctxSize(cp *compile.Program, name string) int {
 	size := 0
 	for _, pr := range cp.Probes {
-		if pr.Program != name || pr.Attach != compile.AttachTracepoint {
+		if pr.Program != name || pr.Kind != probe.Tracepoint {
 			continue
 		}
 		end := 0

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/ktrace/ktrace"
-	"github.com/ktrace/ktrace/kernel"
+	"github.com/ktrace/ktrace/internal/kernel"
 	"github.com/ktrace/ktrace/output"
 )
 

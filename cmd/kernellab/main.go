@@ -54,7 +54,7 @@ func run() int {
 		tests      multiFlag
 		vmlinuz    multiFlag
 	)
-	flag.Var(&tests, "test", "also run this package's tests in the guests (repeatable), e.g. -test ./probe")
+	flag.Var(&tests, "test", "also run this package's tests in the guests (repeatable), e.g. -test ./internal/resolve")
 	flag.Var(&vmlinuz, "vmlinuz", "boot SERIES=PATH instead of fetching that series (repeatable)")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: kernellab [flags]\n\nBoots Debian kernels in QEMU and runs ktrace's privileged tests in them.\n\n")

@@ -21,9 +21,9 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
 
+	"github.com/ktrace/ktrace/internal/kernel"
 	"github.com/ktrace/ktrace/internal/kernellab/proto"
 	"github.com/ktrace/ktrace/internal/testutil"
-	"github.com/ktrace/ktrace/kernel"
 )
 
 // labDrops is how many drops each lab test generates.

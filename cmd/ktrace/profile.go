@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/ktrace/ktrace/flamegraph"
-	"github.com/ktrace/ktrace/kernel"
+	"github.com/ktrace/ktrace/internal/kernel"
 	"github.com/ktrace/ktrace/tools"
 )
 

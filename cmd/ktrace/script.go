@@ -13,9 +13,9 @@ import (
 	"syscall"
 
 	"github.com/ktrace/ktrace"
-	"github.com/ktrace/ktrace/compile"
-	"github.com/ktrace/ktrace/kernel"
-	"github.com/ktrace/ktrace/lang/types"
+	"github.com/ktrace/ktrace/internal/compile"
+	"github.com/ktrace/ktrace/internal/kernel"
+	"github.com/ktrace/ktrace/lang/probe"
 )
 
 // scriptOptions are the flags of `ktrace [OPTIONS] FILE|-e PROGRAM`.
@@ -173,7 +173,7 @@ func listProgramProbes(prog *ktrace.Program, verbose bool, stdout, stderr io.Wri
 			continue
 		}
 		seen[name] = true
-		if verbose && p.Point.Kind != types.ProbeBegin && p.Point.Kind != types.ProbeEnd {
+		if verbose && p.Point.Kind != probe.Begin && p.Point.Kind != probe.End {
 			if rc := listProbes(name, true, stdout, stderr); rc != 0 {
 				return rc
 			}

@@ -11,9 +11,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ktrace/ktrace/kernel"
-	"github.com/ktrace/ktrace/probe"
-	"github.com/ktrace/ktrace/resolve"
+	"github.com/ktrace/ktrace/internal/kernel"
+	"github.com/ktrace/ktrace/internal/resolve"
 	"github.com/ktrace/ktrace/tools"
 )
 
@@ -108,9 +107,9 @@ func listProbes(pattern string, verbose bool, stdout, stderr io.Writer) int {
 		}
 	}
 	if verbose {
-		lines, err = probe.ListVerbose(pattern)
+		lines, err = resolve.ListVerbose(pattern)
 	} else {
-		lines, err = probe.List(pattern)
+		lines, err = resolve.List(pattern)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "ktrace list:", err)

@@ -87,7 +87,7 @@ func Command(name string, timeout time.Duration, args ...string) Step {
 // it. To add another privileged test package to the guest run, add one
 // line such as
 //
-//	GoTest("./probe", "-test.run=Attach"),
+//	GoTest("./internal/resolve", "-test.run=Attach"),
 //
 // and to run a shell-free command, Command("ktrace-info", time.Minute,
 // "/bin/ktrace", "info").
@@ -102,8 +102,8 @@ var DefaultSteps = []Step{
 	GoTest("./internal/kernellab/guesttest"),
 	required(GoTest(".")),
 	withFiles(required(GoTest("./cmd/ktrace")), "verify/testdata/progs.o"),
-	required(GoTest("./kernel")),
-	required(GoTest("./probe")),
+	required(GoTest("./internal/kernel")),
+	required(GoTest("./internal/resolve")),
 }
 
 // required makes a step fail the lab when its package or tests are

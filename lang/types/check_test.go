@@ -5,11 +5,11 @@ import (
 	"testing"
 
 	"github.com/ktrace/ktrace/internal/formats"
+	"github.com/ktrace/ktrace/internal/resolve"
 	"github.com/ktrace/ktrace/lang"
 	"github.com/ktrace/ktrace/lang/ast"
 	"github.com/ktrace/ktrace/lang/parser"
 	"github.com/ktrace/ktrace/lang/types"
-	"github.com/ktrace/ktrace/resolve"
 )
 
 var (

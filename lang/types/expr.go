@@ -9,6 +9,7 @@ import (
 
 	"github.com/ktrace/ktrace/internal/suggest"
 	"github.com/ktrace/ktrace/lang/ast"
+	"github.com/ktrace/ktrace/lang/probe"
 )
 
 func (c *checker) record(x ast.Expr, t *Type) *Type {
@@ -710,18 +711,18 @@ func (c *checker) argsField(x *ast.Field, id *ast.Ident) *Type {
 	var out *Type
 	for _, ap := range c.probe.Points {
 		switch ap.Kind {
-		case ProbeTracepoint, ProbeFentry, ProbeFexit, ProbeRawTracepoint, ProbeKprobe:
-		case ProbeUprobe, ProbeUretprobe:
+		case probe.Tracepoint, probe.Fentry, probe.Fexit, probe.RawTracepoint, probe.Kprobe:
+		case probe.Uprobe, probe.Uretprobe:
 			c.notSupported(x, "args in "+ap.Kind.String()+" probes (DWARF argument types)")
 			return TypInvalid
-		case ProbeKretprobe:
+		case probe.Kretprobe:
 			c.errorf(id, "args is not available in kretprobe probes: the arguments are gone when the function returns; use fexit, or save them in a map in a kprobe")
 			return TypInvalid
 		default:
 			c.errorf(id, "args is not available in %s probes", ap.Kind)
 			return TypInvalid
 		}
-		if ap.Kind != ProbeTracepoint && ap.LoadArgs == nil && ap.Fields == nil {
+		if ap.Kind != probe.Tracepoint && ap.LoadArgs == nil && ap.Fields == nil {
 			c.errorf(id, "%s: argument names and types come from the kernel's BTF, which is not available; use arg0..arg5", ap.Name)
 			return TypInvalid
 		}
@@ -739,7 +740,7 @@ func (c *checker) argsField(x *ast.Field, id *ast.Ident) *Type {
 				}
 			}
 			msg := fmt.Sprintf("%s has no field %q", ap.Name, x.Name)
-			if ap.Kind != ProbeTracepoint {
+			if ap.Kind != probe.Tracepoint {
 				msg = fmt.Sprintf("%s has no argument %q", ap.Name, x.Name)
 			}
 			if s := suggest.Closest(x.Name, names, 1); len(s) > 0 {
@@ -788,7 +789,7 @@ func (c *checker) userProbe() bool {
 type builtin struct {
 	typ func(c *checker) *Type
 	// kinds lists where it is valid; nil means everywhere.
-	kinds []ProbeKind
+	kinds []probe.Kind
 	// unsupported marks builtins of bpftrace that ktrace does not compile yet.
 	unsupported bool
 	// hidden keeps a builtin out of the list error messages show
@@ -799,8 +800,8 @@ type builtin struct {
 	check func(c *checker, x *ast.Ident) *Type
 }
 
-var regKinds = []ProbeKind{ProbeKprobe, ProbeUprobe, ProbeUsdt}
-var retKinds = []ProbeKind{ProbeKretprobe, ProbeUretprobe, ProbeFexit}
+var regKinds = []probe.Kind{probe.Kprobe, probe.Uprobe, probe.USDT}
+var retKinds = []probe.Kind{probe.Kretprobe, probe.Uretprobe, probe.Fexit}
 
 func fixed(t *Type) func(*checker) *Type { return func(*checker) *Type { return t } }
 
@@ -895,13 +896,13 @@ func (c *checker) ident(x *ast.Ident) *Type {
 	return b.typ(c)
 }
 
-func builtinHint(name string, k ProbeKind) string {
+func builtinHint(name string, k probe.Kind) string {
 	switch {
-	case strings.HasPrefix(name, "arg") && k == ProbeTracepoint:
+	case strings.HasPrefix(name, "arg") && k == probe.Tracepoint:
 		return "; tracepoints have named fields: use args.FIELD"
 	case strings.HasPrefix(name, "arg") && k.IsReturn():
 		return "; return probes only see retval"
-	case name == "retval" && (k == ProbeKprobe || k == ProbeUprobe):
+	case name == "retval" && (k == probe.Kprobe || k == probe.Uprobe):
 		return "; use a kretprobe/uretprobe to see the return value"
 	}
 	return ""
@@ -918,7 +919,7 @@ func (c *checker) someField() string {
 	return "FIELD"
 }
 
-func kindIn(k ProbeKind, ks []ProbeKind) bool {
+func kindIn(k probe.Kind, ks []probe.Kind) bool {
 	for _, x := range ks {
 		if x == k {
 			return true
@@ -980,7 +981,7 @@ func (c *checker) sizedType(tn *ast.TypeName) *Type {
 func retvalType(c *checker) *Type {
 	var t *Type
 	for _, ap := range c.probe.Points {
-		if ap.Kind != ProbeFexit {
+		if ap.Kind != probe.Fexit {
 			return TypU64
 		}
 		if _, err := ap.Args(); err != nil || ap.Ret == nil || ap.Ret.Kind == Invalid || ap.Ret.Kind == None {

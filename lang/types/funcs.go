@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ktrace/ktrace/lang/ast"
+	"github.com/ktrace/ktrace/lang/probe"
 )
 
 // Functions and builtins beyond printing and aggregating: time, strftime,
@@ -246,7 +247,7 @@ func (c *checker) formatted(x *ast.Call) *Type {
 func checkSignal(c *checker, x *ast.Call, _ bool) *Type {
 	c.requireUnsafe(x)
 	for _, ap := range c.probe.Points {
-		if ap.Kind == ProbeBegin || ap.Kind == ProbeEnd {
+		if ap.Kind == probe.Begin || ap.Kind == probe.End {
 			c.errorf(x, "%s can not be used with \"%s\" probes", x.Name, ap.Kind)
 			return TypNone
 		}

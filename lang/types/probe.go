@@ -1,69 +1,13 @@
 package types
 
-// ProbeKind is the kind of an attach point, which decides the program type,
-// the context layout and which builtins are valid.
-type ProbeKind int
-
-// Probe kinds.
-const (
-	ProbeBegin ProbeKind = iota + 1
-	ProbeEnd
-	ProbeTracepoint
-	ProbeRawTracepoint
-	ProbeKprobe
-	ProbeKretprobe
-	ProbeFentry
-	ProbeFexit
-	ProbeUprobe
-	ProbeUretprobe
-	ProbeUsdt
-	ProbeInterval
-	ProbeProfile
-	ProbeSoftware
-	ProbeHardware
-	ProbeWatchpoint
-	ProbeIter
+import (
+	"github.com/ktrace/ktrace/lang/probe"
+	"github.com/ktrace/ktrace/uprobe"
 )
-
-var probeKindNames = map[ProbeKind]string{
-	ProbeBegin: "BEGIN", ProbeEnd: "END", ProbeTracepoint: "tracepoint",
-	ProbeRawTracepoint: "rawtracepoint", ProbeKprobe: "kprobe", ProbeKretprobe: "kretprobe",
-	ProbeFentry: "fentry", ProbeFexit: "fexit", ProbeUprobe: "uprobe", ProbeUretprobe: "uretprobe",
-	ProbeUsdt: "usdt", ProbeInterval: "interval", ProbeProfile: "profile", ProbeSoftware: "software",
-	ProbeHardware: "hardware", ProbeWatchpoint: "watchpoint", ProbeIter: "iter",
-}
-
-func (k ProbeKind) String() string {
-	if s, ok := probeKindNames[k]; ok {
-		return s
-	}
-	return "unknown"
-}
-
-// HasRegisters reports whether the context is a pt_regs, so that arg0..argN
-// and retval read registers.
-func (k ProbeKind) HasRegisters() bool {
-	switch k {
-	case ProbeKprobe, ProbeKretprobe, ProbeUprobe, ProbeUretprobe, ProbeUsdt:
-		return true
-	}
-	return false
-}
-
-// IsReturn reports whether the probe fires on function return.
-func (k ProbeKind) IsReturn() bool {
-	return k == ProbeKretprobe || k == ProbeUretprobe || k == ProbeFexit
-}
-
-// IsUser reports whether the probe traces user space, which makes pointers
-// user pointers.
-func (k ProbeKind) IsUser() bool {
-	return k == ProbeUprobe || k == ProbeUretprobe || k == ProbeUsdt
-}
 
 // AttachPoint is one concrete attach point after wildcard expansion.
 type AttachPoint struct {
-	Kind ProbeKind
+	Kind probe.Kind
 	// Name is the canonical full name that the `probe` builtin returns,
 	// e.g. "tracepoint:skb:kfree_skb".
 	Name string
@@ -74,8 +18,12 @@ type AttachPoint struct {
 	// UserArgs marks tracepoints whose pointer fields point into user
 	// memory (the syscalls category).
 	UserArgs bool
-	// Spec is the resolver's own description, carried to the compiler.
-	Spec any
+	// Spec is the attach point as parsed, with its wildcards expanded.
+	Spec probe.Spec
+	// User is where a uprobe, uretprobe or usdt attach point attaches in
+	// its binary (file offset, USDT arguments and semaphore); nil for the
+	// other kinds.
+	User *uprobe.Target
 	// LoadArgs, when set, types the attach point's arguments on first use
 	// of args (from the function's or raw tracepoint's BTF prototype): a
 	// script that never touches args does not pay for loading BTF.

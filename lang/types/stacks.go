@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ktrace/ktrace/lang/ast"
+	"github.com/ktrace/ktrace/lang/probe"
 )
 
 // Stacks: kstack and ustack, as builtins (kstack) and as functions
@@ -205,7 +206,7 @@ type UserSymbolResolver interface {
 func UserBinary(ap *AttachPoint) string {
 	parts := strings.Count(ap.Target, ":")
 	path := ap.Target
-	for i := 0; i < parts && i < 1+boolInt2(ap.Kind == ProbeUsdt); i++ {
+	for i := 0; i < parts && i < 1+boolInt2(ap.Kind == probe.USDT); i++ {
 		path = path[:strings.LastIndexByte(path, ':')]
 	}
 	return path
@@ -259,7 +260,7 @@ func (c *checker) uaddr(x *ast.Call) *Type {
 	}
 	if pie {
 		for _, ap := range c.probe.Points {
-			if ap.Kind == ProbeUretprobe {
+			if ap.Kind == probe.Uretprobe {
 				c.notSupported(x, "uaddr() in a uretprobe on a position-independent binary")
 				return TypInvalid
 			}

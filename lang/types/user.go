@@ -5,13 +5,14 @@ import (
 	"strconv"
 
 	"github.com/ktrace/ktrace/lang/ast"
+	"github.com/ktrace/ktrace/lang/probe"
 )
 
 // User-space probes: the builtins that depend on uprobe, uretprobe and
 // usdt attach points.
 
 // funcKinds are the probes with a `func` builtin.
-var funcKinds = []ProbeKind{ProbeKprobe, ProbeKretprobe, ProbeFentry, ProbeFexit, ProbeUprobe, ProbeUretprobe, ProbeUsdt}
+var funcKinds = []probe.Kind{probe.Kprobe, probe.Kretprobe, probe.Fentry, probe.Fexit, probe.Uprobe, probe.Uretprobe, probe.USDT}
 
 // maxUSDTArgs is the most arguments <sys/sdt.h> probes take.
 const maxUSDTArgs = 12
@@ -23,31 +24,24 @@ func init() {
 		name := "arg" + strconv.Itoa(i)
 		b, ok := builtins[name]
 		if !ok {
-			b = builtin{typ: fixed(TypU64), kinds: []ProbeKind{ProbeUsdt}, hidden: true}
+			b = builtin{typ: fixed(TypU64), kinds: []probe.Kind{probe.USDT}, hidden: true}
 		}
 		b.check = func(c *checker, x *ast.Ident) *Type { return usdtArgType(c, x, i, b.typ) }
 		builtins[name] = b
 	}
 }
 
-// usdtArgs is what the checker needs of a USDT location (a
-// *uprobe.Target, which this package does not import).
-type usdtArgs interface {
-	NumArgs() int
-}
-
 // usdtArgType checks that argument i exists at every USDT location of the
 // probe: the note of each says how many the probe site passes.
 func usdtArgType(c *checker, x *ast.Ident, i int, typ func(*checker) *Type) *Type {
 	for _, ap := range c.probe.Points {
-		if ap.Kind != ProbeUsdt {
+		if ap.Kind != probe.USDT {
 			continue
 		}
-		ua, ok := ap.Spec.(usdtArgs)
-		if !ok {
+		if ap.User == nil {
 			continue
 		}
-		if n := ua.NumArgs(); i >= n {
+		if n := ap.User.NumArgs(); i >= n {
 			have := "no arguments"
 			switch n {
 			case 0:

@@ -1,0 +1,508 @@
+package resolve
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/cilium/ebpf/btf"
+
+	"github.com/ktrace/ktrace/internal/kernel"
+	"github.com/ktrace/ktrace/internal/suggest"
+	"github.com/ktrace/ktrace/lang/types"
+)
+
+// KernelTypes is a types.TypeSource over the running kernel's BTF. The
+// BTF is decoded on first use only (about 60 ms), so scripts that never
+// touch kernel types start as fast as before.
+type KernelTypes struct {
+	// MaxStrlen sizes char * members read as strings.
+	MaxStrlen int
+	// Load returns the kernel's BTF; btf.LoadKernelSpec by default.
+	Load func() (*btf.Spec, error)
+
+	once  sync.Once
+	spec  *btf.Spec
+	err   error
+	conv  map[btf.Type]*types.Type
+	funcs map[string]*btf.Func
+}
+
+// NewKernelTypes returns a TypeSource for the running kernel.
+func NewKernelTypes(maxStrlen int) *KernelTypes {
+	return &KernelTypes{MaxStrlen: maxStrlen, Load: btf.LoadKernelSpec}
+}
+
+// Decoded returns the kernel's BTF if a lookup already decoded it, else
+// nil: callers that could use it opportunistically do not pay for it.
+func (k *KernelTypes) Decoded() *btf.Spec {
+	if k.conv == nil {
+		return nil
+	}
+	return k.spec
+}
+
+// ErrNoBTF is returned when the kernel has no BTF to take types from.
+var ErrNoBTF = errors.New("kernel types need BTF, and /sys/kernel/btf/vmlinux is not available (kernel built without CONFIG_DEBUG_INFO_BTF)")
+
+func (k *KernelTypes) load() (*btf.Spec, error) {
+	k.once.Do(func() {
+		k.conv = map[btf.Type]*types.Type{}
+		k.spec, k.err = k.Load()
+		if k.err != nil {
+			k.err = fmt.Errorf("%w: %v", ErrNoBTF, k.err)
+		}
+	})
+	return k.spec, k.err
+}
+
+// Type implements types.TypeSource.
+func (k *KernelTypes) Type(name string) (*types.Type, error) {
+	spec, err := k.load()
+	if err != nil {
+		return nil, err
+	}
+	kind, bare := "", name
+	for _, p := range []string{"struct ", "union ", "enum "} {
+		if strings.HasPrefix(name, p) {
+			kind, bare = strings.TrimSpace(p), strings.TrimSpace(strings.TrimPrefix(name, p))
+		}
+	}
+	candidates, err := spec.AnyTypesByName(bare)
+	if err != nil || len(candidates) == 0 {
+		return nil, fmt.Errorf("unknown type %q: the kernel's BTF has no such type%s", name, k.hint(bare, kind))
+	}
+	for _, t := range candidates {
+		switch t.(type) {
+		case *btf.Struct:
+			if kind == "struct" || kind == "" {
+				return k.convert(t), nil
+			}
+		case *btf.Union:
+			if kind == "union" || kind == "" {
+				return k.convert(t), nil
+			}
+		case *btf.Enum:
+			if kind == "enum" || kind == "" {
+				return k.convert(t), nil
+			}
+		case *btf.Typedef, *btf.Int:
+			if kind == "" {
+				return k.convert(t), nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("unknown type %q: the kernel's BTF has %q, but not as a %s", name, bare, kind)
+}
+
+// hint suggests close struct names.
+func (k *KernelTypes) hint(name, kind string) string {
+	if kind != "struct" && kind != "union" && kind != "" {
+		return ""
+	}
+	names, err := kernel.BTFStructNames()
+	if err != nil {
+		return ""
+	}
+	best := suggest.Best(name, names, 2)
+	if len(best) == 0 {
+		return ""
+	}
+	for i := range best {
+		best[i] = "struct " + best[i]
+	}
+	return "; did you mean " + suggest.Phrase("%q", best) + "?"
+}
+
+// convert maps a BTF type to the checker's type. Structs convert without
+// their members, which Member looks up on demand.
+func (k *KernelTypes) convert(t btf.Type) *types.Type {
+	if c, ok := k.conv[t]; ok {
+		return c
+	}
+	var out *types.Type
+	switch t := t.(type) {
+	case *btf.Typedef:
+		out = k.convert(t.Type)
+	case *btf.Const:
+		out = k.convert(t.Type)
+	case *btf.Volatile:
+		out = k.convert(t.Type)
+	case *btf.Restrict:
+		out = k.convert(t.Type)
+	case *btf.TypeTag:
+		out = k.convert(t.Type)
+	case *btf.Int:
+		switch {
+		case t.Encoding&btf.Bool != 0:
+			out = types.TypBool
+		default:
+			out = types.IntType(int(t.Size), t.Encoding&btf.Signed != 0)
+		}
+	case *btf.Enum:
+		it := *types.IntType(int(t.Size), t.Signed)
+		it.Name = "enum " + t.Name
+		it.Enum = map[int64]string{}
+		for _, v := range t.Values {
+			it.Enum[int64(v.Value)] = v.Name
+		}
+		out = &it
+	case *btf.Pointer:
+		p := &types.Type{Kind: types.Pointer, Size: 8}
+		k.conv[t] = p // self-referencing structs reach here again
+		p.Elem = k.convert(t.Target)
+		if p.Elem.Kind == types.None {
+			p.Elem = types.TypU8
+			p.Name = "void"
+		}
+		return p
+	case *btf.Array:
+		elem := k.convert(t.Type)
+		if isChar(t.Type) {
+			out = types.StringType(int(t.Nelems))
+		} else {
+			out = &types.Type{Kind: types.Array, Size: int(t.Nelems) * elem.Size, Elem: elem, Len: int(t.Nelems)}
+		}
+	case *btf.Struct:
+		out = &types.Type{Kind: types.Struct, Name: "struct " + t.Name, Size: int(t.Size), Source: t}
+	case *btf.Union:
+		out = &types.Type{Kind: types.Struct, Name: "union " + t.Name, Size: int(t.Size), Source: t}
+	case *btf.Void:
+		out = types.TypNone
+	default:
+		out = &types.Type{Kind: types.Invalid, Name: fmt.Sprintf("%T", t)}
+	}
+	k.conv[t] = out
+	return out
+}
+
+// isChar reports whether t is C's char (so char[N] is a string).
+func isChar(t btf.Type) bool {
+	for {
+		switch u := t.(type) {
+		case *btf.Typedef:
+			t = u.Type
+		case *btf.Const:
+			t = u.Type
+		case *btf.Volatile:
+			t = u.Type
+		case *btf.Int:
+			return u.Size == 1 && (u.Encoding&btf.Char != 0 || u.Name == "char")
+		default:
+			return false
+		}
+	}
+}
+
+func members(t *types.Type) ([]btf.Member, error) {
+	switch s := t.Source.(type) {
+	case *btf.Struct:
+		return s.Members, nil
+	case *btf.Union:
+		return s.Members, nil
+	}
+	return nil, fmt.Errorf("%s has no members", t)
+}
+
+// Member implements types.TypeSource, flattening anonymous members.
+func (k *KernelTypes) Member(t *types.Type, name string) (*types.Member, error) {
+	if _, err := k.load(); err != nil {
+		return nil, err
+	}
+	if m := k.findMember(t, name, 0); m != nil {
+		return m, nil
+	}
+	var names []string
+	all, _ := k.Members(t)
+	for _, m := range all {
+		names = append(names, m.Name)
+	}
+	msg := fmt.Sprintf("%s has no member %q", t.Name, name)
+	if s := suggest.Best(name, names, 2); len(s) > 0 {
+		msg += "; did you mean " + suggest.Phrase("%q", s) + "?"
+	}
+	return nil, errors.New(msg)
+}
+
+func (k *KernelTypes) findMember(t *types.Type, name string, base int) *types.Member {
+	ms, err := members(t)
+	if err != nil {
+		return nil
+	}
+	for _, m := range ms {
+		off := base + int(m.Offset.Bytes())
+		if m.Name == "" {
+			inner := k.convert(m.Type)
+			if inner.Kind == types.Struct {
+				if found := k.findMember(inner, name, off); found != nil {
+					return found
+				}
+			}
+			continue
+		}
+		if m.Name == name {
+			return k.member(m, base)
+		}
+	}
+	return nil
+}
+
+func (k *KernelTypes) member(m btf.Member, base int) *types.Member {
+	out := &types.Member{Name: m.Name, Type: k.convert(m.Type)}
+	if m.BitfieldSize > 0 {
+		// Read the whole storage unit the bitfield lies in, then shift.
+		size := out.Type.Size
+		if size == 0 {
+			size = 4
+		}
+		bit := int(m.Offset)
+		unit := bit / (size * 8) * size
+		out.Offset = base + unit
+		out.BitOffset = bit - unit*8
+		out.BitSize = int(m.BitfieldSize)
+	} else {
+		out.Offset = base + int(m.Offset.Bytes())
+	}
+	return out
+}
+
+// Members implements types.TypeSource.
+func (k *KernelTypes) Members(t *types.Type) ([]*types.Member, error) {
+	if _, err := k.load(); err != nil {
+		return nil, err
+	}
+	var out []*types.Member
+	var walk func(t *types.Type, base int)
+	walk = func(t *types.Type, base int) {
+		ms, _ := members(t)
+		for _, m := range ms {
+			if m.Name == "" {
+				if inner := k.convert(m.Type); inner.Kind == types.Struct {
+					walk(inner, base+int(m.Offset.Bytes()))
+				}
+				continue
+			}
+			out = append(out, k.member(m, base))
+		}
+	}
+	walk(t, 0)
+	return out, nil
+}
+
+// Enumerator implements types.TypeSource. It finds the constant with a raw
+// BTF walk and only then decodes the enum's type.
+func (k *KernelTypes) Enumerator(name string) (int64, *types.Type, bool) {
+	enum, value, found, err := kernel.EnumOfConstant(name)
+	if err != nil || !found {
+		return 0, nil, false
+	}
+	t, err := k.Type("enum " + enum)
+	if err != nil {
+		return value, types.TypS64, true
+	}
+	return value, t, true
+}
+
+// FuncArgs types a kernel function's parameters from its BTF prototype, as
+// fentry/fexit (and kprobes, where the kernel has the function in BTF)
+// see them, and its return type.
+func (k *KernelTypes) FuncArgs(fn string) ([]*types.Field, *types.Type, error) {
+	spec, err := k.load()
+	if err != nil {
+		return nil, nil, err
+	}
+	var f *btf.Func
+	if err := spec.TypeByName(fn, &f); err != nil {
+		return nil, nil, fmt.Errorf("function %s has no BTF prototype, so its arguments have no names or types; use arg0..arg5", fn)
+	}
+	proto, ok := f.Type.(*btf.FuncProto)
+	if !ok {
+		return nil, nil, fmt.Errorf("function %s has no BTF prototype", fn)
+	}
+	return k.params(proto.Params), k.convert(proto.Return), nil
+}
+
+// RawTracepointArgs types a raw tracepoint's arguments from the
+// btf_trace_NAME typedef; its first parameter (the tracepoint's private
+// data) is not an argument.
+func (k *KernelTypes) RawTracepointArgs(name string) ([]*types.Field, error) {
+	spec, err := k.load()
+	if err != nil {
+		return nil, err
+	}
+	// The tracepoint's probe function, __bpf_trace_NAME, has named
+	// parameters; the btf_trace_NAME typedef only types them.
+	var fn *btf.Func
+	if err := spec.TypeByName("__bpf_trace_"+name, &fn); err == nil {
+		if proto, ok := fn.Type.(*btf.FuncProto); ok && len(proto.Params) > 0 {
+			return k.params(proto.Params[1:]), nil
+		}
+	}
+	var td *btf.Typedef
+	if err := spec.TypeByName("btf_trace_"+name, &td); err != nil {
+		return nil, fmt.Errorf("raw tracepoint %s has no BTF prototype", name)
+	}
+	ptr, ok := td.Type.(*btf.Pointer)
+	if !ok {
+		return nil, fmt.Errorf("raw tracepoint %s has an unexpected BTF prototype", name)
+	}
+	proto, ok := ptr.Target.(*btf.FuncProto)
+	if !ok || len(proto.Params) == 0 {
+		return nil, fmt.Errorf("raw tracepoint %s has an unexpected BTF prototype", name)
+	}
+	return k.params(proto.Params[1:]), nil
+}
+
+func (k *KernelTypes) params(ps []btf.FuncParam) []*types.Field {
+	fields := make([]*types.Field, len(ps))
+	for i, p := range ps {
+		if p.Name == "" {
+			p.Name = fmt.Sprintf("arg%d", i)
+		}
+		t := k.convert(p.Type)
+		if t.Size > 8 || t.Kind == types.Struct || t.Kind == types.Array || t.Kind == types.String {
+			// Passed by value in several registers: not addressable as
+			// one argument slot.
+			t = &types.Type{Kind: types.Invalid, Name: "by-value " + t.String()}
+		}
+		fields[i] = &types.Field{Name: p.Name, Type: t, Arg: i + 1}
+	}
+	return fields
+}
+
+// CName formats a BTF type as C writes it, with name as the declarator
+// ("struct sock *sk", "char comm[16]").
+func CName(t btf.Type, name string) string {
+	decl := name
+	for {
+		switch u := t.(type) {
+		case *btf.Pointer:
+			if _, ok := u.Target.(*btf.FuncProto); ok {
+				return "void (*" + name + ")()"
+			}
+			decl = "*" + decl
+			t = u.Target
+			continue
+		case *btf.Array:
+			decl = fmt.Sprintf("%s[%d]", decl, u.Nelems)
+			t = u.Type
+			continue
+		case *btf.Const:
+			t = u.Type // const is dropped, as bpftrace -lv does
+			continue
+		case *btf.Volatile:
+			t = u.Type
+			continue
+		case *btf.Restrict:
+			t = u.Type
+			continue
+		case *btf.TypeTag:
+			t = u.Type
+			continue
+		}
+		break
+	}
+	base := typeName(t)
+	if strings.HasPrefix(decl, "*") {
+		return base + " " + decl
+	}
+	if decl == "" {
+		return base
+	}
+	return base + " " + decl
+}
+
+func typeName(t btf.Type) string {
+	switch u := t.(type) {
+	case *btf.Struct:
+		return "struct " + u.Name
+	case *btf.Union:
+		return "union " + u.Name
+	case *btf.Enum:
+		return "enum " + u.Name
+	case *btf.Void:
+		return "void"
+	case *btf.Fwd:
+		return u.Kind.String() + " " + u.Name
+	}
+	if n := t.TypeName(); n != "" {
+		return n
+	}
+	return fmt.Sprintf("%T", t)
+}
+
+// FormatStruct prints a kernel struct or union as C, for `ktrace list -v
+// 'struct sk_buff'`: members in order, anonymous structs and unions
+// inline, bitfield widths.
+func (k *KernelTypes) FormatStruct(name string) (string, error) {
+	t, err := k.Type(name)
+	if err != nil {
+		return "", err
+	}
+	if t.Kind != types.Struct {
+		return "", fmt.Errorf("%s is not a struct or union", name)
+	}
+	var b strings.Builder
+	b.WriteString(t.Name + " {\n")
+	writeMembers(&b, t.Source, 1)
+	b.WriteString("};\n")
+	return b.String(), nil
+}
+
+func writeMembers(b *strings.Builder, t any, depth int) {
+	var ms []btf.Member
+	switch s := t.(type) {
+	case *btf.Struct:
+		ms = s.Members
+	case *btf.Union:
+		ms = s.Members
+	}
+	indent := strings.Repeat("\t", depth)
+	for _, m := range ms {
+		if m.Name == "" {
+			switch inner := m.Type.(type) {
+			case *btf.Struct, *btf.Union:
+				kind := "struct"
+				if _, ok := inner.(*btf.Union); ok {
+					kind = "union"
+				}
+				b.WriteString(indent + kind + " {\n")
+				writeMembers(b, inner, depth+1)
+				b.WriteString(indent + "};\n")
+				continue
+			}
+		}
+		line := CName(m.Type, m.Name)
+		if m.BitfieldSize > 0 {
+			line += fmt.Sprintf(" : %d", m.BitfieldSize)
+		}
+		b.WriteString(indent + line + ";\n")
+	}
+}
+
+// FormatFunc lists a kernel function's parameters as `bpftrace -lv
+// fentry:FUNC` does, one "type name" per line, and the return type last
+// for fexit.
+func (k *KernelTypes) FormatFunc(fn string, withRet bool) ([]string, error) {
+	spec, err := k.load()
+	if err != nil {
+		return nil, err
+	}
+	var f *btf.Func
+	if err := spec.TypeByName(fn, &f); err != nil {
+		return nil, fmt.Errorf("function %s has no BTF prototype", fn)
+	}
+	proto, ok := f.Type.(*btf.FuncProto)
+	if !ok {
+		return nil, fmt.Errorf("function %s has no BTF prototype", fn)
+	}
+	var out []string
+	for _, p := range proto.Params {
+		out = append(out, CName(p.Type, p.Name))
+	}
+	if withRet {
+		out = append(out, CName(proto.Return, "retval"))
+	}
+	return out, nil
+}

@@ -1,0 +1,212 @@
+package resolve
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/ktrace/ktrace/internal/kernel"
+	suggestpkg "github.com/ktrace/ktrace/internal/suggest"
+	"github.com/ktrace/ktrace/lang/probe"
+)
+
+// Expand resolves a spec against the running kernel. A wildcard spec
+// becomes one spec per match, in sorted order; a plain spec is checked to
+// exist and returned alone. A name that does not exist gives an error
+// that suggests up to three close names; a wildcard matching nothing is an
+// error too. uprobe, uretprobe and usdt specs are checked against their
+// binary (see user.go) and come back naming it by its resolved path.
+// Types that need no lookup (BEGIN, END, interval, profile, software,
+// hardware) are returned unchanged.
+func Expand(spec probe.Spec) ([]probe.Spec, error) {
+	switch spec.Kind {
+	case probe.Tracepoint:
+		return expandTracepoint(spec)
+	case probe.Kprobe, probe.Kretprobe:
+		return expandFunction(spec, "kernel function", kernel.KprobeFunctions)
+	case probe.Fentry, probe.Fexit:
+		return expandFunction(spec, "BTF function", kernel.BTFFunctions)
+	case probe.RawTracepoint:
+		return expandFunction(spec, "raw tracepoint", rawTracepoints)
+	case probe.Uprobe, probe.Uretprobe:
+		return expandUprobe(spec)
+	case probe.USDT:
+		return expandUSDT(spec)
+	case probe.Invalid:
+		return nil, fmt.Errorf("cannot expand an invalid probe")
+	}
+	return []probe.Spec{spec}, nil
+}
+
+// rawTracepoints lists raw tracepoints from BTF, which also knows bare
+// tracepoints without tracefs events; without BTF the tracefs event names
+// are the next best thing.
+func rawTracepoints() ([]string, error) {
+	if names, err := kernel.BTFRawTracepoints(); err == nil {
+		return names, nil
+	}
+	tps, err := kernel.Tracepoints()
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, tp := range tps {
+		_, ev, _ := strings.Cut(tp, ":")
+		names = append(names, ev)
+	}
+	slices.Sort(names)
+	return slices.Compact(names), nil
+}
+
+func expandTracepoint(spec probe.Spec) ([]probe.Spec, error) {
+	all, err := kernel.Tracepoints()
+	if err != nil {
+		return nil, err
+	}
+	if !spec.IsWildcard() {
+		full := spec.Category + ":" + spec.Name
+		if _, found := slices.BinarySearch(all, full); found {
+			return []probe.Spec{spec}, nil
+		}
+		return nil, notFound("tracepoint "+full, suggestTracepoints(spec.Category, spec.Name, all))
+	}
+	var out []probe.Spec
+	for _, tp := range all {
+		cat, ev, _ := strings.Cut(tp, ":")
+		if probe.Match(spec.Category, cat) && probe.Match(spec.Name, ev) {
+			out = append(out, probe.Spec{Kind: probe.Tracepoint, Category: cat, Name: ev})
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s matches no tracepoint", spec)
+	}
+	return out, nil
+}
+
+// expandFunction handles the types whose names come from one kernel list.
+func expandFunction(spec probe.Spec, what string, list func() ([]string, error)) ([]probe.Spec, error) {
+	if !spec.IsWildcard() && spec.Module == "" {
+		// Fast path: BTF answers for nearly every function in a few ms,
+		// without the ~50 ms kallsyms read or building a full list.
+		switch spec.Kind {
+		case probe.Kprobe, probe.Kretprobe:
+			if ok, err := kernel.FunctionExists(spec.Name); err == nil && ok {
+				return []probe.Spec{spec}, nil
+			}
+		case probe.Fentry, probe.Fexit:
+			if ok, err := kernel.BTFHasFunction(spec.Name); err == nil && ok {
+				return []probe.Spec{spec}, nil
+			}
+		}
+	}
+	names, err := list()
+	if err != nil {
+		return nil, err
+	}
+	if spec.Module != "" && (spec.Kind == probe.Kprobe || spec.Kind == probe.Kretprobe) {
+		if names, err = moduleFunctions(spec.Module); err != nil {
+			return nil, err
+		}
+	}
+	if !spec.IsWildcard() {
+		if _, found := slices.BinarySearch(names, spec.Name); found {
+			return []probe.Spec{spec}, nil
+		}
+		var sugg []string
+		for _, n := range closeNames(spec.Name, names, 3) {
+			s := spec
+			s.Name = n
+			sugg = append(sugg, s.String())
+		}
+		name := spec.Name
+		if spec.Module != "" {
+			name = spec.Module + ":" + name
+		}
+		return nil, notFound(what+" "+name, sugg)
+	}
+	var out []probe.Spec
+	for _, n := range names {
+		if probe.Match(spec.Name, n) {
+			s := spec
+			s.Name = n
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s matches no %s", spec, what)
+	}
+	return out, nil
+}
+
+// moduleFunctions lists the functions of the modules matching pattern,
+// sorted and distinct.
+func moduleFunctions(pattern string) ([]string, error) {
+	k, err := kernel.LoadKallsyms()
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for s := range k.All() {
+		if s.IsFunction() && s.Module != "" && probe.Match(pattern, s.Module) && !strings.HasPrefix(s.Name, "__pfx_") {
+			names = append(names, s.Name)
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names), nil
+}
+
+func notFound(what string, suggestions []string) error {
+	if len(suggestions) == 0 {
+		return fmt.Errorf("%s does not exist", what)
+	}
+	return fmt.Errorf("%s does not exist; did you mean %s?", what, joinOr(suggestions))
+}
+
+// joinOr joins ["a"] as "a", ["a","b"] as "a or b", ["a","b","c"] as
+// "a, b or c".
+func joinOr(s []string) string {
+	if len(s) == 1 {
+		return s[0]
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
+}
+
+// suggestTracepoints proposes up to three tracepoints close to cat:ev,
+// preferring events of the same category (a typo in the event is more
+// common than one in the category), then anything close as a whole.
+func suggestTracepoints(cat, ev string, all []string) []string {
+	var sameCat []string
+	for _, tp := range all {
+		if c, e, _ := strings.Cut(tp, ":"); c == cat {
+			sameCat = append(sameCat, e)
+		}
+	}
+	var out []string
+	for _, e := range closeNames(ev, sameCat, 3) {
+		out = append(out, "tracepoint:"+cat+":"+e)
+	}
+	if len(out) < 3 {
+		for _, tp := range closeNames(cat+":"+ev, all, 3) {
+			if s := "tracepoint:" + tp; !slices.Contains(out, s) && len(out) < 3 {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// closeNames returns up to n candidates that look like typos of s, closest
+// first, using ktrace's shared "did you mean" rules.
+func closeNames(s string, cands []string, n int) []string {
+	// Candidates whose length differs by more than any allowed edit
+	// distance cannot match; dropping them first saves most of the work
+	// on the 70k-name function lists.
+	limit := 1 + len(s)/4
+	var near []string
+	for _, c := range cands {
+		if diff := len(c) - len(s); diff <= limit && -diff <= limit {
+			near = append(near, c)
+		}
+	}
+	return suggestpkg.Closest(s, near, n)
+}

@@ -1,0 +1,228 @@
+package resolve
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/ktrace/ktrace/lang/probe"
+	"github.com/ktrace/ktrace/uprobe"
+)
+
+// openBinary resolves and reads the binary of a uprobe or usdt spec the
+// way bpftrace does (see uprobe.FindBinary): a path as written (made
+// absolute when relative), else an executable in $PATH, else a library
+// name looked up in /etc/ld.so.cache ("libc" is libc.so.6).
+func openBinary(spec probe.Spec) (string, *uprobe.File, error) {
+	path, err := uprobe.FindBinary(spec.Path)
+	if err != nil {
+		return "", nil, fmt.Errorf("%s target %w", spec.Kind, err)
+	}
+	f, err := uprobe.Open(path)
+	if err != nil {
+		if errors.Is(err, uprobe.ErrNotELF) {
+			return "", nil, fmt.Errorf("%s target %s is not an ELF binary", spec.Kind, spec.Path)
+		}
+		return "", nil, err
+	}
+	return path, f, nil
+}
+
+// expandUprobe checks a uprobe/uretprobe against its binary's symbols and
+// expands a wildcard function name into one spec per function. Every
+// returned spec names the binary by its resolved path.
+func expandUprobe(spec probe.Spec) ([]probe.Spec, error) {
+	if probe.HasWildcard(spec.Path) {
+		return nil, fmt.Errorf("wildcards in the binary path of %s probes are not supported", spec.Kind)
+	}
+	path, f, err := openBinary(spec)
+	if err != nil {
+		return nil, err
+	}
+	written := spec // suggestions name the binary as the user did
+	spec.Path = path
+	if spec.Name == "" {
+		if _, err := uprobe.LocateAddress(path, spec.Address, spec.Kind == probe.Uretprobe); err != nil {
+			return nil, err
+		}
+		return []probe.Spec{spec}, nil
+	}
+	if !spec.IsWildcard() {
+		if _, ok := f.Lookup(spec.Name); ok {
+			if spec.Offset != 0 {
+				if _, err := uprobe.LocateFunc(path, spec.Name, spec.Offset, spec.Kind == probe.Uretprobe); err != nil {
+					return nil, err
+				}
+			}
+			return []probe.Spec{spec}, nil
+		}
+		var sugg []string
+		for _, n := range closeNames(spec.Name, f.FunctionNames(), 3) {
+			s := written
+			s.Name = n
+			sugg = append(sugg, s.String())
+		}
+		if len(sugg) == 0 && f.Stripped {
+			known := fmt.Sprintf("only the %d functions it exports are known", len(f.Functions()))
+			if len(f.Functions()) == 0 {
+				known = "it exports no functions"
+			}
+			return nil, fmt.Errorf("function %s does not exist in %s: the binary is stripped and %s (attach by address: %s:%s:0xADDR)",
+				spec.Name, path, known, spec.Kind, written.Path)
+		}
+		return nil, notFound("function "+spec.Name+" in "+path, sugg)
+	}
+	var out []probe.Spec
+	for _, n := range f.FunctionNames() {
+		if probe.Match(spec.Name, n) {
+			s := spec
+			s.Name = n
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s matches no function in %s", written, path)
+	}
+	return out, nil
+}
+
+// usdtProbes returns the distinct provider:name pairs of a binary's notes.
+func usdtProbes(f *uprobe.File) ([][2]string, error) {
+	notes, err := f.USDT()
+	if err != nil && len(notes) == 0 {
+		return nil, err
+	}
+	var out [][2]string
+	for _, n := range notes {
+		out = append(out, [2]string{n.Provider, n.Name})
+	}
+	slices.SortFunc(out, func(a, b [2]string) int {
+		if c := strings.Compare(a[0], b[0]); c != 0 {
+			return c
+		}
+		return strings.Compare(a[1], b[1])
+	})
+	return slices.Compact(out), nil
+}
+
+// expandUSDT checks a usdt spec against the binary's .note.stapsdt notes
+// and expands wildcards into one spec per provider:name (a probe with
+// several locations stays one spec; the resolver attaches to each). A
+// name without a provider must be unique in the binary.
+func expandUSDT(spec probe.Spec) ([]probe.Spec, error) {
+	if probe.HasWildcard(spec.Path) {
+		return nil, errors.New("wildcards in the binary path of usdt probes are not supported")
+	}
+	path, f, err := openBinary(spec)
+	if err != nil {
+		return nil, err
+	}
+	written := spec.Path // suggestions name the binary as the user did
+	spec.Path = path
+	probes, err := usdtProbes(f)
+	if err != nil {
+		return nil, fmt.Errorf("reading the probe.USDT notes of %s: %w", path, err)
+	}
+	if len(probes) == 0 {
+		return nil, fmt.Errorf("%s has no probe.USDT probes", path)
+	}
+	var out []probe.Spec
+	for _, p := range probes {
+		if (spec.Category == "" || probe.Match(spec.Category, p[0])) && probe.Match(spec.Name, p[1]) {
+			s := spec
+			s.Category, s.Name = p[0], p[1]
+			out = append(out, s)
+		}
+	}
+	if spec.IsWildcard() {
+		if len(out) == 0 {
+			w := spec
+			w.Path = written
+			return nil, fmt.Errorf("%s matches no probe.USDT probe in %s", w, path)
+		}
+		return out, nil
+	}
+	switch len(out) {
+	case 1:
+		return out, nil
+	case 0:
+		var all, sugg []string
+		for _, p := range probes {
+			all = append(all, p[0]+":"+p[1])
+		}
+		want := spec.Category + ":" + spec.Name
+		if spec.Category == "" {
+			all = all[:0]
+			for _, p := range probes {
+				all = append(all, p[1])
+			}
+			want = spec.Name
+		}
+		for _, n := range closeNames(want, all, 3) {
+			sugg = append(sugg, "usdt:"+written+":"+n)
+		}
+		return nil, notFound("usdt probe "+want+" in "+path, sugg)
+	}
+	var names []string
+	for _, s := range out {
+		s.Path = written
+		names = append(names, s.String())
+	}
+	return nil, fmt.Errorf("usdt probe %s is ambiguous in %s: name the provider, as in %s", spec.Name, path, joinOr(names))
+}
+
+// listUser lists the functions (uprobe, uretprobe) or probe.USDT probes (usdt)
+// of one binary: rest is "PATH:GLOB" or, for usdt, "PATH:PROVIDER:GLOB".
+func listUser(t probe.Kind, rest string) ([]string, error) {
+	var spec probe.Spec
+	var err error
+	if rest == "" || rest == "*" {
+		return nil, fmt.Errorf("listing %s probes needs a binary, e.g. %s:/bin/bash:*", t, t)
+	}
+	if t == probe.USDT {
+		if !strings.Contains(rest, ":") {
+			rest += ":*"
+		}
+		spec, err = probe.Parse("usdt:" + rest)
+	} else {
+		if !strings.Contains(rest, ":") {
+			rest += ":*"
+		}
+		spec, err = probe.Parse(t.String() + ":" + rest)
+	}
+	if err != nil {
+		return nil, err
+	}
+	path, f, err := openBinary(spec)
+	if err != nil {
+		return nil, err
+	}
+	// The path is shown as written when it is one, as bpftrace does.
+	shown := path
+	if strings.Contains(spec.Path, "/") {
+		shown = spec.Path
+	}
+	var out []string
+	if t == probe.USDT {
+		probes, err := usdtProbes(f)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range probes {
+			if (spec.Category == "" || probe.Match(spec.Category, p[0])) && probe.Match(spec.Name, p[1]) {
+				out = append(out, "usdt:"+shown+":"+p[0]+":"+p[1])
+			}
+		}
+		return out, nil
+	}
+	if spec.Name == "" {
+		return nil, fmt.Errorf("listing %s probes takes a function name or glob, not an address", t)
+	}
+	for _, n := range f.FunctionNames() {
+		if probe.Match(spec.Name, n) {
+			out = append(out, t.String()+":"+shown+":"+n)
+		}
+	}
+	return out, nil
+}

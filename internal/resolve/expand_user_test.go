@@ -1,0 +1,172 @@
+package resolve
+
+import (
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"testing"
+
+	"github.com/ktrace/ktrace/internal/testutil"
+	"github.com/ktrace/ktrace/internal/testutil/cprog"
+	"github.com/ktrace/ktrace/lang/probe"
+	"github.com/ktrace/ktrace/uprobe"
+)
+
+func expandStrings(t *testing.T, in string) ([]string, error) {
+	t.Helper()
+	sp, err := probe.Parse(in)
+	if err != nil {
+		t.Fatalf("probe.Parse(%s): %v", in, err)
+	}
+	got, err := Expand(sp)
+	return specStrings(got), err
+}
+
+func TestExpandUser(t *testing.T) {
+	bin := testutil.BuildUserProg(t)
+	dir, name := filepath.Split(bin)
+	t.Chdir(dir)
+	rel := "./" + name
+	libc, err := uprobe.FindBinary("libc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bash, _ = filepath.Abs(bash)
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"uprobe:" + bin + ":ktest_add", []string{"uprobe:" + bin + ":ktest_add"}},
+		{"uprobe:" + rel + ":ktest_add+1", []string{"uprobe:" + bin + ":ktest_add+1"}},
+		{"uretprobe:" + rel + ":ktest_add", []string{"uretprobe:" + bin + ":ktest_add"}},
+		{"uprobe:" + rel + ":ktest_*", []string{"uprobe:" + bin + ":ktest_add", "uprobe:" + bin + ":ktest_frame",
+			"uprobe:" + bin + ":ktest_guarded", "uprobe:" + bin + ":ktest_sem", "uprobe:" + bin + ":ktest_unused"}},
+		{"uprobe:" + rel + ":ktest_?dd", []string{"uprobe:" + bin + ":ktest_add"}},
+		{"uprobe:libc:getpid", []string{"uprobe:" + libc + ":getpid"}},
+		{"uprobe:bash:readline", []string{"uprobe:" + bash + ":readline"}},
+		{"usdt:" + rel + ":ktest:regs", []string{"usdt:" + bin + ":ktest:regs"}},
+		{"usdt:" + rel + ":regs", []string{"usdt:" + bin + ":ktest:regs"}},
+		{"usdt:" + rel + ":*", []string{"usdt:" + bin + ":ktest:frame", "usdt:" + bin + ":ktest:guarded",
+			"usdt:" + bin + ":ktest:mem", "usdt:" + bin + ":ktest:regs", "usdt:" + bin + ":other:frame"}},
+		{"usdt:" + rel + ":*:frame", []string{"usdt:" + bin + ":ktest:frame", "usdt:" + bin + ":other:frame"}},
+		{"usdt:" + rel + ":ktest:*e*", []string{"usdt:" + bin + ":ktest:frame", "usdt:" + bin + ":ktest:guarded",
+			"usdt:" + bin + ":ktest:mem", "usdt:" + bin + ":ktest:regs"}},
+	}
+	for _, tt := range tests {
+		got, err := expandStrings(t, tt.in)
+		if err != nil || !slices.Equal(got, tt.want) {
+			t.Errorf("Expand(%s):\n got %v, %v\nwant %v", tt.in, got, err, tt.want)
+		}
+	}
+	if got, err := expandStrings(t, "uprobe:"+bin+":0x"+addrOf(t, bin, "ktest_add")); err != nil || len(got) != 1 {
+		t.Errorf("address probe: %v, %v", got, err)
+	}
+}
+
+func addrOf(t *testing.T, bin, fn string) string {
+	t.Helper()
+	f, err := uprobe.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, ok := f.Lookup(fn)
+	if !ok {
+		t.Fatalf("%s not in %s", fn, bin)
+	}
+	return strconv.FormatUint(s.Value, 16)
+}
+
+func TestExpandUserErrors(t *testing.T) {
+	bin := testutil.BuildUserProg(t)
+	dir, name := filepath.Split(bin)
+	t.Chdir(dir)
+	rel := "./" + name
+	text := filepath.Join(dir, "main.c")
+	f, err := uprobe.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	add, _ := f.Lookup("ktest_add")
+	plain := testutil.Build(t, cprog.Plain)
+	size := strconv.FormatUint(add.Size, 10)
+	tests := []struct{ in, want string }{
+		{"uprobe:" + rel + ":ktest_addd", "function ktest_addd in " + bin + " does not exist; did you mean uprobe:" + rel + ":ktest_add?"},
+		{"uprobe:" + rel + ":zzzz_nothing_like_it", "function zzzz_nothing_like_it in " + bin + " does not exist"},
+		{"uprobe:" + rel + ":zz*", "uprobe:" + rel + ":zz* matches no function in " + bin},
+		{"uprobe:" + rel + ":ktest_add+100000", "offset 100000 is outside function ktest_add (its size is " + size + ")"},
+		{"uprobe:" + rel + ":0x1", "address 0x1 is in no function of " + bin},
+		{"uprobe:./no_such_binary:f", "uprobe target ./no_such_binary does not exist"},
+		{"uprobe:" + text + ":f", "uprobe target " + text + " is not an ELF binary"},
+		{"uprobe:" + dir + ":f", "uprobe target " + dir + " is a directory, not a binary"},
+		{"uprobe:no_such_lib_zzqq:f", `uprobe target "no_such_lib_zzqq" not found: it is neither an executable in $PATH nor a library in /etc/ld.so.cache or the library directories`},
+		{"uprobe:/bin/*:f", "wildcards in the binary path of uprobe probes are not supported"},
+		{"usdt:" + rel + ":ktest:regss", "usdt probe ktest:regss in " + bin + " does not exist; did you mean usdt:" + rel + ":ktest:regs?"},
+		{"usdt:" + rel + ":mme", "usdt probe mme in " + bin + " does not exist; did you mean usdt:" + rel + ":mem?"},
+		{"usdt:" + rel + ":frame", "usdt probe frame is ambiguous in " + bin + ": name the provider, as in usdt:" + rel + ":ktest:frame or usdt:" + rel + ":other:frame"},
+		{"usdt:" + rel + ":nope*", "usdt:" + rel + ":nope* matches no probe.USDT probe in " + bin},
+		{"usdt:" + plain + ":x", plain + " has no probe.USDT probes"},
+		{"usdt:/bin/*:x", "wildcards in the binary path of usdt probes are not supported"},
+		{"usdt:./no_such_binary:x", "usdt target ./no_such_binary does not exist"},
+	}
+	for _, tt := range tests {
+		_, err := expandStrings(t, tt.in)
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("Expand(%s):\n got %v\nwant %s", tt.in, err, tt.want)
+		}
+	}
+}
+
+func mustFind(t *testing.T, name string) string {
+	t.Helper()
+	p, err := uprobe.FindBinary(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestListUser(t *testing.T) {
+	bin := testutil.BuildUserProg(t)
+	dir, name := filepath.Split(bin)
+	t.Chdir(dir)
+	rel := "./" + name
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"uprobe:" + rel + ":ktest_a*", []string{"uprobe:" + rel + ":ktest_add"}},
+		{"uretprobe:" + bin + ":ktest_a*", []string{"uretprobe:" + bin + ":ktest_add"}},
+		{"usdt:" + rel + ":*", []string{"usdt:" + rel + ":ktest:frame", "usdt:" + rel + ":ktest:guarded",
+			"usdt:" + rel + ":ktest:mem", "usdt:" + rel + ":ktest:regs", "usdt:" + rel + ":other:frame"}},
+		{"usdt:" + rel, []string{"usdt:" + rel + ":ktest:frame", "usdt:" + rel + ":ktest:guarded",
+			"usdt:" + rel + ":ktest:mem", "usdt:" + rel + ":ktest:regs", "usdt:" + rel + ":other:frame"}},
+		{"usdt:" + rel + ":other:*", []string{"usdt:" + rel + ":other:frame"}},
+		{"usdt:" + rel + ":*:m*", []string{"usdt:" + rel + ":ktest:mem"}},
+	}
+	for _, tt := range tests {
+		got, err := List(tt.in)
+		if err != nil || !slices.Equal(got, tt.want) {
+			t.Errorf("List(%s):\n got %v, %v\nwant %v", tt.in, got, err, tt.want)
+		}
+	}
+	got, err := List("uprobe:bash:readline*")
+	if err != nil || !slices.Contains(got, "uprobe:"+mustFind(t, "bash")+":readline") {
+		t.Errorf("uprobe:bash:readline*: %v, %v", got, err)
+	}
+	for _, tt := range []struct{ in, want string }{
+		{"uprobe:", "listing uprobe probes needs a binary, e.g. uprobe:/bin/bash:*"},
+		{"usdt:*", "listing usdt probes needs a binary, e.g. usdt:/bin/bash:*"},
+		{"uprobe:" + rel + ":0x10", "listing uprobe probes takes a function name or glob, not an address"},
+		{"uprobe:./no_such_binary:*", "uprobe target ./no_such_binary does not exist"},
+	} {
+		_, err := List(tt.in)
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("List(%s):\n got %v\nwant %s", tt.in, err, tt.want)
+		}
+	}
+}

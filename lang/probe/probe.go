@@ -1,0 +1,487 @@
+// Package probe parses bpftrace attach points ("tracepoint:skb:kfree_skb",
+// "kprobe:vfs_read", "interval:s:1", ...) into Specs, expands wildcards
+// against the running kernel, and lists what can be traced.
+//
+// Errors are plain sentences without position; the caller prefixes
+// file:line:col.
+package probe
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	suggestpkg "github.com/ktrace/ktrace/internal/suggest"
+)
+
+// kindByName maps every spelling bpftrace accepts, full names and
+// aliases, to its kind.
+var kindByName = map[string]Kind{
+	"tracepoint":    Tracepoint,
+	"t":             Tracepoint,
+	"kprobe":        Kprobe,
+	"k":             Kprobe,
+	"kretprobe":     Kretprobe,
+	"kr":            Kretprobe,
+	"rawtracepoint": RawTracepoint,
+	"rt":            RawTracepoint,
+	"fentry":        Fentry,
+	"f":             Fentry,
+	"kfunc":         Fentry,
+	"fexit":         Fexit,
+	"fr":            Fexit,
+	"kretfunc":      Fexit,
+	"uprobe":        Uprobe,
+	"u":             Uprobe,
+	"uretprobe":     Uretprobe,
+	"ur":            Uretprobe,
+	"usdt":          USDT,
+	"U":             USDT,
+	"interval":      Interval,
+	"i":             Interval,
+	"profile":       Profile,
+	"p":             Profile,
+	"software":      Software,
+	"s":             Software,
+	"hardware":      Hardware,
+	"h":             Hardware,
+}
+
+// suggestable are the names offered in "did you mean" for a misspelled
+// type: full names only, aliases are too short to be useful guesses.
+var suggestable = []string{
+	"BEGIN", "END", "tracepoint", "kprobe", "kretprobe", "rawtracepoint",
+	"fentry", "fexit", "kfunc", "kretfunc", "uprobe", "uretprobe", "usdt",
+	"interval", "profile", "software", "hardware",
+}
+
+// Spec is one parsed attach point.
+type Spec struct {
+	// Kind is the kind of probe.
+	Kind Kind
+	// Path is the binary or library of uprobe, uretprobe and usdt probes.
+	Path string
+	// Module is the kernel module in "kprobe:MODULE:FUNC" and similar
+	// forms; "" means any (vmlinux or a module).
+	Module string
+	// Category is the tracepoint category ("skb") or the USDT provider.
+	Category string
+	// Name is the tracepoint event, kernel or user function, raw
+	// tracepoint, USDT probe, or software/hardware event name. It may
+	// contain the wildcards * and ? where the type allows them.
+	Name string
+	// Offset is the byte offset of "kprobe:FUNC+OFFSET" and
+	// "uprobe:PATH:FUNC+OFFSET".
+	Offset uint64
+	// Address is the address of "uprobe:PATH:0xADDR" (Name is then "").
+	Address uint64
+	// Unit is the interval/profile unit: "s", "ms", "us" or "hz".
+	Unit string
+	// Count is the interval/profile count, or the sample period of a
+	// software/hardware probe (0: the default period).
+	Count uint64
+}
+
+// String returns the canonical text of the spec, which Parse accepts and
+// maps back to the same Spec.
+func (s Spec) String() string {
+	t := s.Kind.String()
+	switch s.Kind {
+	case Begin, End:
+		return t
+	case Tracepoint:
+		return t + ":" + s.Category + ":" + s.Name
+	case Kprobe, Kretprobe, RawTracepoint, Fentry, Fexit:
+		out := t + ":"
+		if s.Module != "" {
+			out += s.Module + ":"
+		}
+		out += s.Name
+		if s.Offset != 0 {
+			out += "+" + strconv.FormatUint(s.Offset, 10)
+		}
+		return out
+	case Uprobe, Uretprobe:
+		if s.Name == "" {
+			return t + ":" + s.Path + ":0x" + strconv.FormatUint(s.Address, 16)
+		}
+		out := t + ":" + s.Path + ":" + s.Name
+		if s.Offset != 0 {
+			out += "+" + strconv.FormatUint(s.Offset, 10)
+		}
+		return out
+	case USDT:
+		if s.Category == "" {
+			return t + ":" + s.Path + ":" + s.Name
+		}
+		return t + ":" + s.Path + ":" + s.Category + ":" + s.Name
+	case Interval, Profile:
+		return t + ":" + s.Unit + ":" + strconv.FormatUint(s.Count, 10)
+	case Software, Hardware:
+		if s.Count == 0 {
+			return t + ":" + s.Name
+		}
+		return t + ":" + s.Name + ":" + strconv.FormatUint(s.Count, 10)
+	}
+	return t
+}
+
+// IsWildcard reports whether the spec names several probes through * or ?
+// and so needs Expand.
+func (s Spec) IsWildcard() bool {
+	return HasWildcard(s.Name) || HasWildcard(s.Category) || HasWildcard(s.Module)
+}
+
+// HasWildcard reports whether a name or pattern contains * or ?.
+func HasWildcard(s string) bool { return strings.ContainsAny(s, "*?") }
+
+// KindByName returns the kind a probe type name or alias ("tracepoint",
+// "t", "kfunc") stands for.
+func KindByName(name string) (Kind, bool) {
+	k, ok := kindByName[name]
+	return k, ok
+}
+
+// Period returns the time between firings of an interval or profile
+// probe: Count units, or a second divided by Count for "hz". It is 0 for
+// other types.
+func (s Spec) Period() time.Duration {
+	if (s.Kind != Interval && s.Kind != Profile) || s.Count == 0 {
+		return 0
+	}
+	switch s.Unit {
+	case "s":
+		return time.Duration(s.Count) * time.Second
+	case "ms":
+		return time.Duration(s.Count) * time.Millisecond
+	case "us":
+		return time.Duration(s.Count) * time.Microsecond
+	case "hz":
+		return time.Second / time.Duration(s.Count)
+	}
+	return 0
+}
+
+// Parse parses one attach point in bpftrace syntax. The error, if any, is
+// a sentence saying what is wrong and, where it helps, what was meant.
+func Parse(text string) (Spec, error) {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return Spec{}, errors.New("empty probe")
+	}
+	switch text {
+	case "BEGIN", "begin":
+		return Spec{Kind: Begin}, nil
+	case "END", "end":
+		return Spec{Kind: End}, nil
+	}
+	kind, rest, hasColon := strings.Cut(text, ":")
+	switch kind {
+	case "BEGIN", "begin", "END", "end":
+		return Spec{}, fmt.Errorf("%s probe takes no arguments", strings.ToUpper(kind))
+	}
+	t, ok := kindByName[kind]
+	if !ok {
+		return Spec{}, unknownType(kind)
+	}
+	if !hasColon {
+		rest = ""
+	}
+	s := Spec{Kind: t}
+	var err error
+	switch t {
+	case Tracepoint:
+		err = parseTracepoint(&s, rest)
+	case Kprobe, Kretprobe:
+		err = parseKprobe(&s, rest)
+	case RawTracepoint:
+		err = parseKernelName(&s, rest, "a tracepoint name, e.g. rawtracepoint:sched_switch")
+	case Fentry, Fexit:
+		err = parseKernelName(&s, rest, "a function name, e.g. "+t.String()+":vfs_read")
+	case Uprobe, Uretprobe:
+		err = parseUprobe(&s, rest)
+	case USDT:
+		err = parseUSDT(&s, rest)
+	case Interval, Profile:
+		err = parseTimer(&s, rest)
+	case Software, Hardware:
+		err = parsePerfEvent(&s, rest)
+	}
+	if err != nil {
+		return Spec{}, err
+	}
+	return s, nil
+}
+
+// notYetTypes are bpftrace probe types ktrace does not attach yet, with
+// their short forms.
+var notYetTypes = map[string]string{
+	"watchpoint": "watchpoint", "w": "watchpoint",
+	"asyncwatchpoint": "asyncwatchpoint", "aw": "asyncwatchpoint",
+	"iter": "iter", "it": "iter",
+	"self":  "self",
+	"bench": "bench",
+}
+
+func unknownType(kind string) error {
+	if full := notYetTypes[kind]; full != "" {
+		return fmt.Errorf("%s probes are not supported yet", full)
+	}
+	best, bestDist := "", 3
+	for _, cand := range suggestable {
+		d := suggestpkg.Distance(strings.ToLower(kind), strings.ToLower(cand))
+		if d < bestDist && d <= len(cand)/2 {
+			best, bestDist = cand, d
+		}
+	}
+	if best != "" {
+		return fmt.Errorf("unknown probe type %q; did you mean %q?", kind, best)
+	}
+	return fmt.Errorf("unknown probe type %q", kind)
+}
+
+// checkName validates a tracepoint, function or event name: identifier
+// characters, '.' (gcc's .isra.0 suffixes), '-' (perf event names) and,
+// when allowed, wildcards.
+func checkName(what, name string, wildcards bool) error {
+	for _, c := range name {
+		switch {
+		case c == '_' || c == '.' || c == '-',
+			c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case (c == '*' || c == '?') && wildcards:
+		case c == '*' || c == '?':
+			return fmt.Errorf("%s %q cannot contain wildcards", what, name)
+		default:
+			return fmt.Errorf("invalid character %q in %s %q", c, what, name)
+		}
+	}
+	return nil
+}
+
+func parseTracepoint(s *Spec, rest string) error {
+	parts := strings.Split(rest, ":")
+	if len(parts) > 2 {
+		return errors.New("tracepoint probe has too many parts; want tracepoint:CATEGORY:EVENT")
+	}
+	if len(parts) != 2 || parts[0] == "" || parts[1] == "" {
+		return errors.New("tracepoint probe needs a category and an event, e.g. tracepoint:skb:kfree_skb")
+	}
+	if err := checkName("tracepoint category", parts[0], true); err != nil {
+		return err
+	}
+	if err := checkName("tracepoint event", parts[1], true); err != nil {
+		return err
+	}
+	s.Category, s.Name = parts[0], parts[1]
+	return nil
+}
+
+func parseKprobe(s *Spec, rest string) error {
+	fn, off, hasOff := strings.Cut(rest, "+")
+	if err := parseKernelName(s, fn, "a function name, e.g. "+s.Kind.String()+":vfs_read"); err != nil {
+		return err
+	}
+	if !hasOff {
+		return nil
+	}
+	if s.Kind == Kretprobe {
+		return errors.New("kretprobe cannot have an offset")
+	}
+	if s.IsWildcard() {
+		return errors.New("kprobe offset cannot be combined with a wildcard")
+	}
+	n, err := strconv.ParseUint(off, 0, 64)
+	if err != nil {
+		return fmt.Errorf("kprobe offset must be a number, got %q", off)
+	}
+	s.Offset = n
+	return nil
+}
+
+// parseKernelName parses "NAME" or "MODULE:NAME" for kernel-side probes.
+func parseKernelName(s *Spec, rest, needs string) error {
+	what := "function name"
+	if s.Kind == RawTracepoint {
+		what = "tracepoint name"
+	}
+	parts := strings.Split(rest, ":")
+	switch {
+	case len(parts) > 2:
+		return fmt.Errorf("%s probe has too many parts; want %s:NAME or %s:MODULE:NAME", s.Kind, s.Kind, s.Kind)
+	case len(parts) == 2:
+		if parts[0] == "" {
+			return fmt.Errorf("%s probe has an empty module name", s.Kind)
+		}
+		if err := checkName("module name", parts[0], true); err != nil {
+			return err
+		}
+		s.Module = parts[0]
+		rest = parts[1]
+	}
+	if rest == "" {
+		return fmt.Errorf("%s probe needs %s", s.Kind, needs)
+	}
+	if err := checkName(what, rest, true); err != nil {
+		return err
+	}
+	s.Name = rest
+	return nil
+}
+
+func parseUprobe(s *Spec, rest string) error {
+	i := strings.LastIndexByte(rest, ':')
+	if i <= 0 || i == len(rest)-1 {
+		return fmt.Errorf("%s probe needs a binary and a function, e.g. %s:/bin/bash:readline", s.Kind, s.Kind)
+	}
+	s.Path, rest = rest[:i], rest[i+1:]
+	if rest[0] >= '0' && rest[0] <= '9' {
+		addr, err := strconv.ParseUint(rest, 0, 64)
+		if err != nil {
+			return fmt.Errorf("%s address must be a number, got %q", s.Kind, rest)
+		}
+		s.Address = addr
+		return nil
+	}
+	fn, off, hasOff := strings.Cut(rest, "+")
+	if fn == "" {
+		return fmt.Errorf("%s probe needs a binary and a function, e.g. %s:/bin/bash:readline", s.Kind, s.Kind)
+	}
+	if err := checkName("function name", fn, true); err != nil {
+		return err
+	}
+	s.Name = fn
+	if hasOff {
+		if s.Kind == Uretprobe {
+			return errors.New("uretprobe cannot have an offset")
+		}
+		n, err := strconv.ParseUint(off, 0, 64)
+		if err != nil {
+			return fmt.Errorf("uprobe offset must be a number, got %q", off)
+		}
+		s.Offset = n
+	}
+	return nil
+}
+
+func parseUSDT(s *Spec, rest string) error {
+	parts := strings.Split(rest, ":")
+	for _, p := range parts {
+		if p == "" {
+			parts = nil
+			break
+		}
+	}
+	switch len(parts) {
+	case 2:
+		s.Path, s.Name = parts[0], parts[1]
+	case 3:
+		s.Path, s.Category, s.Name = parts[0], parts[1], parts[2]
+	default:
+		return errors.New("usdt probe needs a binary and a probe name, e.g. usdt:/usr/bin/python3:python:function__entry")
+	}
+	if err := checkName("usdt provider", s.Category, true); err != nil {
+		return err
+	}
+	return checkName("usdt probe name", s.Name, true)
+}
+
+var timerUnits = map[string]bool{"s": true, "ms": true, "us": true, "hz": true}
+
+// parseTimer parses interval: and profile: probes: "UNIT:COUNT", and the
+// newer bpftrace shorthand "COUNTUNIT" ("1s", "100ms", "99hz").
+func parseTimer(s *Spec, rest string) error {
+	example := map[Kind]string{Interval: "interval:s:1", Profile: "profile:hz:99"}[s.Kind]
+	parts := strings.Split(rest, ":")
+	var unit, count string
+	switch {
+	case len(parts) == 2:
+		unit, count = parts[0], parts[1]
+	case len(parts) == 1 && rest != "":
+		i := strings.IndexFunc(rest, func(r rune) bool { return r < '0' || r > '9' })
+		if i <= 0 {
+			return fmt.Errorf("%s probe needs a unit and a count, e.g. %s", s.Kind, example)
+		}
+		count, unit = rest[:i], rest[i:]
+	case len(parts) > 2:
+		return fmt.Errorf("%s probe has too many parts; want %s:UNIT:COUNT", s.Kind, s.Kind)
+	}
+	if unit == "" || count == "" {
+		return fmt.Errorf("%s probe needs a unit and a count, e.g. %s", s.Kind, example)
+	}
+	if !timerUnits[unit] {
+		return fmt.Errorf("unknown %s unit %q; use s, ms, us or hz", s.Kind, unit)
+	}
+	n, err := strconv.ParseUint(count, 10, 64)
+	if err != nil || n == 0 {
+		return fmt.Errorf("%s count must be a positive integer, got %q", s.Kind, count)
+	}
+	if unit != "hz" && n > uint64(1<<63-1)/uint64(time.Second) {
+		return fmt.Errorf("%s count %d is too large", s.Kind, n)
+	}
+	s.Unit, s.Count = unit, n
+	return nil
+}
+
+// SoftwareEvents and HardwareEvents are the perf event names software:
+// and hardware: probes accept, with bpftrace's short aliases.
+var (
+	SoftwareEvents = []string{
+		"cpu-clock", "cpu", "task-clock", "page-faults", "faults",
+		"context-switches", "cs", "cpu-migrations", "minor-faults",
+		"major-faults", "alignment-faults", "emulation-faults", "dummy",
+		"bpf-output",
+	}
+	HardwareEvents = []string{
+		"cpu-cycles", "cycles", "instructions", "cache-references",
+		"cache-misses", "branch-instructions", "branches", "branch-misses",
+		"bus-cycles", "frontend-stalls", "backend-stalls", "ref-cycles",
+	}
+)
+
+func parsePerfEvent(s *Spec, rest string) error {
+	known, example := SoftwareEvents, "software:page-faults:100"
+	if s.Kind == Hardware {
+		known, example = HardwareEvents, "hardware:cache-misses:1000000"
+	}
+	parts := strings.Split(rest, ":")
+	if len(parts) > 2 {
+		return fmt.Errorf("%s probe has too many parts; want %s:EVENT:COUNT", s.Kind, s.Kind)
+	}
+	if parts[0] == "" {
+		return fmt.Errorf("%s probe needs an event, e.g. %s", s.Kind, example)
+	}
+	if !contains(known, parts[0]) {
+		if best := closest(parts[0], known); best != "" {
+			return fmt.Errorf("unknown %s event %q; did you mean %q?", s.Kind, parts[0], best)
+		}
+		return fmt.Errorf("unknown %s event %q", s.Kind, parts[0])
+	}
+	s.Name = parts[0]
+	if len(parts) == 2 && parts[1] != "" {
+		n, err := strconv.ParseUint(parts[1], 10, 64)
+		if err != nil || n == 0 {
+			return fmt.Errorf("%s count must be a positive integer, got %q", s.Kind, parts[1])
+		}
+		s.Count = n
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// closest returns the candidate nearest to s if it is a plausible typo.
+func closest(s string, cands []string) string {
+	if best := suggestpkg.Closest(s, cands, 1); len(best) > 0 {
+		return best[0]
+	}
+	return ""
+}

@@ -1,9 +1,0 @@
-package resolve
-
-import "github.com/ktrace/ktrace/symbol"
-
-// UserSymbol finds a symbol of a user binary, for uaddr(); it implements
-// types.UserSymbolResolver.
-func (r *Resolver) UserSymbol(path, name string) (addr, size uint64, pie bool, err error) {
-	return symbol.Lookup(path, name)
-}
