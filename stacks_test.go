@@ -378,7 +378,7 @@ func TestStackMapsAreInternal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if names := len(prog.Compiled().Maps); names != 1 {
+	if names := len(prog.MapNames()); names != 1 {
 		t.Errorf("%d script maps, want just @", names)
 	}
 }

@@ -5,13 +5,8 @@ import (
 	"net/netip"
 	"strconv"
 
+	"github.com/ktrace/ktrace/internal/abi"
 	"github.com/ktrace/ktrace/lang/types"
-)
-
-// Address families of ntop() values (Linux's AF_INET and AF_INET6).
-const (
-	afInet  = 2
-	afInet6 = 10
 )
 
 // decodeFuncValue decodes the values of username, strftime(), ntop() and
@@ -25,11 +20,10 @@ func decodeFuncValue(t *types.Type, b []byte, env *Env) any {
 		}
 		return strconv.FormatUint(uid, 10)
 	case types.Timestamp:
-		if len(b) < 16 {
+		ns, id, ok := abi.Timestamp(b)
+		if !ok {
 			return ""
 		}
-		ns := binary.LittleEndian.Uint64(b)
-		id := binary.LittleEndian.Uint64(b[8:])
 		if env != nil && env.Timestamp != nil {
 			return env.Timestamp(id, ns)
 		}
@@ -50,14 +44,15 @@ func decodeFuncValue(t *types.Type, b []byte, env *Env) any {
 // address bytes, as inet_ntop does: "127.0.0.1", "::1", "::ffff:1.2.3.4".
 // An unknown family prints as "".
 func FormatInet(b []byte) string {
-	if len(b) < 24 {
+	if len(b) < abi.InetSize {
 		return ""
 	}
-	switch binary.LittleEndian.Uint64(b) {
-	case afInet:
-		return netip.AddrFrom4([4]byte(b[8:12])).String()
-	case afInet6:
-		return netip.AddrFrom16([16]byte(b[8:24])).String()
+	addr := b[abi.InetAddrOffset:]
+	switch binary.LittleEndian.Uint64(b[abi.InetFamilyOffset:]) {
+	case abi.AFInet:
+		return netip.AddrFrom4([4]byte(addr[:4])).String()
+	case abi.AFInet6:
+		return netip.AddrFrom16([16]byte(addr[:16])).String()
 	}
 	return ""
 }

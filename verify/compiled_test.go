@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sort"
 	"strings"
 	"testing"
 
@@ -109,18 +108,12 @@ func TestCompiledPrograms(t *testing.T) {
 			continue
 		}
 		compiled++
-		cp := prog.Compiled()
 		reports := prog.Verify()
-		var names []string
-		for n := range reports {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, n := range names {
-			spec := cp.Collection.Programs[n]
+		for _, bp := range prog.BPFPrograms() {
+			n, spec := bp.Name, bp.Spec
 			rep := reports[n]
 			k := verify.LoadKernel(spec.Instructions, verify.Options{
-				Type: spec.Type, AttachType: spec.AttachType, AttachTo: spec.AttachTo, Maps: cp.Collection.Maps,
+				Type: spec.Type, AttachType: spec.AttachType, AttachTo: spec.AttachTo, Maps: bp.Maps,
 			})
 			var ve *ebpf.VerifierError
 			if !k.Accepted && !errors.As(k.Err, &ve) {

@@ -11,8 +11,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ktrace/ktrace"
 	"github.com/ktrace/ktrace/flamegraph"
-	"github.com/ktrace/ktrace/internal/kernel"
 	"github.com/ktrace/ktrace/tools"
 )
 
@@ -59,7 +59,7 @@ func profileCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "ktrace profile: -d needs a positive number of seconds")
 		return 1
 	}
-	if err := kernel.CheckTracingPrivileges(); err != nil {
+	if err := ktrace.CheckPrivileges(); err != nil {
 		fmt.Fprintln(stderr, "ktrace profile:", err)
 		return 1
 	}

@@ -7,15 +7,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
 
 	"github.com/ktrace/ktrace"
-	"github.com/ktrace/ktrace/internal/compile"
-	"github.com/ktrace/ktrace/internal/kernel"
-	"github.com/ktrace/ktrace/lang/probe"
+	"github.com/ktrace/ktrace/verify"
 )
 
 // scriptOptions are the flags of `ktrace [OPTIONS] FILE|-e PROGRAM`.
@@ -167,13 +164,13 @@ func isRegularFile(name string) bool {
 // per line; with verbose, each with its arguments.
 func listProgramProbes(prog *ktrace.Program, verbose bool, stdout, stderr io.Writer) int {
 	seen := map[string]bool{}
-	for _, p := range prog.Compiled().Probes {
-		name := p.Point.Name
+	for _, p := range prog.Probes() {
+		name := p.Name
 		if seen[name] {
 			continue
 		}
 		seen[name] = true
-		if verbose && p.Point.Kind != probe.Begin && p.Point.Kind != probe.End {
+		if verbose && !p.Kind.RunsOnce() {
 			if rc := listProbes(name, true, stdout, stderr); rc != 0 {
 				return rc
 			}
@@ -220,7 +217,7 @@ func scriptCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, "ktrace: no program given: use -e 'PROGRAM' or a file name (see ktrace --help)\n")
 		return 1
 	}
-	if err := kernel.CheckTracingPrivileges(); err != nil {
+	if err := ktrace.CheckPrivileges(); err != nil {
 		fmt.Fprintln(stderr, "ktrace:", err)
 		return 1
 	}
@@ -285,24 +282,23 @@ func scriptCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // came from and, under the instructions they concern, the findings of
 // ktrace's verifier.
 func dump(prog *ktrace.Program, w io.Writer) {
-	cp := prog.Compiled()
-	names := make([]string, 0, len(cp.Collection.Programs))
-	for name := range cp.Collection.Programs {
-		names = append(names, name)
-	}
-	sort.Strings(names)
 	reports := prog.Verify()
-	for _, name := range names {
-		var points []string
-		for _, p := range cp.Probes {
-			if p.Program == name {
-				points = append(points, p.Point.Name)
-			}
-		}
-		fmt.Fprintf(w, "; program %s: %s\n", name, strings.Join(points, ", "))
-		fmt.Fprint(w, annotateDisassembly(compile.Disassemble(cp.Collection.Programs[name]), reports[name]))
+	for _, bp := range prog.BPFPrograms() {
+		fmt.Fprintf(w, "; program %s: %s\n", bp.Name, strings.Join(probesOf(prog, bp.Name), ", "))
+		fmt.Fprint(w, annotateDisassembly(verify.Disassemble(bp.Spec.Instructions), reports[bp.Name]))
 		fmt.Fprintln(w)
 	}
+}
+
+// probesOf lists the attach points that run a BPF program.
+func probesOf(prog *ktrace.Program, name string) []string {
+	var points []string
+	for _, p := range prog.Probes() {
+		if p.Program == name {
+			points = append(points, p.Name)
+		}
+	}
+	return points
 }
 
 // runProgram runs a compiled program until it calls exit(), or until

@@ -11,7 +11,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ktrace/ktrace/internal/kernel"
+	"github.com/ktrace/ktrace"
 	"github.com/ktrace/ktrace/internal/resolve"
 	"github.com/ktrace/ktrace/tools"
 )
@@ -52,7 +52,7 @@ func dropcountCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "ktrace dropcount: -c needs a positive count")
 		return 1
 	}
-	if err := kernel.CheckTracingPrivileges(); err != nil {
+	if err := ktrace.CheckPrivileges(); err != nil {
 		fmt.Fprintln(stderr, "ktrace dropcount:", err)
 		return 1
 	}
@@ -126,12 +126,12 @@ func infoCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ktrace info: unexpected argument %q\n", args[0])
 		return 1
 	}
-	info, err := kernel.Info()
+	report, err := ktrace.KernelReport()
 	if err != nil {
 		fmt.Fprintln(stderr, "ktrace info:", err)
 		return 1
 	}
-	fmt.Fprint(stdout, info.String())
+	fmt.Fprint(stdout, report)
 	return 0
 }
 

@@ -158,21 +158,15 @@ func verifyScript(name string, src []byte, params []string) ([]verifiedProgram, 
 	if err != nil {
 		return nil, err
 	}
-	cp := prog.Compiled()
 	reports := prog.Verify()
 	var out []verifiedProgram
-	for pname, spec := range cp.Collection.Programs {
-		var probes []string
-		for _, pr := range cp.Probes {
-			if pr.Program == pname {
-				probes = append(probes, pr.Point.Name)
-			}
-		}
-		rep := reports[pname]
-		rep.Program = pname
+	for _, bp := range prog.BPFPrograms() {
+		rep := reports[bp.Name]
+		rep.Program = bp.Name
+		spec := bp.Spec
 		out = append(out, verifiedProgram{
-			name: pname, probes: probes, insns: spec.Instructions, report: rep,
-			opts: verify.Options{Type: spec.Type, AttachType: spec.AttachType, AttachTo: spec.AttachTo, Maps: cp.Collection.Maps},
+			name: bp.Name, probes: probesOf(prog, bp.Name), insns: spec.Instructions, report: rep,
+			opts: verify.Options{Type: spec.Type, AttachType: spec.AttachType, AttachTo: spec.AttachTo, Maps: bp.Maps},
 		})
 	}
 	sort.Slice(out, func(i, j int) bool { return programLess(out[i].name, out[j].name) })
@@ -334,7 +328,7 @@ func writeVerifyJSON(w io.Writer, progs []verifiedProgram) {
 }
 
 // annotateDisassembly puts the verifier's findings for each instruction
-// under that instruction in a compile.Disassemble listing ("  12: ...").
+// under that instruction in a verify.Disassemble listing ("  12: ...").
 func annotateDisassembly(dis string, rep *verify.Report) string {
 	if rep == nil || len(rep.Findings) == 0 {
 		return dis

@@ -17,8 +17,8 @@ import (
 	"strings"
 
 	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/asm"
 
+	"github.com/ktrace/ktrace/internal/abi"
 	"github.com/ktrace/ktrace/lang"
 	"github.com/ktrace/ktrace/lang/ast"
 	"github.com/ktrace/ktrace/lang/probe"
@@ -71,12 +71,6 @@ type Program struct {
 	// Warnings are non-fatal diagnostics from the checker.
 	Warnings lang.ErrorList
 }
-
-// Names of the runtime's own maps in the collection.
-const (
-	EventsMap = "events" // ring buffer of Event records
-	LostMap   = "lost"   // per-CPU count of records the ring buffer refused
-)
 
 // Map is one script map.
 type Map struct {
@@ -137,43 +131,28 @@ type Probe struct {
 	Node *ast.Probe
 }
 
-// EventKind is what a record asks user space to do.
-type EventKind int
-
-// Event kinds.
-const (
-	EventPrintf EventKind = iota + 1
-	EventPrint            // print(value)
-	EventPrintMap
-	EventClearMap
-	EventExit
-	EventWarning // a run-time warning: a helper failed, a division by zero
-)
-
-// Event describes one kind of record in the ring buffer.
+// Event describes one kind of record in the ring buffer: the compiler adds
+// one per call site, and a record's header is its index in
+// Program.Events (see internal/abi for the layouts).
 type Event struct {
-	Kind   EventKind
-	Format *types.Format // printf
-	// Args are the record's fields after the 8-byte event index.
+	Kind   abi.RecordKind
+	Format *types.Format // printf-like records
+	// Args are the record's fields after the header.
 	Args []EventArg
 	Size int       // whole record size
-	Map  *Map      // print/clear
+	Map  *Map      // print, clear, zero
 	Node *ast.Call // the call that sends it
-	// Data carries what a feature's handler needs beyond the arguments,
-	// such as a time format.
-	Data any
 	// Top and Div are print(@m, top, div)'s limits.
 	Top int
 	Div uint32
 	// Source is the script position the record comes from (warnings).
 	Source lang.Source
-}
 
-// Warning is the Data of an EventWarning.
-type Warning struct {
-	Helper  string // the helper that failed, or "" for other problems
-	Retcode int64
-	Msg     string
+	// The payloads of the record kinds that need more than the above.
+	TimeFormat string              // RecordTime: the strftime format
+	Join       abi.JoinLayout      // RecordJoin
+	Warning    abi.Warning         // RecordWarning
+	Timestamp  abi.TimestampFormat // RecordTimestampFormat
 }
 
 // EventArg is one value in a record.
@@ -280,19 +259,19 @@ func (c *compiler) declareMaps() {
 		}
 		m.Spec = spec
 		if m.Slots = c.slotsFor(mi, m); m.Slots != nil {
-			c.prog.Collection.Maps[slotsSpecName(mi.Name)] = m.Slots
+			c.prog.Collection.Maps[abi.SlotsMap(mi.Name)] = m.Slots
 		}
 		c.maps[mi.Name] = m
 		c.prog.Maps = append(c.prog.Maps, m)
-		c.prog.Collection.Maps[mapKey(mi.Name)] = spec
+		c.prog.Collection.Maps[abi.ScriptMap(mi.Name)] = spec
 	}
-	c.prog.Collection.Maps[EventsMap] = &ebpf.MapSpec{
-		Name:       EventsMap,
+	c.prog.Collection.Maps[abi.EventsMap] = &ebpf.MapSpec{
+		Name:       abi.EventsMap,
 		Type:       ebpf.RingBuf,
 		MaxEntries: uint32(c.opts.RingBufSize),
 	}
-	c.prog.Collection.Maps[LostMap] = &ebpf.MapSpec{
-		Name:       LostMap,
+	c.prog.Collection.Maps[abi.LostMap] = &ebpf.MapSpec{
+		Name:       abi.LostMap,
 		Type:       ebpf.PerCPUArray,
 		KeySize:    4,
 		ValueSize:  8,
@@ -370,12 +349,6 @@ func firstArg(x *ast.Call) ast.Expr {
 	}
 	return x.Args[0]
 }
-
-// mapKey is a script map's name in the collection.
-func mapKey(name string) string { return "@" + name }
-
-// MapSpecName returns the collection key of the script map @name.
-func MapSpecName(name string) string { return mapKey(strings.TrimPrefix(name, "@")) }
 
 // bpfName makes a kernel object name: at most 15 characters of [A-Za-z0-9_.].
 func bpfName(s string) string {
@@ -536,26 +509,6 @@ func (p *Program) Map(name string) *Map {
 		}
 	}
 	return nil
-}
-
-// Disassemble lists a program's instructions with the script line each
-// came from, for `ktrace -d`.
-func Disassemble(spec *ebpf.ProgramSpec) string {
-	var b strings.Builder
-	last := ""
-	raw := 0
-	for _, ins := range spec.Instructions {
-		if src := ins.Source(); src != nil {
-			loc := src.String()
-			if s, ok := src.(interface{ SourceLine() string }); ok && loc != last {
-				fmt.Fprintf(&b, "; %s: %s\n", loc, strings.TrimSpace(s.SourceLine()))
-			}
-			last = loc
-		}
-		fmt.Fprintf(&b, "%4d: %v\n", raw, ins.WithSource(nil))
-		raw += int(ins.Size() / asm.InstructionSize)
-	}
-	return b.String()
 }
 
 // license is the license programs are loaded under: GPL by default, as

@@ -7,6 +7,7 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 
+	"github.com/ktrace/ktrace/internal/abi"
 	"github.com/ktrace/ktrace/internal/compile"
 	"github.com/ktrace/ktrace/internal/formats"
 	"github.com/ktrace/ktrace/internal/resolve"
@@ -90,7 +91,7 @@ func TestHotPathIsOneArrayLookup(t *testing.T) {
 				break
 			}
 		}
-		if len(lookups) != 1 || lookups[0] != compile.SlotsSpecName("@") || updates != 0 {
+		if len(lookups) != 1 || lookups[0] != abi.SlotsMap("@") || updates != 0 {
 			t.Errorf("the hit path looks up %q and makes %d updates; want one lookup of the count slots and no update", lookups, updates)
 		}
 		if hit > 48 {
@@ -128,16 +129,16 @@ func TestCountSlots(t *testing.T) {
 			continue
 		}
 		m := cp.Map("@m")
-		spec := cp.Collection.Maps[compile.SlotsSpecName("@m")]
+		spec := cp.Collection.Maps[abi.SlotsMap("@m")]
 		switch {
 		case tc.valueSize == 0 && (m.Slots != nil || spec != nil):
 			t.Errorf("%s: has count slots, want none", tc.src)
 		case tc.valueSize == 0:
 		case m.Slots == nil || spec != m.Slots:
 			t.Errorf("%s: no count slots", tc.src)
-		case spec.Type != ebpf.Array || spec.KeySize != 4 || spec.ValueSize != tc.valueSize || spec.MaxEntries != 3*compile.SlotCount:
+		case spec.Type != ebpf.Array || spec.KeySize != 4 || spec.ValueSize != tc.valueSize || spec.MaxEntries != 3*abi.SlotCount:
 			t.Errorf("%s: slots %v, key %d, value %d, %d entries; want an array, 4, %d, %d (a stripe per CPU)",
-				tc.src, spec.Type, spec.KeySize, spec.ValueSize, spec.MaxEntries, tc.valueSize, 3*compile.SlotCount)
+				tc.src, spec.Type, spec.KeySize, spec.ValueSize, spec.MaxEntries, tc.valueSize, 3*abi.SlotCount)
 		}
 	}
 }
@@ -164,7 +165,7 @@ func TestHistogramMapKinds(t *testing.T) {
 			t.Errorf("%s: %v", tc.src, err)
 			continue
 		}
-		spec := cp.Collection.Maps[compile.MapSpecName("@h")]
+		spec := cp.Collection.Maps[abi.ScriptMap("@h")]
 		if tc.want == ebpf.Array {
 			tc.entries *= 2 // a stripe per CPU
 		}

@@ -5,6 +5,7 @@ import (
 	"github.com/cilium/ebpf/asm"
 	"golang.org/x/sys/unix"
 
+	"github.com/ktrace/ktrace/internal/abi"
 	"github.com/ktrace/ktrace/lang/ast"
 	"github.com/ktrace/ktrace/lang/probe"
 	"github.com/ktrace/ktrace/lang/types"
@@ -17,44 +18,6 @@ import (
 // bpftrace), elapsed, jiffies, rand, cgroup, ncpus, cpid, ppid, username
 // and numaid. kaddr(), getopt() and has_cpid are folded into constants by
 // the checker; the -p filter (Options.FilterPID) is pidFilter.
-
-// Record kinds of the functions that user space carries out.
-const (
-	EventTime       EventKind = 200 + iota // time(): Data is the format (200+: the stacks use 100+)
-	EventTimeFormat                        // never sent: a strftime() call's TimeFormat, by event id
-	EventJoin                              // join(): Data is a JoinArgs
-	EventCat                               // cat(): Format and Args name the file
-	EventSystem                            // system(): Format and Args make the command
-	EventZero                              // zero(): Map
-	EventErrorf                            // errorf(): Format and Args make the message
-	EventWarnf                             // warnf(): likewise
-)
-
-// TimeFormat is the Data of an EventTimeFormat: how the timestamps of one
-// strftime() call print.
-type TimeFormat struct {
-	Format string
-	// Mode is the clock of the nanoseconds: boot-based (the default) or
-	// TAI, which counts from the epoch.
-	Mode types.TimestampMode
-}
-
-// JoinArgs is the Data of an EventJoin. The record holds ArgNum slots of
-// ArgSize bytes after the event index; the first empty slot ends the list.
-type JoinArgs struct {
-	Sep             string
-	ArgNum, ArgSize int
-}
-
-// Names of runtime maps in the collection.
-const (
-	// RuntimeMap is a one-entry array whose value user space fills before
-	// BEGIN runs: the boot-clock time the session started (for elapsed).
-	RuntimeMap = "runtime"
-	// JoinMap is per-CPU scratch space for join() records, which are too
-	// large for the stack.
-	JoinMap = "join_buf"
-)
 
 // joinArgNum is how many strings join() reads, as in bpftrace.
 const joinArgNum = 16
@@ -98,16 +61,16 @@ func init() {
 	stmtCalls["exit"] = (*gen).exitCall
 	stmtCalls["time"] = (*gen).timeCall
 	stmtCalls["join"] = (*gen).join
-	stmtCalls["cat"] = func(g *gen, x *ast.Call) { g.formatEvent(x, EventCat) }
-	stmtCalls["system"] = func(g *gen, x *ast.Call) { g.formatEvent(x, EventSystem) }
-	stmtCalls["errorf"] = func(g *gen, x *ast.Call) { g.formatEvent(x, EventErrorf) }
-	stmtCalls["warnf"] = func(g *gen, x *ast.Call) { g.formatEvent(x, EventWarnf) }
+	stmtCalls["cat"] = func(g *gen, x *ast.Call) { g.formatEvent(x, abi.RecordCat) }
+	stmtCalls["system"] = func(g *gen, x *ast.Call) { g.formatEvent(x, abi.RecordSystem) }
+	stmtCalls["errorf"] = func(g *gen, x *ast.Call) { g.formatEvent(x, abi.RecordErrorf) }
+	stmtCalls["warnf"] = func(g *gen, x *ast.Call) { g.formatEvent(x, abi.RecordWarnf) }
 	stmtCalls["signal"] = (*gen).signal
 	stmtCalls["signal_thread"] = (*gen).signal
 	stmtCalls["zero"] = func(g *gen, x *ast.Call) {
 		m := g.c.maps[x.Args[0].(*ast.MapRef).Name]
-		id := g.c.event(x, &Event{Kind: EventZero, Map: m, Size: 8})
-		g.sendEvent(x, id, 8, nil)
+		id := g.c.event(x, &Event{Kind: abi.RecordZeroMap, Map: m, Size: abi.HeaderSize})
+		g.sendEvent(x, id, abi.HeaderSize, nil)
 	}
 }
 
@@ -160,17 +123,17 @@ func (g *gen) pidFilter() {
 // exitCall sends the exit record with the code, constant or not, and ends
 // the probe, as bpftrace's exit() does.
 func (g *gen) exitCall(x *ast.Call) {
-	id := g.c.event(x, &Event{Kind: EventExit, Size: 16, Args: []EventArg{{Type: types.TypS64, Offset: 8}}})
+	id := g.c.event(x, &Event{Kind: abi.RecordExit, Size: abi.ExitRecordSize, Args: []EventArg{{Type: types.TypS64, Offset: abi.ExitCodeOffset}}})
 	var code operand
 	if len(x.Args) == 1 {
 		code = g.intExpr(x.Args[0])
 	}
-	g.sendEvent(x, id, 16, func(rec int16) {
+	g.sendEvent(x, id, abi.ExitRecordSize, func(rec int16) {
 		if len(x.Args) == 1 {
-			g.emit(asm.StoreMem(asm.RFP, rec+8, g.load(code, asm.R1), asm.DWord))
+			g.emit(asm.StoreMem(asm.RFP, rec+abi.ExitCodeOffset, g.load(code, asm.R1), asm.DWord))
 			g.free(code)
 		} else {
-			g.emit(storeImm(asm.RFP, rec+8, 0, asm.DWord))
+			g.emit(storeImm(asm.RFP, rec+abi.ExitCodeOffset, 0, asm.DWord))
 		}
 	})
 	g.emit(asm.Ja.Label(g.exitLabel))
@@ -184,18 +147,18 @@ func (g *gen) exitCall(x *ast.Call) {
 func (g *gen) elapsed(x *ast.Ident) operand {
 	g.c.runtimeMap()
 	g.call(asm.FnKtimeGetBootNs)
-	g.emit(asm.LoadMapValue(asm.R1, 0, 0).WithReference(RuntimeMap))
+	g.emit(asm.LoadMapValue(asm.R1, 0, 0).WithReference(abi.RuntimeMap))
 	g.emit(asm.LoadMem(asm.R1, asm.R1, 0, asm.DWord))
 	g.emit(asm.Sub.Reg(asm.R0, asm.R1))
 	return g.result(x)
 }
 
 func (c *compiler) runtimeMap() {
-	if _, ok := c.prog.Collection.Maps[RuntimeMap]; ok {
+	if _, ok := c.prog.Collection.Maps[abi.RuntimeMap]; ok {
 		return
 	}
-	c.prog.Collection.Maps[RuntimeMap] = &ebpf.MapSpec{
-		Name:       RuntimeMap,
+	c.prog.Collection.Maps[abi.RuntimeMap] = &ebpf.MapSpec{
+		Name:       abi.RuntimeMap,
 		Type:       ebpf.Array,
 		KeySize:    4,
 		ValueSize:  8,
@@ -436,13 +399,14 @@ func (g *gen) strftime(x *ast.Call, dst int16, size int) {
 		mode = types.TimeBoot
 	}
 	format := g.c.info.StrConsts[x.Args[0]]
-	id := g.c.event(x, &Event{Kind: EventTimeFormat, Data: TimeFormat{Format: format, Mode: mode}})
+	tf := abi.TimestampFormat{Format: format, FromEpoch: mode == types.TimeTAI || mode == types.TimeSwTAI}
+	id := g.c.event(x, &Event{Kind: abi.RecordTimestampFormat, Timestamp: tf})
 	o := g.intExpr(x.Args[1])
-	g.emit(asm.StoreMem(asm.RFP, dst, g.load(o, asm.R0), asm.DWord))
+	g.emit(asm.StoreMem(asm.RFP, dst+abi.TimestampNsOffset, g.load(o, asm.R0), asm.DWord))
 	g.free(o)
 	g.loadImm(asm.R1, int64(id))
-	g.emit(asm.StoreMem(asm.RFP, dst+8, asm.R1, asm.DWord))
-	g.zeroAt(dst+types.TimestampSize, size-types.TimestampSize)
+	g.emit(asm.StoreMem(asm.RFP, dst+abi.TimestampFormatOffset, asm.R1, asm.DWord))
+	g.zeroAt(dst+abi.TimestampSize, size-abi.TimestampSize)
 }
 
 // ntop stores the address family and the address bytes: an integer's low
@@ -454,22 +418,22 @@ func (g *gen) ntop(x *ast.Call, dst int16, size int) {
 	g.zeroAt(dst, size)
 	if len(x.Args) == 2 {
 		o := g.intExpr(x.Args[0])
-		g.emit(asm.StoreMem(asm.RFP, dst, g.load(o, asm.R0), asm.DWord))
+		g.emit(asm.StoreMem(asm.RFP, dst+abi.InetFamilyOffset, g.load(o, asm.R0), asm.DWord))
 		g.free(o)
 	} else {
-		af := int32(unix.AF_INET)
+		af := int32(abi.AFInet)
 		if (t.Kind == types.Array || t.Kind == types.String) && t.Size == 16 {
-			af = unix.AF_INET6
+			af = abi.AFInet6
 		}
-		g.emit(storeImm(asm.RFP, dst, af, asm.DWord))
+		g.emit(storeImm(asm.RFP, dst+abi.InetFamilyOffset, af, asm.DWord))
 	}
 	if t.IsInt() {
 		o := g.intExpr(addr)
-		g.emit(asm.StoreMem(asm.RFP, dst+8, g.load(o, asm.R0), asm.Word))
+		g.emit(asm.StoreMem(asm.RFP, dst+abi.InetAddrOffset, g.load(o, asm.R0), asm.Word))
 		g.free(o)
 		return
 	}
-	g.memExpr(addr, dst+8, t.Size)
+	g.memExpr(addr, dst+abi.InetAddrOffset, t.Size)
 }
 
 // buf stores a u32 length and the bytes: read from a pointer, or copied
@@ -575,8 +539,8 @@ func (g *gen) timeCall(x *ast.Call) {
 	if len(x.Args) == 1 {
 		format = g.c.info.StrConsts[x.Args[0]]
 	}
-	id := g.c.event(x, &Event{Kind: EventTime, Size: 8, Data: format})
-	g.sendEvent(x, id, 8, nil)
+	id := g.c.event(x, &Event{Kind: abi.RecordTime, Size: abi.HeaderSize, TimeFormat: format})
+	g.sendEvent(x, id, abi.HeaderSize, nil)
 }
 
 // signal sends a signal to the current process with bpf_send_signal, or
@@ -601,13 +565,12 @@ func (g *gen) signal(x *ast.Call) {
 // Reading stops at the array's NULL terminator; an empty slot marks the
 // end for user space.
 func (g *gen) join(x *ast.Call) {
-	argSize := g.c.info.Config.MaxStrlen
-	size := 8 + joinArgNum*argSize
-	sep := " "
+	layout := abi.JoinLayout{Sep: " ", ArgNum: joinArgNum, ArgSize: g.c.info.Config.MaxStrlen}
 	if len(x.Args) == 2 {
-		sep = g.c.info.StrConsts[x.Args[1]]
+		layout.Sep = g.c.info.StrConsts[x.Args[1]]
 	}
-	id := g.c.event(x, &Event{Kind: EventJoin, Size: size, Data: JoinArgs{Sep: sep, ArgNum: joinArgNum, ArgSize: argSize}})
+	argSize, size := layout.ArgSize, layout.Size()
+	id := g.c.event(x, &Event{Kind: abi.RecordJoin, Size: size, Join: layout})
 	g.c.joinMap(size)
 	arr := g.intExpr(x.Args[0])
 	mark := g.mark()
@@ -617,7 +580,7 @@ func (g *gen) join(x *ast.Call) {
 	end := g.newLabel("joinend")
 	send := g.newLabel("joinsend")
 	g.emit(storeImm(asm.RFP, key, 0, asm.DWord))
-	g.emit(asm.LoadMapPtr(asm.R1, 0).WithReference(JoinMap))
+	g.emit(asm.LoadMapPtr(asm.R1, 0).WithReference(abi.JoinMap))
 	g.stackPtr(asm.R2, key)
 	g.call(asm.FnMapLookupElem)
 	g.emit(asm.JEq.Imm(asm.R0, 0, end))
@@ -633,7 +596,7 @@ func (g *gen) join(x *ast.Call) {
 		readPtr, readStr = asm.FnProbeRead, asm.FnProbeReadStr
 	}
 	for i := 0; i < joinArgNum; i++ {
-		slot := int16(8 + i*argSize)
+		slot := int16(layout.ArgOffset(i))
 		// An empty slot ends the list unless the string read fills it.
 		r := g.load(rec, asm.R1)
 		g.emit(storeImm(r, slot, 0, asm.Byte))
@@ -651,7 +614,7 @@ func (g *gen) join(x *ast.Call) {
 		g.call(readStr)
 	}
 	g.place(send)
-	g.emit(asm.LoadMapPtr(asm.R1, 0).WithReference(EventsMap))
+	g.emit(asm.LoadMapPtr(asm.R1, 0).WithReference(abi.EventsMap))
 	g.emit(asm.Mov.Reg(asm.R2, g.load(rec, asm.R2)))
 	g.emit(asm.Mov.Imm(asm.R3, int32((size+7)&^7)))
 	g.emit(asm.Mov.Imm(asm.R4, 0))
@@ -669,12 +632,12 @@ func (g *gen) join(x *ast.Call) {
 // joinMap declares the scratch map, as large as the largest join record.
 func (c *compiler) joinMap(size int) {
 	size = (size + 7) &^ 7
-	if m, ok := c.prog.Collection.Maps[JoinMap]; ok {
+	if m, ok := c.prog.Collection.Maps[abi.JoinMap]; ok {
 		m.ValueSize = max(m.ValueSize, uint32(size))
 		return
 	}
-	c.prog.Collection.Maps[JoinMap] = &ebpf.MapSpec{
-		Name:       JoinMap,
+	c.prog.Collection.Maps[abi.JoinMap] = &ebpf.MapSpec{
+		Name:       abi.JoinMap,
 		Type:       ebpf.PerCPUArray,
 		KeySize:    4,
 		ValueSize:  uint32(size),

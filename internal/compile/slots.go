@@ -1,11 +1,10 @@
 package compile
 
 import (
-	"encoding/binary"
-
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 
+	"github.com/ktrace/ktrace/internal/abi"
 	"github.com/ktrace/ktrace/lang/types"
 )
 
@@ -31,37 +30,10 @@ import (
 // the rest, so clear() and Session.TakeMap lose nothing that arrives while
 // they read.
 
-const (
-	// SlotCount is the number of count slots per CPU of a map: slot i of
-	// CPU c is element c*SlotCount+i of the array.
-	SlotCount = 1 << slotBits
-	slotBits  = 10
-	// maxSlotKey bounds the keys that get slots: hashing and comparing
-	// cost an instruction pair per 8 bytes.
-	maxSlotKey = 40
-	// slotHashMul is the odd multiplier of the slot hash (2^64 divided by
-	// the golden ratio).
-	slotHashMul = 0x9e3779b97f4a7c15
-)
-
-// SlotIndex is the slot a map key (the script's key, padded to 8 bytes as
-// in the BPF key) belongs in, computed as the BPF program computes it:
-// h = (h ^ word) * slotHashMul over the key's little-endian 64-bit words,
-// then the top slotBits bits of h.
-func SlotIndex(key []byte) uint32 {
-	var h uint64
-	for i := 0; i+8 <= len(key); i += 8 {
-		h = (h ^ binary.LittleEndian.Uint64(key[i:])) * slotHashMul
-	}
-	return uint32(h >> (64 - slotBits))
-}
-
-// slotsSpecName is the collection key of @name's count slots.
-func slotsSpecName(name string) string { return "slots" + mapKey(name) }
-
-// SlotsSpecName returns the collection key of the count slots of the
-// script map @name (see Map.Slots).
-func SlotsSpecName(name string) string { return slotsSpecName(name[1:]) }
+// maxSlotKey bounds the keys that get slots: hashing and comparing cost
+// an instruction pair per 8 bytes. The slot layout and hash are in
+// internal/abi (SlotsMap, SlotIndex).
+const maxSlotKey = 40
 
 // slotsFor returns the count-slot array of a map that can have one, nil
 // otherwise: a keyed count whose key is small, that is not declared with
@@ -77,7 +49,7 @@ func (c *compiler) slotsFor(mi *types.MapInfo, m *Map) *ebpf.MapSpec {
 		Type:       ebpf.Array,
 		KeySize:    4,
 		ValueSize:  uint32(8 + m.UserKeySize()),
-		MaxEntries: uint32(SlotCount * c.opts.PossibleCPUs),
+		MaxEntries: uint32(abi.SlotCount * c.opts.PossibleCPUs),
 	}
 }
 
@@ -89,9 +61,9 @@ func (g *gen) countInSlot(m *Map, key int16, fallback, done string) {
 	// This CPU's stripe. Programs run with migration disabled, so no
 	// other CPU writes it meanwhile; a CPU beyond the array (more CPUs
 	// than at compile time) finds no slot and uses the hash map.
-	g.cpuStripe(asm.R3, SlotCount)
+	g.cpuStripe(asm.R3, abi.SlotCount)
 	g.emit(asm.LoadMem(asm.R1, asm.RFP, key, asm.DWord))
-	mul := uint64(slotHashMul)
+	mul := uint64(abi.SlotHashMul)
 	g.emit(asm.LoadImm(asm.R2, int64(mul), asm.DWord))
 	g.emit(asm.Mul.Reg(asm.R1, asm.R2))
 	for i := 1; i < words; i++ {
@@ -99,11 +71,11 @@ func (g *gen) countInSlot(m *Map, key int16, fallback, done string) {
 		g.emit(asm.Xor.Reg(asm.R1, asm.R0))
 		g.emit(asm.Mul.Reg(asm.R1, asm.R2))
 	}
-	g.emit(asm.RSh.Imm(asm.R1, 64-slotBits))
+	g.emit(asm.RSh.Imm(asm.R1, 64-abi.SlotBits))
 	g.emit(asm.Add.Reg(asm.R1, asm.R3))
 	index := g.alloc(nil, 8)
 	g.emit(asm.StoreMem(asm.RFP, index, asm.R1, asm.Word))
-	g.emit(asm.LoadMapPtr(asm.R1, 0).WithReference(slotsSpecName(m.Info.Name)))
+	g.emit(asm.LoadMapPtr(asm.R1, 0).WithReference(abi.SlotsMap(m.Info.Name)))
 	g.stackPtr(asm.R2, index)
 	g.call(asm.FnMapLookupElem)
 	g.emit(asm.JEq.Imm(asm.R0, 0, fallback))

@@ -5,6 +5,7 @@ import (
 	"github.com/cilium/ebpf/asm"
 	"golang.org/x/sys/unix"
 
+	"github.com/ktrace/ktrace/internal/abi"
 	"github.com/ktrace/ktrace/internal/symbol"
 	"github.com/ktrace/ktrace/lang/ast"
 	"github.com/ktrace/ktrace/lang/types"
@@ -40,22 +41,6 @@ type StackOptions struct {
 	// its pid alone (and an exec in it goes unnoticed).
 	TaskMMOffset int
 }
-
-// Names of the stack maps in the collection.
-const (
-	StackScratchMap = "stack_scratch" // per-CPU buffer bpf_get_stack writes to
-	StacksMap       = "stacks"        // u64 hash → frames
-	StackPIDsMap    = "stack_procs"   // (pid u32, mm u64) pairs already reported
-)
-
-// Record kinds of stacks.
-const (
-	// EventStackProcess reports a process the program took its first user
-	// stack or usym in: pid u32 at 8, mm u64 at 16.
-	EventStackProcess EventKind = 100 + iota
-	// EventStackMapFull reports a stack the side map had no room for.
-	EventStackMapFull
-)
 
 // bpfFUserStack is BPF_F_USER_STACK.
 const bpfFUserStack = 1 << 8
@@ -114,10 +99,10 @@ func (o StackOptions) StackFrames(t *types.Type) int {
 // frames frames.
 func (c *compiler) stackMaps(frames int) {
 	maps := c.prog.Collection.Maps
-	if s := maps[StacksMap]; s != nil {
+	if s := maps[abi.StacksMap]; s != nil {
 		if uint32(8*frames) > s.ValueSize {
 			s.ValueSize = uint32(8 * frames)
-			maps[StackScratchMap].ValueSize = s.ValueSize
+			maps[abi.StackScratchMap].ValueSize = s.ValueSize
 		}
 		return
 	}
@@ -126,15 +111,15 @@ func (c *compiler) stackMaps(frames int) {
 		// A map entry refers to a stack or two.
 		entries = max(8192, 2*c.info.Config.MaxMapKeys)
 	}
-	maps[StackScratchMap] = &ebpf.MapSpec{
-		Name:       StackScratchMap,
+	maps[abi.StackScratchMap] = &ebpf.MapSpec{
+		Name:       abi.StackScratchMap,
 		Type:       ebpf.PerCPUArray,
 		KeySize:    4,
 		ValueSize:  uint32(8 * frames),
 		MaxEntries: 1,
 	}
-	maps[StacksMap] = &ebpf.MapSpec{
-		Name:       StacksMap,
+	maps[abi.StacksMap] = &ebpf.MapSpec{
+		Name:       abi.StacksMap,
 		Type:       ebpf.Hash,
 		KeySize:    8,
 		ValueSize:  uint32(8 * frames),
@@ -144,11 +129,11 @@ func (c *compiler) stackMaps(frames int) {
 
 // stackProcMap declares the map of reported processes.
 func (c *compiler) stackProcMap() {
-	if c.prog.Collection.Maps[StackPIDsMap] != nil {
+	if c.prog.Collection.Maps[abi.StackPIDsMap] != nil {
 		return
 	}
-	c.prog.Collection.Maps[StackPIDsMap] = &ebpf.MapSpec{
-		Name:       StackPIDsMap,
+	c.prog.Collection.Maps[abi.StackPIDsMap] = &ebpf.MapSpec{
+		Name:       abi.StackPIDsMap,
 		Type:       ebpf.LRUHash,
 		KeySize:    12,
 		ValueSize:  4,
@@ -158,7 +143,7 @@ func (c *compiler) stackProcMap() {
 
 // stackEvent returns the record index of a stack record kind, adding it
 // on first use: one per program, whatever the call site.
-func (c *compiler) stackEvent(kind EventKind, size int) int {
+func (c *compiler) stackEvent(kind abi.RecordKind, size int) int {
 	for i, ev := range c.prog.Events {
 		if ev.Kind == kind {
 			return i
@@ -177,7 +162,7 @@ func (g *gen) collectStack(x ast.Expr, dst int16, size int) {
 	g.zero(dst, size)
 
 	// The scratch buffer; the zeroed value doubles as its key 0.
-	g.emit(asm.LoadMapPtr(asm.R1, 0).WithReference(StackScratchMap))
+	g.emit(asm.LoadMapPtr(asm.R1, 0).WithReference(abi.StackScratchMap))
 	g.stackPtr(asm.R2, dst)
 	g.call(asm.FnMapLookupElem)
 	g.emit(asm.JEq.Imm(asm.R0, 0, done))
@@ -231,13 +216,13 @@ func (g *gen) collectStack(x ast.Expr, dst int16, size int) {
 	g.place(end)
 	g.emit(asm.Xor.Reg(asm.R1, asm.R4), asm.Mul.Reg(asm.R1, asm.R0))
 	g.emit(asm.Mov.Reg(asm.R5, asm.R1), asm.RSh.Imm(asm.R5, 29), asm.Xor.Reg(asm.R1, asm.R5))
-	g.emit(asm.StoreMem(asm.RFP, dst+types.StackHashOff, asm.R1, asm.DWord))
-	g.emit(asm.StoreMem(asm.RFP, dst+types.StackFramesOff, asm.R4, asm.Word))
+	g.emit(asm.StoreMem(asm.RFP, dst+abi.StackHashOffset, asm.R1, asm.DWord))
+	g.emit(asm.StoreMem(asm.RFP, dst+abi.StackFramesOffset, asm.R4, asm.Word))
 
 	// Keep the frames under their hash; an existing entry holds the same
 	// frames.
-	g.emit(asm.LoadMapPtr(asm.R1, 0).WithReference(StacksMap))
-	g.stackPtr(asm.R2, dst+types.StackHashOff)
+	g.emit(asm.LoadMapPtr(asm.R1, 0).WithReference(abi.StacksMap))
+	g.stackPtr(asm.R2, dst+abi.StackHashOffset)
 	if r := g.load(buf, asm.R3); r != asm.R3 {
 		g.emit(asm.Mov.Reg(asm.R3, r))
 	}
@@ -247,7 +232,7 @@ func (g *gen) collectStack(x ast.Expr, dst int16, size int) {
 	stored := g.newLabel("stackstored")
 	// Some kernels (6.1) return the error zero-extended: compare 32 bits.
 	g.emit(asm.JNE.Imm32(asm.R0, -int32(unix.E2BIG), stored))
-	g.sendEvent(x, g.c.stackEvent(EventStackMapFull, 8), 8, nil)
+	g.sendEvent(x, g.c.stackEvent(abi.RecordStackMapFull, abi.HeaderSize), abi.HeaderSize, nil)
 	g.place(stored)
 	g.emit(asm.Mov.Imm(asm.R0, 0))
 	if t.UserSpace {
@@ -263,7 +248,7 @@ func (g *gen) collectStack(x ast.Expr, dst int16, size int) {
 func (g *gen) usym(x *ast.Call, dst int16, size int) {
 	g.zero(dst, size)
 	o := g.intExpr(x.Args[0])
-	g.emit(asm.StoreMem(asm.RFP, dst+types.UsymAddrOff, g.load(o, asm.R0), asm.DWord))
+	g.emit(asm.StoreMem(asm.RFP, dst+abi.UsymAddrOffset, g.load(o, asm.R0), asm.DWord))
 	g.free(o)
 	g.stackProcess(x, dst)
 }
@@ -273,31 +258,31 @@ func (g *gen) usym(x *ast.Call, dst int16, size int) {
 func (g *gen) stackProcess(x ast.Expr, dst int16) {
 	g.call(asm.FnGetCurrentPidTgid)
 	g.emit(asm.RSh.Imm(asm.R0, 32))
-	g.emit(asm.StoreMem(asm.RFP, dst+types.StackPIDOff, asm.R0, asm.Word))
+	g.emit(asm.StoreMem(asm.RFP, dst+abi.StackPIDOffset, asm.R0, asm.Word))
 	if off := g.c.opts.Stacks.TaskMMOffset; off > 0 {
 		// A plain read through bpf_get_current_task keeps the mm an
 		// integer: a pointer the verifier tracks could not be hashed as a
 		// key or sent to user space.
 		g.call(asm.FnGetCurrentTask)
 		g.emit(asm.Mov.Reg(asm.R3, asm.R0), asm.Add.Imm(asm.R3, int32(off)))
-		g.stackPtr(asm.R1, dst+types.StackMMOff)
+		g.stackPtr(asm.R1, dst+abi.StackMMOffset)
 		g.emit(asm.Mov.Imm(asm.R2, 8))
 		g.call(asm.FnProbeReadKernel)
 	}
 	// (pid, mm) are 12 contiguous bytes; the value is any 4 bytes.
 	g.c.stackProcMap()
-	g.emit(asm.LoadMapPtr(asm.R1, 0).WithReference(StackPIDsMap))
-	g.stackPtr(asm.R2, dst+types.StackPIDOff)
-	g.stackPtr(asm.R3, dst+types.StackPIDOff)
+	g.emit(asm.LoadMapPtr(asm.R1, 0).WithReference(abi.StackPIDsMap))
+	g.stackPtr(asm.R2, dst+abi.StackPIDOffset)
+	g.stackPtr(asm.R3, dst+abi.StackPIDOffset)
 	g.emit(asm.Mov.Imm(asm.R4, bpfNoExist))
 	g.call(asm.FnMapUpdateElem)
 	known := g.newLabel("procknown")
 	g.emit(asm.JNE.Imm(asm.R0, 0, known))
-	g.sendEvent(x, g.c.stackEvent(EventStackProcess, 24), 24, func(rec int16) {
-		g.emit(asm.LoadMem(asm.R1, asm.RFP, dst+types.StackPIDOff, asm.Word))
-		g.emit(asm.StoreMem(asm.RFP, rec+8, asm.R1, asm.DWord))
-		g.emit(asm.LoadMem(asm.R1, asm.RFP, dst+types.StackMMOff, asm.DWord))
-		g.emit(asm.StoreMem(asm.RFP, rec+16, asm.R1, asm.DWord))
+	g.sendEvent(x, g.c.stackEvent(abi.RecordStackProcess, abi.StackProcessRecordSize), abi.StackProcessRecordSize, func(rec int16) {
+		g.emit(asm.LoadMem(asm.R1, asm.RFP, dst+abi.StackPIDOffset, asm.Word))
+		g.emit(asm.StoreMem(asm.RFP, rec+abi.StackProcessPIDOffset, asm.R1, asm.DWord))
+		g.emit(asm.LoadMem(asm.R1, asm.RFP, dst+abi.StackMMOffset, asm.DWord))
+		g.emit(asm.StoreMem(asm.RFP, rec+abi.StackProcessMMOffset, asm.R1, asm.DWord))
 	})
 	g.place(known)
 	g.emit(asm.Mov.Imm(asm.R0, 0))

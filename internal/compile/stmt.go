@@ -4,6 +4,7 @@ import (
 	"github.com/cilium/ebpf/asm"
 	"golang.org/x/sys/unix"
 
+	"github.com/ktrace/ktrace/internal/abi"
 	"github.com/ktrace/ktrace/lang"
 	"github.com/ktrace/ktrace/lang/ast"
 	"github.com/ktrace/ktrace/lang/types"
@@ -317,7 +318,7 @@ func (g *gen) mapLookup(m *Map, key int16) {
 }
 
 func (g *gen) loadMap(r asm.Register, m *Map) {
-	g.emit(asm.LoadMapPtr(r, 0).WithReference(mapKey(m.Info.Name)))
+	g.emit(asm.LoadMapPtr(r, 0).WithReference(abi.ScriptMap(m.Info.Name)))
 }
 
 // updateInt applies `op= value` to an integer map entry, creating it from
@@ -428,8 +429,8 @@ func (g *gen) callStmt(x *ast.Call) {
 		g.print(x)
 	case "clear":
 		m := g.c.maps[x.Args[0].(*ast.MapRef).Name]
-		id := g.c.event(x, &Event{Kind: EventClearMap, Map: m, Size: 8})
-		g.sendEvent(x, id, 8, nil)
+		id := g.c.event(x, &Event{Kind: abi.RecordClearMap, Map: m, Size: abi.HeaderSize})
+		g.sendEvent(x, id, abi.HeaderSize, nil)
 	case "delete":
 		g.delete(x)
 	default:
@@ -497,32 +498,32 @@ func init() {
 // helperWarning reports a failed helper call to user space, which warns
 // as bpftrace does (once per call site). R0–R5 are clobbered.
 func (g *gen) helperWarning(n ast.Node, helper string, retcode int64, msg string) {
-	g.warning(n, Warning{Helper: helper, Retcode: retcode, Msg: msg})
+	g.warning(n, abi.Warning{Helper: helper, Retcode: retcode, Msg: msg})
 }
 
 // runtimeWarning reports a run-time problem that is not a helper failure,
 // such as a division by zero. R0–R5 are clobbered.
 func (g *gen) runtimeWarning(n ast.Node, msg string) {
-	g.warning(n, Warning{Msg: msg})
+	g.warning(n, abi.Warning{Msg: msg})
 }
 
-func (g *gen) warning(n ast.Node, w Warning) {
+func (g *gen) warning(n ast.Node, w abi.Warning) {
 	// One event per call site, whichever attach point's program reaches
 	// it: identical programs then stay identical and are shared.
 	key := warningSite{span: n.Span(), w: w}
 	id, ok := g.c.warnings[key]
 	if !ok {
 		id = len(g.c.prog.Events)
-		g.c.prog.Events = append(g.c.prog.Events, &Event{Kind: EventWarning, Size: 8, Data: w,
+		g.c.prog.Events = append(g.c.prog.Events, &Event{Kind: abi.RecordWarning, Size: abi.HeaderSize, Warning: w,
 			Source: lang.Source{File: g.c.file, Span: n.Span()}})
 		g.c.warnings[key] = id
 	}
-	g.sendEvent(n, id, 8, nil)
+	g.sendEvent(n, id, abi.HeaderSize, nil)
 }
 
 type warningSite struct {
 	span lang.Span
-	w    Warning
+	w    abi.Warning
 }
 
 // sendEvent builds a record of size bytes on the stack, lets fill write
@@ -535,7 +536,7 @@ func (g *gen) sendEvent(n ast.Node, id, size int, fill func(rec int16)) {
 	}
 	g.loadImm(asm.R1, int64(id))
 	g.emit(asm.StoreMem(asm.RFP, rec, asm.R1, asm.DWord))
-	g.emit(asm.LoadMapPtr(asm.R1, 0).WithReference(EventsMap))
+	g.emit(asm.LoadMapPtr(asm.R1, 0).WithReference(abi.EventsMap))
 	g.stackPtr(asm.R2, rec)
 	g.emit(asm.Mov.Imm(asm.R3, int32((size+7)&^7)))
 	g.emit(asm.Mov.Imm(asm.R4, 0))
@@ -551,7 +552,7 @@ func (g *gen) sendEvent(n ast.Node, id, size int, fill func(rec int16)) {
 func (g *gen) countLost(n ast.Node) {
 	slot := g.alloc(n, 8)
 	g.emit(storeImm(asm.RFP, slot, 0, asm.DWord))
-	g.emit(asm.LoadMapPtr(asm.R1, 0).WithReference(LostMap))
+	g.emit(asm.LoadMapPtr(asm.R1, 0).WithReference(abi.LostMap))
 	g.stackPtr(asm.R2, slot)
 	g.call(asm.FnMapLookupElem)
 	skip := g.newLabel("nolost")
@@ -588,12 +589,12 @@ func eventType(t *types.Type) *types.Type {
 	return t
 }
 
-func (g *gen) printf(x *ast.Call) { g.formatEvent(x, EventPrintf) }
+func (g *gen) printf(x *ast.Call) { g.formatEvent(x, abi.RecordPrintf) }
 
 // formatEvent sends a record of a printf-like call (printf, cat, system,
 // errorf, warnf): the call's arguments after the format, laid out after
 // the 8-byte event index.
-func (g *gen) formatEvent(x *ast.Call, kind EventKind) {
+func (g *gen) formatEvent(x *ast.Call, kind abi.RecordKind) {
 	args := x.Args[1:]
 	ts := make([]*types.Type, len(args))
 	for i, a := range args {
@@ -614,7 +615,7 @@ func (g *gen) formatEvent(x *ast.Call, kind EventKind) {
 func (g *gen) print(x *ast.Call) {
 	if ref, ok := x.Args[0].(*ast.MapRef); ok && len(ref.Keys) == 0 {
 		m := g.c.maps[ref.Name]
-		ev := &Event{Kind: EventPrintMap, Map: m, Size: 8}
+		ev := &Event{Kind: abi.RecordPrintMap, Map: m, Size: abi.HeaderSize}
 		if len(x.Args) > 1 {
 			ev.Top = int(g.c.info.Consts[x.Args[1]])
 		}
@@ -622,12 +623,12 @@ func (g *gen) print(x *ast.Call) {
 			ev.Div = uint32(g.c.info.Consts[x.Args[2]])
 		}
 		id := g.c.event(x, ev)
-		g.sendEvent(x, id, 8, nil)
+		g.sendEvent(x, id, abi.HeaderSize, nil)
 		return
 	}
 	t := eventType(g.typeOf(x.Args[0]))
 	layout, size := recordLayout([]*types.Type{t})
-	id := g.c.event(x, &Event{Kind: EventPrint, Args: layout, Size: size})
+	id := g.c.event(x, &Event{Kind: abi.RecordPrint, Args: layout, Size: size})
 	g.sendEvent(x, id, size, func(rec int16) {
 		if needsZero(t) {
 			g.zero(rec, size)

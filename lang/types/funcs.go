@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ktrace/ktrace/internal/abi"
 	"github.com/ktrace/ktrace/lang/ast"
 	"github.com/ktrace/ktrace/lang/probe"
 )
@@ -25,15 +26,6 @@ import (
 type SymbolResolver interface {
 	KernelSymbol(name string) (uint64, error)
 }
-
-// Sizes of the values of strftime() and ntop().
-const (
-	// TimestampSize: the nanoseconds, then the u64 id of the call's time
-	// format (an index into the compiled program's events).
-	TimestampSize = 16
-	// InetSize: the address family as a u64, then 16 address bytes.
-	InetSize = 24
-)
 
 // TypStrerror is strerror()'s type: an errno printed as its message.
 var TypStrerror = &Type{Kind: Strerror, Size: 8}
@@ -173,7 +165,7 @@ func checkStrftime(c *checker, x *ast.Call, _ bool) *Type {
 		c.errorf(x, "strftime() can not take a monotonic timestamp")
 		return TypInvalid
 	}
-	return &Type{Kind: Timestamp, Size: TimestampSize}
+	return &Type{Kind: Timestamp, Size: abi.TimestampSize}
 }
 
 // join(arr[, sep]) prints the strings of a NULL-terminated char * array.
@@ -320,7 +312,7 @@ func checkNtop(c *checker, x *ast.Call, _ bool) *Type {
 		c.errorf(x.Args[i], "ntop() expects an integer or array argument, got %s", t)
 		return TypInvalid
 	}
-	return &Type{Kind: Inet, Size: InetSize}
+	return &Type{Kind: Inet, Size: abi.InetSize}
 }
 
 // checkPton: pton("addr") is the address's bytes in network order, a

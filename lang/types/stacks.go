@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ktrace/ktrace/internal/abi"
 	"github.com/ktrace/ktrace/lang/ast"
 	"github.com/ktrace/ktrace/lang/probe"
 )
@@ -12,18 +13,10 @@ import (
 // Stacks: kstack and ustack, as builtins (kstack) and as functions
 // (kstack(perf, 8)), and usym(addr).
 //
-// A stack value is not the frames themselves: the program hashes the
-// frames, stores them once in a side map keyed by the hash, and the value
-// (what a map key, a map value or a printf argument holds) is
-//
-//	kstack: hash u64, frames u32, unused u32             (16 bytes)
-//	ustack: hash u64, frames u32, pid u32, mm u64        (24 bytes)
-//	usym:   addr u64, unused u32, pid u32, mm u64        (24 bytes)
-//
-// The pid and the task's mm (which exec replaces) say which process image
-// the user addresses belong to. The print mode and the frame limit are part
-// of the type: Name holds the mode, Len the limit, UserSpace tells ustack
-// from kstack.
+// A stack value is not the frames themselves but a hash of them (and, for
+// user stacks, the process), laid out as internal/abi says. The print mode
+// and the frame limit are part of the type: Name holds the mode, Len the
+// limit, UserSpace tells ustack from kstack.
 
 // Stack modes.
 const (
@@ -39,27 +32,18 @@ const (
 	MaxStackLimit     = 1024
 )
 
-// Byte offsets in stack and usym values.
-const (
-	StackHashOff   = 0  // kstack, ustack: the hash of the frames
-	StackFramesOff = 8  // kstack, ustack: the number of frames (u32)
-	UsymAddrOff    = 0  // usym: the address
-	StackPIDOff    = 12 // ustack, usym: the process (u32)
-	StackMMOff     = 16 // ustack, usym: the address space (u64)
-)
-
 // StackType returns the type of kstack (user false) or ustack (user true)
 // values with the given mode and frame limit.
 func StackType(user bool, mode string, limit int) *Type {
-	t := &Type{Kind: Stack, Size: 16, UserSpace: user, Name: mode, Len: limit}
+	t := &Type{Kind: Stack, Size: abi.KstackSize, UserSpace: user, Name: mode, Len: limit}
 	if user {
-		t.Size = 24
+		t.Size = abi.UstackSize
 	}
 	return t
 }
 
 // TypUsym is the type of usym() values.
-var TypUsym = &Type{Kind: Usym, Size: 24, UserSpace: true}
+var TypUsym = &Type{Kind: Usym, Size: abi.UsymSize, UserSpace: true}
 
 // StackMode returns a stack type's print mode.
 func (t *Type) StackMode() string {

@@ -1,48 +1,26 @@
-package ktrace
+package runtime
 
 import (
 	"encoding/binary"
 	"fmt"
-	"os"
 	"strconv"
-	"strings"
 
-	"github.com/ktrace/ktrace/internal/compile"
-	"github.com/ktrace/ktrace/internal/kernel"
+	"github.com/ktrace/ktrace/internal/abi"
 	"github.com/ktrace/ktrace/internal/symbol"
-	"github.com/ktrace/ktrace/lang/ast"
 	"github.com/ktrace/ktrace/lang/types"
 	"github.com/ktrace/ktrace/output"
 )
 
-// Stacks at run time: the BPF side (compile/stacks.go) leaves a hash, a
-// frame count and, for user stacks, the process in each value, and the
-// frames in the stacks map; this file turns them into output.Stack values
-// with symbols, as maps are read and records arrive.
+// Stacks at run time: the BPF side (internal/compile/stacks.go) leaves a
+// hash, a frame count and, for user stacks, the process in each value
+// (laid out as internal/abi says), and the frames in the stacks map; this
+// file turns them into output.Stack values with symbols, as maps are read
+// and records arrive.
 
 // processes holds the snapshots of every process a user stack or usym was
 // taken in, shared by the sessions of this process: a (pid, mm) pair is
 // the same address space whichever session saw it.
 var processes symbol.ProcessCache
-
-func init() {
-	eventHandlers[compile.EventStackProcess] = func(s *Session, ev *compile.Event, raw []byte) {
-		// A process's first user stack: snapshot its mappings now, while
-		// it runs, so its stacks still resolve once it has exited.
-		if len(raw) >= 24 {
-			processes.Note(int(binary.LittleEndian.Uint32(raw[8:])), binary.LittleEndian.Uint64(raw[16:]))
-		}
-	}
-	eventHandlers[compile.EventStackMapFull] = func(s *Session, ev *compile.Event, raw []byte) {
-		st := s.stackState()
-		if st.warnedFull || s.noWarnings {
-			return
-		}
-		st.warnedFull = true
-		spec := s.cp.Collection.Maps[compile.StacksMap]
-		fmt.Fprintf(s.errOut, "WARNING: the stack map is full (%d distinct stacks): new stacks are not recorded and print as lost\n", spec.MaxEntries)
-	}
-}
 
 // stackState is a session's stack decoding state.
 type stackState struct {
@@ -67,12 +45,8 @@ func (s *Session) decodeStack(t *types.Type, b []byte) any {
 	if t.Kind == types.Usym {
 		return s.decodeUsym(b)
 	}
-	st := Stack{Mode: t.StackMode(), User: t.UserSpace}
-	if len(b) < 16 {
-		return st
-	}
-	hash := binary.LittleEndian.Uint64(b[types.StackHashOff:])
-	n := int(binary.LittleEndian.Uint32(b[types.StackFramesOff:]))
+	st := output.Stack{Mode: t.StackMode(), User: t.UserSpace}
+	hash, n, pid, mm := abi.Stack(b)
 	if n == 0 {
 		return st
 	}
@@ -92,18 +66,11 @@ func (s *Session) decodeStack(t *types.Type, b []byte) any {
 		symbolizeKernel(st.Frames)
 		return st
 	}
-	if len(b) >= 24 {
-		pid := int(binary.LittleEndian.Uint32(b[types.StackPIDOff:]))
-		mm := binary.LittleEndian.Uint64(b[types.StackMMOff:])
-		if p := processes.Get(pid, mm); p != nil {
-			symbolizeUser(p, st.Frames)
-		}
+	if p := processes.Get(pid, mm); p != nil {
+		symbolizeUser(p, st.Frames)
 	}
 	return st
 }
-
-// Stack is a decoded kstack or ustack.
-type Stack = output.Stack
 
 // stackFrames returns the first n frames stored under hash.
 func (s *Session) stackFrames(hash uint64, n int) ([]uint64, bool) {
@@ -114,7 +81,7 @@ func (s *Session) stackFrames(hash uint64, n int) ([]uint64, bool) {
 	if s.coll == nil {
 		return nil, false
 	}
-	m := s.coll.Maps[compile.StacksMap]
+	m := s.coll.Maps[abi.StacksMap]
 	if m == nil {
 		return nil, false
 	}
@@ -178,12 +145,10 @@ func symbolizeUser(p *symbol.Process, frames []output.Frame) {
 // decodeUsym names a usym value's address: the function alone, as
 // bpftrace prints usym, or the address in hex.
 func (s *Session) decodeUsym(b []byte) any {
-	if len(b) < 24 {
+	addr, pid, mm, ok := abi.Usym(b)
+	if !ok {
 		return "0x0"
 	}
-	addr := binary.LittleEndian.Uint64(b[types.UsymAddrOff:])
-	pid := int(binary.LittleEndian.Uint32(b[types.StackPIDOff:]))
-	mm := binary.LittleEndian.Uint64(b[types.StackMMOff:])
 	if p := processes.Get(pid, mm); p != nil {
 		if f := p.Resolve(addr); f.Symbol != "" {
 			return f.Symbol
@@ -192,34 +157,13 @@ func (s *Session) decodeUsym(b []byte) any {
 	return "0x" + strconv.FormatUint(addr, 16)
 }
 
-// stackOptions tells the compiler how this machine's kernel takes stacks,
-// when the script takes any.
-func stackOptions(tree *ast.Program) compile.StackOptions {
-	var opts compile.StackOptions
-	kstack, ustack := false, false
-	ast.Inspect(tree, func(n ast.Node) bool {
-		switch x := n.(type) {
-		case *ast.Ident:
-			kstack = kstack || x.Name == "kstack"
-			ustack = ustack || x.Name == "ustack"
-		case *ast.Call:
-			kstack = kstack || x.Name == "kstack"
-			ustack = ustack || x.Name == "ustack" || x.Name == "usym"
-		}
-		return true
-	})
-	if !kstack && !ustack {
-		return opts
+// stackMapFull warns, once, that the stacks map is full.
+func (s *Session) stackMapFull() {
+	st := s.stackState()
+	if st.warnedFull || s.noWarnings {
+		return
 	}
-	if data, err := os.ReadFile("/proc/sys/kernel/perf_event_max_stack"); err == nil {
-		if n, err := strconv.Atoi(strings.TrimSpace(string(data))); err == nil && n > 0 {
-			opts.MaxFrames = n
-		}
-	}
-	if ustack {
-		if off, err := kernel.StructMemberOffset("task_struct", "mm"); err == nil {
-			opts.TaskMMOffset = int(off)
-		}
-	}
-	return opts
+	st.warnedFull = true
+	spec := s.cp.Collection.Maps[abi.StacksMap]
+	fmt.Fprintf(s.errOut, "WARNING: the stack map is full (%d distinct stacks): new stacks are not recorded and print as lost\n", spec.MaxEntries)
 }

@@ -1,4 +1,4 @@
-package ktrace
+package runtime
 
 import (
 	"errors"
@@ -25,7 +25,7 @@ var strictVerify = os.Getenv("KTRACE_STRICT_VERIFY") == "1"
 // and Load do before the kernel sees them. Reports are keyed by program
 // name.
 func (p *Program) Verify() map[string]*verify.Report {
-	cp := p.compiled
+	cp := p.Compiled
 	reports := map[string]*verify.Report{}
 	for name, spec := range cp.Collection.Programs {
 		reports[name] = verify.Program(spec.Instructions, p.verifyOptions(name, spec))
@@ -34,7 +34,7 @@ func (p *Program) Verify() map[string]*verify.Report {
 }
 
 func (p *Program) verifyOptions(name string, spec *ebpf.ProgramSpec) verify.Options {
-	cp := p.compiled
+	cp := p.Compiled
 	opts := verify.Options{
 		Type:       spec.Type,
 		AttachType: spec.AttachType,
@@ -42,17 +42,17 @@ func (p *Program) verifyOptions(name string, spec *ebpf.ProgramSpec) verify.Opti
 		Maps:       cp.Collection.Maps,
 		CtxSize:    ctxSize(cp, name),
 	}
-	if p.types != nil {
-		opts.KernelTypes = p.types.Decoded()
+	if p.KernelTypes != nil {
+		opts.KernelTypes = p.KernelTypes()
 	}
-	if opts.KernelTypes == nil && p.commOff > 0 {
+	if opts.KernelTypes == nil && p.TaskCommOffset > 0 {
 		// The drop counter reads only task_struct.comm through the task's
 		// BTF pointer: describe just that, from the raw BTF facts, rather
 		// than decoding all of BTF.
 		if size, err := kernel.StructSize("task_struct"); err == nil {
 			char := &btf.Int{Name: "char", Size: 1, Encoding: btf.Char}
 			opts.TaskStruct = &btf.Struct{Name: "task_struct", Size: size, Members: []btf.Member{
-				{Name: "comm", Type: &btf.Array{Type: char, Index: &btf.Int{Name: "int", Size: 4}, Nelems: 16}, Offset: btf.Bits(p.commOff * 8)},
+				{Name: "comm", Type: &btf.Array{Type: char, Index: &btf.Int{Name: "int", Size: 4}, Nelems: 16}, Offset: btf.Bits(p.TaskCommOffset * 8)},
 			}}
 		}
 	}

@@ -1,4 +1,4 @@
-package ktrace
+package attach
 
 import (
 	"errors"
@@ -12,14 +12,14 @@ import (
 	"github.com/ktrace/ktrace/lang/probe"
 )
 
-// attachUser attaches a uprobe, uretprobe or USDT program at its
-// target's file offset, through the uprobe PMU (an fd-based perf event:
-// the kernel removes the probe when the fd closes, also after SIGKILL).
-// A USDT probe with a semaphore passes its file offset as the reference
-// counter, which the kernel increments in every process that maps the
-// binary while the probe is attached, and decrements on detach. With a
-// PID the probe fires only in that process.
-func attachUser(p *compile.Probe, prog *ebpf.Program, pid int) (link.Link, error) {
+// uprobe attaches a uprobe, uretprobe or USDT program at its target's
+// file offset, through the uprobe PMU (an fd-based perf event: the kernel
+// removes the probe when the fd closes, also after SIGKILL). A USDT probe
+// with a semaphore passes its file offset as the reference counter, which
+// the kernel increments in every process that maps the binary while the
+// probe is attached, and decrements on detach. With a pid the probe fires
+// only in that process.
+func uprobe(p *compile.Probe, prog *ebpf.Program, pid int) (link.Link, error) {
 	t := p.Point.User
 	if t == nil {
 		return nil, fmt.Errorf("internal error: %s has no user-space target", p.Point.Name)

@@ -1,4 +1,4 @@
-package ktrace
+package attach
 
 import (
 	"testing"
@@ -34,17 +34,12 @@ func TestPerfEventAttr(t *testing.T) {
 		{"hardware:branch-misses", unix.PERF_TYPE_HARDWARE, unix.PERF_COUNT_HW_BRANCH_MISSES, 100000, false, true},
 		{"hardware:instructions:5000", unix.PERF_TYPE_HARDWARE, unix.PERF_COUNT_HW_INSTRUCTIONS, 5000, false, true},
 	}
-	kinds := map[probe.Kind]probe.Kind{probe.Profile: probe.Profile, probe.Interval: probe.Interval,
-		probe.Software: probe.Software, probe.Hardware: probe.Hardware}
 	for _, c := range cases {
 		sp, err := probe.Parse(c.raw)
 		if err != nil {
 			t.Fatal(err)
 		}
-		ap := &types.AttachPoint{Kind: kinds[sp.Kind], Name: sp.String(), Spec: sp}
-		if sp.Kind == probe.Profile || sp.Kind == probe.Interval {
-			ap.Target = sp.Unit + ":" + itoa(sp.Count)
-		}
+		ap := &types.AttachPoint{Kind: sp.Kind, Name: sp.String(), Spec: sp}
 		attr, every, err := perfEventAttr(ap)
 		if err != nil {
 			t.Errorf("%s: %v", c.raw, err)
@@ -55,17 +50,6 @@ func TestPerfEventAttr(t *testing.T) {
 			t.Errorf("%s: type %d config %d sample %d freq %v every CPU %v; want %+v", c.raw, attr.Type, attr.Config, attr.Sample, freq, every, c)
 		}
 	}
-}
-
-func itoa(n uint64) string {
-	if n == 0 {
-		return "0"
-	}
-	var b []byte
-	for ; n > 0; n /= 10 {
-		b = append([]byte{byte('0' + n%10)}, b...)
-	}
-	return string(b)
 }
 
 func TestParseCPUList(t *testing.T) {

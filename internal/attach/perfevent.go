@@ -1,8 +1,9 @@
-package ktrace
+package attach
 
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -20,11 +21,15 @@ import (
 // perf events with perf_event_open and attaches the program to them with a
 // BPF link (5.15+) or, on older kernels, the PERF_EVENT_IOC_SET_BPF ioctl.
 // interval fires on one CPU, the others on every online CPU, like
-// bpftrace.
+// bpftrace; with -p, one event follows the process on every CPU instead.
+
+// perfCounter is a software or hardware event: perf's counter and
+// bpftrace's default sample period.
+type perfCounter struct{ config, period uint64 }
 
 // softwareEvents maps software: event names (and bpftrace's aliases) to
-// perf's counter and bpftrace's default sample period.
-var softwareEvents = map[string]struct{ config, period uint64 }{
+// their counters.
+var softwareEvents = map[string]perfCounter{
 	"cpu-clock":        {unix.PERF_COUNT_SW_CPU_CLOCK, 1000000},
 	"cpu":              {unix.PERF_COUNT_SW_CPU_CLOCK, 1000000},
 	"task-clock":       {unix.PERF_COUNT_SW_TASK_CLOCK, 1},
@@ -42,7 +47,7 @@ var softwareEvents = map[string]struct{ config, period uint64 }{
 }
 
 // hardwareEvents is softwareEvents for hardware: events.
-var hardwareEvents = map[string]struct{ config, period uint64 }{
+var hardwareEvents = map[string]perfCounter{
 	"cpu-cycles":          {unix.PERF_COUNT_HW_CPU_CYCLES, 1000000},
 	"cycles":              {unix.PERF_COUNT_HW_CPU_CYCLES, 1000000},
 	"instructions":        {unix.PERF_COUNT_HW_INSTRUCTIONS, 1000000},
@@ -61,34 +66,23 @@ var hardwareEvents = map[string]struct{ config, period uint64 }{
 // whether it is opened on every online CPU (else on CPU 0).
 func perfEventAttr(ap *types.AttachPoint) (attr unix.PerfEventAttr, everyCPU bool, err error) {
 	attr.Size = uint32(unsafe.Sizeof(attr))
+	sp := ap.Spec
 	switch ap.Kind {
-	case probe.Interval:
-		period, err := intervalPeriod(ap.Target)
-		if err != nil {
-			return attr, false, err
-		}
-		attr.Type, attr.Config, attr.Sample = unix.PERF_TYPE_SOFTWARE, unix.PERF_COUNT_SW_CPU_CLOCK, period
-		return attr, false, nil
-	case probe.Profile:
+	case probe.Interval, probe.Profile:
 		attr.Type, attr.Config = unix.PERF_TYPE_SOFTWARE, unix.PERF_COUNT_SW_CPU_CLOCK
-		if unit, count, ok := strings.Cut(ap.Target, ":"); ok && unit == "hz" {
+		if ap.Kind == probe.Profile && sp.Unit == "hz" {
 			// A frequency, which the kernel keeps by adjusting the period.
-			n, err := strconv.ParseUint(count, 10, 64)
-			if err != nil || n == 0 {
-				return attr, false, fmt.Errorf("profile frequency must be a positive integer, not %q", count)
-			}
-			attr.Sample = n
+			attr.Sample = sp.Count
 			attr.Bits |= unix.PerfBitFreq
 			return attr, true, nil
 		}
-		period, err := intervalPeriod(ap.Target)
-		if err != nil {
-			return attr, false, err
+		period := sp.Period()
+		if period <= 0 {
+			return attr, false, fmt.Errorf("%s has no period", ap.Name)
 		}
-		attr.Sample = period
-		return attr, true, nil
+		attr.Sample = uint64(period.Nanoseconds())
+		return attr, ap.Kind == probe.Profile, nil
 	case probe.Software, probe.Hardware:
-		sp := ap.Spec
 		table, typ := softwareEvents, uint32(unix.PERF_TYPE_SOFTWARE)
 		if ap.Kind == probe.Hardware {
 			table, typ = hardwareEvents, unix.PERF_TYPE_HARDWARE
@@ -106,32 +100,32 @@ func perfEventAttr(ap *types.AttachPoint) (attr unix.PerfEventAttr, everyCPU boo
 	return attr, false, fmt.Errorf("%s probes are not perf events", ap.Kind)
 }
 
-// perfEventLinks closes every CPU's perf event.
-type perfEventLinks []*perfEventLink
-
-func (ls perfEventLinks) Close() error {
-	var errs []error
-	for _, l := range ls {
-		errs = append(errs, l.Close())
-	}
-	return errors.Join(errs...)
-}
-
-// attachPerfEvent opens a probe's perf events and attaches prog to each.
-func attachPerfEvent(ap *types.AttachPoint, prog *ebpf.Program) (perfEventLinks, error) {
+// perfEventProbe opens a probe's perf events and attaches prog to each:
+// on the CPUs it asks for, or, with a pid, one event that counts that
+// process's time and occurrences alone, as bpftrace's -p does.
+func perfEventProbe(ap *types.AttachPoint, prog *ebpf.Program, pid int) (io.Closer, error) {
 	attr, everyCPU, err := perfEventAttr(ap)
 	if err != nil {
 		return nil, err
 	}
-	cpus := []int{0}
-	if everyCPU {
-		if cpus, err = onlineCPUs(); err != nil {
+	var events []perfEvent
+	switch {
+	case pid > 0:
+		events = []perfEvent{{pid: pid, cpu: -1}}
+	case everyCPU:
+		cpus, err := onlineCPUs()
+		if err != nil {
 			return nil, err
 		}
+		for _, cpu := range cpus {
+			events = append(events, perfEvent{pid: -1, cpu: cpu})
+		}
+	default:
+		events = []perfEvent{{pid: -1, cpu: 0}}
 	}
 	var links perfEventLinks
-	for _, cpu := range cpus {
-		l, err := attachPerfEventOn(ap, &attr, cpu, prog)
+	for _, ev := range events {
+		l, err := openPerfEvent(ap, &attr, ev, prog)
 		if err != nil {
 			links.Close()
 			return nil, err
@@ -141,12 +135,16 @@ func attachPerfEvent(ap *types.AttachPoint, prog *ebpf.Program) (perfEventLinks,
 	return links, nil
 }
 
-// attachPerfEventOn opens one perf event on one CPU, for every process,
-// and attaches prog to it.
-func attachPerfEventOn(ap *types.AttachPoint, attr *unix.PerfEventAttr, cpu int, prog *ebpf.Program) (*perfEventLink, error) {
-	fd, err := unix.PerfEventOpen(attr, -1, cpu, -1, unix.PERF_FLAG_FD_CLOEXEC)
+// perfEvent is where a perf event counts: a process (pid, on any CPU) or
+// a CPU (every process, pid -1).
+type perfEvent struct{ pid, cpu int }
+
+// openPerfEvent opens one perf event and attaches prog to it: the one
+// path every perf-event probe takes.
+func openPerfEvent(ap *types.AttachPoint, attr *unix.PerfEventAttr, ev perfEvent, prog *ebpf.Program) (*perfEventLink, error) {
+	fd, err := unix.PerfEventOpen(attr, ev.pid, ev.cpu, -1, unix.PERF_FLAG_FD_CLOEXEC)
 	if err != nil {
-		return nil, perfEventOpenError(ap, cpu, err)
+		return nil, perfEventOpenError(ap, ev, err)
 	}
 	l, err := link.AttachRawLink(link.RawLinkOptions{Target: fd, Program: prog, Attach: ebpf.AttachPerfEvent})
 	if err == nil {
@@ -167,14 +165,43 @@ func attachPerfEventOn(ap *types.AttachPoint, attr *unix.PerfEventAttr, cpu int,
 }
 
 // perfEventOpenError explains a failed perf_event_open.
-func perfEventOpenError(ap *types.AttachPoint, cpu int, err error) error {
+func perfEventOpenError(ap *types.AttachPoint, ev perfEvent, err error) error {
 	if ap.Kind == probe.Hardware && (errors.Is(err, unix.ENOENT) || errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.ENODEV)) {
 		if !HasHardwarePMU() {
 			return fmt.Errorf("this machine has no hardware performance counters (no CPU PMU in /sys/bus/event_source/devices, as in most virtual machines), so hardware events cannot be counted; software:cpu-clock or profile:hz:99 sample without them (%v)", err)
 		}
 		return fmt.Errorf("the CPU's performance monitoring unit does not support this event: %w", err)
 	}
-	return fmt.Errorf("opening a perf event on CPU %d: %w", cpu, err)
+	if ev.pid > 0 {
+		return fmt.Errorf("opening a perf event for process %d: %w", ev.pid, err)
+	}
+	return fmt.Errorf("opening a perf event on CPU %d: %w", ev.cpu, err)
+}
+
+// perfEventLink closes the BPF link (if attached by one) and then the
+// perf event.
+type perfEventLink struct {
+	l  *link.RawLink
+	fd int
+}
+
+func (p *perfEventLink) Close() error {
+	var err error
+	if p.l != nil {
+		err = p.l.Close()
+	}
+	return errors.Join(err, unix.Close(p.fd))
+}
+
+// perfEventLinks closes every event of a probe.
+type perfEventLinks []*perfEventLink
+
+func (ls perfEventLinks) Close() error {
+	var errs []error
+	for _, l := range ls {
+		errs = append(errs, l.Close())
+	}
+	return errors.Join(errs...)
 }
 
 // HasHardwarePMU reports whether the kernel has a performance monitoring

@@ -1,4 +1,4 @@
-package ktrace
+package target
 
 import (
 	"errors"
@@ -10,25 +10,28 @@ import (
 	"github.com/ktrace/ktrace/lang/types"
 )
 
-// kernelSupport is what the kprobe fallback decision needs to know about
-// the running kernel; tests supply their own.
-type kernelSupport struct {
-	kprobes func() error                  // nil error: kprobes attach here
-	fentry  func() error                  // nil error: fentry/fexit attach here
-	inBTF   func(fn string) (bool, error) // fentry needs the function in BTF
+// KernelSupport is what the kprobe fallback decision needs to know about
+// the running kernel.
+type KernelSupport struct {
+	Kprobes func() error                  // nil error: kprobes attach here
+	Fentry  func() error                  // nil error: fentry/fexit attach here
+	InBTF   func(fn string) (bool, error) // fentry needs the function in BTF
 }
 
-var runningKernel = kernelSupport{
-	kprobes: kernel.HaveKprobes,
-	fentry:  kernel.HaveFentry,
-	inBTF:   kernel.BTFHasFunction,
+// RunningKernel answers for the running kernel. Tests replace it to make
+// Compile see another kernel: no one real kernel reaches every branch of
+// the fallback.
+var RunningKernel = KernelSupport{
+	Kprobes: kernel.HaveKprobes,
+	Fentry:  kernel.HaveFentry,
+	InBTF:   kernel.BTFHasFunction,
 }
 
 // kprobeMode decides how the kprobe/kretprobe attach points of a program
 // are compiled: as kprobes when the kernel has them, else as fentry/fexit
 // when those work and every target function has BTF, else not at all, with
 // an error that says why and what to use instead.
-func kprobeMode(points []*types.AttachPoint, ks kernelSupport) (asFentry bool, err error) {
+func kprobeMode(points []*types.AttachPoint, ks KernelSupport) (asFentry bool, err error) {
 	var targets []*types.AttachPoint
 	for _, ap := range points {
 		if ap.Kind == probe.Kprobe || ap.Kind == probe.Kretprobe {
@@ -38,14 +41,14 @@ func kprobeMode(points []*types.AttachPoint, ks kernelSupport) (asFentry bool, e
 	if len(targets) == 0 {
 		return false, nil
 	}
-	kerr := ks.kprobes()
+	kerr := ks.Kprobes()
 	if kerr == nil {
 		return false, nil
 	}
-	ferr := ks.fentry()
+	ferr := ks.Fentry()
 	if ferr == nil {
 		for _, ap := range targets {
-			ok, err := ks.inBTF(ap.Target)
+			ok, err := ks.InBTF(ap.Target)
 			if err != nil {
 				return false, fmt.Errorf("%s: this kernel has no kprobes (%s), and the fentry fallback cannot tell whether %s has BTF: %v; use tracepoint:skb:kfree_skb or another tracepoint instead",
 					ap.Name, reason(kerr), ap.Target, err)

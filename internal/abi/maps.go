@@ -1,0 +1,62 @@
+package abi
+
+import (
+	"encoding/binary"
+	"strings"
+)
+
+// Names of the runtime's own maps in the compiled collection.
+const (
+	// EventsMap is the ring buffer of records.
+	EventsMap = "events"
+	// LostMap is a one-entry per-CPU array: the records the ring buffer
+	// refused because user space did not keep up.
+	LostMap = "lost"
+	// RuntimeMap is a one-entry array whose u64 value user space sets
+	// before BEGIN runs: the boot-clock time the session started, which
+	// elapsed counts from.
+	RuntimeMap = "runtime"
+	// JoinMap is per-CPU scratch space for join() records, which are too
+	// large for the BPF stack.
+	JoinMap = "join_buf"
+	// StackScratchMap is the per-CPU buffer bpf_get_stack writes to.
+	StackScratchMap = "stack_scratch"
+	// StacksMap maps a stack's u64 hash to its frames (u64 addresses).
+	StacksMap = "stacks"
+	// StackPIDsMap holds the (pid u32, mm u64) pairs already reported
+	// with a stack-process record.
+	StackPIDsMap = "stack_procs"
+)
+
+// ScriptMap returns the collection key of the script map @name (name
+// with or without its '@').
+func ScriptMap(name string) string { return "@" + strings.TrimPrefix(name, "@") }
+
+// SlotsMap returns the collection key of the count slots of the script
+// map @name: a plain array with a stripe of SlotCount slots per CPU, each
+// a u64 count followed by the key, which user space adds to the map's
+// own entries.
+func SlotsMap(name string) string { return "slots" + ScriptMap(name) }
+
+const (
+	// SlotBits is the number of bits of a slot index.
+	SlotBits = 10
+	// SlotCount is the number of count slots per CPU: slot i of CPU c is
+	// element c*SlotCount+i.
+	SlotCount = 1 << SlotBits
+	// SlotHashMul is the odd multiplier of the slot hash (2^64 divided
+	// by the golden ratio).
+	SlotHashMul = 0x9e3779b97f4a7c15
+)
+
+// SlotIndex is the slot a map key (the script's key, padded to 8 bytes as
+// in the BPF key) belongs in, as the BPF program computes it: h = (h ^
+// word) * SlotHashMul over the key's little-endian 64-bit words, then the
+// top SlotBits bits of h.
+func SlotIndex(key []byte) uint32 {
+	var h uint64
+	for i := 0; i+8 <= len(key); i += 8 {
+		h = (h ^ binary.LittleEndian.Uint64(key[i:])) * SlotHashMul
+	}
+	return uint32(h >> (64 - SlotBits))
+}

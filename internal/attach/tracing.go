@@ -1,0 +1,12 @@
+package attach
+
+import (
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+)
+
+// tracing attaches an fentry or fexit program, which names its function
+// itself (ProgramSpec.AttachTo, resolved through BTF at load).
+func tracing(prog *ebpf.Program) (link.Link, error) {
+	return link.AttachTracing(link.TracingOptions{Program: prog})
+}

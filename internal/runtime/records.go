@@ -1,0 +1,110 @@
+package runtime
+
+import (
+	"time"
+
+	"github.com/cilium/ebpf/ringbuf"
+
+	"github.com/ktrace/ktrace/internal/abi"
+	"github.com/ktrace/ktrace/internal/compile"
+	"github.com/ktrace/ktrace/output"
+)
+
+// loop handles ring buffer records until Stop.
+func (s *Session) loop() {
+	defer close(s.loopDone)
+	var rec ringbuf.Record
+	for {
+		err := s.reader.ReadInto(&rec)
+		if err != nil {
+			// Closed or past the deadline Stop set: the rest is Stop's.
+			return
+		}
+		s.handle(rec.RawSample)
+	}
+}
+
+// drain handles every record already in the ring buffer.
+func (s *Session) drain() {
+	s.reader.SetDeadline(time.Now())
+	defer s.reader.SetDeadline(time.Time{})
+	var rec ringbuf.Record
+	for s.reader.ReadInto(&rec) == nil {
+		s.handle(rec.RawSample)
+	}
+}
+
+// handle carries out one record, by the kind of its compiled event.
+func (s *Session) handle(raw []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, ok := abi.EventIndex(raw)
+	if !ok || id >= uint64(len(s.cp.Events)) {
+		return
+	}
+	ev := s.cp.Events[id]
+	if s.exitCalled && ev.Kind != abi.RecordExit && !s.stopped {
+		// After exit() nothing more is printed but END's output. (When
+		// the -c child or the -p process ends instead, the records it
+		// left in the ring buffer still print.)
+		return
+	}
+	switch ev.Kind {
+	case abi.RecordPrintf:
+		s.printer.Printf(output.Sprintf(ev.Format, s.decodeArgs(ev, raw)))
+	case abi.RecordPrint:
+		s.printer.Value(s.decodeArgs(ev, raw)[0])
+	case abi.RecordPrintMap:
+		if m, err := s.maps.Read(ev.Map); err == nil {
+			m.Top, m.Div = ev.Top, ev.Div
+			s.printer.Map(m)
+		}
+	case abi.RecordClearMap:
+		s.maps.Clear(ev.Map)
+	case abi.RecordZeroMap:
+		s.maps.Zero(ev.Map)
+	case abi.RecordExit:
+		s.exitCalled = true
+		code := abi.ExitCode(raw)
+		s.exitOnce.Do(func() {
+			s.exitCode = int(code)
+			close(s.exited)
+		})
+	case abi.RecordWarning:
+		if !s.warned[ev] {
+			s.warned[ev] = true
+			s.warn(ev)
+		}
+	case abi.RecordTime:
+		s.printer.Time(formatTime(ev.TimeFormat, time.Now()))
+	case abi.RecordJoin:
+		s.printer.Join(ev.Join.Join(raw))
+	case abi.RecordCat:
+		s.cat(output.Sprintf(ev.Format, s.decodeArgs(ev, raw)))
+	case abi.RecordSystem:
+		s.system(output.Sprintf(ev.Format, s.decodeArgs(ev, raw)))
+	case abi.RecordErrorf, abi.RecordWarnf:
+		s.diagnostic(ev, output.Sprintf(ev.Format, s.decodeArgs(ev, raw)))
+	case abi.RecordStackProcess:
+		// A process's first user stack: snapshot its mappings now, while
+		// it runs, so its stacks still resolve once it has exited.
+		if pid, mm, ok := abi.StackProcess(raw); ok {
+			processes.Note(pid, mm)
+		}
+	case abi.RecordStackMapFull:
+		s.stackMapFull()
+	}
+}
+
+// decodeArgs decodes the values of a record's arguments.
+func (s *Session) decodeArgs(ev *compile.Event, raw []byte) []any {
+	args := make([]any, len(ev.Args))
+	for i, a := range ev.Args {
+		end := a.Offset + a.Type.Size
+		if end > len(raw) {
+			continue
+		}
+		args[i] = output.Decode(a.Type, raw[a.Offset:end], s.env)
+	}
+	return args
+}

@@ -1,0 +1,296 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/ringbuf"
+	"golang.org/x/sys/unix"
+
+	"github.com/ktrace/ktrace/internal/abi"
+	"github.com/ktrace/ktrace/internal/attach"
+	"github.com/ktrace/ktrace/internal/compile"
+	"github.com/ktrace/ktrace/internal/kernel"
+	"github.com/ktrace/ktrace/internal/maps"
+	"github.com/ktrace/ktrace/lang/probe"
+	"github.com/ktrace/ktrace/output"
+)
+
+// Options tune a running session.
+type Options struct {
+	// Output receives printf and print output.
+	Output io.Writer
+	// Errors receives warnings, such as a full map.
+	Errors io.Writer
+	// Printer formats the session's output (text or JSON).
+	Printer output.Printer
+	// AnnounceProbes makes the session report how many probes it attaches
+	// before BEGIN runs.
+	AnnounceProbes bool
+	// Child, when set, is released once the probes are attached, and the
+	// session is done when it exits (bpftrace's -c).
+	Child Child
+	// NoWarnings drops the run's warnings: a full map, a helper's error,
+	// warnf() (bpftrace's --no-warnings). errorf() still prints.
+	NoWarnings bool
+}
+
+// Child is the command a session starts the traced work with (bpftrace's
+// -c): held until the probes are attached.
+type Child interface {
+	// Release lets the child execute its command.
+	Release() error
+	// Done is closed when the child has exited.
+	Done() <-chan struct{}
+	// Terminate ends the child if it still runs.
+	Terminate()
+}
+
+// Session is a running program: its maps and programs are loaded and its
+// probes attached until Stop or Close.
+type Session struct {
+	prog    *Program
+	cp      *compile.Program
+	errOut  io.Writer
+	printer output.Printer
+	coll    *ebpf.Collection
+	links   []io.Closer
+	reader  *ringbuf.Reader
+	env     *output.Env
+	maps    *maps.Reader
+
+	mu     sync.Mutex // serialises output and map access by events
+	exited chan struct{}
+	// exitCalled is set when the script called exit(), under mu.
+	exitCalled bool
+	exitOnce   sync.Once
+	exitCode   int
+	loopDone   chan struct{}
+	running    bool                    // the record loop was started
+	warned     map[*compile.Event]bool // warnings print once per call site
+	noWarnings bool                    // Options.NoWarnings
+	stacks     *stackState             // kstack/ustack decoding (stacks.go)
+	stopped    bool
+	closed     bool
+	watch      watchState // the -c child and the -p process (process.go)
+}
+
+// Start loads the program into the kernel, runs its BEGIN probes and
+// attaches the rest. The context only bounds the start itself; stop the
+// session with Stop or Close.
+func Start(ctx context.Context, p *Program, opts Options) (*Session, error) {
+	s := &Session{
+		prog:       p,
+		cp:         p.Compiled,
+		errOut:     opts.Errors,
+		printer:    opts.Printer,
+		noWarnings: opts.NoWarnings,
+		exited:     make(chan struct{}),
+		loopDone:   make(chan struct{}),
+		warned:     map[*compile.Event]bool{},
+	}
+	s.env = &output.Env{ProbeNames: p.Compiled.ProbeNames, Ksym: ksymName, Stack: s.decodeStack, TruncTrailer: p.Compiled.Info.Config.StrTruncTrailer}
+	if err := s.load(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.maps = maps.NewReader(s.coll, s.env)
+	if err := s.startWatch(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if opts.AnnounceProbes {
+		s.printer.AttachedProbes(len(p.Compiled.Probes))
+	}
+	// BEGIN runs before anything else is attached; if it calls exit(),
+	// nothing else is attached at all.
+	if err := s.runOnce(probe.Begin); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.drain()
+	if !s.Exited() {
+		if err := s.attach(ctx); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	s.afterAttach(opts.Child)
+	if opts.Child == nil && !s.watch.hasPidfd && onlyRunOnce(p.Compiled) {
+		// As in bpftrace (0.24 and later): with only BEGIN and END probes
+		// nothing can happen once BEGIN has run, so the program ends.
+		s.finish()
+	}
+	s.running = true
+	go s.loop()
+	return s, nil
+}
+
+// onlyRunOnce reports whether every probe of the program is BEGIN or END.
+func onlyRunOnce(cp *compile.Program) bool {
+	for _, p := range cp.Probes {
+		if !p.Kind.RunsOnce() {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Session) load() error {
+	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK; lifting it
+	// directly avoids the probe cilium/ebpf's rlimit package runs at init.
+	_ = unix.Setrlimit(unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY})
+	userErr := s.prog.preVerify()
+	coll, err := ebpf.NewCollection(s.cp.Collection)
+	if err != nil {
+		err = s.loadError(err)
+	}
+	if err = s.prog.reconcile(userErr, err); err != nil {
+		if coll != nil {
+			coll.Close()
+		}
+		return err
+	}
+	s.coll = coll
+	s.reader, err = ringbuf.NewReader(coll.Maps[abi.EventsMap])
+	if err != nil {
+		return fmt.Errorf("opening the event ring buffer: %w", err)
+	}
+	return nil
+}
+
+// loadError explains a load failure: a missing privilege by name, a
+// verifier rejection by the script line that produced the instruction.
+func (s *Session) loadError(err error) error {
+	if errors.Is(err, os.ErrPermission) {
+		return kernel.MissingPrivilege("loading BPF programs", err, kernel.CapBPF, kernel.CapPerfmon)
+	}
+	var ve *ebpf.VerifierError
+	if errors.As(err, &ve) {
+		return explainVerifierError(s.cp, err, ve)
+	}
+	return fmt.Errorf("loading BPF programs: %w", err)
+}
+
+// runOnce runs every BEGIN or END program once, in script order.
+func (s *Session) runOnce(kind probe.Kind) error {
+	for _, p := range s.cp.Probes {
+		if p.Kind != kind {
+			continue
+		}
+		if err := attach.RunOnce(s.coll.Programs[p.Program]); err != nil {
+			return fmt.Errorf("running %s: %w", p.Point.Name, err)
+		}
+	}
+	return nil
+}
+
+// attach attaches every probe but BEGIN and END, in script order.
+func (s *Session) attach(ctx context.Context) error {
+	opts := attach.Options{PID: s.prog.FilterPID}
+	for _, p := range s.cp.Probes {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if p.Kind.RunsOnce() {
+			continue
+		}
+		l, err := attach.Probe(p, s.coll.Programs[p.Program], opts)
+		if err != nil {
+			return err
+		}
+		s.links = append(s.links, l)
+	}
+	return nil
+}
+
+// Exited reports whether the script called exit(), or the session ended
+// as if it had.
+func (s *Session) Exited() bool {
+	select {
+	case <-s.exited:
+		return true
+	default:
+		return false
+	}
+}
+
+// Done is closed when the script calls exit().
+func (s *Session) Done() <-chan struct{} { return s.exited }
+
+// ExitCode is the code the script passed to exit(), 0 by default.
+func (s *Session) ExitCode() int { return s.exitCode }
+
+// Stop detaches every probe, handles the records still in flight, runs
+// the END probes and handles their output. Maps stay readable until Close.
+func (s *Session) Stop() error {
+	if s.stopped || s.coll == nil {
+		return nil
+	}
+	var errs []error
+	for _, l := range s.links {
+		if err := l.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	s.links = nil
+	if s.running {
+		// Unblock the loop: it handles what is there and returns.
+		s.reader.Flush()
+		<-s.loopDone
+	}
+	s.drain()
+	s.mu.Lock()
+	s.stopped = true
+	s.mu.Unlock()
+	if err := s.runOnce(probe.End); err != nil {
+		errs = append(errs, err)
+	}
+	s.drain()
+	return errors.Join(errs...)
+}
+
+// Close stops the session if needed and releases every kernel object.
+func (s *Session) Close() error {
+	if s.closed {
+		return nil
+	}
+	var errs []error
+	if s.running && !s.stopped {
+		errs = append(errs, s.Stop())
+	}
+	s.closed = true
+	for _, l := range s.links {
+		l.Close()
+	}
+	if s.reader != nil {
+		s.reader.Close()
+	}
+	if s.coll != nil {
+		s.coll.Close()
+	}
+	s.stopWatch()
+	return errors.Join(errs...)
+}
+
+// Lost returns how many records the ring buffer refused because user space
+// did not keep up.
+func (s *Session) Lost() uint64 {
+	if s.coll == nil {
+		return 0
+	}
+	var perCPU []uint64
+	if err := s.coll.Maps[abi.LostMap].Lookup(uint32(0), &perCPU); err != nil {
+		return 0
+	}
+	var n uint64
+	for _, v := range perCPU {
+		n += v
+	}
+	return n
+}

@@ -1,0 +1,100 @@
+package target
+
+import (
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/cilium/ebpf"
+
+	"github.com/ktrace/ktrace/internal/compile"
+	"github.com/ktrace/ktrace/internal/kernel"
+	"github.com/ktrace/ktrace/lang"
+	"github.com/ktrace/ktrace/lang/ast"
+	"github.com/ktrace/ktrace/lang/types"
+)
+
+// CompileOptions describes the running kernel as the compiler of a checked
+// script needs it. filterPID is bpftrace's -p. A kprobe the kernel cannot
+// attach, even as fentry, is an error positioned at its attach point.
+func CompileOptions(file *lang.File, tree *ast.Program, info *types.Info, filterPID int) (compile.Options, error) {
+	opts := compile.Options{
+		FilterPID: filterPID,
+		MemberOffset: func(structName, member string) (int, error) {
+			off, err := kernel.StructMemberOffset(structName, member)
+			return int(off), err
+		},
+	}
+	if n, err := ebpf.PossibleCPU(); err == nil {
+		opts.PossibleCPUs = n
+	}
+	if pages := info.Config.RingBufPages; pages > 0 {
+		// The ring buffer must be a power-of-two number of pages.
+		size := os.Getpagesize()
+		for size < pages*os.Getpagesize() {
+			size *= 2
+		}
+		opts.RingBufSize = size
+	}
+	if usesComm(tree) {
+		// Reading comm through the task's BTF pointer is the fastest way;
+		// the offset comes from a cached scan of the kernel's BTF.
+		if off, err := kernel.StructMemberOffset("task_struct", "comm"); err == nil {
+			opts.TaskCommOffset = int(off)
+		}
+	}
+	opts.Stacks = stackOptions(tree)
+	var points []*types.AttachPoint
+	for _, p := range info.Probes {
+		points = append(points, p.Points...)
+	}
+	asFentry, err := kprobeMode(points, RunningKernel)
+	if err != nil {
+		return opts, kprobeError(file, info, err)
+	}
+	opts.KprobesAsFentry = asFentry
+	return opts, nil
+}
+
+func usesComm(tree *ast.Program) bool {
+	found := false
+	ast.Inspect(tree, func(n ast.Node) bool {
+		if id, ok := n.(*ast.Ident); ok && id.Name == "comm" {
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+// stackOptions tells the compiler how this machine's kernel takes stacks,
+// when the script takes any.
+func stackOptions(tree *ast.Program) compile.StackOptions {
+	var opts compile.StackOptions
+	kstack, ustack := false, false
+	ast.Inspect(tree, func(n ast.Node) bool {
+		switch x := n.(type) {
+		case *ast.Ident:
+			kstack = kstack || x.Name == "kstack"
+			ustack = ustack || x.Name == "ustack"
+		case *ast.Call:
+			kstack = kstack || x.Name == "kstack"
+			ustack = ustack || x.Name == "ustack" || x.Name == "usym"
+		}
+		return true
+	})
+	if !kstack && !ustack {
+		return opts
+	}
+	if data, err := os.ReadFile("/proc/sys/kernel/perf_event_max_stack"); err == nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(string(data))); err == nil && n > 0 {
+			opts.MaxFrames = n
+		}
+	}
+	if ustack {
+		if off, err := kernel.StructMemberOffset("task_struct", "mm"); err == nil {
+			opts.TaskMMOffset = int(off)
+		}
+	}
+	return opts
+}
