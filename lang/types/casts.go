@@ -1,0 +1,62 @@
+package types
+
+import "github.com/ktrace/ktrace/lang/ast"
+
+// typeName resolves a written type.
+func (c *checker) typeName(tn *ast.TypeName) *Type {
+	var base *Type
+	switch tn.Name {
+	case "int8", "s8", "int8_t", "char", "signed char":
+		base = TypS8
+	case "uint8", "u8", "uint8_t", "unsigned char":
+		base = TypU8
+	case "int16", "s16", "int16_t", "short", "signed short":
+		base = TypS16
+	case "uint16", "u16", "uint16_t", "unsigned short":
+		base = TypU16
+	case "int32", "s32", "int32_t", "int", "signed int", "signed", "pid_t":
+		base = TypS32
+	case "uint32", "u32", "uint32_t", "unsigned int", "unsigned":
+		base = TypU32
+	case "int64", "s64", "int64_t", "long", "long long", "signed long", "long int":
+		base = TypS64
+	case "uint64", "u64", "uint64_t", "unsigned long", "unsigned long long", "size_t":
+		base = TypU64
+	case "bool":
+		base = TypBool
+	case "string":
+		base = StringType(c.info.Config.MaxStrlen)
+	case "void":
+		if tn.Stars == 0 {
+			c.errorf(tn, "cannot use void as a value type")
+			return TypInvalid
+		}
+		base = TypU8
+	default:
+		if c.info.Config.Types == nil {
+			c.errorf(tn, "unknown type %q (kernel types need BTF, which this kernel lacks)", tn.Name)
+			return TypInvalid
+		}
+		kt, err := c.info.Config.Types.Type(tn.Name)
+		if err != nil {
+			c.errorf(tn, "%s", err)
+			return TypInvalid
+		}
+		if kt.Kind == Struct && tn.Stars == 0 {
+			c.errorf(tn, "cannot cast to %s by value: cast to a pointer, (%s *)", kt, kt)
+			return TypInvalid
+		}
+		base = kt
+	}
+	t := base
+	if tn.Stars > 0 {
+		for i := 0; i < tn.Stars; i++ {
+			t = &Type{Kind: Pointer, Size: 8, Elem: t}
+		}
+	}
+	if tn.Array > 0 {
+		c.notSupported(tn, "casting to an array type")
+		return TypInvalid
+	}
+	return t
+}
