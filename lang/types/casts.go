@@ -1,6 +1,10 @@
 package types
 
-import "github.com/ktrace/ktrace/lang/ast"
+import (
+	"strings"
+
+	"github.com/ktrace/ktrace/lang/ast"
+)
 
 // typeName resolves a written type.
 func (c *checker) typeName(tn *ast.TypeName) *Type {
@@ -59,4 +63,18 @@ func (c *checker) typeName(tn *ast.TypeName) *Type {
 		return TypInvalid
 	}
 	return t
+}
+
+// sizedType resolves a type for sizeof/offsetof, where a struct by value
+// is what is meant.
+func (c *checker) sizedType(tn *ast.TypeName) *Type {
+	if tn.Stars == 0 && c.info.Config.Types != nil && (strings.HasPrefix(tn.Name, "struct ") || strings.HasPrefix(tn.Name, "union ")) {
+		t, err := c.info.Config.Types.Type(tn.Name)
+		if err != nil {
+			c.errorf(tn, "%s", err)
+			return TypInvalid
+		}
+		return t
+	}
+	return c.typeName(tn)
 }

@@ -159,3 +159,33 @@ func (c *checker) finishMaps() {
 	}
 	sort.SliceStable(c.info.Maps, func(i, j int) bool { return c.info.Maps[i].Pos.Pos < c.info.Maps[j].Pos.Pos })
 }
+
+func (c *checker) mapRead(x *ast.MapRef) *Type {
+	keys := c.mapKeys(x)
+	m := c.useMap(x, keys, nil, false)
+	if m.Value == nil || m.Value.Kind == Invalid {
+		if c.pass == 2 && c.learnedMaps[x.Name] == nil || c.pass == 2 && c.learnedMaps[x.Name].Value == nil {
+			c.errorf(x, "undefined map @%s: it is read but never assigned", x.Name)
+		}
+		return TypInvalid
+	}
+	if len(x.Keys) == 0 && len(m.Keys) > 0 {
+		c.errorf(x, "@%s needs %d key%s here, e.g. @%s[...]", x.Name, len(m.Keys), plural(len(m.Keys)), x.Name)
+		return TypInvalid
+	}
+	if m.Value.IsAggregation() {
+		// Reading an aggregation combines every CPU's value, as bpftrace
+		// does for count, sum, min, max and avg.
+		switch m.Value.Kind {
+		case Count:
+			return TypU64
+		case Sum, Min, Max:
+			return IntType(8, m.Value.Signed)
+		case Avg:
+			return TypS64
+		}
+		c.errorf(x, "the value of a %s() map can only be printed", strings.TrimSuffix(m.Value.String(), "_t"))
+		return TypInvalid
+	}
+	return m.Value
+}

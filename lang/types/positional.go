@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/ktrace/ktrace/lang/ast"
 )
 
 // Positional parameters: $1, $2, ... and $# on the command line.
@@ -51,4 +53,47 @@ func parseParamInt(s string) (int64, bool) {
 		return int64(v), true
 	}
 	return 0, false
+}
+
+func (c *checker) positionalExpr(x *ast.Positional) *Type {
+	if x.Index == 0 {
+		c.info.Consts[x] = int64(len(c.info.Config.Params))
+		return TypS64
+	}
+	s, ok := c.positional(x.Index)
+	if !ok {
+		c.info.Consts[x] = 0
+		return TypS64
+	}
+	if v, err := strconv.ParseInt(s, 0, 64); err == nil {
+		c.info.Consts[x] = v
+		return TypS64
+	}
+	if v, err := strconv.ParseUint(s, 0, 64); err == nil {
+		// Beyond INT64_MAX the parameter is unsigned, as in bpftrace.
+		c.info.Consts[x] = int64(v)
+		return TypU64
+	}
+	c.info.StrConsts[x] = s
+	return StringType(len(s) + 1)
+}
+
+// positionalOffset folds `$1 + n` on a string parameter to the string
+// without its first n bytes: bpftrace treats the parameter as a pointer to
+// its text, so str($1 + 1) of "hello" is "ello".
+func (c *checker) positionalOffset(x *ast.Binary, a *Type) *Type {
+	if _, ok := x.X.(*ast.Positional); !ok || x.Op != "+" || a.Kind != String {
+		return nil
+	}
+	s, ok := c.info.StrConsts[x.X]
+	n, nok := c.info.Consts[x.Y]
+	if !ok || !nok {
+		return nil
+	}
+	if n < 0 || n > int64(len(s)) {
+		c.errorf(x, "offset %d is outside the parameter %q (%d bytes)", n, s, len(s))
+		return TypInvalid
+	}
+	c.info.StrConsts[x] = s[n:]
+	return StringType(len(s) - int(n) + 1)
 }

@@ -1,0 +1,145 @@
+package types
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ktrace/ktrace/internal/suggest"
+	"github.com/ktrace/ktrace/lang/ast"
+	"github.com/ktrace/ktrace/lang/probe"
+)
+
+// Reading through values: struct members, tracepoint and function
+// arguments (args.x), and the address space pointers read from memory
+// belong to.
+
+func (c *checker) field(x *ast.Field) *Type {
+	if id, ok := x.X.(*ast.Ident); ok && id.Name == "args" {
+		return c.argsField(x, id)
+	}
+	t := c.expr(x.X)
+	if t.Kind == Invalid {
+		return t
+	}
+	if t.Kind == Tuple {
+		c.errorf(x, "tuples have no field %q: use .0, .1, ...", x.Name)
+		return TypInvalid
+	}
+	// bpftrace 0.25 semantics: '.' dereferences pointers, '->' is an alias.
+	st := t
+	if t.Kind == Pointer {
+		st = t.Elem
+	}
+	if st.Kind != Struct {
+		c.errorf(x, "%s has no fields: '%s%s' needs a struct or a pointer to one", t, map[bool]string{true: "->", false: "."}[x.Arrow], x.Name)
+		return TypInvalid
+	}
+	m, err := c.info.Config.Types.Member(st, x.Name)
+	if err != nil {
+		c.errorf(x, "%s", err)
+		return TypInvalid
+	}
+	c.info.Members[x] = m
+	mt := m.Type
+	if mt.Kind == Int && m.BitSize > 0 {
+		mt = IntType(mt.Size, mt.Signed)
+	}
+	if mt.Kind == Invalid {
+		c.notSupported(x, fmt.Sprintf("reading member %s of type %s", x.Name, mt.Name))
+		return TypInvalid
+	}
+	return c.inAddressSpace(mt, t)
+}
+
+// inAddressSpace gives pointers read from memory the address space of the
+// pointer they were read through.
+func (c *checker) inAddressSpace(t, via *Type) *Type {
+	if t.Kind != Pointer || t.UserSpace == via.UserSpace {
+		return t
+	}
+	nt := *t
+	nt.UserSpace = via.UserSpace
+	return &nt
+}
+
+func (c *checker) argsField(x *ast.Field, id *ast.Ident) *Type {
+	c.record(id, TypNone)
+	var out *Type
+	for _, ap := range c.probe.Points {
+		switch ap.Kind {
+		case probe.Tracepoint, probe.Fentry, probe.Fexit, probe.RawTracepoint, probe.Kprobe:
+		case probe.Uprobe, probe.Uretprobe:
+			c.notSupported(x, "args in "+ap.Kind.String()+" probes (DWARF argument types)")
+			return TypInvalid
+		case probe.Kretprobe:
+			c.errorf(id, "args is not available in kretprobe probes: the arguments are gone when the function returns; use fexit, or save them in a map in a kprobe")
+			return TypInvalid
+		default:
+			c.errorf(id, "args is not available in %s probes", ap.Kind)
+			return TypInvalid
+		}
+		if ap.Kind != probe.Tracepoint && ap.LoadArgs == nil && ap.Fields == nil {
+			c.errorf(id, "%s: argument names and types come from the kernel's BTF, which is not available; use arg0..arg5", ap.Name)
+			return TypInvalid
+		}
+		fields, err := ap.Args()
+		if err != nil {
+			c.errorf(id, "%s: %v", ap.Name, err)
+			return TypInvalid
+		}
+		f := ap.Field(x.Name)
+		if f == nil {
+			var names []string
+			for _, f := range fields {
+				if !strings.HasPrefix(f.Name, "common_") {
+					names = append(names, f.Name)
+				}
+			}
+			msg := fmt.Sprintf("%s has no field %q", ap.Name, x.Name)
+			if ap.Kind != probe.Tracepoint {
+				msg = fmt.Sprintf("%s has no argument %q", ap.Name, x.Name)
+			}
+			if s := suggest.Closest(x.Name, names, 1); len(s) > 0 {
+				msg += fmt.Sprintf("; did you mean %q?", s[0])
+			} else if len(names) > 0 {
+				msg += "; its fields are: " + strings.Join(names, ", ")
+			}
+			c.errorf(x, "%s", msg)
+			return TypInvalid
+		}
+		if f.Type.Kind == Invalid {
+			c.notSupported(x, fmt.Sprintf("argument %s passed as %s", x.Name, f.Type.Name))
+			return TypInvalid
+		}
+		if out == nil {
+			out = f.Type
+		} else if !Equal(out, f.Type) {
+			c.errorf(x, "args.%s has type %s in one probe and %s in another", x.Name, out, f.Type)
+			return TypInvalid
+		}
+	}
+	if out == nil {
+		return TypInvalid
+	}
+	if out.Kind == Pointer && c.userProbe() && !out.UserSpace {
+		nt := *out
+		nt.UserSpace = true
+		out = &nt
+	}
+	return out
+}
+
+// userProbe reports whether the probe's pointers point into user memory
+// by default: uprobes, and syscall tracepoints' arguments.
+func (c *checker) userProbe() bool {
+	for _, ap := range c.probe.Points {
+		if ap.Kind.IsUser() || ap.UserArgs {
+			return true
+		}
+	}
+	return false
+}
+
+// maxStructCopy bounds whole-struct values (print(*p), $s = *p): they are
+// copied onto the 512-byte BPF stack.
+const maxStructCopy = 256
