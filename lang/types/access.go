@@ -143,3 +143,66 @@ func (c *checker) userProbe() bool {
 // maxStructCopy bounds whole-struct values (print(*p), $s = *p): they are
 // copied onto the 512-byte BPF stack.
 const maxStructCopy = 256
+
+func (c *checker) tupleIndex(x *ast.TupleIndex) *Type {
+	t := c.expr(x.X)
+	if t.Kind == Invalid {
+		return t
+	}
+	if t.Kind != Tuple {
+		c.errorf(x, "'.%d' needs a tuple, not %s", x.Index, t)
+		return TypInvalid
+	}
+	if x.Index < 0 || x.Index >= len(t.Elems) {
+		c.errorf(x, "tuple index %d out of range: the tuple has %d elements", x.Index, len(t.Elems))
+		return TypInvalid
+	}
+	return t.Elems[x.Index]
+}
+
+func (c *checker) index(x *ast.Index) *Type {
+	t := c.expr(x.X)
+	it := c.expr(x.I)
+	if t.Kind == Invalid || it.Kind == Invalid {
+		return TypInvalid
+	}
+	if !it.IsInt() {
+		c.errorf(x.I, "an index must be an integer, not %s", it)
+		return TypInvalid
+	}
+	if t.Kind == Tuple {
+		iv, ok := c.info.Consts[x.I]
+		switch {
+		case !ok:
+			c.errorf(x.I, "a tuple index must be a constant integer")
+			return TypInvalid
+		case iv < 0 || iv >= int64(len(t.Elems)):
+			c.errorf(x, "tuple index %d out of range: the tuple has %d elements", iv, len(t.Elems))
+			return TypInvalid
+		}
+		return t.Elems[iv]
+	}
+	if t.Kind == Pointer {
+		// p[i] reads the i-th element after p, as in C.
+		return c.inAddressSpace(t.Elem, t)
+	}
+	if t.Kind != Array {
+		c.errorf(x, "cannot index a value of type %s", t)
+		return TypInvalid
+	}
+	iv, ok := c.info.Consts[x.I]
+	if !ok {
+		if _, isField := x.X.(*ast.Field); isField {
+			// A variable index into a struct's array member: the
+			// compiler checks the bounds at run time.
+			return t.Elem
+		}
+		c.notSupported(x.I, "an array index that is not a constant")
+		return TypInvalid
+	}
+	if iv < 0 || iv >= int64(t.Len) {
+		c.errorf(x.I, "index %d out of bounds for an array of %d elements", iv, t.Len)
+		return TypInvalid
+	}
+	return t.Elem
+}

@@ -6,6 +6,8 @@ import (
 	"github.com/ktrace/ktrace/lang/ast"
 )
 
+// Written types: the type names of casts, `let $x: T`, sizeof and offsetof.
+
 // typeName resolves a written type.
 func (c *checker) typeName(tn *ast.TypeName) *Type {
 	var base *Type
@@ -77,4 +79,72 @@ func (c *checker) sizedType(tn *ast.TypeName) *Type {
 		return t
 	}
 	return c.typeName(tn)
+}
+
+func (c *checker) cast(x *ast.Cast) *Type {
+	t := c.typeName(x.Type)
+	v := c.expr(x.X)
+	if t.Kind == Invalid || v.Kind == Invalid {
+		return TypInvalid
+	}
+	if !v.IsInt() || !(t.Kind == Int || t.Kind == Bool || t.Kind == Pointer) {
+		c.errorf(x, "cannot cast %s to %s", v, t)
+		return TypInvalid
+	}
+	if cv, ok := c.info.Consts[x.X]; ok && t.Kind == Int {
+		c.info.Consts[x] = truncate(cv, t)
+	}
+	if t.Kind == Pointer && c.userProbe() {
+		// A pointer made from a uprobe's argument points into the
+		// traced process.
+		nt := *t
+		nt.UserSpace = true
+		t = &nt
+	}
+	return t
+}
+
+func (c *checker) sizeof(x *ast.Sizeof) *Type {
+	var t *Type
+	if x.Type != nil {
+		t = c.sizedType(x.Type)
+	} else {
+		t = c.expr(x.X)
+	}
+	if t.Kind == Invalid {
+		return TypInvalid
+	}
+	c.info.Consts[x] = int64(t.Size)
+	return TypU64
+}
+
+func (c *checker) offsetof(x *ast.Offsetof) *Type {
+	var t *Type
+	if x.Type != nil {
+		t = c.sizedType(x.Type)
+	} else {
+		t = c.expr(x.X)
+		if t.Kind == Pointer {
+			t = t.Elem
+		}
+	}
+	if t.Kind == Invalid {
+		return TypInvalid
+	}
+	off := 0
+	for _, name := range x.Fields {
+		if t.Kind != Struct {
+			c.errorf(x, "offsetof: %s has no member %q", t, name)
+			return TypInvalid
+		}
+		m, err := c.info.Config.Types.Member(t, name)
+		if err != nil {
+			c.errorf(x, "offsetof: %s", err)
+			return TypInvalid
+		}
+		off += m.Offset
+		t = m.Type
+	}
+	c.info.Consts[x] = int64(off)
+	return TypU64
 }

@@ -196,3 +196,28 @@ func (c *checker) incDec(x ast.Expr, target ast.Expr, op string) *Type {
 	c.errorf(x, "operator '%s' needs a $variable or a map entry", op)
 	return TypInvalid
 }
+
+func (c *checker) ternary(x *ast.Ternary) *Type {
+	ct := c.expr(x.Cond)
+	c.wantCondition(x.Cond, ct, "condition")
+	a, b := c.expr(x.A), c.expr(x.B)
+	if a.Kind == Invalid || b.Kind == Invalid {
+		return TypInvalid
+	}
+	if a.Kind == None && b.Kind == None {
+		return TypNone
+	}
+	j := join(a, b)
+	if j == nil {
+		c.errorf(x, "the branches of '?:' have different types: %s and %s", a, b)
+		return TypInvalid
+	}
+	if cv, ok := c.info.Consts[x.Cond]; ok {
+		if cv != 0 {
+			c.copyConst(x, x.A)
+		} else {
+			c.copyConst(x, x.B)
+		}
+	}
+	return j
+}

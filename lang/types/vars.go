@@ -133,3 +133,13 @@ func (c *checker) assignVar(s *ast.AssignStmt, v *ast.Variable) {
 		c.varTypes[existing.Decl] = j
 	}
 }
+
+func (c *checker) variable(x *ast.Variable) *Type {
+	v := c.lookupVar(x.Name)
+	if v == nil {
+		c.errorf(x, "undefined variable $%s", x.Name)
+		return TypInvalid
+	}
+	c.info.Vars[x] = v
+	return v.Type
+}
