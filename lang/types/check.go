@@ -7,20 +7,11 @@ import (
 
 // Check type-checks a parsed program. Attach points are resolved through r.
 func Check(prog *ast.Program, r Resolver, cfg Config) (*Info, error) {
-	if cfg.MaxStrlen == 0 {
-		cfg.MaxStrlen = 64
-	}
-	if cfg.MaxMapKeys == 0 {
-		cfg.MaxMapKeys = 4096
-	}
-	c := &checker{
-		file:     prog.File,
-		prog:     prog,
-		resolver: r,
-		varTypes: map[*ast.Variable]*Type{},
-	}
-	c.info = c.newInfo(cfg)
+	c := newChecker(prog, r, cfg)
 	c.applyConfig()
+	c.desugar()
+	c.expandMacros()
+	c.declareMaps()
 	c.resolveProbes()
 	if len(c.errs) > 0 {
 		return c.info, c.errs.Err()
@@ -28,20 +19,11 @@ func Check(prog *ast.Program, r Resolver, cfg Config) (*Info, error) {
 	// Pass one learns every map's and variable's type from all its
 	// assignments, so a read that comes textually first still sees the
 	// final type; pass two checks with those types and keeps the errors.
-	c.pass = 1
-	c.checkBodies()
+	c.learnTypes()
 	if len(c.errs) > 0 && c.onlyFatal() {
 		return c.info, c.errs.Err()
 	}
-	c.errs = nil
-	c.pass = 2
-	learned := c.info
-	c.info = c.newInfo(learned.Config)
-	c.info.Probes = learned.Probes
-	c.info.Warnings = c.resolveWarnings
-	c.learnedMaps = learned.maps
-	c.checkBodies()
-	c.finishMaps()
+	c.checkTypes()
 	return c.info, c.errs.Err()
 }
 
@@ -67,6 +49,23 @@ type checker struct {
 	mx *macroState // macro expansions (macro.go)
 }
 
+func newChecker(prog *ast.Program, r Resolver, cfg Config) *checker {
+	if cfg.MaxStrlen == 0 {
+		cfg.MaxStrlen = 64
+	}
+	if cfg.MaxMapKeys == 0 {
+		cfg.MaxMapKeys = 4096
+	}
+	c := &checker{
+		file:     prog.File,
+		prog:     prog,
+		resolver: r,
+		varTypes: map[*ast.Variable]*Type{},
+	}
+	c.info = c.newInfo(cfg)
+	return c
+}
+
 func (c *checker) newInfo(cfg Config) *Info {
 	return &Info{
 		Types:     map[ast.Expr]*Type{},
@@ -84,32 +83,47 @@ func (c *checker) newInfo(cfg Config) *Info {
 // fix, such as syntax-level misuse; type errors wait for pass two.
 func (c *checker) onlyFatal() bool { return false }
 
+// learnTypes is pass one. It reports nothing: its errors are those of
+// types it has not finished learning.
+func (c *checker) learnTypes() {
+	c.pass = 1
+	c.info.maps = map[string]*MapInfo{}
+	c.info.Maps = nil
+	c.declareMaps()
+	c.checkBodies()
+}
+
+// checkTypes is pass two. It starts a fresh Info, so the types it records
+// are the final ones, and takes the maps' signatures from pass one.
+func (c *checker) checkTypes() {
+	c.errs = nil
+	c.pass = 2
+	learned := c.info
+	c.info = c.newInfo(learned.Config)
+	c.info.Probes = learned.Probes
+	c.info.Warnings = c.resolveWarnings
+	c.learnedMaps = learned.maps
+	c.carryDeclaredMaps()
+	c.checkBodies()
+	c.finishMaps()
+}
+
 func (c *checker) checkBodies() {
-	if c.pass == 2 {
-		// Declared maps carry over; their types come from pass one.
-		for _, d := range c.prog.MapDecls {
-			if m := c.learnedMaps[d.Name]; m != nil && c.info.maps[d.Name] == nil {
-				nm := &MapInfo{Name: m.Name, Decl: m.Decl, MaxEntries: m.MaxEntries, Pos: m.Pos, Keys: m.Keys, Value: m.Value, keysSet: m.keysSet}
-				c.info.maps[d.Name] = nm
-				c.info.Maps = append(c.info.Maps, nm)
-			}
-		}
-	} else {
-		c.info.maps = map[string]*MapInfo{}
-		c.info.Maps = nil
-		for _, d := range c.prog.MapDecls {
-			c.declareMap(d)
-		}
-	}
 	for _, pi := range c.info.Probes {
-		c.probe = pi
-		c.scopes = []map[string]*Var{{}}
-		c.loops = 0
-		if pi.Node.Predicate != nil {
-			t := c.expr(pi.Node.Predicate)
-			c.wantCondition(pi.Node.Predicate, t, "predicate")
-		}
-		c.block(pi.Node.Body)
+		c.checkProbe(pi)
 	}
 	c.probe = nil
+}
+
+// checkProbe checks one action block; variables and loops do not outlive
+// it.
+func (c *checker) checkProbe(pi *ProbeInfo) {
+	c.probe = pi
+	c.scopes = []map[string]*Var{{}}
+	c.loops = 0
+	if pi.Node.Predicate != nil {
+		t := c.expr(pi.Node.Predicate)
+		c.wantCondition(pi.Node.Predicate, t, "predicate")
+	}
+	c.block(pi.Node.Body)
 }

@@ -12,6 +12,12 @@ import (
 
 var mapKinds = map[string]bool{"hash": true, "lruhash": true, "percpuhash": true, "percpulruhash": true}
 
+func (c *checker) declareMaps() {
+	for _, d := range c.prog.MapDecls {
+		c.declareMap(d)
+	}
+}
+
 func (c *checker) declareMap(d *ast.MapDecl) {
 	if !mapKinds[d.Kind] {
 		c.errs.Add(c.file, d.Sp, "unknown map type %q: use hash, lruhash, percpuhash or percpulruhash", d.Kind)
@@ -34,6 +40,19 @@ func (c *checker) declareMap(d *ast.MapDecl) {
 	m := &MapInfo{Name: d.Name, Decl: d, MaxEntries: size, Pos: d.Sp}
 	c.info.maps[d.Name] = m
 	c.info.Maps = append(c.info.Maps, m)
+}
+
+// carryDeclaredMaps gives pass two the declared maps, with the signatures
+// pass one learned, so that a use finds the declaration (kind and size)
+// instead of making an undeclared map.
+func (c *checker) carryDeclaredMaps() {
+	for _, d := range c.prog.MapDecls {
+		if m := c.learnedMaps[d.Name]; m != nil && c.info.maps[d.Name] == nil {
+			nm := &MapInfo{Name: m.Name, Decl: m.Decl, MaxEntries: m.MaxEntries, Pos: m.Pos, Keys: m.Keys, Value: m.Value, keysSet: m.keysSet}
+			c.info.maps[d.Name] = nm
+			c.info.Maps = append(c.info.Maps, nm)
+		}
+	}
 }
 
 func (c *checker) assignMap(s *ast.AssignStmt, target *ast.MapRef) {
