@@ -66,55 +66,14 @@ func (c *checker) argsField(x *ast.Field, id *ast.Ident) *Type {
 	c.record(id, TypNone)
 	var out *Type
 	for _, ap := range c.probe.Points {
-		switch ap.Kind {
-		case probe.Tracepoint, probe.Fentry, probe.Fexit, probe.RawTracepoint, probe.Kprobe:
-		case probe.Uprobe, probe.Uretprobe:
-			c.notSupported(x, "args in "+ap.Kind.String()+" probes (DWARF argument types)")
-			return TypInvalid
-		case probe.Kretprobe:
-			c.errorf(id, "args is not available in kretprobe probes: the arguments are gone when the function returns; use fexit, or save them in a map in a kprobe")
-			return TypInvalid
-		default:
-			c.errorf(id, "args is not available in %s probes", ap.Kind)
-			return TypInvalid
-		}
-		if ap.Kind != probe.Tracepoint && ap.LoadArgs == nil && ap.Fields == nil {
-			c.errorf(id, "%s: argument names and types come from the kernel's BTF, which is not available; use arg0..arg5", ap.Name)
-			return TypInvalid
-		}
-		fields, err := ap.Args()
-		if err != nil {
-			c.errorf(id, "%s: %v", ap.Name, err)
-			return TypInvalid
-		}
-		f := ap.Field(x.Name)
-		if f == nil {
-			var names []string
-			for _, f := range fields {
-				if !strings.HasPrefix(f.Name, "common_") {
-					names = append(names, f.Name)
-				}
-			}
-			msg := fmt.Sprintf("%s has no field %q", ap.Name, x.Name)
-			if ap.Kind != probe.Tracepoint {
-				msg = fmt.Sprintf("%s has no argument %q", ap.Name, x.Name)
-			}
-			if s := suggest.Closest(x.Name, names, 1); len(s) > 0 {
-				msg += fmt.Sprintf("; did you mean %q?", s[0])
-			} else if len(names) > 0 {
-				msg += "; its fields are: " + strings.Join(names, ", ")
-			}
-			c.errorf(x, "%s", msg)
-			return TypInvalid
-		}
-		if f.Type.Kind == Invalid {
-			c.notSupported(x, fmt.Sprintf("argument %s passed as %s", x.Name, f.Type.Name))
+		t := c.probeArg(x, id, ap)
+		if t == nil {
 			return TypInvalid
 		}
 		if out == nil {
-			out = f.Type
-		} else if !Equal(out, f.Type) {
-			c.errorf(x, "args.%s has type %s in one probe and %s in another", x.Name, out, f.Type)
+			out = t
+		} else if !Equal(out, t) {
+			c.errorf(x, "args.%s has type %s in one probe and %s in another", x.Name, out, t)
 			return TypInvalid
 		}
 	}
@@ -129,6 +88,63 @@ func (c *checker) argsField(x *ast.Field, id *ast.Ident) *Type {
 	return out
 }
 
+// probeArg returns the type of args.NAME at one attach point, or nil after
+// an error.
+func (c *checker) probeArg(x *ast.Field, id *ast.Ident, ap *AttachPoint) *Type {
+	switch ap.Kind {
+	case probe.Tracepoint, probe.Fentry, probe.Fexit, probe.RawTracepoint, probe.Kprobe:
+	case probe.Uprobe, probe.Uretprobe:
+		c.notSupported(x, "args in "+ap.Kind.String()+" probes (DWARF argument types)")
+		return nil
+	case probe.Kretprobe:
+		c.errorf(id, "args is not available in kretprobe probes: the arguments are gone when the function returns; use fexit, or save them in a map in a kprobe")
+		return nil
+	default:
+		c.errorf(id, "args is not available in %s probes", ap.Kind)
+		return nil
+	}
+	if ap.Kind != probe.Tracepoint && ap.LoadArgs == nil && ap.Fields == nil {
+		c.errorf(id, "%s: argument names and types come from the kernel's BTF, which is not available; use arg0..arg5", ap.Name)
+		return nil
+	}
+	fields, err := ap.Args()
+	if err != nil {
+		c.errorf(id, "%s: %v", ap.Name, err)
+		return nil
+	}
+	f := ap.Field(x.Name)
+	if f == nil {
+		c.errorf(x, "%s", noSuchArg(ap, x.Name, fields))
+		return nil
+	}
+	if f.Type.Kind == Invalid {
+		c.notSupported(x, fmt.Sprintf("argument %s passed as %s", x.Name, f.Type.Name))
+		return nil
+	}
+	return f.Type
+}
+
+// noSuchArg says what the attach point has instead of name, leaving out
+// the common_ fields every tracepoint has.
+func noSuchArg(ap *AttachPoint, name string, fields []*Field) string {
+	var names []string
+	for _, f := range fields {
+		if !strings.HasPrefix(f.Name, "common_") {
+			names = append(names, f.Name)
+		}
+	}
+	msg := fmt.Sprintf("%s has no field %q", ap.Name, name)
+	if ap.Kind != probe.Tracepoint {
+		msg = fmt.Sprintf("%s has no argument %q", ap.Name, name)
+	}
+	if s := suggest.Closest(name, names, 1); len(s) > 0 {
+		msg += fmt.Sprintf("; did you mean %q?", s[0])
+	} else if len(names) > 0 {
+		msg += "; its fields are: " + strings.Join(names, ", ")
+	}
+	return msg
+}
+
 // userProbe reports whether the probe's pointers point into user memory
 // by default: uprobes, and syscall tracepoints' arguments.
 func (c *checker) userProbe() bool {
@@ -138,6 +154,37 @@ func (c *checker) userProbe() bool {
 		}
 	}
 	return false
+}
+
+func (c *checker) deref(x *ast.Unary) *Type {
+	t := c.expr(x.X)
+	if t.Kind == Invalid {
+		return t
+	}
+	if t.Kind != Pointer {
+		c.errorf(x, "cannot dereference %s: '*' needs a pointer", t)
+		return TypInvalid
+	}
+	if t.Elem.Kind == Struct && t.Elem.Size > maxStructCopy {
+		c.errorf(x, "%s is %d bytes, too large to copy (at most %d); read its members instead", t.Elem, t.Elem.Size, maxStructCopy)
+		return TypInvalid
+	}
+	return c.inAddressSpace(t.Elem, t)
+}
+
+func (c *checker) addressOf(x *ast.Unary) *Type {
+	// &$var points at the variable's stack slot: a kernel address
+	// whatever the probe, read back with '*'.
+	v, ok := x.X.(*ast.Variable)
+	if !ok {
+		c.errorf(x, "the address-of operator '&' takes a variable ($x)")
+		return TypInvalid
+	}
+	t := c.expr(v)
+	if t.Kind == Invalid {
+		return t
+	}
+	return &Type{Kind: Pointer, Size: 8, Elem: t}
 }
 
 // maxStructCopy bounds whole-struct values (print(*p), $s = *p): they are

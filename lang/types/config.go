@@ -10,77 +10,97 @@ import (
 
 // The script's config block: `config = { max_strlen = 128; ... }`.
 
+// applyConfig runs before anything else is checked: settings such as
+// max_strlen and missing_probes change how the rest is checked.
 func (c *checker) applyConfig() {
 	for _, item := range c.prog.Config {
-		key := strings.ToLower(strings.TrimPrefix(strings.TrimPrefix(item.Key, "BPFTRACE_"), "bpftrace_"))
-		switch key {
-		case "max_strlen", "max_map_keys":
-			v, ok := c.constInt(item.Value)
-			if !ok || v <= 0 {
-				c.errs.Add(c.file, item.Value.Span(), "config %s must be a positive integer", key)
-				continue
-			}
-			if key == "max_strlen" {
-				if v > 1024 {
-					c.errs.Add(c.file, item.Value.Span(), "config max_strlen %d is too large (at most 1024)", v)
-					continue
-				}
-				c.info.Config.MaxStrlen = int(v)
-			} else {
-				c.info.Config.MaxMapKeys = int(v)
-			}
-		case "print_maps_on_exit", "cpp_demangle", "lazy_symbolication", "show_debug_info":
-			v, ok := c.configBool(item)
-			if !ok {
-				continue
-			}
-			if key == "print_maps_on_exit" {
-				c.info.Config.NoExitDump = !v
-			}
-		case "missing_probes":
-			v := c.configWord(item)
-			switch v {
-			case "error", "warn", "ignore":
-				c.info.Config.MissingProbes = v
-			case "":
-			default:
-				c.errs.Add(c.file, item.Value.Span(), "config missing_probes must be error, warn or ignore, not %q", v)
-			}
-		case "perf_rb_pages", "max_probes", "max_bpf_progs", "log_size", "on_stack_limit", "max_cat_bytes":
-			v, ok := c.constInt(item.Value)
-			if !ok || v <= 0 {
-				c.errs.Add(c.file, item.Value.Span(), "config %s must be a positive integer", key)
-				continue
-			}
-			switch key {
-			case "perf_rb_pages":
-				c.info.Config.RingBufPages = int(v)
-			case "max_probes":
-				c.info.Config.MaxProbes = int(v)
-			case "max_bpf_progs":
-				c.info.Config.MaxPrograms = int(v)
-			case "max_cat_bytes":
-				c.info.Config.MaxCatBytes = int(v)
-			}
-		case "stack_mode", "cache_user_symbols", "license", "str_trunc_trailer":
-			v := c.configWord(item)
-			switch key {
-			case "stack_mode":
-				c.info.Config.StackMode = v
-			case "license":
-				c.info.Config.License = v
-			case "str_trunc_trailer":
-				c.info.Config.StrTruncTrailer = &v
-			}
-		default:
-			names := configKeys
-			msg := fmt.Sprintf("unknown config variable %q", item.Key)
-			if s := suggest.Closest(key, names, 1); len(s) > 0 {
-				msg += fmt.Sprintf("; did you mean %q?", s[0])
-			}
-			c.errs.Add(c.file, item.Sp, "%s", msg)
-		}
+		c.applyConfigItem(item)
 	}
+}
+
+// applyConfigItem also accepts the names of bpftrace's environment
+// variables, BPFTRACE_MAX_STRLEN for max_strlen.
+func (c *checker) applyConfigItem(item *ast.ConfigItem) {
+	key := strings.ToLower(strings.TrimPrefix(strings.TrimPrefix(item.Key, "BPFTRACE_"), "bpftrace_"))
+	switch key {
+	case "max_strlen", "max_map_keys":
+		v, ok := c.configPositive(item, key)
+		if !ok {
+			return
+		}
+		if key == "max_strlen" {
+			if v > 1024 {
+				c.errs.Add(c.file, item.Value.Span(), "config max_strlen %d is too large (at most 1024)", v)
+				return
+			}
+			c.info.Config.MaxStrlen = int(v)
+		} else {
+			c.info.Config.MaxMapKeys = int(v)
+		}
+	case "print_maps_on_exit", "cpp_demangle", "lazy_symbolication", "show_debug_info":
+		v, ok := c.configBool(item)
+		if !ok {
+			return
+		}
+		if key == "print_maps_on_exit" {
+			c.info.Config.NoExitDump = !v
+		}
+	case "missing_probes":
+		v := c.configWord(item)
+		switch v {
+		case "error", "warn", "ignore":
+			c.info.Config.MissingProbes = v
+		case "":
+		default:
+			c.errs.Add(c.file, item.Value.Span(), "config missing_probes must be error, warn or ignore, not %q", v)
+		}
+	case "perf_rb_pages", "max_probes", "max_bpf_progs", "log_size", "on_stack_limit", "max_cat_bytes":
+		v, ok := c.configPositive(item, key)
+		if !ok {
+			return
+		}
+		switch key {
+		case "perf_rb_pages":
+			c.info.Config.RingBufPages = int(v)
+		case "max_probes":
+			c.info.Config.MaxProbes = int(v)
+		case "max_bpf_progs":
+			c.info.Config.MaxPrograms = int(v)
+		case "max_cat_bytes":
+			c.info.Config.MaxCatBytes = int(v)
+		}
+	case "stack_mode", "cache_user_symbols", "license", "str_trunc_trailer":
+		v := c.configWord(item)
+		switch key {
+		case "stack_mode":
+			c.info.Config.StackMode = v
+		case "license":
+			c.info.Config.License = v
+		case "str_trunc_trailer":
+			c.info.Config.StrTruncTrailer = &v
+		}
+	default:
+		c.unknownConfig(item, key)
+	}
+}
+
+func (c *checker) unknownConfig(item *ast.ConfigItem, key string) {
+	names := configKeys
+	msg := fmt.Sprintf("unknown config variable %q", item.Key)
+	if s := suggest.Closest(key, names, 1); len(s) > 0 {
+		msg += fmt.Sprintf("; did you mean %q?", s[0])
+	}
+	c.errs.Add(c.file, item.Sp, "%s", msg)
+}
+
+// configPositive reads a positive integer config value.
+func (c *checker) configPositive(item *ast.ConfigItem, key string) (int64, bool) {
+	v, ok := c.constInt(item.Value)
+	if !ok || v <= 0 {
+		c.errs.Add(c.file, item.Value.Span(), "config %s must be a positive integer", key)
+		return 0, false
+	}
+	return v, true
 }
 
 // configKeys are the config settings ktrace knows.

@@ -104,6 +104,17 @@ func (c *checker) mapKeys(m *ast.MapRef) []*Type {
 // useMap records one use of a map with the given keys and, when assigned,
 // value type; it reports conflicts with earlier uses.
 func (c *checker) useMap(ref *ast.MapRef, keys []*Type, value *Type, assigned bool) *MapInfo {
+	m := c.mapEntry(ref)
+	c.joinKeys(m, ref, keys)
+	if assigned && value != nil && value.Kind != Invalid {
+		c.joinValue(m, ref, value)
+	}
+	return m
+}
+
+// mapEntry returns the map ref names, making it at its first use; in pass
+// two a new entry starts from the signature pass one learned.
+func (c *checker) mapEntry(ref *ast.MapRef) *MapInfo {
 	m := c.info.maps[ref.Name]
 	if m == nil {
 		m = &MapInfo{Name: ref.Name, Pos: ref.Sp}
@@ -115,42 +126,50 @@ func (c *checker) useMap(ref *ast.MapRef, keys []*Type, value *Type, assigned bo
 		c.info.maps[ref.Name] = m
 		c.info.Maps = append(c.info.Maps, m)
 	}
+	return m
+}
+
+// joinKeys reconciles one use's keys with the map's; only pass one widens
+// them, so pass two checks every use against the final signature.
+func (c *checker) joinKeys(m *MapInfo, ref *ast.MapRef, keys []*Type) {
 	if !m.keysSet {
 		m.Keys, m.keysSet = keys, true
 	}
 	if len(m.Keys) != len(keys) {
 		c.errorf(ref, "@%s used with %d key%s here, but with %d key%s elsewhere",
 			mapName(ref.Name), len(keys), plural(len(keys)), len(m.Keys), plural(len(m.Keys)))
-	} else {
-		for i := range keys {
-			j := join(m.Keys[i], keys[i])
-			if j == nil {
-				c.errorf(ref.Keys[i], "@%s key has type %s here, but %s elsewhere", mapName(ref.Name), keys[i], m.Keys[i])
-				continue
-			}
-			if c.pass == 1 {
-				m.Keys[i] = j
-			}
+		return
+	}
+	for i := range keys {
+		j := join(m.Keys[i], keys[i])
+		if j == nil {
+			c.errorf(ref.Keys[i], "@%s key has type %s here, but %s elsewhere", mapName(ref.Name), keys[i], m.Keys[i])
+			continue
+		}
+		if c.pass == 1 {
+			m.Keys[i] = j
 		}
 	}
-	if assigned && value != nil && value.Kind != Invalid {
-		switch {
-		case m.Value == nil || m.Value.Kind == Invalid:
-			m.Value = value
-		case m.Value.IsAggregation() != value.IsAggregation():
-			c.errorf(ref, "@%s is assigned both an aggregation and a plain value; a map holds one or the other", mapName(ref.Name))
-		case m.Value.IsAggregation() && !Equal(m.Value, value):
-			c.errorf(ref, "@%s is used with both %s and %s", mapName(ref.Name), aggName(m.Value), aggName(value))
-		default:
-			j := join(m.Value, value)
-			if j == nil {
-				c.errorf(ref, "type mismatch for @%s: trying to assign a value of type %s when the map holds %s", mapName(ref.Name), value, m.Value)
-			} else if c.pass == 1 {
-				m.Value = j
-			}
+}
+
+// joinValue reconciles an assigned value with the map's value type, as
+// joinKeys does keys.
+func (c *checker) joinValue(m *MapInfo, ref *ast.MapRef, value *Type) {
+	switch {
+	case m.Value == nil || m.Value.Kind == Invalid:
+		m.Value = value
+	case m.Value.IsAggregation() != value.IsAggregation():
+		c.errorf(ref, "@%s is assigned both an aggregation and a plain value; a map holds one or the other", mapName(ref.Name))
+	case m.Value.IsAggregation() && !Equal(m.Value, value):
+		c.errorf(ref, "@%s is used with both %s and %s", mapName(ref.Name), aggName(m.Value), aggName(value))
+	default:
+		j := join(m.Value, value)
+		if j == nil {
+			c.errorf(ref, "type mismatch for @%s: trying to assign a value of type %s when the map holds %s", mapName(ref.Name), value, m.Value)
+		} else if c.pass == 1 {
+			m.Value = j
 		}
 	}
-	return m
 }
 
 func aggName(t *Type) string {

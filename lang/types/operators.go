@@ -19,44 +19,64 @@ func (c *checker) binary(x *ast.Binary) *Type {
 	}
 	switch x.Op {
 	case "&&", "||":
-		c.wantCondition(x.X, a, "operand of '"+x.Op+"'")
-		c.wantCondition(x.Y, b, "operand of '"+x.Op+"'")
-		av, aok := c.info.Consts[x.X]
-		bv, bok := c.info.Consts[x.Y]
-		switch {
-		case x.Op == "&&" && aok && av == 0, x.Op == "||" && aok && av != 0:
-			c.info.Consts[x] = boolInt(x.Op == "||")
-		case aok && bok:
-			c.info.Consts[x] = boolInt(bv != 0)
-		}
-		return TypBool
+		return c.logical(x, a, b)
 	case "==", "!=":
 		if a.Kind == String || b.Kind == String {
-			if a.Kind != String || b.Kind != String {
-				c.errorf(x, "cannot compare %s with %s", a, b)
-				return TypInvalid
-			}
-			as, aok := c.info.StrConsts[x.X]
-			bs, bok := c.info.StrConsts[x.Y]
-			if aok && bok {
-				c.info.Consts[x] = boolInt((as == bs) == (x.Op == "=="))
-			}
-			return TypBool
+			return c.compareStrings(x, a, b)
 		}
 		if a.Kind == Tuple || b.Kind == Tuple {
-			// Tuples compare element by element; the compiler compares
-			// them as bytes in their common layout.
-			switch {
-			case join(a, b) == nil:
-				c.errorf(x, "cannot compare %s with %s", a, b)
-				return TypInvalid
-			case !Equal(storedType(a), storedType(b)):
-				c.notSupported(x, fmt.Sprintf("comparing tuples of different element types (%s and %s)", a, b))
-				return TypInvalid
-			}
-			return TypBool
+			return c.compareTuples(x, a, b)
 		}
 	}
+	return c.integerBinary(x, a, b)
+}
+
+// logical checks && and ||, folding them as they short-circuit: a
+// constant left operand can decide the value alone.
+func (c *checker) logical(x *ast.Binary, a, b *Type) *Type {
+	c.wantCondition(x.X, a, "operand of '"+x.Op+"'")
+	c.wantCondition(x.Y, b, "operand of '"+x.Op+"'")
+	av, aok := c.info.Consts[x.X]
+	bv, bok := c.info.Consts[x.Y]
+	switch {
+	case x.Op == "&&" && aok && av == 0, x.Op == "||" && aok && av != 0:
+		c.info.Consts[x] = boolInt(x.Op == "||")
+	case aok && bok:
+		c.info.Consts[x] = boolInt(bv != 0)
+	}
+	return TypBool
+}
+
+func (c *checker) compareStrings(x *ast.Binary, a, b *Type) *Type {
+	if a.Kind != String || b.Kind != String {
+		c.errorf(x, "cannot compare %s with %s", a, b)
+		return TypInvalid
+	}
+	as, aok := c.info.StrConsts[x.X]
+	bs, bok := c.info.StrConsts[x.Y]
+	if aok && bok {
+		c.info.Consts[x] = boolInt((as == bs) == (x.Op == "=="))
+	}
+	return TypBool
+}
+
+func (c *checker) compareTuples(x *ast.Binary, a, b *Type) *Type {
+	// Tuples compare element by element; the compiler compares
+	// them as bytes in their common layout.
+	switch {
+	case join(a, b) == nil:
+		c.errorf(x, "cannot compare %s with %s", a, b)
+		return TypInvalid
+	case !Equal(storedType(a), storedType(b)):
+		c.notSupported(x, fmt.Sprintf("comparing tuples of different element types (%s and %s)", a, b))
+		return TypInvalid
+	}
+	return TypBool
+}
+
+// integerBinary checks the operators on integers: arithmetic, bitwise,
+// shifts and comparisons.
+func (c *checker) integerBinary(x *ast.Binary, a, b *Type) *Type {
 	if !a.IsInt() || !b.IsInt() {
 		bad, bt := x.X, a
 		if a.IsInt() {
@@ -94,33 +114,15 @@ func (c *checker) unary(x *ast.Unary) *Type {
 	case "++", "--":
 		return c.incDec(x, x.X, x.Op)
 	case "*":
-		t := c.expr(x.X)
-		if t.Kind == Invalid {
-			return t
-		}
-		if t.Kind != Pointer {
-			c.errorf(x, "cannot dereference %s: '*' needs a pointer", t)
-			return TypInvalid
-		}
-		if t.Elem.Kind == Struct && t.Elem.Size > maxStructCopy {
-			c.errorf(x, "%s is %d bytes, too large to copy (at most %d); read its members instead", t.Elem, t.Elem.Size, maxStructCopy)
-			return TypInvalid
-		}
-		return c.inAddressSpace(t.Elem, t)
+		return c.deref(x)
 	case "&":
-		// &$var points at the variable's stack slot: a kernel address
-		// whatever the probe, read back with '*'.
-		v, ok := x.X.(*ast.Variable)
-		if !ok {
-			c.errorf(x, "the address-of operator '&' takes a variable ($x)")
-			return TypInvalid
-		}
-		t := c.expr(v)
-		if t.Kind == Invalid {
-			return t
-		}
-		return &Type{Kind: Pointer, Size: 8, Elem: t}
+		return c.addressOf(x)
 	}
+	return c.integerUnary(x)
+}
+
+// integerUnary checks !, - and ~.
+func (c *checker) integerUnary(x *ast.Unary) *Type {
 	t := c.expr(x.X)
 	if t.Kind == Invalid {
 		return t

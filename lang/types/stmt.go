@@ -2,6 +2,9 @@ package types
 
 import "github.com/ktrace/ktrace/lang/ast"
 
+// Statements. Loops and block expressions are in loops.go, assignments
+// to maps and variables in maps.go and vars.go.
+
 func (c *checker) block(b *ast.Block) {
 	c.push()
 	defer c.pop()
@@ -24,12 +27,7 @@ func (c *checker) stmt(s ast.Stmt) {
 	case *ast.LetStmt:
 		c.let(s)
 	case *ast.IfStmt:
-		t := c.expr(s.Cond)
-		c.wantCondition(s.Cond, t, "if condition")
-		c.block(s.Then)
-		if s.Else != nil {
-			c.stmt(s.Else)
-		}
+		c.ifStmt(s)
 	case *ast.WhileStmt:
 		c.whileStmt(s)
 	case *ast.ForRangeStmt:
@@ -39,18 +37,32 @@ func (c *checker) stmt(s ast.Stmt) {
 	case *ast.UnrollStmt:
 		c.unrollStmt(s)
 	case *ast.JumpStmt:
-		switch s.Kind {
-		case "return":
-			if s.Value != nil {
-				c.notSupported(s.Value, "return with a value")
-			}
-		default:
-			if c.loops == 0 {
-				c.errorf(s, "%s outside of a loop", s.Kind)
-			}
-		}
+		c.jumpStmt(s)
 	default:
 		c.errorf(s, "unexpected statement")
+	}
+}
+
+func (c *checker) ifStmt(s *ast.IfStmt) {
+	t := c.expr(s.Cond)
+	c.wantCondition(s.Cond, t, "if condition")
+	c.block(s.Then)
+	if s.Else != nil {
+		c.stmt(s.Else)
+	}
+}
+
+// jumpStmt checks return, break and continue.
+func (c *checker) jumpStmt(s *ast.JumpStmt) {
+	switch s.Kind {
+	case "return":
+		if s.Value != nil {
+			c.notSupported(s.Value, "return with a value")
+		}
+	default:
+		if c.loops == 0 {
+			c.errorf(s, "%s outside of a loop", s.Kind)
+		}
 	}
 }
 

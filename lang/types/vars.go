@@ -78,35 +78,47 @@ func (c *checker) assignVar(s *ast.AssignStmt, v *ast.Variable) {
 	}
 	existing := c.lookupVar(v.Name)
 	if s.Op != "=" {
-		if existing == nil {
-			c.errorf(v, "undefined variable $%s", v.Name)
-			return
-		}
-		c.info.Vars[v] = existing
-		if !existing.Type.IsInt() && existing.Type.Kind != Invalid || !vt.IsInt() && vt.Kind != Invalid {
-			c.errorf(s, "operator '%s' needs integers", s.Op)
-			return
-		}
-		if existing.Type.Kind == Invalid && vt.Kind != Invalid {
-			// `let $x;` holds 0 until assigned: `$x += 1` makes it an
-			// integer.
-			existing.Type = storedType(vt)
-			if c.pass == 1 {
-				c.varTypes[existing.Decl] = existing.Type
-			}
-		} else if c.pass == 1 && existing.Type.Kind == Int && vt.Kind != Invalid && !c.typedVars[existing.Decl] {
-			// `$x += v` is `$x = $x + v`: the 64-bit result widens $x.
-			if j := join(existing.Type, arith(existing.Type, vt)); j != nil {
-				existing.Type = j
-				c.varTypes[existing.Decl] = j
-			}
-		}
+		c.opAssignVar(s, v, existing, vt)
 		return
 	}
 	if existing == nil {
 		c.declareVar(v, varType(vt))
 		return
 	}
+	c.reassignVar(s, v, existing, vt)
+}
+
+// opAssignVar checks `$x op= value`, which may widen $x as `$x = $x op
+// value` would.
+func (c *checker) opAssignVar(s *ast.AssignStmt, v *ast.Variable, existing *Var, vt *Type) {
+	if existing == nil {
+		c.errorf(v, "undefined variable $%s", v.Name)
+		return
+	}
+	c.info.Vars[v] = existing
+	if !existing.Type.IsInt() && existing.Type.Kind != Invalid || !vt.IsInt() && vt.Kind != Invalid {
+		c.errorf(s, "operator '%s' needs integers", s.Op)
+		return
+	}
+	if existing.Type.Kind == Invalid && vt.Kind != Invalid {
+		// `let $x;` holds 0 until assigned: `$x += 1` makes it an
+		// integer.
+		existing.Type = storedType(vt)
+		if c.pass == 1 {
+			c.varTypes[existing.Decl] = existing.Type
+		}
+	} else if c.pass == 1 && existing.Type.Kind == Int && vt.Kind != Invalid && !c.typedVars[existing.Decl] {
+		// `$x += v` is `$x = $x + v`: the 64-bit result widens $x.
+		if j := join(existing.Type, arith(existing.Type, vt)); j != nil {
+			existing.Type = j
+			c.varTypes[existing.Decl] = j
+		}
+	}
+}
+
+// reassignVar checks `$x = value` for a declared $x: pass one widens $x
+// to hold the value, unless its type was written.
+func (c *checker) reassignVar(s *ast.AssignStmt, v *ast.Variable, existing *Var, vt *Type) {
 	c.info.Vars[v] = existing
 	if existing.Type.Kind == Invalid {
 		// Declared with `let $x;` and assigned now.
