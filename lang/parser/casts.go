@@ -27,43 +27,44 @@ var builtinTypes = map[string]bool{
 func (p *parser) tryCast() *ast.TypeName {
 	save, saveTok, savePrev := p.sc.Offset(), p.tok, p.prev
 	nerr := len(p.sc.Errors)
-	p.next() // '('
-	if p.tok.Kind != scanner.Ident {
+	notCast := func() *ast.TypeName {
 		p.sc.Reset(save)
 		p.tok, p.prev = saveTok, savePrev
 		p.sc.Errors = p.sc.Errors[:nerr]
 		return nil
+	}
+	p.next() // '('
+	if p.tok.Kind != scanner.Ident {
+		return notCast()
 	}
 	name := p.tok.Text
 	// An unknown identifier is a cast only if it is followed by '*' ... ')',
 	// as in (sk_buff_t *)x; (x) alone is a parenthesised expression.
 	known := builtinTypes[name]
-	if !known {
-		save2, tok2, prev2 := p.sc.Offset(), p.tok, p.prev
-		p.next()
-		isPtr := p.is("*")
-		for p.is("*") {
-			p.next()
-		}
-		closes := p.is(")")
-		p.sc.Reset(save2)
-		p.tok, p.prev = tok2, prev2
-		if !isPtr || !closes {
-			p.sc.Reset(save)
-			p.tok, p.prev = saveTok, savePrev
-			p.sc.Errors = p.sc.Errors[:nerr]
-			return nil
-		}
+	if !known && !p.pointerTypeAhead() {
+		return notCast()
 	}
 	tn := p.typeName()
 	if !p.is(")") {
-		p.sc.Reset(save)
-		p.tok, p.prev = saveTok, savePrev
-		p.sc.Errors = p.sc.Errors[:nerr]
-		return nil
+		return notCast()
 	}
 	p.next()
 	return tn
+}
+
+// pointerTypeAhead reports whether the current identifier is followed by
+// '*' ... ')', consuming nothing.
+func (p *parser) pointerTypeAhead() bool {
+	save, tok, prev := p.sc.Offset(), p.tok, p.prev
+	p.next()
+	isPtr := p.is("*")
+	for p.is("*") {
+		p.next()
+	}
+	closes := p.is(")")
+	p.sc.Reset(save)
+	p.tok, p.prev = tok, prev
+	return isPtr && closes
 }
 
 // typeName := ['struct'|'union'|'enum'] ident {ident} {'*'} ['[' int ']']
@@ -105,4 +106,46 @@ func (p *parser) typeName() *ast.TypeName {
 	}
 	tn.Sp = p.span(start)
 	return tn
+}
+
+// sizeof := 'sizeof' '(' (type | expr) ')', from the '('.
+func (p *parser) sizeof(start lang.Pos) *ast.Sizeof {
+	p.expect("(")
+	s := &ast.Sizeof{}
+	if p.tok.Kind == scanner.Ident && builtinTypes[p.tok.Text] {
+		s.Type = p.typeName()
+	} else {
+		s.X = p.expr()
+	}
+	p.expect(")")
+	s.Sp = p.span(start)
+	return s
+}
+
+// offsetof := 'offsetof' '(' (type | expr) ',' field {'.' field} ')', from
+// the '('.
+func (p *parser) offsetof(start lang.Pos) *ast.Offsetof {
+	p.expect("(")
+	o := &ast.Offsetof{}
+	if p.tok.Kind == scanner.Ident && builtinTypes[p.tok.Text] {
+		o.Type = p.typeName()
+	} else {
+		o.X = p.expr()
+	}
+	p.expect(",")
+	for {
+		if p.tok.Kind != scanner.Ident {
+			p.errorf(p.tok.Pos, p.tok.End, "expected a field name, found %s", p.tok.Describe())
+			break
+		}
+		o.Fields = append(o.Fields, p.tok.Text)
+		p.next()
+		if !p.is(".") {
+			break
+		}
+		p.next()
+	}
+	p.expect(")")
+	o.Sp = p.span(start)
+	return o
 }

@@ -141,7 +141,6 @@ func (p *parser) postfix(x ast.Expr) ast.Expr {
 }
 
 func (p *parser) primary() ast.Expr {
-	start := p.tok.Pos
 	sp := lang.Span{Pos: p.tok.Pos, End: p.tok.End}
 	switch p.tok.Kind {
 	case scanner.Int:
@@ -161,69 +160,17 @@ func (p *parser) primary() ast.Expr {
 		p.next()
 		return &ast.Variable{Sp: sp, Name: name}
 	case scanner.Positional:
-		idx := 0
-		if p.tok.Text != "#" {
-			n, err := strconv.Atoi(p.tok.Text)
-			if err != nil || n < 1 {
-				p.errorf(sp.Pos, sp.End, "invalid positional parameter $%s: parameters are numbered from $1", p.tok.Text)
-			}
-			idx = n
-		}
-		p.next()
-		return &ast.Positional{Sp: sp, Index: idx}
+		return p.positional()
 	case scanner.Map:
-		name := p.tok.Text
-		p.next()
-		m := &ast.MapRef{Sp: sp, Name: name}
-		if p.is("[") {
-			p.next()
-			if p.is("]") {
-				p.errorf(p.tok.Pos, p.tok.End, "empty map key: write @%s without brackets for a map with no key", name)
-			}
-			for !p.is("]") && p.tok.Kind != scanner.EOF {
-				m.Keys = append(m.Keys, p.expr())
-				if !p.is(",") {
-					break
-				}
-				p.next()
-			}
-			p.expect("]")
-			m.Sp = p.span(start)
-		}
-		return m
+		return p.mapRef()
 	case scanner.Ident:
 		return p.identExpr()
 	case scanner.Op:
 		switch p.tok.Text {
 		case "(":
-			p.next()
-			if p.is(")") {
-				// () is the empty tuple.
-				p.next()
-				return &ast.Tuple{Sp: p.span(start)}
-			}
-			first := p.expr()
-			if p.is(",") {
-				t := &ast.Tuple{Elems: []ast.Expr{first}}
-				for p.is(",") {
-					p.next()
-					if p.is(")") {
-						break
-					}
-					t.Elems = append(t.Elems, p.expr())
-				}
-				p.expect(")")
-				t.Sp = p.span(start)
-				return t
-			}
-			p.expect(")")
-			return first
+			return p.parenExpr()
 		case "{":
-			b := p.valueBlock()
-			if b.Value == nil {
-				p.errorf(b.Sp.Pos, b.Sp.End, "a block used as a value must end with an expression (no ';' after it)")
-			}
-			return &ast.BlockExpr{Block: b}
+			return p.blockExpr()
 		}
 	}
 	p.errorf(p.tok.Pos, p.tok.End, "expected an expression, found %s", p.tok.Describe())
@@ -232,6 +179,83 @@ func (p *parser) primary() ast.Expr {
 		p.next()
 	}
 	return bad
+}
+
+// positional := '$' digits | '$#'
+func (p *parser) positional() *ast.Positional {
+	sp := lang.Span{Pos: p.tok.Pos, End: p.tok.End}
+	idx := 0
+	if p.tok.Text != "#" {
+		n, err := strconv.Atoi(p.tok.Text)
+		if err != nil || n < 1 {
+			p.errorf(sp.Pos, sp.End, "invalid positional parameter $%s: parameters are numbered from $1", p.tok.Text)
+		}
+		idx = n
+	}
+	p.next()
+	return &ast.Positional{Sp: sp, Index: idx}
+}
+
+// mapRef := '@name' ['[' expr {',' expr} ']']
+func (p *parser) mapRef() *ast.MapRef {
+	start := p.tok.Pos
+	sp := lang.Span{Pos: p.tok.Pos, End: p.tok.End}
+	name := p.tok.Text
+	p.next()
+	m := &ast.MapRef{Sp: sp, Name: name}
+	if p.is("[") {
+		p.next()
+		if p.is("]") {
+			p.errorf(p.tok.Pos, p.tok.End, "empty map key: write @%s without brackets for a map with no key", name)
+		}
+		for !p.is("]") && p.tok.Kind != scanner.EOF {
+			m.Keys = append(m.Keys, p.expr())
+			if !p.is(",") {
+				break
+			}
+			p.next()
+		}
+		p.expect("]")
+		m.Sp = p.span(start)
+	}
+	return m
+}
+
+// parenExpr := '(' expr ')' | tuple
+// tuple := '(' ')' | '(' expr ',' [expr {',' expr}] ')'
+func (p *parser) parenExpr() ast.Expr {
+	start := p.tok.Pos
+	p.next()
+	if p.is(")") {
+		// () is the empty tuple.
+		p.next()
+		return &ast.Tuple{Sp: p.span(start)}
+	}
+	first := p.expr()
+	if p.is(",") {
+		t := &ast.Tuple{Elems: []ast.Expr{first}}
+		for p.is(",") {
+			p.next()
+			if p.is(")") {
+				break
+			}
+			t.Elems = append(t.Elems, p.expr())
+		}
+		p.expect(")")
+		t.Sp = p.span(start)
+		return t
+	}
+	p.expect(")")
+	return first
+}
+
+// blockExpr := valueBlock
+func (p *parser) blockExpr() *ast.BlockExpr {
+	b := p.valueBlock()
+	if b.Value == nil {
+		p.errorf(b.Sp.Pos, b.Sp.End, "a block used as a value must end with an expression (no ';' after it)")
+	}
+	return &ast.BlockExpr{Block: b}
 }
 
 func (p *parser) identExpr() ast.Expr {
@@ -243,66 +267,46 @@ func (p *parser) identExpr() ast.Expr {
 	case "true", "false":
 		return &ast.BoolLit{Sp: sp, Value: name == "true"}
 	case "sizeof":
-		p.expect("(")
-		s := &ast.Sizeof{}
-		if p.tok.Kind == scanner.Ident && builtinTypes[p.tok.Text] {
-			s.Type = p.typeName()
-		} else {
-			s.X = p.expr()
-		}
-		p.expect(")")
-		s.Sp = p.span(start)
-		return s
+		return p.sizeof(start)
 	case "offsetof":
-		p.expect("(")
-		o := &ast.Offsetof{}
-		if p.tok.Kind == scanner.Ident && builtinTypes[p.tok.Text] {
-			o.Type = p.typeName()
-		} else {
-			o.X = p.expr()
-		}
-		p.expect(",")
-		for {
-			if p.tok.Kind != scanner.Ident {
-				p.errorf(p.tok.Pos, p.tok.End, "expected a field name, found %s", p.tok.Describe())
-				break
-			}
-			o.Fields = append(o.Fields, p.tok.Text)
-			p.next()
-			if !p.is(".") {
-				break
-			}
-			p.next()
-		}
-		p.expect(")")
-		o.Sp = p.span(start)
-		return o
+		return p.offsetof(start)
 	}
-	bang := false
-	if p.is("!") {
-		// name!(args) is a macro call; look ahead for the parenthesis.
-		save, tok, prev := p.sc.Offset(), p.tok, p.prev
-		p.next()
-		if p.is("(") {
-			bang = true
-		} else {
-			p.sc.Reset(save)
-			p.tok, p.prev = tok, prev
-		}
-	}
+	bang := p.macroBang()
 	if p.is("(") {
-		p.next()
-		c := &ast.Call{Name: name, Bang: bang}
-		for !p.is(")") && p.tok.Kind != scanner.EOF {
-			c.Args = append(c.Args, p.expr())
-			if !p.is(",") {
-				break
-			}
-			p.next()
-		}
-		p.expect(")")
-		c.Sp = p.span(start)
-		return c
+		return p.call(start, name, bang)
 	}
 	return &ast.Ident{Sp: sp, Name: name}
+}
+
+// macroBang consumes the '!' of a macro call, name!(args), and leaves any
+// other '!' to be parsed as an operator.
+func (p *parser) macroBang() bool {
+	if !p.is("!") {
+		return false
+	}
+	// name!(args) is a macro call; look ahead for the parenthesis.
+	save, tok, prev := p.sc.Offset(), p.tok, p.prev
+	p.next()
+	if p.is("(") {
+		return true
+	}
+	p.sc.Reset(save)
+	p.tok, p.prev = tok, prev
+	return false
+}
+
+// call := name ['!'] '(' [expr {',' expr}] ')', from the '('.
+func (p *parser) call(start lang.Pos, name string, bang bool) *ast.Call {
+	p.next()
+	c := &ast.Call{Name: name, Bang: bang}
+	for !p.is(")") && p.tok.Kind != scanner.EOF {
+		c.Args = append(c.Args, p.expr())
+		if !p.is(",") {
+			break
+		}
+		p.next()
+	}
+	p.expect(")")
+	c.Sp = p.span(start)
+	return c
 }

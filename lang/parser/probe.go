@@ -9,7 +9,28 @@ import (
 // probe := attach {',' attach} ['/' expr '/'] block
 func (p *parser) probe() *ast.Probe {
 	start := p.tok.Pos
-	pr := &ast.Probe{}
+	pr := &ast.Probe{AttachPoints: p.attachPoints()}
+	if p.is("/") {
+		pr.Predicate = p.predicate()
+	}
+	if !p.is("{") {
+		p.errorf(p.tok.Pos, p.tok.End, "expected '{' to start the probe's action block, found %s", p.tok.Describe())
+		p.syncTopLevel()
+		pr.Body = &ast.Block{Sp: lang.Span{Pos: p.tok.Pos, End: p.tok.Pos}}
+		pr.Sp = p.span(start)
+		return pr
+	}
+	pr.Body = p.block()
+	pr.Sp = p.span(start)
+	return pr
+}
+
+// attachPoints := attach {',' attach}
+//
+// Attach points have a lexical syntax of their own (kprobe:vfs_*,
+// uprobe:/bin/sh:main), so the scanner rescans each one's text.
+func (p *parser) attachPoints() []*ast.AttachPoint {
+	var aps []*ast.AttachPoint
 	// The current token was scanned as an ordinary token; rescan its
 	// text as an attach point.
 	p.sc.Reset(p.file.Offset(p.tok.Pos))
@@ -22,7 +43,7 @@ func (p *parser) probe() *ast.Probe {
 		}
 		raw := ap.Text
 		// bpftrace accepts an optional `name=` label before the provider.
-		pr.AttachPoints = append(pr.AttachPoints, &ast.AttachPoint{Sp: lang.Span{Pos: ap.Pos, End: ap.End}, Raw: raw})
+		aps = append(aps, &ast.AttachPoint{Sp: lang.Span{Pos: ap.Pos, End: ap.End}, Raw: raw})
 		p.next()
 		if !p.is(",") {
 			break
@@ -31,27 +52,21 @@ func (p *parser) probe() *ast.Probe {
 		// point starts right after it.
 		p.sc.Reset(p.file.Offset(p.tok.End))
 	}
-	if p.is("/") {
+	return aps
+}
+
+// predicate := '/' expr '/'
+func (p *parser) predicate() ast.Expr {
+	p.next()
+	p.inPredicate = true
+	x := p.expr()
+	p.inPredicate = false
+	if !p.is("/") {
+		p.errorf(p.tok.Pos, p.tok.End, "expected '/' to end the predicate, found %s", p.tok.Describe())
+	} else {
 		p.next()
-		p.inPredicate = true
-		pr.Predicate = p.expr()
-		p.inPredicate = false
-		if !p.is("/") {
-			p.errorf(p.tok.Pos, p.tok.End, "expected '/' to end the predicate, found %s", p.tok.Describe())
-		} else {
-			p.next()
-		}
 	}
-	if !p.is("{") {
-		p.errorf(p.tok.Pos, p.tok.End, "expected '{' to start the probe's action block, found %s", p.tok.Describe())
-		p.syncTopLevel()
-		pr.Body = &ast.Block{Sp: lang.Span{Pos: p.tok.Pos, End: p.tok.Pos}}
-		pr.Sp = p.span(start)
-		return pr
-	}
-	pr.Body = p.block()
-	pr.Sp = p.span(start)
-	return pr
+	return x
 }
 
 // syncTopLevel skips to the end of the current probe after a header error.

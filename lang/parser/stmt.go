@@ -95,43 +95,30 @@ var assignOps = map[string]bool{
 
 // stmt parses one statement; isExpr reports a bare expression statement.
 func (p *parser) stmt() (st ast.Stmt, isExpr bool) {
-	start := p.tok.Pos
 	switch {
 	case p.isIdent("if"):
 		return p.ifStmt(), false
 	case p.isIdent("while"):
-		p.next()
-		p.expect("(")
-		cond := p.expr()
-		p.expect(")")
-		body := p.block()
-		return &ast.WhileStmt{Sp: p.span(start), Cond: cond, Body: body}, false
+		return p.whileStmt(), false
 	case p.isIdent("for"):
 		return p.forStmt(), false
 	case p.isIdent("unroll"):
-		p.next()
-		p.expect("(")
-		n := p.expr()
-		p.expect(")")
-		body := p.block()
-		return &ast.UnrollStmt{Sp: p.span(start), Count: n, Body: body}, false
+		return p.unrollStmt(), false
 	case p.isIdent("return"):
-		p.next()
-		js := &ast.JumpStmt{Kind: "return"}
-		if !p.is(";") && !p.is("}") {
-			js.Value = p.expr()
-		}
-		js.Sp = p.span(start)
-		return js, false
+		return p.returnStmt(), false
 	case p.isIdent("break"), p.isIdent("continue"):
-		kind := p.tok.Text
-		p.next()
-		return &ast.JumpStmt{Sp: p.span(start), Kind: kind}, false
+		return p.branchStmt(), false
 	case p.isIdent("let"):
 		return p.letStmt(), false
 	case p.is("{"):
 		return p.block(), false
 	}
+	return p.simpleStmt()
+}
+
+// simpleStmt := expr [assign-op expr]
+func (p *parser) simpleStmt() (st ast.Stmt, isExpr bool) {
+	start := p.tok.Pos
 	x := p.expr()
 	if p.tok.Kind == scanner.Op && assignOps[p.tok.Text] {
 		op := p.tok.Text
@@ -145,6 +132,48 @@ func (p *parser) stmt() (st ast.Stmt, isExpr bool) {
 		return &ast.AssignStmt{Sp: p.span(start), Target: x, Op: op, Value: val}, false
 	}
 	return &ast.ExprStmt{X: x}, true
+}
+
+// whileStmt := 'while' '(' expr ')' block
+func (p *parser) whileStmt() *ast.WhileStmt {
+	start := p.tok.Pos
+	p.next()
+	p.expect("(")
+	cond := p.expr()
+	p.expect(")")
+	body := p.block()
+	return &ast.WhileStmt{Sp: p.span(start), Cond: cond, Body: body}
+}
+
+// unrollStmt := 'unroll' '(' expr ')' block
+func (p *parser) unrollStmt() *ast.UnrollStmt {
+	start := p.tok.Pos
+	p.next()
+	p.expect("(")
+	n := p.expr()
+	p.expect(")")
+	body := p.block()
+	return &ast.UnrollStmt{Sp: p.span(start), Count: n, Body: body}
+}
+
+// returnStmt := 'return' [expr]
+func (p *parser) returnStmt() *ast.JumpStmt {
+	start := p.tok.Pos
+	p.next()
+	js := &ast.JumpStmt{Kind: "return"}
+	if !p.is(";") && !p.is("}") {
+		js.Value = p.expr()
+	}
+	js.Sp = p.span(start)
+	return js
+}
+
+// branchStmt := 'break' | 'continue'
+func (p *parser) branchStmt() *ast.JumpStmt {
+	start := p.tok.Pos
+	kind := p.tok.Text
+	p.next()
+	return &ast.JumpStmt{Sp: p.span(start), Kind: kind}
 }
 
 func (p *parser) ifStmt() *ast.IfStmt {
