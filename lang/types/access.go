@@ -10,8 +10,8 @@ import (
 )
 
 // Reading through values: struct members, tracepoint and function
-// arguments (args.x), and the address space pointers read from memory
-// belong to.
+// arguments (args.x), indexing, '*' and '&', and the address space that
+// pointers read from memory belong to.
 
 func (c *checker) field(x *ast.Field) *Type {
 	if id, ok := x.X.(*ast.Ident); ok && id.Name == "args" {
@@ -49,17 +49,6 @@ func (c *checker) field(x *ast.Field) *Type {
 		return TypInvalid
 	}
 	return c.inAddressSpace(mt, t)
-}
-
-// inAddressSpace gives pointers read from memory the address space of the
-// pointer they were read through.
-func (c *checker) inAddressSpace(t, via *Type) *Type {
-	if t.Kind != Pointer || t.UserSpace == via.UserSpace {
-		return t
-	}
-	nt := *t
-	nt.UserSpace = via.UserSpace
-	return &nt
 }
 
 func (c *checker) argsField(x *ast.Field, id *ast.Ident) *Type {
@@ -145,68 +134,6 @@ func noSuchArg(ap *AttachPoint, name string, fields []*Field) string {
 	return msg
 }
 
-// userProbe reports whether the probe's pointers point into user memory
-// by default: uprobes, and syscall tracepoints' arguments.
-func (c *checker) userProbe() bool {
-	for _, ap := range c.probe.Points {
-		if ap.Kind.IsUser() || ap.UserArgs {
-			return true
-		}
-	}
-	return false
-}
-
-func (c *checker) deref(x *ast.Unary) *Type {
-	t := c.expr(x.X)
-	if t.Kind == Invalid {
-		return t
-	}
-	if t.Kind != Pointer {
-		c.errorf(x, "cannot dereference %s: '*' needs a pointer", t)
-		return TypInvalid
-	}
-	if t.Elem.Kind == Struct && t.Elem.Size > maxStructCopy {
-		c.errorf(x, "%s is %d bytes, too large to copy (at most %d); read its members instead", t.Elem, t.Elem.Size, maxStructCopy)
-		return TypInvalid
-	}
-	return c.inAddressSpace(t.Elem, t)
-}
-
-func (c *checker) addressOf(x *ast.Unary) *Type {
-	// &$var points at the variable's stack slot: a kernel address
-	// whatever the probe, read back with '*'.
-	v, ok := x.X.(*ast.Variable)
-	if !ok {
-		c.errorf(x, "the address-of operator '&' takes a variable ($x)")
-		return TypInvalid
-	}
-	t := c.expr(v)
-	if t.Kind == Invalid {
-		return t
-	}
-	return &Type{Kind: Pointer, Size: 8, Elem: t}
-}
-
-// maxStructCopy bounds whole-struct values (print(*p), $s = *p): they are
-// copied onto the 512-byte BPF stack.
-const maxStructCopy = 256
-
-func (c *checker) tupleIndex(x *ast.TupleIndex) *Type {
-	t := c.expr(x.X)
-	if t.Kind == Invalid {
-		return t
-	}
-	if t.Kind != Tuple {
-		c.errorf(x, "'.%d' needs a tuple, not %s", x.Index, t)
-		return TypInvalid
-	}
-	if x.Index < 0 || x.Index >= len(t.Elems) {
-		c.errorf(x, "tuple index %d out of range: the tuple has %d elements", x.Index, len(t.Elems))
-		return TypInvalid
-	}
-	return t.Elems[x.Index]
-}
-
 func (c *checker) index(x *ast.Index) *Type {
 	t := c.expr(x.X)
 	it := c.expr(x.I)
@@ -252,4 +179,77 @@ func (c *checker) index(x *ast.Index) *Type {
 		return TypInvalid
 	}
 	return t.Elem
+}
+
+func (c *checker) tupleIndex(x *ast.TupleIndex) *Type {
+	t := c.expr(x.X)
+	if t.Kind == Invalid {
+		return t
+	}
+	if t.Kind != Tuple {
+		c.errorf(x, "'.%d' needs a tuple, not %s", x.Index, t)
+		return TypInvalid
+	}
+	if x.Index < 0 || x.Index >= len(t.Elems) {
+		c.errorf(x, "tuple index %d out of range: the tuple has %d elements", x.Index, len(t.Elems))
+		return TypInvalid
+	}
+	return t.Elems[x.Index]
+}
+
+func (c *checker) deref(x *ast.Unary) *Type {
+	t := c.expr(x.X)
+	if t.Kind == Invalid {
+		return t
+	}
+	if t.Kind != Pointer {
+		c.errorf(x, "cannot dereference %s: '*' needs a pointer", t)
+		return TypInvalid
+	}
+	if t.Elem.Kind == Struct && t.Elem.Size > maxStructCopy {
+		c.errorf(x, "%s is %d bytes, too large to copy (at most %d); read its members instead", t.Elem, t.Elem.Size, maxStructCopy)
+		return TypInvalid
+	}
+	return c.inAddressSpace(t.Elem, t)
+}
+
+func (c *checker) addressOf(x *ast.Unary) *Type {
+	// &$var points at the variable's stack slot: a kernel address
+	// whatever the probe, read back with '*'.
+	v, ok := x.X.(*ast.Variable)
+	if !ok {
+		c.errorf(x, "the address-of operator '&' takes a variable ($x)")
+		return TypInvalid
+	}
+	t := c.expr(v)
+	if t.Kind == Invalid {
+		return t
+	}
+	return &Type{Kind: Pointer, Size: 8, Elem: t}
+}
+
+// maxStructCopy bounds whole-struct values (print(*p), $s = *p): they are
+// copied onto the 512-byte BPF stack.
+const maxStructCopy = 256
+
+// inAddressSpace gives pointers read from memory the address space of the
+// pointer they were read through.
+func (c *checker) inAddressSpace(t, via *Type) *Type {
+	if t.Kind != Pointer || t.UserSpace == via.UserSpace {
+		return t
+	}
+	nt := *t
+	nt.UserSpace = via.UserSpace
+	return &nt
+}
+
+// userProbe reports whether the probe's pointers point into user memory
+// by default: uprobes, and syscall tracepoints' arguments.
+func (c *checker) userProbe() bool {
+	for _, ap := range c.probe.Points {
+		if ap.Kind.IsUser() || ap.UserArgs {
+			return true
+		}
+	}
+	return false
 }

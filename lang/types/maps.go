@@ -55,6 +55,26 @@ func (c *checker) carryDeclaredMaps() {
 	}
 }
 
+func (c *checker) finishMaps() {
+	for _, m := range c.info.Maps {
+		if m.Decl != nil && strings.HasPrefix(m.Decl.Kind, "percpu") && m.Value != nil && !m.Value.IsAggregation() {
+			c.errorAt(m.Decl.Sp, "@%s is declared %s but holds plain values; per-CPU maps hold aggregations such as count() (use hash or lruhash)", m.Name, m.Decl.Kind)
+		}
+		if m.Value == nil {
+			// After other errors the missing assignment is usually one of
+			// them (an assignment whose value did not check).
+			if len(c.errs) == 0 {
+				c.errorAt(m.Pos, "map @%s is used but never assigned a value", m.Name)
+			}
+			continue
+		}
+		if m.MaxEntries == 0 {
+			m.MaxEntries = c.info.Config.MaxMapKeys
+		}
+	}
+	sort.SliceStable(c.info.Maps, func(i, j int) bool { return c.info.Maps[i].Pos.Pos < c.info.Maps[j].Pos.Pos })
+}
+
 func (c *checker) assignMap(s *ast.AssignStmt, target *ast.MapRef) {
 	keys := c.mapKeys(target)
 	var vt *Type
@@ -79,6 +99,36 @@ func (c *checker) assignMap(s *ast.AssignStmt, target *ast.MapRef) {
 
 var aggregations = map[string]bool{
 	"count": true, "sum": true, "min": true, "max": true, "avg": true, "stats": true, "hist": true, "lhist": true,
+}
+
+func (c *checker) mapRead(x *ast.MapRef) *Type {
+	keys := c.mapKeys(x)
+	m := c.useMap(x, keys, nil, false)
+	if m.Value == nil || m.Value.Kind == Invalid {
+		if c.pass == 2 && c.learnedMaps[x.Name] == nil || c.pass == 2 && c.learnedMaps[x.Name].Value == nil {
+			c.errorf(x, "undefined map @%s: it is read but never assigned", x.Name)
+		}
+		return TypInvalid
+	}
+	if len(x.Keys) == 0 && len(m.Keys) > 0 {
+		c.errorf(x, "@%s needs %d key%s here, e.g. @%s[...]", x.Name, len(m.Keys), plural(len(m.Keys)), x.Name)
+		return TypInvalid
+	}
+	if m.Value.IsAggregation() {
+		// Reading an aggregation combines every CPU's value, as bpftrace
+		// does for count, sum, min, max and avg.
+		switch m.Value.Kind {
+		case Count:
+			return TypU64
+		case Sum, Min, Max:
+			return IntType(8, m.Value.Signed)
+		case Avg:
+			return TypS64
+		}
+		c.errorf(x, "the value of a %s() map can only be printed", strings.TrimSuffix(m.Value.String(), "_t"))
+		return TypInvalid
+	}
+	return m.Value
 }
 
 // mapKeys checks a map reference's key expressions and returns their
@@ -177,53 +227,3 @@ func aggName(t *Type) string {
 }
 
 func mapName(n string) string { return n }
-
-func (c *checker) finishMaps() {
-	for _, m := range c.info.Maps {
-		if m.Decl != nil && strings.HasPrefix(m.Decl.Kind, "percpu") && m.Value != nil && !m.Value.IsAggregation() {
-			c.errorAt(m.Decl.Sp, "@%s is declared %s but holds plain values; per-CPU maps hold aggregations such as count() (use hash or lruhash)", m.Name, m.Decl.Kind)
-		}
-		if m.Value == nil {
-			// After other errors the missing assignment is usually one of
-			// them (an assignment whose value did not check).
-			if len(c.errs) == 0 {
-				c.errorAt(m.Pos, "map @%s is used but never assigned a value", m.Name)
-			}
-			continue
-		}
-		if m.MaxEntries == 0 {
-			m.MaxEntries = c.info.Config.MaxMapKeys
-		}
-	}
-	sort.SliceStable(c.info.Maps, func(i, j int) bool { return c.info.Maps[i].Pos.Pos < c.info.Maps[j].Pos.Pos })
-}
-
-func (c *checker) mapRead(x *ast.MapRef) *Type {
-	keys := c.mapKeys(x)
-	m := c.useMap(x, keys, nil, false)
-	if m.Value == nil || m.Value.Kind == Invalid {
-		if c.pass == 2 && c.learnedMaps[x.Name] == nil || c.pass == 2 && c.learnedMaps[x.Name].Value == nil {
-			c.errorf(x, "undefined map @%s: it is read but never assigned", x.Name)
-		}
-		return TypInvalid
-	}
-	if len(x.Keys) == 0 && len(m.Keys) > 0 {
-		c.errorf(x, "@%s needs %d key%s here, e.g. @%s[...]", x.Name, len(m.Keys), plural(len(m.Keys)), x.Name)
-		return TypInvalid
-	}
-	if m.Value.IsAggregation() {
-		// Reading an aggregation combines every CPU's value, as bpftrace
-		// does for count, sum, min, max and avg.
-		switch m.Value.Kind {
-		case Count:
-			return TypU64
-		case Sum, Min, Max:
-			return IntType(8, m.Value.Signed)
-		case Avg:
-			return TypS64
-		}
-		c.errorf(x, "the value of a %s() map can only be printed", strings.TrimSuffix(m.Value.String(), "_t"))
-		return TypInvalid
-	}
-	return m.Value
-}

@@ -6,8 +6,7 @@ import "github.com/ktrace/ktrace/lang/ast"
 // assignment joins into.
 
 func (c *checker) push() { c.scopes = append(c.scopes, map[string]*Var{}) }
-
-func (c *checker) pop() { c.scopes = c.scopes[:len(c.scopes)-1] }
+func (c *checker) pop()  { c.scopes = c.scopes[:len(c.scopes)-1] }
 
 func (c *checker) lookupVar(name string) *Var {
 	for i := len(c.scopes) - 1; i >= 0; i-- {
