@@ -29,7 +29,6 @@ type builtin struct {
 }
 
 var regKinds = []probe.Kind{probe.Kprobe, probe.Uprobe, probe.USDT}
-
 var retKinds = []probe.Kind{probe.Kretprobe, probe.Uretprobe, probe.Fexit}
 
 func fixed(t *Type) func(*checker) *Type { return func(*checker) *Type { return t } }
