@@ -296,40 +296,11 @@ func (e *expander) exprAs(x ast.Expr, v *env, asStmt bool) ast.Expr {
 	case *ast.Variable:
 		return copyVar(x)
 	case *ast.Ident:
-		if !v.raw {
-			if a, ok := v.exprs[x.Name]; ok {
-				return e.argCopy(a, v.exp)
-			}
-			if m := e.st.defs[x.Name]; m != nil {
-				if len(m.Params) > 0 {
-					e.errorf(x, "macro '%s' takes %d argument%s: call it as %s(...)", m.Name, len(m.Params), plural(len(m.Params)), m.Name)
-					return &ast.IntLit{Sp: x.Sp}
-				}
-				return e.expand(m, x, nil, asStmt)
-			}
-		}
-		n := *x
-		return &n
+		return e.ident(x, v, asStmt)
 	case *ast.MapRef:
 		return e.mapRef(x, v)
 	case *ast.Call:
-		args := e.exprs(x.Args, v)
-		if !v.raw {
-			if m := e.st.defs[x.Name]; m != nil {
-				return e.expand(m, x, args, asStmt)
-			}
-			if x.Bang {
-				_, isFunc := funcs[x.Name]
-				if !isFunc && !notYetFuncs[x.Name] {
-					msg := fmt.Sprintf("unknown macro '%s'", x.Name)
-					if s := suggest.Best(x.Name, e.macroNames(), 2); len(s) > 0 {
-						msg += "; did you mean " + suggest.Phrase("'%s'", s) + "?"
-					}
-					e.errorf(x, "%s", msg)
-				}
-			}
-		}
-		return &ast.Call{Sp: x.Sp, Name: x.Name, Args: args, Bang: x.Bang}
+		return e.call(x, v, asStmt)
 	case *ast.Binary:
 		return &ast.Binary{Sp: x.Sp, Op: x.Op, X: e.expr(x.X, v), Y: e.expr(x.Y, v)}
 	case *ast.Unary:
@@ -363,17 +334,62 @@ func (e *expander) exprAs(x ast.Expr, v *env, asStmt bool) ast.Expr {
 	case *ast.Offsetof:
 		return &ast.Offsetof{Sp: x.Sp, Type: x.Type, X: e.opt(x.X, v), Fields: x.Fields}
 	case *ast.BlockExpr:
-		n := &ast.BlockExpr{Block: e.block(x.Block, v)}
-		// Copies of an expansion or an argument keep their meaning.
-		if ex := e.st.exps[x]; ex != nil {
-			e.st.exps[n] = ex
-		}
-		if ex := e.st.args[x]; ex != nil {
-			e.st.args[n] = ex
-		}
-		return n
+		return e.blockExpr(x, v)
 	}
 	return x
+}
+
+// ident substitutes a macro parameter, or expands a macro used without
+// parentheses.
+func (e *expander) ident(x *ast.Ident, v *env, asStmt bool) ast.Expr {
+	if !v.raw {
+		if a, ok := v.exprs[x.Name]; ok {
+			return e.argCopy(a, v.exp)
+		}
+		if m := e.st.defs[x.Name]; m != nil {
+			if len(m.Params) > 0 {
+				e.errorf(x, "macro '%s' takes %d argument%s: call it as %s(...)", m.Name, len(m.Params), plural(len(m.Params)), m.Name)
+				return &ast.IntLit{Sp: x.Sp}
+			}
+			return e.expand(m, x, nil, asStmt)
+		}
+	}
+	n := *x
+	return &n
+}
+
+// call expands a macro call; name!(...) must name a macro, or a function
+// called with a stray '!', which the checker reports.
+func (e *expander) call(x *ast.Call, v *env, asStmt bool) ast.Expr {
+	args := e.exprs(x.Args, v)
+	if !v.raw {
+		if m := e.st.defs[x.Name]; m != nil {
+			return e.expand(m, x, args, asStmt)
+		}
+		if x.Bang {
+			_, isFunc := funcs[x.Name]
+			if !isFunc && !notYetFuncs[x.Name] {
+				msg := fmt.Sprintf("unknown macro '%s'", x.Name)
+				if s := suggest.Best(x.Name, e.macroNames(), 2); len(s) > 0 {
+					msg += "; did you mean " + suggest.Phrase("'%s'", s) + "?"
+				}
+				e.errorf(x, "%s", msg)
+			}
+		}
+	}
+	return &ast.Call{Sp: x.Sp, Name: x.Name, Args: args, Bang: x.Bang}
+}
+
+func (e *expander) blockExpr(x *ast.BlockExpr, v *env) ast.Expr {
+	n := &ast.BlockExpr{Block: e.block(x.Block, v)}
+	// Copies of an expansion or an argument keep their meaning.
+	if ex := e.st.exps[x]; ex != nil {
+		e.st.exps[n] = ex
+	}
+	if ex := e.st.args[x]; ex != nil {
+		e.st.args[n] = ex
+	}
+	return n
 }
 
 // mapRef renames a map parameter to the caller's map, and rejects maps the

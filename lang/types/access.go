@@ -1,0 +1,255 @@
+package types
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ktrace/ktrace/internal/suggest"
+	"github.com/ktrace/ktrace/lang/ast"
+	"github.com/ktrace/ktrace/lang/probe"
+)
+
+// Reading through values: struct members, tracepoint and function
+// arguments (args.x), indexing, '*' and '&', and the address space that
+// pointers read from memory belong to.
+
+func (c *checker) field(x *ast.Field) *Type {
+	if id, ok := x.X.(*ast.Ident); ok && id.Name == "args" {
+		return c.argsField(x, id)
+	}
+	t := c.expr(x.X)
+	if t.Kind == Invalid {
+		return t
+	}
+	if t.Kind == Tuple {
+		c.errorf(x, "tuples have no field %q: use .0, .1, ...", x.Name)
+		return TypInvalid
+	}
+	// bpftrace 0.25 semantics: '.' dereferences pointers, '->' is an alias.
+	st := t
+	if t.Kind == Pointer {
+		st = t.Elem
+	}
+	if st.Kind != Struct {
+		c.errorf(x, "%s has no fields: '%s%s' needs a struct or a pointer to one", t, map[bool]string{true: "->", false: "."}[x.Arrow], x.Name)
+		return TypInvalid
+	}
+	m, err := c.info.Config.Types.Member(st, x.Name)
+	if err != nil {
+		c.errorf(x, "%s", err)
+		return TypInvalid
+	}
+	c.info.Members[x] = m
+	mt := m.Type
+	if mt.Kind == Int && m.BitSize > 0 {
+		mt = IntType(mt.Size, mt.Signed)
+	}
+	if mt.Kind == Invalid {
+		c.notSupported(x, fmt.Sprintf("reading member %s of type %s", x.Name, mt.Name))
+		return TypInvalid
+	}
+	return c.inAddressSpace(mt, t)
+}
+
+func (c *checker) argsField(x *ast.Field, id *ast.Ident) *Type {
+	c.record(id, TypNone)
+	var out *Type
+	for _, ap := range c.probe.Points {
+		t := c.probeArg(x, id, ap)
+		if t == nil {
+			return TypInvalid
+		}
+		if out == nil {
+			out = t
+		} else if !Equal(out, t) {
+			c.errorf(x, "args.%s has type %s in one probe and %s in another", x.Name, out, t)
+			return TypInvalid
+		}
+	}
+	if out == nil {
+		return TypInvalid
+	}
+	if out.Kind == Pointer && c.userProbe() && !out.UserSpace {
+		nt := *out
+		nt.UserSpace = true
+		out = &nt
+	}
+	return out
+}
+
+// probeArg returns the type of args.NAME at one attach point, or nil after
+// an error.
+func (c *checker) probeArg(x *ast.Field, id *ast.Ident, ap *AttachPoint) *Type {
+	switch ap.Kind {
+	case probe.Tracepoint, probe.Fentry, probe.Fexit, probe.RawTracepoint, probe.Kprobe:
+	case probe.Uprobe, probe.Uretprobe:
+		c.notSupported(x, "args in "+ap.Kind.String()+" probes (DWARF argument types)")
+		return nil
+	case probe.Kretprobe:
+		c.errorf(id, "args is not available in kretprobe probes: the arguments are gone when the function returns; use fexit, or save them in a map in a kprobe")
+		return nil
+	default:
+		c.errorf(id, "args is not available in %s probes", ap.Kind)
+		return nil
+	}
+	if ap.Kind != probe.Tracepoint && ap.LoadArgs == nil && ap.Fields == nil {
+		c.errorf(id, "%s: argument names and types come from the kernel's BTF, which is not available; use arg0..arg5", ap.Name)
+		return nil
+	}
+	fields, err := ap.Args()
+	if err != nil {
+		c.errorf(id, "%s: %v", ap.Name, err)
+		return nil
+	}
+	f := ap.Field(x.Name)
+	if f == nil {
+		c.errorf(x, "%s", noSuchArg(ap, x.Name, fields))
+		return nil
+	}
+	if f.Type.Kind == Invalid {
+		c.notSupported(x, fmt.Sprintf("argument %s passed as %s", x.Name, f.Type.Name))
+		return nil
+	}
+	return f.Type
+}
+
+// noSuchArg says what the attach point has instead of name, leaving out
+// the common_ fields every tracepoint has.
+func noSuchArg(ap *AttachPoint, name string, fields []*Field) string {
+	var names []string
+	for _, f := range fields {
+		if !strings.HasPrefix(f.Name, "common_") {
+			names = append(names, f.Name)
+		}
+	}
+	msg := fmt.Sprintf("%s has no field %q", ap.Name, name)
+	if ap.Kind != probe.Tracepoint {
+		msg = fmt.Sprintf("%s has no argument %q", ap.Name, name)
+	}
+	if s := suggest.Closest(name, names, 1); len(s) > 0 {
+		msg += fmt.Sprintf("; did you mean %q?", s[0])
+	} else if len(names) > 0 {
+		msg += "; its fields are: " + strings.Join(names, ", ")
+	}
+	return msg
+}
+
+func (c *checker) index(x *ast.Index) *Type {
+	t := c.expr(x.X)
+	it := c.expr(x.I)
+	if t.Kind == Invalid || it.Kind == Invalid {
+		return TypInvalid
+	}
+	if !it.IsInt() {
+		c.errorf(x.I, "an index must be an integer, not %s", it)
+		return TypInvalid
+	}
+	if t.Kind == Tuple {
+		iv, ok := c.info.Consts[x.I]
+		switch {
+		case !ok:
+			c.errorf(x.I, "a tuple index must be a constant integer")
+			return TypInvalid
+		case iv < 0 || iv >= int64(len(t.Elems)):
+			c.errorf(x, "tuple index %d out of range: the tuple has %d elements", iv, len(t.Elems))
+			return TypInvalid
+		}
+		return t.Elems[iv]
+	}
+	if t.Kind == Pointer {
+		// p[i] reads the i-th element after p, as in C.
+		return c.inAddressSpace(t.Elem, t)
+	}
+	if t.Kind != Array {
+		c.errorf(x, "cannot index a value of type %s", t)
+		return TypInvalid
+	}
+	iv, ok := c.info.Consts[x.I]
+	if !ok {
+		if _, isField := x.X.(*ast.Field); isField {
+			// A variable index into a struct's array member: the
+			// compiler checks the bounds at run time.
+			return t.Elem
+		}
+		c.notSupported(x.I, "an array index that is not a constant")
+		return TypInvalid
+	}
+	if iv < 0 || iv >= int64(t.Len) {
+		c.errorf(x.I, "index %d out of bounds for an array of %d elements", iv, t.Len)
+		return TypInvalid
+	}
+	return t.Elem
+}
+
+func (c *checker) tupleIndex(x *ast.TupleIndex) *Type {
+	t := c.expr(x.X)
+	if t.Kind == Invalid {
+		return t
+	}
+	if t.Kind != Tuple {
+		c.errorf(x, "'.%d' needs a tuple, not %s", x.Index, t)
+		return TypInvalid
+	}
+	if x.Index < 0 || x.Index >= len(t.Elems) {
+		c.errorf(x, "tuple index %d out of range: the tuple has %d elements", x.Index, len(t.Elems))
+		return TypInvalid
+	}
+	return t.Elems[x.Index]
+}
+
+func (c *checker) deref(x *ast.Unary) *Type {
+	t := c.expr(x.X)
+	if t.Kind == Invalid {
+		return t
+	}
+	if t.Kind != Pointer {
+		c.errorf(x, "cannot dereference %s: '*' needs a pointer", t)
+		return TypInvalid
+	}
+	if t.Elem.Kind == Struct && t.Elem.Size > maxStructCopy {
+		c.errorf(x, "%s is %d bytes, too large to copy (at most %d); read its members instead", t.Elem, t.Elem.Size, maxStructCopy)
+		return TypInvalid
+	}
+	return c.inAddressSpace(t.Elem, t)
+}
+
+func (c *checker) addressOf(x *ast.Unary) *Type {
+	// &$var points at the variable's stack slot: a kernel address
+	// whatever the probe, read back with '*'.
+	v, ok := x.X.(*ast.Variable)
+	if !ok {
+		c.errorf(x, "the address-of operator '&' takes a variable ($x)")
+		return TypInvalid
+	}
+	t := c.expr(v)
+	if t.Kind == Invalid {
+		return t
+	}
+	return &Type{Kind: Pointer, Size: 8, Elem: t}
+}
+
+// maxStructCopy bounds whole-struct values (print(*p), $s = *p): they are
+// copied onto the 512-byte BPF stack.
+const maxStructCopy = 256
+
+// inAddressSpace gives pointers read from memory the address space of the
+// pointer they were read through.
+func (c *checker) inAddressSpace(t, via *Type) *Type {
+	if t.Kind != Pointer || t.UserSpace == via.UserSpace {
+		return t
+	}
+	nt := *t
+	nt.UserSpace = via.UserSpace
+	return &nt
+}
+
+// userProbe reports whether the probe's pointers point into user memory
+// by default: uprobes, and syscall tracepoints' arguments.
+func (c *checker) userProbe() bool {
+	for _, ap := range c.probe.Points {
+		if ap.Kind.IsUser() || ap.UserArgs {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,150 @@
+package types
+
+import (
+	"strings"
+
+	"github.com/ktrace/ktrace/lang/ast"
+)
+
+// Written types: the type names of casts, `let $x: T`, sizeof and offsetof.
+
+// typeName resolves a written type.
+func (c *checker) typeName(tn *ast.TypeName) *Type {
+	var base *Type
+	switch tn.Name {
+	case "int8", "s8", "int8_t", "char", "signed char":
+		base = TypS8
+	case "uint8", "u8", "uint8_t", "unsigned char":
+		base = TypU8
+	case "int16", "s16", "int16_t", "short", "signed short":
+		base = TypS16
+	case "uint16", "u16", "uint16_t", "unsigned short":
+		base = TypU16
+	case "int32", "s32", "int32_t", "int", "signed int", "signed", "pid_t":
+		base = TypS32
+	case "uint32", "u32", "uint32_t", "unsigned int", "unsigned":
+		base = TypU32
+	case "int64", "s64", "int64_t", "long", "long long", "signed long", "long int":
+		base = TypS64
+	case "uint64", "u64", "uint64_t", "unsigned long", "unsigned long long", "size_t":
+		base = TypU64
+	case "bool":
+		base = TypBool
+	case "string":
+		base = StringType(c.info.Config.MaxStrlen)
+	case "void":
+		if tn.Stars == 0 {
+			c.errorf(tn, "cannot use void as a value type")
+			return TypInvalid
+		}
+		base = TypU8
+	default:
+		if c.info.Config.Types == nil {
+			c.errorf(tn, "unknown type %q (kernel types need BTF, which this kernel lacks)", tn.Name)
+			return TypInvalid
+		}
+		kt, err := c.info.Config.Types.Type(tn.Name)
+		if err != nil {
+			c.errorf(tn, "%s", err)
+			return TypInvalid
+		}
+		if kt.Kind == Struct && tn.Stars == 0 {
+			c.errorf(tn, "cannot cast to %s by value: cast to a pointer, (%s *)", kt, kt)
+			return TypInvalid
+		}
+		base = kt
+	}
+	t := base
+	if tn.Stars > 0 {
+		for i := 0; i < tn.Stars; i++ {
+			t = &Type{Kind: Pointer, Size: 8, Elem: t}
+		}
+	}
+	if tn.Array > 0 {
+		c.notSupported(tn, "casting to an array type")
+		return TypInvalid
+	}
+	return t
+}
+
+// sizedType resolves a type for sizeof/offsetof, where a struct by value
+// is what is meant.
+func (c *checker) sizedType(tn *ast.TypeName) *Type {
+	if tn.Stars == 0 && c.info.Config.Types != nil && (strings.HasPrefix(tn.Name, "struct ") || strings.HasPrefix(tn.Name, "union ")) {
+		t, err := c.info.Config.Types.Type(tn.Name)
+		if err != nil {
+			c.errorf(tn, "%s", err)
+			return TypInvalid
+		}
+		return t
+	}
+	return c.typeName(tn)
+}
+
+func (c *checker) cast(x *ast.Cast) *Type {
+	t := c.typeName(x.Type)
+	v := c.expr(x.X)
+	if t.Kind == Invalid || v.Kind == Invalid {
+		return TypInvalid
+	}
+	if !v.IsInt() || !(t.Kind == Int || t.Kind == Bool || t.Kind == Pointer) {
+		c.errorf(x, "cannot cast %s to %s", v, t)
+		return TypInvalid
+	}
+	if cv, ok := c.info.Consts[x.X]; ok && t.Kind == Int {
+		c.info.Consts[x] = truncate(cv, t)
+	}
+	if t.Kind == Pointer && c.userProbe() {
+		// A pointer made from a uprobe's argument points into the
+		// traced process.
+		nt := *t
+		nt.UserSpace = true
+		t = &nt
+	}
+	return t
+}
+
+func (c *checker) sizeof(x *ast.Sizeof) *Type {
+	var t *Type
+	if x.Type != nil {
+		t = c.sizedType(x.Type)
+	} else {
+		t = c.expr(x.X)
+	}
+	if t.Kind == Invalid {
+		return TypInvalid
+	}
+	c.info.Consts[x] = int64(t.Size)
+	return TypU64
+}
+
+func (c *checker) offsetof(x *ast.Offsetof) *Type {
+	var t *Type
+	if x.Type != nil {
+		t = c.sizedType(x.Type)
+	} else {
+		t = c.expr(x.X)
+		if t.Kind == Pointer {
+			t = t.Elem
+		}
+	}
+	if t.Kind == Invalid {
+		return TypInvalid
+	}
+	off := 0
+	for _, name := range x.Fields {
+		if t.Kind != Struct {
+			c.errorf(x, "offsetof: %s has no member %q", t, name)
+			return TypInvalid
+		}
+		m, err := c.info.Config.Types.Member(t, name)
+		if err != nil {
+			c.errorf(x, "offsetof: %s", err)
+			return TypInvalid
+		}
+		off += m.Offset
+		t = m.Type
+	}
+	c.info.Consts[x] = int64(off)
+	return TypU64
+}

@@ -1,0 +1,58 @@
+package types
+
+import "github.com/ktrace/ktrace/lang/ast"
+
+// Attach points are resolved before any body is checked: which builtins
+// and arguments a body may use depends on the kinds of probe it runs in.
+
+func (c *checker) resolveProbes() {
+	for _, p := range c.prog.Probes {
+		pi := &ProbeInfo{Node: p}
+		for _, ap := range p.AttachPoints {
+			pi.Points = append(pi.Points, c.resolveAttachPoint(ap)...)
+		}
+		if len(pi.Points) == 0 && len(c.errs) == 0 {
+			continue // every attach point was missing and tolerated
+		}
+		c.info.Probes = append(c.info.Probes, pi)
+	}
+	c.checkProbeLimit()
+}
+
+// resolveAttachPoint returns the probe sites ap names; none when it names
+// nothing, which missing_probes decides is an error, a warning or fine.
+func (c *checker) resolveAttachPoint(ap *ast.AttachPoint) []*AttachPoint {
+	raw, err := c.substitutePositionals(ap.Raw)
+	if err != nil {
+		c.errs.Add(c.file, ap.Sp, "%s", err)
+		return nil
+	}
+	points, err := c.resolver.Resolve(raw)
+	if err != nil {
+		switch c.info.Config.MissingProbes {
+		case "warn":
+			c.resolveWarnings.AddWarning(c.file, ap.Sp, "%s (skipped: missing_probes = warn)", err)
+		case "ignore":
+		default:
+			c.errs.Add(c.file, ap.Sp, "%s", err.Error())
+		}
+		return nil
+	}
+	return points
+}
+
+// checkProbeLimit enforces max_probes, so that a wildcard matching far
+// more than meant is an error rather than a slow attach.
+func (c *checker) checkProbeLimit() {
+	n := 0
+	for _, pi := range c.info.Probes {
+		n += len(pi.Points)
+	}
+	limit := c.info.Config.MaxProbes
+	if limit == 0 {
+		limit = 1024
+	}
+	if n > limit && len(c.prog.Probes) > 0 {
+		c.errs.Add(c.file, c.prog.Probes[0].Sp, "this program attaches %d probes, more than max_probes (%d); raise it with config max_probes if you mean it", n, limit)
+	}
+}

@@ -1,0 +1,108 @@
+package types
+
+import "github.com/ktrace/ktrace/lang/ast"
+
+// Statements. Loops and block expressions are in loops.go, assignments
+// to maps and variables in maps.go and vars.go.
+
+func (c *checker) block(b *ast.Block) {
+	c.push()
+	defer c.pop()
+	for _, s := range b.Stmts {
+		c.stmt(s)
+	}
+	if b.Value != nil {
+		c.expr(b.Value)
+	}
+}
+
+func (c *checker) stmt(s ast.Stmt) {
+	switch s := s.(type) {
+	case *ast.Block:
+		c.block(s)
+	case *ast.ExprStmt:
+		c.exprStmt(s)
+	case *ast.AssignStmt:
+		c.assign(s)
+	case *ast.LetStmt:
+		c.let(s)
+	case *ast.IfStmt:
+		c.ifStmt(s)
+	case *ast.WhileStmt:
+		c.whileStmt(s)
+	case *ast.ForRangeStmt:
+		c.forRangeStmt(s)
+	case *ast.ForMapStmt:
+		c.forMapStmt(s)
+	case *ast.UnrollStmt:
+		c.unrollStmt(s)
+	case *ast.JumpStmt:
+		c.jumpStmt(s)
+	default:
+		c.errorf(s, "unexpected statement")
+	}
+}
+
+func (c *checker) ifStmt(s *ast.IfStmt) {
+	t := c.expr(s.Cond)
+	c.wantCondition(s.Cond, t, "if condition")
+	c.block(s.Then)
+	if s.Else != nil {
+		c.stmt(s.Else)
+	}
+}
+
+// jumpStmt checks return, break and continue.
+func (c *checker) jumpStmt(s *ast.JumpStmt) {
+	switch s.Kind {
+	case "return":
+		if s.Value != nil {
+			c.notSupported(s.Value, "return with a value")
+		}
+	default:
+		if c.loops == 0 {
+			c.errorf(s, "%s outside of a loop", s.Kind)
+		}
+	}
+}
+
+func (c *checker) exprStmt(s *ast.ExprStmt) {
+	switch x := s.X.(type) {
+	case *ast.Call:
+		c.call(x, true)
+		return
+	case *ast.BlockExpr:
+		c.blockStmt(x)
+		return
+	case *ast.Postfix, *ast.Unary:
+		if u, ok := x.(*ast.Unary); !ok || u.Op == "++" || u.Op == "--" {
+			c.expr(x)
+			return
+		}
+	}
+	t := c.expr(s.X)
+	if t.Kind != Invalid && !s.Discard {
+		c.warnf(s.X, "the value of this expression is not used")
+	}
+}
+
+func (c *checker) assign(s *ast.AssignStmt) {
+	switch target := s.Target.(type) {
+	case *ast.MapRef:
+		c.assignMap(s, target)
+	case *ast.Variable:
+		c.assignVar(s, target)
+	default:
+		c.errorf(s.Target, "cannot assign to this expression: only maps and $variables can be assigned")
+		c.expr(s.Value)
+	}
+}
+
+func (c *checker) wantCondition(x ast.Expr, t *Type, what string) {
+	if t.Kind == Invalid {
+		return
+	}
+	if !t.IsInt() {
+		c.errorf(x, "%s must be an integer or a boolean, not %s", what, t)
+	}
+}
