@@ -80,7 +80,7 @@ func Compile(name string, src []byte, opts *Options) (*Program, error) {
 	if opts.Warnings != nil && len(info.Warnings) > 0 {
 		fmt.Fprintln(opts.Warnings, info.Warnings.Error())
 	}
-	copts, err := target.CompileOptions(file, tree, info, opts.FilterPID)
+	copts, err := target.CompileOptions(file, info, opts.FilterPID)
 	if err != nil {
 		return nil, err
 	}

@@ -157,12 +157,3 @@ func (g *gen) readMem(x ast.Expr, dst int16, size int) {
 	}
 	g.zeroTail(dst, n, size)
 }
-
-func init() {
-	intBuiltins["curtask"] = func(g *gen, x *ast.Ident) operand {
-		g.call(asm.FnGetCurrentTask)
-		o := g.temp(x)
-		g.store(o, asm.R0)
-		return o
-	}
-}

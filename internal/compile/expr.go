@@ -33,13 +33,10 @@ func (g *gen) intExpr(x ast.Expr) operand {
 	}
 	switch x := x.(type) {
 	case *ast.Ident:
-		if f := intBuiltins[x.Name]; f != nil {
-			return f(g, x)
-		}
-		return g.builtin(x)
+		return g.intVariable(x)
 	case *ast.Call:
-		if f := intCalls[x.Name]; f != nil {
-			return f(g, x)
+		if o, ok := g.intCall(x); ok {
+			return o
 		}
 	case *ast.BlockExpr:
 		return g.blockExprInt(x)
@@ -492,54 +489,6 @@ func (g *gen) stringCompare(x *ast.Binary, label string, jumpIf bool) {
 	g.emit(asm.Ja.Label(equal))
 	g.place(end)
 	g.emit(asm.Mov.Imm(asm.R0, 0))
-}
-
-// Builtins.
-
-func (g *gen) builtin(x *ast.Ident) operand {
-	o := g.temp(x)
-	r := asm.R0
-	switch x.Name {
-	case "pid":
-		g.call(asm.FnGetCurrentPidTgid)
-		g.emit(asm.RSh.Imm(asm.R0, 32))
-	case "tid":
-		g.call(asm.FnGetCurrentPidTgid)
-		g.emit(asm.Mov.Reg32(asm.R0, asm.R0))
-	case "uid":
-		g.call(asm.FnGetCurrentUidGid)
-		g.emit(asm.Mov.Reg32(asm.R0, asm.R0))
-	case "gid":
-		g.call(asm.FnGetCurrentUidGid)
-		g.emit(asm.RSh.Imm(asm.R0, 32))
-	case "nsecs":
-		g.call(asm.FnKtimeGetNs)
-	case "cpu":
-		g.call(asm.FnGetSmpProcessorId)
-	case "probe":
-		g.loadImm(asm.R0, int64(g.c.probeID(g.ap.Name)))
-	case "arg0", "arg1", "arg2", "arg3", "arg4", "arg5":
-		g.loadArg(asm.R0, int(x.Name[3]-'0'))
-	case "retval":
-		if g.kind == probe.Fexit {
-			// bpf_get_func_ret(ctx, &value) knows where the return value
-			// sits, whatever the function's argument count.
-			slot := g.alloc(x, 8)
-			g.emit(asm.Mov.Reg(asm.R1, regCtx))
-			g.stackPtr(asm.R2, slot)
-			g.call(asm.FnGetFuncRet)
-			g.emit(asm.LoadMem(asm.R0, asm.RFP, slot, asm.DWord))
-		} else {
-			g.emit(asm.LoadMem(asm.R0, regCtx, ptRegsAX, asm.DWord))
-		}
-	case "func":
-		g.emit(asm.Mov.Reg(asm.R1, regCtx))
-		g.call(asm.FnGetFuncIp)
-	default:
-		g.errorf(x, "internal error: builtin %s has no code generator", x.Name)
-	}
-	g.store(o, r)
-	return o
 }
 
 // argsField loads an integer tracepoint field from the context.

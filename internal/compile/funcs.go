@@ -17,62 +17,11 @@ import (
 // code, nsecs(mode), and the builtins nsecs (the boot clock, as in
 // bpftrace), elapsed, jiffies, rand, cgroup, ncpus, cpid, ppid, username
 // and numaid. kaddr(), getopt() and has_cpid are folded into constants by
-// the checker; the -p filter (Options.FilterPID) is pidFilter.
+// the checker; the -p filter (Options.FilterPID) is pidFilter. builtins.go
+// says which builtin each function here compiles.
 
 // joinArgNum is how many strings join() reads, as in bpftrace.
 const joinArgNum = 16
-
-func init() {
-	intBuiltins["elapsed"] = (*gen).elapsed
-	intBuiltins["nsecs"] = func(g *gen, x *ast.Ident) operand { return g.helperValue(x, asm.FnKtimeGetBootNs) }
-	intBuiltins["jiffies"] = func(g *gen, x *ast.Ident) operand { return g.helperValue(x, asm.FnJiffies64) }
-	intBuiltins["rand"] = func(g *gen, x *ast.Ident) operand { return g.helperValue(x, asm.FnGetPrandomU32) }
-	intBuiltins["cgroup"] = func(g *gen, x *ast.Ident) operand { return g.helperValue(x, asm.FnGetCurrentCgroupId) }
-	intBuiltins["numaid"] = func(g *gen, x *ast.Ident) operand { return g.helperValue(x, asm.FnGetNumaNodeId) }
-	intBuiltins["ncpus"] = func(g *gen, x *ast.Ident) operand { return g.constValue(x, int64(g.c.possibleCPUs())) }
-	intBuiltins["cpid"] = func(g *gen, x *ast.Ident) operand { return g.constValue(x, int64(g.c.info.Config.ChildPID)) }
-	intBuiltins["username"] = func(g *gen, x *ast.Ident) operand {
-		g.call(asm.FnGetCurrentUidGid)
-		g.emit(asm.Mov.Reg32(asm.R0, asm.R0))
-		return g.result(x)
-	}
-	intBuiltins["ppid"] = (*gen).ppid
-
-	intCalls["nsecs"] = (*gen).nsecsMode
-	intCalls["bswap"] = (*gen).bswap
-	intCalls["ksym"] = func(g *gen, x *ast.Call) operand { return g.intExpr(x.Args[0]) }
-	intCalls["strncmp"] = (*gen).strncmp
-	intCalls["strcontains"] = func(g *gen, x *ast.Call) operand { return g.strsearch(x, false) }
-	intCalls["strstr"] = func(g *gen, x *ast.Call) operand { return g.strsearch(x, true) }
-	intCalls["strlen"] = (*gen).length
-	intCalls["len"] = (*gen).length
-	intCalls["has_key"] = (*gen).hasKey
-
-	memCalls["strftime"] = (*gen).strftime
-	memCalls["ntop"] = (*gen).ntop
-	memCalls["buf"] = (*gen).buf
-	memCalls["strerror"] = func(g *gen, x *ast.Call, dst int16, size int) {
-		o := g.intExpr(x.Args[0])
-		g.emit(asm.StoreMem(asm.RFP, dst, g.load(o, asm.R0), asm.DWord))
-		g.free(o)
-		g.zeroAt(dst+8, size-8)
-	}
-
-	stmtCalls["exit"] = (*gen).exitCall
-	stmtCalls["time"] = (*gen).timeCall
-	stmtCalls["join"] = (*gen).join
-	stmtCalls["cat"] = func(g *gen, x *ast.Call) { g.formatEvent(x, abi.RecordCat) }
-	stmtCalls["system"] = func(g *gen, x *ast.Call) { g.formatEvent(x, abi.RecordSystem) }
-	stmtCalls["errorf"] = func(g *gen, x *ast.Call) { g.formatEvent(x, abi.RecordErrorf) }
-	stmtCalls["warnf"] = func(g *gen, x *ast.Call) { g.formatEvent(x, abi.RecordWarnf) }
-	stmtCalls["signal"] = (*gen).signal
-	stmtCalls["signal_thread"] = (*gen).signal
-	stmtCalls["zero"] = func(g *gen, x *ast.Call) {
-		m := g.c.maps[x.Args[0].(*ast.MapRef).Name]
-		id := g.c.event(x, &Event{Kind: abi.RecordZeroMap, Map: m, Size: abi.HeaderSize})
-		g.sendEvent(x, id, abi.HeaderSize, nil)
-	}
-}
 
 // result moves R0 into a new temporary.
 func (g *gen) result(n ast.Node) operand {
@@ -436,6 +385,14 @@ func (g *gen) ntop(x *ast.Call, dst int16, size int) {
 	g.memExpr(addr, dst+abi.InetAddrOffset, t.Size)
 }
 
+// strerror stores the errno; user space names it.
+func (g *gen) strerror(x *ast.Call, dst int16, size int) {
+	o := g.intExpr(x.Args[0])
+	g.emit(asm.StoreMem(asm.RFP, dst, g.load(o, asm.R0), asm.DWord))
+	g.free(o)
+	g.zeroAt(dst+8, size-8)
+}
+
 // buf stores a u32 length and the bytes: read from a pointer, or copied
 // from an array or string. A length that is not a constant is clamped to
 // the buffer's capacity.
@@ -545,7 +502,7 @@ func (g *gen) timeCall(x *ast.Call) {
 
 // signal sends a signal to the current process with bpf_send_signal, or
 // to the current thread with bpf_send_signal_thread (signal_thread).
-func (g *gen) signal(x *ast.Call) {
+func (g *gen) signal(x *ast.Call, thread bool) {
 	if v, ok := g.c.info.Consts[x]; ok {
 		g.emit(asm.Mov.Imm(asm.R1, int32(v)))
 	} else {
@@ -553,7 +510,7 @@ func (g *gen) signal(x *ast.Call) {
 		g.emit(asm.Mov.Reg(asm.R1, g.load(o, asm.R1)))
 		g.free(o)
 	}
-	if x.Name == "signal_thread" {
+	if thread {
 		g.call(asm.FnSendSignalThread)
 		return
 	}

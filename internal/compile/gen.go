@@ -274,20 +274,3 @@ func (g *gen) stackPtr(r asm.Register, off int16) {
 func storeImm(dst asm.Register, off int16, v int32, size asm.Size) asm.Instruction {
 	return asm.Instruction{OpCode: asm.StoreImmOp(size), Dst: dst, Offset: off, Constant: int64(v)}
 }
-
-// Code generators for calls and builtins, by name. Each feature file
-// registers its own in an init function, so adding a function does not
-// touch a shared switch:
-//
-//	intCalls     calls whose value is an integer (in a temporary)
-//	memCalls     calls whose value is written to a stack buffer (strings, tuples)
-//	stmtCalls    calls used as statements (printf, clear, exit, ...)
-//	intBuiltins  builtins whose value is an integer (pid, nsecs, ...)
-//	memBuiltins  builtins whose value is written to a stack buffer (kstack, ...)
-var (
-	intCalls    = map[string]func(g *gen, x *ast.Call) operand{}
-	memCalls    = map[string]func(g *gen, x *ast.Call, dst int16, size int){}
-	stmtCalls   = map[string]func(g *gen, x *ast.Call){}
-	intBuiltins = map[string]func(g *gen, x *ast.Ident) operand{}
-	memBuiltins = map[string]func(g *gen, x *ast.Ident, dst int16, size int){}
-)

@@ -34,12 +34,7 @@ func (g *gen) memExpr(x ast.Expr, dst int16, size int) {
 	}
 	switch x := x.(type) {
 	case *ast.Ident:
-		if x.Name == "comm" {
-			g.comm(dst, size)
-			return
-		}
-		if f := memBuiltins[x.Name]; f != nil {
-			f(g, x, dst, size)
+		if g.memVariable(x, dst, size) {
 			return
 		}
 	case *ast.Variable:
@@ -49,12 +44,7 @@ func (g *gen) memExpr(x ast.Expr, dst int16, size int) {
 		g.zeroTail(dst, n, size)
 		return
 	case *ast.Call:
-		if x.Name == "str" {
-			g.str(x, dst, size)
-			return
-		}
-		if f := memCalls[x.Name]; f != nil {
-			f(g, x, dst, size)
+		if g.memCall(x, dst, size) {
 			return
 		}
 	case *ast.Field:

@@ -52,15 +52,6 @@ const (
 	stackHashSeed = 0x2545f4914f6cdd1d
 )
 
-func init() {
-	memCalls["kstack"] = func(g *gen, x *ast.Call, dst int16, size int) { g.collectStack(x, dst, size) }
-	memCalls["ustack"] = func(g *gen, x *ast.Call, dst int16, size int) { g.collectStack(x, dst, size) }
-	memBuiltins["kstack"] = func(g *gen, x *ast.Ident, dst int16, size int) { g.collectStack(x, dst, size) }
-	memBuiltins["ustack"] = func(g *gen, x *ast.Ident, dst int16, size int) { g.collectStack(x, dst, size) }
-	memCalls["usym"] = func(g *gen, x *ast.Call, dst int16, size int) { g.usym(x, dst, size) }
-	intCalls["uaddr"] = func(g *gen, x *ast.Call) operand { return g.uaddr(x) }
-}
-
 // uaddr computes the run-time address of a symbol of a position-
 // independent binary (the checker folds the others to constants): the
 // symbol's address as linked plus the load bias, which is where the

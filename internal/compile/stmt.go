@@ -418,22 +418,7 @@ func (g *gen) incDec(target ast.Expr, op string, prefix bool) operand {
 
 // callStmt generates a call whose value is not used.
 func (g *gen) callStmt(x *ast.Call) {
-	if f := stmtCalls[x.Name]; f != nil {
-		f(g, x)
-		return
-	}
-	switch x.Name {
-	case "printf":
-		g.printf(x)
-	case "print":
-		g.print(x)
-	case "clear":
-		m := g.c.maps[x.Args[0].(*ast.MapRef).Name]
-		id := g.c.event(x, &Event{Kind: abi.RecordClearMap, Map: m, Size: abi.HeaderSize})
-		g.sendEvent(x, id, abi.HeaderSize, nil)
-	case "delete":
-		g.delete(x)
-	default:
+	if !g.stmtCall(x) {
 		t := g.typeOf(x)
 		if t.IsInt() {
 			g.free(g.intExpr(x))
@@ -477,22 +462,20 @@ func (g *gen) delete(x *ast.Call) {
 	g.emit(asm.Mov.Imm(asm.R0, 0))
 }
 
-func init() {
-	// delete() as a value: true when an entry was deleted.
-	intCalls["delete"] = func(g *gen, x *ast.Call) operand {
-		g.deleteEntry(x)
-		o := g.temp(x)
-		r := g.regFor(o, asm.R1)
-		yes, done := g.newLabel("deleted"), g.newLabel("deldone")
-		g.emit(asm.JEq.Imm(asm.R0, 0, yes))
-		g.emit(asm.Mov.Imm(r, 0))
-		g.emit(asm.Ja.Label(done))
-		g.place(yes)
-		g.emit(asm.Mov.Imm(r, 1))
-		g.place(done)
-		g.store(o, r)
-		return o
-	}
+// deleted is delete() as a value: true when an entry was deleted.
+func (g *gen) deleted(x *ast.Call) operand {
+	g.deleteEntry(x)
+	o := g.temp(x)
+	r := g.regFor(o, asm.R1)
+	yes, done := g.newLabel("deleted"), g.newLabel("deldone")
+	g.emit(asm.JEq.Imm(asm.R0, 0, yes))
+	g.emit(asm.Mov.Imm(r, 0))
+	g.emit(asm.Ja.Label(done))
+	g.place(yes)
+	g.emit(asm.Mov.Imm(r, 1))
+	g.place(done)
+	g.store(o, r)
+	return o
 }
 
 // helperWarning reports a failed helper call to user space, which warns
@@ -588,8 +571,6 @@ func eventType(t *types.Type) *types.Type {
 	}
 	return t
 }
-
-func (g *gen) printf(x *ast.Call) { g.formatEvent(x, abi.RecordPrintf) }
 
 // formatEvent sends a record of a printf-like call (printf, cat, system,
 // errorf, warnf): the call's arguments after the format, laid out after

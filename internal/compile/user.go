@@ -1,13 +1,9 @@
 package compile
 
 import (
-	"fmt"
-	"strconv"
-
 	"github.com/cilium/ebpf/asm"
 
 	"github.com/ktrace/ktrace/lang/ast"
-	"github.com/ktrace/ktrace/lang/probe"
 	"github.com/ktrace/ktrace/lang/types"
 	"github.com/ktrace/ktrace/uprobe"
 )
@@ -24,34 +20,6 @@ import (
 // ptRegsIP is the offset of the instruction pointer in x86-64 pt_regs. In
 // a uprobe handler it holds the probed instruction's run-time address.
 const ptRegsIP = 128
-
-func init() {
-	for i := 0; i < 12; i++ {
-		intBuiltins["arg"+strconv.Itoa(i)] = func(g *gen, x *ast.Ident) operand {
-			if g.kind == probe.USDT {
-				return g.usdtArg(x, i)
-			}
-			return g.builtin(x) // arg0..arg5; the checker allows no others
-		}
-	}
-	intBuiltins["func"] = func(g *gen, x *ast.Ident) operand {
-		t := g.ap.User
-		if t == nil || !g.ap.Kind.IsUser() {
-			return g.builtin(x)
-		}
-		// The function is known when the probe is attached: its name is
-		// interned like the probe builtin's.
-		name := t.Func
-		if name == "" {
-			name = fmt.Sprintf("0x%x", t.Address)
-		}
-		o := g.temp(x)
-		r := g.regFor(o, asm.R0)
-		g.loadImm(r, int64(g.c.probeID(name)))
-		g.store(o, r)
-		return o
-	}
-}
 
 // userTarget returns the attach point's location in its binary.
 func (g *gen) userTarget(x ast.Node) *uprobe.Target {

@@ -10,14 +10,14 @@ import (
 	"github.com/ktrace/ktrace/internal/compile"
 	"github.com/ktrace/ktrace/internal/kernel"
 	"github.com/ktrace/ktrace/lang"
-	"github.com/ktrace/ktrace/lang/ast"
+	"github.com/ktrace/ktrace/lang/builtins"
 	"github.com/ktrace/ktrace/lang/types"
 )
 
 // CompileOptions describes the running kernel as the compiler of a checked
 // script needs it. filterPID is bpftrace's -p. A kprobe the kernel cannot
 // attach, even as fentry, is an error positioned at its attach point.
-func CompileOptions(file *lang.File, tree *ast.Program, info *types.Info, filterPID int) (compile.Options, error) {
+func CompileOptions(file *lang.File, info *types.Info, filterPID int) (compile.Options, error) {
 	opts := compile.Options{
 		FilterPID: filterPID,
 		MemberOffset: func(structName, member string) (int, error) {
@@ -36,14 +36,14 @@ func CompileOptions(file *lang.File, tree *ast.Program, info *types.Info, filter
 		}
 		opts.RingBufSize = size
 	}
-	if usesComm(tree) {
+	if info.Builtins[builtins.Comm] {
 		// Reading comm through the task's BTF pointer is the fastest way;
 		// the offset comes from a cached scan of the kernel's BTF.
 		if off, err := kernel.StructMemberOffset("task_struct", "comm"); err == nil {
 			opts.TaskCommOffset = int(off)
 		}
 	}
-	opts.Stacks = stackOptions(tree)
+	opts.Stacks = stackOptions(info)
 	var points []*types.AttachPoint
 	for _, p := range info.Probes {
 		points = append(points, p.Points...)
@@ -56,33 +56,13 @@ func CompileOptions(file *lang.File, tree *ast.Program, info *types.Info, filter
 	return opts, nil
 }
 
-func usesComm(tree *ast.Program) bool {
-	found := false
-	ast.Inspect(tree, func(n ast.Node) bool {
-		if id, ok := n.(*ast.Ident); ok && id.Name == "comm" {
-			found = true
-		}
-		return !found
-	})
-	return found
-}
-
 // stackOptions tells the compiler how this machine's kernel takes stacks,
 // when the script takes any.
-func stackOptions(tree *ast.Program) compile.StackOptions {
+func stackOptions(info *types.Info) compile.StackOptions {
 	var opts compile.StackOptions
-	kstack, ustack := false, false
-	ast.Inspect(tree, func(n ast.Node) bool {
-		switch x := n.(type) {
-		case *ast.Ident:
-			kstack = kstack || x.Name == "kstack"
-			ustack = ustack || x.Name == "ustack"
-		case *ast.Call:
-			kstack = kstack || x.Name == "kstack"
-			ustack = ustack || x.Name == "ustack" || x.Name == "usym"
-		}
-		return true
-	})
+	uses := info.Builtins
+	kstack := uses[builtins.Kstack] || uses[builtins.KstackCall]
+	ustack := uses[builtins.Ustack] || uses[builtins.UstackCall] || uses[builtins.Usym]
 	if !kstack && !ustack {
 		return opts
 	}

@@ -294,7 +294,7 @@ var table = []Builtin{
 	function(HasKey, "has_key", 2, 2, Int),
 	function(Zero, "zero", 1, 1, Statement),
 	function(Getopt, "getopt", 1, 3, Constant),
-	function(NsecsCall, "nsecs", 1, 1, Int),
+	function(NsecsCall, "nsecs", 0, 1, Int), // nsecs() without a mode is the variable, written wrongly
 	function(CommCall, "comm", 1, 1, Special),
 	function(KstackCall, "kstack", 0, 2, Memory),
 	function(UstackCall, "ustack", 0, 2, Memory),

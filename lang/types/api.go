@@ -3,6 +3,7 @@ package types
 import (
 	"github.com/ktrace/ktrace/lang"
 	"github.com/ktrace/ktrace/lang/ast"
+	"github.com/ktrace/ktrace/lang/builtins"
 )
 
 // The checker's results and settings, as the compiler and the command
@@ -60,6 +61,10 @@ type Info struct {
 	Formats map[*ast.Call]*Format
 	// Members holds the struct member each field access reads.
 	Members map[*ast.Field]*Member
+	// Builtins holds the builtin variables and functions the probes use,
+	// so that the target facts a compilation needs (BTF offsets, stack
+	// depth) are looked up only for scripts that need them.
+	Builtins map[builtins.ID]bool
 	// Config is the effective configuration after the script's config block.
 	Config Config
 	// Warnings are non-fatal diagnostics.

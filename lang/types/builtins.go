@@ -2,126 +2,91 @@ package types
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/ktrace/ktrace/internal/suggest"
 	"github.com/ktrace/ktrace/lang/ast"
+	"github.com/ktrace/ktrace/lang/builtins"
 	"github.com/ktrace/ktrace/lang/probe"
 )
 
-// Builtins: the identifiers a probe reads, such as pid, comm and retval,
-// and where each is valid. user.go adds the user-space ones (func, the
-// USDT arguments).
-
-type builtin struct {
-	typ func(c *checker) *Type
-	// kinds lists where it is valid; nil means everywhere.
-	kinds []probe.Kind
-	// unsupported marks builtins of bpftrace that ktrace does not compile yet.
-	unsupported bool
-	// hidden keeps a builtin out of the list error messages show
-	// (arg6..arg11, which only USDT probes have).
-	hidden bool
-	// check, when set, is used instead of typ: it may fold the value
-	// or report an error at the identifier.
-	check func(c *checker, x *ast.Ident) *Type
-}
-
-var regKinds = []probe.Kind{probe.Kprobe, probe.Uprobe, probe.USDT}
-var retKinds = []probe.Kind{probe.Kretprobe, probe.Uretprobe, probe.Fexit}
-
-func fixed(t *Type) func(*checker) *Type { return func(*checker) *Type { return t } }
-
-var builtins = map[string]builtin{
-	"pid":               {typ: fixed(TypU32)},
-	"tid":               {typ: fixed(TypU32)},
-	"uid":               {typ: fixed(TypU32)},
-	"gid":               {typ: fixed(TypU32)},
-	"comm":              {typ: fixed(StringType(16))},
-	"nsecs":             {typ: fixed(TypU64)},
-	"cpu":               {typ: fixed(TypU32)},
-	"arg0":              {typ: fixed(TypU64), kinds: regKinds},
-	"arg1":              {typ: fixed(TypU64), kinds: regKinds},
-	"arg2":              {typ: fixed(TypU64), kinds: regKinds},
-	"arg3":              {typ: fixed(TypU64), kinds: regKinds},
-	"arg4":              {typ: fixed(TypU64), kinds: regKinds},
-	"arg5":              {typ: fixed(TypU64), kinds: regKinds},
-	"retval":            {typ: retvalType, kinds: retKinds},
-	"func":              {typ: funcType, kinds: funcKinds},
-	"probe":             {typ: fixed(TypProbe)},
-	"args":              {typ: fixed(TypNone)},
-	"elapsed":           {unsupported: true},
-	"jiffies":           {unsupported: true},
-	"rand":              {unsupported: true},
-	"cgroup":            {unsupported: true},
-	"ncpus":             {unsupported: true},
-	"cpid":              {unsupported: true},
-	"ppid":              {unsupported: true},
-	"username":          {unsupported: true},
-	"curtask":           {typ: func(c *checker) *Type { return c.kernelPointer("struct task_struct") }},
-	"kstack":            {unsupported: true},
-	"ustack":            {unsupported: true},
-	"sarg0":             {unsupported: true},
-	"numaid":            {unsupported: true},
-	"ctx":               {unsupported: true},
-	"usermode":          {unsupported: true},
-	"__builtin_elapsed": {unsupported: true},
-}
+// Builtin variables: the identifiers a probe reads, such as pid, comm and
+// retval. Which names exist and where each is valid is lang/builtins'
+// table; this file types a use of one.
 
 // BuiltinNames lists the builtins ktrace compiles, sorted; error messages
 // for unknown identifiers show this list.
-func BuiltinNames() []string { return builtinNames() }
-
-func builtinNames() []string {
-	var names []string
-	for n, b := range builtins {
-		if !b.unsupported && !b.hidden && !strings.HasPrefix(n, "__") {
-			names = append(names, n)
-		}
-	}
-	sort.Strings(names)
-	return names
-}
+func BuiltinNames() []string { return builtins.VariableNames() }
 
 func (c *checker) ident(x *ast.Ident) *Type {
-	b, ok := builtins[x.Name]
-	if !ok && c.info.Config.Types != nil && isUpperIdent(x.Name) {
+	b := builtins.Variable(x.Name)
+	if b == nil && c.info.Config.Types != nil && isUpperIdent(x.Name) {
 		// An enum constant from the kernel's BTF: SKB_DROP_REASON_NO_SOCKET.
 		if v, t, found := c.info.Config.Types.Enumerator(x.Name); found {
 			c.info.Consts[x] = v
 			return t
 		}
 	}
-	if !ok {
+	if b == nil {
+		names := builtins.VariableNames()
 		msg := fmt.Sprintf("unknown identifier '%s'", x.Name)
-		if s := suggest.Best(x.Name, builtinNames(), 2); len(s) > 0 {
+		if s := suggest.Best(x.Name, names, 2); len(s) > 0 {
 			msg += "; did you mean " + suggest.Phrase("'%s'", s) + "?"
 		}
-		msg += " Builtins are: " + strings.Join(builtinNames(), ", ")
+		msg += " Builtins are: " + strings.Join(names, ", ")
 		c.errorf(x, "%s", msg)
 		return TypInvalid
 	}
-	if b.unsupported {
+	if b.NotYet {
 		c.notSupported(x, "builtin "+x.Name)
 		return TypInvalid
 	}
-	if x.Name == "args" {
+	if b.ID == builtins.Args {
 		c.errorf(x, "args must be followed by a field, e.g. args.%s", c.someField())
 		return TypInvalid
 	}
-	if b.kinds != nil {
-		for _, ap := range c.probe.Points {
-			if !kindIn(ap.Kind, b.kinds) {
-				c.errorf(x, "%s is not available in %s probes%s", x.Name, ap.Kind, builtinHint(x.Name, ap.Kind))
-				return TypInvalid
-			}
+	for _, ap := range c.probe.Points {
+		if !b.ValidIn(ap.Kind) {
+			c.errorf(x, "%s is not available in %s probes%s", x.Name, ap.Kind, builtinHint(x.Name, ap.Kind))
+			return TypInvalid
 		}
 	}
-	if b.check != nil {
-		return b.check(c, x)
+	c.info.Builtins[b.ID] = true
+	return c.builtinVar(x, b.ID)
+}
+
+// builtinVar types a builtin variable valid in the probe.
+func (c *checker) builtinVar(x *ast.Ident, id builtins.ID) *Type {
+	switch id {
+	case builtins.Pid, builtins.Tid, builtins.Uid, builtins.Gid, builtins.CPU, builtins.Rand, builtins.Numaid, builtins.Ppid:
+		return TypU32
+	case builtins.Nsecs, builtins.Elapsed, builtins.Jiffies, builtins.Cgroup, builtins.Ncpus:
+		return TypU64
+	case builtins.Comm:
+		return StringType(16)
+	case builtins.Probe:
+		return TypProbe
+	case builtins.Username:
+		return TypUser
+	case builtins.Retval:
+		return retvalType(c)
+	case builtins.Func:
+		return funcType(c)
+	case builtins.Curtask:
+		return c.kernelPointer("struct task_struct")
+	case builtins.Cpid:
+		return checkCpid(c, x)
+	case builtins.HasCpid:
+		c.info.Consts[x] = boolInt(c.info.Config.ChildPID > 0)
+		return TypBool
+	case builtins.Kstack, builtins.Ustack:
+		return StackType(id == builtins.Ustack, c.defaultStackMode(), DefaultStackLimit)
 	}
-	return b.typ(c)
+	if id >= builtins.Arg0 && id <= builtins.Arg11 {
+		return usdtArgType(c, x, int(id-builtins.Arg0))
+	}
+	c.errorf(x, "internal error: builtin %s has no type", x.Name)
+	return TypInvalid
 }
 
 func builtinHint(name string, k probe.Kind) string {
@@ -145,15 +110,6 @@ func (c *checker) someField() string {
 		}
 	}
 	return "FIELD"
-}
-
-func kindIn(k probe.Kind, ks []probe.Kind) bool {
-	for _, x := range ks {
-		if x == k {
-			return true
-		}
-	}
-	return false
 }
 
 // isUpperIdent reports whether a name looks like a C constant (only upper

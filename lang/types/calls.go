@@ -2,120 +2,141 @@ package types
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/ktrace/ktrace/internal/suggest"
 	"github.com/ktrace/ktrace/lang/ast"
+	"github.com/ktrace/ktrace/lang/builtins"
 )
-
-// funcChecker checks a call of one function and returns its type;
-// asStmt is set when the value is discarded.
-type funcChecker func(c *checker, x *ast.Call, asStmt bool) *Type
-
-// funcs holds the functions ktrace compiles, by name. Each feature file
-// registers its own in an init function, so adding a function does not
-// touch a shared switch.
-var funcs = map[string]funcChecker{}
-
-// registerFunc adds a compiled function; it panics on a duplicate, which
-// is a programming error caught by any test.
-func registerFunc(name string, f funcChecker) {
-	if _, dup := funcs[name]; dup {
-		panic("types: function " + name + " registered twice")
-	}
-	funcs[name] = f
-}
-
-// notYetFuncs are bpftrace functions that ktrace does not compile yet: a
-// typo still gets a suggestion, and a call gets an honest "not supported
-// yet" instead of "unknown function".
-var notYetFuncs = map[string]bool{
-	"uaddr": true, "usym": true, "kstack": true, "ustack": true, "reg": true, "cgroupid": true,
-	"macaddr": true, "path": true, "override": true, "percpu_kaddr": true, "skboutput": true,
-	"unwatch": true, "debugf": true, "kptr": true, "uptr": true,
-	"socket_cookie": true, "offsetof": true, "tseries": true, "cgroup_path": true, "fail": true,
-	"find": true, "memcmp": true, "globmatch": true, "assert": true,
-}
-
-func init() {
-	for _, name := range []string{"count", "sum", "min", "max", "avg", "stats", "hist", "lhist"} {
-		registerFunc(name, checkAggregationCall)
-	}
-	registerFunc("printf", func(c *checker, x *ast.Call, _ bool) *Type { return c.printf(x) })
-	registerFunc("print", func(c *checker, x *ast.Call, _ bool) *Type { return c.print(x) })
-	registerFunc("clear", func(c *checker, x *ast.Call, _ bool) *Type {
-		if c.wantArgs(x, 1, 1) {
-			c.wholeMap(x, x.Args[0])
-		}
-		return TypNone
-	})
-	registerFunc("delete", func(c *checker, x *ast.Call, _ bool) *Type { return c.delete(x) })
-	registerFunc("exit", func(c *checker, x *ast.Call, _ bool) *Type { return c.exit(x) })
-	registerFunc("str", func(c *checker, x *ast.Call, _ bool) *Type { return c.str(x) })
-}
 
 // FunctionNames lists the functions ktrace compiles, sorted; error
 // messages for unknown functions show this list.
-func FunctionNames() []string { return functionNames() }
+func FunctionNames() []string { return builtins.FunctionNames() }
 
-func functionNames() []string {
-	var names []string
-	for n := range funcs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
-
-// call checks a function call. asStmt is set when its value is discarded.
-func (c *checker) call(x *ast.Call, asStmt bool) *Type {
-	t := c.call1(x, asStmt)
+// call checks a function call.
+func (c *checker) call(x *ast.Call) *Type {
+	t := c.call1(x)
 	return c.record(x, t)
 }
 
-func (c *checker) call1(x *ast.Call, asStmt bool) *Type {
-	check, ok := funcs[x.Name]
-	if !ok {
-		if notYetFuncs[x.Name] {
-			c.notSupported(x, x.Name+"()")
-			for _, a := range x.Args {
-				c.expr(a)
-			}
-			return TypInvalid
-		}
-		if _, isBuiltin := builtins[x.Name]; isBuiltin {
+func (c *checker) call1(x *ast.Call) *Type {
+	b := builtins.Function(x.Name)
+	if b == nil {
+		if builtins.Variable(x.Name) != nil {
 			c.errorf(x, "%s is a builtin, not a function: write %s without parentheses", x.Name, x.Name)
 			return TypInvalid
 		}
-		all := functionNames()
-		for n := range notYetFuncs {
-			all = append(all, n)
-		}
+		all := append(builtins.FunctionNames(), builtins.NotYetFunctionNames()...)
 		msg := fmt.Sprintf("unknown function '%s'", x.Name)
 		if s := suggest.Best(x.Name, all, 2); len(s) > 0 {
 			msg += "; did you mean " + suggest.Phrase("'%s'", s) + "?"
 		}
-		msg += " Functions are: " + strings.Join(functionNames(), ", ")
+		msg += " Functions are: " + strings.Join(builtins.FunctionNames(), ", ")
 		c.errorf(x, "%s", msg)
+		return TypInvalid
+	}
+	if b.NotYet {
+		c.notSupported(x, x.Name+"()")
+		for _, a := range x.Args {
+			c.expr(a)
+		}
 		return TypInvalid
 	}
 	if x.Bang {
 		c.errorf(x, "%s is a function, not a macro: call it without '!'", x.Name)
 	}
-	return check(c, x, asStmt)
+	c.info.Builtins[b.ID] = true
+	return c.builtinCall(x, b)
+}
+
+// builtinCall checks a call of a builtin function ktrace compiles.
+func (c *checker) builtinCall(x *ast.Call, b *builtins.Builtin) *Type {
+	if b.Unsafe && !c.info.Config.Unsafe {
+		c.errorf(x, "%s() is an unsafe function being used in safe mode", x.Name)
+	}
+	switch b.ID {
+	case builtins.Count, builtins.Sum, builtins.Min, builtins.Max, builtins.Avg, builtins.Stats, builtins.Hist, builtins.Lhist:
+		return checkAggregationCall(c, x)
+	case builtins.Printf, builtins.Cat, builtins.System, builtins.Errorf, builtins.Warnf:
+		return c.formatted(x)
+	case builtins.Print:
+		return c.print(x)
+	case builtins.Clear:
+		if c.arity(x) {
+			c.wholeMap(x, x.Args[0])
+		}
+		return TypNone
+	case builtins.Delete:
+		return c.delete(x)
+	case builtins.Exit:
+		return c.exit(x)
+	case builtins.Str:
+		return c.str(x)
+	case builtins.Time:
+		return checkTime(c, x)
+	case builtins.Strftime:
+		return checkStrftime(c, x)
+	case builtins.Join:
+		return checkJoin(c, x)
+	case builtins.Signal, builtins.SignalThread:
+		return checkSignal(c, x, b)
+	case builtins.Ntop:
+		return checkNtop(c, x)
+	case builtins.Pton:
+		return checkPton(c, x)
+	case builtins.Kaddr:
+		return checkKaddr(c, x)
+	case builtins.Ksym:
+		return checkKsym(c, x)
+	case builtins.Bswap:
+		return checkBswap(c, x)
+	case builtins.Strerror:
+		return checkStrerror(c, x)
+	case builtins.Strncmp:
+		return checkStrncmp(c, x)
+	case builtins.Strcontains, builtins.Strstr:
+		return checkStrcontains(c, x)
+	case builtins.Strlen, builtins.Len:
+		return checkLen(c, x)
+	case builtins.Buf:
+		return checkBuf(c, x)
+	case builtins.HasKey:
+		return checkHasKey(c, x)
+	case builtins.Zero:
+		return checkZero(c, x)
+	case builtins.Getopt:
+		return checkGetopt(c, x)
+	case builtins.NsecsCall:
+		return checkNsecs(c, x)
+	case builtins.CommCall:
+		return checkComm(c, x)
+	case builtins.KstackCall, builtins.UstackCall:
+		return c.stackCall(x, b.ID == builtins.UstackCall)
+	case builtins.Usym:
+		return c.usym(x)
+	case builtins.Uaddr:
+		return c.uaddr(x)
+	}
+	c.errorf(x, "internal error: function %s has no checker", x.Name)
+	return TypInvalid
+}
+
+// arity checks a builtin function's argument count against the table.
+func (c *checker) arity(x *ast.Call) bool {
+	b := builtins.Function(x.Name)
+	return c.wantArgs(x, b.MinArgs, b.MaxArgs)
 }
 
 // checkAggregationCall rejects count()/sum()/... used other than as the
 // value assigned to a map.
-func checkAggregationCall(c *checker, x *ast.Call, _ bool) *Type {
+func checkAggregationCall(c *checker, x *ast.Call) *Type {
 	c.errorf(x, "%s() must be assigned directly to a map, e.g. @x = %s(%s)", x.Name, x.Name, aggArgHint(x.Name))
 	c.aggregation(x)
 	return TypInvalid
 }
 
 func (c *checker) exit(x *ast.Call) *Type {
-	if c.wantArgs(x, 0, 1) && len(x.Args) == 1 {
+	if c.arity(x) && len(x.Args) == 1 {
 		t := c.expr(x.Args[0])
 		if t.Kind != Invalid && !t.IsInt() {
 			c.errorf(x.Args[0], "exit() takes an integer exit code, not %s", t)
@@ -174,21 +195,11 @@ func wasWere(n int) string {
 // hist(x[, k]) and lhist(x, min, max, step) and returns the map value type.
 func (c *checker) aggregation(x *ast.Call) *Type {
 	c.record(x, TypNone)
-	if x.Name == "count" {
-		if !c.wantArgs(x, 0, 0) {
-			return TypInvalid
-		}
-		return &Type{Kind: Count, Size: 8}
-	}
-	lo, hi := 1, 1
-	switch x.Name {
-	case "hist":
-		hi = 2
-	case "lhist":
-		lo, hi = 4, 4
-	}
-	if !c.wantArgs(x, lo, hi) {
+	if !c.arity(x) {
 		return TypInvalid
+	}
+	if x.Name == "count" {
+		return &Type{Kind: Count, Size: 8}
 	}
 	t := c.expr(x.Args[0])
 	if t.Kind == Invalid {
@@ -353,7 +364,7 @@ func (c *checker) delete(x *ast.Call) *Type {
 		c.useMap(&ast.MapRef{Sp: m.Sp, Name: m.Name, Keys: elems}, keys, nil, false)
 		c.record(m, TypNone)
 	default:
-		c.wantArgs(x, 1, 2)
+		c.arity(x)
 		return TypNone
 	}
 	return TypStoredBool
@@ -368,7 +379,7 @@ func keyText(keys []*Type) string {
 }
 
 func (c *checker) str(x *ast.Call) *Type {
-	if !c.wantArgs(x, 1, 2) {
+	if !c.arity(x) {
 		return TypInvalid
 	}
 	// Without a length, str() is bounded by max_strlen, and a string cut
@@ -457,7 +468,7 @@ func (c *checker) checkVerb(a ast.Expr, v *Verb, t *Type) {
 }
 
 func (c *checker) print(x *ast.Call) *Type {
-	if !c.wantArgs(x, 1, 3) {
+	if !c.arity(x) {
 		return TypNone
 	}
 	if m, ok := x.Args[0].(*ast.MapRef); ok && len(m.Keys) == 0 {

@@ -3,6 +3,7 @@ package types
 import (
 	"github.com/ktrace/ktrace/lang"
 	"github.com/ktrace/ktrace/lang/ast"
+	"github.com/ktrace/ktrace/lang/builtins"
 )
 
 // Check type-checks a parsed program. Attach points are resolved through r.
@@ -74,6 +75,7 @@ func (c *checker) newInfo(cfg Config) *Info {
 		Vars:      map[*ast.Variable]*Var{},
 		Formats:   map[*ast.Call]*Format{},
 		Members:   map[*ast.Field]*Member{},
+		Builtins:  map[builtins.ID]bool{},
 		Config:    cfg,
 		maps:      map[string]*MapInfo{},
 	}

@@ -2,6 +2,7 @@ package types
 
 import (
 	"github.com/ktrace/ktrace/lang/ast"
+	"github.com/ktrace/ktrace/lang/builtins"
 )
 
 // desugar rewrites, in place, the forms bpftrace accepts as spellings of
@@ -118,7 +119,7 @@ func (d *desugarer) expr(x ast.Expr) ast.Expr {
 		}
 	case *ast.Call:
 		d.exprs(x.Args)
-		if _, ok := builtins[x.Name]; ok && len(x.Args) == 0 && !x.Bang && !d.macros[x.Name] {
+		if builtins.Variable(x.Name) != nil && len(x.Args) == 0 && !x.Bang && !d.macros[x.Name] {
 			return &ast.Ident{Sp: x.Sp, Name: x.Name}
 		}
 	case *ast.Binary:

@@ -53,7 +53,7 @@ func (c *checker) expr1(x ast.Expr) *Type {
 	case *ast.MapRef:
 		return c.mapRead(x)
 	case *ast.Call:
-		return c.call(x, false)
+		return c.call(x)
 	case *ast.Binary:
 		return c.binary(x)
 	case *ast.Unary:

@@ -11,7 +11,7 @@ import (
 
 	"github.com/ktrace/ktrace/internal/abi"
 	"github.com/ktrace/ktrace/lang/ast"
-	"github.com/ktrace/ktrace/lang/probe"
+	"github.com/ktrace/ktrace/lang/builtins"
 )
 
 // Functions and builtins beyond printing and aggregating: time, strftime,
@@ -29,58 +29,6 @@ type SymbolResolver interface {
 
 // TypStrerror is strerror()'s type: an errno printed as its message.
 var TypStrerror = &Type{Kind: Strerror, Size: 8}
-
-func init() {
-	builtins["elapsed"] = builtin{typ: fixed(TypU64)}
-	builtins["jiffies"] = builtin{typ: fixed(TypU64)}
-	builtins["rand"] = builtin{typ: fixed(TypU32)}
-	builtins["cgroup"] = builtin{typ: fixed(TypU64)}
-	builtins["ncpus"] = builtin{typ: fixed(TypU64)}
-	builtins["numaid"] = builtin{typ: fixed(TypU32)}
-	builtins["ppid"] = builtin{typ: fixed(TypU32)}
-	builtins["username"] = builtin{typ: fixed(TypUser)}
-	builtins["cpid"] = builtin{check: checkCpid}
-	builtins["has_cpid"] = builtin{check: func(c *checker, x *ast.Ident) *Type {
-		c.info.Consts[x] = boolInt(c.info.Config.ChildPID > 0)
-		return TypBool
-	}}
-
-	registerFunc("time", checkTime)
-	registerFunc("strftime", checkStrftime)
-	registerFunc("join", checkJoin)
-	registerFunc("cat", checkFormatted)
-	registerFunc("system", checkFormatted)
-	registerFunc("signal", checkSignal)
-	registerFunc("signal_thread", checkSignal)
-	registerFunc("ntop", checkNtop)
-	registerFunc("pton", checkPton)
-	registerFunc("kaddr", checkKaddr)
-	registerFunc("ksym", checkKsym)
-	registerFunc("bswap", checkBswap)
-	registerFunc("strerror", checkStrerror)
-	registerFunc("strncmp", checkStrncmp)
-	registerFunc("strcontains", checkStrcontains)
-	registerFunc("strstr", checkStrcontains)
-	registerFunc("strlen", checkLen)
-	registerFunc("buf", checkBuf)
-	registerFunc("len", checkLen)
-	registerFunc("has_key", checkHasKey)
-	registerFunc("zero", checkZero)
-	registerFunc("getopt", checkGetopt)
-	registerFunc("nsecs", checkNsecs)
-	registerFunc("comm", checkComm)
-	registerFunc("errorf", checkFormatted)
-	registerFunc("warnf", checkFormatted)
-}
-
-// unsafeFuncs need --unsafe.
-var unsafeFuncs = map[string]bool{"system": true, "signal": true, "signal_thread": true}
-
-func (c *checker) requireUnsafe(x *ast.Call) {
-	if unsafeFuncs[x.Name] && !c.info.Config.Unsafe {
-		c.errorf(x, "%s() is an unsafe function being used in safe mode", x.Name)
-	}
-}
 
 // literalArg checks that argument i is a string known at compile time (a
 // literal, or a positional parameter) and returns it.
@@ -107,8 +55,8 @@ func checkCpid(c *checker, x *ast.Ident) *Type {
 
 // time([fmt]) prints the current time when user space handles the record;
 // the format defaults to "%H:%M:%S\n", as in bpftrace.
-func checkTime(c *checker, x *ast.Call, _ bool) *Type {
-	if c.wantArgs(x, 0, 1) && len(x.Args) == 1 {
+func checkTime(c *checker, x *ast.Call) *Type {
+	if c.arity(x) && len(x.Args) == 1 {
 		c.literalArg(x, 0)
 	}
 	return TypNone
@@ -148,8 +96,8 @@ func NsecsMode(x ast.Expr) (TimestampMode, bool) {
 	return 0, false
 }
 
-func checkStrftime(c *checker, x *ast.Call, _ bool) *Type {
-	if !c.wantArgs(x, 2, 2) {
+func checkStrftime(c *checker, x *ast.Call) *Type {
+	if !c.arity(x) {
 		return TypInvalid
 	}
 	_, ok := c.literalArg(x, 0)
@@ -169,8 +117,8 @@ func checkStrftime(c *checker, x *ast.Call, _ bool) *Type {
 }
 
 // join(arr[, sep]) prints the strings of a NULL-terminated char * array.
-func checkJoin(c *checker, x *ast.Call, _ bool) *Type {
-	if !c.wantArgs(x, 1, 2) {
+func checkJoin(c *checker, x *ast.Call) *Type {
+	if !c.arity(x) {
 		return TypNone
 	}
 	t := c.expr(x.Args[0])
@@ -181,13 +129,6 @@ func checkJoin(c *checker, x *ast.Call, _ bool) *Type {
 		c.literalArg(x, 1)
 	}
 	return TypNone
-}
-
-// checkFormatted checks cat(), system(), errorf() and warnf(): a
-// printf-style format and its arguments, formatted in user space.
-func checkFormatted(c *checker, x *ast.Call, _ bool) *Type {
-	c.requireUnsafe(x)
-	return c.formatted(x)
 }
 
 // formatted checks a printf-style call: a literal format string and
@@ -236,15 +177,14 @@ func (c *checker) formatted(x *ast.Call) *Type {
 
 // checkSignal checks signal(sig): a signal number or a name such as
 // "SIGKILL". A constant signal is folded into Consts[x].
-func checkSignal(c *checker, x *ast.Call, _ bool) *Type {
-	c.requireUnsafe(x)
+func checkSignal(c *checker, x *ast.Call, b *builtins.Builtin) *Type {
 	for _, ap := range c.probe.Points {
-		if ap.Kind == probe.Begin || ap.Kind == probe.End {
+		if !b.ValidIn(ap.Kind) {
 			c.errorf(x, "%s can not be used with \"%s\" probes", x.Name, ap.Kind)
 			return TypNone
 		}
 	}
-	if !c.wantArgs(x, 1, 1) {
+	if !c.arity(x) {
 		return TypNone
 	}
 	a := x.Args[0]
@@ -285,8 +225,8 @@ func SignalNumber(name string) int {
 	return int(unix.SignalNum(name))
 }
 
-func checkNtop(c *checker, x *ast.Call, _ bool) *Type {
-	if !c.wantArgs(x, 1, 2) {
+func checkNtop(c *checker, x *ast.Call) *Type {
+	if !c.arity(x) {
 		return TypInvalid
 	}
 	i := 0
@@ -317,8 +257,8 @@ func checkNtop(c *checker, x *ast.Call, _ bool) *Type {
 
 // checkPton: pton("addr") is the address's bytes in network order, a
 // uint8[4] for IPv4 and a uint8[16] for IPv6, folded at compile time.
-func checkPton(c *checker, x *ast.Call, _ bool) *Type {
-	if !c.wantArgs(x, 1, 1) {
+func checkPton(c *checker, x *ast.Call) *Type {
+	if !c.arity(x) {
 		return TypInvalid
 	}
 	text, ok := c.literalArg(x, 0)
@@ -335,8 +275,8 @@ func checkPton(c *checker, x *ast.Call, _ bool) *Type {
 	return &Type{Kind: Array, Elem: TypU8, Len: len(b), Size: len(b)}
 }
 
-func checkKaddr(c *checker, x *ast.Call, _ bool) *Type {
-	if !c.wantArgs(x, 1, 1) {
+func checkKaddr(c *checker, x *ast.Call) *Type {
+	if !c.arity(x) {
 		return TypInvalid
 	}
 	name, ok := c.literalArg(x, 0)
@@ -361,8 +301,8 @@ func checkKaddr(c *checker, x *ast.Call, _ bool) *Type {
 	return TypU64
 }
 
-func checkKsym(c *checker, x *ast.Call, _ bool) *Type {
-	if !c.wantArgs(x, 1, 1) {
+func checkKsym(c *checker, x *ast.Call) *Type {
+	if !c.arity(x) {
 		return TypInvalid
 	}
 	t := c.expr(x.Args[0])
@@ -375,8 +315,8 @@ func checkKsym(c *checker, x *ast.Call, _ bool) *Type {
 
 // checkBswap: the bytes of an integer reversed, as an unsigned integer of
 // the same width.
-func checkBswap(c *checker, x *ast.Call, _ bool) *Type {
-	if !c.wantArgs(x, 1, 1) {
+func checkBswap(c *checker, x *ast.Call) *Type {
+	if !c.arity(x) {
 		return TypInvalid
 	}
 	t := c.expr(x.Args[0])
@@ -423,8 +363,8 @@ func ErrnoMessages() map[int64]string {
 	return errnoNames
 }
 
-func checkStrerror(c *checker, x *ast.Call, _ bool) *Type {
-	if !c.wantArgs(x, 1, 1) {
+func checkStrerror(c *checker, x *ast.Call) *Type {
+	if !c.arity(x) {
 		return TypInvalid
 	}
 	t := c.expr(x.Args[0])
@@ -456,8 +396,8 @@ func (c *checker) stringArgs(x *ast.Call, args ...ast.Expr) bool {
 
 // checkStrncmp: 0 when the first n bytes of both strings are equal (up to
 // a NUL), 1 otherwise.
-func checkStrncmp(c *checker, x *ast.Call, _ bool) *Type {
-	if !c.wantArgs(x, 3, 3) {
+func checkStrncmp(c *checker, x *ast.Call) *Type {
+	if !c.arity(x) {
 		return TypInvalid
 	}
 	ok := c.stringArgs(x, x.Args[0], x.Args[1])
@@ -485,8 +425,8 @@ func cstrPrefix(s string, n int64) string {
 	return s
 }
 
-func checkStrcontains(c *checker, x *ast.Call, _ bool) *Type {
-	if !c.wantArgs(x, 2, 2) {
+func checkStrcontains(c *checker, x *ast.Call) *Type {
+	if !c.arity(x) {
 		return TypInvalid
 	}
 	if !c.stringArgs(x, x.Args[0], x.Args[1]) {
@@ -516,8 +456,8 @@ func checkStrcontains(c *checker, x *ast.Call, _ bool) *Type {
 // checkBuf: buf(data[, length]) reads length bytes (all of an array when
 // the length is left out), at most max_strlen. The value is laid out as a
 // u32 length and the bytes.
-func checkBuf(c *checker, x *ast.Call, _ bool) *Type {
-	if !c.wantArgs(x, 1, 2) {
+func checkBuf(c *checker, x *ast.Call) *Type {
+	if !c.arity(x) {
 		return TypInvalid
 	}
 	t := c.expr(x.Args[0])
@@ -597,8 +537,8 @@ func (c *checker) mapArg(x *ast.Call, arg ast.Expr, keyed bool) *MapInfo {
 func bucketed(t *Type) bool { return t != nil && (t.Kind == Hist || t.Kind == LHist) }
 
 // checkLen: the number of elements of a map, or the length of a string.
-func checkLen(c *checker, x *ast.Call, _ bool) *Type {
-	if !c.wantArgs(x, 1, 1) {
+func checkLen(c *checker, x *ast.Call) *Type {
+	if !c.arity(x) {
 		return TypInvalid
 	}
 	if m, ok := x.Args[0].(*ast.MapRef); ok && len(m.Keys) == 0 && x.Name == "len" {
@@ -629,8 +569,8 @@ func checkLen(c *checker, x *ast.Call, _ bool) *Type {
 }
 
 // checkHasKey: has_key(@m, key) is true when the map has the key.
-func checkHasKey(c *checker, x *ast.Call, _ bool) *Type {
-	if !c.wantArgs(x, 2, 2) {
+func checkHasKey(c *checker, x *ast.Call) *Type {
+	if !c.arity(x) {
 		return TypInvalid
 	}
 	m, ok := x.Args[0].(*ast.MapRef)
@@ -680,8 +620,8 @@ func checkHasKey(c *checker, x *ast.Call, _ bool) *Type {
 }
 
 // checkZero: zero(@m) sets every value of the map to zero.
-func checkZero(c *checker, x *ast.Call, _ bool) *Type {
-	if c.wantArgs(x, 1, 1) {
+func checkZero(c *checker, x *ast.Call) *Type {
+	if c.arity(x) {
 		c.mapArg(x, x.Args[0], false)
 	}
 	return TypNone
@@ -690,8 +630,8 @@ func checkZero(c *checker, x *ast.Call, _ bool) *Type {
 // checkGetopt folds getopt("name"[, default]) into a constant: the value
 // of --name=value on the command line, else the default (false when there
 // is none). The default's type is the parameter's type.
-func checkGetopt(c *checker, x *ast.Call, _ bool) *Type {
-	if !c.wantArgs(x, 1, 3) {
+func checkGetopt(c *checker, x *ast.Call) *Type {
+	if !c.arity(x) {
 		return TypInvalid
 	}
 	lit, ok := x.Args[0].(*ast.StringLit)
@@ -834,12 +774,12 @@ func ParseBoolParam(s string) (bool, bool) {
 
 // checkNsecs: nsecs(mode) reads the clock mode names: boot (the default,
 // as plain nsecs), monotonic, tai or sw_tai.
-func checkNsecs(c *checker, x *ast.Call, _ bool) *Type {
+func checkNsecs(c *checker, x *ast.Call) *Type {
 	if len(x.Args) == 0 {
 		c.errorf(x, "nsecs is a builtin, not a function: write nsecs without parentheses")
 		return TypInvalid
 	}
-	if !c.wantArgs(x, 0, 1) {
+	if !c.arity(x) {
 		return TypInvalid
 	}
 	id, ok := x.Args[0].(*ast.Ident)
@@ -859,7 +799,7 @@ func checkNsecs(c *checker, x *ast.Call, _ bool) *Type {
 }
 
 // checkComm: comm of another process is not compiled yet.
-func checkComm(c *checker, x *ast.Call, _ bool) *Type {
+func checkComm(c *checker, x *ast.Call) *Type {
 	if len(x.Args) == 0 {
 		c.errorf(x, "comm is a builtin, not a function: write comm without parentheses")
 		return TypInvalid

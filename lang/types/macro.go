@@ -8,6 +8,7 @@ import (
 	"github.com/ktrace/ktrace/internal/suggest"
 	"github.com/ktrace/ktrace/lang"
 	"github.com/ktrace/ktrace/lang/ast"
+	"github.com/ktrace/ktrace/lang/builtins"
 )
 
 // Macros are expanded before checking, as bpftrace does: every call (with
@@ -367,8 +368,7 @@ func (e *expander) call(x *ast.Call, v *env, asStmt bool) ast.Expr {
 			return e.expand(m, x, args, asStmt)
 		}
 		if x.Bang {
-			_, isFunc := funcs[x.Name]
-			if !isFunc && !notYetFuncs[x.Name] {
+			if builtins.Function(x.Name) == nil {
 				msg := fmt.Sprintf("unknown macro '%s'", x.Name)
 				if s := suggest.Best(x.Name, e.macroNames(), 2); len(s) > 0 {
 					msg += "; did you mean " + suggest.Phrase("'%s'", s) + "?"

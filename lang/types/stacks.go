@@ -7,6 +7,7 @@ import (
 
 	"github.com/ktrace/ktrace/internal/abi"
 	"github.com/ktrace/ktrace/lang/ast"
+	"github.com/ktrace/ktrace/lang/builtins"
 	"github.com/ktrace/ktrace/lang/probe"
 )
 
@@ -75,20 +76,6 @@ func equalStacks(a, b *Type) bool {
 	return a.UserSpace == b.UserSpace && a.StackMode() == b.StackMode() && a.Len == b.Len
 }
 
-func init() {
-	// kstack and ustack are builtins (the default mode and limit) and
-	// functions (kstack(perf), kstack(8), kstack(raw, 8)).
-	builtins["kstack"] = builtin{typ: func(c *checker) *Type { return StackType(false, c.defaultStackMode(), DefaultStackLimit) }}
-	builtins["ustack"] = builtin{typ: func(c *checker) *Type { return StackType(true, c.defaultStackMode(), DefaultStackLimit) }}
-	for _, name := range []string{"kstack", "ustack", "usym", "uaddr"} {
-		delete(notYetFuncs, name)
-	}
-	registerFunc("uaddr", func(c *checker, x *ast.Call, _ bool) *Type { return c.uaddr(x) })
-	registerFunc("kstack", func(c *checker, x *ast.Call, _ bool) *Type { return c.stackCall(x, false) })
-	registerFunc("ustack", func(c *checker, x *ast.Call, _ bool) *Type { return c.stackCall(x, true) })
-	registerFunc("usym", func(c *checker, x *ast.Call, _ bool) *Type { return c.usym(x) })
-}
-
 var stackModes = map[string]bool{StackModeBpftrace: true, StackModePerf: true, StackModeRaw: true}
 
 // defaultStackMode is the mode of stacks that do not name one: config
@@ -112,17 +99,17 @@ func (c *checker) defaultStackMode() string {
 
 // stackCall checks kstack([mode][, limit]) and ustack([mode][, limit]).
 func (c *checker) stackCall(x *ast.Call, user bool) *Type {
-	if len(x.Args) > 2 {
-		// Not wantArgs: it would check the arguments, and a mode is not an
+	if b := builtins.Function(x.Name); len(x.Args) > b.MaxArgs {
+		// Not arity: it would check the arguments, and a mode is not an
 		// expression.
-		c.errorf(x, "%s() takes 0 to 2 arguments, but %d were given", x.Name, len(x.Args))
+		c.errorf(x, "%s() takes %d to %d arguments, but %d were given", x.Name, b.MinArgs, b.MaxArgs, len(x.Args))
 		return TypInvalid
 	}
 	mode, limit := c.defaultStackMode(), DefaultStackLimit
 	args := x.Args
 	if len(args) > 0 {
 		if id, ok := args[0].(*ast.Ident); ok {
-			if _, isBuiltin := builtins[id.Name]; !isBuiltin {
+			if builtins.Variable(id.Name) == nil {
 				c.record(id, TypNone)
 				switch {
 				case stackModes[id.Name]:
@@ -163,7 +150,7 @@ func (c *checker) stackCall(x *ast.Call, user bool) *Type {
 // usym checks usym(addr): a user address printed as the symbol it is in,
 // resolved in the process that recorded it.
 func (c *checker) usym(x *ast.Call) *Type {
-	if !c.wantArgs(x, 1, 1) {
+	if !c.arity(x) {
 		return TypInvalid
 	}
 	t := c.expr(x.Args[0])
@@ -209,7 +196,7 @@ func boolInt2(b bool) int {
 // constant; in a position-independent one the compiler adds the load
 // bias, which a uprobe's or usdt probe's instruction pointer tells.
 func (c *checker) uaddr(x *ast.Call) *Type {
-	if !c.wantArgs(x, 1, 1) {
+	if !c.arity(x) {
 		return TypInvalid
 	}
 	name, ok := c.literalArg(x, 0)

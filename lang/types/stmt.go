@@ -69,7 +69,7 @@ func (c *checker) jumpStmt(s *ast.JumpStmt) {
 func (c *checker) exprStmt(s *ast.ExprStmt) {
 	switch x := s.X.(type) {
 	case *ast.Call:
-		c.call(x, true)
+		c.call(x)
 		return
 	case *ast.BlockExpr:
 		c.blockStmt(x)

@@ -2,7 +2,6 @@ package types
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/ktrace/ktrace/lang/ast"
 	"github.com/ktrace/ktrace/lang/probe"
@@ -11,29 +10,12 @@ import (
 // User-space probes: the builtins that depend on uprobe, uretprobe and
 // usdt attach points.
 
-// funcKinds are the probes with a `func` builtin.
-var funcKinds = []probe.Kind{probe.Kprobe, probe.Kretprobe, probe.Fentry, probe.Fexit, probe.Uprobe, probe.Uretprobe, probe.USDT}
-
 // maxUSDTArgs is the most arguments <sys/sdt.h> probes take.
 const maxUSDTArgs = 12
 
-func init() {
-	// arg0..arg5 are shared with kprobes and uprobes (expr.go), the rest
-	// are USDT's own. In USDT probes each must exist at every location.
-	for i := 0; i < maxUSDTArgs; i++ {
-		name := "arg" + strconv.Itoa(i)
-		b, ok := builtins[name]
-		if !ok {
-			b = builtin{typ: fixed(TypU64), kinds: []probe.Kind{probe.USDT}, hidden: true}
-		}
-		b.check = func(c *checker, x *ast.Ident) *Type { return usdtArgType(c, x, i, b.typ) }
-		builtins[name] = b
-	}
-}
-
 // usdtArgType checks that argument i exists at every USDT location of the
 // probe: the note of each says how many the probe site passes.
-func usdtArgType(c *checker, x *ast.Ident, i int, typ func(*checker) *Type) *Type {
+func usdtArgType(c *checker, x *ast.Ident, i int) *Type {
 	for _, ap := range c.probe.Points {
 		if ap.Kind != probe.USDT {
 			continue
@@ -54,7 +36,7 @@ func usdtArgType(c *checker, x *ast.Ident, i int, typ func(*checker) *Type) *Typ
 			return TypInvalid
 		}
 	}
-	return typ(c)
+	return TypU64
 }
 
 // funcType types `func`: a kernel function's address printed as its
