@@ -7,14 +7,39 @@ import (
 	"github.com/cilium/ebpf"
 )
 
-// staticCheck runs the structural checks in the order the kernel runs them.
-// It returns nil cfg when the program cannot be interpreted.
+// staticCheck runs the structural checks in the order the kernel runs
+// them, so that of several problems the one reported first is the one the
+// kernel would reject the program for. Each phase relies on the ones
+// before it (jump checks need the function boundaries, the walk needs
+// every jump inside the program), so the first phase that fails ends the
+// pass. It returns nil when the program cannot be interpreted.
 func (v *verifier) staticCheck() *cfg {
-	p := v.p
-	n := len(p.insns)
+	if !v.checkSize() {
+		return nil
+	}
+	g := &cfg{isSecond: make([]bool, len(v.p.insns))}
+	ok := v.splitSubprogs(g) &&
+		v.checkFunctionBounds(g) &&
+		v.checkFuncInfo(g) &&
+		v.checkEncodings(g) &&
+		v.walkCFG(g) &&
+		v.checkReached(g)
+	if !ok {
+		return nil
+	}
+	g.computeLoops(v.p)
+	g.computeLiveness(v.p)
+	return g
+}
+
+// checkSize applies the kernel's size limits before anything else, as the
+// kernel does: nothing else is worth reporting about a program it will not
+// even look at.
+func (v *verifier) checkSize() bool {
+	n := len(v.p.insns)
 	if n == 0 {
 		v.errorf(0, CatCFG, "the program is empty", "a program needs at least an exit instruction")
-		return nil
+		return false
 	}
 	limit := maxInsnsPriv
 	if v.opts.Unprivileged {
@@ -23,24 +48,31 @@ func (v *verifier) staticCheck() *cfg {
 	if n > limit {
 		v.errorf(0, CatTooLarge, fmt.Sprintf("the program has %d instructions; the kernel accepts at most %d", n, limit),
 			"split the work across several probes or shrink unrolled loops")
-		return nil
+		return false
 	}
-	g := &cfg{isSecond: make([]bool, n)}
+	return true
+}
 
-	// Subprograms: the main program and every call or callback target.
+// splitSubprogs cuts the program into functions at every call or callback
+// target: the kernel verifies each call in its callee's own frame, and
+// jumps may not cross function boundaries, so every later check needs
+// them.
+func (v *verifier) splitSubprogs(g *cfg) bool {
+	p := v.p
+	n := len(p.insns)
 	starts := map[int]bool{0: true}
 	for i := 0; i < n; i++ {
 		in := p.insns[i]
 		if in.code == clsJMP|jmpCALL && in.src == pseudoKfuncCall {
 			v.errorf(i, CatUnsupport, "calls to kernel functions (kfuncs) are not modelled by this verifier",
 				"use a BPF helper instead, or load without the userspace check")
-			return nil
+			return false
 		}
 		if isPseudoCall(in) || isPseudoFunc(in) {
 			t := i + int(in.imm) + 1
 			if t < 0 || t >= n {
 				v.errorf(i, CatJump, fmt.Sprintf("the call targets instruction %d, outside the program", t), "call a function defined in the program")
-				return nil
+				return false
 			}
 			starts[t] = true
 		}
@@ -61,6 +93,14 @@ func (v *verifier) staticCheck() *cfg {
 			g.subOf[i] = k
 		}
 	}
+	return true
+}
+
+// checkFunctionBounds keeps control inside each function: a jump into
+// another function, or a function whose last instruction can fall through
+// into the next one, would run code in the wrong frame.
+func (v *verifier) checkFunctionBounds(g *cfg) bool {
+	p := v.p
 	for _, sp := range g.subprogs {
 		for i := sp.start; i < sp.end; i++ {
 			in := p.insns[i]
@@ -71,18 +111,26 @@ func (v *verifier) staticCheck() *cfg {
 			if t < sp.start || t >= sp.end {
 				v.errorf(i, CatJump, fmt.Sprintf("the jump goes from instruction %d to %d, outside its function", i, t),
 					"jump targets must lie inside the same function")
-				return nil
+				return false
 			}
 		}
 		last := p.insns[sp.end-1]
 		if last.code != clsJMP|jmpEXIT && last.code != clsJMP|jmpJA && last.code != clsJMP32|jmpJA {
 			v.errorf(sp.end-1, CatCFG, "the last instruction of the function is neither an exit nor a jump, so execution could run off its end",
 				"end every function with an exit")
-			return nil
+			return false
 		}
 	}
+	return true
+}
 
-	// Function pointers need BTF function information for every function.
+// checkFuncInfo enforces the kernel's rules for BTF function information:
+// it needs it for all functions or none, it needs it to take a function's
+// address (bpf_loop callbacks), and the linkage it records decides how a
+// function is verified.
+func (v *verifier) checkFuncInfo(g *cfg) bool {
+	p := v.p
+	n := len(p.insns)
 	withInfo, usesFunc := 0, false
 	for _, sp := range g.subprogs {
 		if p.funcInfo[sp.start] {
@@ -96,14 +144,14 @@ func (v *verifier) staticCheck() *cfg {
 	}
 	if withInfo > 0 && withInfo < len(g.subprogs) {
 		v.errorf(0, CatCFG, "BTF function information is given for some functions but not all", "attach btf.FuncMetadata to the first instruction of every function")
-		return nil
+		return false
 	}
 	if usesFunc && withInfo == 0 {
 		for i := 0; i < n; i++ {
 			if isPseudoFunc(p.insns[i]) {
 				v.errorf(i, CatCFG, "the kernel only accepts callback function pointers in programs that carry BTF function information",
 					"attach btf.FuncMetadata to the first instruction of every function")
-				return nil
+				return false
 			}
 		}
 	}
@@ -115,7 +163,7 @@ func (v *verifier) staticCheck() *cfg {
 			if t := i + int(p.insns[i].imm) + 1; t >= 0 && t < n && p.funcGlobal[t] {
 				v.errorf(i, CatCFG, fmt.Sprintf("the callback at instruction %d is a global function; callbacks must be static", t),
 					"give the callback's BTF function information static linkage")
-				return nil
+				return false
 			}
 		}
 	}
@@ -123,75 +171,106 @@ func (v *verifier) staticCheck() *cfg {
 		if p.funcGlobal[sp.start] {
 			v.errorf(sp.start, CatUnsupport, fmt.Sprintf("the function at instruction %d has global BTF linkage; global functions are not modelled", sp.start),
 				"give the function static linkage")
-			return nil
+			return false
 		}
 	}
-	// Reserved fields of loads and the 64-bit immediate loads, over every
-	// instruction (reachable or not).
+	return true
+}
+
+// checkEncodings checks reserved fields of loads and the 64-bit immediate
+// loads over every instruction, reachable or not, because the kernel
+// decodes them all before it walks the program. It marks the second halves
+// of ld_imm64s, which every later pass must skip.
+func (v *verifier) checkEncodings(g *cfg) bool {
+	p := v.p
+	n := len(p.insns)
 	for i := 0; i < n; i++ {
 		in := p.insns[i]
 		if in.class() == clsLDX && ((in.mode() != modeMEM && in.mode() != modeMEMSX) || in.imm != 0) {
 			v.errorf(i, CatOpcode, "this load instruction uses reserved fields (only the memory load modes are valid and the immediate must be 0)",
 				"this is an encoding bug in the code generator")
-			return nil
+			return false
 		}
 		if !in.isLdImm64() {
 			if !knownOpcode(in.code) {
 				v.errorf(i, CatOpcode, fmt.Sprintf("opcode %#02x is not a valid BPF instruction", in.code), "this is an encoding bug in the code generator")
-				return nil
+				return false
 			}
 			continue
 		}
 		if i == n-1 || p.insns[i+1].code != 0 || p.insns[i+1].dst != 0 || p.insns[i+1].src != 0 || p.insns[i+1].off != 0 {
 			v.errorf(i, CatLdImm64, "the 64-bit immediate load is broken: its second half is missing or has non-zero fields",
 				"a ld_imm64 takes two instruction slots; keep them together")
-			return nil
+			return false
 		}
-		switch in.src {
-		case 0, pseudoFunc:
-		case pseudoMapFD, pseudoMapValue, pseudoMapIdx, pseudoMapIdxValue:
-			mi, ok := p.mapAt[i]
-			if !ok || mi < 0 || p.maps[mi].spec == nil {
-				name := ""
-				if ok && mi >= 0 {
-					name = " " + p.maps[mi].name
-				}
-				v.errorf(i, CatLdImm64, fmt.Sprintf("the map reference%s does not name a known map", name),
-					"pass the map's spec in Options.Maps under the name the instruction references")
-				return nil
-			}
-			spec := p.maps[mi].spec
-			if in.src == pseudoMapValue || in.src == pseudoMapIdxValue {
-				if spec.Type != ebpf.Array || spec.MaxEntries != 1 {
-					v.errorf(i, CatLdImm64, fmt.Sprintf("a direct pointer into map %s needs an array map with exactly one entry (it is a %s with %d entries)", p.maps[mi].name, spec.Type, spec.MaxEntries),
-						"look the value up with bpf_map_lookup_elem, or use a single-entry array")
-					return nil
-				}
-				off := uint32(p.insns[i+1].imm)
-				if off >= spec.ValueSize {
-					v.errorf(i, CatLdImm64, fmt.Sprintf("the direct pointer into map %s starts at offset %d, outside its %d-byte value", p.maps[mi].name, off, spec.ValueSize),
-						"use an offset inside the map value")
-					return nil
-				}
-			}
-			if in.src == pseudoMapFD || in.src == pseudoMapIdx {
-				if p.insns[i+1].imm != 0 {
-					// The kernel ignores nothing here: an offset on a plain
-					// map load is reserved.
-					v.errorf(i, CatLdImm64, "the map load has a non-zero second immediate", "only direct value loads carry an offset")
-					return nil
-				}
-			}
-		default:
-			v.errorf(i, CatLdImm64, fmt.Sprintf("the 64-bit immediate load has an unknown source kind %d", in.src),
-				"use a plain constant, a map reference or a function reference")
-			return nil
+		if !v.checkLdImm64(i) {
+			return false
 		}
 		g.isSecond[i+1] = true
 		i++
 	}
+	return true
+}
 
-	// Depth-first walk: reachability, back-edges, join points.
+// checkLdImm64 checks what the ld_imm64 at pc loads: a map reference must
+// name a map the kernel will resolve, and a direct pointer into a map value
+// must stay inside the one value there is.
+func (v *verifier) checkLdImm64(pc int) bool {
+	p := v.p
+	in := p.insns[pc]
+	switch in.src {
+	case 0, pseudoFunc:
+	case pseudoMapFD, pseudoMapValue, pseudoMapIdx, pseudoMapIdxValue:
+		mi, ok := p.mapAt[pc]
+		if !ok || mi < 0 || p.maps[mi].spec == nil {
+			name := ""
+			if ok && mi >= 0 {
+				name = " " + p.maps[mi].name
+			}
+			v.errorf(pc, CatLdImm64, fmt.Sprintf("the map reference%s does not name a known map", name),
+				"pass the map's spec in Options.Maps under the name the instruction references")
+			return false
+		}
+		spec := p.maps[mi].spec
+		if in.src == pseudoMapValue || in.src == pseudoMapIdxValue {
+			if spec.Type != ebpf.Array || spec.MaxEntries != 1 {
+				v.errorf(pc, CatLdImm64, fmt.Sprintf("a direct pointer into map %s needs an array map with exactly one entry (it is a %s with %d entries)", p.maps[mi].name, spec.Type, spec.MaxEntries),
+					"look the value up with bpf_map_lookup_elem, or use a single-entry array")
+				return false
+			}
+			off := uint32(p.insns[pc+1].imm)
+			if off >= spec.ValueSize {
+				v.errorf(pc, CatLdImm64, fmt.Sprintf("the direct pointer into map %s starts at offset %d, outside its %d-byte value", p.maps[mi].name, off, spec.ValueSize),
+					"use an offset inside the map value")
+				return false
+			}
+		}
+		if in.src == pseudoMapFD || in.src == pseudoMapIdx {
+			if p.insns[pc+1].imm != 0 {
+				// The kernel ignores nothing here: an offset on a plain
+				// map load is reserved.
+				v.errorf(pc, CatLdImm64, "the map load has a non-zero second immediate", "only direct value loads carry an offset")
+				return false
+			}
+		}
+	default:
+		v.errorf(pc, CatLdImm64, fmt.Sprintf("the 64-bit immediate load has an unknown source kind %d", in.src),
+			"use a plain constant, a map reference or a function reference")
+		return false
+	}
+	return true
+}
+
+// walkCFG walks the graph depth-first from the first instruction,
+// following calls and callback references into their functions, which are
+// reached only through them. A jump back to an instruction still on the
+// walk's stack is a back-edge: that is how the kernel finds loops, and
+// finding the same ones keeps the two verifiers' loop verdicts aligned. It
+// records what the later passes need: reachability, the loops and the join
+// points where the dry run saves states for pruning.
+func (v *verifier) walkCFG(g *cfg) bool {
+	p := v.p
+	n := len(p.insns)
 	g.reachable = make([]bool, n)
 	g.prune = make([]bool, n)
 	g.preds = make([]int, n)
@@ -208,40 +287,9 @@ func (v *verifier) staticCheck() *cfg {
 		succ []int
 		next int
 	}
-	succs := func(pc int) (out []int, branchTargets []int) {
-		in := p.insns[pc]
-		switch {
-		case in.isLdImm64():
-			out = append(out, pc+2)
-			if in.src == pseudoFunc {
-				t := pc + int(in.imm) + 1
-				out = append(out, t)
-				branchTargets = append(branchTargets, t)
-			}
-		case isJumpClass(in) && in.op() == jmpEXIT && in.class() == clsJMP:
-		case isJumpClass(in) && in.op() == jmpCALL && in.class() == clsJMP:
-			out = append(out, pc+1)
-			if in.src == pseudoCall {
-				t := pc + int(in.imm) + 1
-				out = append(out, t)
-				branchTargets = append(branchTargets, t)
-			}
-		case isBranch(in) && in.op() == jmpJA:
-			t := jumpTarget(pc, in)
-			out = append(out, t)
-			branchTargets = append(branchTargets, t)
-		case isBranch(in):
-			t := jumpTarget(pc, in)
-			out = append(out, pc+1, t)
-			branchTargets = append(branchTargets, t)
-		default:
-			out = append(out, pc+1)
-		}
-		return out, branchTargets
-	}
 	stack := []item{}
 	push := func(pc int) {
-		s, bt := succs(pc)
+		s, bt := walkEdges(pc, p.insns[pc])
 		for _, t := range bt {
 			if t >= 0 && t < n {
 				g.prune[t] = true
@@ -264,7 +312,7 @@ func (v *verifier) staticCheck() *cfg {
 		from := top.pc
 		if w < 0 || w >= n {
 			v.errorf(from, CatJump, fmt.Sprintf("control flows from instruction %d to %d, outside the program", from, w), "end the program with an exit")
-			return nil
+			return false
 		}
 		g.preds[w]++
 		switch st[w] {
@@ -279,31 +327,72 @@ func (v *verifier) staticCheck() *cfg {
 			if v.opts.Unprivileged {
 				v.errorf(from, CatLoop, fmt.Sprintf("instruction %d jumps back to %d, forming a loop; unprivileged programs may not contain loops", from, w),
 					"unroll the loop or load the program with CAP_BPF")
-				return nil
+				return false
 			}
 			g.loops = append(g.loops, loop{header: w, latch: from})
 			g.header[w] = true
 			g.prune[w] = true
 		}
 	}
+	return true
+}
+
+// walkEdges returns where control may go from the instruction at pc, for
+// the depth-first walk: unlike successors, calls and function references
+// lead into their callee too. branchTargets are the destinations that
+// become join points.
+func walkEdges(pc int, in insn) (out []int, branchTargets []int) {
+	switch {
+	case in.isLdImm64():
+		out = append(out, pc+2)
+		if in.src == pseudoFunc {
+			t := pc + int(in.imm) + 1
+			out = append(out, t)
+			branchTargets = append(branchTargets, t)
+		}
+	case isJumpClass(in) && in.op() == jmpEXIT && in.class() == clsJMP:
+	case isJumpClass(in) && in.op() == jmpCALL && in.class() == clsJMP:
+		out = append(out, pc+1)
+		if in.src == pseudoCall {
+			t := pc + int(in.imm) + 1
+			out = append(out, t)
+			branchTargets = append(branchTargets, t)
+		}
+	case isBranch(in) && in.op() == jmpJA:
+		t := jumpTarget(pc, in)
+		out = append(out, t)
+		branchTargets = append(branchTargets, t)
+	case isBranch(in):
+		t := jumpTarget(pc, in)
+		out = append(out, pc+1, t)
+		branchTargets = append(branchTargets, t)
+	default:
+		out = append(out, pc+1)
+	}
+	return out, branchTargets
+}
+
+// checkReached rejects dead code and jumps into the middle of a ld_imm64,
+// as the kernel does: it refuses to load instructions it never verified.
+func (v *verifier) checkReached(g *cfg) bool {
+	p := v.p
+	n := len(p.insns)
 	for i := 0; i < n; i++ {
 		if !g.reachable[i] {
 			v.errorf(i, CatUnreach, fmt.Sprintf("instruction %d can never run: no path reaches it", i),
 				"remove the dead code, or fix the jump that should lead to it")
-			return nil
+			return false
 		}
 		if p.insns[i].isLdImm64() {
 			if i+1 < n && g.reachable[i+1] {
 				v.errorf(i+1, CatJump, fmt.Sprintf("a jump lands in the middle of the 64-bit immediate load at instruction %d", i),
 					"jump to the first half of the ld_imm64")
-				return nil
+				return false
 			}
 			i++
 		}
 	}
-	g.computeLoops(p)
-	g.computeLiveness(p)
-	return g
+	return true
 }
 
 // knownOpcodes lists the opcode bytes the kernel decodes; every other byte
