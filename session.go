@@ -21,6 +21,7 @@ import (
 	"github.com/ktrace/ktrace/lang"
 	"github.com/ktrace/ktrace/lang/probe"
 	"github.com/ktrace/ktrace/output"
+	"github.com/ktrace/ktrace/verify"
 )
 
 // StartOptions tune a running session.
@@ -185,15 +186,16 @@ func (s *Session) load() error {
 	return nil
 }
 
-// loadError explains a load failure: a missing privilege by name, a
-// verifier rejection by the script line that produced the instruction.
+// loadError explains a load failure: a verifier rejection by the script
+// line that produced the instruction, a missing privilege by name. The
+// rejection comes first because the kernel reports many of them as EACCES,
+// which would otherwise pass for a missing privilege.
 func (s *Session) loadError(err error) error {
+	if ke := verify.KernelRejection(err, s.cp.Collection.Programs); ke != nil {
+		return ke
+	}
 	if errors.Is(err, os.ErrPermission) {
 		return kernel.MissingPrivilege("loading BPF programs", err, kernel.CapBPF, kernel.CapPerfmon)
-	}
-	var ve *ebpf.VerifierError
-	if errors.As(err, &ve) {
-		return explainVerifierError(s.cp, err, ve)
 	}
 	return fmt.Errorf("loading BPF programs: %w", err)
 }
