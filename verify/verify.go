@@ -118,10 +118,7 @@ func (v *verifier) finalize(r *Report) {
 	for i := range v.findings {
 		f := &v.findings[i]
 		if f.source != nil {
-			f.Pos = f.source.String()
-			if sl, ok := f.source.(interface{ SourceLine() string }); ok {
-				f.SourceLine = sl.SourceLine()
-			}
+			f.Pos, f.SourceLine = sourceText(f.source)
 		}
 	}
 	sortFindings(v.findings)

@@ -19,6 +19,7 @@ import (
 	"github.com/ktrace/ktrace/internal/maps"
 	"github.com/ktrace/ktrace/lang/probe"
 	"github.com/ktrace/ktrace/output"
+	"github.com/ktrace/ktrace/verify"
 )
 
 // Options tune a running session.
@@ -167,12 +168,13 @@ func (s *Session) load() error {
 // loadError explains a load failure: a missing privilege by name, a
 // verifier rejection by the script line that produced the instruction.
 func (s *Session) loadError(err error) error {
+	// A rejection first: the kernel refuses many programs with EACCES,
+	// which is not a missing privilege when a verifier log explains it.
+	if ke := verify.KernelRejection(err, s.cp.Collection.Programs); ke != nil {
+		return ke
+	}
 	if errors.Is(err, os.ErrPermission) {
 		return kernel.MissingPrivilege("loading BPF programs", err, kernel.CapBPF, kernel.CapPerfmon)
-	}
-	var ve *ebpf.VerifierError
-	if errors.As(err, &ve) {
-		return explainVerifierError(s.cp, err, ve)
 	}
 	return fmt.Errorf("loading BPF programs: %w", err)
 }

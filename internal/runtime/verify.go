@@ -112,7 +112,7 @@ func (e *verifyError) Error() string { return e.text }
 func (p *Program) reconcile(userErr error, kernelErr error) error {
 	switch {
 	case userErr != nil && kernelErr != nil:
-		return fmt.Errorf("%s\nthe kernel verifier agrees: %s", userErr, kernelReason(kernelErr))
+		return fmt.Errorf("%s\nthe kernel verifier agrees: %s", userErr, kernelErr)
 	case userErr != nil && strictVerify:
 		return fmt.Errorf("ktrace's verifier rejected a program the kernel accepted (KTRACE_STRICT_VERIFY=1):\n%s", userErr)
 	case userErr == nil && kernelErr != nil && strictVerify:
@@ -122,12 +122,4 @@ func (p *Program) reconcile(userErr error, kernelErr error) error {
 		}
 	}
 	return kernelErr
-}
-
-func kernelReason(err error) string {
-	var ve *ebpf.VerifierError
-	if errors.As(err, &ve) {
-		return verify.KernelReason(ve.Log)
-	}
-	return err.Error()
 }
