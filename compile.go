@@ -8,9 +8,9 @@ import (
 	"strings"
 
 	"github.com/ktrace/ktrace/internal/compile"
+	"github.com/ktrace/ktrace/internal/facts"
 	"github.com/ktrace/ktrace/internal/resolve"
 	"github.com/ktrace/ktrace/internal/runtime"
-	"github.com/ktrace/ktrace/internal/target"
 	"github.com/ktrace/ktrace/lang"
 	"github.com/ktrace/ktrace/lang/ast"
 	"github.com/ktrace/ktrace/lang/parser"
@@ -80,7 +80,7 @@ func Compile(name string, src []byte, opts *Options) (*Program, error) {
 	if opts.Warnings != nil && len(info.Warnings) > 0 {
 		fmt.Fprintln(opts.Warnings, info.Warnings.Error())
 	}
-	copts, err := target.CompileOptions(file, info, opts.FilterPID)
+	copts, err := facts.CompileOptions(file, info, opts.FilterPID)
 	if err != nil {
 		return nil, err
 	}
@@ -91,6 +91,32 @@ func Compile(name string, src []byte, opts *Options) (*Program, error) {
 	return &Program{rt: &runtime.Program{
 		Compiled: cp, KernelTypes: kt.Decoded, TaskCommOffset: copts.TaskCommOffset, FilterPID: opts.FilterPID,
 	}}, nil
+}
+
+// CompileFile compiles a script file; "-" reads standard input.
+func CompileFile(path string, opts *Options) (*Program, error) {
+	var src []byte
+	var err error
+	name := path
+	if path == "-" {
+		src, err = io.ReadAll(io.LimitReader(os.Stdin, MaxSourceSize+1))
+		name = "stdin"
+	} else {
+		src, err = readLimited(path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return Compile(name, src, opts)
+}
+
+func readLimited(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, MaxSourceSize+1))
 }
 
 // checkSource rejects what cannot be a script before parsing it.

@@ -12,26 +12,26 @@ import (
 
 	"github.com/cilium/ebpf"
 
+	"github.com/ktrace/ktrace/internal/facts"
 	"github.com/ktrace/ktrace/internal/kernel"
 	"github.com/ktrace/ktrace/internal/kernellab/proto"
-	"github.com/ktrace/ktrace/internal/target"
 	"github.com/ktrace/ktrace/internal/testutil"
 	"github.com/ktrace/ktrace/lang/probe"
 )
 
 // forceKernel makes Compile see ks as the running kernel until the test
 // ends.
-func forceKernel(t *testing.T, ks target.KernelSupport) {
-	old := target.RunningKernel
-	target.RunningKernel = ks
-	t.Cleanup(func() { target.RunningKernel = old })
+func forceKernel(t *testing.T, ks facts.KernelSupport) {
+	old := facts.RunningKernel
+	facts.RunningKernel = ks
+	t.Cleanup(func() { facts.RunningKernel = old })
 }
 
 // forceFentry makes Compile believe the kernel has no kprobes while the
 // real kernel answers the fentry and BTF questions: the only way to run
 // ktrace's fentry/fexit fallback on a kernel that does have kprobes.
 func forceFentry(t *testing.T) {
-	forceKernel(t, target.KernelSupport{
+	forceKernel(t, facts.KernelSupport{
 		Kprobes: func() error {
 			return &kernel.FeatureError{Feature: "kprobe", Reason: "disabled by the test to force the fentry fallback", Unsupported: true}
 		},
@@ -44,7 +44,7 @@ func forceFentry(t *testing.T) {
 // turns kprobe/kretprobe attach points into fentry/fexit programs aimed at
 // the same function.
 func TestKprobesCompiledAsFentry(t *testing.T) {
-	forceKernel(t, target.KernelSupport{
+	forceKernel(t, facts.KernelSupport{
 		Kprobes: func() error { return errors.New("no kprobes here") },
 		Fentry:  func() error { return nil },
 		InBTF:   func(fn string) (bool, error) { return fn == testutil.SendtoFunction, nil },

@@ -18,8 +18,6 @@ package ktrace
 
 import (
 	"errors"
-	"io"
-	"os"
 
 	"github.com/ktrace/ktrace/internal/attach"
 	"github.com/ktrace/ktrace/internal/kernel"
@@ -38,32 +36,6 @@ var (
 	// ErrSessionClosed is returned for a read of a closed session's maps.
 	ErrSessionClosed = errors.New("session is closed")
 )
-
-// CompileFile compiles a script file; "-" reads standard input.
-func CompileFile(path string, opts *Options) (*Program, error) {
-	var src []byte
-	var err error
-	name := path
-	if path == "-" {
-		src, err = io.ReadAll(io.LimitReader(os.Stdin, MaxSourceSize+1))
-		name = "stdin"
-	} else {
-		src, err = readLimited(path)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return Compile(name, src, opts)
-}
-
-func readLimited(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, MaxSourceSize+1))
-}
 
 // CheckPrivileges reports, before anything is compiled, whether this
 // process may load and attach tracing programs, naming the capabilities it
