@@ -1,3 +1,14 @@
+// Package symbol turns the user addresses of stack frames into function
+// names, through the ELF symbol tables (.symtab, .dynsym, or a Go
+// binary's .gopclntab) of the files a process had mapped, with C++ and
+// Rust names demangled. (Kernel addresses resolve through
+// internal/kernel's Kallsyms.)
+//
+// A user address only means something in its process's address space, so
+// a Process is a snapshot of a process's executable mappings, taken while
+// the process runs; it keeps resolving after the process has exited.
+// Symbol tables are read once per file (by device and inode), lazily, and
+// shared by every process that maps the file.
 package symbol
 
 import (
