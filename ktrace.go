@@ -128,6 +128,7 @@ func Compile(name string, src []byte, opts *Options) (*Program, error) {
 	if n, err := ebpf.PossibleCPU(); err == nil {
 		copts.PossibleCPUs = n
 	}
+	copts.TAIOffset = kernel.TAIOffset()
 	if pages := info.Config.RingBufPages; pages > 0 {
 		// The ring buffer must be a power-of-two number of pages.
 		size := os.Getpagesize()

@@ -63,6 +63,11 @@ type Info struct {
 	Formats map[*ast.Call]*Format
 	// Members holds the struct member each field access reads.
 	Members map[*ast.Field]*Member
+	// UserSymbols holds the address, as linked, of the symbol of each
+	// uaddr() call in a position-independent binary, which the compiler
+	// adds the load bias to (other uaddr() calls are in Consts): the
+	// binary is read once, by the checker's resolver.
+	UserSymbols map[*ast.Call]uint64
 	// Config is the effective configuration after the script's config block.
 	Config Config
 	// Warnings are non-fatal diagnostics.
