@@ -138,7 +138,7 @@ echo
 echo '| Go benchmark | time/op | allocs |'
 echo '|---|---|---|'
 go test -run '^$' -bench 'BenchmarkCompile200Lines|BenchmarkKernelFrames|BenchmarkTypical|BenchmarkLarge|BenchmarkLoop' -benchmem \
-	./internal/compile ./internal/symbol ./verify 2>/dev/null |
+	./internal/compile ./internal/kernel ./verify 2>/dev/null |
 	awk '/^Benchmark/ {t=$3; u=$4; if (u=="ns/op") {v=t/1e6; printf "| `%s` | %.3f ms | %s allocs |\n", $1, v, $(NF-1)}}'
 
 # --- what one map access costs (hand-written programs, no tracer) --------

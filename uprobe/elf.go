@@ -4,37 +4,25 @@
 // "libc" through /etc/ld.so.cache, and parses SystemTap USDT notes and
 // their argument specifications.
 //
-// It depends on nothing but the standard library, so other packages
-// (symbolization, listing) can reuse it. Every parser here is fed
-// untrusted bytes and returns an error, never panics, on garbage.
+// Its ELF symbol tables come from internal/elfsym, the reader that stack
+// symbolization shares. Every parser here is fed untrusted bytes and
+// returns an error, never panics, on garbage.
 package uprobe
 
 import (
 	"bytes"
 	"debug/elf"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"slices"
-	"strings"
 	"sync"
 	"syscall"
+
+	"github.com/ktrace/ktrace/internal/elfsym"
 )
 
-// Symbol is one function in a binary's symbol tables.
-type Symbol struct {
-	Name string
-	// Value is the symbol's virtual address in the binary (as linked).
-	Value uint64
-	Size  uint64
-}
-
-// segment is a PT_LOAD program header.
-type segment struct {
-	vaddr, memsz, off, filesz uint64
-	exec                      bool
-}
+// Symbol is one function or variable in a binary's symbol tables.
+type Symbol = elfsym.Symbol
 
 // File is an ELF binary or shared library, read for attaching probes.
 type File struct {
@@ -47,16 +35,13 @@ type File struct {
 	// symbols it exports.
 	Stripped bool
 
-	funcs    []Symbol // sorted by name, one per name
-	byAddr   []Symbol // sorted by address, sized functions only
-	objects  map[string]uint64
-	segments []segment
-	notes    []Note
-	noteErr  error
+	syms    *elfsym.File
+	notes   []Note
+	noteErr error
 }
 
 // ErrNotELF is returned (wrapped) for files that are not ELF binaries.
-var ErrNotELF = errors.New("not an ELF binary")
+var ErrNotELF = elfsym.ErrNotELF
 
 type cacheKey struct {
 	path      string
@@ -114,182 +99,55 @@ func Open(path string) (*File, error) {
 
 // Read parses an ELF image. It never panics: debug/elf is defended
 // against malformed input, and anything it misses becomes an error.
-func Read(r io.ReaderAt) (f *File, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			f, err = nil, fmt.Errorf("malformed ELF file (%v)", p)
-		}
-	}()
-	var magic [4]byte
-	if _, err := r.ReadAt(magic[:], 0); err != nil || string(magic[:]) != elf.ELFMAG {
-		return nil, ErrNotELF
-	}
-	ef, err := elf.NewFile(r)
+func Read(r io.ReaderAt) (*File, error) {
+	f := &File{}
+	syms, err := elfsym.Read(r, f.readNotes)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNotELF, err)
+		return nil, err
 	}
-	defer ef.Close()
-	f = &File{Type: ef.Type, objects: map[string]uint64{}}
-	for _, p := range ef.Progs {
-		if p.Type == elf.PT_LOAD {
-			f.segments = append(f.segments, segment{
-				vaddr: p.Vaddr, memsz: p.Memsz, off: p.Off, filesz: p.Filesz,
-				exec: p.Flags&elf.PF_X != 0,
-			})
-		}
-	}
-	syms, serr := ef.Symbols()
-	if serr != nil {
-		f.Stripped = true
-		syms = nil
-	}
-	dyn, _ := ef.DynamicSymbols()
-	f.addSymbols(syms, dyn)
-	f.readNotes(ef)
+	f.syms, f.Type, f.Stripped = syms, syms.Type, syms.Stripped
 	return f, nil
 }
 
-// addSymbols keeps the defined functions of both tables, one per name: the
-// .symtab entry wins over .dynsym, and a default symbol version over a
-// hidden one (libc exports several memcpy versions).
-func (f *File) addSymbols(syms, dyn []elf.Symbol) {
-	byName := map[string]Symbol{}
-	hidden := map[string]bool{}
-	add := func(s elf.Symbol, fromDyn bool) {
-		if s.Section == elf.SHN_UNDEF || s.Value == 0 || s.Name == "" {
-			return
-		}
-		switch elf.ST_TYPE(s.Info) {
-		case elf.STT_FUNC:
-		case elf.STT_OBJECT, elf.STT_TLS:
-			if elf.ST_TYPE(s.Info) == elf.STT_OBJECT {
-				if _, ok := f.objects[s.Name]; !ok {
-					f.objects[s.Name] = s.Value
-				}
-			}
-			return
-		default:
-			return
-		}
-		isHidden := fromDyn && s.HasVersion && s.VersionIndex.IsHidden()
-		if _, ok := byName[s.Name]; ok && !(hidden[s.Name] && !isHidden) {
-			// The first (.symtab) entry stays, unless it was a hidden
-			// version and this one is the default.
-			return
-		}
-		byName[s.Name] = Symbol{Name: s.Name, Value: s.Value, Size: s.Size}
-		hidden[s.Name] = isHidden
-	}
-	for _, s := range syms {
-		add(s, false)
-	}
-	for _, s := range dyn {
-		add(s, true)
-	}
-	f.funcs = make([]Symbol, 0, len(byName))
-	for _, s := range byName {
-		f.funcs = append(f.funcs, s)
-		if s.Size > 0 {
-			f.byAddr = append(f.byAddr, s)
-		}
-	}
-	slices.SortFunc(f.funcs, func(a, b Symbol) int { return strings.Compare(a.Name, b.Name) })
-	slices.SortFunc(f.byAddr, func(a, b Symbol) int {
-		switch {
-		case a.Value != b.Value:
-			if a.Value < b.Value {
-				return -1
-			}
-			return 1
-		case a.Size != b.Size:
-			// The larger of two symbols at one address first.
-			if a.Size > b.Size {
-				return -1
-			}
-			return 1
-		}
-		// Public names sort before internal ones (__libc_x, _x).
-		return strings.Compare(strings.TrimLeft(a.Name, "_"), strings.TrimLeft(b.Name, "_"))
-	})
-}
-
-// Functions returns the binary's function symbols, sorted by name.
-func (f *File) Functions() []Symbol { return f.funcs }
+// Functions returns the binary's function symbols, sorted by name: one
+// per name, the .symtab entry before .dynsym's, and of .dynsym's the
+// default version (libc exports several memcpy versions).
+func (f *File) Functions() []Symbol { return f.syms.Functions() }
 
 // FunctionNames returns the function names, sorted.
 func (f *File) FunctionNames() []string {
-	out := make([]string, len(f.funcs))
-	for i, s := range f.funcs {
+	funcs := f.Functions()
+	out := make([]string, len(funcs))
+	for i, s := range funcs {
 		out[i] = s.Name
 	}
 	return out
 }
 
-// Lookup finds a function by name.
-func (f *File) Lookup(name string) (Symbol, bool) {
-	i, ok := slices.BinarySearchFunc(f.funcs, name, func(s Symbol, n string) int { return strings.Compare(s.Name, n) })
-	if !ok {
-		return Symbol{}, false
-	}
-	return f.funcs[i], true
-}
+// Lookup finds a function by name, as Functions lists it.
+func (f *File) Lookup(name string) (Symbol, bool) { return f.syms.Lookup(name) }
 
 // SymbolAt finds the function whose body contains the virtual address
-// addr.
-func (f *File) SymbolAt(addr uint64) (Symbol, bool) {
-	// The last symbol starting at or before addr, then back over
-	// overlapping ones.
-	i, _ := slices.BinarySearchFunc(f.byAddr, addr+1, func(s Symbol, a uint64) int {
-		if s.Value < a {
-			return -1
-		}
-		return 1
-	})
-	for j := i - 1; j >= 0 && j >= i-64; j-- {
-		s := f.byAddr[j]
-		if s.Value <= addr && addr-s.Value < s.Size {
-			// Prefer the first symbol at this address in sort order.
-			for j > 0 && f.byAddr[j-1].Value == s.Value && f.byAddr[j-1].Size >= addr-s.Value+1 {
-				j--
-			}
-			return f.byAddr[j], true
-		}
-	}
-	return Symbol{}, false
-}
+// addr: of those Functions lists with a size, the innermost, and of
+// several at one address the largest, then the first by name without
+// leading underscores (memcpy before __memcpy).
+func (f *File) SymbolAt(addr uint64) (Symbol, bool) { return f.syms.SymbolAt(addr) }
 
 // Object returns the address of a data symbol (a global variable), for
-// USDT arguments that name one.
-func (f *File) Object(name string) (uint64, bool) {
-	v, ok := f.objects[name]
-	if !ok {
-		if s, fok := f.Lookup(name); fok {
-			return s.Value, true
-		}
-	}
-	return v, ok
-}
+// USDT arguments that name one, or else of a function of that name.
+func (f *File) Object(name string) (uint64, bool) { return f.syms.Object(name) }
+
+// Symbol finds a function or variable by name, for uaddr(): the function
+// Lookup finds, else the variable, else an indirect function
+// (STT_GNU_IFUNC).
+func (f *File) Symbol(name string) (Symbol, bool) { return f.syms.Symbol(name) }
 
 // FileOffset converts a virtual address to the offset in the file where
 // its byte is stored, which is what the kernel's uprobe API takes.
-func (f *File) FileOffset(vaddr uint64) (uint64, error) {
-	for _, s := range f.segments {
-		if vaddr >= s.vaddr && vaddr-s.vaddr < s.filesz {
-			return vaddr - s.vaddr + s.off, nil
-		}
-	}
-	return 0, fmt.Errorf("address 0x%x is not in any loadable segment", vaddr)
-}
+func (f *File) FileOffset(vaddr uint64) (uint64, error) { return f.syms.FileOffset(vaddr) }
 
 // Executable reports whether vaddr lies in an executable segment.
-func (f *File) Executable(vaddr uint64) bool {
-	for _, s := range f.segments {
-		if s.exec && vaddr >= s.vaddr && vaddr-s.vaddr < s.filesz {
-			return true
-		}
-	}
-	return false
-}
+func (f *File) Executable(vaddr uint64) bool { return f.syms.Executable(vaddr) }
 
 // USDT returns the binary's USDT probes in note order, or the error met
 // parsing its .note.stapsdt section.

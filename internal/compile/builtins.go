@@ -38,7 +38,7 @@ func (g *gen) intVariable(x *ast.Ident) operand {
 	case id == builtins.Numaid:
 		return g.helperValue(x, asm.FnGetNumaNodeId)
 	case id == builtins.Ncpus:
-		return g.constValue(x, int64(g.c.possibleCPUs()))
+		return g.constValue(x, int64(g.c.opts.PossibleCPUs))
 	case id == builtins.Cpid:
 		return g.constValue(x, int64(g.c.info.Config.ChildPID))
 	case id == builtins.Username:

@@ -38,9 +38,14 @@ type Options struct {
 	// RingBufSize is the event ring buffer's size in bytes (a power of two
 	// multiple of the page size). Zero means 256 KiB.
 	RingBufSize int
-	// PossibleCPUs is the number of CPU slots of per-CPU maps, for reading
-	// aggregations in a probe. Zero means 1.
+	// PossibleCPUs is the number of possible CPUs: the value of ncpus,
+	// and the CPU slots of per-CPU maps, for reading aggregations in a
+	// probe. Zero means 1. Like every fact about the machine, it is an
+	// input: code generation reads no files and no clocks.
 	PossibleCPUs int
+	// TAIOffset is CLOCK_TAI minus CLOCK_BOOTTIME in nanoseconds, measured
+	// by the caller, which nsecs(sw_tai) adds to the boot clock.
+	TAIOffset int64
 	// Stacks tunes kstack, ustack and usym (stacks.go).
 	Stacks StackOptions
 	// MemberOffset finds a kernel struct member's offset (from BTF), for

@@ -226,3 +226,24 @@ func FuzzCompile(f *testing.F) {
 		}
 	})
 }
+
+// TestMachineFactsAreInputs: ncpus and nsecs(sw_tai) compile to the
+// constants Options gives; code generation measures nothing itself.
+func TestMachineFactsAreInputs(t *testing.T) {
+	const cpus, tai = 77, 0x123456789abc
+	cp, err := compileSource(`BEGIN { @n = ncpus; @t = nsecs(sw_tai); }`, compile.Options{PossibleCPUs: cpus, TAIOffset: tai})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := map[int64]bool{}
+	for _, p := range cp.Collection.Programs {
+		for _, ins := range p.Instructions {
+			if ins.OpCode.IsDWordLoad() || ins.OpCode.Class().IsALU() || ins.OpCode.Class() == asm.StClass {
+				found[ins.Constant] = true
+			}
+		}
+	}
+	if !found[cpus] || !found[tai] {
+		t.Errorf("no constant %d (ncpus) or %#x (the TAI offset) in the program", cpus, tai)
+	}
+}

@@ -3,7 +3,6 @@ package compile
 import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
-	"golang.org/x/sys/unix"
 
 	"github.com/ktrace/ktrace/internal/abi"
 	"github.com/ktrace/ktrace/lang/ast"
@@ -42,17 +41,6 @@ func (g *gen) constValue(x ast.Node, v int64) operand {
 	g.loadImm(r, v)
 	g.store(o, r)
 	return o
-}
-
-// possibleCPUs is ncpus: the number of possible CPUs, as bpftrace counts.
-func (c *compiler) possibleCPUs() int {
-	if c.opts.PossibleCPUs > 0 {
-		return c.opts.PossibleCPUs
-	}
-	if n, err := ebpf.PossibleCPU(); err == nil {
-		return n
-	}
-	return 1
 }
 
 // pidFilter makes the program return early unless the current process is
@@ -153,7 +141,7 @@ func (c *compiler) memberOffset(structName, member string) (int, error) {
 // Functions with integer values.
 
 // nsecsMode reads the clock nsecs(mode) names. sw_tai is the boot clock
-// plus the TAI offset measured now, for kernels without the TAI helper.
+// plus Options.TAIOffset, for kernels without the TAI helper.
 func (g *gen) nsecsMode(x *ast.Call) operand {
 	mode, _ := types.NsecsMode(x)
 	switch mode {
@@ -163,20 +151,11 @@ func (g *gen) nsecsMode(x *ast.Call) operand {
 		return g.helperValue(x, asm.FnKtimeGetTaiNs)
 	case types.TimeSwTAI:
 		g.call(asm.FnKtimeGetBootNs)
-		g.emit(asm.LoadImm(asm.R1, taiOffset(), asm.DWord))
+		g.emit(asm.LoadImm(asm.R1, g.c.opts.TAIOffset, asm.DWord))
 		g.emit(asm.Add.Reg(asm.R0, asm.R1))
 		return g.result(x)
 	}
 	return g.helperValue(x, asm.FnKtimeGetBootNs)
-}
-
-// taiOffset is CLOCK_TAI minus CLOCK_BOOTTIME, in nanoseconds.
-func taiOffset() int64 {
-	var tai, boot unix.Timespec
-	if unix.ClockGettime(unix.CLOCK_BOOTTIME, &boot) != nil || unix.ClockGettime(unix.CLOCK_TAI, &tai) != nil {
-		return 0
-	}
-	return tai.Nano() - boot.Nano()
 }
 
 // bswap reverses the bytes of its argument's width.

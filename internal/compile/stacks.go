@@ -6,7 +6,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ktrace/ktrace/internal/abi"
-	"github.com/ktrace/ktrace/internal/symbol"
 	"github.com/ktrace/ktrace/lang/ast"
 	"github.com/ktrace/ktrace/lang/types"
 )
@@ -54,18 +53,15 @@ const (
 
 // uaddr computes the run-time address of a symbol of a position-
 // independent binary (the checker folds the others to constants): the
-// symbol's address as linked plus the load bias, which is where the
-// probe's instruction is (the context's ip) less where it was linked.
+// symbol's address as linked, which the checker found, plus the load
+// bias, which is where the probe's instruction is (the context's ip) less
+// where it was linked.
 func (g *gen) uaddr(x *ast.Call) operand {
 	o := g.temp(x)
 	t := g.ap.User
-	if t == nil {
-		g.errorf(x, "internal error: uaddr() in a probe without a binary")
-		return o
-	}
-	addr, _, _, err := symbol.Lookup(t.Path, g.c.info.StrConsts[x.Args[0]])
-	if err != nil {
-		g.errorf(x, "%v", err)
+	addr, ok := g.c.info.UserSymbols[x]
+	if t == nil || !ok {
+		g.errorf(x, "internal error: uaddr() without a resolved symbol of the probe's binary")
 		return o
 	}
 	r := g.regFor(o, asm.R0)

@@ -1,6 +1,9 @@
 package kernel
 
-import "testing"
+import (
+	"runtime"
+	"testing"
+)
 
 // BenchmarkStructMemberOffsetCold is a lookup with no cache at all: map
 // the BTF, walk every record, resolve the member.
@@ -68,4 +71,23 @@ func BenchmarkDropFunctionCold(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkKernelFrames symbolizes 100,000 kernel stack frames per
+// operation (the budget is 50 ms), kallsyms already loaded.
+// Besides wall time it reports the thread's CPU time per operation,
+// which a busy machine does not inflate.
+func BenchmarkKernelFrames(b *testing.B) {
+	k, addrs := kernelFrames(b, 100000)
+	k.Resolve(addrs[0]) // the function index is built on first use
+	var buf []byte
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	cpu0 := threadCPU()
+	b.ResetTimer()
+	for range b.N {
+		buf = symbolizeAll(k, addrs, buf)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(threadCPU()-cpu0)/float64(b.N)/1e6, "cpu-ms/op")
 }

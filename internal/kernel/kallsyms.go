@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,7 +20,9 @@ import (
 // system time on the 2-core VM. Parsing on top of that costs ~5 ms (one
 // allocation for the text, one for the index; no per-line allocations).
 // So kallsyms is loaded once per process and only on paths that need it
-// (kprobe wildcards, ksym/kstack); existence checks go to BTF first.
+// (kprobe wildcards, kaddr, ksym/kstack); existence checks go to BTF
+// first. Every one of those paths shares the one table LoadKallsyms
+// returns: one read, one parse, one address order.
 
 // Symbol is one /proc/kallsyms entry.
 type Symbol struct {
@@ -37,18 +38,18 @@ type Symbol struct {
 }
 
 // IsFunction reports whether the symbol is in a text section.
-func (s Symbol) IsFunction() bool {
-	return s.Type == 't' || s.Type == 'T' || s.Type == 'w' || s.Type == 'W'
-}
+func (s Symbol) IsFunction() bool { return isTextType(s.Type) }
 
-// ksym is the compact in-memory form of a Symbol: the strings stay in the
-// file text and are only materialised when asked for.
+// ksym is the compact in-memory form of a Symbol, 16 bytes: the strings
+// stay in the file text.
 type ksym struct {
 	addr    uint64
 	nameOff uint32
 	nameLen uint16
-	modLen  uint16 // the module name follows the name after "\t["
-	typ     byte
+	// modLen is the length of the module name, which follows the name
+	// after "\t[". The kernel's MODULE_NAME_LEN is 64 with the NUL.
+	modLen uint8
+	typ    byte
 }
 
 // Kallsyms is a parsed /proc/kallsyms, sorted by address. It is immutable
@@ -60,6 +61,32 @@ type Kallsyms struct {
 	// initStart, initEnd bound .init.text, whose functions are freed after
 	// boot and cannot be probed.
 	initStart, initEnd uint64
+
+	// funcs indexes the functions for Resolve. It is built on first use,
+	// not by ParseKallsyms: most loads (kprobe wildcards, kaddr) never
+	// resolve an address.
+	funcsOnce sync.Once
+	funcs     funcIndex
+}
+
+// funcIndex is the text symbols of the table, one per address (the first
+// in file order), laid out for Resolve, which names ~100,000 frames at a
+// time when a profile's kernel stacks are printed: the addresses in one
+// dense array for the binary search, and beside them what a Symbol needs
+// in 24 bytes per function (one cache miss), with names that are
+// substrings of one string of function names, so that resolving
+// allocates nothing. (Names sliced from the file text, or a copy of its
+// ksym, cost a quarter more time per frame.)
+type funcIndex struct {
+	addrs   []uint64
+	fns     []indexedFunc
+	modules []string // module names, each once
+}
+
+type indexedFunc struct {
+	name   string
+	module uint16 // 1 + the index in funcIndex.modules; 0 for vmlinux
+	typ    byte
 }
 
 var kallsymsState struct {
@@ -189,8 +216,8 @@ func parseKallsymsLine(data []byte, pos, end int) (ksym, bool) {
 		return s, false
 	}
 	s.nameOff, s.nameLen = uint32(nameStart), uint16(nameEnd-nameStart)
-	if rest := data[nameEnd:end]; len(rest) > 3 && rest[0] == '\t' && rest[1] == '[' && rest[len(rest)-1] == ']' && len(rest)-3 <= 0xffff {
-		s.modLen = uint16(len(rest) - 3)
+	if rest := data[nameEnd:end]; len(rest) > 3 && rest[0] == '\t' && rest[1] == '[' && rest[len(rest)-1] == ']' && len(rest)-3 <= 0xff {
+		s.modLen = uint8(len(rest) - 3)
 	}
 	return s, true
 }
@@ -204,13 +231,16 @@ func (k *Kallsyms) nameEq(s *ksym, name string) bool {
 	return int(s.nameLen) == len(name) && string(k.data[s.nameOff:s.nameOff+uint32(s.nameLen)]) == name
 }
 
-func (k *Kallsyms) symbol(s *ksym) Symbol {
-	out := Symbol{Addr: s.addr, Type: s.typ, Name: k.nameOf(s)}
-	if s.modLen > 0 {
-		start := s.nameOff + uint32(s.nameLen) + 2
-		out.Module = string(k.data[start : start+uint32(s.modLen)])
+func (k *Kallsyms) moduleOf(s *ksym) string {
+	if s.modLen == 0 {
+		return ""
 	}
-	return out
+	start := s.nameOff + uint32(s.nameLen) + 2
+	return string(k.data[start : start+uint32(s.modLen)])
+}
+
+func (k *Kallsyms) symbol(s *ksym) Symbol {
+	return Symbol{Addr: s.addr, Type: s.typ, Name: k.nameOf(s), Module: k.moduleOf(s)}
 }
 
 // All yields every symbol in address order.
@@ -302,27 +332,95 @@ func (k *Kallsyms) functions(traceable bool) []string {
 	return slices.Compact(out)
 }
 
-// Resolve finds the symbol containing addr: the last symbol at or below
-// it. ok is false below the first symbol, when addresses are hidden, and
-// more than 1 MB past the last symbol (nothing sensible is there).
+// Resolve finds the function containing addr: the last text symbol at or
+// below it. Only functions name addresses: data symbols would shadow the
+// function an address is in, and kernels before 6.15 list per-CPU
+// variables at small addresses (fixed_percpu_data at 0), which must not
+// name NULL or user-space addresses. ok is false below the first
+// function, when addresses are hidden, and more than 1 MB past the last
+// function (nothing sensible is there).
 func (k *Kallsyms) Resolve(addr uint64) (sym Symbol, offset uint64, ok bool) {
 	if k.hidden {
 		return Symbol{}, 0, false
 	}
-	i := sort.Search(len(k.syms), func(i int) bool { return k.syms[i].addr > addr }) - 1
+	fi := k.functionIndex()
+	// The last function at or below addr; sort.Search's closure costs
+	// more than this loop on the hot path of stack symbolization.
+	lo, hi := 0, len(fi.addrs)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if fi.addrs[mid] <= addr {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	i := lo - 1
 	if i < 0 {
 		return Symbol{}, 0, false
 	}
-	// Several names can share an address; the first in file order wins,
-	// as in the kernel's own %pS.
-	for i > 0 && k.syms[i-1].addr == k.syms[i].addr {
-		i--
-	}
-	off := addr - k.syms[i].addr
-	if i == len(k.syms)-1 && off > 1<<20 {
+	off := addr - fi.addrs[i]
+	if i == len(fi.addrs)-1 && off > maxResolveOffset {
 		return Symbol{}, 0, false
 	}
-	return k.symbol(&k.syms[i]), off, true
+	f := &fi.fns[i]
+	sym = Symbol{Addr: fi.addrs[i], Type: f.typ, Name: f.name}
+	if f.module > 0 {
+		sym.Module = fi.modules[f.module-1]
+	}
+	return sym, off, true
+}
+
+// maxResolveOffset bounds how far past the last function an address
+// still belongs to it.
+const maxResolveOffset = 1 << 20
+
+func (k *Kallsyms) functionIndex() *funcIndex {
+	k.funcsOnce.Do(func() {
+		n, size := 0, 0 // upper bounds: of names at one address only one stays
+		for i := range k.syms {
+			if s := &k.syms[i]; isTextType(s.typ) {
+				n++
+				size += int(s.nameLen)
+			}
+		}
+		fi := funcIndex{addrs: make([]uint64, 0, n), fns: make([]indexedFunc, 0, n)}
+		var names strings.Builder
+		names.Grow(size)
+		ends := make([]int, 0, n) // where each name ends in names
+		moduleIndex := map[string]uint16{}
+		for i := range k.syms {
+			s := &k.syms[i]
+			if !isTextType(s.typ) {
+				continue
+			}
+			// Several names can share an address; the first in file
+			// order (syms is sorted stably) wins, as in the kernel's %pS.
+			if m := len(fi.addrs); m > 0 && fi.addrs[m-1] == s.addr {
+				continue
+			}
+			names.Write(k.data[s.nameOff : s.nameOff+uint32(s.nameLen)])
+			ends = append(ends, names.Len())
+			f := indexedFunc{typ: s.typ}
+			if s.modLen > 0 {
+				mod := k.data[s.nameOff+uint32(s.nameLen)+2:][:s.modLen]
+				if f.module = moduleIndex[string(mod)]; f.module == 0 && len(fi.modules) < 0xffff {
+					fi.modules = append(fi.modules, string(mod))
+					f.module = uint16(len(fi.modules))
+					moduleIndex[string(mod)] = f.module
+				}
+			}
+			fi.addrs = append(fi.addrs, s.addr)
+			fi.fns = append(fi.fns, f)
+		}
+		all, start := names.String(), 0
+		for i, end := range ends {
+			fi.fns[i].name = all[start:end]
+			start = end
+		}
+		k.funcs = fi
+	})
+	return &k.funcs
 }
 
 // Symbolize formats addr as "name+0xoff" ("name" when off is 0, with

@@ -2,11 +2,15 @@ package kernel
 
 import (
 	"bufio"
+	"math/rand/v2"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 const sampleKallsyms = `ffffffff81000000 T _stext
@@ -88,7 +92,37 @@ func TestParseKallsyms(t *testing.T) {
 	}
 }
 
-// readKallsymsIndependently parses /proc/kallsyms the obvious, slow way.
+// TestResolveFunctionsOnly: addresses resolve to the function containing
+// them, never to data: a data symbol inside a function's range does not
+// end it, and per-CPU variables listed at small addresses (kernels before
+// 6.15 list fixed_percpu_data at 0) do not name NULL or user addresses.
+func TestResolveFunctionsOnly(t *testing.T) {
+	k, err := ParseKallsyms([]byte(`0000000000000000 D fixed_percpu_data
+0000000000000040 d per_cpu_thing
+0000000000001000 T a
+0000000000001000 T a_alias
+0000000000001800 D data
+0000000000002000 t b
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for addr, want := range map[uint64]string{0x1000: "a+0", 0x1900: "a+2304", 0x2010: "b+16"} {
+		s, off, ok := k.Resolve(addr)
+		if got := s.Name + "+" + strconv.FormatUint(off, 10); !ok || got != want || !s.IsFunction() {
+			t.Errorf("Resolve(%#x) = %s (%c), %v; want %s", addr, got, s.Type, ok, want)
+		}
+	}
+	for _, addr := range []uint64{0, 0x10, 0x40, 0xfff, 0x2000 + 1<<21} {
+		if s, off, ok := k.Resolve(addr); ok {
+			t.Errorf("Resolve(%#x) = %s+%d, want no symbol", addr, s.Name, off)
+		}
+	}
+}
+
+// readKallsymsIndependently parses /proc/kallsyms the obvious, slow way,
+// leaving out the symbols of BPF programs ("[bpf]"), which come and go as
+// other tests load programs: two reads never agree on them.
 func readKallsymsIndependently(t *testing.T) map[string]uint64 {
 	t.Helper()
 	f, err := os.Open("/proc/kallsyms")
@@ -100,7 +134,7 @@ func readKallsymsIndependently(t *testing.T) map[string]uint64 {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
-		if len(fields) < 3 || !strings.ContainsAny(fields[1], "tTwW") {
+		if len(fields) < 3 || !strings.ContainsAny(fields[1], "tTwW") || len(fields) > 3 && fields[3] == "[bpf]" {
 			continue
 		}
 		addr, err := strconv.ParseUint(fields[0], 16, 64)
@@ -145,9 +179,24 @@ func TestKallsymsLive(t *testing.T) {
 	if ok, err := FunctionExists("no_such_function_ktrace"); ok || err != nil {
 		t.Errorf("FunctionExists(no_such) = %v, %v", ok, err)
 	}
-	fns := k.Functions()
-	if len(fns) != len(want) {
-		t.Errorf("Functions: %d names, independent parse %d", len(fns), len(want))
+	// Functions must list exactly the independent parse's names, but for
+	// those of BPF programs (bpf_prog_TAG_NAME, only ever in "[bpf]").
+	bpfOnly := map[string]bool{}
+	for s := range k.All() {
+		if s.Module == "bpf" {
+			bpfOnly[s.Name] = true
+		}
+	}
+	n := 0
+	for _, f := range k.Functions() {
+		if _, ok := want[f]; ok {
+			n++
+		} else if !bpfOnly[f] {
+			t.Errorf("Functions has %s, which the independent parse has not", f)
+		}
+	}
+	if n != len(want) {
+		t.Errorf("Functions: %d of the independent parse's %d names", n, len(want))
 	}
 	for _, f := range k.TraceableFunctions() {
 		if strings.HasPrefix(f, "__pfx_") {
@@ -211,5 +260,68 @@ func TestKprobeFunctions(t *testing.T) {
 		if want := k.TraceableFunctions(); !slices.Equal(fns, want) {
 			t.Errorf("%d functions, kallsyms has %d traceable", len(fns), len(want))
 		}
+	}
+}
+
+// kernelFrames returns n addresses inside this kernel's functions, as a
+// profile's kernel stacks would have them.
+func kernelFrames(tb testing.TB, n int) (*Kallsyms, []uint64) {
+	requireRoot(tb)
+	k, err := LoadKallsyms()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if k.Hidden() {
+		tb.Fatal("kernel addresses are hidden from root")
+	}
+	var funcs []uint64
+	for s := range k.All() {
+		if s.IsFunction() && s.Module == "" {
+			funcs = append(funcs, s.Addr)
+		}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	addrs := make([]uint64, n)
+	for i := range addrs {
+		addrs[i] = funcs[r.IntN(len(funcs))] + uint64(r.IntN(64))
+	}
+	return k, addrs
+}
+
+// symbolizeAll formats every frame as bpftrace does: name+offset.
+func symbolizeAll(k *Kallsyms, addrs []uint64, buf []byte) []byte {
+	buf = buf[:0]
+	for _, a := range addrs {
+		s, off, _ := k.Resolve(a)
+		buf = append(buf, s.Name...)
+		buf = append(buf, '+')
+		buf = strconv.AppendUint(buf, off, 10)
+		buf = append(buf, '\n')
+	}
+	return buf
+}
+
+// threadCPU is the calling thread's CPU time.
+func threadCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(1 /* RUSAGE_THREAD */, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestKernelFramesBudget checks the symbolization budget in CPU time (a
+// loaded machine stretches wall time), with a wide margin: 100,000 frames
+// in well under half a second (BenchmarkKernelFrames shows the real
+// figure, about 15 ms).
+func TestKernelFramesBudget(t *testing.T) {
+	k, addrs := kernelFrames(t, 100000)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	start := threadCPU()
+	out := symbolizeAll(k, addrs, nil)
+	if d := threadCPU() - start; d > 500*time.Millisecond {
+		t.Errorf("symbolizing 100,000 frames took %v of CPU", d)
+	}
+	if strings.Count(string(out), "\n") != 100000 || strings.Contains(string(out), "\n+") {
+		t.Error("some frames did not resolve")
 	}
 }

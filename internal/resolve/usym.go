@@ -1,9 +1,23 @@
 package resolve
 
-import "github.com/ktrace/ktrace/internal/symbol"
+import (
+	"debug/elf"
+	"fmt"
 
-// UserSymbol finds a symbol of a user binary, for uaddr(); it implements
-// types.UserSymbolResolver.
+	"github.com/ktrace/ktrace/uprobe"
+)
+
+// UserSymbol finds a function or variable of a user binary, for uaddr();
+// it implements types.UserSymbolResolver. The binary is read as uprobes
+// read it (uprobe.Open, cached), so uaddr() and the probe agree.
 func (r *Resolver) UserSymbol(path, name string) (addr, size uint64, pie bool, err error) {
-	return symbol.Lookup(path, name)
+	f, err := uprobe.Open(path)
+	if err != nil {
+		return 0, 0, false, err
+	}
+	s, ok := f.Symbol(name)
+	if !ok {
+		return 0, 0, false, fmt.Errorf("%s has no symbol %q", path, name)
+	}
+	return s.Value, s.Size, f.Type == elf.ET_DYN, nil
 }

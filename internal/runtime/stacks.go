@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/ktrace/ktrace/internal/abi"
+	"github.com/ktrace/ktrace/internal/kernel"
 	"github.com/ktrace/ktrace/internal/symbol"
 	"github.com/ktrace/ktrace/lang/types"
 	"github.com/ktrace/ktrace/output"
@@ -119,16 +120,16 @@ func lookupAddr(frames []output.Frame, i int) uint64 {
 }
 
 // symbolizeKernel names kernel frames from kallsyms; frames stay
-// addresses when kallsyms cannot be read.
+// addresses when kallsyms cannot be read or hides addresses.
 func symbolizeKernel(frames []output.Frame) {
-	k, err := symbol.LoadKernel()
+	k, err := kernel.LoadKallsyms()
 	if err != nil {
 		return
 	}
 	for i := range frames {
 		a := lookupAddr(frames, i)
-		if name, off, ok := k.Resolve(a); ok {
-			frames[i].Symbol, frames[i].Offset = name, off+frames[i].Addr-a
+		if s, off, ok := k.Resolve(a); ok {
+			frames[i].Symbol, frames[i].Offset = s.Name, off+frames[i].Addr-a
 		}
 	}
 }

@@ -72,15 +72,13 @@ var (
 )
 
 // ksymName names a kernel address, loading kallsyms on first use: the
-// function containing it, without an offset, as bpftrace prints ksym_t
-// values (func, ksym()); an unknown address prints as a C++ stream prints
-// a pointer ("0" for NULL). Only functions name addresses: kernels before
-// 6.15 list per-CPU variables at small addresses (fixed_percpu_data at 0),
-// which must not name NULL or other non-kernel addresses.
+// function containing it (Kallsyms.Resolve finds only functions), without
+// an offset, as bpftrace prints ksym_t values (func, ksym()); an unknown
+// address prints as a C++ stream prints a pointer ("0" for NULL).
 func ksymName(addr uint64) string {
 	kallsymsOnce.Do(func() { kallsyms, _ = kernel.LoadKallsyms() })
 	if kallsyms != nil {
-		if sym, _, ok := kallsyms.Resolve(addr); ok && sym.IsFunction() {
+		if sym, _, ok := kallsyms.Resolve(addr); ok {
 			return sym.Name
 		}
 	}

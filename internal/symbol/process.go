@@ -1,3 +1,14 @@
+// Package symbol turns the user addresses of stack frames into function
+// names, through the ELF symbol tables (.symtab, .dynsym, or a Go
+// binary's .gopclntab) of the files a process had mapped, with C++ and
+// Rust names demangled. (Kernel addresses resolve through
+// internal/kernel's Kallsyms.)
+//
+// A user address only means something in its process's address space, so
+// a Process is a snapshot of a process's executable mappings, taken while
+// the process runs; it keeps resolving after the process has exited.
+// Symbol tables are read once per file (by device and inode), lazily, and
+// shared by every process that maps the file.
 package symbol
 
 import (
@@ -11,6 +22,8 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+
+	"github.com/ktrace/ktrace/internal/elfsym"
 )
 
 // Mapping is one executable mapping of a process (a line of
@@ -33,7 +46,7 @@ type Process struct {
 	files []*fileEntry // the file of each mapping, nil for none
 	// jit holds the symbols of /tmp/perf-PID.map, written by JIT
 	// compilers (node --perf-basic-prof, Java agents), when there is one.
-	jit []elfSym
+	jit []elfsym.Symbol
 }
 
 // ParseMaps parses the text of /proc/PID/maps, keeping the executable
@@ -138,12 +151,11 @@ func (p *Process) Resolve(addr uint64) Frame {
 		return 0
 	})
 	if i < len(p.maps) && p.maps[i].Start <= addr && addr < p.maps[i].End {
-		m := &p.maps[i]
-		if t := p.files[i].table(); t != nil {
-			fileOff := addr - m.Start + m.Offset
-			if linked, ok := t.FileOffsetToAddr(fileOff); ok {
-				if name, off, ok := t.Resolve(linked); ok {
-					return Frame{Symbol: name, Offset: off, Module: m.Path}
+		m, e := &p.maps[i], p.files[i]
+		if t := e.table(); t != nil {
+			if linked, ok := t.Address(addr - m.Start + m.Offset); ok {
+				if s, ok := t.Resolve(linked); ok {
+					return Frame{Symbol: e.frameName(s.Name), Offset: linked - s.Value, Module: m.Path}
 				}
 			}
 		}
@@ -156,8 +168,9 @@ func (p *Process) Resolve(addr uint64) Frame {
 }
 
 // parsePerfMap parses a perf map file: "START SIZE name" per line, in hex.
-func parsePerfMap(data []byte) []elfSym {
-	var out []elfSym
+// Its names are printed as they are: JITs write them readable.
+func parsePerfMap(data []byte) []elfsym.Symbol {
+	var out []elfsym.Symbol
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
@@ -166,28 +179,32 @@ func parsePerfMap(data []byte) []elfSym {
 		a, err1 := strconv.ParseUint(strings.TrimPrefix(start, "0x"), 16, 64)
 		n, err2 := strconv.ParseUint(strings.TrimPrefix(size, "0x"), 16, 64)
 		if ok1 && ok2 && err1 == nil && err2 == nil && name != "" {
-			out = append(out, elfSym{addr: a, size: n, name: name, demangled: true})
+			out = append(out, elfsym.Symbol{Name: name, Value: a, Size: n})
 		}
 	}
-	slices.SortStableFunc(out, func(a, b elfSym) int {
-		return cmp.Compare(a.addr, b.addr)
+	slices.SortStableFunc(out, func(a, b elfsym.Symbol) int {
+		return cmp.Compare(a.Value, b.Value)
 	})
 	return out
 }
 
-func resolveJIT(syms []elfSym, addr uint64) (string, uint64, bool) {
+// resolveJIT finds the perf map symbol containing addr. It does not go
+// through elfsym's search: JIT code does not nest, and of two lines for
+// one address the later wins (the JIT reused the memory), so the only
+// candidate is the last symbol at or below addr, in file order.
+func resolveJIT(syms []elfsym.Symbol, addr uint64) (string, uint64, bool) {
 	i := len(syms) - 1
 	for lo, hi := 0, len(syms); lo < hi; {
 		mid := (lo + hi) / 2
-		if syms[mid].addr > addr {
+		if syms[mid].Value > addr {
 			hi = mid
 			i = mid - 1
 		} else {
 			lo = mid + 1
 		}
 	}
-	if i >= 0 && addr-syms[i].addr < syms[i].size {
-		return syms[i].name, addr - syms[i].addr, true
+	if i >= 0 && addr-syms[i].Value < syms[i].Size {
+		return syms[i].Name, addr - syms[i].Value, true
 	}
 	return "", 0, false
 }
@@ -206,8 +223,10 @@ type fileEntry struct {
 	once sync.Once
 	f    *os.File // open until the table is read
 	path string
-	t    *Table
-	err  error
+	t    *elfsym.File
+
+	mu        sync.Mutex // guards demangled
+	demangled map[string]string
 }
 
 // fileCache holds the files of every snapshot.
@@ -263,7 +282,7 @@ func (c *fileCache) open(pid int, m *Mapping) *fileEntry {
 }
 
 // table returns the file's symbol table, nil when it cannot be read.
-func (e *fileEntry) table() *Table {
+func (e *fileEntry) table() *elfsym.File {
 	if e == nil {
 		return nil
 	}
@@ -278,17 +297,11 @@ func (e *fileEntry) table() *Table {
 		if f == nil {
 			var err error
 			if f, err = os.Open(e.path); err != nil {
-				e.err = err
 				return
 			}
 		}
 		defer f.Close()
-		t, err := ReadTable(f)
-		if err != nil {
-			e.err = &errTable{path: e.path, err: err}
-			return
-		}
-		e.t = t
+		e.t, _ = elfsym.Read(f, nil)
 	})
 	return e.t
 }

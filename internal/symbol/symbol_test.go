@@ -1,7 +1,6 @@
 package symbol_test
 
 import (
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,11 +8,8 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
-	"github.com/ktrace/ktrace/internal/kernel"
 	"github.com/ktrace/ktrace/internal/symbol"
 )
 
@@ -152,108 +148,6 @@ func TestDemangle(t *testing.T) {
 		if got := symbol.Demangle(in); got != want {
 			t.Errorf("Demangle(%q) = %q, want %q", in, got, want)
 		}
-	}
-}
-
-func TestKernelResolve(t *testing.T) {
-	k := symbol.NewKernel([]kernel.Symbol{
-		{Addr: 0x1000, Type: 'T', Name: "a"},
-		{Addr: 0x1000, Type: 'T', Name: "a_alias"},
-		{Addr: 0x1800, Type: 'D', Name: "data"},
-		{Addr: 0x2000, Type: 't', Name: "b"},
-	})
-	for addr, want := range map[uint64]string{0x1000: "a+0", 0x1900: "a+2304", 0x2010: "b+16"} {
-		name, off, ok := k.Resolve(addr)
-		if got := name + "+" + strconv.FormatUint(off, 10); !ok || got != want {
-			t.Errorf("Resolve(%#x) = %s, %v; want %s", addr, got, ok, want)
-		}
-	}
-	if _, _, ok := k.Resolve(0xfff); ok {
-		t.Error("an address below every symbol resolved")
-	}
-	if _, _, ok := k.Resolve(0x2000 + 1<<21); ok {
-		t.Error("an address far past the last symbol resolved")
-	}
-}
-
-// kernelFrames returns n addresses inside this kernel's functions, as a
-// profile's kernel stacks would have them.
-func kernelFrames(tb testing.TB, n int) (*symbol.Kernel, []uint64) {
-	k, err := symbol.LoadKernel()
-	if err != nil {
-		if os.Geteuid() == 0 && os.Getenv("CI") == "true" {
-			tb.Fatal(err)
-		}
-		tb.Skip(err)
-	}
-	ks, _ := kernel.LoadKallsyms()
-	var funcs []uint64
-	for s := range ks.All() {
-		if s.IsFunction() && s.Module == "" {
-			funcs = append(funcs, s.Addr)
-		}
-	}
-	r := rand.New(rand.NewPCG(1, 2))
-	addrs := make([]uint64, n)
-	for i := range addrs {
-		addrs[i] = funcs[r.IntN(len(funcs))] + uint64(r.IntN(64))
-	}
-	return k, addrs
-}
-
-// symbolizeAll formats every frame as bpftrace does: name+offset.
-func symbolizeAll(k *symbol.Kernel, addrs []uint64, buf []byte) []byte {
-	buf = buf[:0]
-	for _, a := range addrs {
-		name, off, _ := k.Resolve(a)
-		buf = append(buf, name...)
-		buf = append(buf, '+')
-		buf = strconv.AppendUint(buf, off, 10)
-		buf = append(buf, '\n')
-	}
-	return buf
-}
-
-// BenchmarkKernelFrames symbolizes 100,000 kernel stack frames per
-// operation (the budget is 50 ms), kallsyms already loaded.
-// Besides wall time it reports the thread's CPU time per operation,
-// which a busy machine does not inflate.
-func BenchmarkKernelFrames(b *testing.B) {
-	k, addrs := kernelFrames(b, 100000)
-	var buf []byte
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	cpu0 := threadCPU()
-	b.ResetTimer()
-	for range b.N {
-		buf = symbolizeAll(k, addrs, buf)
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(threadCPU()-cpu0)/float64(b.N)/1e6, "cpu-ms/op")
-}
-
-// threadCPU is the calling thread's CPU time.
-func threadCPU() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(1 /* RUSAGE_THREAD */, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// TestKernelFramesBudget checks the symbolization budget in CPU time (a
-// loaded machine stretches wall time), with a wide margin: 100,000 frames
-// in well under half a second (the benchmark shows the real figure, about
-// 20 ms).
-func TestKernelFramesBudget(t *testing.T) {
-	k, addrs := kernelFrames(t, 100000)
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	start := threadCPU()
-	out := symbolizeAll(k, addrs, nil)
-	if d := threadCPU() - start; d > 500*time.Millisecond {
-		t.Errorf("symbolizing 100,000 frames took %v of CPU", d)
-	}
-	if strings.Count(string(out), "\n") != 100000 || strings.Contains(string(out), "\n+") {
-		t.Error("some frames did not resolve")
 	}
 }
 

@@ -61,6 +61,11 @@ type Info struct {
 	Formats map[*ast.Call]*Format
 	// Members holds the struct member each field access reads.
 	Members map[*ast.Field]*Member
+	// UserSymbols holds the address, as linked, of the symbol of each
+	// uaddr() call in a position-independent binary, which the compiler
+	// adds the load bias to (other uaddr() calls are in Consts): the
+	// binary is read once, by the checker's resolver.
+	UserSymbols map[*ast.Call]uint64
 	// Builtins holds the builtin variables and functions the probes use,
 	// so that the target facts a compilation needs (BTF offsets, stack
 	// depth) are looked up only for scripts that need them.

@@ -236,6 +236,10 @@ func (c *checker) uaddr(x *ast.Call) *Type {
 				return TypInvalid
 			}
 		}
+		if c.info.UserSymbols == nil {
+			c.info.UserSymbols = map[*ast.Call]uint64{}
+		}
+		c.info.UserSymbols[x] = addr
 	} else {
 		c.info.Consts[x] = int64(addr)
 	}

@@ -28,6 +28,7 @@ func CompileOptions(file *lang.File, info *types.Info, filterPID int) (compile.O
 	if n, err := ebpf.PossibleCPU(); err == nil {
 		opts.PossibleCPUs = n
 	}
+	opts.TAIOffset = kernel.TAIOffset()
 	if pages := info.Config.RingBufPages; pages > 0 {
 		// The ring buffer must be a power-of-two number of pages.
 		size := os.Getpagesize()
