@@ -18,12 +18,7 @@ import (
 
 // intVariable compiles a builtin variable with an integer value.
 func (g *gen) intVariable(x *ast.Ident) operand {
-	b := builtins.Variable(x.Name)
-	if b == nil {
-		g.errorf(x, "internal error: %s is not a builtin", x.Name)
-		return g.temp(x)
-	}
-	switch id := b.ID; {
+	switch id := builtins.VariableID(x.Name); {
 	case id == builtins.Nsecs:
 		// bpftrace's nsecs is the boot clock, which counts suspend.
 		return g.helperValue(x, asm.FnKtimeGetBootNs)
@@ -54,8 +49,9 @@ func (g *gen) intVariable(x *ast.Ident) operand {
 		return g.userFunc(x)
 	case id >= builtins.Arg0 && id <= builtins.Arg11 && g.kind == probe.USDT:
 		return g.usdtArg(x, int(id-builtins.Arg0))
+	default:
+		return g.contextVariable(x, id)
 	}
-	return g.contextVariable(x, b.ID)
 }
 
 // contextVariable compiles the builtins every probe reads the same way:
@@ -118,11 +114,7 @@ func (g *gen) userFunc(x *ast.Ident) operand {
 // memVariable compiles a builtin variable whose value is built in memory;
 // it reports false for any other identifier.
 func (g *gen) memVariable(x *ast.Ident, dst int16, size int) bool {
-	b := builtins.Variable(x.Name)
-	if b == nil {
-		return false
-	}
-	switch b.ID {
+	switch builtins.VariableID(x.Name) {
 	case builtins.Comm:
 		g.comm(dst, size)
 	case builtins.Kstack, builtins.Ustack:
@@ -136,11 +128,7 @@ func (g *gen) memVariable(x *ast.Ident, dst int16, size int) bool {
 // intCall compiles a builtin function with an integer value; it reports
 // false for other calls.
 func (g *gen) intCall(x *ast.Call) (operand, bool) {
-	b := builtins.Function(x.Name)
-	if b == nil {
-		return operand{}, false
-	}
-	switch b.ID {
+	switch id := builtins.FunctionID(x.Name); id {
 	case builtins.NsecsCall:
 		return g.nsecsMode(x), true
 	case builtins.Bswap:
@@ -151,7 +139,7 @@ func (g *gen) intCall(x *ast.Call) (operand, bool) {
 	case builtins.Strncmp:
 		return g.strncmp(x), true
 	case builtins.Strcontains, builtins.Strstr:
-		return g.strsearch(x, b.ID == builtins.Strstr), true
+		return g.strsearch(x, id == builtins.Strstr), true
 	case builtins.Strlen, builtins.Len:
 		return g.length(x), true
 	case builtins.HasKey:
@@ -167,11 +155,7 @@ func (g *gen) intCall(x *ast.Call) (operand, bool) {
 // memCall compiles a builtin function whose value is built in memory; it
 // reports false for other calls.
 func (g *gen) memCall(x *ast.Call, dst int16, size int) bool {
-	b := builtins.Function(x.Name)
-	if b == nil {
-		return false
-	}
-	switch b.ID {
+	switch builtins.FunctionID(x.Name) {
 	case builtins.Str:
 		g.str(x, dst, size)
 	case builtins.Strftime:
@@ -195,11 +179,7 @@ func (g *gen) memCall(x *ast.Call, dst int16, size int) bool {
 // stmtCall compiles a builtin function used as a statement; it reports
 // false for calls whose value is computed and dropped.
 func (g *gen) stmtCall(x *ast.Call) bool {
-	b := builtins.Function(x.Name)
-	if b == nil {
-		return false
-	}
-	switch b.ID {
+	switch id := builtins.FunctionID(x.Name); id {
 	case builtins.Printf:
 		g.formatEvent(x, abi.RecordPrintf)
 	case builtins.Cat:
@@ -225,7 +205,7 @@ func (g *gen) stmtCall(x *ast.Call) bool {
 	case builtins.Join:
 		g.join(x)
 	case builtins.Signal, builtins.SignalThread:
-		g.signal(x, b.ID == builtins.SignalThread)
+		g.signal(x, id == builtins.SignalThread)
 	default:
 		return false
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ktrace/ktrace/internal/compile"
 	"github.com/ktrace/ktrace/output"
 )
 
@@ -13,26 +14,26 @@ func (s *Session) Map(name string) (*output.Map, error) {
 	if !strings.HasPrefix(name, "@") {
 		return nil, fmt.Errorf("map names start with '@': %q", name)
 	}
-	m := s.cp.Map(name)
-	if m == nil {
-		return nil, fmt.Errorf("the program has no map %s", name)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.maps.Read(m)
+	return s.readMap(name, s.maps.Read)
 }
 
 // TakeMap is Map, but what it returns is taken out of the map, so counts
 // that arrive while reading are kept for the next call instead of being
 // lost.
 func (s *Session) TakeMap(name string) (*output.Map, error) {
+	return s.readMap(name, s.maps.Take)
+}
+
+// readMap reads the script map name with read, holding the session's lock
+// so no record changes the map meanwhile.
+func (s *Session) readMap(name string, read func(*compile.Map) (*output.Map, error)) (*output.Map, error) {
 	m := s.cp.Map(name)
 	if m == nil {
 		return nil, fmt.Errorf("the program has no map %s", name)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.maps.Take(m)
+	return read(m)
 }
 
 // PrintMaps prints every non-empty map with p, sorted by name, as

@@ -354,6 +354,24 @@ func Variable(name string) *Builtin { return variables[name] }
 // Function returns the builtin function of that name, or nil.
 func Function(name string) *Builtin { return functions[name] }
 
+// VariableID returns the ID of the builtin variable of that name, or
+// Invalid: stages that only switch on the ID need no nil check.
+func VariableID(name string) ID {
+	if b := variables[name]; b != nil {
+		return b.ID
+	}
+	return Invalid
+}
+
+// FunctionID returns the ID of the builtin function of that name, or
+// Invalid.
+func FunctionID(name string) ID {
+	if b := functions[name]; b != nil {
+		return b.ID
+	}
+	return Invalid
+}
+
 // Get returns the builtin with that ID, or nil.
 func Get(id ID) *Builtin { return byID[id] }
 

@@ -60,6 +60,13 @@ func TestLookup(t *testing.T) {
 		if got != c.want {
 			t.Errorf("lookup %q (call %v) = %v, want %v", c.name, c.call, got, c.want)
 		}
+		id := VariableID(c.name)
+		if c.call {
+			id = FunctionID(c.name)
+		}
+		if id != c.want {
+			t.Errorf("ID of %q (call %v) = %v, want %v", c.name, c.call, id, c.want)
+		}
 	}
 	if s := Printf.String(); s != "printf()" {
 		t.Errorf("Printf.String() = %q", s)
