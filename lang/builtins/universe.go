@@ -9,7 +9,7 @@ import (
 // ID identifies a builtin variable or function.
 type ID int
 
-// Builtin variables.
+// The builtins: variables, then functions.
 const (
 	Invalid ID = iota
 	Pid
@@ -52,11 +52,9 @@ const (
 	Ctx
 	Usermode
 	BuiltinElapsed
-)
 
-// Builtin functions.
-const (
-	Printf ID = iota + 1000
+	// Builtin functions.
+	Printf
 	Print
 	Clear
 	Delete
