@@ -321,17 +321,26 @@ func run(bin string, c *Case, argv []string, tmp string, vars map[string]string)
 		return nil, err
 	}
 	if c.Workload != "" {
-		done := make(chan struct{})
-		defer close(done)
+		// The workload repeats until ktrace is done, and is stopped (its
+		// process group killed) and waited for before run returns: a
+		// workload still writing in tmp would fail the test's cleanup.
+		wctx, stop := context.WithCancel(context.Background())
+		stopped := make(chan struct{})
+		defer func() {
+			stop()
+			<-stopped
+		}()
 		workload := Expand(c.Workload, vars)
 		go func() {
-			for {
-				w := exec.Command("sh", "-c", workload)
+			defer close(stopped)
+			for wctx.Err() == nil {
+				w := exec.CommandContext(wctx, "sh", "-c", workload)
 				w.Dir = tmp
+				w.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+				w.Cancel = func() error { return syscall.Kill(-w.Process.Pid, syscall.SIGKILL) }
 				w.Run()
 				select {
-				case <-done:
-					return
+				case <-wctx.Done():
 				case <-time.After(50 * time.Millisecond):
 				}
 			}
