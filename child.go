@@ -23,7 +23,10 @@ import (
 // /bin/sh that reads a pipe and then executes the command in its own
 // place, keeping its pid. Without /bin/sh, this very program, re-executed,
 // waits in an init function of this package; its runtime's threads then
-// exit when it executes the command, events a script may see.
+// exit when it executes the command, events a script may see. Either
+// tells StartChild, on a second pipe, once it runs: only then is its own
+// exec over, tracepoints and all, so a script attached after StartChild
+// returns sees the command's exec and nothing of the holder's.
 type Child struct {
 	// PID is the child's process id, the same before and after it
 	// executes the command.
@@ -37,10 +40,10 @@ type Child struct {
 	state   *os.ProcessState
 }
 
-// shellHolder is the script /bin/sh runs for a held child: wait for the go
-// line on fd 3 (exit if the pipe closes without one), then execute the
-// command, path "$0" and arguments "$@", in place.
-const shellHolder = `read -r _ <&3 || exit 10; exec 3<&-; exec "$0" "$@"`
+// shellHolder is the script /bin/sh runs for a held child: say it runs on
+// fd 4, wait for the go line on fd 3 (exit if the pipe closes without
+// one), then execute the command, path "$0" and arguments "$@", in place.
+const shellHolder = `echo >&4; exec 4>&-; read -r _ <&3 || exit 10; exec 3<&-; exec "$0" "$@"`
 
 // holderShell is the shell that holds children.
 var holderShell = "/bin/sh"
@@ -57,6 +60,9 @@ func init() {
 // runHeldChild is the child's side: wait for the go byte on fd 3, then
 // execute the command, whose path and arguments are os.Args[1:].
 func runHeldChild() {
+	ready := os.NewFile(4, "ready")
+	ready.Write([]byte{'\n'})
+	ready.Close()
 	goPipe := os.NewFile(3, "go")
 	var b [1]byte
 	n, _ := goPipe.Read(b[:])
@@ -91,13 +97,20 @@ func StartChild(command string, stdin io.Reader, stdout, stderr io.Writer) (*Chi
 		return nil, fmt.Errorf("Failed to fork child: %w", err)
 	}
 	defer r.Close()
+	readyR, readyW, err := os.Pipe()
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("Failed to fork child: %w", err)
+	}
+	defer readyR.Close()
+	defer readyW.Close()
 	cmd := &exec.Cmd{
 		Path:       holderShell,
 		Args:       append([]string{"sh", "-c", shellHolder, path}, args[1:]...),
 		Stdin:      stdin,
 		Stdout:     stdout,
 		Stderr:     stderr,
-		ExtraFiles: []*os.File{r},
+		ExtraFiles: []*os.File{r, readyW},
 		SysProcAttr: &syscall.SysProcAttr{
 			Pdeathsig: syscall.SIGTERM,
 		},
@@ -114,6 +127,13 @@ func StartChild(command string, stdin io.Reader, stdout, stderr io.Writer) (*Chi
 		return nil, fmt.Errorf("Failed to fork child: %w", err)
 	}
 	c := &Child{PID: cmd.Process.Pid, cmd: cmd, goPipe: w, done: make(chan struct{})}
+	// Wait until the holder runs: EOF instead of its line means it died.
+	readyW.Close()
+	if _, err := readyR.Read(make([]byte, 1)); err != nil {
+		w.Close()
+		cmd.Wait()
+		return nil, fmt.Errorf("Failed to fork child: the held child exited before it ran")
+	}
 	go func() {
 		cmd.Wait()
 		c.mu.Lock()
