@@ -88,7 +88,7 @@ uretprobe:%[1]s:ktest_add /pid == $1/ { printf("ret %%d %%s\n", retval, func); @
 // instruction, found with objdump) and at its address.
 func TestUprobeOffsetAndAddress(t *testing.T) {
 	testutil.RequireRoot(t)
-	objdump := testutil.RequireTool(t, "objdump", "to find an instruction boundary")
+	objdump := testutil.RequireTool(t, "objdump", "binutils")
 	bin := testutil.BuildUserProg(t)
 	f, err := uprobe.Open(bin)
 	if err != nil {
@@ -278,7 +278,7 @@ func (p *pty) waitFor(t *testing.T, s string, n int) {
 // it returned by readline, read from bash's memory with str(retval).
 func TestBashReadline(t *testing.T) {
 	testutil.RequireRoot(t)
-	bash := testutil.RequireTool(t, "bash", "to trace readline")
+	bash := testutil.RequireTool(t, "bash", "bash")
 	if _, err := uprobe.LocateFunc(mustResolve(t, bash), "readline", 0, true); err != nil {
 		t.Fatalf("bash has no readline symbol: %v", err)
 	}

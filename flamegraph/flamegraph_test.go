@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/ktrace/ktrace/flamegraph"
+	"github.com/ktrace/ktrace/internal/testutil"
 )
 
 var samples = []flamegraph.Sample{
@@ -155,13 +156,7 @@ func TestSVGStructure(t *testing.T) {
 // purple (the script ran), and a #zoom= link widens the zoomed frame to
 // the whole width.
 func TestSVGInChromium(t *testing.T) {
-	chromium, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("chromium is missing (.ci/run installs it)")
-		}
-		t.Skip("needs chromium")
-	}
+	chromium := testutil.RequireTool(t, "chromium", "chromium")
 	raw, doc := render(t, flamegraph.SVGOptions{Title: "ktrace flame graph test"})
 	dir := t.TempDir()
 	svg := filepath.Join(dir, "fg.svg")

@@ -3,9 +3,7 @@ package tools_test
 import (
 	"bytes"
 	"context"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,6 +11,7 @@ import (
 
 	"github.com/ktrace/ktrace/flamegraph"
 	"github.com/ktrace/ktrace/internal/testutil"
+	"github.com/ktrace/ktrace/internal/testutil/cprog"
 	"github.com/ktrace/ktrace/tools"
 )
 
@@ -32,18 +31,7 @@ int main(void) { ktrace_work(); return 0; }
 // function dominates the folded stacks, which start with its command.
 func TestProfileFolded(t *testing.T) {
 	testutil.RequireRoot(t)
-	if _, err := exec.LookPath("gcc"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("gcc is missing (.ci/run installs it)")
-		}
-		t.Skip("needs gcc")
-	}
-	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "spin.c"), []byte(busy), 0o644)
-	bin := filepath.Join(dir, "spin")
-	if out, err := exec.Command("gcc", "-O0", "-fno-omit-frame-pointer", "-o", bin, filepath.Join(dir, "spin.c")).CombinedOutput(); err != nil {
-		t.Fatalf("gcc: %v\n%s", err, out)
-	}
+	bin := testutil.Build(t, cprog.Stack("spin", busy))
 	cmd := exec.Command(bin)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

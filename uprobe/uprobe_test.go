@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/ktrace/ktrace/internal/testutil"
 )
 
 func TestParseArgs(t *testing.T) {
@@ -257,9 +259,7 @@ func itoa(n int) string {
 
 // TestLibraries reads this machine's cache: glibc systems list libc.
 func TestLibraries(t *testing.T) {
-	if _, err := os.Stat(LDCachePath); err != nil {
-		t.Skip("no", LDCachePath)
-	}
+	testutil.RequireFile(t, LDCachePath, "libc-bin")
 	libs, err := Libraries()
 	if err != nil {
 		t.Fatal(err)
@@ -276,9 +276,7 @@ func TestLibraries(t *testing.T) {
 }
 
 func TestFindBinary(t *testing.T) {
-	if _, err := os.Stat(LDCachePath); err != nil {
-		t.Skip("no", LDCachePath)
-	}
+	testutil.RequireFile(t, LDCachePath, "libc-bin")
 	libc, err := FindBinary("libc")
 	if err != nil || !strings.HasSuffix(libc, "/libc.so.6") {
 		t.Errorf("libc: %s, %v", libc, err)

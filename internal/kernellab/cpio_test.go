@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/ktrace/ktrace/internal/testutil"
 )
 
 func TestCPIORoundTrip(t *testing.T) {
@@ -64,14 +66,12 @@ func TestCPIORoundTrip(t *testing.T) {
 	}
 }
 
-// checkWithCPIOTool lists the archive with GNU cpio, when installed, to
-// show that another implementation reads it the same way.
+// checkWithCPIOTool lists the archive with GNU cpio to show that another
+// implementation reads it the same way.
 func checkWithCPIOTool(t *testing.T, archive []byte, entries []CPIOEntry) {
 	t.Helper()
-	if _, err := exec.LookPath("cpio"); err != nil {
-		return
-	}
-	cmd := exec.Command("cpio", "-t", "--quiet")
+	cpio := testutil.RequireTool(t, "cpio", "cpio")
+	cmd := exec.Command(cpio, "-t", "--quiet")
 	cmd.Stdin = bytes.NewReader(archive)
 	out, err := cmd.Output()
 	if err != nil {
@@ -88,7 +88,7 @@ func checkWithCPIOTool(t *testing.T, archive []byte, entries []CPIOEntry) {
 
 	// Extract regular files and compare their bytes.
 	dir := t.TempDir()
-	cmd = exec.Command("cpio", "-i", "--quiet", "-d", "--no-absolute-filenames")
+	cmd = exec.Command(cpio, "-i", "--quiet", "-d", "--no-absolute-filenames")
 	cmd.Dir = dir
 	cmd.Stdin = bytes.NewReader(archive)
 	if out, err := cmd.CombinedOutput(); err != nil {

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ktrace/ktrace/internal/testutil"
 )
 
 func TestConsole(t *testing.T) {
@@ -103,9 +105,7 @@ func fakeQEMU(t *testing.T, body string) string {
 }
 
 func TestBoot(t *testing.T) {
-	if _, err := os.Stat("/bin/sh"); err != nil {
-		t.Skip("needs /bin/sh")
-	}
+	testutil.RequireFile(t, "/bin/sh", "dash")
 	pidFile := filepath.Join(t.TempDir(), "pid")
 	tests := []struct {
 		name     string

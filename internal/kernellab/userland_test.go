@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"debug/elf"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ktrace/ktrace/internal/testutil"
 )
 
 // TestInitramfsHostFiles checks that host files keep the links along
@@ -141,10 +142,7 @@ func TestInitramfsHostFileErrors(t *testing.T) {
 
 // TestSharedLibraries finds what a dynamically linked host program loads.
 func TestSharedLibraries(t *testing.T) {
-	bash, err := exec.LookPath("bash")
-	if err != nil {
-		t.Skip("no bash on this machine")
-	}
+	bash := testutil.RequireTool(t, "bash", "bash")
 	f, err := elf.Open(bash)
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package resolve
 
 import (
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -32,10 +31,7 @@ func TestExpandUser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bash, err := exec.LookPath("bash")
-	if err != nil {
-		t.Fatal(err)
-	}
+	bash := testutil.RequireTool(t, "bash", "bash")
 	bash, _ = filepath.Abs(bash)
 	tests := []struct {
 		in   string

@@ -1,12 +1,13 @@
 package strftime
 
 import (
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ktrace/ktrace/internal/testutil"
 )
 
 var layouts = []string{
@@ -20,12 +21,7 @@ var times = []int64{0, 951782400, 1700000000, 1735689599, 1767225600, 2000000000
 // TestMatchesGlibc compares Format with glibc's strftime, through
 // Python's time.strftime, in UTC and the C locale.
 func TestMatchesGlibc(t *testing.T) {
-	if _, err := exec.LookPath("python3"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("python3 is needed to compare with glibc's strftime")
-		}
-		t.Skip("no python3")
-	}
+	python := testutil.RequireTool(t, "python3", "python3")
 	// One Python run formats every case, separated by NULs.
 	args := []string{"-c", `import sys, time
 cases = sys.argv[1:]
@@ -40,7 +36,7 @@ sys.stdout.write("\0".join(out))`}
 			want = append(want, Format(layout, time.Unix(sec, 0).UTC()))
 		}
 	}
-	cmd := exec.Command("python3", args...)
+	cmd := exec.Command(python, args...)
 	cmd.Env = []string{"LC_ALL=C", "TZ=UTC"}
 	out, err := cmd.Output()
 	if err != nil {

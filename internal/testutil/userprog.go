@@ -15,22 +15,6 @@ import (
 	"github.com/ktrace/ktrace/internal/testutil/cprog"
 )
 
-// RequireTool skips a test when a program it needs is missing, except
-// under CI=true, where .ci/run installs it and a skip would hide untested
-// code.
-func RequireTool(t testing.TB, name, why string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is needed %s (CI=true forbids skipping): %v", name, why, err)
-	}
-	t.Skipf("%s is needed %s", name, why)
-	return ""
-}
-
 // BuildC compiles C sources (file name → text) with gcc into one binary
 // in a temporary directory and returns its path; the sources are written
 // next to it.
@@ -51,13 +35,10 @@ func Build(t testing.TB, p cprog.Program) string {
 	if pre := os.Getenv(cprog.EnvDir); pre != "" {
 		return copyPrebuilt(t, p, pre)
 	}
-	gcc := RequireTool(t, "gcc", "to build the user-space test program")
+	gcc := RequireTool(t, "gcc", "gcc")
 	bin, err := p.Build(gcc, t.TempDir())
 	if err != nil {
-		if strings.Contains(err.Error(), "sys/sdt.h") && os.Getenv("CI") != "true" {
-			t.Skipf("<sys/sdt.h> is missing (install systemtap-sdt-dev): %v", err)
-		}
-		t.Fatal(err)
+		BuildFailed(t, err)
 	}
 	return bin
 }
