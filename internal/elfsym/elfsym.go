@@ -100,12 +100,16 @@ func Read(r io.ReaderAt, more func(*elf.File)) (f *File, err error) {
 	}
 	dyn, _ := ef.DynamicSymbols()
 	f.addSymbols(syms, dyn)
-	if len(f.byAddr) == 0 {
+	if f.Stripped || len(f.byAddr) == 0 {
 		// A stripped Go binary (go test links its test binaries so)
-		// still has the runtime's function table. Lookup does not know
-		// these functions: a uprobe by name needs a symbol table.
-		f.byAddr = goFunctions(ef)
-		slices.SortFunc(f.byAddr, byAddrOrder)
+		// still has the runtime's function table. Linked with cgo, it
+		// also exports a few functions in .dynsym (crosscall2,
+		// _cgo_panic), which must not hide the others. Lookup does not
+		// know these functions: a uprobe by name needs a symbol table.
+		if gofuncs := goFunctions(ef); len(gofuncs) > 0 {
+			f.byAddr = append(f.byAddr, gofuncs...)
+			slices.SortFunc(f.byAddr, byAddrOrder)
+		}
 	}
 	if more != nil {
 		more(ef)

@@ -3,9 +3,14 @@ package elfsym
 import (
 	"bytes"
 	"debug/elf"
+	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/ktrace/ktrace/internal/testutil"
 )
 
 func fn(name string, value, size uint64) elf.Symbol { return symOf(name, elf.STT_FUNC, value, size) }
@@ -207,4 +212,70 @@ func FuzzRead(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestStrippedCgoGoBinary reads a Go binary linked with cgo and without
+// a symbol table (-ldflags=-s, as go test links its test binaries): its
+// .dynsym exports cgo's few functions, and Resolve must still find the
+// others in .gopclntab.
+func TestStrippedCgoGoBinary(t *testing.T) {
+	testutil.RequireTool(t, "gcc", "gcc") // cgo
+	dir := t.TempDir()
+	src := filepath.Join(dir, "main.go")
+	os.WriteFile(src, []byte(`package main
+
+import (
+	"fmt"
+	"reflect"
+	_ "runtime/cgo"
+)
+
+//go:noinline
+func marker() int { return 42 }
+
+func main() { fmt.Println(reflect.ValueOf(marker).Pointer(), marker()) }
+`), 0o644)
+	bin := filepath.Join(dir, "prog")
+	build := exec.Command("go", "build", "-buildmode=exe", "-ldflags=-s -w", "-o", bin, src)
+	build.Dir = dir
+	build.Env = append(os.Environ(), "CGO_ENABLED=1", "GO111MODULE=off", "GOFLAGS=")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var addr uint64
+	if _, err := fmt.Sscan(string(out), &addr); err != nil {
+		t.Fatalf("%q: %v", out, err)
+	}
+	r, err := os.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	f, err := Read(r, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !f.Stripped {
+		t.Error("a binary linked with -s is not Stripped")
+	}
+	if s, ok := f.Resolve(addr + 1); !ok || s.Name != "main.marker" || s.Value != addr {
+		t.Errorf("Resolve(%#x) = %+v, %v; want main.marker at %#x", addr+1, s, ok, addr)
+	}
+	if s, ok := f.Resolve(mustSymbol(t, f, "crosscall2")); !ok || s.Name != "crosscall2" {
+		t.Errorf("Resolve of crosscall2 (exported by .dynsym) = %+v, %v", s, ok)
+	}
+}
+
+// mustSymbol returns the address of a function .dynsym exports.
+func mustSymbol(t *testing.T, f *File, name string) uint64 {
+	t.Helper()
+	s, ok := f.Lookup(name)
+	if !ok {
+		t.Fatalf("%s is not in .dynsym: the binary is not linked with cgo", name)
+	}
+	return s.Value
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/ktrace/ktrace/internal/symbol"
+	"github.com/ktrace/ktrace/internal/testutil"
 )
 
 // TestResolveGoProgram builds a Go program, runs it and symbolizes one of
@@ -86,12 +87,7 @@ func runAndSnapshot(t *testing.T, bin string) (*symbol.Process, uint64) {
 // and symbolizes one of its functions from a snapshot taken while it ran,
 // after it has exited: the load bias of a PIE executable and demangling.
 func TestResolveCPlusPlus(t *testing.T) {
-	if _, err := exec.LookPath("g++"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("g++ is missing (.ci/run installs it)")
-		}
-		t.Skip("needs g++")
-	}
+	gxx := testutil.RequireTool(t, "g++", "g++")
 	dir := t.TempDir()
 	src := filepath.Join(dir, "p.cc")
 	os.WriteFile(src, []byte(`#include <cstdio>
@@ -106,7 +102,7 @@ int main() {
 }
 `), 0o644)
 	bin := filepath.Join(dir, "p")
-	if out, err := exec.Command("g++", "-O1", "-fPIE", "-pie", "-o", bin, src).CombinedOutput(); err != nil {
+	if out, err := exec.Command(gxx, "-O1", "-fPIE", "-pie", "-o", bin, src).CombinedOutput(); err != nil {
 		t.Fatalf("g++: %v\n%s", err, out)
 	}
 	p, addr := runAndSnapshot(t, bin)
