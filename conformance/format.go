@@ -81,7 +81,7 @@
 //
 // # Running
 //
-//	go test -count=1 ./conformance                     # as root; part of go test ./...
+//	./test.sh ./conformance                            # as root; part of ./test.sh
 //	go test -count=1 ./conformance -run 'TestConformance/hist_'
 //	KTRACE_BIN=/path/to/ktrace go test ./conformance   # test a prebuilt binary
 //	KTRACE_CONFORMANCE_BPFTRACE=$(which bpftrace) go test ./conformance -run TestBpftraceReference
