@@ -186,13 +186,14 @@ func TestMapFullWarning(t *testing.T) {
 	}
 	defer sess.Close()
 	sess.Stop()
-	// Like bpftrace: one warning per failing update site, with the line and a
-	// marker under the statement.
+	// Like bpftrace: a warning per failing update site, with the line and a
+	// marker under the statement; then how many updates failed there.
 	const line = `config = { max_map_keys = 2 } BEGIN { @x[1] = 1; @x[2] = 2; @x[3] = 3; @x[4] = 4; exit(); }`
 	site := func(col, end int) string {
 		return fmt.Sprintf("full.bt:1:%d-%d: WARNING: Map full; can't update element. Try increasing max_map_keys config or manually setting the max entries in a map declaration e.g. `let @a = hash(5000)`\n", col, end) +
 			"Additional Info - helper: map_update_elem, retcode: -7\n" + line + "\n" +
-			strings.Repeat(" ", col-1) + strings.Repeat("~", end-col) + "\n"
+			strings.Repeat(" ", col-1) + strings.Repeat("~", end-col) + "\n" +
+			fmt.Sprintf("full.bt:1:%d-%d: WARNING: @x is full: 1 update failed (1 in all)\n", col, end)
 	}
 	want := site(61, 70) + site(72, 81)
 	if errs.String() != want {

@@ -46,22 +46,12 @@ func (p *Program) Start(ctx context.Context, opts *StartOptions) (*Session, erro
 	if opts == nil {
 		opts = &StartOptions{}
 	}
-	ropts := runtime.Options{Output: opts.Output, Errors: opts.Errors, AnnounceProbes: opts.AnnounceProbes, NoWarnings: opts.NoWarnings}
+	ropts := runtime.Options{Output: opts.Output, Errors: opts.Errors, Format: opts.Format, AnnounceProbes: opts.AnnounceProbes, NoWarnings: opts.NoWarnings}
 	if ropts.Output == nil {
 		ropts.Output = os.Stdout
 	}
 	if ropts.Errors == nil {
 		ropts.Errors = os.Stderr
-	}
-	switch opts.Format {
-	case "", "text":
-		tp := output.NewText(ropts.Output)
-		tp.Err = ropts.Errors
-		ropts.Printer = tp
-	case "json":
-		ropts.Printer = output.NewJSON(ropts.Output)
-	default:
-		return nil, fmt.Errorf("unknown output format %q: use text or json", opts.Format)
 	}
 	if opts.Child != nil {
 		ropts.Child = opts.Child
@@ -92,6 +82,12 @@ func (s *Session) Close() error {
 	s.closed = true
 	return s.rt.Close()
 }
+
+// Err returns the write error that ended the session, if one did: the
+// reader of the output went away (a closed pipe) or its disk is full.
+// Done is closed then, as if the script had called exit(), and nothing is
+// written after it.
+func (s *Session) Err() error { return s.rt.Err() }
 
 // Lost returns how many records the ring buffer refused because user space
 // did not keep up.

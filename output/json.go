@@ -124,6 +124,11 @@ func (p *JSONPrinter) HelperError(e HelperError) error {
 		`, "retcode": ` + jsonInt(e.Retcode) + p.where(e.At) + "}\n")
 }
 
+// Warning writes {"type": "warning", "msg": ...}.
+func (p *JSONPrinter) Warning(msg string) error {
+	return p.write(`{"type": "warning", "msg": ` + p.str(msg) + "}\n")
+}
+
 func (p *JSONPrinter) where(at Location) string {
 	return `, "filename": ` + p.str(at.File) + `, "line": ` + jsonUint(uint64(at.Line)) +
 		`, "col": ` + jsonUint(uint64(at.Col))

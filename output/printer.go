@@ -38,6 +38,9 @@ type Printer interface {
 	RuntimeError(msg string, at Location) error
 	// HelperError reports a BPF helper call that failed.
 	HelperError(e HelperError) error
+	// Warning reports a problem of the run that comes from no place in
+	// the script, such as records lost while the run goes on.
+	Warning(msg string) error
 	// End marks the end of the run, before the maps printed at exit.
 	End() error
 }
@@ -187,6 +190,9 @@ func (p *TextPrinter) HelperError(e HelperError) error {
 	return p.note(e.At.span() + ": WARNING: " + e.Msg + "\nAdditional Info - helper: " +
 		e.Helper + ", retcode: " + strconv.FormatInt(e.Retcode, 10) + "\n" + contextText(e.At))
 }
+
+// Warning writes "WARNING: msg" to Err.
+func (p *TextPrinter) Warning(msg string) error { return p.note("WARNING: " + msg + "\n") }
 
 func contextText(at Location) string {
 	var b strings.Builder

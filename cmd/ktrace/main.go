@@ -16,13 +16,20 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"runtime/debug"
+	"syscall"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "devel"
 
 func main() {
+	// A write to a closed pipe (ktrace ... | head -1) then fails with
+	// EPIPE instead of killing ktrace, which ends the session as exit()
+	// would. (Notify, not Ignore: an ignored signal stays ignored in the
+	// -c child.)
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 

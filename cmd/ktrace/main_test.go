@@ -322,3 +322,58 @@ func TestNoWarnings(t *testing.T) {
 		t.Errorf("with --no-warnings: exit %d, stderr:\n%s", code, stderr)
 	}
 }
+
+// TestOutputFaults: a reader that goes away (ktrace ... | head -1) ends
+// ktrace quietly with every probe detached; a full disk is an error that
+// names the file. Neither hangs.
+func TestOutputFaults(t *testing.T) {
+	testutil.RequireRoot(t)
+	const prog = `BEGIN { printf("first\n"); } interval:ms:10 { printf("tick\n"); }`
+	runFor := func(stdout io.Writer, args ...string) (stderr string, code int) {
+		t.Helper()
+		var errb bytes.Buffer
+		done := make(chan int, 1)
+		go func() { done <- run(args, strings.NewReader(""), stdout, &errb) }()
+		select {
+		case code = <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("ktrace %s did not end", strings.Join(args, " "))
+		}
+		return errb.String(), code
+	}
+
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	stderr, code := runFor(w, "-q", "-e", prog)
+	w.Close()
+	if code != 0 || stderr != "" {
+		t.Errorf("closed pipe: exit %d, stderr %q; want 0 and nothing", code, stderr)
+	}
+	if n := bpfProgramFDs(t); n != 0 {
+		t.Errorf("%d BPF programs still open after the closed pipe ended ktrace", n)
+	}
+
+	stderr, code = runFor(io.Discard, "-q", "-o", "/dev/full", "-e", prog)
+	if want := "ktrace: write /dev/full: no space left on device\n"; code != 1 || stderr != want {
+		t.Errorf("full disk: exit %d, stderr %q; want 1 and %q", code, stderr, want)
+	}
+}
+
+// bpfProgramFDs counts the BPF programs this process holds open.
+func bpfProgramFDs(t *testing.T) int {
+	fds, err := os.ReadDir("/proc/self/fdinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, fd := range fds {
+		info, err := os.ReadFile("/proc/self/fdinfo/" + fd.Name())
+		if err == nil && bytes.Contains(info, []byte("\nprog_id:")) {
+			n++
+		}
+	}
+	return n
+}

@@ -330,7 +330,11 @@ func runProgram(prog *ktrace.Program, o *scriptOptions, out, stderr io.Writer) i
 		fmt.Fprintln(stderr, "ktrace:", err)
 		code = 1
 	}
-	if err := sess.PrintExit(); err != nil {
+	if err := sess.PrintExit(); errors.Is(err, syscall.EPIPE) {
+		// The reader of the output has gone (ktrace ... | head): it
+		// wants no more, which is no error.
+		return 0
+	} else if err != nil {
 		fmt.Fprintln(stderr, "ktrace:", err)
 		code = 1
 	}

@@ -9,9 +9,12 @@ import (
 const (
 	// EventsMap is the ring buffer of records.
 	EventsMap = "events"
-	// LostMap is a one-entry per-CPU array: the records the ring buffer
-	// refused because user space did not keep up.
-	LostMap = "lost"
+	// CountersMap is a per-CPU array of u64 counters of what went wrong
+	// in the programs: at LostCounter the records the ring buffer refused
+	// because user space did not keep up, after it one counter per
+	// update site that found its map full (compile.Program.FullSites),
+	// which user space reports every second.
+	CountersMap = "counters"
 	// RuntimeMap is a one-entry array whose u64 value user space sets
 	// before BEGIN runs: the boot-clock time the session started, which
 	// elapsed counts from.
@@ -26,6 +29,13 @@ const (
 	// StackPIDsMap holds the (pid u32, mm u64) pairs already reported
 	// with a stack-process record.
 	StackPIDsMap = "stack_procs"
+)
+
+// LostCounter is the CountersMap index of the count of lost records; a
+// map-full site i counts at index FirstFullCounter+i.
+const (
+	LostCounter      = 0
+	FirstFullCounter = 1
 )
 
 // ScriptMap returns the collection key of the script map @name (name

@@ -69,6 +69,10 @@ type Program struct {
 	// Events describe the records programs send to user space; the record's
 	// first 8 bytes are the index into Events.
 	Events []*Event
+	// FullSites are the map updates that count, in abi.CountersMap, the
+	// times they found their map full; user space warns of them (as
+	// RecordWarning events) every second with the number that failed.
+	FullSites []*Event
 	// ProbeNames are the values of the probe builtin, by index.
 	ProbeNames []string
 	// Collection holds every map and program specification, by name.
@@ -145,7 +149,7 @@ type Event struct {
 	// Args are the record's fields after the header.
 	Args []EventArg
 	Size int       // whole record size
-	Map  *Map      // print, clear, zero
+	Map  *Map      // print, clear, zero; a FullSites entry's map
 	Node *ast.Call // the call that sends it
 	// Top and Div are print(@m, top, div)'s limits.
 	Top int
@@ -188,8 +192,9 @@ func Compile(info *types.Info, file *lang.File, opts Options) (*Program, error) 
 		probeIDs: map[string]int{},
 		events:   map[*ast.Call]int{},
 
-		byHash:   map[string]string{},
-		warnings: map[warningSite]int{},
+		byHash:    map[string]string{},
+		warnings:  map[warningSite]int{},
+		fullSites: map[warningSite]int{},
 	}
 	c.declareMaps()
 	for _, pi := range info.Probes {
@@ -203,6 +208,7 @@ func Compile(info *types.Info, file *lang.File, opts Options) (*Program, error) 
 	if err := c.errs.Err(); err != nil {
 		return nil, err
 	}
+	c.prog.Collection.Maps[abi.CountersMap].MaxEntries = uint32(abi.FirstFullCounter + len(c.prog.FullSites))
 	return c.prog, nil
 }
 
@@ -218,6 +224,8 @@ type compiler struct {
 	events   map[*ast.Call]int
 	byHash   map[string]string // instruction hash → program name, to share programs
 	warnings map[warningSite]int
+	// fullSites numbers the map-full sites (Program.FullSites).
+	fullSites map[warningSite]int
 
 	progN int
 }
@@ -275,12 +283,12 @@ func (c *compiler) declareMaps() {
 		Type:       ebpf.RingBuf,
 		MaxEntries: uint32(c.opts.RingBufSize),
 	}
-	c.prog.Collection.Maps[abi.LostMap] = &ebpf.MapSpec{
-		Name:       abi.LostMap,
-		Type:       ebpf.PerCPUArray,
-		KeySize:    4,
-		ValueSize:  8,
-		MaxEntries: 1,
+	// Sized once the programs are generated and the map-full sites known.
+	c.prog.Collection.Maps[abi.CountersMap] = &ebpf.MapSpec{
+		Name:      abi.CountersMap,
+		Type:      ebpf.PerCPUArray,
+		KeySize:   4,
+		ValueSize: 8,
 	}
 }
 

@@ -288,7 +288,8 @@ func (g *gen) assignMap(s *ast.AssignStmt, ref *ast.MapRef) {
 }
 
 // mapUpdate calls bpf_map_update_elem(map, key, value, flags). When the
-// map is full (E2BIG) it tells user space, which warns once per map.
+// map is full (E2BIG) it counts the failure for the update's site, which
+// user space reports every second.
 func (g *gen) mapUpdate(m *Map, key, val int16, flags int32) {
 	g.loadMap(asm.R1, m)
 	g.stackPtr(asm.R2, key)
@@ -304,8 +305,8 @@ func (g *gen) mapUpdate(m *Map, key, val int16, flags int32) {
 	if g.src != nil {
 		n = &ast.Ident{Sp: g.src.Span}
 	}
-	g.helperWarning(n, "map_update_elem", -int64(unix.E2BIG),
-		"Map full; can't update element. Try increasing max_map_keys config or manually setting the max entries in a map declaration e.g. `let @a = hash(5000)`")
+	g.countMapFull(n, m, abi.Warning{Helper: "map_update_elem", Retcode: -int64(unix.E2BIG),
+		Msg: "Map full; can't update element. Try increasing max_map_keys config or manually setting the max entries in a map declaration e.g. `let @a = hash(5000)`"})
 	g.place(ok)
 	g.emit(asm.Mov.Imm(asm.R0, 0))
 }
@@ -532,10 +533,28 @@ func (g *gen) sendEvent(n ast.Node, id, size int, fill func(rec int16)) {
 }
 
 // countLost increments this CPU's lost-record counter.
-func (g *gen) countLost(n ast.Node) {
+func (g *gen) countLost(n ast.Node) { g.count(n, abi.LostCounter) }
+
+// countMapFull counts a failed update of m at the site n: one counter per
+// site, whichever attach point's program reaches it, so identical programs
+// stay identical and are shared. R0–R5 are clobbered.
+func (g *gen) countMapFull(n ast.Node, m *Map, w abi.Warning) {
+	key := warningSite{span: n.Span(), w: w}
+	site, ok := g.c.fullSites[key]
+	if !ok {
+		site = len(g.c.prog.FullSites)
+		g.c.prog.FullSites = append(g.c.prog.FullSites, &Event{Kind: abi.RecordWarning, Warning: w, Map: m,
+			Source: lang.Source{File: g.c.file, Span: n.Span()}})
+		g.c.fullSites[key] = site
+	}
+	g.count(n, abi.FirstFullCounter+site)
+}
+
+// count increments this CPU's counter at index i of abi.CountersMap.
+func (g *gen) count(n ast.Node, i int) {
 	slot := g.alloc(n, 8)
-	g.emit(storeImm(asm.RFP, slot, 0, asm.DWord))
-	g.emit(asm.LoadMapPtr(asm.R1, 0).WithReference(abi.LostMap))
+	g.emit(storeImm(asm.RFP, slot, int32(i), asm.DWord))
+	g.emit(asm.LoadMapPtr(asm.R1, 0).WithReference(abi.CountersMap))
 	g.stackPtr(asm.R2, slot)
 	g.call(asm.FnMapLookupElem)
 	skip := g.newLabel("nolost")

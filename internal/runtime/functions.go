@@ -95,22 +95,30 @@ func (s *Session) warn(ev *compile.Event) {
 		return
 	}
 	w := ev.Warning
-	var loc output.Location
-	if ev.Source.File != nil {
-		loc.File = ev.Source.File.Name
-		start := ev.Source.File.Position(ev.Source.Span.Pos)
-		end := ev.Source.File.Position(ev.Source.Span.End)
-		loc.Line, loc.Col = start.Line, start.Column
-		if end.Line == start.Line && end.Column > start.Column+1 {
-			loc.Span = fmt.Sprintf("%s:%d:%d-%d", start.Filename, start.Line, start.Column, end.Column)
-		}
-		loc.Context = []string{ev.Source.SourceLine(), caretLine(ev.Source)}
-	}
+	loc := sourceLocation(ev)
 	if w.Helper != "" {
 		s.printer.HelperError(output.HelperError{Helper: w.Helper, Retcode: w.Retcode, Msg: w.Msg, At: loc})
 		return
 	}
 	s.printer.RuntimeError(w.Msg, loc)
+}
+
+// sourceLocation is where in the script a warning's event comes from,
+// with the line and a ~ marker under it.
+func sourceLocation(ev *compile.Event) output.Location {
+	var loc output.Location
+	if ev.Source.File == nil {
+		return loc
+	}
+	loc.File = ev.Source.File.Name
+	start := ev.Source.File.Position(ev.Source.Span.Pos)
+	end := ev.Source.File.Position(ev.Source.Span.End)
+	loc.Line, loc.Col = start.Line, start.Column
+	if end.Line == start.Line && end.Column > start.Column+1 {
+		loc.Span = fmt.Sprintf("%s:%d:%d-%d", start.Filename, start.Line, start.Column, end.Column)
+	}
+	loc.Context = []string{ev.Source.SourceLine(), caretLine(ev.Source)}
+	return loc
 }
 
 // caretLine underlines a source span with ~, as bpftrace's warnings do.

@@ -68,5 +68,11 @@ func (s *Session) PrintExit() error {
 	if lost := s.Lost(); lost > 0 {
 		s.printer.LostEvents(lost)
 	}
+	s.mu.Lock()
+	s.flushLocked()
+	s.mu.Unlock()
+	if err == nil {
+		err = s.Err()
+	}
 	return err
 }

@@ -3,41 +3,17 @@ package runtime
 import (
 	"time"
 
-	"github.com/cilium/ebpf/ringbuf"
-
 	"github.com/ktrace/ktrace/internal/abi"
 	"github.com/ktrace/ktrace/internal/compile"
 	"github.com/ktrace/ktrace/output"
 )
 
-// loop handles ring buffer records until Stop.
-func (s *Session) loop() {
-	defer close(s.loopDone)
-	var rec ringbuf.Record
-	for {
-		err := s.reader.ReadInto(&rec)
-		if err != nil {
-			// Closed or past the deadline Stop set: the rest is Stop's.
-			return
-		}
-		s.handle(rec.RawSample)
+// handleLocked carries out one record, by the kind of its compiled event.
+// The caller holds s.mu.
+func (s *Session) handleLocked(raw []byte) {
+	if s.out.terminal {
+		defer s.flushLocked()
 	}
-}
-
-// drain handles every record already in the ring buffer.
-func (s *Session) drain() {
-	s.reader.SetDeadline(time.Now())
-	defer s.reader.SetDeadline(time.Time{})
-	var rec ringbuf.Record
-	for s.reader.ReadInto(&rec) == nil {
-		s.handle(rec.RawSample)
-	}
-}
-
-// handle carries out one record, by the kind of its compiled event.
-func (s *Session) handle(raw []byte) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	id, ok := abi.EventIndex(raw)
 	if !ok || id >= uint64(len(s.cp.Events)) {
 		return

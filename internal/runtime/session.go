@@ -26,10 +26,11 @@ import (
 type Options struct {
 	// Output receives printf and print output.
 	Output io.Writer
-	// Errors receives warnings, such as a full map.
+	// Errors receives warnings, such as a full map, in text output.
 	Errors io.Writer
-	// Printer formats the session's output (text or JSON).
-	Printer output.Printer
+	// Format is "text" (bpftrace's default output) or "json" (its -f
+	// json); empty means text.
+	Format string
 	// AnnounceProbes makes the session report how many probes it attaches
 	// before BEGIN runs.
 	AnnounceProbes bool
@@ -57,7 +58,9 @@ type Child interface {
 type Session struct {
 	prog    *Program
 	cp      *compile.Program
-	errOut  io.Writer
+	errOut  io.Writer // flushes out first; see stderrWriter
+	out     *sink
+	outErr  error // the write that failed, under mu; see Err
 	printer output.Printer
 	coll    *ebpf.Collection
 	links   []io.Closer
@@ -71,7 +74,8 @@ type Session struct {
 	exitCalled bool
 	exitOnce   sync.Once
 	exitCode   int
-	loopDone   chan struct{}
+	stream     *stream                 // the record pump and loop (stream.go)
+	reports    reports                 // losses reported (reports.go)
 	running    bool                    // the record loop was started
 	warned     map[*compile.Event]bool // warnings print once per call site
 	noWarnings bool                    // Options.NoWarnings
@@ -88,12 +92,21 @@ func Start(ctx context.Context, p *Program, opts Options) (*Session, error) {
 	s := &Session{
 		prog:       p,
 		cp:         p.Compiled,
-		errOut:     opts.Errors,
-		printer:    opts.Printer,
+		out:        newSink(opts.Output),
 		noWarnings: opts.NoWarnings,
 		exited:     make(chan struct{}),
-		loopDone:   make(chan struct{}),
 		warned:     map[*compile.Event]bool{},
+	}
+	s.errOut = stderrWriter{s, opts.Errors}
+	switch opts.Format {
+	case "", "text":
+		tp := output.NewText(s.out)
+		tp.Err = s.errOut
+		s.printer = tp
+	case "json":
+		s.printer = output.NewJSON(s.out)
+	default:
+		return nil, fmt.Errorf("unknown output format %q: use text or json", opts.Format)
 	}
 	s.env = &output.Env{ProbeNames: p.Compiled.ProbeNames, Ksym: ksymName, Stack: s.decodeStack, TruncTrailer: p.Compiled.Info.Config.StrTruncTrailer}
 	if err := s.load(); err != nil {
@@ -128,7 +141,8 @@ func Start(ctx context.Context, p *Program, opts Options) (*Session, error) {
 		s.finish()
 	}
 	s.running = true
-	go s.loop()
+	s.startStream()
+	s.startReports()
 	return s, nil
 }
 
@@ -242,9 +256,11 @@ func (s *Session) Stop() error {
 	}
 	s.links = nil
 	if s.running {
-		// Unblock the loop: it handles what is there and returns.
+		s.stopReports()
+		// Unblock the pump: it reads what is there and returns, and the
+		// loop handles it.
 		s.reader.Flush()
-		<-s.loopDone
+		<-s.stream.loopDone
 	}
 	s.drain()
 	s.mu.Lock()
@@ -254,6 +270,7 @@ func (s *Session) Stop() error {
 		errs = append(errs, err)
 	}
 	s.drain()
+	s.report(false)
 	return errors.Join(errs...)
 }
 
@@ -278,21 +295,4 @@ func (s *Session) Close() error {
 	}
 	s.stopWatch()
 	return errors.Join(errs...)
-}
-
-// Lost returns how many records the ring buffer refused because user space
-// did not keep up.
-func (s *Session) Lost() uint64 {
-	if s.coll == nil {
-		return 0
-	}
-	var perCPU []uint64
-	if err := s.coll.Maps[abi.LostMap].Lookup(uint32(0), &perCPU); err != nil {
-		return 0
-	}
-	var n uint64
-	for _, v := range perCPU {
-		n += v
-	}
-	return n
 }
