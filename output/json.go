@@ -38,6 +38,9 @@ func (p *JSONPrinter) data(typ, data string) error {
 // Printf writes {"type": "printf", "data": "s"}.
 func (p *JSONPrinter) Printf(s string) error { return p.data("printf", p.str(s)) }
 
+// PrintfBytes is Printf of the text in b.
+func (p *JSONPrinter) PrintfBytes(b []byte) error { return p.Printf(string(b)) }
+
 // Value writes {"type": "value", "data": VALUE}.
 func (p *JSONPrinter) Value(v any) error { return p.data("value", p.value(v, 1)) }
 

@@ -13,6 +13,9 @@ import (
 type Printer interface {
 	// Printf writes the text of a printf() call (see Sprintf).
 	Printf(s string) error
+	// PrintfBytes is Printf of the text in b, which the printer does not
+	// keep (see RecordFormat).
+	PrintfBytes(b []byte) error
 	// Value writes print(value) of a non-map value.
 	Value(v any) error
 	// Map writes print(@m) and the maps printed at exit. Entries must
@@ -110,6 +113,12 @@ func (p *TextPrinter) note(s string) error {
 
 // Printf writes s as it is.
 func (p *TextPrinter) Printf(s string) error { return p.write(s) }
+
+// PrintfBytes writes b as it is.
+func (p *TextPrinter) PrintfBytes(b []byte) error {
+	_, err := p.w.Write(b)
+	return err
+}
 
 // Value writes the value's text and a newline.
 func (p *TextPrinter) Value(v any) error { return p.write(Text(v) + "\n") }

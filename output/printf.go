@@ -34,11 +34,11 @@ import (
 // An argument an integer conversion cannot read prints as
 // "!{invalid integer conversion: <value>}", as bpftrace does.
 func Sprintf(f *types.Format, args []any) string {
-	var b strings.Builder
+	var b []byte
 	i := 0
 	for _, p := range f.Parts {
 		if p.Verb == nil {
-			b.WriteString(p.Text)
+			b = append(b, p.Text...)
 			continue
 		}
 		var arg any
@@ -46,48 +46,38 @@ func Sprintf(f *types.Format, args []any) string {
 			arg = args[i]
 		}
 		i++
-		b.WriteString(FormatVerb(p.Verb, arg))
+		b = AppendVerb(b, p.Verb, arg)
 	}
-	return b.String()
+	return string(b)
 }
 
 // FormatVerb formats one argument for one printf conversion, as Sprintf
 // does.
 func FormatVerb(v *types.Verb, arg any) string {
-	left := strings.IndexByte(v.Flags, '-') >= 0
+	return string(AppendVerb(nil, v, arg))
+}
+
+// AppendVerb appends what FormatVerb returns to dst. Integers format
+// without allocating.
+func AppendVerb(dst []byte, v *types.Verb, arg any) []byte {
 	plus := strings.IndexByte(v.Flags, '+') >= 0
-	alt := strings.IndexByte(v.Flags, '#') >= 0
-	fill := byte(' ')
-	if strings.IndexByte(v.Flags, '0') >= 0 {
-		fill = '0'
-	}
-	pad := func(s string) string {
-		if v.Width <= len(s) {
-			return s
-		}
-		p := strings.Repeat(string(fill), v.Width-len(s))
-		if left {
-			return s + p
-		}
-		return p + s
-	}
 	switch v.Conv {
 	case 's':
 		first, rest := textParts(arg, plus)
-		return pad(first) + rest
+		return append(appendPadded(dst, v, first), rest...)
 	case 'r':
 		buf, ok := arg.(Buffer)
 		if !ok {
 			first, rest := textParts(arg, plus)
-			return pad(first) + rest
+			return append(appendPadded(dst, v, first), rest...)
 		}
 		switch {
 		case strings.HasSuffix(v.Raw, "rx"):
-			return pad(hexBuffer(buf, false, true))
+			return appendPadded(dst, v, hexBuffer(buf, false, true))
 		case strings.HasSuffix(v.Raw, "rh"):
-			return pad(hexBuffer(buf, false, false))
+			return appendPadded(dst, v, hexBuffer(buf, false, false))
 		}
-		return pad(hexBuffer(buf, true, true))
+		return appendPadded(dst, v, hexBuffer(buf, true, true))
 	}
 	n, ok := asInt(arg)
 	if !ok {
@@ -95,8 +85,26 @@ func FormatVerb(v *types.Verb, arg any) string {
 		if arg == nil {
 			what = "null"
 		}
-		return "!{invalid integer conversion: " + what + "}"
+		return append(dst, "!{invalid integer conversion: "+what+"}"...)
 	}
+	return appendIntVerb(dst, v, n)
+}
+
+// isIntVerb reports whether the conversion formats an integer.
+func isIntVerb(conv byte) bool {
+	switch conv {
+	case 'd', 'i', 'u', 'o', 'x', 'X', 'c', 'p':
+		return true
+	}
+	return false
+}
+
+// appendIntVerb formats the integer bits n for an integer conversion (see
+// Sprintf for the rules) and appends them to dst.
+func appendIntVerb(dst []byte, v *types.Verb, n int64) []byte {
+	alt := strings.IndexByte(v.Flags, '#') >= 0
+	var digits [32]byte
+	s := digits[:0]
 	switch v.Conv {
 	case 'd', 'i':
 		switch v.Length {
@@ -108,11 +116,10 @@ func FormatVerb(v *types.Verb, arg any) string {
 		default:
 			n = int64(int32(n))
 		}
-		s := strconv.FormatInt(n, 10)
-		if plus && n >= 0 {
-			s = "+" + s
+		if n >= 0 && strings.IndexByte(v.Flags, '+') >= 0 {
+			s = append(s, '+')
 		}
-		return pad(s)
+		s = strconv.AppendInt(s, n, 10)
 	case 'u', 'o', 'x', 'X':
 		u := uint64(n)
 		switch v.Length {
@@ -124,34 +131,66 @@ func FormatVerb(v *types.Verb, arg any) string {
 		default:
 			u = uint64(uint32(u))
 		}
-		var s string
 		switch v.Conv {
 		case 'u':
-			s = strconv.FormatUint(u, 10)
+			s = strconv.AppendUint(s, u, 10)
 		case 'o':
-			s = strconv.FormatUint(u, 8)
 			if alt && u != 0 {
-				s = "0" + s
+				s = append(s, '0')
 			}
+			s = strconv.AppendUint(s, u, 8)
 		case 'x':
-			s = strconv.FormatUint(u, 16)
 			if alt && u != 0 {
-				s = "0x" + s
+				s = append(s, "0x"...)
 			}
+			s = strconv.AppendUint(s, u, 16)
 		case 'X':
-			s = strings.ToUpper(strconv.FormatUint(u, 16))
 			if alt && u != 0 {
-				s = "0X" + s
+				s = append(s, "0X"...)
+			}
+			start := len(s)
+			s = strconv.AppendUint(s, u, 16)
+			for i := start; i < len(s); i++ {
+				if c := s[i]; c >= 'a' && c <= 'f' {
+					s[i] = c - 'a' + 'A'
+				}
 			}
 		}
-		return pad(s)
 	case 'c':
-		return pad(string([]byte{byte(n)}))
+		s = append(s, byte(n))
 	case 'p':
 		if n == 0 {
-			return pad("0")
+			s = append(s, '0')
+		} else {
+			s = append(s, "0x"...)
+			s = strconv.AppendUint(s, uint64(n), 16)
 		}
-		return pad("0x" + strconv.FormatUint(uint64(n), 16))
+	default:
+		return append(dst, v.Raw...)
 	}
-	return v.Raw
+	return appendPadded(dst, v, s)
+}
+
+// appendPadded appends s padded to the verb's width: with spaces, or
+// zeros given the 0 flag, on the left, or on the right with the - flag.
+func appendPadded[T string | []byte](dst []byte, v *types.Verb, s T) []byte {
+	pad := v.Width - len(s)
+	if pad <= 0 {
+		return append(dst, s...)
+	}
+	fill := byte(' ')
+	if strings.IndexByte(v.Flags, '0') >= 0 {
+		fill = '0'
+	}
+	left := strings.IndexByte(v.Flags, '-') >= 0
+	if left {
+		dst = append(dst, s...)
+	}
+	for ; pad > 0; pad-- {
+		dst = append(dst, fill)
+	}
+	if !left {
+		dst = append(dst, s...)
+	}
+	return dst
 }

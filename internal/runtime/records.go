@@ -27,7 +27,8 @@ func (s *Session) handleLocked(raw []byte) {
 	}
 	switch ev.Kind {
 	case abi.RecordPrintf:
-		s.printer.Printf(output.Sprintf(ev.Format, s.decodeArgs(ev, raw)))
+		s.text = s.recordFormat(id).Append(s.text[:0], raw)
+		s.printer.PrintfBytes(s.text)
 	case abi.RecordPrint:
 		s.printer.Value(s.decodeArgs(ev, raw)[0])
 	case abi.RecordPrintMap:
@@ -70,6 +71,24 @@ func (s *Session) handleLocked(raw []byte) {
 	case abi.RecordStackMapFull:
 		s.stackMapFull()
 	}
+}
+
+// recordFormat returns the formatter of the printf records of event id,
+// made on first use.
+func (s *Session) recordFormat(id uint64) *output.RecordFormat {
+	if s.formats == nil {
+		s.formats = make([]*output.RecordFormat, len(s.cp.Events))
+	}
+	if f := s.formats[id]; f != nil {
+		return f
+	}
+	ev := s.cp.Events[id]
+	slots := make([]output.Slot, len(ev.Args))
+	for i, a := range ev.Args {
+		slots[i] = output.Slot{Type: a.Type, Offset: a.Offset}
+	}
+	s.formats[id] = output.NewRecordFormat(ev.Format, slots, s.env)
+	return s.formats[id]
 }
 
 // decodeArgs decodes the values of a record's arguments.

@@ -75,6 +75,8 @@ type Session struct {
 	exitOnce   sync.Once
 	exitCode   int
 	stream     *stream                 // the record pump and loop (stream.go)
+	formats    []*output.RecordFormat  // printf formatters by event, under mu
+	text       []byte                  // printf text being formatted, under mu
 	reports    reports                 // losses reported (reports.go)
 	running    bool                    // the record loop was started
 	warned     map[*compile.Event]bool // warnings print once per call site
