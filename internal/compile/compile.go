@@ -36,7 +36,7 @@ type Options struct {
 	// bpf_get_current_comm() helper.
 	TaskCommOffset int
 	// RingBufSize is the event ring buffer's size in bytes (a power of two
-	// multiple of the page size). Zero means 256 KiB.
+	// multiple of the page size). Zero means DefaultRingBufSize.
 	RingBufSize int
 	// PossibleCPUs is the number of possible CPUs: the value of ncpus,
 	// and the CPU slots of per-CPU maps, for reading aggregations in a
@@ -170,10 +170,16 @@ type EventArg struct {
 	Offset int
 }
 
+// DefaultRingBufSize is the event ring buffer's size unless config
+// perf_rb_pages sets it: 8 MiB, a quarter of a second of a million
+// events a second, for bursts while user space is busy (the record pump
+// keeps it empty otherwise; see internal/runtime).
+const DefaultRingBufSize = 8 << 20
+
 // Compile generates BPF for a checked program.
 func Compile(info *types.Info, file *lang.File, opts Options) (*Program, error) {
 	if opts.RingBufSize == 0 {
-		opts.RingBufSize = 256 << 10
+		opts.RingBufSize = DefaultRingBufSize
 	}
 	if opts.PossibleCPUs == 0 {
 		opts.PossibleCPUs = 1
