@@ -19,7 +19,8 @@ import (
 // stays in hex mode.
 type JSONPrinter struct {
 	w   io.Writer
-	hex bool // bpftrace's stream has been switched to hex
+	hex bool   // bpftrace's stream has been switched to hex
+	buf []byte // PrintfBytes's line, reused
 }
 
 // NewJSON returns a Printer writing bpftrace's JSON output to w.
@@ -38,8 +39,14 @@ func (p *JSONPrinter) data(typ, data string) error {
 // Printf writes {"type": "printf", "data": "s"}.
 func (p *JSONPrinter) Printf(s string) error { return p.data("printf", p.str(s)) }
 
-// PrintfBytes is Printf of the text in b.
-func (p *JSONPrinter) PrintfBytes(b []byte) error { return p.Printf(string(b)) }
+// PrintfBytes is Printf of the text in b, encoded without allocating.
+func (p *JSONPrinter) PrintfBytes(b []byte) error {
+	p.buf = append(p.buf[:0], `{"type": "printf", "data": `...)
+	p.buf = appendStr(p, p.buf, b)
+	p.buf = append(p.buf, "}\n"...)
+	_, err := p.w.Write(p.buf)
+	return err
+}
 
 // Value writes {"type": "value", "data": VALUE}.
 func (p *JSONPrinter) Value(v any) error { return p.data("value", p.value(v, 1)) }
@@ -151,33 +158,34 @@ func (p *JSONPrinter) raw(n uint64) string {
 }
 
 // str encodes a string as bpftrace does (see JSONPrinter).
-func (p *JSONPrinter) str(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
+func (p *JSONPrinter) str(s string) string { return string(appendStr(p, nil, s)) }
+
+// appendStr appends s as a JSON string, with bpftrace's escapes.
+func appendStr[T string | []byte](p *JSONPrinter, dst []byte, s T) []byte {
+	dst = append(dst, '"')
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch c {
 		case '"':
-			b.WriteString(`\"`)
+			dst = append(dst, `\"`...)
 		case '\\':
-			b.WriteString(`\\`)
+			dst = append(dst, `\\`...)
 		case '\n':
-			b.WriteString(`\n`)
+			dst = append(dst, `\n`...)
 		case '\r':
-			b.WriteString(`\r`)
+			dst = append(dst, `\r`...)
 		case '\t':
-			b.WriteString(`\t`)
+			dst = append(dst, `\t`...)
 		default:
 			if c <= 0x1f || c >= 0x80 {
-				fmt.Fprintf(&b, `\u%04x`, uint32(int32(int8(c))))
+				dst = fmt.Appendf(dst, `\u%04x`, uint32(int32(int8(c))))
 				p.hex = true
 			} else {
-				b.WriteByte(c)
+				dst = append(dst, c)
 			}
 		}
 	}
-	b.WriteByte('"')
-	return b.String()
+	return append(dst, '"')
 }
 
 // value encodes a value; div divides the average of stats and avg values

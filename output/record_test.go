@@ -2,6 +2,8 @@ package output
 
 import (
 	"encoding/binary"
+	"io"
+	"strings"
 	"testing"
 
 	"github.com/ktrace/ktrace/lang/types"
@@ -112,5 +114,23 @@ func BenchmarkRecordFormat(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		buf = r.Append(buf[:0], raw)
+	}
+}
+
+// TestJSONPrintfBytes: the JSON printer encodes printf text from bytes
+// as it encodes the string, escapes included, without allocating.
+func TestJSONPrintfBytes(t *testing.T) {
+	for _, text := range []string{"E 1 2\n", `quote " back \ tab	`, "ctl \x01 high \xc3\xa9\r"} {
+		var want, got strings.Builder
+		NewJSON(&want).Printf(text)
+		NewJSON(&got).PrintfBytes([]byte(text))
+		if got.String() != want.String() {
+			t.Errorf("PrintfBytes(%q) = %q, want %q", text, got.String(), want.String())
+		}
+	}
+	p := NewJSON(io.Discard)
+	line := []byte("E 1234 987654321\n")
+	if n := testing.AllocsPerRun(1000, func() { p.PrintfBytes(line) }); n != 0 {
+		t.Errorf("%v allocations per printf, want 0", n)
 	}
 }
