@@ -24,8 +24,9 @@
 //     SIGSTOP phase's included, against the sample at 1:00; a count under
 //     10 may grow by one).
 //  2. SIGSTOP phase: the tracer is stopped for 5 s while the load goes on,
-//     which overflows the ring buffer (256 KiB, about 8,000 printf records),
-//     then continued and watched for 30 s: the loss must be counted
+//     which overflows the ring buffer (the script sets perf_rb_pages = 64:
+//     256 KiB, about 8,000 printf records, where ktrace's default of 8 MiB
+//     would hold 13 s of the load), then continued and watched for 30 s: the loss must be counted
 //     (Session.Lost grows), reported while the session runs (a line on
 //     Errors containing "lost", in any case), and delivery must resume (an
 //     event fired after SIGCONT is delivered, and no loss in the last 10 s).
@@ -98,6 +99,7 @@ type config struct {
 	watch     time.Duration
 	every     time.Duration
 	maxGrowth float64
+	rbPages   int
 	dir       string
 	keep      bool
 }
@@ -136,6 +138,7 @@ func runParent(args []string) int {
 	fs.DurationVar(&cfg.watch, "watch", 30*time.Second, "how long the tracer is watched after SIGCONT")
 	fs.DurationVar(&cfg.every, "every", 10*time.Second, "sampling interval")
 	fs.Float64Var(&cfg.maxGrowth, "growth", 0.10, "largest growth of RSS, goroutines and fds allowed after the first minute")
+	fs.IntVar(&cfg.rbPages, "rb-pages", 64, "the script's perf_rb_pages: the ring buffer's size in pages, small enough that the SIGSTOP loses events (0: ktrace's default)")
 	fs.StringVar(&cfg.dir, "dir", "", "work directory (default: a new temporary one, removed at the end)")
 	fs.BoolVar(&cfg.keep, "keep", false, "keep the work directory (output.txt, errors.txt, tracer.log, samples.jsonl)")
 	fs.Parse(args)
@@ -314,7 +317,7 @@ func (s *soak) run() error {
 	}
 
 	s.progress("starting the tracer (%s)", s.dir)
-	tr, ready, err := startTracer(s.dir)
+	tr, ready, err := startTracer(s.dir, s.cfg.rbPages)
 	if err != nil {
 		return err
 	}
@@ -448,7 +451,7 @@ func (s *soak) stopPhase() error {
 
 	if firstWarn >= 0 {
 		s.pass("SIGSTOP: loss is reported while running",
-			fmt.Sprintf("%d warning line(s) after SIGCONT, the first within %v: %q", last.Warnings-pre.Warnings, firstWarn, warnLine), true)
+			fmt.Sprintf("%s after SIGCONT, the first within %v: %q", plural(last.Warnings-pre.Warnings, "warning line"), firstWarn, warnLine), true)
 	} else {
 		detail := fmt.Sprintf("no running loss warning seen (no line containing \"lost\" on Errors within %v of SIGCONT)", s.cfg.watch)
 		if last.OtherLost > 0 {
@@ -535,8 +538,8 @@ func (s *soak) account(progs programs, calls uint64, loadPID int, loadTime time.
 	if err != nil {
 		return sn, err
 	}
-	s.pass("the load's count vs the kernel's", fmt.Sprintf("getppid program ran %s times (kernel run_cnt), the load called getppid() %s times: %s calls by other processes while attached; %.0f ns a run",
-		num(g.RunCnt), num(calls), num(g.RunCnt-min(g.RunCnt, calls)), float64(g.RunTimeNs)/float64(max(g.RunCnt, 1))), g.RunCnt >= calls)
+	s.pass("the load's count vs the kernel's", fmt.Sprintf("getppid program ran %s times (kernel run_cnt), the load called getppid() %s times: %s by other processes while attached; %.0f ns a run",
+		num(g.RunCnt), num(calls), plural(int(g.RunCnt-min(g.RunCnt, calls)), "call"), float64(g.RunTimeNs)/float64(max(g.RunCnt, 1))), g.RunCnt >= calls)
 	s.fact("load: %s getppid() calls in %v: %s/s (target %s/s)", num(calls), loadTime.Round(time.Second),
 		num(uint64(float64(calls)/loadTime.Seconds())), num(uint64(s.cfg.rate)))
 
@@ -545,9 +548,9 @@ func (s *soak) account(progs programs, calls uint64, loadPID int, loadTime time.
 	case sn.Warnings == 0:
 		s.fail("loss warnings add up to Session.Lost()", "no running loss warning seen")
 	case sn.WarnUnparsed == 0 && sn.WarnSum == sn.Lost:
-		s.pass("loss warnings add up to Session.Lost()", fmt.Sprintf("the %d warnings' counts sum to %s", sn.Warnings, num(sn.Lost)), true)
+		s.pass("loss warnings add up to Session.Lost()", fmt.Sprintf("the counts of %s sum to %s", plural(sn.Warnings, "warning"), num(sn.Lost)), true)
 	case contains(sn.WarnLastNums, sn.Lost):
-		s.pass("loss warnings add up to Session.Lost()", fmt.Sprintf("the last of %d warnings carries the total %s: %q", sn.Warnings, num(sn.Lost), last(sn.WarnLast)), true)
+		s.pass("loss warnings add up to Session.Lost()", fmt.Sprintf("the last of %s carries the total %s: %q", plural(sn.Warnings, "warning"), num(sn.Lost), last(sn.WarnLast)), true)
 	default:
 		s.fail("loss warnings add up to Session.Lost()", fmt.Sprintf("%d warnings (%d without a number) sum to %s, the last one's numbers are %v, Session.Lost() is %s; first %q, last %q",
 			sn.Warnings, sn.WarnUnparsed, num(sn.WarnSum), sn.WarnLastNums, num(sn.Lost), first(sn.WarnFirst), last(sn.WarnLast)))
@@ -721,9 +724,14 @@ func (s *soak) summary() {
 	var uts unix.Utsname
 	unix.Uname(&uts)
 	fmt.Printf("## ktrace soak test, %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
-	fmt.Printf("Kernel %s, %d CPUs, %s (%s). Steady phase %v at %s getppid()/s, then SIGSTOP for %v and %v of watching, the accounting and the SIGKILL; %s in all.\n\n",
+	ring := "ktrace's default ring buffer"
+	if s.cfg.rbPages > 0 {
+		ring = fmt.Sprintf("perf_rb_pages = %d", s.cfg.rbPages)
+	}
+	fmt.Printf("Kernel %s, %d CPUs, %s (%s). Steady phase %v at %s getppid()/s (%s), then SIGSTOP for %v and %v of watching, the accounting and the SIGKILL; %s in all.\n\n",
 		unix.ByteSliceToString(uts.Release[:]), runtime.NumCPU(), host, runtime.Version(),
-		time.Duration(s.cfg.minutes*float64(time.Minute)), num(uint64(s.cfg.rate)), s.cfg.stopFor, s.cfg.watch, time.Since(s.start).Round(time.Second))
+		time.Duration(s.cfg.minutes*float64(time.Minute)), num(uint64(s.cfg.rate)), ring, s.cfg.stopFor, s.cfg.watch, time.Since(s.start).Round(time.Second))
+	fmt.Printf("Script:\n\n```\n%s```\n\n", soakScript)
 	fmt.Println("| check | result | detail |")
 	fmt.Println("|---|---|---|")
 	for _, c := range s.checks {
@@ -767,6 +775,14 @@ func contains(ns []uint64, n uint64) bool {
 		}
 	}
 	return false
+}
+
+// plural is n and what, plural unless n is 1.
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return num(uint64(n)) + " " + what + "s"
 }
 
 func first(ss []string) string {

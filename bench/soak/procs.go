@@ -26,7 +26,7 @@ type tracerProc struct {
 
 // startTracer starts the tracer child as dir/ktrace-soak and waits until
 // its probes are attached.
-func startTracer(dir string) (*tracerProc, snapshot, error) {
+func startTracer(dir string, rbPages int) (*tracerProc, snapshot, error) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, snapshot{}, err
@@ -38,7 +38,7 @@ func startTracer(dir string) (*tracerProc, snapshot, error) {
 		return nil, snapshot{}, err
 	}
 	defer log.Close()
-	cmd := exec.Command(filepath.Join(dir, "ktrace-soak"), "tracer", "-dir", dir)
+	cmd := exec.Command(filepath.Join(dir, "ktrace-soak"), "tracer", "-dir", dir, "-rb-pages", strconv.Itoa(rbPages))
 	cmd.ExtraFiles = []*os.File{w}
 	cmd.Stdout, cmd.Stderr = log, log
 	stdin, err := cmd.StdinPipe()

@@ -73,7 +73,12 @@ type snapshot struct {
 func runTracer(args []string) {
 	fs := flag.NewFlagSet("tracer", flag.ExitOnError)
 	dir := fs.String("dir", ".", "where to write output.txt and errors.txt")
+	rbPages := fs.Int("rb-pages", 0, "the script's perf_rb_pages (0: ktrace's default ring buffer)")
 	fs.Parse(args)
+	script := soakScript
+	if *rbPages > 0 {
+		script = fmt.Sprintf("config = { perf_rb_pages = %d }\n", *rbPages) + script
+	}
 
 	resp := os.NewFile(3, "responses")
 	enc := json.NewEncoder(resp)
@@ -92,7 +97,7 @@ func runTracer(args []string) {
 	out := &countingWriter{w: outFile, pids: map[int]uint64{}}
 	errw := &errWriter{w: errFile}
 
-	prog, err := ktrace.Compile("soak.bt", []byte(soakScript), nil)
+	prog, err := ktrace.Compile("soak.bt", []byte(script), nil)
 	if err != nil {
 		fail(err)
 	}
