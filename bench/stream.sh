@@ -5,11 +5,14 @@
 #      (-o): the lines delivered, and the workload's wall time against
 #      the same workload untraced
 #   2. sustained: one thread calling getppid() for 10 s as fast as it can,
-#      each call printing a line: events fired (the workload's own count
-#      of calls, and the kernel's count of program runs from bpf_stats),
-#      delivered and lost; delivered + lost must equal fired
+#      each call (anyone's: no filter) printing a line: events fired (the
+#      kernel's own count of program runs, from bpf_stats; the workload's
+#      count of its calls beside it), delivered and lost; delivered + lost
+#      must equal fired
 #   3. a map of 1,000,000 keys (@[nsecs] = count()) printed at exit: the
 #      time from SIGINT to exit and the tracer's peak RSS
+#   4. the stream of 2 while an interval probe prints a map of 200,000
+#      keys every second: delivered and lost
 # Usage: sudo bench/stream.sh [ROUNDS]   (writes Markdown tables to stdout)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +29,7 @@ mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 printf_script='tracepoint:syscalls:sys_enter_getppid /comm == "getppid"/ { printf("E %d %d\n", pid, nsecs); }'
+stream_script='tracepoint:syscalls:sys_enter_getppid { printf("E %d %d\n", pid, nsecs); }'
 map_script='tracepoint:syscalls:sys_enter_getppid /comm == "getppid"/ { @[nsecs] = count(); }'
 # bpftrace 0.17 reads its map size from BPFTRACE_MAP_KEYS_MAX, ktrace (as
 # current bpftrace) from BPFTRACE_MAX_MAP_KEYS.
@@ -91,18 +95,36 @@ burst_row() {
 sysctl -qw kernel.bpf_stats_enabled=1
 sustained_row() {
 	local tracer=$1 calls runs lines lost
-	start "$tracer" "$printf_script" "$work/out"
+	start "$tracer" "$stream_script" "$work/out"
 	calls=$("$work/getppid" -for 10s)
 	runs=$(bpftool -j prog show id "$prog" | python3 -c 'import json,sys; print(json.load(sys.stdin)["run_cnt"])')
 	settle "$work/out"
 	stop
 	lines=$(lines_of "$work/out"); lost=$(lost_of "$work/out")
-	check="no"; [ $((lines + lost)) -eq "$calls" ] && check="yes"
-	printf '| %s | %d (%.2f M/s) | %d | %d (%.2f%%) | %d | %s |\n' "$tracer" "$calls" "$(echo "$calls" | awk '{print $1/1e7}')" "$runs" \
-		"$lines" "$(echo "$lines $calls" | awk '{print 100*$1/$2}')" "$lost" "$check"
+	check="no"; [ $((lines + lost)) -eq "$runs" ] && check="yes"
+	printf '| %s | %d (%.2f M/s) | %d | %d (%.2f%%) | %d | %s |\n' "$tracer" "$runs" "$(echo "$runs" | awk '{print $1/1e7}')" "$calls" \
+		"$lines" "$(echo "$lines $runs" | awk '{print 100*$1/$2}')" "$lost" "$check"
 }
 sustained_rows=$(sustained_row ktrace; sustained_row bpftrace)
 sysctl -qw kernel.bpf_stats_enabled=0
+
+# --- 4. a large map printed while events stream ------------------------------
+cp "$work/getppid" "$work/fillmap"
+stall_script='tracepoint:syscalls:sys_enter_getppid /comm == "fillmap"/ { @big[nsecs] = count(); }
+tracepoint:syscalls:sys_enter_getppid /comm == "getppid"/ { printf("E %d %d\n", pid, nsecs); }
+interval:s:1 { print(@big); }'
+stall_row() {
+	local tracer=$1 calls lines lost prints
+	start "$tracer" "$stall_script" "$work/out"
+	"$work/fillmap" 200000
+	calls=$("$work/getppid" -for 10s)
+	settle "$work/out"
+	stop
+	lines=$(lines_of "$work/out"); lost=$(lost_of "$work/out")
+	prints=$(grep -c '^@big\[' "$work/out" || true)
+	printf '| %s | %d | %d (%.2f%%) | %d | %d |\n' "$tracer" "$calls" "$lines" "$(echo "$lines $calls" | awk '{print 100*$1/$2}')" "$lost" "$((prints / 200000))"
+}
+stall_rows=$(stall_row ktrace; stall_row bpftrace)
 
 # --- 3. a map of 1,000,000 keys -----------------------------------------------
 for tracer in ktrace bpftrace; do : >"$work/map.$tracer"; done
@@ -153,9 +175,9 @@ Untraced, the workload takes $none s.
 $(burst_row ktrace)
 $(burst_row bpftrace)
 
-Sustained: one thread calls getppid() for 10 s as fast as it can, the same script.
+Sustained: one thread calls getppid() for 10 s as fast as it can; every getppid() call prints a line (\`$stream_script\`).
 
-| tracer | events fired (calls) | program runs (bpf_stats) | delivered | lost (reported) | delivered + lost = fired |
+| tracer | events fired (the kernel's run count) | the workload's calls | delivered | lost (reported) | delivered + lost = fired |
 |---|---|---|---|---|---|
 $sustained_rows
 
@@ -165,4 +187,10 @@ A map of 1,000,000 keys (\`$map_script\`), printed at exit.
 |---|---|---|---|
 $(map_row ktrace)
 $(map_row bpftrace)
+
+The sustained stream while \`interval:s:1 { print(@big); }\` prints a map of 200,000 keys every second.
+
+| tracer | events fired | delivered | lost (reported) | whole prints of @big |
+|---|---|---|---|---|
+$stall_rows
 TABLE
