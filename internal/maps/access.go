@@ -8,15 +8,6 @@ import (
 
 // Reading BPF maps with as few system calls as the kernel allows.
 
-// entryReader returns a function that reads one entry, deleting it with
-// take.
-func entryReader(bm *ebpf.Map, take bool) func(key []byte, out any) error {
-	if take {
-		return func(key []byte, out any) error { return takeEntry(bm, key, out) }
-	}
-	return func(key []byte, out any) error { return bm.Lookup(key, out) }
-}
-
 // takeEntry reads and deletes one entry, atomically where the kernel can
 // (5.14+ for hash maps).
 func takeEntry(bm *ebpf.Map, key []byte, val any) error {

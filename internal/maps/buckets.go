@@ -3,6 +3,8 @@ package maps
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/cilium/ebpf"
 
@@ -15,33 +17,31 @@ import (
 // (the u64 after the key in the BPF key) summed over CPUs. Keys are
 // grouped in raw key-byte order, as bpftrace does.
 func (r *Reader) buckets(m *compile.Map, bm *ebpf.Map, take bool) (*output.Map, error) {
-	keys, err := keysOf(bm)
+	type counter struct {
+		key []byte // the BPF key: the script's key, then the bucket
+		n   uint64
+	}
+	var counters []counter
+	err := readEntries(bm, take, func(c *chunk) {
+		for i := range c.n {
+			counters = append(counters, counter{c.key(i), sumCPUs(c.value(i))})
+		}
+	})
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", m.Name, err)
 	}
-	sortKeys(keys)
-	lookup := entryReader(bm, take)
+	slices.SortFunc(counters, func(a, b counter) int { return strings.Compare(string(a.key), string(b.key)) })
 	out := &output.Map{Name: m.Name, Keyed: m.Key != nil}
-	index := map[string]int{}
 	uk := m.UserKeySize()
-	for _, k := range keys {
-		var vals []uint64
-		if lookup(k, &vals) != nil {
-			continue
+	var user []byte // the script key of the last entry
+	for _, c := range counters {
+		// Sorted by key bytes, a script key's buckets are next to each
+		// other.
+		if len(out.Entries) == 0 || string(c.key[:uk]) != string(user) {
+			user = c.key[:uk]
+			out.Entries = append(out.Entries, output.Entry{Key: r.decodeKey(m, user), Value: newHist(m.Value)})
 		}
-		var n uint64
-		for _, v := range vals {
-			n += v
-		}
-		bucket := int(binary.LittleEndian.Uint64(k[uk:]))
-		user := string(k[:uk])
-		i, ok := index[user]
-		if !ok {
-			i = len(out.Entries)
-			index[user] = i
-			out.Entries = append(out.Entries, output.Entry{Key: r.decodeKey(m, k[:uk]), Value: newHist(m.Value)})
-		}
-		addToHist(out.Entries[i].Value, bucket, n)
+		addToHist(out.Entries[len(out.Entries)-1].Value, int(binary.LittleEndian.Uint64(c.key[uk:])), c.n)
 	}
 	return finishHists(out), nil
 }

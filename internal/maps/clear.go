@@ -17,10 +17,9 @@ func (r *Reader) Clear(m *compile.Map) error {
 		delete(r.zeroed, m)
 		return r.zeroArray(m, bm)
 	}
-	keys, err := keysOf(bm)
-	for _, k := range keys {
-		bm.Delete(k)
-	}
+	// Reading and deleting in batches is as many system calls as there
+	// are batches, where deleting key by key is two per key.
+	err = readEntries(bm, true, func(*chunk) {})
 	if m.Slots != nil {
 		if _, _, serr := r.slotCounts(m, true); err == nil {
 			err = serr
@@ -41,8 +40,16 @@ func (r *Reader) Zero(m *compile.Map) error {
 		r.zeroed[m] = true
 		return err
 	}
-	keys, _ := keysOf(bm)
-	return zeroEntries(bm, keys, m.PerCPU)
+	var keys [][]byte
+	err = readEntries(bm, false, func(c *chunk) {
+		for i := range c.n {
+			keys = append(keys, c.key(i))
+		}
+	})
+	if zerr := zeroEntries(bm, keys, m.PerCPU); err == nil {
+		err = zerr
+	}
+	return err
 }
 
 // zeroEntries overwrites the values of keys with zeros, on every CPU for

@@ -7,7 +7,10 @@
 //     key is the script's key and a bucket index;
 //   - arrayhist.go: a histogram without a key, kept in a plain array with
 //     a stripe of buckets per CPU;
-//   - slots.go: the count slots of a keyed count, added to its hash map.
+//   - slots.go: the count slots of a keyed count, added to its hash map;
+//   - batch.go: how hash maps are read, in chunks of entries per system
+//     call (BPF_MAP_LOOKUP_BATCH), or a key at a time where the kernel
+//     has no batch operations.
 //
 // Counters kept in arrays are never reset by user space while probes
 // increment them: the Reader remembers what it has reported of each, so

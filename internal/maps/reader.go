@@ -2,7 +2,6 @@ package maps
 
 import (
 	"fmt"
-	"sort"
 
 	"github.com/cilium/ebpf"
 
@@ -120,10 +119,4 @@ func aggOf(t *types.Type) output.Agg {
 		return output.AggStats
 	}
 	return output.AggNone
-}
-
-// sortKeys orders raw keys by their bytes, as bpftrace groups histogram
-// keys.
-func sortKeys(keys [][]byte) {
-	sort.Slice(keys, func(i, j int) bool { return string(keys[i]) < string(keys[j]) })
 }
