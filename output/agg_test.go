@@ -116,13 +116,13 @@ func TestSortLikeStdSort(t *testing.T) {
 		}
 	}
 	// The heapsort fallback.
-	s := make([]int, 1000)
+	s := make([]sortKey, 1000)
 	for i := range s {
-		s[i] = (i * 31) % 17
+		s[i].u = uint64((i * 31) % 17)
 	}
-	heapSort(s, func(a, b *int) bool { return *a < *b })
+	heapSort(s)
 	for i := 1; i < len(s); i++ {
-		if s[i-1] > s[i] {
+		if s[i-1].u > s[i].u {
 			t.Fatalf("heapSort: not sorted at %d", i)
 		}
 	}

@@ -1,8 +1,10 @@
 package output
 
 import (
+	"cmp"
 	"io"
 	"math/bits"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -69,29 +71,111 @@ type Entry struct {
 // kernel iterates the map in (for hist and lhist maps, bpftrace's order is
 // that of the raw key bytes).
 func (m *Map) Sort() {
-	var less func(a, b *Entry) bool
+	if len(m.Entries) < 2 {
+		return
+	}
+	// Each entry's sort key is computed once, and the keys sorted with
+	// the entries' indexes: comparing two keys is then two integer
+	// comparisons, where comparing entries would look into two values
+	// held as interfaces (summing a histogram's buckets for each
+	// comparison). The sort makes the same comparisons either way, so
+	// ties end up where they would.
+	var key func(v any) number
 	switch m.kind() {
 	case AggCount, AggSum, AggNone:
-		less = func(a, b *Entry) bool { return numberOf(a.Value).less(numberOf(b.Value)) }
+		key = numberOf
 	case AggMin, AggMax:
-		less = func(a, b *Entry) bool {
-			x, _ := asInt(a.Value)
-			y, _ := asInt(b.Value)
-			return uint64(x) < uint64(y)
+		key = func(v any) number {
+			x, _ := asInt(v)
+			return number{u: uint64(x)}
 		}
 	case AggAvg, AggStats:
-		less = func(a, b *Entry) bool {
-			return numberOf(statsOf(a.Value).Average()).less(numberOf(statsOf(b.Value).Average()))
-		}
+		key = func(v any) number { return numberOf(statsOf(v).Average()) }
 	case AggHist, AggLHist:
-		less = func(a, b *Entry) bool { return totalOf(a.Value) < totalOf(b.Value) }
-	default: // by key
+		key = func(v any) number { return number{u: totalOf(v)} }
+	default:
+		m.sortByKey()
+		return
+	}
+	keys := make([]sortKey, len(m.Entries))
+	for i := range m.Entries {
+		keys[i] = sortKey{number: key(m.Entries[i].Value), i: i}
+	}
+	stdSort(keys)
+	permute(m.Entries, keys)
+}
+
+// sortKey is what an entry sorts by, and where it is.
+type sortKey struct {
+	number
+	i int
+}
+
+func keyLess(a, b *sortKey) bool { return a.number.less(b.number) }
+
+// permute reorders entries so that entry j is the one keys[j] came from
+// (keys[j].i).
+func permute(entries []Entry, keys []sortKey) {
+	sorted := make([]Entry, len(entries))
+	for j := range keys {
+		sorted[j] = entries[keys[j].i]
+	}
+	copy(entries, sorted)
+}
+
+// sortByKey sorts entries by key, stably: integers as signed numbers,
+// strings byte by byte, tuples element by element (see compareKeys). When
+// every key is an integer, or every key a string, the keys are taken out
+// of their interfaces once.
+func (m *Map) sortByKey() {
+	ints, strs := true, true
+	for i := range m.Entries {
+		switch m.Entries[i].Key.(type) {
+		case int64, uint64, Enum:
+			strs = false
+		case string:
+			ints = false
+		default:
+			ints, strs = false, false
+		}
+		if !ints && !strs {
+			break
+		}
+	}
+	switch {
+	case ints:
+		sortEntriesBy(m.Entries, func(k any) int64 { x, _ := keyInt(k); return x }, cmp.Compare[int64])
+	case strs:
+		sortEntriesBy(m.Entries, func(k any) string { return k.(string) }, strings.Compare)
+	default:
 		sort.SliceStable(m.Entries, func(i, j int) bool {
 			return compareKeys(m.Entries[i].Key, m.Entries[j].Key) < 0
 		})
-		return
 	}
-	stdSort(m.Entries, less)
+}
+
+// sortEntriesBy sorts entries stably by key(Key), compared with compare.
+func sortEntriesBy[K any](entries []Entry, key func(any) K, compare func(a, b K) int) {
+	type keyed struct {
+		k K
+		i int
+	}
+	ks := make([]keyed, len(entries))
+	for i := range entries {
+		ks[i] = keyed{key(entries[i].Key), i}
+	}
+	// Ties broken by index: stable.
+	slices.SortFunc(ks, func(a, b keyed) int {
+		if c := compare(a.k, b.k); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.i, b.i)
+	})
+	keys := make([]sortKey, len(ks))
+	for j := range ks {
+		keys[j].i = ks[j].i
+	}
+	permute(entries, keys)
 }
 
 // aggByKey marks maps sorted by key.
@@ -305,63 +389,63 @@ func jsonKey(k any) string {
 // stdSort sorts like libstdc++'s std::sort (introsort: median-of-three
 // quicksort, heapsort past a depth limit, then insertion sort), so that
 // elements that compare equal end up where bpftrace's sort puts them.
-func stdSort[T any](s []T, less func(a, b *T) bool) {
+func stdSort(s []sortKey) {
 	if len(s) < 2 {
 		return
 	}
 	depth := 2 * (bits.Len(uint(len(s))) - 1)
-	introsortLoop(s, 0, len(s), depth, less)
-	finalInsertionSort(s, 0, len(s), less)
+	introsortLoop(s, 0, len(s), depth)
+	finalInsertionSort(s, 0, len(s))
 }
 
 const sortThreshold = 16
 
-func introsortLoop[T any](s []T, first, last, depth int, less func(a, b *T) bool) {
+func introsortLoop(s []sortKey, first, last, depth int) {
 	for last-first > sortThreshold {
 		if depth == 0 {
-			heapSort(s[first:last], less)
+			heapSort(s[first:last])
 			return
 		}
 		depth--
-		cut := partitionPivot(s, first, last, less)
-		introsortLoop(s, cut, last, depth, less)
+		cut := partitionPivot(s, first, last)
+		introsortLoop(s, cut, last, depth)
 		last = cut
 	}
 }
 
-func partitionPivot[T any](s []T, first, last int, less func(a, b *T) bool) int {
+func partitionPivot(s []sortKey, first, last int) int {
 	mid := first + (last-first)/2
-	moveMedianToFirst(s, first, first+1, mid, last-1, less)
-	return unguardedPartition(s, first+1, last, first, less)
+	moveMedianToFirst(s, first, first+1, mid, last-1)
+	return unguardedPartition(s, first+1, last, first)
 }
 
-func moveMedianToFirst[T any](s []T, result, a, b, c int, less func(a, b *T) bool) {
+func moveMedianToFirst(s []sortKey, result, a, b, c int) {
 	switch {
-	case less(&s[a], &s[b]):
+	case keyLess(&s[a], &s[b]):
 		switch {
-		case less(&s[b], &s[c]):
+		case keyLess(&s[b], &s[c]):
 			s[result], s[b] = s[b], s[result]
-		case less(&s[a], &s[c]):
+		case keyLess(&s[a], &s[c]):
 			s[result], s[c] = s[c], s[result]
 		default:
 			s[result], s[a] = s[a], s[result]
 		}
-	case less(&s[a], &s[c]):
+	case keyLess(&s[a], &s[c]):
 		s[result], s[a] = s[a], s[result]
-	case less(&s[b], &s[c]):
+	case keyLess(&s[b], &s[c]):
 		s[result], s[c] = s[c], s[result]
 	default:
 		s[result], s[b] = s[b], s[result]
 	}
 }
 
-func unguardedPartition[T any](s []T, first, last, pivot int, less func(a, b *T) bool) int {
+func unguardedPartition(s []sortKey, first, last, pivot int) int {
 	for {
-		for less(&s[first], &s[pivot]) {
+		for keyLess(&s[first], &s[pivot]) {
 			first++
 		}
 		last--
-		for less(&s[pivot], &s[last]) {
+		for keyLess(&s[pivot], &s[last]) {
 			last--
 		}
 		if first >= last {
@@ -372,36 +456,36 @@ func unguardedPartition[T any](s []T, first, last, pivot int, less func(a, b *T)
 	}
 }
 
-func finalInsertionSort[T any](s []T, first, last int, less func(a, b *T) bool) {
+func finalInsertionSort(s []sortKey, first, last int) {
 	if last-first > sortThreshold {
-		insertionSort(s, first, first+sortThreshold, less)
+		insertionSort(s, first, first+sortThreshold)
 		for i := first + sortThreshold; i < last; i++ {
-			unguardedLinearInsert(s, i, less)
+			unguardedLinearInsert(s, i)
 		}
 		return
 	}
-	insertionSort(s, first, last, less)
+	insertionSort(s, first, last)
 }
 
-func insertionSort[T any](s []T, first, last int, less func(a, b *T) bool) {
+func insertionSort(s []sortKey, first, last int) {
 	if first == last {
 		return
 	}
 	for i := first + 1; i < last; i++ {
-		if less(&s[i], &s[first]) {
+		if keyLess(&s[i], &s[first]) {
 			v := s[i]
 			copy(s[first+1:i+1], s[first:i])
 			s[first] = v
 		} else {
-			unguardedLinearInsert(s, i, less)
+			unguardedLinearInsert(s, i)
 		}
 	}
 }
 
-func unguardedLinearInsert[T any](s []T, last int, less func(a, b *T) bool) {
+func unguardedLinearInsert(s []sortKey, last int) {
 	v := s[last]
 	next := last - 1
-	for less(&v, &s[next]) {
+	for keyLess(&v, &s[next]) {
 		s[last] = s[next]
 		last = next
 		next--
@@ -410,14 +494,14 @@ func unguardedLinearInsert[T any](s []T, last int, less func(a, b *T) bool) {
 }
 
 // heapSort is libstdc++'s make_heap followed by sort_heap.
-func heapSort[T any](s []T, less func(a, b *T) bool) {
+func heapSort(s []sortKey) {
 	n := len(s)
 	if n < 2 {
 		return
 	}
 	for parent := (n - 2) / 2; ; parent-- {
 		v := s[parent]
-		adjustHeap(s, parent, n, v, less)
+		adjustHeap(s, parent, n, v)
 		if parent == 0 {
 			break
 		}
@@ -425,16 +509,16 @@ func heapSort[T any](s []T, less func(a, b *T) bool) {
 	for last := n - 1; last > 0; last-- {
 		v := s[last]
 		s[last] = s[0]
-		adjustHeap(s, 0, last, v, less)
+		adjustHeap(s, 0, last, v)
 	}
 }
 
-func adjustHeap[T any](s []T, hole, n int, v T, less func(a, b *T) bool) {
+func adjustHeap(s []sortKey, hole, n int, v sortKey) {
 	top := hole
 	child := hole
 	for child < (n-1)/2 {
 		child = 2 * (child + 1)
-		if less(&s[child], &s[child-1]) {
+		if keyLess(&s[child], &s[child-1]) {
 			child--
 		}
 		s[hole] = s[child]
@@ -446,7 +530,7 @@ func adjustHeap[T any](s []T, hole, n int, v T, less func(a, b *T) bool) {
 		hole = child - 1
 	}
 	parent := (hole - 1) / 2
-	for hole > top && less(&s[parent], &v) {
+	for hole > top && keyLess(&s[parent], &v) {
 		s[hole] = s[parent]
 		hole = parent
 		parent = (hole - 1) / 2
