@@ -67,22 +67,84 @@ func (p *JSONPrinter) Map(m *Map) error {
 	case Hist, LHist:
 		typ = "hist"
 	}
-	var b strings.Builder
-	b.WriteString("{" + p.str(m.Name) + ": ")
+	// Written in the order bpftrace writes it, as it is formatted: a
+	// string with escapes switches later numbers to hex (see raw).
+	w := newChunkWriter(p.w)
+	defer w.release()
+	b := append(w.buf, `{"type": "`...)
+	b = append(b, typ...)
+	b = append(b, `", "data": {`...)
+	b = appendStr(p, b, m.Name)
+	b = append(b, ": "...)
 	if !m.Keyed {
-		b.WriteString(p.value(m.divide(entries[0].Value), m.div()))
+		b = append(b, p.value(m.divide(entries[0].Value), m.div())...)
 	} else {
-		b.WriteString("{")
+		b = append(b, '{')
 		for i, e := range entries {
 			if i > 0 {
-				b.WriteString(", ")
+				b = append(b, ", "...)
 			}
-			b.WriteString(p.str(jsonKey(e.Key)) + ": " + p.value(m.divide(e.Value), m.div()))
+			b = p.appendKey(b, e.Key)
+			b = append(b, ": "...)
+			b = p.appendValue(b, m.divide(e.Value), m.div())
+			w.buf = b
+			if err := w.flushFull(); err != nil {
+				return err
+			}
+			b = w.buf
 		}
-		b.WriteString("}")
+		b = append(b, '}')
 	}
-	b.WriteString("}")
-	return p.data(typ, b.String())
+	w.buf = append(b, "}}\n"...)
+	return w.flush()
+}
+
+// appendKey appends a map key as Map writes it: the string of its
+// jsonKey.
+func (p *JSONPrinter) appendKey(b []byte, k any) []byte {
+	switch k := k.(type) {
+	case uint64:
+		b = append(b, '"')
+		b = strconv.AppendUint(b, k, 10)
+		return append(b, '"')
+	case int64:
+		b = append(b, '"')
+		b = strconv.AppendInt(b, k, 10)
+		return append(b, '"')
+	}
+	return appendStr(p, b, jsonKey(k))
+}
+
+// appendValue appends p.value(v, div), integers without going through
+// a string.
+func (p *JSONPrinter) appendValue(b []byte, v any, div uint64) []byte {
+	switch v := v.(type) {
+	case uint64:
+		return appendJSONUint(b, v)
+	case int64:
+		return appendJSONInt(b, v)
+	}
+	return append(b, p.value(v, div)...)
+}
+
+// appendJSONInt appends jsonInt(v).
+func appendJSONInt(b []byte, v int64) []byte {
+	if f := float64(v); f >= 1<<63 || int64(f) != v {
+		b = append(b, '"')
+		b = strconv.AppendInt(b, v, 10)
+		return append(b, '"')
+	}
+	return strconv.AppendInt(b, v, 10)
+}
+
+// appendJSONUint appends jsonUint(v).
+func appendJSONUint(b []byte, v uint64) []byte {
+	if f := float64(v); f >= 1<<64 || uint64(f) != v {
+		b = append(b, '"')
+		b = strconv.AppendUint(b, v, 10)
+		return append(b, '"')
+	}
+	return strconv.AppendUint(b, v, 10)
 }
 
 // AttachedProbes writes

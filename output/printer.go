@@ -126,31 +126,50 @@ func (p *TextPrinter) Value(v any) error { return p.write(Text(v) + "\n") }
 // Map writes the map: `@name: value` for a map without a key, one
 // `@name[key]: value` line per entry otherwise; histograms as `@name:` or
 // `@name[key]:` followed by the bucket lines and a blank line. An empty
-// map prints nothing.
+// map prints nothing. A large map is written in pieces of about 64 KiB,
+// as it is formatted.
 func (p *TextPrinter) Map(m *Map) error {
-	var b strings.Builder
+	w := newChunkWriter(p.w)
+	defer w.release()
+	div := m.div()
 	for _, e := range m.shown() {
-		b.WriteString(m.Name)
+		b := append(w.buf, m.Name...)
 		if m.Keyed {
-			b.WriteString("[" + keyText(e.Key) + "]")
+			b = append(b, '[')
+			b = appendKeyText(b, e.Key)
+			b = append(b, ']')
 		}
 		switch v := e.Value.(type) {
 		case Hist:
-			b.WriteString(":\n" + histText(v.view(m.div())) + "\n")
+			b = append(b, ":\n"...)
+			b = append(b, histText(v.view(div))...)
+			b = append(b, '\n')
 		case LHist:
-			b.WriteString(":\n" + histText(v.view()) + "\n")
+			b = append(b, ":\n"...)
+			b = append(b, histText(v.view())...)
+			b = append(b, '\n')
 		case Stats:
-			b.WriteString(": " + statsText(v, m.div()) + "\n")
+			b = append(b, ": "...)
+			b = append(b, statsText(v, div)...)
+			b = append(b, '\n')
 		case Avg:
-			b.WriteString(": " + Text(v.divAverage(m.div())) + "\n")
+			b = append(b, ": "...)
+			b = appendText(b, v.divAverage(div))
+			b = append(b, '\n')
 		default:
-			b.WriteString(": " + Text(m.divide(v)) + "\n")
+			b = append(b, ": "...)
+			b = appendText(b, m.divide(v))
+			b = append(b, '\n')
+		}
+		w.buf = b
+		if err := w.flushFull(); err != nil {
+			return err
 		}
 		if !m.Keyed {
 			break
 		}
 	}
-	return p.write(b.String())
+	return w.flush()
 }
 
 // AttachedProbes writes "Attached N probes" to Err.

@@ -6,7 +6,9 @@ import (
 	"math/bits"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
 )
 
 // Map is a decoded map: what print(@m) and the exit dump show.
@@ -536,4 +538,72 @@ func adjustHeap(s []sortKey, hole, n int, v sortKey) {
 		parent = (hole - 1) / 2
 	}
 	s[hole] = v
+}
+
+// chunkWriter gathers a map's text and writes it to w whenever it has
+// about chunkWriteSize bytes: a large map is written as it is formatted,
+// never held whole, and a small one in a single write.
+type chunkWriter struct {
+	w   io.Writer
+	buf []byte
+}
+
+const chunkWriteSize = 64 << 10
+
+var chunkBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+func newChunkWriter(w io.Writer) *chunkWriter {
+	return &chunkWriter{w: w, buf: (*chunkBufs.Get().(*[]byte))[:0]}
+}
+
+// flushFull writes what has been gathered once there is enough of it.
+func (c *chunkWriter) flushFull() error {
+	if len(c.buf) < chunkWriteSize {
+		return nil
+	}
+	return c.flush()
+}
+
+// flush writes what has been gathered.
+func (c *chunkWriter) flush() error {
+	if len(c.buf) == 0 {
+		return nil
+	}
+	_, err := c.w.Write(c.buf)
+	c.buf = c.buf[:0]
+	return err
+}
+
+// release returns the buffer for the next map; c is not used after.
+func (c *chunkWriter) release() {
+	if cap(c.buf) <= 4*chunkWriteSize {
+		b := c.buf[:0]
+		chunkBufs.Put(&b)
+	}
+	c.buf = nil
+}
+
+// appendText appends Text(v), the common values without going through a
+// string.
+func appendText(b []byte, v any) []byte {
+	switch v := v.(type) {
+	case uint64:
+		return strconv.AppendUint(b, v, 10)
+	case int64:
+		return strconv.AppendInt(b, v, 10)
+	case string:
+		return append(b, v...)
+	}
+	return append(b, Text(v)...)
+}
+
+// appendKeyText appends keyText(k).
+func appendKeyText(b []byte, k any) []byte {
+	switch k := k.(type) {
+	case uint64:
+		return strconv.AppendUint(b, k, 10)
+	case int64:
+		return strconv.AppendInt(b, k, 10)
+	}
+	return append(b, keyText(k)...)
 }
