@@ -266,6 +266,12 @@ func (g *gen) signedDiv(op string, dst, src asm.Register) {
 }
 
 func (g *gen) arithImm(op string, dst asm.Register, v int32, signed bool) {
+	if op == "<<" || op == ">>" {
+		// The kernel refuses a shift by an immediate outside 0..63; a
+		// shift by a register uses the count's low 6 bits, and so do
+		// constant counts.
+		v &= 63
+	}
 	if alu, ok := aluOps[op]; ok {
 		g.emit(alu.Imm(dst, v))
 		return
