@@ -137,8 +137,8 @@ TABLE
 echo
 echo '| Go benchmark | time/op | allocs |'
 echo '|---|---|---|'
-go test -run '^$' -bench 'BenchmarkCompile200Lines|BenchmarkKernelFrames|BenchmarkTypical|BenchmarkLarge|BenchmarkLoop' -benchmem \
-	./internal/compile ./internal/kernel ./verify 2>/dev/null |
+go test -run '^$' -bench 'BenchmarkCompile200Lines|BenchmarkKernelFrames|BenchmarkTypical|BenchmarkLarge|BenchmarkLoop|BenchmarkRecordFormat|BenchmarkPrintLargeMap|BenchmarkReadLargeMap' -benchmem \
+	./internal/compile ./internal/kernel ./verify ./output ./internal/maps 2>/dev/null |
 	awk '/^Benchmark/ {t=$3; u=$4; if (u=="ns/op") {v=t/1e6; printf "| `%s` | %.3f ms | %s allocs |\n", $1, v, $(NF-1)}}'
 
 # --- what one map access costs (hand-written programs, no tracer) --------
