@@ -36,7 +36,8 @@ type Options struct {
 	// bpf_get_current_comm() helper.
 	TaskCommOffset int
 	// RingBufSize is the event ring buffer's size in bytes (a power of two
-	// multiple of the page size). Zero means DefaultRingBufSize.
+	// multiple of the page size). Zero means DefaultRingBufSize for a
+	// program that prints from its probes, QuietRingBufSize otherwise.
 	RingBufSize int
 	// PossibleCPUs is the number of possible CPUs: the value of ncpus,
 	// and the CPU slots of per-CPU maps, for reading aggregations in a
@@ -170,17 +171,20 @@ type EventArg struct {
 	Offset int
 }
 
-// DefaultRingBufSize is the event ring buffer's size unless config
-// perf_rb_pages sets it: 8 MiB, a quarter of a second of a million
-// events a second, for bursts while user space is busy (the record pump
-// keeps it empty otherwise; see internal/runtime).
-const DefaultRingBufSize = 8 << 20
+// The event ring buffer's size unless config perf_rb_pages sets it.
+// DefaultRingBufSize, for programs that print from their probes, is 8
+// MiB: a quarter of a second of a million events a second, for bursts
+// while user space is busy (the record pump keeps it empty otherwise; see
+// internal/runtime). A program that only aggregates sends few records
+// (exit, warnings) and gets QuietRingBufSize: a ring buffer's pages count
+// in the process's memory, twice, from its start.
+const (
+	DefaultRingBufSize = 8 << 20
+	QuietRingBufSize   = 256 << 10
+)
 
 // Compile generates BPF for a checked program.
 func Compile(info *types.Info, file *lang.File, opts Options) (*Program, error) {
-	if opts.RingBufSize == 0 {
-		opts.RingBufSize = DefaultRingBufSize
-	}
 	if opts.PossibleCPUs == 0 {
 		opts.PossibleCPUs = 1
 	}
@@ -215,6 +219,7 @@ func Compile(info *types.Info, file *lang.File, opts Options) (*Program, error) 
 		return nil, err
 	}
 	c.prog.Collection.Maps[abi.CountersMap].MaxEntries = uint32(abi.FirstFullCounter + len(c.prog.FullSites))
+	c.prog.Collection.Maps[abi.EventsMap].MaxEntries = uint32(c.ringBufSize())
 	return c.prog, nil
 }
 
@@ -284,10 +289,10 @@ func (c *compiler) declareMaps() {
 		c.prog.Maps = append(c.prog.Maps, m)
 		c.prog.Collection.Maps[abi.ScriptMap(mi.Name)] = spec
 	}
+	// Sized once the programs are generated and what they print known.
 	c.prog.Collection.Maps[abi.EventsMap] = &ebpf.MapSpec{
-		Name:       abi.EventsMap,
-		Type:       ebpf.RingBuf,
-		MaxEntries: uint32(c.opts.RingBufSize),
+		Name: abi.EventsMap,
+		Type: ebpf.RingBuf,
 	}
 	// Sized once the programs are generated and the map-full sites known.
 	c.prog.Collection.Maps[abi.CountersMap] = &ebpf.MapSpec{
@@ -296,6 +301,22 @@ func (c *compiler) declareMaps() {
 		KeySize:   4,
 		ValueSize: 8,
 	}
+}
+
+// ringBufSize is the event ring buffer's size: the one configured, or by
+// whether the probes print.
+func (c *compiler) ringBufSize() int {
+	if c.opts.RingBufSize > 0 {
+		return c.opts.RingBufSize
+	}
+	for _, ev := range c.prog.Events {
+		switch ev.Kind {
+		case abi.RecordPrintf, abi.RecordPrint, abi.RecordPrintMap, abi.RecordTime, abi.RecordJoin,
+			abi.RecordCat, abi.RecordSystem, abi.RecordErrorf, abi.RecordWarnf:
+			return DefaultRingBufSize
+		}
+	}
+	return QuietRingBufSize
 }
 
 // histFunc is the function that aggregates into a histogram value.

@@ -247,3 +247,27 @@ func TestMachineFactsAreInputs(t *testing.T) {
 		t.Errorf("no constant %d (ncpus) or %#x (the TAI offset) in the program", cpus, tai)
 	}
 }
+
+// TestRingBufSize: a program that prints from its probes gets a ring
+// buffer for bursts, one that only aggregates a small one, and a size
+// given in the options (config perf_rb_pages) wins.
+func TestRingBufSize(t *testing.T) {
+	for _, tc := range []struct {
+		src  string
+		opt  int
+		want uint32
+	}{
+		{`tracepoint:sched:sched_switch { printf("%d\n", pid); }`, 0, compile.DefaultRingBufSize},
+		{`interval:s:1 { print(@x); } tracepoint:sched:sched_switch { @x = count(); }`, 0, compile.DefaultRingBufSize},
+		{`tracepoint:sched:sched_switch { @[pid, comm] = count(); } BEGIN { exit(); }`, 0, compile.QuietRingBufSize},
+		{`tracepoint:sched:sched_switch { printf("%d\n", pid); }`, 16 << 10, 16 << 10},
+	} {
+		p, err := compileSource(tc.src, compile.Options{RingBufSize: tc.opt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := p.Collection.Maps[abi.EventsMap].MaxEntries; got != tc.want {
+			t.Errorf("%s (option %d): ring buffer of %d bytes, want %d", tc.src, tc.opt, got, tc.want)
+		}
+	}
+}
