@@ -97,8 +97,10 @@ sustained_row() {
 	local tracer=$1 calls runs lines lost
 	start "$tracer" "$stream_script" "$work/out"
 	calls=$("$work/getppid" -for 10s)
-	runs=$(bpftool -j prog show id "$prog" | python3 -c 'import json,sys; print(json.load(sys.stdin)["run_cnt"])')
 	settle "$work/out"
+	# Read last, just before the probes detach: every run counted here
+	# has had its line delivered or counted lost.
+	runs=$(bpftool -j prog show id "$prog" | python3 -c 'import json,sys; print(json.load(sys.stdin)["run_cnt"])')
 	stop
 	lines=$(lines_of "$work/out"); lost=$(lost_of "$work/out")
 	check="no"; [ $((lines + lost)) -eq "$runs" ] && check="yes"

@@ -9,7 +9,6 @@ import (
 	"sync"
 
 	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/ringbuf"
 	"golang.org/x/sys/unix"
 
 	"github.com/ktrace/ktrace/internal/abi"
@@ -64,7 +63,7 @@ type Session struct {
 	printer output.Printer
 	coll    *ebpf.Collection
 	links   []io.Closer
-	reader  *ringbuf.Reader
+	reader  *ringReader
 	env     *output.Env
 	maps    *maps.Reader
 
@@ -174,7 +173,7 @@ func (s *Session) load() error {
 		return err
 	}
 	s.coll = coll
-	s.reader, err = ringbuf.NewReader(coll.Maps[abi.EventsMap])
+	s.reader, err = newRingReader(coll.Maps[abi.EventsMap])
 	if err != nil {
 		return fmt.Errorf("opening the event ring buffer: %w", err)
 	}
@@ -261,7 +260,7 @@ func (s *Session) Stop() error {
 		s.stopReports()
 		// Unblock the pump: it reads what is there and returns, and the
 		// loop handles it.
-		s.reader.Flush()
+		s.reader.stop()
 		<-s.stream.loopDone
 	}
 	s.drain()
@@ -290,7 +289,7 @@ func (s *Session) Close() error {
 		l.Close()
 	}
 	if s.reader != nil {
-		s.reader.Close()
+		s.reader.close()
 	}
 	if s.coll != nil {
 		s.coll.Close()

@@ -2,9 +2,8 @@ package runtime
 
 import (
 	"encoding/binary"
+	"fmt"
 	"time"
-
-	"github.com/cilium/ebpf/ringbuf"
 )
 
 // The record stream runs in two goroutines. The pump moves records from
@@ -94,29 +93,36 @@ func (s *Session) startStream() {
 	go s.loop()
 }
 
-// pump reads the ring buffer into batches until Stop flushes it.
+// pump reads the ring buffer into batches until Stop.
 func (s *Session) pump() {
 	st := s.stream
 	defer close(st.queue)
-	var rec ringbuf.Record
 	b := st.newBatch()
-	for {
-		if err := s.reader.ReadInto(&rec); err != nil {
-			// Flushed by Stop (every record before has been read), or
-			// closed.
-			if len(b.buf) > 0 {
-				st.queue <- b
-			}
-			return
-		}
-		b.add(rec.RawSample)
-		empty := s.reader.AvailableBytes() == 0
-		if empty || len(b.buf) >= batchBytes {
+	add := func(rec []byte) {
+		b.add(rec)
+		if len(b.buf) >= batchBytes {
 			st.queue <- b
 			b = st.newBatch()
 		}
-		if empty {
-			time.Sleep(wakeupDelay)
+	}
+	for {
+		// Stop detaches every probe before it stops the reader, so once
+		// stopped, one more read takes the last records.
+		last := s.reader.stopped.Load()
+		s.reader.read(add)
+		if len(b.buf) > 0 {
+			st.queue <- b
+			b = st.newBatch()
+		}
+		if last {
+			return
+		}
+		time.Sleep(wakeupDelay)
+		if s.reader.empty() {
+			if err := s.reader.wait(); err != nil {
+				fmt.Fprintf(s.errOut, "ERROR: waiting for events: %v\n", err)
+				return
+			}
 		}
 	}
 }
@@ -144,13 +150,8 @@ func (s *Session) loop() {
 // goroutine: before the loop starts (BEGIN's output) and after it ends
 // (END's).
 func (s *Session) drain() {
-	s.reader.SetDeadline(time.Now())
-	defer s.reader.SetDeadline(time.Time{})
-	var rec ringbuf.Record
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for s.reader.ReadInto(&rec) == nil {
-		s.handleLocked(rec.RawSample)
-	}
+	s.reader.read(s.handleLocked)
 	s.flushLocked()
 }
