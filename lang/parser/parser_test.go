@@ -1,10 +1,12 @@
 package parser_test
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/ktrace/ktrace/conformance"
 	"github.com/ktrace/ktrace/lang"
 	"github.com/ktrace/ktrace/lang/ast"
 	"github.com/ktrace/ktrace/lang/parser"
@@ -276,13 +278,54 @@ func FuzzParse(f *testing.F) {
 	} {
 		f.Add(s)
 	}
+	for _, s := range conformanceScripts(f) {
+		f.Add(s)
+	}
 	f.Fuzz(func(t *testing.T, src string) {
-		prog, err := parser.Parse(lang.NewFile("fuzz.bt", []byte(src)))
+		file := lang.NewFile("fuzz.bt", []byte(src))
+		prog, err := parser.Parse(file)
 		if err == nil && prog == nil {
 			t.Fatal("no program and no error")
 		}
-		if err != nil {
-			_ = err.Error()
+		if err == nil {
+			return
 		}
+		var list lang.ErrorList
+		if !errors.As(err, &list) {
+			t.Fatalf("%q: error %T is not a list of diagnostics: %v", src, err, err)
+		}
+		if len(list) > parser.MaxErrors {
+			t.Fatalf("%q: %d diagnostics, more than the limit %d", src, len(list), parser.MaxErrors)
+		}
+		for _, e := range list {
+			if e.File != file || !withinFile(e.Span, len(src)) {
+				t.Fatalf("%q: diagnostic %q at [%d, %d) is not within the file (%d bytes)", src, e.Msg, e.Span.Pos, e.Span.End, len(src))
+			}
+		}
+		_ = err.Error()
 	})
+}
+
+// conformanceScripts returns the programs of the conformance cases: real
+// scripts, as seeds.
+func conformanceScripts(tb testing.TB) []string {
+	cases, err := conformance.LoadDir("../../conformance")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var out []string
+	for _, c := range cases {
+		if strings.TrimSpace(c.Prog) != "" {
+			out = append(out, c.Prog)
+		}
+	}
+	return out
+}
+
+// withinFile reports whether a diagnostic's span lies within a file of n
+// bytes. A diagnostic at the end of the file is one column wide, so that
+// its caret shows: it may end one byte past the last.
+func withinFile(sp lang.Span, n int) bool {
+	pos, end := int(sp.Pos)-1, int(sp.End)-1
+	return sp.Pos.IsValid() && pos <= n && end >= pos && end <= max(n, pos+1)
 }
