@@ -6,14 +6,18 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/btf"
 
+	"github.com/ktrace/ktrace/conformance"
 	"github.com/ktrace/ktrace/internal/abi"
 	"github.com/ktrace/ktrace/internal/compile"
 	"github.com/ktrace/ktrace/internal/formats"
 	"github.com/ktrace/ktrace/internal/resolve"
 	"github.com/ktrace/ktrace/lang"
 	"github.com/ktrace/ktrace/lang/parser"
+	"github.com/ktrace/ktrace/lang/probe"
 	"github.com/ktrace/ktrace/lang/types"
+	"github.com/ktrace/ktrace/verify"
 )
 
 // compileSource runs the whole front end and the code generator against
@@ -211,20 +215,87 @@ func FuzzCompile(f *testing.F) {
 	} {
 		f.Add(s)
 	}
+	for _, s := range conformanceScripts(f) {
+		f.Add(s)
+	}
 	f.Fuzz(func(t *testing.T, src string) {
-		cp, err := compileSource(src, compile.Options{TaskCommOffset: 1752})
+		cp, err := compileSource(src, compile.Options{TaskCommOffset: fuzzCommOffset})
 		if err != nil {
 			if msg := err.Error(); strings.Contains(msg, "internal error") {
 				t.Fatalf("%s\n%s", src, msg)
 			}
 			return
 		}
-		for _, p := range cp.Collection.Programs {
+		for name, p := range cp.Collection.Programs {
 			if len(p.Instructions) == 0 {
 				t.Fatal("empty program")
 			}
+			// ktrace's own verifier, as Start runs it before loading:
+			// it may reject (and explain) but must not fail.
+			rep := verify.Program(p.Instructions, fuzzVerifyOptions(cp, name, p))
+			if f := rep.FirstError(); f != nil && f.Category == verify.CatInternal {
+				t.Fatalf("%s\nprogram %s: %s\n%s", src, name, f.Message, f.Hint)
+			}
+			if f := rep.FirstError(); f != nil && !scriptLimit[f.Category] {
+				t.Fatalf("%s\nprogram %s: ktrace's verifier rejects what the compiler emitted:\n%s", src, name, rep)
+			}
 		}
 	})
+}
+
+// scriptLimit lists the verifier's rejections that a script can earn by
+// itself: a loop that never ends (while (1) {}), a program past the
+// instruction or complexity limits. The runtime reports them at the
+// script's line before loading. Any other rejection of what the compiler
+// emitted is a bug of the compiler or of the verifier.
+var scriptLimit = map[verify.Category]bool{verify.CatLoop: true, verify.CatTooLarge: true}
+
+// fuzzCommOffset is where FuzzCompile puts task_struct.comm.
+const fuzzCommOffset = 1752
+
+// fuzzVerifyOptions describes a compiled program to the userspace
+// verifier the way the runtime does, without the kernel: task_struct is
+// a partial description holding comm, tracepoint contexts are bounded by
+// their records.
+func fuzzVerifyOptions(cp *compile.Program, name string, spec *ebpf.ProgramSpec) verify.Options {
+	char := &btf.Int{Name: "char", Size: 1, Encoding: btf.Char}
+	opts := verify.Options{
+		Type: spec.Type, AttachType: spec.AttachType, AttachTo: spec.AttachTo, Maps: cp.Collection.Maps,
+		TaskStruct: &btf.Struct{Name: "task_struct", Size: 4096, Members: []btf.Member{
+			{Name: "comm", Type: &btf.Array{Type: char, Index: &btf.Int{Name: "int", Size: 4}, Nelems: 16}, Offset: btf.Bits(fuzzCommOffset * 8)},
+		}},
+	}
+	for _, pr := range cp.Probes {
+		if pr.Program != name || pr.Kind != probe.Tracepoint {
+			continue
+		}
+		end := 0
+		for _, f := range pr.Point.Fields {
+			n := f.Type.Size
+			if f.DataLoc {
+				n = 4
+			}
+			end = max(end, f.Offset+n)
+		}
+		opts.CtxSize = max(opts.CtxSize, end)
+	}
+	return opts
+}
+
+// conformanceScripts returns the programs of the conformance cases: real
+// scripts, as seeds.
+func conformanceScripts(tb testing.TB) []string {
+	cases, err := conformance.LoadDir("../../conformance")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var out []string
+	for _, c := range cases {
+		if strings.TrimSpace(c.Prog) != "" {
+			out = append(out, c.Prog)
+		}
+	}
+	return out
 }
 
 // TestMachineFactsAreInputs: ncpus and nsecs(sw_tai) compile to the
