@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"encoding/binary"
 	"os"
+	"os/exec"
 	"testing"
+
+	"github.com/ktrace/ktrace/internal/testutil/cprog"
 )
 
 // The parsers here read files any user can point ktrace at: garbage must
@@ -90,6 +93,9 @@ func FuzzRead(f *testing.F) {
 			break
 		}
 	}
+	if data := userProgImage(f); data != nil {
+		f.Add(data)
+	}
 	f.Add([]byte("\x7fELF\x02\x01\x01\x00"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ef, err := Read(bytes.NewReader(data))
@@ -105,4 +111,25 @@ func FuzzRead(f *testing.F) {
 			ef.Executable(n.Address)
 		}
 	})
+}
+
+// userProgImage builds the USDT test program (testutil.UserProg: USDT
+// notes with every operand form, a semaphore, .stapsdt.base) without
+// debug information, as a seed; nil where gcc or <sys/sdt.h> is missing.
+func userProgImage(tb testing.TB) []byte {
+	gcc, err := exec.LookPath("gcc")
+	if err != nil {
+		return nil
+	}
+	p := cprog.User
+	p.Flags = []string{"-O2"}
+	bin, err := p.Build(gcc, tb.TempDir())
+	if err != nil {
+		return nil
+	}
+	data, err := os.ReadFile(bin)
+	if err != nil {
+		return nil
+	}
+	return data
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/ktrace/ktrace/internal/testutil"
+	"github.com/ktrace/ktrace/internal/testutil/cprog"
 )
 
 func fn(name string, value, size uint64) elf.Symbol { return symOf(name, elf.STT_FUNC, value, size) }
@@ -194,6 +195,16 @@ func FuzzRead(f *testing.F) {
 		if data, err := os.ReadFile(p); err == nil && len(data) < 1<<20 {
 			f.Add(data)
 			break
+		}
+	}
+	// A small binary of our own, with local, global and object symbols.
+	if gcc, err := exec.LookPath("gcc"); err == nil {
+		p := cprog.User
+		p.Flags = []string{"-O2"}
+		if bin, err := p.Build(gcc, f.TempDir()); err == nil {
+			if data, err := os.ReadFile(bin); err == nil {
+				f.Add(data)
+			}
 		}
 	}
 	f.Add([]byte("\x7fELF\x02\x01\x01\x00"))
