@@ -237,9 +237,6 @@ func FuzzCompile(f *testing.F) {
 				t.Fatalf("%s\nprogram %s: %s\n%s", src, name, f.Message, f.Hint)
 			}
 			if f := rep.FirstError(); f != nil && !scriptLimit[f.Category] {
-				if knownCompileBug(f) {
-					t.Skipf("known bug: %s", f.Message)
-				}
 				t.Fatalf("%s\nprogram %s: ktrace's verifier rejects what the compiler emitted:\n%s", src, name, rep)
 			}
 		}
@@ -252,20 +249,6 @@ func FuzzCompile(f *testing.F) {
 // script's line before loading. Any other rejection of what the compiler
 // emitted is a bug of the compiler or of the verifier.
 var scriptLimit = map[verify.Category]bool{verify.CatLoop: true, verify.CatTooLarge: true}
-
-// knownCompileBug recognises rejections FuzzCompile found whose fix
-// belongs to the code generator, so that fuzzing can go on past them;
-// their inputs stay under testdata/fuzz/FuzzCompile. Remove an entry with
-// its fix.
-//
-//   - A constant shift count outside 0..63 ($x >> 80, $x << -1) is emitted
-//     as the immediate of a shift instruction, which the kernel refuses
-//     ("invalid shift"). Constant folding masks the count (x >> (n & 63),
-//     types.EvalBinary), as BPF does for a count in a register; arithImm
-//     should emit the immediate masked the same way.
-func knownCompileBug(f *verify.Finding) bool {
-	return f.Category == verify.CatOpcode && strings.HasPrefix(f.Message, "shift by ")
-}
 
 // fuzzCommOffset is where FuzzCompile puts task_struct.comm.
 const fuzzCommOffset = 1752
