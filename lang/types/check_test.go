@@ -39,6 +39,11 @@ func TestCheckErrors(t *testing.T) {
 		{`BEGIN { @x = count(); @x = 1; }`, "test.bt:1:23: ERROR: @x is assigned both an aggregation and a plain value; a map holds one or the other\nBEGIN { @x = count(); @x = 1; }\n                      ^~"},
 		{`BEGIN { @x = count(); @x = sum(1); }`, "test.bt:1:23: ERROR: @x is used with both count() and sum()\nBEGIN { @x = count(); @x = sum(1); }\n                      ^~"},
 		{`BEGIN { $x = count(); }`, "test.bt:1:14: ERROR: count() must be assigned directly to a map, e.g. @x = count()\nBEGIN { $x = count(); }\n             ^~~~~~~"},
+		// Found by FuzzCompile: a declaration took a value-less call as
+		// its value, and code generation failed.
+		{`BEGIN { let $x = exit(); }`, "test.bt:1:18: ERROR: exit() does not return a value\nBEGIN { let $x = exit(); }\n                 ^~~~~~"},
+		{`BEGIN { let $x: int64 = exit(); }`, "test.bt:1:25: ERROR: exit() does not return a value\nBEGIN { let $x: int64 = exit(); }\n                        ^~~~~~"},
+		{`BEGIN { let $x = { print(1) }; $y = $x + 1; }`, "test.bt:1:18: ERROR: this expression does not return a value\nBEGIN { let $x = { print(1) }; $y = $x + 1; }\n                 ^~~~~~~~~~~~"},
 		{`BEGIN { @x += count(); }`, "test.bt:1:9: ERROR: count() cannot be combined with '+=': write @x = count(...)\nBEGIN { @x += count(); }\n        ^~~~~~~~~~~~~"},
 		{`BEGIN { printf("%d %d\n", 1); }`, "test.bt:1:9: ERROR: printf: not enough arguments for the format string (2 verbs, 1 arguments)\nBEGIN { printf(\"%d %d\\n\", 1); }\n        ^~~~~~~~~~~~~~~~~~~~"},
 		{`BEGIN { printf("%d\n", 1, 2); }`, "test.bt:1:27: ERROR: printf: too many arguments for the format string (1 verbs, 2 arguments)\nBEGIN { printf(\"%d\\n\", 1, 2); }\n                          ^"},

@@ -38,6 +38,16 @@ func (c *checker) let(s *ast.LetStmt) {
 	}
 	if s.Value != nil {
 		vt := c.expr(s.Value)
+		// As for `$x = value`: a call without a value (exit(), print())
+		// or an aggregation is no initial value.
+		switch {
+		case vt.Kind == None:
+			c.errorf(s.Value, "%s does not return a value", describe(s.Value))
+			vt = TypInvalid
+		case vt.IsAggregation():
+			c.errorf(s.Value, "aggregations can only be assigned to maps")
+			vt = TypInvalid
+		}
 		if t == nil {
 			t = varType(vt)
 		} else if !assignable(t, vt) && vt.Kind != Invalid {
