@@ -9,11 +9,13 @@ import (
 
 	"github.com/ktrace/ktrace/internal/compile"
 	"github.com/ktrace/ktrace/internal/facts"
+	"github.com/ktrace/ktrace/internal/kernel"
 	"github.com/ktrace/ktrace/internal/resolve"
 	"github.com/ktrace/ktrace/internal/runtime"
 	"github.com/ktrace/ktrace/lang"
 	"github.com/ktrace/ktrace/lang/ast"
 	"github.com/ktrace/ktrace/lang/parser"
+	"github.com/ktrace/ktrace/lang/preprocessor"
 	"github.com/ktrace/ktrace/lang/types"
 )
 
@@ -56,7 +58,7 @@ func Compile(name string, src []byte, opts *Options) (*Program, error) {
 		return nil, err
 	}
 	file := lang.NewFile(name, src)
-	tree, err := parser.Parse(file)
+	tree, err := parser.ParseWith(file, preprocessorConfig())
 	if err != nil {
 		return nil, err
 	}
@@ -174,4 +176,15 @@ func (o *Options) checkNamedParams(name string, tree *ast.Program) error {
 	}
 	sort.Strings(unknown)
 	return fmt.Errorf("%s: unknown program option %s: the program reads no such getopt() parameter", name, strings.Join(unknown, ", "))
+}
+
+// preprocessorConfig predefines what bpftrace predefines for its clang
+// run: BPFTRACE_HAVE_BTF when the kernel describes its types in BTF, which
+// tools test to skip the #includes and struct copies they need without it.
+func preprocessorConfig() preprocessor.Config {
+	defines := map[string]string{}
+	if _, err := os.Stat(kernel.VmlinuxBTF); err == nil {
+		defines["BPFTRACE_HAVE_BTF"] = "1"
+	}
+	return preprocessor.Config{Defines: defines}
 }

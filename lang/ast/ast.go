@@ -21,6 +21,8 @@ type Program struct {
 	MapDecls []*MapDecl    // `let @m = hash(100);` at top level
 	Macros   []*Macro
 	Probes   []*Probe
+	// Warnings are the preprocessor's (#warning lines).
+	Warnings lang.ErrorList
 }
 
 // ConfigItem is one `key = value` of a config block.

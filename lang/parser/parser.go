@@ -9,6 +9,7 @@ package parser
 import (
 	"github.com/ktrace/ktrace/lang"
 	"github.com/ktrace/ktrace/lang/ast"
+	"github.com/ktrace/ktrace/lang/preprocessor"
 	"github.com/ktrace/ktrace/lang/scanner"
 )
 
@@ -19,17 +20,27 @@ const MaxErrors = 10
 // exhaust the Go stack.
 const maxDepth = 200
 
-// Parse parses a whole script.
+// Parse parses a whole script with no predefined macros.
 func Parse(f *lang.File) (*ast.Program, error) {
-	p := &parser{file: f, sc: scanner.New(f)}
+	return ParseWith(f, preprocessor.Config{})
+}
+
+// ParseWith parses a whole script: the preprocessor runs its directives
+// first (with cfg's predefined macros), then the parser reads tokens with
+// macros expanded.
+func ParseWith(f *lang.File, cfg preprocessor.Config) (*ast.Program, error) {
+	pre, errs := preprocessor.Process(f, cfg)
+	p := &parser{file: f, sc: preprocessor.NewExpander(f, pre), preErrors: errs}
 	p.next()
 	prog := p.program()
+	prog.Warnings = pre.Warnings
 	return prog, p.finish()
 }
 
-// finish merges scanner and parser diagnostics, one per position.
+// finish merges preprocessor, scanner and parser diagnostics, one per
+// position.
 func (p *parser) finish() error {
-	all := append(p.sc.Errors, p.errors...)
+	all := append(append(p.preErrors, p.sc.Errors...), p.errors...)
 	seen := map[lang.Pos]bool{}
 	var out lang.ErrorList
 	for _, e := range all {
@@ -47,7 +58,7 @@ func (p *parser) finish() error {
 
 // ParseExpr parses a single expression; tools use it for filters.
 func ParseExpr(f *lang.File) (ast.Expr, error) {
-	p := &parser{file: f, sc: scanner.New(f)}
+	p := &parser{file: f, sc: preprocessor.NewExpander(f, nil)}
 	var x ast.Expr
 	func() {
 		defer func() {
@@ -67,12 +78,14 @@ func ParseExpr(f *lang.File) (ast.Expr, error) {
 }
 
 type parser struct {
-	file   *lang.File
-	sc     *scanner.Scanner
-	tok    scanner.Token
-	prev   scanner.Token
-	errors lang.ErrorList
-	depth  int
+	file *lang.File
+	sc   *preprocessor.Expander
+	// preErrors are the preprocessor's: they count towards MaxErrors.
+	preErrors lang.ErrorList
+	tok       scanner.Token
+	prev      scanner.Token
+	errors    lang.ErrorList
+	depth     int
 
 	inPredicate bool // a '/' followed by '{' ends the predicate
 }
@@ -94,7 +107,7 @@ func (p *parser) errorf(pos, end lang.Pos, format string, args ...any) {
 		return
 	}
 	p.errors.Add(p.file, lang.Span{Pos: pos, End: end}, format, args...)
-	if len(p.errors)+len(p.sc.Errors) > MaxErrors {
+	if len(p.errors)+len(p.sc.Errors)+len(p.preErrors) > MaxErrors {
 		panic(bailout{})
 	}
 }

@@ -184,6 +184,10 @@ func TestParse(t *testing.T) {
 		{`BEGIN { $s = "a\tb\x41\101\"\\"; }`, `(probe [BEGIN] _ {(= $s "a\tbAA\"\\")})`},
 		{"#!/usr/bin/env ktrace\n// comment\nBEGIN /* c */ { }", `(probe [BEGIN] _ {})`},
 		{"#include <linux/skbuff.h>\nBEGIN { }", `(probe [BEGIN] _ {})`},
+		{"#define N 5\n#define SQ(x) ((x) * (x))\n#ifdef BPFTRACE_HAVE_BTF\nstruct s { int a; };\n#endif\nBEGIN { $x = SQ(N); }", `(probe [BEGIN] _ {(= $x (* 5 5))})`},
+		{`BEGIN { if $x > 1 && $y { } else if !$z { } while $i < 3 { $i++ } }`, `(probe [BEGIN] _ {(if (&& (> $x 1) $y) {} (if (! $z) {})); (while (< $i 3) {(post++ $i)})})`},
+		{`BEGIN { if ($a) || ($b) { } }`, `(probe [BEGIN] _ {(if (|| $a $b) {})})`},
+		{`BEGIN { for $i : 0..3 { } for $kv : @m { } for ($j : 1..2) { } }`, `(probe [BEGIN] _ {(for $i 0 3 {}); (for $kv @m {}); (for $j 1 2 {})})`},
 		{`config = { max_strlen = 32; stack_mode = perf } BEGIN { }`, `(config max_strlen 32) (config stack_mode perf) (probe [BEGIN] _ {})`},
 		{`let @a = hash(100); BEGIN { }`, `(let @a hash 100) (probe [BEGIN] _ {})`},
 		{`macro add(x) { x + 1 } BEGIN { print(add!(1)); }`, `(macro add {=> (+ x 1)}) (probe [BEGIN] _ {(print (add! 1))})`},
@@ -230,9 +234,10 @@ func TestParseErrors(t *testing.T) {
 		{`BEGIN { $ = 1; }`, "test.bt:1:9: ERROR: '$' must be followed by a variable name or a parameter number\nBEGIN { $ = 1; }\n        ^"},
 		{`BEGIN { $x = $0; }`, "test.bt:1:14: ERROR: invalid positional parameter $0: parameters are numbered from $1\nBEGIN { $x = $0; }\n             ^~"},
 		{`BEGIN { /* open`, "test.bt:1:9: ERROR: unterminated comment\nBEGIN { /* open\n        ^~"},
-		{"#define X 1\nBEGIN {}", "test.bt:1:1: ERROR: #define is not supported yet\n#define X 1\n^~~~~~~~~~~"},
+		{"BEGIN {} #define X 1\nEND {}", "test.bt:1:10: ERROR: a preprocessor directive must begin a line\nBEGIN {} #define X 1\n         ^~~~~~~~~~~"},
+		{"BEGIN { if $x > 1 $y = 1; }", "test.bt:1:19: ERROR: expected '{' after the condition, found $y\nBEGIN { if $x > 1 $y = 1; }\n                  ^~"},
 		{"struct S { int x; }\nBEGIN {}", "test.bt:1:1: ERROR: C type definitions are not supported yet\nstruct S { int x; }\n^~~~~~"},
-		{`BEGIN { for (i : 0..1) {} }`, "test.bt:1:14: ERROR: expected a $variable after 'for (', found 'i'\nBEGIN { for (i : 0..1) {} }\n             ^"},
+		{`BEGIN { for (i : 0..1) {} }`, "test.bt:1:14: ERROR: expected a $variable after 'for', found 'i'\nBEGIN { for (i : 0..1) {} }\n             ^"},
 		{"BEGIN {\n\t$x = 1 +;\n}", "test.bt:2:10: ERROR: expected an expression, found ';'\n\t$x = 1 +;\n\t        ^"},
 	}
 	for _, c := range cases {

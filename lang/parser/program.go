@@ -36,15 +36,8 @@ func (p *parser) program() (prog *ast.Program) {
 func (p *parser) topLevel(prog *ast.Program) {
 	switch {
 	case p.tok.Kind == scanner.Op && strings.HasPrefix(p.tok.Text, "#"):
-		text := p.tok.Text
-		if strings.HasPrefix(text, "#include") {
-			// Headers only matter to a C compiler; ktrace takes types from
-			// BTF and tracepoint formats, so includes are accepted and ignored.
-			p.next()
-			return
-		}
-		word := strings.Fields(text)[0]
-		p.errorf(p.tok.Pos, p.tok.End, "%s is not supported yet", word)
+		// The preprocessor has run every directive that begins a line.
+		p.errorf(p.tok.Pos, p.tok.End, "a preprocessor directive must begin a line")
 		p.next()
 	case p.isIdent("config"):
 		if len(prog.Probes) > 0 {

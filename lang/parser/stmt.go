@@ -134,13 +134,11 @@ func (p *parser) simpleStmt() (st ast.Stmt, isExpr bool) {
 	return &ast.ExprStmt{X: x}, true
 }
 
-// whileStmt := 'while' '(' expr ')' block
+// whileStmt := 'while' condition block
 func (p *parser) whileStmt() *ast.WhileStmt {
 	start := p.tok.Pos
 	p.next()
-	p.expect("(")
-	cond := p.expr()
-	p.expect(")")
+	cond := p.condition()
 	body := p.block()
 	return &ast.WhileStmt{Sp: p.span(start), Cond: cond, Body: body}
 }
@@ -179,9 +177,7 @@ func (p *parser) branchStmt() *ast.JumpStmt {
 func (p *parser) ifStmt() *ast.IfStmt {
 	start := p.tok.Pos
 	p.next()
-	p.expect("(")
-	cond := p.expr()
-	p.expect(")")
+	cond := p.condition()
 	st := &ast.IfStmt{Cond: cond, Then: p.block()}
 	if p.isIdent("else") {
 		p.next()
@@ -195,30 +191,55 @@ func (p *parser) ifStmt() *ast.IfStmt {
 	return st
 }
 
-// forStmt := 'for' '(' $var ':' (@map | expr '..' expr) ')' block
+// condition := expr
+//
+// The condition of an if or a while. Current bpftrace needs no
+// parentheses around it (`if $x > 1 {`); a parenthesized condition is an
+// expression in parentheses. Only a block may follow.
+func (p *parser) condition() ast.Expr {
+	cond := p.expr()
+	if !p.is("{") {
+		p.errorf(p.tok.Pos, p.tok.End, "expected '{' after the condition, found %s", p.tok.Describe())
+	}
+	return cond
+}
+
+// forStmt := 'for' ( '(' header ')' | header ) block
+// header  := $var ':' (@map | expr '..' expr)
+//
+// Current bpftrace writes the header without parentheses
+// (`for $i : 0..5 {`); older scripts put it in them.
 func (p *parser) forStmt() ast.Stmt {
 	start := p.tok.Pos
 	p.next()
-	p.expect("(")
+	paren := p.is("(")
+	if paren {
+		p.next()
+	}
 	v := &ast.Variable{Sp: lang.Span{Pos: p.tok.Pos, End: p.tok.End}, Name: p.tok.Text}
 	if p.tok.Kind != scanner.Var {
-		p.errorf(p.tok.Pos, p.tok.End, "expected a $variable after 'for (', found %s", p.tok.Describe())
+		p.errorf(p.tok.Pos, p.tok.End, "expected a $variable after 'for', found %s", p.tok.Describe())
 	}
 	p.next()
 	p.expect(":")
+	closeHeader := func() {
+		if paren {
+			p.expect(")")
+		}
+	}
 	if p.tok.Kind == scanner.Map {
 		m := p.primary().(*ast.MapRef)
 		if len(m.Keys) > 0 {
 			p.errorf(m.Sp.Pos, m.Sp.End, "for loops iterate over a whole map: write @%s without keys", m.Name)
 		}
-		p.expect(")")
+		closeHeader()
 		body := p.block()
 		return &ast.ForMapStmt{Sp: p.span(start), Var: v, Map: m, Body: body}
 	}
 	lo := p.binary(precShift + 1) // stop before '..'
 	p.expect("..")
 	hi := p.binary(precShift + 1)
-	p.expect(")")
+	closeHeader()
 	body := p.block()
 	return &ast.ForRangeStmt{Sp: p.span(start), Var: v, Start: lo, End: hi, Body: body}
 }

@@ -102,6 +102,21 @@ func New(f *lang.File) *Scanner {
 	return s
 }
 
+// NewSource starts a scanner that reads src in place of f's text, with
+// positions in f. src is f's text as a stage before the scanner rewrote it
+// without moving anything: the preprocessor blanks directives, comments
+// and skipped lines, so every token keeps the line and column it has in
+// the file the user wrote. src may be a prefix of that text, to scan one
+// range of it after Reset.
+func NewSource(f *lang.File, src []byte) *Scanner {
+	s := New(f)
+	s.src = src
+	if s.off > len(src) {
+		s.off = len(src)
+	}
+	return s
+}
+
 // Offset returns the current byte offset, for Reset.
 func (s *Scanner) Offset() int { return s.off }
 

@@ -1,6 +1,8 @@
 package types
 
 import (
+	"slices"
+
 	"github.com/ktrace/ktrace/lang"
 	"github.com/ktrace/ktrace/lang/ast"
 	"github.com/ktrace/ktrace/lang/builtins"
@@ -12,6 +14,7 @@ func Check(prog *ast.Program, r Resolver, cfg Config) (*Info, error) {
 	c.applyConfig()
 	c.desugar()
 	c.expandMacros()
+	c.hoistBranchVars()
 	c.declareMaps()
 	c.resolveProbes()
 	if len(c.errs) > 0 {
@@ -103,7 +106,7 @@ func (c *checker) checkTypes() {
 	learned := c.info
 	c.info = c.newInfo(learned.Config)
 	c.info.Probes = learned.Probes
-	c.info.Warnings = c.resolveWarnings
+	c.info.Warnings = append(slices.Clip(c.prog.Warnings), c.resolveWarnings...)
 	c.learnedMaps = learned.maps
 	c.carryDeclaredMaps()
 	c.checkBodies()

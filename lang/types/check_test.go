@@ -56,6 +56,7 @@ func TestCheckErrors(t *testing.T) {
 		{`BEGIN { $p = &$nope; }`, "test.bt:1:15: ERROR: undefined variable $nope\nBEGIN { $p = &$nope; }\n              ^~~~~"},
 		{`BEGIN { $x = 1; $p = &$x; $y = *$x; }`, "test.bt:1:32: ERROR: cannot dereference int64: '*' needs a pointer\nBEGIN { $x = 1; $p = &$x; $y = *$x; }\n                               ^~~"},
 		{`BEGIN { $y = @nope; }`, "test.bt:1:14: ERROR: undefined map @nope: it is read but never assigned\nBEGIN { $y = @nope; }\n             ^~~~~"},
+		{`BEGIN { if (1) { $x = 1; } else { $z = 1; } $y = $x; }`, "test.bt:1:50: ERROR: undefined variable $x\nBEGIN { if (1) { $x = 1; } else { $z = 1; } $y = $x; }\n                                                 ^~"},
 		{`BEGIN { if (1) { $x = 1; } $y = $x; }`, "test.bt:1:33: ERROR: undefined variable $x\nBEGIN { if (1) { $x = 1; } $y = $x; }\n                                ^~"},
 		{`BEGIN { $x = 1; $x = "s"; }`, "test.bt:1:22: ERROR: type mismatch for $x: trying to assign a value of type string[2] when the variable holds int64\nBEGIN { $x = 1; $x = \"s\"; }\n                     ^~~"},
 		{`BEGIN { exit(1, 2); }`, "test.bt:1:9: ERROR: exit() takes 0 to 1 arguments, but 2 were given\nBEGIN { exit(1, 2); }\n        ^~~~~~~~~~"},
@@ -128,6 +129,13 @@ func TestCheckTypes(t *testing.T) {
 		{`BEGIN { @x = $1; @y = str($2); @z = $#; }`, map[string]string{"x": " => int64", "y": " => string[6]", "z": " => int64"}},
 		{`interval:s:1 { print(@k); clear(@k); } BEGIN { @k[1, "a"] = 2; }`, map[string]string{"k": "int64, string[2] => int64"}},
 		{`kprobe:f { @[probe, func] = count(); @ret[tid] = arg3; }`, map[string]string{"": "probe, ksym_t => count_t", "ret": "uint64 => uint64"}},
+		// A variable assigned in every branch of an if/else and read after
+		// it (bpftrace 0.17's tools) is one variable declared before the if.
+		{`BEGIN { if ($1 == 2) { $s = "v4"; } else if ($1 == 10) { $s = "ipv6"; } else { $s = "?"; } @s = $s; }`, map[string]string{"s": " => string[5]"}},
+		{`BEGIN { if (1) { if (2) { $n = 1; } else { $n = 2; } } else { $n = 3; } @n = $n; }`, map[string]string{"n": " => int64"}},
+		// Not read after the if: each branch keeps its own variable, of
+		// its own type.
+		{`BEGIN { if (1) { $v = 1; @a = $v; } else { $v = "s"; @b = $v; } }`, map[string]string{"a": " => int64", "b": " => string[2]"}},
 	}
 	for _, c := range cases {
 		info, err := check(t, c.src, "42", "hello")
