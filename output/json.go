@@ -294,8 +294,7 @@ func (p *JSONPrinter) value(v any, div uint64) string {
 		b.WriteString("}")
 		return b.String()
 	case Stats:
-		return `{"count": ` + p.value(v.num(v.Count), 1) + `, "average": ` + p.value(v.divAverage(div), 1) +
-			`, "total": ` + p.value(v.num(v.Total), 1) + "}"
+		return p.value(statsRecord(v, div), 1)
 	case Avg:
 		return p.value(v.divAverage(div), 1)
 	case Hist:
