@@ -132,8 +132,8 @@ func TestAggregationsPrinted(t *testing.T) {
 @mn: -3
 @mx: 9
 @s: 7
-@st[2]: count 1, average 1, total 1
-@st[1]: count 2, average 7, total 15
+@st[2]: { .count = 1, .average = 1, .total = 1 }
+@st[1]: { .count = 2, .average = 7, .total = 15 }
 `
 	if maps != want {
 		t.Errorf("got\n%s\nwant\n%s", maps, want)

@@ -16,9 +16,10 @@ type StartOptions struct {
 	Output io.Writer
 	// Format is "text" (the default) or "json": bpftrace's -f formats.
 	Format string
-	// AnnounceProbes makes the session report how many probes it attaches
-	// before BEGIN runs, as bpftrace's JSON output starts with
-	// attached_probes.
+	// AnnounceProbes makes the session report how many probes it attached
+	// once they are attached, as bpftrace does unless -q: "Attached N
+	// probes" on Errors in text, attached_probes first in JSON. BEGIN's
+	// output follows it.
 	AnnounceProbes bool
 	// Errors receives warnings, such as a full map; nil means os.Stderr.
 	Errors io.Writer

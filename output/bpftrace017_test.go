@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -19,9 +20,15 @@ import (
 //   - 0.17 prints a blank line after every map in the exit dump; the
 //     current sources print one only after each histogram. Blank lines are
 //     not compared here (the golden tests cover them).
+//   - 0.17 prints a stats() value as "count 3, average 2, total 6"; the
+//     current sources print the record "{ .count = 3, .average = 2,
+//     .total = 6 }". normalize017 rewrites the old form into the new.
 //   - 0.17 truncates hist() values to 32 bits (@big), shows single-value
 //     lhist buckets as [3, 4) where the current sources show [3] (@l1),
 //     and drops max(-1) (@mx): those maps are skipped.
+
+// stats017 matches a stats() value as bpftrace 0.17 printed it.
+var stats017 = regexp.MustCompile(`count (-?\d+), average (-?\d+), total (-?\d+)$`)
 
 // normalize017 groups non-blank output lines by the map they belong to:
 // a line starting with '@' opens or continues the group of its map name,
@@ -34,6 +41,7 @@ func normalize017(out string) map[string][]string {
 		if line == "" {
 			continue
 		}
+		line = stats017.ReplaceAllString(line, "{ .count = $1, .average = $2, .total = $3 }")
 		if strings.HasPrefix(line, "@") {
 			line = strings.TrimSuffix(line, " ") // "@h: " → "@h:"
 			end := strings.IndexAny(line, "[:")

@@ -70,6 +70,12 @@ func TestJSONMatchesBpftraceRuntimeTests(t *testing.T) {
 		{"helper_error", func(p Printer) {
 			p.HelperError(HelperError{Helper: "probe_read", Retcode: -14, Msg: "Bad address", At: Location{File: "stdin", Line: 1, Col: 37}})
 		}, `{"type": "helper_error", "msg": "Bad address", "helper": "probe_read", "retcode": -14, "filename": "stdin", "line": 1, "col": 37}`},
+		// bpftrace's JSON helper_error carries strerror(-retcode), not the
+		// text output's longer message for a full map (json.cpp).
+		{"helper_error map full", func(p Printer) {
+			p.HelperError(HelperError{Helper: "map_update_elem", Retcode: -7, Msg: "Map full; can't update element. Try increasing max_map_keys config",
+				At: Location{File: "full.bt", Line: 1, Col: 61}})
+		}, `{"type": "helper_error", "msg": "Argument list too long", "helper": "map_update_elem", "retcode": -7, "filename": "full.bt", "line": 1, "col": 61}`},
 		{"print_hex_values", func(p Printer) { p.Map(mapOf("@", false, Entry{nil, Pointer(0x32)})) },
 			`{"type": "map", "data": {"@": 50}}`},
 		{"enum_not_symbolized", func(p Printer) { p.Value(Enum{333, "FOO"}) }, `{"type": "value", "data": 333}`},
@@ -86,6 +92,59 @@ func TestJSONMatchesBpftraceRuntimeTests(t *testing.T) {
 		c.print(NewJSON(&b))
 		if got := b.String(); got != c.want+"\n" {
 			t.Errorf("%s:\n got %s want %s", c.name, got, c.want)
+		}
+	}
+}
+
+// Text expectations from bpftrace's runtime tests (tests/runtime in the
+// bpftrace repository, current sources): the values a program leaves, and
+// the lines bpftrace prints for them, stderr after "--- stderr ---".
+func TestTextMatchesBpftraceRuntimeTests(t *testing.T) {
+	cases := []struct {
+		name  string
+		print func(p Printer)
+		want  string
+	}{
+		// call: begin { @stats = stats(1); @stats = stats(2); @stats = stats(3); }
+		{"stats", func(p Printer) { p.Map(mapOf("@stats", false, Entry{nil, statsOfValues(false, 1, 2, 3)})) },
+			"@stats: { .count = 3, .average = 2, .total = 6 }\n"},
+		// signed_ints: begin { @=stats(-10); @=stats(-5); @=stats(5); exit() }
+		{"stats with negative values", func(p Printer) { p.Map(mapOf("@", false, Entry{nil, statsOfValues(true, -10, -5, 5)})) },
+			"@: { .count = 3, .average = -3, .total = -10 }\n"},
+		// call: print_empty_scalar_stats_map, print(@) before any stats()
+		{"empty stats", func(p Printer) { p.Map(mapOf("@", false, Entry{nil, Stats{}})) },
+			"@: { .count = 0, .average = 0, .total = 0 }\n"},
+		{"keyed stats", func(p Printer) {
+			p.Map(mapOf("@", true, Entry{"zsh", statsOfValues(false, 10)}, Entry{"curl", statsOfValues(false, 2)}))
+		}, "@[curl]: { .count = 1, .average = 2, .total = 2 }\n@[zsh]: { .count = 1, .average = 10, .total = 10 }\n"},
+		// signed_ints: avg with negative values prints the average alone
+		{"avg with negative values", func(p Printer) { p.Map(mapOf("@", false, Entry{nil, Avg{statsOfValues(true, -10, -5, 5)}})) },
+			"@: -3\n"},
+		// pointers: begin { @=(int8*) 0x32; @+=1; }
+		{"pointer map value", func(p Printer) { p.Map(mapOf("@", false, Entry{nil, Pointer(0x33)})) }, "@: 0x33\n"},
+		// pointers: begin { @=(int64*) 0x32; @+=1; }
+		{"pointer hex is lowercase", func(p Printer) { p.Map(mapOf("@", false, Entry{nil, Pointer(0x3a)})) }, "@: 0x3a\n"},
+		{"pointer key and tuple", func(p Printer) {
+			p.Map(mapOf("@m", true, Entry{Pointer(0x33), Tuple{Pointer(0xff), int64(2)}}))
+		}, "@m[0x33]: (0xff, 2)\n"},
+		{"pointer print", func(p Printer) { p.Value(Pointer(0x33)) }, "0x33\n"},
+		{"enum by name, unknown value by number", func(p Printer) { p.Value(Tuple{Enum{1, "ONE"}, Enum{7, ""}}) },
+			"(ONE, 7)\n"},
+		// many tests: EXPECT Attached 1 probe / Attached 3 probes
+		{"attached 1 probe", func(p Printer) { p.AttachedProbes(1) }, "--- stderr ---\nAttached 1 probe\n"},
+		{"attached 3 probes", func(p Printer) { p.AttachedProbes(3) }, "--- stderr ---\nAttached 3 probes\n"},
+	}
+	for _, c := range cases {
+		var out, errs bytes.Buffer
+		p := NewText(&out)
+		p.Err = &errs
+		c.print(p)
+		got := out.String()
+		if errs.Len() > 0 {
+			got += "--- stderr ---\n" + errs.String()
+		}
+		if got != c.want {
+			t.Errorf("%s:\n got %q\nwant %q", c.name, got, c.want)
 		}
 	}
 }

@@ -31,13 +31,18 @@ func decodeFuncValue(t *types.Type, b []byte, env *Env) any {
 	case types.Inet:
 		return FormatInet(b)
 	case types.Strerror:
-		errno := readInt(b, min(len(b), 8))
-		if msg, ok := types.ErrnoMessages()[errno]; ok {
-			return msg
-		}
-		return "Unknown error " + strconv.FormatInt(errno, 10)
+		return strerror(readInt(b, min(len(b), 8)))
 	}
 	return ""
+}
+
+// strerror is the C library's message for errno: "Bad address",
+// "Unknown error 999".
+func strerror(errno int64) string {
+	if msg, ok := types.ErrnoMessages()[errno]; ok {
+		return msg
+	}
+	return "Unknown error " + strconv.FormatInt(errno, 10)
 }
 
 // FormatInet formats an ntop() value, an address family (u64) and 16

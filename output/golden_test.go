@@ -58,12 +58,14 @@ func statsOfValues(signed bool, values ...int64) Stats {
 //   - From a real bpftrace v0.17.0 run (testdata/bpftrace-0.17, compared
 //     line by line in bpftrace017_test.go, blank lines and "@h: " aside):
 //     the bucket lines of hist_k0, lhist, lhist_suffix's @lk and
-//     hist_keyed; stats's @s and @ks; avg; count_sum's @c and @neg;
+//     hist_keyed; stats's @s and @ks (their order and numbers: 0.17
+//     printed a stats value as "count 3, average 3, total 9", current
+//     bpftrace as a record, see below); avg; count_sum's @c and @neg;
 //     multikey's @m; min_max's @mn; the @t and @str maps and the print()
 //     lines of tuples.
 //   - From bpftrace's own runtime-test expectations (bpftrace_test.go):
-//     avg_top_div, the JSON of the hist, lhist, stats, tuple, enum,
-//     record and session messages.
+//     avg_top_div, the record form of stats text, the JSON of the hist,
+//     lhist, stats, tuple, enum, record and session messages.
 //   - The rest (k > 0 hists, single-value lhist buckets, blank-line
 //     layout, JSON quirks) follows the bpftrace 0.24-0.26 sources
 //     (src/output/text.cpp, json.cpp, src/types_format.cpp) only.

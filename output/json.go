@@ -190,9 +190,11 @@ func (p *JSONPrinter) RuntimeError(msg string, at Location) error {
 }
 
 // HelperError writes {"type": "helper_error", "msg": ..., "helper": ...,
-// "retcode": N, "filename": ..., "line": N, "col": N}.
+// "retcode": N, "filename": ..., "line": N, "col": N}. The msg is always
+// strerror of the return code ("Argument list too long" for a full map),
+// as bpftrace writes it: the longer explanations are for text output.
 func (p *JSONPrinter) HelperError(e HelperError) error {
-	return p.write(`{"type": "helper_error", "msg": ` + p.str(e.Msg) + `, "helper": ` + p.str(e.Helper) +
+	return p.write(`{"type": "helper_error", "msg": ` + p.str(strerror(-e.Retcode)) + `, "helper": ` + p.str(e.Helper) +
 		`, "retcode": ` + jsonInt(e.Retcode) + p.where(e.At) + "}\n")
 }
 
@@ -294,8 +296,7 @@ func (p *JSONPrinter) value(v any, div uint64) string {
 		b.WriteString("}")
 		return b.String()
 	case Stats:
-		return `{"count": ` + p.value(v.num(v.Count), 1) + `, "average": ` + p.value(v.divAverage(div), 1) +
-			`, "total": ` + p.value(v.num(v.Total), 1) + "}"
+		return p.value(statsRecord(v, div), 1)
 	case Avg:
 		return p.value(v.divAverage(div), 1)
 	case Hist:

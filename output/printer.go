@@ -78,8 +78,9 @@ type HelperError struct {
 	Helper string
 	// Retcode is what the helper returned, a negative errno.
 	Retcode int64
-	// Msg is the explanation, e.g. "Bad address" (strerror of -Retcode)
-	// or bpftrace's longer text for map helpers.
+	// Msg is the explanation text output shows, e.g. "Bad address"
+	// (strerror of -Retcode) or bpftrace's longer text for map helpers;
+	// JSON shows strerror of -Retcode whatever Msg says.
 	Msg string
 	At  Location
 }

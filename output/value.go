@@ -233,8 +233,10 @@ func hexBuffer(b []byte, keepASCII, escape bool) string {
 // Text formats a decoded value as bpftrace's text output prints it:
 // integers in decimal, strings as they are, tuples as "(1, a)", arrays as
 // "[1,2]", records as "{ .a = 1 }", pointers in hex, enums by name,
-// buffers with \xNN escapes, stats as "count 2, average 6, total 12", and
-// histograms as their bucket lines.
+// buffers with \xNN escapes, stats as "{ .count = 2, .average = 6,
+// .total = 12 }", avg as its average, and histograms as their bucket
+// lines. These are the rules for every place a value is printed: print(),
+// maps, tuples, printf's %s.
 func Text(v any) string {
 	first, rest := textParts(v, false)
 	return first + rest
@@ -321,12 +323,21 @@ func textParts(v any, plus bool) (string, string) {
 	return fmt.Sprint(v), ""
 }
 
-// statsText is a stats value as bpftrace prints it, the average divided
-// by div.
-func statsText(s Stats, div uint64) string {
-	return "count " + Text(s.num(s.Count)) + ", average " + Text(s.divAverage(div)) +
-		", total " + Text(s.num(s.Total))
+// statsRecord is a stats value as current bpftrace prints it: a record
+// of its count, average (divided by div) and total, in that order. Text
+// shows it as "{ .count = 3, .average = 2, .total = 6 }" (bpftrace 0.17
+// printed "count 3, average 2, total 6"), JSON as {"count": 3,
+// "average": 2, "total": 6}.
+func statsRecord(s Stats, div uint64) Record {
+	return Record{
+		{Name: "count", Value: s.num(s.Count)},
+		{Name: "average", Value: s.divAverage(div)},
+		{Name: "total", Value: s.num(s.Total)},
+	}
 }
+
+// statsText is the text of statsRecord(s, div).
+func statsText(s Stats, div uint64) string { return Text(statsRecord(s, div)) }
 
 // asInt returns a decoded integer-like value's bits as int64, for printf.
 func asInt(v any) (int64, bool) {

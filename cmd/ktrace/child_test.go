@@ -25,7 +25,7 @@ func TestChildOption(t *testing.T) {
 	testutil.RequireRoot(t)
 	stdout, stderr, code := runCLISync("-c", "/bin/echo hi there",
 		"-e", `BEGIN { printf("cpid %d\n", cpid > 0); } tracepoint:sched:sched_process_exec /pid == cpid/ { @[comm, pid == cpid] = count(); } END { printf("end\n"); }`)
-	if want := "cpid 1\nhi there\nend\n\n\n@[echo, true]: 1\n"; stdout != want || stderr != "Attaching 3 probes...\n" || code != 0 {
+	if want := "cpid 1\nhi there\nend\n\n\n@[echo, true]: 1\n"; stdout != want || stderr != "Attached 3 probes\n" || code != 0 {
 		t.Errorf("-c: exit %d\nstdout %q\nstderr %q\nwant stdout %q", code, stdout, stderr, want)
 	}
 	// The exit code is ktrace's, not the child's, as in bpftrace.
@@ -47,7 +47,7 @@ func TestFilterOption(t *testing.T) {
 	stdout, stderr, code := runCLISync("-p", strconv.Itoa(cmd.Process.Pid),
 		"-e", `tracepoint:raw_syscalls:sys_enter { @[pid, comm] = count(); } END { printf("end\n"); }`)
 	prefix := fmt.Sprintf("end\n\n\n@[%d, sleep]: ", cmd.Process.Pid)
-	if !strings.HasPrefix(stdout, prefix) || strings.Count(stdout, "\n") != 4 || stderr != "Attaching 2 probes...\n" || code != 0 {
+	if !strings.HasPrefix(stdout, prefix) || strings.Count(stdout, "\n") != 4 || stderr != "Attached 2 probes\n" || code != 0 {
 		t.Errorf("-p: exit %d\nstdout %q\nstderr %q\nwant stdout %q and a count", code, stdout, stderr, prefix)
 	}
 }
@@ -71,7 +71,7 @@ func TestUnsafeAndProgramOptions(t *testing.T) {
 		{[]string{"-p", "1", "-c", "true", "-e", `BEGIN { exit(); }`}, "", "ktrace: cannot use both -c and -p\n", 1},
 		{[]string{"-c", "no-such-command --flag", "-e", `BEGIN { exit(); }`}, "", "ERROR: Failed to fork child: path 'no-such-command' does not exist or is not executable\n", 1},
 		{[]string{"-e", `BEGIN { @ = cpid; }`}, "", "stdin:1:13: ERROR: cpid cannot be used without child command\nBEGIN { @ = cpid; }\n            ^~~~\n", 1},
-		{[]string{"-p", "4194304", "-e", `BEGIN { exit(); }`}, "", "Attaching 1 probe...\n-p 4194304: no such process\n", 1},
+		{[]string{"-p", "4194304", "-e", `BEGIN { exit(); }`}, "", "-p 4194304: no such process\n", 1},
 	}
 	for _, c := range cases {
 		stdout, stderr, code := runCLISync(c.args...)

@@ -85,7 +85,7 @@ OPTIONS:
     -e PROGRAM     run PROGRAM (FILENAME "-" reads the program from stdin)
     -l [PATTERN]   list probes matching PATTERN (same as: ktrace list)
     -v             verbose: with -l, show tracepoint fields
-    -q             quiet: do not print "Attaching N probes..."
+    -q             quiet: do not print "Attached N probes" (attached_probes in JSON)
     -o FILE        write the program's output to FILE
     -d             print the generated BPF instructions, with source lines
                    and the verifier's findings

@@ -97,7 +97,7 @@ func TestScriptFromFileStdinAndArgs(t *testing.T) {
 	for _, args := range [][]string{{script, "hello", "42"}, {"-", "hello", "42"}, {"-e", "BEGIN { printf(\"%s %d %d\\n\", str($1), $2, $#); exit(); }", "hello", "42"}} {
 		src, _ := os.ReadFile(script)
 		stdout, stderr, code := runCLI(string(src), args...)
-		if code != 0 || stdout != "hello 42 2\n\n\n" || stderr != "Attaching 1 probe...\n" {
+		if code != 0 || stdout != "hello 42 2\n\n\n" || stderr != "Attached 1 probe\n" {
 			t.Errorf("ktrace %q: exit %d, stdout %q, stderr %q", args, code, stdout, stderr)
 		}
 	}

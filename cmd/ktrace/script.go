@@ -304,17 +304,9 @@ func probesOf(prog *ktrace.Program, name string) []string {
 // runProgram runs a compiled program until it calls exit(), or until
 // SIGINT or SIGTERM, then prints its maps as bpftrace does.
 func runProgram(prog *ktrace.Program, o *scriptOptions, out, stderr io.Writer) int {
-	n := prog.AttachPoints()
-	if !o.quiet && o.format != "json" {
-		if n == 1 {
-			fmt.Fprintln(stderr, "Attaching 1 probe...")
-		} else {
-			fmt.Fprintf(stderr, "Attaching %d probes...\n", n)
-		}
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	sess, err := prog.Start(ctx, &ktrace.StartOptions{Output: out, Errors: stderr, Format: o.format, AnnounceProbes: o.format == "json" && !o.quiet, Child: o.childProc, NoWarnings: o.noWarnings})
+	sess, err := prog.Start(ctx, &ktrace.StartOptions{Output: out, Errors: stderr, Format: o.format, AnnounceProbes: !o.quiet, Child: o.childProc, NoWarnings: o.noWarnings})
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1

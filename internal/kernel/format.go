@@ -28,13 +28,18 @@ type Format struct {
 	// PrintFmt is everything after "print fmt: ": the quoted format string
 	// and its arguments, exactly as written.
 	PrintFmt string
-	// Symbols holds the __print_symbolic tables of PrintFmt, keyed by the
-	// field they decode and then by value. Only tables whose argument is
-	// the field itself (REC->field, possibly masked with &) are keyed; a
-	// table over a computed expression cannot decode the raw field. Entries
-	// whose value is not a constant (an unexpanded enum name) are left out.
-	// Negative values appear as themselves (int64), 64-bit masks as their
-	// two's complement.
+	// Symbols holds the __print_symbolic tables of PrintFmt for fields
+	// declared as enums ("enum skb_drop_reason reason"), keyed by the
+	// field they decode and then by value: a value of such a field has a
+	// name. A table over a field of another type ("int oldstate" of
+	// sock:inet_sock_set_state, "__u16 family") is left out: that field
+	// is an integer, which bpftrace prints as a number, and the table
+	// only says how the kernel's own trace output shows it. Only tables
+	// whose argument is the field itself (REC->field, possibly masked
+	// with &) are keyed; a table over a computed expression cannot decode
+	// the raw field. Entries whose value is not a constant (an unexpanded
+	// enum name) are left out. Negative values appear as themselves
+	// (int64), 64-bit masks as their two's complement.
 	Symbols map[string]map[int64]string
 	// Flags holds the __print_flags tables of PrintFmt, keyed like
 	// Symbols, each in print order.
@@ -214,7 +219,23 @@ func ParseFormat(text []byte) (*Format, error) {
 		return nil, errors.New("no ID line")
 	}
 	f.Symbols, f.Flags = parsePrintTables(f.PrintFmt)
+	f.Symbols = enumTables(f.Symbols, f.Fields)
 	return f, nil
+}
+
+// enumTables keeps the tables of the fields declared as enums (see
+// Format.Symbols); it returns nil when none is left.
+func enumTables(tables map[string]map[int64]string, fields []Field) map[string]map[int64]string {
+	var kept map[string]map[int64]string
+	for _, fl := range fields {
+		if t := tables[fl.Name]; t != nil && fl.Enum != "" {
+			if kept == nil {
+				kept = map[string]map[int64]string{}
+			}
+			kept[fl.Name] = t
+		}
+	}
+	return kept
 }
 
 func truncate(s string, n int) string {

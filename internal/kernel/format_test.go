@@ -149,6 +149,38 @@ func TestParseFormatTables(t *testing.T) {
 	}
 }
 
+// TestSymbolsOnlyForEnumFields: a __print_symbolic table names the values
+// of a field declared as an enum; over a field declared as an integer it
+// is left out, since such a field prints as a number.
+func TestSymbolsOnlyForEnumFields(t *testing.T) {
+	const head = "ID: 9\nformat:\n"
+	const tables = `print fmt: "%s %s", __print_symbolic(REC->state, { 1, "ONE" }), __print_symbolic(REC->reason, { 2, "TWO" })`
+	tests := []struct {
+		name, fields string
+		want         map[string]map[int64]string
+	}{
+		{"enum field keeps its table", "\tfield:enum skb_drop_reason reason;\toffset:8;\tsize:4;\tsigned:0;\n",
+			map[string]map[int64]string{"reason": {2: "TWO"}}},
+		{"const enum field keeps its table", "\tfield:const enum skb_drop_reason reason;\toffset:8;\tsize:4;\tsigned:0;\n",
+			map[string]map[int64]string{"reason": {2: "TWO"}}},
+		{"int field loses its table", "\tfield:int state;\toffset:8;\tsize:4;\tsigned:1;\n", nil},
+		{"u16 field loses its table", "\tfield:__u16 state;\toffset:8;\tsize:2;\tsigned:0;\n", nil},
+		{"both", "\tfield:int state;\toffset:8;\tsize:4;\tsigned:1;\n\tfield:enum r reason;\toffset:12;\tsize:4;\tsigned:0;\n",
+			map[string]map[int64]string{"reason": {2: "TWO"}}},
+		{"enum pointer is no enum", "\tfield:enum r * reason;\toffset:8;\tsize:8;\tsigned:0;\n", nil},
+		{"table for no field", "", nil},
+	}
+	for _, tt := range tests {
+		f, err := ParseFormat([]byte(head + tt.fields + "\n" + tables + "\n"))
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if !reflect.DeepEqual(f.Symbols, tt.want) {
+			t.Errorf("%s: Symbols = %v, want %v", tt.name, f.Symbols, tt.want)
+		}
+	}
+}
+
 func TestParseFormatErrors(t *testing.T) {
 	const id = "ID: 1\n"
 	tests := []struct {
@@ -288,6 +320,19 @@ func TestTracepointFormatKfreeSkb(t *testing.T) {
 	again, _ := TracepointFormat("skb", "kfree_skb")
 	if again != f {
 		t.Error("format not cached")
+	}
+
+	// inet_sock_set_state's print fmt has tables for oldstate, newstate
+	// (int), family and protocol (__u16): integers, so none is kept.
+	sock, err := TracepointFormat("sock", "inet_sock_set_state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(sock.PrintFmt, "__print_symbolic(REC->oldstate") || sock.Field("oldstate").Type != "int" {
+		t.Fatalf("sock:inet_sock_set_state is not as expected: oldstate %+v, print fmt %q", sock.Field("oldstate"), sock.PrintFmt)
+	}
+	if sock.Symbols != nil {
+		t.Errorf("sock:inet_sock_set_state: Symbols = %v, want none", sock.Symbols)
 	}
 
 	spec := loadKernelSpec(t)

@@ -30,8 +30,9 @@ type Options struct {
 	// Format is "text" (bpftrace's default output) or "json" (its -f
 	// json); empty means text.
 	Format string
-	// AnnounceProbes makes the session report how many probes it attaches
-	// before BEGIN runs.
+	// AnnounceProbes makes the session report how many probes it
+	// attached ("Attached N probes" on Errors in text, attached_probes in
+	// JSON) once they are attached, before BEGIN's output.
 	AnnounceProbes bool
 	// Child, when set, is released once the probes are attached, and the
 	// session is done when it exits (bpftrace's -c).
@@ -119,22 +120,32 @@ func Start(ctx context.Context, p *Program, opts Options) (*Session, error) {
 		s.Close()
 		return nil, err
 	}
-	if opts.AnnounceProbes {
-		s.printer.AttachedProbes(len(p.Compiled.Probes))
-	}
 	// BEGIN runs before anything else is attached; if it calls exit(),
-	// nothing else is attached at all.
+	// nothing else is attached at all. Its output waits until the probes
+	// are attached and announced: bpftrace prints "Attached N probes"
+	// (attached_probes in JSON) first, as it reads BEGIN's records only
+	// then.
 	if err := s.runOnce(probe.Begin); err != nil {
 		s.Close()
 		return nil, err
 	}
+	s.out.hold()
 	s.drain()
 	if !s.Exited() {
 		if err := s.attach(ctx); err != nil {
+			s.writeHeld(s.out.release())
 			s.Close()
 			return nil, err
 		}
 	}
+	began := s.out.release()
+	if opts.AnnounceProbes {
+		// The count is every attach point of the script, BEGIN and END
+		// included, as bpftrace counts them; it attaches them all even
+		// when BEGIN calls exit(), so the number does not change then.
+		s.printer.AttachedProbes(len(p.Compiled.Probes))
+	}
+	s.writeHeld(began)
 	s.afterAttach(opts.Child)
 	if opts.Child == nil && !s.watch.hasPidfd && onlyRunOnce(p.Compiled) {
 		// As in bpftrace (0.24 and later): with only BEGIN and END probes
@@ -145,6 +156,15 @@ func Start(ctx context.Context, p *Program, opts Options) (*Session, error) {
 	s.startStream()
 	s.startReports()
 	return s, nil
+}
+
+// writeHeld writes out b, the output held since BEGIN ran (see
+// sink.hold), after whatever was written since its release.
+func (s *Session) writeHeld(b []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.out.Write(b)
+	s.flushLocked()
 }
 
 // onlyRunOnce reports whether every probe of the program is BEGIN or END.

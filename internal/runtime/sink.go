@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"bufio"
+	"bytes"
 	"io"
 	"os"
 
@@ -19,11 +20,34 @@ const sinkBytes = 256 << 10
 // disk) ends the session, and output stops there.
 type sink struct {
 	buf      *bufio.Writer
+	w        io.Writer // where buf writes to, except while held
+	held     *bytes.Buffer
 	terminal bool
 }
 
 func newSink(w io.Writer) *sink {
-	return &sink{buf: bufio.NewWriterSize(w, sinkBytes), terminal: isTerminal(w)}
+	return &sink{buf: bufio.NewWriterSize(w, sinkBytes), w: w, terminal: isTerminal(w)}
+}
+
+// hold keeps everything written from now on in memory, flushes
+// included, until release.
+func (k *sink) hold() {
+	k.buf.Flush()
+	k.held = &bytes.Buffer{}
+	k.buf.Reset(k.held)
+}
+
+// release points the output back at its writer and returns what was
+// written while it was held, which the caller writes when it is ready.
+func (k *sink) release() []byte {
+	if k.held == nil {
+		return nil
+	}
+	k.buf.Flush() // into held: cannot fail
+	b := k.held.Bytes()
+	k.held = nil
+	k.buf.Reset(k.w)
+	return b
 }
 
 // Write buffers p; after a failed write it returns that error.
