@@ -202,6 +202,16 @@ func (c *checker) deref(x *ast.Unary) *Type {
 	if t.Kind == Invalid {
 		return t
 	}
+	if t.IsInt() {
+		// bpftrace reads a uint64 at an integer address: *kaddr("avenrun")
+		// is *(uint64 *)kaddr("avenrun"), which later stages compile.
+		sp := x.X.Span()
+		x.X = &ast.Cast{Sp: sp, Type: &ast.TypeName{Sp: sp, Name: "uint64", Stars: 1}, X: x.X}
+		t = c.expr(x.X)
+		if t.Kind == Invalid {
+			return t
+		}
+	}
 	if t.Kind != Pointer {
 		c.errorf(x, "cannot dereference %s: '*' needs a pointer", t)
 		return TypInvalid

@@ -54,7 +54,7 @@ func TestCheckErrors(t *testing.T) {
 		{`BEGIN { $y = $x; }`, "test.bt:1:14: ERROR: undefined variable $x\nBEGIN { $y = $x; }\n             ^~"},
 		{`BEGIN { $p = &@a; }`, "test.bt:1:14: ERROR: the address-of operator '&' takes a variable ($x)\nBEGIN { $p = &@a; }\n             ^~~"},
 		{`BEGIN { $p = &$nope; }`, "test.bt:1:15: ERROR: undefined variable $nope\nBEGIN { $p = &$nope; }\n              ^~~~~"},
-		{`BEGIN { $x = 1; $p = &$x; $y = *$x; }`, "test.bt:1:32: ERROR: cannot dereference int64: '*' needs a pointer\nBEGIN { $x = 1; $p = &$x; $y = *$x; }\n                               ^~~"},
+		{`BEGIN { $s = "ab"; $y = *$s; }`, "test.bt:1:25: ERROR: cannot dereference string[3]: '*' needs a pointer\nBEGIN { $s = \"ab\"; $y = *$s; }\n                        ^~~"},
 		{`BEGIN { $y = @nope; }`, "test.bt:1:14: ERROR: undefined map @nope: it is read but never assigned\nBEGIN { $y = @nope; }\n             ^~~~~"},
 		{`BEGIN { if (1) { $x = 1; } $y = $x; }`, "test.bt:1:33: ERROR: undefined variable $x\nBEGIN { if (1) { $x = 1; } $y = $x; }\n                                ^~"},
 		{`BEGIN { $x = 1; $x = "s"; }`, "test.bt:1:22: ERROR: type mismatch for $x: trying to assign a value of type string[2] when the variable holds int64\nBEGIN { $x = 1; $x = \"s\"; }\n                     ^~~"},
