@@ -181,7 +181,14 @@ func (c *checker) mapEntry(ref *ast.MapRef) *MapInfo {
 
 // joinKeys reconciles one use's keys with the map's; only pass one widens
 // them, so pass two checks every use against the final signature.
+//
+// A multi-key map is keyed by a tuple, as in bpftrace: @m[$k] with $k a
+// tuple of N elements is the same key as @m[a, b, ...] with N keys, so a
+// single tuple key counts as its elements.
 func (c *checker) joinKeys(m *MapInfo, ref *ast.MapRef, keys []*Type) {
+	if len(keys) == 1 && keys[0].Kind == Tuple && len(keys[0].Elems) > 1 {
+		keys = storedTypes(keys[0].Elems)
+	}
 	if !m.keysSet {
 		m.Keys, m.keysSet = keys, true
 	}
@@ -193,7 +200,11 @@ func (c *checker) joinKeys(m *MapInfo, ref *ast.MapRef, keys []*Type) {
 	for i := range keys {
 		j := join(m.Keys[i], keys[i])
 		if j == nil {
-			c.errorf(ref.Keys[i], "@%s key has type %s here, but %s elsewhere", mapName(ref.Name), keys[i], m.Keys[i])
+			at := ast.Node(ref)
+			if len(ref.Keys) == len(keys) {
+				at = ref.Keys[i]
+			}
+			c.errorf(at, "@%s key has type %s here, but %s elsewhere", mapName(ref.Name), keys[i], m.Keys[i])
 			continue
 		}
 		if c.pass == 1 {
@@ -220,6 +231,15 @@ func (c *checker) joinValue(m *MapInfo, ref *ast.MapRef, value *Type) {
 			m.Value = j
 		}
 	}
+}
+
+// storedTypes is storedType of each type, as map keys are stored.
+func storedTypes(ts []*Type) []*Type {
+	out := make([]*Type, len(ts))
+	for i, t := range ts {
+		out[i] = storedType(t)
+	}
+	return out
 }
 
 func aggName(t *Type) string {
