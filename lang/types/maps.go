@@ -84,7 +84,10 @@ func (c *checker) assignMap(s *ast.AssignStmt, target *ast.MapRef) {
 		}
 		vt = c.aggregation(call)
 	} else {
+		outer := c.assigning
+		c.assigning = target.Name
 		vt = c.expr(s.Value)
+		c.assigning = outer
 		if vt.Kind == None {
 			c.errorf(s.Value, "%s does not return a value", describe(s.Value))
 			vt = TypInvalid
@@ -104,6 +107,11 @@ var aggregations = map[string]bool{
 func (c *checker) mapRead(x *ast.MapRef) *Type {
 	keys := c.mapKeys(x)
 	m := c.useMap(x, keys, nil, false)
+	if m.Value == nil && x.Name == c.assigning {
+		// @x = @x + 1 is how @x gets its type: as in bpftrace, the
+		// read is an integer, 0 until the first assignment.
+		return TypS64
+	}
 	if m.Value == nil || m.Value.Kind == Invalid {
 		if c.pass == 2 && c.learnedMaps[x.Name] == nil || c.pass == 2 && c.learnedMaps[x.Name].Value == nil {
 			c.errorf(x, "undefined map @%s: it is read but never assigned", x.Name)

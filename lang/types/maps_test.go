@@ -52,3 +52,44 @@ func TestTupleKeyErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestSelfReferentialMapAssignment checks maps whose first assignment
+// reads them: the read is an integer (0 at run time until the first
+// write), as in bpftrace; a map that is only ever read is still an error.
+func TestSelfReferentialMapAssignment(t *testing.T) {
+	for _, tc := range []struct{ src, name, value string }{
+		{`BEGIN { @x = @x + 1; }`, "x", "int64"},
+		{`kprobe:f { @c[comm] = @c[comm] + 1; }`, "c", "int64"},
+		{`kprobe:f { @n[pid, 1] = @n[pid, 1] * 2 - 1; }`, "n", "int64"},
+		{`BEGIN { @y = @x; @x = @x + 1; }`, "y", "int64"},
+	} {
+		info, err := check(t, tc.src)
+		if err != nil {
+			t.Errorf("%s: %v", tc.src, err)
+			continue
+		}
+		found := false
+		for _, m := range info.Maps {
+			if m.Name == tc.name {
+				found = true
+				if m.Value.String() != tc.value {
+					t.Errorf("%s: @%s holds %s, want %s", tc.src, tc.name, m.Value, tc.value)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s: no map @%s", tc.src, tc.name)
+		}
+	}
+	for _, tc := range []struct{ src, want string }{
+		{`BEGIN { @y = @z + 1; }`, "test.bt:1:14: ERROR: undefined map @z: it is read but never assigned\nBEGIN { @y = @z + 1; }\n             ^~"},
+		{`BEGIN { @y[1] = @z[1]; @z[2]; }`, "test.bt:1:17: ERROR: undefined map @z: it is read but never assigned\nBEGIN { @y[1] = @z[1]; @z[2]; }\n                ^~~~~\n" +
+			"test.bt:1:24: ERROR: undefined map @z: it is read but never assigned\nBEGIN { @y[1] = @z[1]; @z[2]; }\n                       ^~~~~"},
+		{`BEGIN { @s = @s + "a"; }`, "test.bt:1:19: ERROR: operator '+' needs integer operands, not string[2]\nBEGIN { @s = @s + \"a\"; }\n                  ^~~"},
+	} {
+		_, err := check(t, tc.src)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%s\ngot:\n%v\nwant:\n%s", tc.src, err, tc.want)
+		}
+	}
+}

@@ -1,8 +1,14 @@
 package ktrace_test
 
 import (
+	"fmt"
+	"os"
+	"strconv"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
+	"github.com/ktrace/ktrace"
 	"github.com/ktrace/ktrace/internal/testutil"
 )
 
@@ -36,5 +42,27 @@ interval:ms:10 {
 	wantMaps := "@deep[9, (b, -1)]: 42\n@start[-3, a]: 1234\n@val[1]: (b, 1)\n@val[2]: (aaaaaaaaaaaa, 2)\n"
 	if r.maps != wantMaps {
 		t.Errorf("maps\n%s\nwant\n%s", r.maps, wantMaps)
+	}
+}
+
+// TestSelfReferentialMapCount counts with maps whose only assignment
+// reads them: the first read is 0, so 25 getppid calls count exactly 25,
+// and doubling from 0 stays 0.
+func TestSelfReferentialMapCount(t *testing.T) {
+	testutil.RequireRoot(t)
+	const calls = 25
+	r := runFuncScript(t, `tracepoint:syscalls:sys_enter_getppid /pid == $1/ {
+	@x = @x + 1;
+	@c[pid] = @c[pid] + 1;
+	@d = @d * 2;
+	if (@x == `+strconv.Itoa(calls)+`) { exit(); }
+}`, &ktrace.Options{Params: []string{strconv.Itoa(os.Getpid())}}, nil, func() {
+		for range calls {
+			unix.Getppid()
+		}
+	})
+	want := fmt.Sprintf("@c[%d]: %d\n@d: 0\n@x: %d\n", os.Getpid(), calls, calls)
+	if r.maps != want {
+		t.Errorf("maps\n%s\nwant\n%s", r.maps, want)
 	}
 }
