@@ -128,6 +128,10 @@ func TestCheckTypes(t *testing.T) {
 		{`BEGIN { @x = $1; @y = str($2); @z = $#; }`, map[string]string{"x": " => int64", "y": " => string[6]", "z": " => int64"}},
 		{`interval:s:1 { print(@k); clear(@k); } BEGIN { @k[1, "a"] = 2; }`, map[string]string{"k": "int64, string[2] => int64"}},
 		{`kprobe:f { @[probe, func] = count(); @ret[tid] = arg3; }`, map[string]string{"": "probe, ksym_t => count_t", "ret": "uint64 => uint64"}},
+		// '*' on an integer reads a uint64 at that address (loads.bt's
+		// *$avenrun); on a pointer it reads what the pointer points to.
+		{`kprobe:f { $a = arg0; @i = *$a; @j = *($a + 8); @b = *(int8 *)arg1; $p = (int32 *)arg2; @p = *$p; }`,
+			map[string]string{"i": " => uint64", "j": " => uint64", "b": " => int64", "p": " => int64"}},
 	}
 	for _, c := range cases {
 		info, err := check(t, c.src, "42", "hello")
