@@ -46,4 +46,13 @@ func TestUprobeLibpthreadCreate(t *testing.T) {
 	if want := fmt.Sprintf("@[%s, ktest_thread]: 7\n", wantProbe); maps != want {
 		t.Errorf("maps %q, want %q", maps, want)
 	}
+
+	// Trixie's threadsnoop.bt names both libraries; where they are one
+	// function, it is attached once and counts each thread once.
+	u = startUser(t, `uprobe:libpthread:pthread_create, uprobe:libc:pthread_create /pid == $1/ { @ = count(); }`,
+		&ktrace.Options{Params: []string{strconv.Itoa(p.PID)}})
+	p.Do(t, "threads 4")
+	if _, maps := u.stop(t); maps != "@: 4\n" {
+		t.Errorf("both libraries named: %q, want @: 4", maps)
+	}
 }
