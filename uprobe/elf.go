@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -34,6 +35,10 @@ type File struct {
 	// Stripped reports that the file has no .symtab, only the dynamic
 	// symbols it exports.
 	Stripped bool
+
+	// Needed is the sonames of the libraries it depends on (DT_NEEDED),
+	// in the order the dynamic linker loads them.
+	Needed []string
 
 	syms    *elfsym.File
 	notes   []Note
@@ -101,7 +106,10 @@ func Open(path string) (*File, error) {
 // against malformed input, and anything it misses becomes an error.
 func Read(r io.ReaderAt) (*File, error) {
 	f := &File{}
-	syms, err := elfsym.Read(r, f.readNotes)
+	syms, err := elfsym.Read(r, func(ef *elf.File) {
+		f.readNotes(ef)
+		f.Needed, _ = ef.ImportedLibraries()
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -182,6 +190,24 @@ func (f *File) readNotes(ef *elf.File) {
 		}
 	}
 	f.notes = notes
+}
+
+// IsCompatStub reports whether the file is a shared library kept only so
+// that programs linked against it still load, its functions having moved
+// to a library it depends on: glibc 2.34 moved libpthread, libdl, librt,
+// libutil and libanl into libc, and their files now export nothing but a
+// __lib*_version_placeholder function, which carries the symbol versions.
+func (f *File) IsCompatStub() bool {
+	fns := f.Functions()
+	if f.Type != elf.ET_DYN || len(f.Needed) == 0 || len(fns) == 0 {
+		return false
+	}
+	for _, fn := range fns {
+		if !strings.HasSuffix(fn.Name, "_version_placeholder") {
+			return false
+		}
+	}
+	return true
 }
 
 // IsELF reports whether the file at path starts with the ELF magic.

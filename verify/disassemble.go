@@ -17,11 +17,15 @@ func Disassemble(insns asm.Instructions) string {
 	raw := 0
 	for _, ins := range insns {
 		if src := ins.Source(); src != nil {
-			loc := src.String()
-			if s, ok := src.(interface{ SourceLine() string }); ok && loc != last {
-				fmt.Fprintf(&b, "; %s: %s\n", loc, strings.TrimSpace(s.SourceLine()))
+			loc, text := sourceText(src)
+			if key := loc + "\x00" + text; text != "" && key != last {
+				if loc == "" {
+					fmt.Fprintf(&b, "; %s\n", strings.TrimSpace(text))
+				} else {
+					fmt.Fprintf(&b, "; %s: %s\n", loc, strings.TrimSpace(text))
+				}
 			}
-			last = loc
+			last = loc + "\x00" + text
 		}
 		fmt.Fprintf(&b, "%4d: %v\n", raw, ins.WithSource(nil))
 		raw += int(ins.Size() / asm.InstructionSize)

@@ -54,7 +54,7 @@ func (v *verifier) lineOf(pc int) (int, bool) {
 	if pc < 0 || pc >= len(v.p.srcs) || v.p.srcs[pc] == nil {
 		return 0, false
 	}
-	return parseLine(v.p.srcs[pc].String())
+	return parseLine(sourcePos(v.p.srcs[pc]))
 }
 
 // parseLine extracts the line from "file:line:col" or "file:line".

@@ -1,7 +1,6 @@
 package verify
 
 import (
-	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -195,16 +194,4 @@ func loopRejection(p *program, insn int, reason string) (int, string) {
 		return insn, reason
 	}
 	return best, reason + loopHint
-}
-
-// sourceText is the position of a source ("file:line:col") and, when the
-// source can give it, the text of its line.
-func sourceText(src fmt.Stringer) (pos, line string) {
-	if src == nil {
-		return "", ""
-	}
-	if sl, ok := src.(interface{ SourceLine() string }); ok {
-		line = sl.SourceLine()
-	}
-	return src.String(), line
 }

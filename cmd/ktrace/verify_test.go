@@ -55,7 +55,8 @@ bad_exit     raw_tracepoint/sys_exit   rejected
 count_enter  raw_tracepoint/sys_enter  ok
 
 bad_exit:
-  ktrace: insn 0: uninit: R2 is read before any value was written to it on this path (hint: set the register before using it)
+  ktrace: progs.c:14:9: uninit: R2 is read before any value was written to it on this path (hint: set the register before using it)
+      return *(long *)stale;
 `},
 	}
 	for _, c := range cases {
@@ -140,7 +141,8 @@ func TestVerifyKernel(t *testing.T) {
 		t.Errorf("exit %d, stderr %q, stdout:\n%s\nwant:\n%s", code, stderr, stdout, want)
 	}
 	stdout, _, code = runCLI("", "verify", "--kernel", "-f", "json", "../../verify/testdata/progs.o")
-	if code != 1 || !strings.Contains(stdout, `"reason": "R2 !read_ok"`) || !strings.Contains(stdout, `"accepted": true`) {
+	if code != 1 || !strings.Contains(stdout, `"reason": "R2 !read_ok"`) || !strings.Contains(stdout, `"accepted": true`) ||
+		!strings.Contains(stdout, `"pos": "progs.c:14:9"`) {
 		t.Errorf("exit %d:\n%s", code, stdout)
 	}
 }

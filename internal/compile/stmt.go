@@ -254,6 +254,9 @@ func (g *gen) storeValue(x ast.Expr, t *types.Type, slot int16) {
 		g.free(o)
 		return
 	}
+	if g.storeTuple(x, t, slot) {
+		return
+	}
 	g.memExpr(x, slot, t.Size)
 }
 
@@ -439,11 +442,10 @@ func (g *gen) deleteEntry(x *ast.Call) {
 	var key int16
 	if len(x.Args) == 2 {
 		key = g.alloc(x, m.KeySize())
-		if len(m.Info.Keys) > 1 && g.typeOf(x.Args[1]).Kind == types.Tuple {
-			g.memExpr(x.Args[1], key, m.KeySize())
-		} else {
-			g.storeValue(x.Args[1], m.Key, key)
+		if pad := m.UserKeySize(); pad > m.Key.Size {
+			g.zeroTail(key, m.Key.Size, pad)
 		}
+		g.storeValue(x.Args[1], m.Key, key)
 	} else {
 		key = g.mapKey(m, ref.Keys)
 	}

@@ -41,6 +41,9 @@ func expandUprobe(spec probe.Spec) ([]probe.Spec, error) {
 		return nil, err
 	}
 	written := spec // suggestions name the binary as the user did
+	if spec.Name != "" {
+		path, f = forwardStub(path, f, spec.Name)
+	}
 	spec.Path = path
 	if spec.Name == "" {
 		if _, err := uprobe.LocateAddress(path, spec.Address, spec.Kind == probe.Uretprobe); err != nil {
@@ -85,6 +88,36 @@ func expandUprobe(spec probe.Spec) ([]probe.Spec, error) {
 		return nil, fmt.Errorf("%s matches no function in %s", written, path)
 	}
 	return out, nil
+}
+
+// forwardStub follows a compatibility stub library to the library its
+// functions moved to: uprobe:libpthread:pthread_create, as older tools
+// write it, is pthread_create in libc.so.6 on glibc 2.34 and later, where
+// libpthread.so.0 is a stub and libc defines pthread_create (versioned
+// pthread_create@@GLIBC_2.34, and @GLIBC_2.2.5 for programs linked
+// against the old libpthread: one function). The first library the stub
+// depends on that has a function matching name is the target; when none
+// has one, the stub stays the target and its error names the stub.
+func forwardStub(path string, f *uprobe.File, name string) (string, *uprobe.File) {
+	if !f.IsCompatStub() {
+		return path, f
+	}
+	for _, soname := range f.Needed {
+		p, err := uprobe.FindBinary(soname)
+		if err != nil {
+			continue
+		}
+		lib, err := uprobe.Open(p)
+		if err != nil {
+			continue
+		}
+		for _, n := range lib.FunctionNames() {
+			if probe.Match(name, n) {
+				return p, lib
+			}
+		}
+	}
+	return path, f
 }
 
 // usdtProbes returns the distinct provider:name pairs of a binary's notes.

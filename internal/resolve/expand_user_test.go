@@ -22,6 +22,45 @@ func expandStrings(t *testing.T, in string) ([]string, error) {
 	return specStrings(got), err
 }
 
+// TestExpandCompatStub expands functions named in glibc's libpthread:
+// where it is glibc 2.34's stub they are libc's, wildcards included; a
+// name libc does not have either is an error about the library named.
+func TestExpandCompatStub(t *testing.T) {
+	lib, err := uprobe.FindBinary("libpthread")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := uprobe.Open(lib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !f.IsCompatStub() {
+		t.Skipf("%s is not a compatibility stub (glibc before 2.34): its functions are its own", lib)
+	}
+	libc, err := uprobe.FindBinary("libc.so.6")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ in, want, err string }{
+		{in: "uprobe:libpthread:pthread_create", want: "uprobe:" + libc + ":pthread_create"},
+		{in: "uretprobe:libpthread:pthread_join", want: "uretprobe:" + libc + ":pthread_join"},
+		{in: "uprobe:" + lib + ":pthread_create", want: "uprobe:" + libc + ":pthread_create"},
+		{in: "uprobe:libpthread:pthread_creat?", want: "uprobe:" + libc + ":pthread_create"},
+		{in: "uprobe:libpthread:no_such_function_xyz", err: "function no_such_function_xyz does not exist in " + lib +
+			": the binary is stripped and only the 1 functions it exports are known (attach by address: uprobe:libpthread:0xADDR)"},
+	} {
+		got, err := expandStrings(t, tt.in)
+		switch {
+		case tt.err != "":
+			if err == nil || err.Error() != tt.err {
+				t.Errorf("Expand(%s) = %v, %v; want the error %q", tt.in, got, err, tt.err)
+			}
+		case err != nil || !slices.Equal(got, []string{tt.want}):
+			t.Errorf("Expand(%s) = %v, %v; want %s", tt.in, got, err, tt.want)
+		}
+	}
+}
+
 func TestExpandUser(t *testing.T) {
 	bin := testutil.BuildUserProg(t)
 	dir, name := filepath.Split(bin)
@@ -41,7 +80,7 @@ func TestExpandUser(t *testing.T) {
 		{"uprobe:" + rel + ":ktest_add+1", []string{"uprobe:" + bin + ":ktest_add+1"}},
 		{"uretprobe:" + rel + ":ktest_add", []string{"uretprobe:" + bin + ":ktest_add"}},
 		{"uprobe:" + rel + ":ktest_*", []string{"uprobe:" + bin + ":ktest_add", "uprobe:" + bin + ":ktest_frame",
-			"uprobe:" + bin + ":ktest_guarded", "uprobe:" + bin + ":ktest_sem", "uprobe:" + bin + ":ktest_unused"}},
+			"uprobe:" + bin + ":ktest_guarded", "uprobe:" + bin + ":ktest_sem", "uprobe:" + bin + ":ktest_thread", "uprobe:" + bin + ":ktest_unused"}},
 		{"uprobe:" + rel + ":ktest_?dd", []string{"uprobe:" + bin + ":ktest_add"}},
 		{"uprobe:libc:getpid", []string{"uprobe:" + libc + ":getpid"}},
 		{"uprobe:bash:readline", []string{"uprobe:" + bash + ":readline"}},

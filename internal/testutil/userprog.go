@@ -75,6 +75,9 @@ func copyPrebuilt(t testing.TB, p cprog.Program, pre string) string {
 //	           and answers "ok F" with the number fired
 //	sem        answers "ok V" with the semaphore's value
 //	getpid N   calls libc's getpid N times
+//	threads N  creates N threads one after another, each running
+//	           ktest_thread and joined, and answers "ok M" with the
+//	           number created
 //
 // It prints "ready" first. A probe other:frame is never fired.
 var UserProg = cprog.User.Sources

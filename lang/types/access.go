@@ -110,7 +110,31 @@ func (c *checker) probeArg(x *ast.Field, id *ast.Ident, ap *AttachPoint) *Type {
 		c.notSupported(x, fmt.Sprintf("argument %s passed as %s", x.Name, f.Type.Name))
 		return nil
 	}
+	if ap.Kind == probe.Tracepoint {
+		return c.fieldPointee(f.Type)
+	}
 	return f.Type
+}
+
+// fieldPointee gives a tracepoint field declared as a pointer to a struct
+// or union (struct __kernel_timespec * rqtp) that type from the kernel's
+// BTF, so that args.rqtp->tv_sec reads the member; the format file only
+// names the type. Without BTF, or for a type BTF lacks, the field stays a
+// pointer to bytes.
+func (c *checker) fieldPointee(t *Type) *Type {
+	if t.Kind != Pointer || t.Elem.Kind == Struct || c.info.Config.Types == nil {
+		return t
+	}
+	if !strings.HasPrefix(t.Name, "struct ") && !strings.HasPrefix(t.Name, "union ") {
+		return t
+	}
+	st, err := c.info.Config.Types.Type(t.Name)
+	if err != nil || st.Kind != Struct {
+		return t
+	}
+	nt := *t
+	nt.Elem = st
+	return &nt
 }
 
 // noSuchArg says what the attach point has instead of name, leaving out
@@ -201,6 +225,16 @@ func (c *checker) deref(x *ast.Unary) *Type {
 	t := c.expr(x.X)
 	if t.Kind == Invalid {
 		return t
+	}
+	if t.Kind == Int {
+		// bpftrace reads a uint64 at an integer address: *kaddr("avenrun")
+		// is *(uint64 *)kaddr("avenrun"), which later stages compile.
+		sp := x.X.Span()
+		x.X = &ast.Cast{Sp: sp, Type: &ast.TypeName{Sp: sp, Name: "uint64", Stars: 1}, X: x.X}
+		t = c.expr(x.X)
+		if t.Kind == Invalid {
+			return t
+		}
 	}
 	if t.Kind != Pointer {
 		c.errorf(x, "cannot dereference %s: '*' needs a pointer", t)

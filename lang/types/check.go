@@ -39,7 +39,11 @@ type checker struct {
 	errs     lang.ErrorList
 	pass     int
 
-	learnedMaps     map[string]*MapInfo
+	learnedMaps map[string]*MapInfo
+	// assigning is the map whose assigned value is being checked: a read
+	// of it there, before pass one knows its type (@x = @x + 1), is an
+	// integer, which reads 0 the first time.
+	assigning       string
 	resolveWarnings lang.ErrorList          // from resolving attach points, before the passes
 	varTypes        map[*ast.Variable]*Type // joined variable types, by declaration
 	typedVars       map[*ast.Variable]bool  // declared with a type: `let $x: int8`

@@ -54,7 +54,7 @@ func TestCheckErrors(t *testing.T) {
 		{`BEGIN { $y = $x; }`, "test.bt:1:14: ERROR: undefined variable $x\nBEGIN { $y = $x; }\n             ^~"},
 		{`BEGIN { $p = &@a; }`, "test.bt:1:14: ERROR: the address-of operator '&' takes a variable ($x)\nBEGIN { $p = &@a; }\n             ^~~"},
 		{`BEGIN { $p = &$nope; }`, "test.bt:1:15: ERROR: undefined variable $nope\nBEGIN { $p = &$nope; }\n              ^~~~~"},
-		{`BEGIN { $x = 1; $p = &$x; $y = *$x; }`, "test.bt:1:32: ERROR: cannot dereference int64: '*' needs a pointer\nBEGIN { $x = 1; $p = &$x; $y = *$x; }\n                               ^~~"},
+		{`BEGIN { $s = "ab"; $y = *$s; }`, "test.bt:1:25: ERROR: cannot dereference string[3]: '*' needs a pointer\nBEGIN { $s = \"ab\"; $y = *$s; }\n                        ^~~"},
 		{`BEGIN { $y = @nope; }`, "test.bt:1:14: ERROR: undefined map @nope: it is read but never assigned\nBEGIN { $y = @nope; }\n             ^~~~~"},
 		{`BEGIN { if (1) { $x = 1; } else { $z = 1; } $y = $x; }`, "test.bt:1:50: ERROR: undefined variable $x\nBEGIN { if (1) { $x = 1; } else { $z = 1; } $y = $x; }\n                                                 ^~"},
 		{`BEGIN { if (1) { $x = 1; } $y = $x; }`, "test.bt:1:33: ERROR: undefined variable $x\nBEGIN { if (1) { $x = 1; } $y = $x; }\n                                ^~"},
@@ -136,6 +136,10 @@ func TestCheckTypes(t *testing.T) {
 		// Not read after the if: each branch keeps its own variable, of
 		// its own type.
 		{`BEGIN { if (1) { $v = 1; @a = $v; } else { $v = "s"; @b = $v; } }`, map[string]string{"a": " => int64", "b": " => string[2]"}},
+		// '*' on an integer reads a uint64 at that address (loads.bt's
+		// *$avenrun); on a pointer it reads what the pointer points to.
+		{`kprobe:f { $a = arg0; @i = *$a; @j = *($a + 8); @b = *(int8 *)arg1; $p = (int32 *)arg2; @p = *$p; }`,
+			map[string]string{"i": " => uint64", "j": " => uint64", "b": " => int64", "p": " => int64"}},
 	}
 	for _, c := range cases {
 		info, err := check(t, c.src, "42", "hello")

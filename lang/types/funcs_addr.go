@@ -1,6 +1,7 @@
 package types
 
 import (
+	"errors"
 	"net/netip"
 
 	"github.com/ktrace/ktrace/internal/abi"
@@ -14,6 +15,14 @@ import (
 type SymbolResolver interface {
 	KernelSymbol(name string) (uint64, error)
 }
+
+// UnlistedSymbolError is a SymbolResolver's error for a symbol the kernel
+// may well have but does not list (a data symbol on a kernel without
+// CONFIG_KALLSYMS_ALL): Why is added to kaddr()'s error, which otherwise
+// only names the symbol.
+type UnlistedSymbolError struct{ Why string }
+
+func (e *UnlistedSymbolError) Error() string { return e.Why }
 
 func checkNtop(c *checker, x *ast.Call) *Type {
 	if !c.arity(x) {
@@ -84,7 +93,12 @@ func checkKaddr(c *checker, x *ast.Call) *Type {
 	}
 	addr, err := sr.KernelSymbol(name)
 	if err != nil {
-		c.errorf(x, "Failed to resolve kernel symbol: %s", name)
+		var unlisted *UnlistedSymbolError
+		if errors.As(err, &unlisted) {
+			c.errorf(x, "Failed to resolve kernel symbol: %s: %s", name, unlisted.Why)
+		} else {
+			c.errorf(x, "Failed to resolve kernel symbol: %s", name)
+		}
 		return TypInvalid
 	}
 	c.info.Consts[x] = int64(addr)

@@ -1,6 +1,7 @@
 package types_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -206,11 +207,32 @@ func TestErrnoMessages(t *testing.T) {
 	}
 }
 
-func TestKaddrUnknownSymbol(t *testing.T) {
-	_, err := checkWith(t, `BEGIN { @ = kaddr("no_such_kernel_symbol_xyz"); }`, types.Config{})
-	want := "test.bt:1:13: ERROR: Failed to resolve kernel symbol: no_such_kernel_symbol_xyz\nBEGIN { @ = kaddr(\"no_such_kernel_symbol_xyz\"); }\n            ^~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~"
-	if err == nil || err.Error() != want {
-		t.Errorf("got\n%v\nwant\n%s", err, want)
+// symbolErrResolver is the static resolver with a kernel whose symbol
+// lookups fail with err, to pin kaddr()'s messages down on any machine.
+type symbolErrResolver struct {
+	*resolve.Resolver
+	err error
+}
+
+func (r symbolErrResolver) KernelSymbol(string) (uint64, error) { return 0, r.err }
+
+func TestKaddrUnresolvedSymbol(t *testing.T) {
+	src := `BEGIN { @ = kaddr("avenrun"); }`
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{errors.New(`no kernel symbol "avenrun"`), "test.bt:1:13: ERROR: Failed to resolve kernel symbol: avenrun\nBEGIN { @ = kaddr(\"avenrun\"); }\n            ^~~~~~~~~~~~~~~~"},
+		{&types.UnlistedSymbolError{Why: "no data symbols listed"}, "test.bt:1:13: ERROR: Failed to resolve kernel symbol: avenrun: no data symbols listed\nBEGIN { @ = kaddr(\"avenrun\"); }\n            ^~~~~~~~~~~~~~~~"},
+	} {
+		prog, err := parser.Parse(lang.NewFile("test.bt", []byte(src)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = types.Check(prog, symbolErrResolver{resolve.Static(64, formats.All()), tc.err}, types.Config{})
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%v: got\n%v\nwant\n%s", tc.err, err, tc.want)
+		}
 	}
 }
 

@@ -84,7 +84,10 @@ func (c *checker) assignMap(s *ast.AssignStmt, target *ast.MapRef) {
 		}
 		vt = c.aggregation(call)
 	} else {
+		outer := c.assigning
+		c.assigning = target.Name
 		vt = c.expr(s.Value)
+		c.assigning = outer
 		if vt.Kind == None {
 			c.errorf(s.Value, "%s does not return a value", describe(s.Value))
 			vt = TypInvalid
@@ -104,6 +107,11 @@ var aggregations = map[string]bool{
 func (c *checker) mapRead(x *ast.MapRef) *Type {
 	keys := c.mapKeys(x)
 	m := c.useMap(x, keys, nil, false)
+	if m.Value == nil && x.Name == c.assigning {
+		// @x = @x + 1 is how @x gets its type: as in bpftrace, the
+		// read is an integer, 0 until the first assignment.
+		return TypS64
+	}
 	if m.Value == nil || m.Value.Kind == Invalid {
 		if c.pass == 2 && c.learnedMaps[x.Name] == nil || c.pass == 2 && c.learnedMaps[x.Name].Value == nil {
 			c.errorf(x, "undefined map @%s: it is read but never assigned", x.Name)
@@ -181,7 +189,14 @@ func (c *checker) mapEntry(ref *ast.MapRef) *MapInfo {
 
 // joinKeys reconciles one use's keys with the map's; only pass one widens
 // them, so pass two checks every use against the final signature.
+//
+// A multi-key map is keyed by a tuple, as in bpftrace: @m[$k] with $k a
+// tuple of N elements is the same key as @m[a, b, ...] with N keys, so a
+// single tuple key counts as its elements.
 func (c *checker) joinKeys(m *MapInfo, ref *ast.MapRef, keys []*Type) {
+	if len(keys) == 1 && keys[0].Kind == Tuple && len(keys[0].Elems) > 1 {
+		keys = storedTypes(keys[0].Elems)
+	}
 	if !m.keysSet {
 		m.Keys, m.keysSet = keys, true
 	}
@@ -193,7 +208,11 @@ func (c *checker) joinKeys(m *MapInfo, ref *ast.MapRef, keys []*Type) {
 	for i := range keys {
 		j := join(m.Keys[i], keys[i])
 		if j == nil {
-			c.errorf(ref.Keys[i], "@%s key has type %s here, but %s elsewhere", mapName(ref.Name), keys[i], m.Keys[i])
+			at := ast.Node(ref)
+			if len(ref.Keys) == len(keys) {
+				at = ref.Keys[i]
+			}
+			c.errorf(at, "@%s key has type %s here, but %s elsewhere", mapName(ref.Name), keys[i], m.Keys[i])
 			continue
 		}
 		if c.pass == 1 {
@@ -220,6 +239,15 @@ func (c *checker) joinValue(m *MapInfo, ref *ast.MapRef, value *Type) {
 			m.Value = j
 		}
 	}
+}
+
+// storedTypes is storedType of each type, as map keys are stored.
+func storedTypes(ts []*Type) []*Type {
+	out := make([]*Type, len(ts))
+	for i, t := range ts {
+		out[i] = storedType(t)
+	}
+	return out
 }
 
 func aggName(t *Type) string {

@@ -8,8 +8,21 @@ import "github.com/ktrace/ktrace/lang/ast"
 func (c *checker) resolveProbes() {
 	for _, p := range c.prog.Probes {
 		pi := &ProbeInfo{Node: p}
+		seen := map[string]bool{}
 		for _, ap := range p.AttachPoints {
-			pi.Points = append(pi.Points, c.resolveAttachPoint(ap)...)
+			for _, pt := range c.resolveAttachPoint(ap) {
+				// Two attach points can name one site once resolved:
+				// uprobe:libpthread:pthread_create and
+				// uprobe:libc:pthread_create are both libc's function
+				// on glibc 2.34 and later (trixie's threadsnoop.bt lists
+				// both). The body runs once per event, so the site is
+				// attached once.
+				if seen[pt.Name] {
+					continue
+				}
+				seen[pt.Name] = true
+				pi.Points = append(pi.Points, pt)
+			}
 		}
 		if len(pi.Points) == 0 && len(c.errs) == 0 {
 			continue // every attach point was missing and tolerated

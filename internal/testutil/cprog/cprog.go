@@ -100,7 +100,7 @@ func (p Program) Prebuilt(dir string) string {
 // User is the program for user-space probe tests (uprobes, uretprobes,
 // USDT probes with and without semaphores); see testutil.UserProg for its
 // commands.
-var User = Program{Name: "ktest", Sources: userSources, Flags: []string{"-O2", "-g"}}
+var User = Program{Name: "ktest", Sources: userSources, Flags: []string{"-O2", "-g", "-pthread"}}
 
 // Plain is a program without USDT probes.
 var Plain = Program{Name: "plain", Sources: map[string]string{"plain.c": "int main(void) { return 0; }\n"}}

@@ -2,7 +2,8 @@ package cprog
 
 // userSources are User's files; testutil.UserProg documents its commands.
 var userSources = map[string]string{
-	"main.c": `#include <stdio.h>
+	"main.c": `#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -31,6 +32,12 @@ __attribute__((noinline, noclone, optimize("O0"))) void ktest_frame(int v)
 __attribute__((noinline, used)) void ktest_unused(void)
 {
 	DTRACE_PROBE(other, frame);
+}
+
+__attribute__((noinline)) void *ktest_thread(void *arg)
+{
+	__asm__ volatile("" ::: "memory");
+	return arg;
 }
 
 int main(void)
@@ -63,6 +70,14 @@ int main(void)
 			for (long i = 0; i < n; i++)
 				getpid();
 			printf("ok\n");
+		} else if (!strcmp(cmd, "threads")) {
+			long made = 0;
+			for (long i = 0; i < n; i++) {
+				pthread_t t;
+				if (pthread_create(&t, NULL, ktest_thread, NULL) == 0 && pthread_join(t, NULL) == 0)
+					made++;
+			}
+			printf("ok %ld\n", made);
 		} else {
 			printf("unknown command %s\n", cmd);
 		}
