@@ -70,6 +70,12 @@ fi
 
 export CI=true
 
+# compat/ runs the tool scripts of Debian's bpftrace packages (bookworm's and
+# trixie's), which are not part of ktrace's sources: fetch them into their
+# cache now (instant when cached; the test runs the same script itself).
+bash .ci/bpftrace-tools >/dev/null ||
+	echo "test.sh: .ci/bpftrace-tools failed: compat's TestTools will fail" >&2
+
 # Add ./... unless the arguments name packages (see the header).
 have_packages=false
 for a in "$@"; do

@@ -28,7 +28,7 @@ const (
 
 // tooling are the trees of development tools: benchmarks, the kernel lab
 // and test helpers, which the ktrace binary and library do not contain.
-var tooling = []string{"bench/", "cmd/kernellab", "internal/kernellab", "internal/testutil", "internal/archdoc", "conformance"}
+var tooling = []string{"bench/", "cmd/kernellab", "internal/kernellab", "internal/testutil", "internal/archdoc", "conformance", "compat"}
 
 func main() {
 	if err := rewrite("."); err != nil {

@@ -1,0 +1,143 @@
+package compat
+
+import (
+	"bufio"
+	"os"
+	"strings"
+	"testing"
+)
+
+// kind is what a tool's run is expected to do on the running kernel.
+type kind int
+
+const (
+	// runs: ktrace runs the tool and its output passes the tool's check.
+	runs kind = iota
+	// needsKprobes: the kernel has no kprobes, and ktrace refuses the tool
+	// saying so and naming an alternative.
+	needsKprobes
+	// kernelLacks: a kernel function the tool probes does not exist in
+	// this kernel (renamed, inlined or not built in); ktrace names it.
+	kernelLacks
+	// gapped: a feature ktrace does not have yet blocks the tool (issue
+	// 10); ktrace must still fail with that reason.
+	gapped
+)
+
+// status is a tool's expectation for one release, independent of the
+// kernel; on gives the outcome on a given kernel.
+type status struct {
+	// gap, when set, says which missing ktrace feature blocks the tool
+	// (issue 10), and gapErr is a piece of ktrace's error message that
+	// shows it.
+	gap, gapErr string
+	// kprobes: the tool attaches kprobes or kretprobes.
+	kprobes bool
+	// lacks lists kernel functions the tool needs that some kernels do
+	// not have.
+	lacks []string
+}
+
+// outcome is the expected result of one run.
+type outcome struct {
+	kind kind
+	// reason explains a failure outcome.
+	reason string
+	// errAny lists acceptable errors: ktrace's stderr must contain every
+	// string of at least one of them.
+	errAny [][]string
+}
+
+// kernel is what the running kernel offers, as far as the expectations
+// depend on it.
+type kernel struct {
+	kprobes bool
+	funcs   map[string]bool
+}
+
+// probeKernel finds out whether the kernel has kprobes and which functions
+// it has (from /proc/kallsyms, readable by root).
+func probeKernel(t *testing.T) kernel {
+	t.Helper()
+	k := kernel{funcs: map[string]bool{}}
+	for _, p := range []string{"/sys/bus/event_source/devices/kprobe", "/sys/kernel/tracing/kprobe_events"} {
+		if _, err := os.Stat(p); err == nil {
+			k.kprobes = true
+		}
+	}
+	f, err := os.Open("/proc/kallsyms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) >= 3 && (fields[1] == "t" || fields[1] == "T") {
+			k.funcs[fields[2]] = true
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// kprobeRefusal is the gist of ktrace's error for a kprobe on a kernel
+// without kprobes: it names the missing support and suggests another probe.
+var kprobeRefusal = []string{"this kernel has no kprobes", "instead"}
+
+// on gives the outcome expected on kernel k.
+func (s status) on(k kernel) outcome {
+	if s.gap != "" {
+		return outcome{kind: gapped, reason: s.gap, errAny: [][]string{{s.gapErr}}}
+	}
+	var missing []string
+	for _, f := range s.lacks {
+		if !k.funcs[f] {
+			missing = append(missing, f)
+		}
+	}
+	var lacking [][]string
+	for _, f := range missing {
+		lacking = append(lacking, []string{"kernel function " + f + " does not exist"})
+	}
+	if s.kprobes && !k.kprobes {
+		// Which of the two ktrace reports first is its own business.
+		return outcome{kind: needsKprobes, reason: "this kernel has no kprobes", errAny: append([][]string{kprobeRefusal}, lacking...)}
+	}
+	if len(missing) > 0 {
+		return outcome{kind: kernelLacks, reason: "this kernel has no " + strings.Join(missing, ", "), errAny: lacking}
+	}
+	return outcome{kind: runs}
+}
+
+// describe says in a few words what the outcome is.
+func (o outcome) describe() string {
+	switch o.kind {
+	case runs:
+		return "runs"
+	case needsKprobes:
+		return "needs kprobes: " + o.reason
+	case kernelLacks:
+		return "kernel mismatch: " + o.reason
+	default:
+		return "gap: " + o.reason + " (issue 10)"
+	}
+}
+
+// matches reports whether stderr shows one of the acceptable errors.
+func (o outcome) matches(stderr string) bool {
+	for _, alt := range o.errAny {
+		ok := true
+		for _, s := range alt {
+			if !strings.Contains(stderr, s) {
+				ok = false
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
