@@ -21,6 +21,8 @@ type Program struct {
 	MapDecls []*MapDecl    // `let @m = hash(100);` at top level
 	Macros   []*Macro
 	Probes   []*Probe
+	// CDecls are the script's C definitions (cdecl.go), in source order.
+	CDecls []*CDecl
 }
 
 // ConfigItem is one `key = value` of a config block.

@@ -231,7 +231,6 @@ func TestParseErrors(t *testing.T) {
 		{`BEGIN { $x = $0; }`, "test.bt:1:14: ERROR: invalid positional parameter $0: parameters are numbered from $1\nBEGIN { $x = $0; }\n             ^~"},
 		{`BEGIN { /* open`, "test.bt:1:9: ERROR: unterminated comment\nBEGIN { /* open\n        ^~"},
 		{"#define X 1\nBEGIN {}", "test.bt:1:1: ERROR: #define is not supported yet\n#define X 1\n^~~~~~~~~~~"},
-		{"struct S { int x; }\nBEGIN {}", "test.bt:1:1: ERROR: C type definitions are not supported yet\nstruct S { int x; }\n^~~~~~"},
 		{`BEGIN { for (i : 0..1) {} }`, "test.bt:1:14: ERROR: expected a $variable after 'for (', found 'i'\nBEGIN { for (i : 0..1) {} }\n             ^"},
 		{"BEGIN {\n\t$x = 1 +;\n}", "test.bt:2:10: ERROR: expected an expression, found ';'\n\t$x = 1 +;\n\t        ^"},
 	}
