@@ -10,6 +10,7 @@ import (
 func Check(prog *ast.Program, r Resolver, cfg Config) (*Info, error) {
 	c := newChecker(prog, r, cfg)
 	c.applyConfig()
+	c.declareCTypes()
 	c.desugar()
 	c.expandMacros()
 	c.declareMaps()
@@ -48,6 +49,10 @@ type checker struct {
 	loops  int
 
 	mx *macroState // macro expansions (macro.go)
+
+	// script holds the types of the script's C definitions (cdecl.go);
+	// nil when it has none.
+	script *scriptTypes
 }
 
 func newChecker(prog *ast.Program, r Resolver, cfg Config) *checker {
