@@ -20,7 +20,8 @@ import (
 
 // TestScriptStructOverKernelMemory lays a script struct over the current
 // task's comm, in kernel memory, and reads bytes, bitfields, a short and
-// a char array out of it.
+// a char array out of it, and elements of an array of script structs
+// through pointer arithmetic.
 func TestScriptStructOverKernelMemory(t *testing.T) {
 	testutil.RequireRoot(t)
 	printed, _, _ := runScript(t, `
@@ -30,9 +31,13 @@ struct commview {
 	short pair;
 	char rest[12];
 };
+struct twobytes { char a; char b; };
 BEGIN {
 	$c = (struct commview *)((uint64)curtask + offsetof(struct task_struct, comm));
 	printf("%d %d %d %d %s %d\n", $c->first, $c->lo, $c->hi, $c->pair, $c->rest, sizeof(struct commview));
+	$p = (struct twobytes *)$c;
+	$n = 2;
+	printf("%d %d %d\n", ($p + 1)->a, ($p + $n)->b, (1 + $p)->b);
 	exit();
 }`)
 	raw, err := os.ReadFile("/proc/self/comm")
@@ -43,6 +48,8 @@ BEGIN {
 	copy(comm[:15], bytes.TrimSuffix(raw, []byte("\n")))
 	rest := string(bytes.TrimRight(comm[4:15], "\x00"))
 	want := fmt.Sprintf("%d %d %d %d %s 16\n", int8(comm[0]), comm[1]&0xf, comm[1]>>4, int16(binary.LittleEndian.Uint16(comm[2:])), rest)
+	// Pointer arithmetic on a struct twobytes * moves two bytes a step.
+	want += fmt.Sprintf("%d %d %d\n", int8(comm[2]), int8(comm[5]), int8(comm[3]))
 	if printed != want {
 		t.Errorf("printed %q, want %q (comm %q)", printed, want, comm)
 	}

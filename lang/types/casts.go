@@ -111,6 +111,9 @@ func (c *checker) cast(x *ast.Cast) *Type {
 	}
 	if cv, ok := c.info.Consts[x.X]; ok && t.Kind == Int {
 		c.info.Consts[x] = truncate(cv, t)
+	} else if ok && t.Kind == Pointer {
+		// A constant address stays one: (struct s *)8 + 1 folds.
+		c.info.Consts[x] = cv
 	}
 	if t.Kind == Pointer && c.userProbe() {
 		// A pointer made from a uprobe's argument points into the

@@ -91,6 +91,11 @@ enum Neg { MINUS = -2 };
 		{`((struct task *)0)->state`, "uint32", -1000},
 		{`((pair_t *)0)->v`, "uint64", -1000},
 		{`*(struct task *)0`, "struct task", -1000},
+		// Pointer arithmetic counts elements, as in C.
+		{`(struct task *)8 + 2`, "struct task *", 88},
+		{`2 + (pair_t *)8`, "pair_t *", 40},
+		{`(pair_t *)40 - 2`, "pair_t *", 8},
+		{`(void *)8 + 2`, "uint8 *", 10},
 	}
 	for _, c := range cases {
 		src := decls + "BEGIN { @x = " + c.expr + "; }"
@@ -176,5 +181,39 @@ enum mine_e { FIRST = SKB_DROP_REASON_NOT_SPECIFIED + 1 };
 	}
 	if v := info.Consts[assigned(t, info)]; v != reason+1 {
 		t.Errorf("FIRST = %d, want %d", v, reason+1)
+	}
+}
+
+// TestCDeclAccepted lists definitions C would accept, or ktrace accepts on
+// purpose, each with an expression whose folded value shows the
+// definitions were understood.
+func TestCDeclAccepted(t *testing.T) {
+	cases := []struct {
+		src  string
+		expr string
+		val  int64
+	}{
+		// The same definition twice, as two headers might give it.
+		{"struct s { int a; long b; };\nstruct s { int a; long b; };\ntypedef int i_t;\ntypedef int i_t;", "sizeof(struct s) + sizeof(i_t)", 20},
+		// Definitions in any order: a member's type defined later.
+		{"struct outer { struct inner in; char c; };\nstruct inner { long x; };", "offsetof(struct outer, c)", 8},
+		// A self-referencing struct through a typedef'd pointer.
+		{"typedef struct node node_t;\nstruct node { node_t *next; int v; };", "offsetof(node_t, v)", 8},
+		// A pointer to a struct defined nowhere, as in C.
+		{"struct opaque;\nstruct h { struct opaque *o; struct nowhere *n; };", "sizeof(struct h)", 16},
+		// Enum constants in array lengths and other enums.
+		{"enum { N = 4 };\nenum E { M = N * 2 };\nstruct a { int v[M]; char c[sizeof(int) * N]; };", "sizeof(struct a)", 48},
+		// Lower-case enum constants are constants too.
+		{"enum { one = 1, two };", "two", 2},
+	}
+	for _, c := range cases {
+		info, err := check(t, c.src+"\nBEGIN { @x = "+c.expr+"; }")
+		if err != nil {
+			t.Errorf("%s: %v", c.src, err)
+			continue
+		}
+		if v, ok := info.Consts[assigned(t, info)]; !ok || v != c.val {
+			t.Errorf("%s: %s folded to %d (%v), want %d", c.src, c.expr, v, ok, c.val)
+		}
 	}
 }
