@@ -491,6 +491,10 @@ func (r *cdecls) enum(e *scriptEnum) *Type {
 		return nil
 	}
 	e.state = resolving
+	if e.spec.Packed || e.spec.Aligned != nil {
+		// gcc shrinks a packed enum; ktrace would get its size wrong.
+		r.c.errorAt(e.spec.Sp, "attributes on enums are not supported")
+	}
 	e.vals = make([]int64, len(e.spec.Enumerators))
 	next := int64(0)
 	for i, en := range e.spec.Enumerators {

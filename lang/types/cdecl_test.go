@@ -35,6 +35,7 @@ func TestCDeclErrors(t *testing.T) {
 		{"enum E { A = 1 / 0 };\nBEGIN {}", "test.bt:1:18: ERROR: division by zero in a C definition\nenum E { A = 1 / 0 };\n                 ^"},
 		{"enum E { A };\nenum F { A };\nBEGIN {}", "test.bt:2:10: ERROR: enumerator A is already defined at 1:10\nenum F { A };\n         ^"},
 		{"enum E { A = \"s\" };\nBEGIN {}", "test.bt:1:14: ERROR: a C definition needs an integer constant here\nenum E { A = \"s\" };\n             ^~~"},
+		{"enum __attribute__((packed)) E { A };\nBEGIN {}", "test.bt:1:1: ERROR: attributes on enums are not supported\nenum __attribute__((packed)) E { A };\n^~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~"},
 		{"struct __attribute__((aligned(3))) s { int a; };\nBEGIN {}", "test.bt:1:31: ERROR: alignment 3 is not a power of two up to 4096\nstruct __attribute__((aligned(3))) s { int a; };\n                              ^"},
 		{"struct foo;\nBEGIN { $x = ((struct foo *)0)->a; }", "test.bt:2:15: ERROR: struct foo is incomplete: the script declares it without members, and the kernel's BTF has no such type\nBEGIN { $x = ((struct foo *)0)->a; }\n              ^~~~~~~~~~~~~~~~~~~"},
 		{"struct s { int a; };\nBEGIN { $x = ((struct s *)0)->b; }", "test.bt:2:15: ERROR: struct s has no member \"b\"; did you mean \"a\"?\nBEGIN { $x = ((struct s *)0)->b; }\n              ^~~~~~~~~~~~~~~~~"},
