@@ -56,10 +56,6 @@ var (
 	works = status{}
 	// kprobe is a tool that attaches kprobes or kretprobes.
 	kprobe = status{kprobes: true}
-	// preprocessor: the script starts with #ifndef BPFTRACE_HAVE_BTF
-	// (#include, #define); the gap is closed when ktrace preprocesses
-	// it.
-	preprocessor = status{gap: "#ifndef/#include/#define: no C preprocessor yet", gapErr: "#ifndef is not supported yet"}
 )
 
 // withKprobes returns s with kprobes set: a gap that, once closed, leaves a
@@ -229,8 +225,8 @@ var tools = []*tool{
 			return nil
 		},
 		expect: map[string]status{
-			"bookworm": preprocessor.withKprobes(),
-			"trixie":   {gap: "tuple map keys: @start[$key] with $key = (args.dev, args.sector)", gapErr: "used with 2 keys here, but with 1 key elsewhere"},
+			"bookworm": kprobe,
+			"trixie":   works,
 		},
 	},
 	{
@@ -242,7 +238,7 @@ var tools = []*tool{
 		check:   func(r *run) error { return atLeastSamples(r.stdout, "@usecs", 0, 256) },
 		expect: map[string]status{
 			"bookworm": {kprobes: true, lacks: []string{"__blk_account_io_start"}},
-			"trixie":   {gap: "tuple map keys: @reqts[$key] with $key = (args.dev, args.sector)", gapErr: "used with 2 keys here, but with 1 key elsewhere"},
+			"trixie":   works,
 		},
 	},
 	{
@@ -308,7 +304,7 @@ var tools = []*tool{
 		trigger: "stat {mark} >/dev/null 2>&1 || true",
 		needs:   []need{{"stat", "coreutils"}},
 		check:   func(r *run) error { return hasLine(r.stdout, r.vars["mark"]) },
-		expect:  both(preprocessor.withKprobes()),
+		expect:  both(kprobe),
 	},
 	{
 		name:    "execsnoop",
@@ -317,7 +313,7 @@ var tools = []*tool{
 		check:   func(r *run) error { return hasLine(r.stdout, `\s/bin/true `+r.vars["mark"]+`$`) },
 		expect: map[string]status{
 			"bookworm": works,
-			"trixie":   preprocessor,
+			"trixie":   works,
 		},
 	},
 	{
@@ -361,14 +357,14 @@ wait || true`,
 		what:    "no md RAID device to flush (it would need mdadm): sync; checks only that the tool attaches and prints its header",
 		trigger: "sync",
 		check:   func(r *run) error { return hasLine(r.stdout, `^TIME\s+PID\s+COMM\s+DEVICE`) },
-		expect:  both(status{gap: preprocessor.gap, gapErr: preprocessor.gapErr, kprobes: true, lacks: []string{"md_flush_request"}}),
+		expect:  both(status{kprobes: true, lacks: []string{"md_flush_request"}}),
 	},
 	{
 		name:    "naptime",
 		what:    "one nanosleep(2) of 0.123 s by the test's helper; a line shows the helper sleeping 0.123",
 		trigger: "KTRACE_COMPAT_HELPER=nanosleep {self} {tmp}",
 		check:   func(r *run) error { return pidLine(r, "pid", `\s0\.123$`) },
-		expect:  both(preprocessor),
+		expect:  both(works),
 	},
 	{
 		name: "oomkill",
@@ -397,7 +393,7 @@ rmdir $cg
 			}
 			return hasLine(r.stdout, `OOM kill of PID `+victim+` \("tail"\)`)
 		},
-		expect: both(preprocessor.withKprobes()),
+		expect: both(kprobe),
 	},
 	{
 		name:    "opensnoop",
@@ -436,8 +432,8 @@ sleep 1.5`,
 		needs:   []need{needTaskset, {"timeout", "coreutils"}},
 		check:   func(r *run) error { return atLeastSamples(r.stdout, "@usecs", 0, 100) },
 		expect: map[string]status{
-			"bookworm": {gap: "TASK_RUNNING from #include <linux/sched.h>: no C preprocessor yet", gapErr: "unknown identifier 'TASK_RUNNING'"},
-			"trixie":   preprocessor,
+			"bookworm": works,
+			"trixie":   works,
 		},
 	},
 	{
@@ -446,7 +442,7 @@ sleep 1.5`,
 		trigger: busy(4, 0, "1.5"),
 		needs:   []need{needTaskset, {"timeout", "coreutils"}},
 		check:   func(r *run) error { return atLeastSamples(r.stdout, "@runqlen", 3, 50) },
-		expect:  both(preprocessor),
+		expect:  both(works),
 	},
 	{
 		name:    "setuids",
@@ -542,7 +538,7 @@ sleep 1.5`,
 			}
 			return hasLine(r.stdout, `\s127\.0\.0\.1\s+\d+\s+127\.0\.0\.1\s+`+port+`\s`)
 		},
-		expect: both(preprocessor.withKprobes()),
+		expect: both(kprobe),
 	},
 	{
 		name:    "tcpconnect",
@@ -555,7 +551,7 @@ sleep 1.5`,
 			}
 			return pidLine(r, "pid", `\s127\.0\.0\.1\s+\d+\s+127\.0\.0\.1\s+`+port+`\s*$`)
 		},
-		expect: both(preprocessor.withKprobes()),
+		expect: both(kprobe),
 	},
 	{
 		name:    "tcpdrop",
@@ -569,7 +565,7 @@ sleep 1.5`,
 			return hasLine(r.stdout, `127\.0\.0\.1:`+port+`\s`)
 		},
 		// trixie's traces tracepoint:skb:kfree_skb; bookworm's too.
-		expect: both(preprocessor),
+		expect: both(works),
 	},
 	{
 		name:    "tcplife",
@@ -582,7 +578,7 @@ sleep 1.5`,
 			}
 			return hasLine(r.stdout, `\s127\.0\.0\.1\s+\d+\s+127\.0\.0\.1\s+`+port+`\s+256\s`)
 		},
-		expect: both(preprocessor.withKprobes()),
+		expect: both(kprobe),
 	},
 	{
 		name:    "tcpretrans",
@@ -595,7 +591,7 @@ sleep 1.5`,
 			}
 			return hasLine(r.stdout, `127\.0\.0\.1:`+port+`\s+SYN_SENT`)
 		},
-		expect: both(preprocessor.withKprobes()),
+		expect: both(kprobe),
 	},
 	{
 		name:    "tcpsynbl",
@@ -608,7 +604,7 @@ sleep 1.5`,
 			}
 			return atLeastSamples(r.stdout, "@backlog["+strings.TrimSpace(string(max))+"]", 0, 1)
 		},
-		expect: both(preprocessor.withKprobes()),
+		expect: both(kprobe),
 	},
 	{
 		name:    "threadsnoop",
@@ -619,7 +615,7 @@ sleep 1.5`,
 		},
 		check: func(r *run) error { return hasLine(r.stdout, `\sthreads\s+ktrace_compat_thread_start$`) },
 		expect: map[string]status{
-			"bookworm": {gap: "pthread_create is in libc.so.6 since glibc 2.34; libpthread.so.0 is a stub", gapErr: "function pthread_create does not exist in /lib/x86_64-linux-gnu/libpthread.so.0"},
+			"bookworm": works,
 			"trixie":   works,
 		},
 	},
@@ -628,7 +624,7 @@ sleep 1.5`,
 		what:    "MARK through a UNIX stream socket pair by the test's helper; a line shows MARK",
 		trigger: "KTRACE_COMPAT_HELPER=unix {self} {tmp} {mark}",
 		check:   func(r *run) error { return hasLine(r.stdout, r.vars["mark"]) },
-		expect:  both(preprocessor.withKprobes()),
+		expect:  both(kprobe),
 	},
 	{
 		name:    "vfscount",

@@ -166,6 +166,9 @@ func (g *gen) binary(x *ast.Binary) operand {
 		return g.condValue(x)
 	}
 	rt := g.typeOf(x)
+	if rt.Kind == types.Pointer {
+		return g.pointerArith(x, rt)
+	}
 	a := g.intExpr(x.X)
 	if v, ok := g.c.info.Consts[x.Y]; ok && v >= -1<<31 && v < 1<<31 && x.Op != "/" && x.Op != "%" {
 		ra := g.load(a, asm.R1)
@@ -181,6 +184,30 @@ func (g *gen) binary(x *ast.Binary) operand {
 	g.arith(x.Op, ra, rb, rt.Signed)
 	g.divNode = nil
 	g.normalize(ra, rt)
+	g.store(a, ra)
+	g.free(b)
+	return a
+}
+
+// pointerArith is p + n, n + p or p - n: n counts elements of what p
+// points at (types.PointerStep bytes each), as in C.
+func (g *gen) pointerArith(x *ast.Binary, rt *types.Type) operand {
+	a := g.intExpr(x.X)
+	b := g.intExpr(x.Y)
+	ra := g.load(a, asm.R1)
+	rb := g.load(b, asm.R2)
+	if step := int32(types.PointerStep(rt)); step != 1 {
+		if g.typeOf(x.X).Kind == types.Pointer {
+			g.emit(asm.Mul.Imm(rb, step))
+		} else {
+			g.emit(asm.Mul.Imm(ra, step))
+		}
+	}
+	if x.Op == "-" {
+		g.emit(asm.Sub.Reg(ra, rb))
+	} else {
+		g.emit(asm.Add.Reg(ra, rb))
+	}
 	g.store(a, ra)
 	g.free(b)
 	return a

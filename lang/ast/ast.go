@@ -23,6 +23,8 @@ type Program struct {
 	Probes   []*Probe
 	// Warnings are the preprocessor's (#warning lines).
 	Warnings lang.ErrorList
+	// CDecls are the script's C definitions (cdecl.go), in source order.
+	CDecls []*CDecl
 }
 
 // ConfigItem is one `key = value` of a config block.

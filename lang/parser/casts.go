@@ -40,7 +40,7 @@ func (p *parser) tryCast() *ast.TypeName {
 	name := p.tok.Text
 	// An unknown identifier is a cast only if it is followed by '*' ... ')',
 	// as in (sk_buff_t *)x; (x) alone is a parenthesised expression.
-	known := builtinTypes[name]
+	known := builtinTypes[name] || p.typedefs[name]
 	if !known && !p.pointerTypeAhead() {
 		return notCast()
 	}
@@ -86,6 +86,12 @@ func (p *parser) typeName() *ast.TypeName {
 		}
 	}
 	tn.Name = strings.Join(words, " ")
+	if allBaseWords(words) {
+		// One spelling per C type: `long unsigned int` is `unsigned long`.
+		if name, ok := canonicalBase(words); ok {
+			tn.Name = name
+		}
+	}
 	for p.is("*") {
 		tn.Stars++
 		p.next()
@@ -112,7 +118,7 @@ func (p *parser) typeName() *ast.TypeName {
 func (p *parser) sizeof(start lang.Pos) *ast.Sizeof {
 	p.expect("(")
 	s := &ast.Sizeof{}
-	if p.tok.Kind == scanner.Ident && builtinTypes[p.tok.Text] {
+	if p.tok.Kind == scanner.Ident && (builtinTypes[p.tok.Text] || p.typedefs[p.tok.Text]) {
 		s.Type = p.typeName()
 	} else {
 		s.X = p.expr()
@@ -127,7 +133,7 @@ func (p *parser) sizeof(start lang.Pos) *ast.Sizeof {
 func (p *parser) offsetof(start lang.Pos) *ast.Offsetof {
 	p.expect("(")
 	o := &ast.Offsetof{}
-	if p.tok.Kind == scanner.Ident && builtinTypes[p.tok.Text] {
+	if p.tok.Kind == scanner.Ident && (builtinTypes[p.tok.Text] || p.typedefs[p.tok.Text]) {
 		o.Type = p.typeName()
 	} else {
 		o.X = p.expr()
@@ -148,4 +154,13 @@ func (p *parser) offsetof(start lang.Pos) *ast.Offsetof {
 	p.expect(")")
 	o.Sp = p.span(start)
 	return o
+}
+
+func allBaseWords(words []string) bool {
+	for _, w := range words {
+		if !cBaseWords[w] {
+			return false
+		}
+	}
+	return true
 }

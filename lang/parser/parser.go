@@ -88,6 +88,12 @@ type parser struct {
 	depth     int
 
 	inPredicate bool // a '/' followed by '{' ends the predicate
+
+	// typedefs are the names the script's C definitions declare with
+	// typedef (cdecl.go): casts to them need no '*' to be told from a
+	// parenthesised expression.
+	typedefs map[string]bool
+	cBraces  int // '{' open in the C declaration being parsed
 }
 
 // bailout stops parsing when the error budget is spent.

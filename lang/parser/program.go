@@ -50,9 +50,8 @@ func (p *parser) topLevel(prog *ast.Program) {
 		p.mapDecl(prog)
 	case p.isIdent("macro"):
 		p.macro(prog)
-	case p.isIdent("struct") || p.isIdent("union") || p.isIdent("enum") || p.isIdent("typedef"):
-		p.errorf(p.tok.Pos, p.tok.End, "C type definitions are not supported yet")
-		p.skipTypeDefinition()
+	case p.isCDeclStart():
+		p.cDecl(prog)
 	case p.isIdent("import"):
 		p.errorf(p.tok.Pos, p.tok.End, "import is not supported yet")
 		p.next()
@@ -69,30 +68,6 @@ func (p *parser) topLevel(prog *ast.Program) {
 		p.block()
 	default:
 		p.errorf(p.tok.Pos, p.tok.End, "expected a probe, found %s", p.tok.Describe())
-		p.next()
-	}
-}
-
-// skipTypeDefinition skips `struct X { ... };`.
-func (p *parser) skipTypeDefinition() {
-	depth := 0
-	for p.tok.Kind != scanner.EOF {
-		switch {
-		case p.is("{"):
-			depth++
-		case p.is("}"):
-			depth--
-			if depth <= 0 {
-				p.next()
-				if p.is(";") {
-					p.next()
-				}
-				return
-			}
-		case p.is(";") && depth == 0:
-			p.next()
-			return
-		}
 		p.next()
 	}
 }

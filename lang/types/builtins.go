@@ -20,6 +20,13 @@ func BuiltinNames() []string { return builtins.VariableNames() }
 
 func (c *checker) ident(x *ast.Ident) *Type {
 	b := builtins.Variable(x.Name)
+	if b == nil && c.script != nil {
+		// The script's own enum constants, whatever their case.
+		if k, ok := c.script.enumerators[x.Name]; ok {
+			c.info.Consts[x] = k.value
+			return k.typ
+		}
+	}
 	if b == nil && c.info.Config.Types != nil && isUpperIdent(x.Name) {
 		// An enum constant from the kernel's BTF: SKB_DROP_REASON_NO_SOCKET.
 		if v, t, found := c.info.Config.Types.Enumerator(x.Name); found {

@@ -52,6 +52,18 @@ func (c *checker) typeName(tn *ast.TypeName) *Type {
 			c.errorf(tn, "cannot cast to %s by value: cast to a pointer, (%s *)", kt, kt)
 			return TypInvalid
 		}
+		if kt.Kind == Invalid && tn.Stars == 0 {
+			// float, double: C types of a definition, not values.
+			c.errorf(tn, "%s values are not supported", kt.Name)
+			return TypInvalid
+		}
+		if kt.Kind == None {
+			if tn.Stars == 0 {
+				c.errorf(tn, "cannot use void as a value type")
+				return TypInvalid
+			}
+			kt = TypU8
+		}
 		base = kt
 	}
 	t := base
@@ -70,6 +82,12 @@ func (c *checker) typeName(tn *ast.TypeName) *Type {
 // sizedType resolves a type for sizeof/offsetof, where a struct by value
 // is what is meant.
 func (c *checker) sizedType(tn *ast.TypeName) *Type {
+	if tn.Stars == 0 && c.script != nil && tn.Array == 0 {
+		// A script typedef may name a struct, or a float.
+		if t, err := c.script.Type(tn.Name); err == nil && (t.Kind == Struct || t.Kind == Invalid) {
+			return t
+		}
+	}
 	if tn.Stars == 0 && c.info.Config.Types != nil && (strings.HasPrefix(tn.Name, "struct ") || strings.HasPrefix(tn.Name, "union ")) {
 		t, err := c.info.Config.Types.Type(tn.Name)
 		if err != nil {
@@ -93,6 +111,9 @@ func (c *checker) cast(x *ast.Cast) *Type {
 	}
 	if cv, ok := c.info.Consts[x.X]; ok && t.Kind == Int {
 		c.info.Consts[x] = truncate(cv, t)
+	} else if ok && t.Kind == Pointer {
+		// A constant address stays one: (struct s *)8 + 1 folds.
+		c.info.Consts[x] = cv
 	}
 	if t.Kind == Pointer && c.userProbe() {
 		// A pointer made from a uprobe's argument points into the
@@ -111,7 +132,7 @@ func (c *checker) sizeof(x *ast.Sizeof) *Type {
 	} else {
 		t = c.expr(x.X)
 	}
-	if t.Kind == Invalid {
+	if t.Kind == Invalid && (x.Type == nil || t.Size == 0) {
 		return TypInvalid
 	}
 	c.info.Consts[x] = int64(t.Size)

@@ -12,6 +12,7 @@ import (
 func Check(prog *ast.Program, r Resolver, cfg Config) (*Info, error) {
 	c := newChecker(prog, r, cfg)
 	c.applyConfig()
+	c.declareCTypes()
 	c.desugar()
 	c.expandMacros()
 	c.hoistBranchVars()
@@ -55,6 +56,10 @@ type checker struct {
 	loops  int
 
 	mx *macroState // macro expansions (macro.go)
+
+	// script holds the types of the script's C definitions (cdecl.go);
+	// nil when it has none.
+	script *scriptTypes
 }
 
 func newChecker(prog *ast.Program, r Resolver, cfg Config) *checker {

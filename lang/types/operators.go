@@ -85,6 +85,10 @@ func (c *checker) integerBinary(x *ast.Binary, a, b *Type) *Type {
 		c.errorf(bad, "operator '%s' needs integer operands, not %s", x.Op, bt)
 		return TypInvalid
 	}
+	if pt := pointerArith(x.Op, a, b); pt != nil {
+		c.foldPointerArith(x, pt)
+		return pt
+	}
 	rt := arith(a, b)
 	switch x.Op {
 	case "<", "<=", ">", ">=", "==", "!=":
@@ -100,6 +104,53 @@ func (c *checker) integerBinary(x *ast.Binary, a, b *Type) *Type {
 	}
 	c.foldArith(x, rt)
 	return rt
+}
+
+// pointerArith is the type of p + n, n + p and p - n, as in C: a pointer
+// of p's type, moved by n elements (PointerStep bytes each); nil for other
+// operations.
+func pointerArith(op string, a, b *Type) *Type {
+	switch {
+	case op == "+" && a.Kind == Pointer && b.Kind == Int, op == "-" && a.Kind == Pointer && b.Kind == Int:
+		return a
+	case op == "+" && a.Kind == Int && b.Kind == Pointer:
+		return b
+	}
+	return nil
+}
+
+// PointerStep is how many bytes adding 1 moves a pointer of type t: the
+// size of what it points at, or 1 for void, functions and incomplete
+// types.
+func PointerStep(t *Type) int {
+	if t.Elem == nil || t.Elem.Size <= 0 {
+		return 1
+	}
+	return t.Elem.Size
+}
+
+func (c *checker) foldPointerArith(x *ast.Binary, pt *Type) {
+	av, aok := c.info.Consts[x.X]
+	bv, bok := c.info.Consts[x.Y]
+	if !aok || !bok {
+		return
+	}
+	step := int64(PointerStep(pt))
+	switch {
+	case x.Op == "-":
+		c.info.Consts[x] = int64(uint64(av) - uint64(bv*step))
+	case c.typeOfOperand(x.X).Kind == Pointer:
+		c.info.Consts[x] = int64(uint64(av) + uint64(bv*step))
+	default:
+		c.info.Consts[x] = int64(uint64(av*step) + uint64(bv))
+	}
+}
+
+func (c *checker) typeOfOperand(x ast.Expr) *Type {
+	if t := c.info.Types[x]; t != nil {
+		return t
+	}
+	return TypInvalid
 }
 
 // arith is the type of integer arithmetic, as bpftrace computes it: 64
