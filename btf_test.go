@@ -100,6 +100,14 @@ func TestBTFErrors(t *testing.T) {
 		{`BEGIN { $x = pid->x; }`, "stdin:1:14: ERROR: uint32 has no fields: '->x' needs a struct or a pointer to one\nBEGIN { $x = pid->x; }\n             ^~~~~~"},
 		{`rawtracepoint:kfree_skb { $x = args.skbb; }`, "stdin:1:32: ERROR: rawtracepoint:kfree_skb has no argument \"skbb\"; did you mean \"skb\"?\nrawtracepoint:kfree_skb { $x = args.skbb; }\n                               ^~~~~~~~~"},
 	}
+	// A member the kernel renamed: the error says what to use (runqlen.bt
+	// reads cfs_rq.nr_running, nr_queued since Linux 6.14).
+	if kernelHasMember(t, "cfs_rq", "nr_queued") {
+		cases = append(cases, struct{ src, want string }{
+			`BEGIN { $n = ((struct cfs_rq *)0)->nr_running; }`,
+			"stdin:1:15: ERROR: struct cfs_rq has no member \"nr_running\": Linux 6.14 renamed it to nr_queued, which this kernel has; use nr_queued\nBEGIN { $n = ((struct cfs_rq *)0)->nr_running; }\n              ^~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~",
+		})
+	}
 	for _, c := range cases {
 		_, err := ktrace.Compile("stdin", []byte(c.src), nil)
 		if err == nil || err.Error() != c.want {
@@ -113,4 +121,10 @@ func taskStructSize(t *testing.T) int {
 	sess.Stop()
 	m, _ := sess.Map("@")
 	return int(m.Entries[0].Value.(uint64))
+}
+
+// kernelHasMember reports whether the running kernel's struct has a member.
+func kernelHasMember(t *testing.T, strct, member string) bool {
+	_, err := ktrace.Compile("stdin", []byte(fmt.Sprintf("BEGIN { $x = ((struct %s *)0)->%s; }", strct, member)), nil)
+	return err == nil
 }

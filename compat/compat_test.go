@@ -243,6 +243,8 @@ func requireNeed(t *testing.T, n need) {
 		testutil.RequireTool(t, n.program, "libc-bin")
 	case "openssl":
 		testutil.RequireTool(t, n.program, "openssl")
+	case "iproute2":
+		testutil.RequireTool(t, n.program, "iproute2")
 	default:
 		t.Fatalf("%s's package %s is not known to requireNeed: add a case for it (and list it in .ci/packages)", n.program, n.pkg)
 	}

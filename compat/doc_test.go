@@ -63,9 +63,10 @@ Outcomes, asserted by every run of TestTools (a changed outcome fails it):
   ktrace refuses the tool, naming the missing kprobe support and an
   alternative probe; with kprobes (the kernel lab's 6.1 and 6.12 guests)
   the tool would run and be checked (see "Kernel lab" below).
-- **kernel lacks F**: the tool probes a kernel function F that the
-  running kernel does not have (renamed, or not built in); ktrace names
-  F.
+- **not on this machine**: the tool needs what the machine does not
+  have: a kernel function or struct member (renamed, or not built in), a
+  kernel config option, a symbol of a stripped library. ktrace's error
+  names it (and, for a renamed member, what to use instead).
 - **gap**: a feature ktrace does not have yet blocks the tool (issue 10);
   ktrace still fails with that reason. When the gap closes the test fails
   until the entry is changed, and the tool's check then applies.
@@ -100,7 +101,7 @@ Outcomes, asserted by every run of TestTools (a changed outcome fails it):
 	b.WriteString("\nOn the CI host:\n\n")
 	for _, rel := range releases {
 		c := counts[rel.name]
-		fmt.Fprintf(&b, "- %s: %d tools; %d run with their output checked, %d need kprobes, %d need a function this kernel lacks, %d are blocked by a gap\n",
+		fmt.Fprintf(&b, "- %s: %d tools; %d run with their output checked, %d need kprobes, %d need what this machine lacks, %d are blocked by a gap\n",
 			rel.name, c[runs]+c[needsKprobes]+c[kernelLacks]+c[gapped], c[runs], c[needsKprobes], c[kernelLacks], c[gapped])
 	}
 	b.WriteString(`

@@ -5,6 +5,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/cilium/ebpf/btf"
 )
 
 // kind is what a tool's run is expected to do on the running kernel.
@@ -36,6 +38,17 @@ type status struct {
 	// lacks lists kernel functions the tool needs that some kernels do
 	// not have.
 	lacks []string
+	// system, when set, is what this machine lacks that the tool needs
+	// and ktrace cannot make up for (a kernel built without a config
+	// option, a library stripped of the symbol), and systemErr a piece
+	// of ktrace's error that says so. check says whether the machine
+	// lacks it; nil means always.
+	system, systemErr string
+	systemLacks       func(k kernel) bool
+	// renamed lists kernel struct members the tool reads that later
+	// kernels renamed ("cfs_rq.nr_running"): on a kernel without them,
+	// ktrace's error names the member and what to use instead.
+	renamed []string
 }
 
 // outcome is the expected result of one run.
@@ -53,13 +66,51 @@ type outcome struct {
 type kernel struct {
 	kprobes bool
 	funcs   map[string]bool
+	btf     *btf.Spec
+	// data holds the data symbols /proc/kallsyms lists: all of them with
+	// CONFIG_KALLSYMS_ALL, a few without.
+	data map[string]bool
+}
+
+// hasMember reports whether the kernel's struct has a member of that
+// name, at any depth of anonymous members.
+func (k kernel) hasMember(strct, member string) bool {
+	var s *btf.Struct
+	if k.btf == nil || k.btf.TypeByName(strct, &s) != nil {
+		return false
+	}
+	var find func(ms []btf.Member) bool
+	find = func(ms []btf.Member) bool {
+		for _, m := range ms {
+			if m.Name == member {
+				return true
+			}
+			if m.Name == "" {
+				switch t := btf.UnderlyingType(m.Type).(type) {
+				case *btf.Struct:
+					if find(t.Members) {
+						return true
+					}
+				case *btf.Union:
+					if find(t.Members) {
+						return true
+					}
+				}
+			}
+		}
+		return false
+	}
+	return find(s.Members)
 }
 
 // probeKernel finds out whether the kernel has kprobes and which functions
 // it has (from /proc/kallsyms, readable by root).
 func probeKernel(t *testing.T) kernel {
 	t.Helper()
-	k := kernel{funcs: map[string]bool{}}
+	k := kernel{funcs: map[string]bool{}, data: map[string]bool{}}
+	if spec, err := btf.LoadKernelSpec(); err == nil {
+		k.btf = spec
+	}
 	for _, p := range []string{"/sys/bus/event_source/devices/kprobe", "/sys/kernel/tracing/kprobe_events"} {
 		if _, err := os.Stat(p); err == nil {
 			k.kprobes = true
@@ -75,6 +126,8 @@ func probeKernel(t *testing.T) kernel {
 		fields := strings.Fields(sc.Text())
 		if len(fields) >= 3 && (fields[1] == "t" || fields[1] == "T") {
 			k.funcs[fields[2]] = true
+		} else if len(fields) >= 3 {
+			k.data[fields[2]] = true
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -106,8 +159,19 @@ func (s status) on(k kernel) outcome {
 		// Which of the two ktrace reports first is its own business.
 		return outcome{kind: needsKprobes, reason: "this kernel has no kprobes", errAny: append([][]string{kprobeRefusal}, lacking...)}
 	}
+	for _, r := range s.renamed {
+		strct, member, _ := strings.Cut(r, ".")
+		if !k.hasMember(strct, member) {
+			missing = append(missing, "struct "+strct+" member "+member)
+			lacking = append(lacking, []string{"struct " + strct + " has no member \"" + member + "\"", "renamed it to"})
+		}
+	}
+	if s.system != "" && (s.systemLacks == nil || s.systemLacks(k)) {
+		missing = append(missing, s.system)
+		lacking = append(lacking, []string{s.systemErr})
+	}
 	if len(missing) > 0 {
-		return outcome{kind: kernelLacks, reason: "this kernel has no " + strings.Join(missing, ", "), errAny: lacking}
+		return outcome{kind: kernelLacks, reason: "it has no " + strings.Join(missing, ", "), errAny: lacking}
 	}
 	return outcome{kind: runs}
 }
@@ -120,7 +184,7 @@ func (o outcome) describe() string {
 	case needsKprobes:
 		return "needs kprobes: " + o.reason
 	case kernelLacks:
-		return "kernel mismatch: " + o.reason
+		return "not on this machine: " + o.reason
 	default:
 		return "gap: " + o.reason + " (issue 10)"
 	}

@@ -57,22 +57,20 @@ var helpers = map[string]func(dir string, args []string) error{
 		c.Close()
 		return <-done
 	},
-	// tcp-closed: a connection attempt to a closed loopback port, refused
-	// with a reset; "port" is that port.
-	"tcp-closed": func(dir string, _ []string) error {
-		ln, err := net.Listen("tcp4", "127.0.0.1:0")
-		if err != nil {
-			return err
-		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
+	// tcp-dropped: a connection attempt whose SYN the network drops on
+	// the way out, so the dropped packet still belongs to the connecting
+	// socket (tcpdrop.bt prints only drops with a socket). Run it in a
+	// network namespace whose loopback queue holds no packet (pfifo limit
+	// 0); "port" is the port it tried.
+	"tcp-dropped": func(dir string, _ []string) error {
+		const port = 4242
 		if err := writeFile(dir, "port", port); err != nil {
 			return err
 		}
-		c, err := net.DialTimeout("tcp4", fmt.Sprintf("127.0.0.1:%d", port), 5*time.Second)
+		c, err := net.DialTimeout("tcp4", fmt.Sprintf("127.0.0.1:%d", port), 500*time.Millisecond)
 		if err == nil {
 			c.Close()
-			return fmt.Errorf("port %d was not closed", port)
+			return fmt.Errorf("the connection to port %d went through: the network was meant to drop it", port)
 		}
 		return nil
 	},

@@ -3,6 +3,7 @@ package resolve
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -219,10 +220,20 @@ func (k *KernelTypes) Member(t *types.Type, name string) (*types.Member, error) 
 		names = append(names, m.Name)
 	}
 	msg := fmt.Sprintf("%s has no member %q", t.Name, name)
-	if s := suggest.Best(name, names, 2); len(s) > 0 {
+	if r, ok := memberRenames[t.Name+"."+name]; ok && slices.Contains(names, r.to) {
+		msg += fmt.Sprintf(": Linux %s renamed it to %s, which this kernel has; use %s", r.since, r.to, r.to)
+	} else if s := suggest.Best(name, names, 2); len(s) > 0 {
 		msg += "; did you mean " + suggest.Phrase("%q", s) + "?"
 	}
 	return nil, errors.New(msg)
+}
+
+// memberRenames are kernel struct members that scripts read and the
+// kernel renamed, so the error for the old name can say what to use
+// (runqlen.bt reads cfs_rq.nr_running, nr_queued since Linux 6.14).
+var memberRenames = map[string]struct{ to, since string }{
+	"struct cfs_rq.nr_running":   {"nr_queued", "6.14"},
+	"struct cfs_rq.h_nr_running": {"h_nr_queued", "6.14"},
 }
 
 func (k *KernelTypes) findMember(t *types.Type, name string, base int) *types.Member {

@@ -78,7 +78,7 @@ func expandTracepoint(spec probe.Spec) ([]probe.Spec, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("%s matches no tracepoint", spec)
+		return nil, noMatch("%s matches no tracepoint", spec)
 	}
 	return out, nil
 }
@@ -133,7 +133,7 @@ func expandFunction(spec probe.Spec, what string, list func() ([]string, error))
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("%s matches no %s", spec, what)
+		return nil, noMatch("%s matches no %s", spec, what)
 	}
 	return out, nil
 }
@@ -209,4 +209,15 @@ func closeNames(s string, cands []string, n int) []string {
 		}
 	}
 	return suggestpkg.Closest(s, near, n)
+}
+
+// noMatchError is the error for a wildcard that matches nothing; it is
+// probe.ErrNoMatch to errors.Is, with its own message.
+type noMatchError struct{ msg string }
+
+func (e *noMatchError) Error() string        { return e.msg }
+func (e *noMatchError) Is(target error) bool { return target == probe.ErrNoMatch }
+
+func noMatch(format string, args ...any) error {
+	return &noMatchError{msg: fmt.Sprintf(format, args...)}
 }

@@ -85,7 +85,7 @@ func expandUprobe(spec probe.Spec) ([]probe.Spec, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("%s matches no function in %s", written, path)
+		return nil, noMatch("%s matches no function in %s", written, path)
 	}
 	return out, nil
 }
@@ -172,7 +172,7 @@ func expandUSDT(spec probe.Spec) ([]probe.Spec, error) {
 		if len(out) == 0 {
 			w := spec
 			w.Path = written
-			return nil, fmt.Errorf("%s matches no probe.USDT probe in %s", w, path)
+			return nil, noMatch("%s matches no USDT probe in %s", w, path)
 		}
 		return out, nil
 	}

@@ -143,7 +143,7 @@ func TestExpandUserErrors(t *testing.T) {
 		{"usdt:" + rel + ":ktest:regss", "usdt probe ktest:regss in " + bin + " does not exist; did you mean usdt:" + rel + ":ktest:regs?"},
 		{"usdt:" + rel + ":mme", "usdt probe mme in " + bin + " does not exist; did you mean usdt:" + rel + ":mem?"},
 		{"usdt:" + rel + ":frame", "usdt probe frame is ambiguous in " + bin + ": name the provider, as in usdt:" + rel + ":ktest:frame or usdt:" + rel + ":other:frame"},
-		{"usdt:" + rel + ":nope*", "usdt:" + rel + ":nope* matches no probe.USDT probe in " + bin},
+		{"usdt:" + rel + ":nope*", "usdt:" + rel + ":nope* matches no USDT probe in " + bin},
 		{"usdt:" + plain + ":x", plain + " has no probe.USDT probes"},
 		{"usdt:/bin/*:x", "wildcards in the binary path of usdt probes are not supported"},
 		{"usdt:./no_such_binary:x", "usdt target ./no_such_binary does not exist"},

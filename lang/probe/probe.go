@@ -16,6 +16,13 @@ import (
 	suggestpkg "github.com/ktrace/ktrace/internal/suggest"
 )
 
+// ErrNoMatch is wrapped by the error for a wildcard that matches nothing.
+// Like bpftrace, a probe drops such an attach point when another of its
+// attach points matches (dcsnoop.bt's `kprobe:lookup_fast,
+// kprobe:lookup_fast.constprop.*` on a kernel that did not specialise the
+// function).
+var ErrNoMatch = errors.New("the wildcard matches nothing")
+
 // kindByName maps every spelling bpftrace accepts, full names and
 // aliases, to its kind.
 var kindByName = map[string]Kind{

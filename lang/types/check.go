@@ -45,10 +45,13 @@ type checker struct {
 	// of it there, before pass one knows its type (@x = @x + 1), is an
 	// integer, which reads 0 the first time.
 	assigning       string
-	resolveWarnings lang.ErrorList          // from resolving attach points, before the passes
-	varTypes        map[*ast.Variable]*Type // joined variable types, by declaration
-	typedVars       map[*ast.Variable]bool  // declared with a type: `let $x: int8`
-	nextVarID       int
+	resolveWarnings lang.ErrorList // from resolving attach points, before the passes
+	// unmatchedErr holds the errors of wildcards that matched nothing,
+	// reported only if no other attach point of their probe matched.
+	unmatchedErr map[*ast.AttachPoint]error
+	varTypes     map[*ast.Variable]*Type // joined variable types, by declaration
+	typedVars    map[*ast.Variable]bool  // declared with a type: `let $x: int8`
+	nextVarID    int
 
 	// Per probe state.
 	probe  *ProbeInfo

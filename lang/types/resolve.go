@@ -1,6 +1,11 @@
 package types
 
-import "github.com/ktrace/ktrace/lang/ast"
+import (
+	"errors"
+
+	"github.com/ktrace/ktrace/lang/ast"
+	"github.com/ktrace/ktrace/lang/probe"
+)
 
 // Attach points are resolved before any body is checked: which builtins
 // and arguments a body may use depends on the kinds of probe it runs in.
@@ -9,8 +14,13 @@ func (c *checker) resolveProbes() {
 	for _, p := range c.prog.Probes {
 		pi := &ProbeInfo{Node: p}
 		seen := map[string]bool{}
+		var unmatched []*ast.AttachPoint
 		for _, ap := range p.AttachPoints {
-			for _, pt := range c.resolveAttachPoint(ap) {
+			points, err := c.resolveAttachPoint(ap)
+			if errors.Is(err, probe.ErrNoMatch) {
+				unmatched = append(unmatched, ap)
+			}
+			for _, pt := range points {
 				// Two attach points can name one site once resolved:
 				// uprobe:libpthread:pthread_create and
 				// uprobe:libc:pthread_create are both libc's function
@@ -24,6 +34,13 @@ func (c *checker) resolveProbes() {
 				pi.Points = append(pi.Points, pt)
 			}
 		}
+		if len(pi.Points) == 0 {
+			// A wildcard that matches nothing is dropped, as bpftrace
+			// does, only when another attach point of the probe matched.
+			for _, ap := range unmatched {
+				c.missingProbe(ap, c.unmatchedErr[ap])
+			}
+		}
 		if len(pi.Points) == 0 && len(c.errs) == 0 {
 			continue // every attach point was missing and tolerated
 		}
@@ -33,25 +50,40 @@ func (c *checker) resolveProbes() {
 }
 
 // resolveAttachPoint returns the probe sites ap names; none when it names
-// nothing, which missing_probes decides is an error, a warning or fine.
-func (c *checker) resolveAttachPoint(ap *ast.AttachPoint) []*AttachPoint {
+// nothing, which missing_probes decides is an error, a warning or fine. A
+// wildcard that matches nothing is left to the caller: it returns an error
+// wrapping probe.ErrNoMatch.
+func (c *checker) resolveAttachPoint(ap *ast.AttachPoint) ([]*AttachPoint, error) {
 	raw, err := c.substitutePositionals(ap.Raw)
 	if err != nil {
 		c.errs.Add(c.file, ap.Sp, "%s", err)
-		return nil
+		return nil, nil
 	}
 	points, err := c.resolver.Resolve(raw)
-	if err != nil {
-		switch c.info.Config.MissingProbes {
-		case "warn":
-			c.resolveWarnings.AddWarning(c.file, ap.Sp, "%s (skipped: missing_probes = warn)", err)
-		case "ignore":
-		default:
-			c.errs.Add(c.file, ap.Sp, "%s", err.Error())
+	if errors.Is(err, probe.ErrNoMatch) {
+		if c.unmatchedErr == nil {
+			c.unmatchedErr = map[*ast.AttachPoint]error{}
 		}
-		return nil
+		c.unmatchedErr[ap] = err
+		return nil, err
 	}
-	return points
+	if err != nil {
+		c.missingProbe(ap, err)
+		return nil, nil
+	}
+	return points, nil
+}
+
+// missingProbe reports an attach point that names nothing, as
+// missing_probes says.
+func (c *checker) missingProbe(ap *ast.AttachPoint, err error) {
+	switch c.info.Config.MissingProbes {
+	case "warn":
+		c.resolveWarnings.AddWarning(c.file, ap.Sp, "%s (skipped: missing_probes = warn)", err)
+	case "ignore":
+	default:
+		c.errs.Add(c.file, ap.Sp, "%s", err.Error())
+	}
 }
 
 // checkProbeLimit enforces max_probes, so that a wildcard matching far
