@@ -1,7 +1,6 @@
 package types
 
 import (
-	"reflect"
 	"slices"
 
 	"github.com/ktrace/ktrace/lang/ast"
@@ -134,39 +133,16 @@ func intersect(a, b []string) []string {
 	return out
 }
 
-var variableType = reflect.TypeOf((*ast.Variable)(nil))
-
-// mentionsVar reports whether $name appears anywhere in the syntax trees
-// under v. It walks the tree by reflection, so a new node type needs no
-// change here.
-func mentionsVar(v any, name string) bool {
-	return walkForVar(reflect.ValueOf(v), name)
-}
-
-func walkForVar(v reflect.Value, name string) bool {
-	switch v.Kind() {
-	case reflect.Pointer:
-		if v.IsNil() {
-			return false
-		}
-		if v.Type() == variableType {
-			return v.Interface().(*ast.Variable).Name == name
-		}
-		return walkForVar(v.Elem(), name)
-	case reflect.Interface:
-		return !v.IsNil() && walkForVar(v.Elem(), name)
-	case reflect.Slice:
-		for i := 0; i < v.Len(); i++ {
-			if walkForVar(v.Index(i), name) {
-				return true
+// mentionsVar reports whether $name appears in the statements.
+func mentionsVar(stmts []ast.Stmt, name string) bool {
+	found := false
+	for _, s := range stmts {
+		ast.Inspect(s, func(n ast.Node) bool {
+			if v, ok := n.(*ast.Variable); ok && v.Name == name {
+				found = true
 			}
-		}
-	case reflect.Struct:
-		for i := 0; i < v.NumField(); i++ {
-			if v.Type().Field(i).IsExported() && walkForVar(v.Field(i), name) {
-				return true
-			}
-		}
+			return !found
+		})
 	}
-	return false
+	return found
 }
