@@ -37,6 +37,8 @@ mkdir -p "$logdir"
 
 default_targets=(
 	./lang/scanner:FuzzScan
+	./lang/preprocessor:FuzzPreprocess
+	./lang/parser:FuzzCDecl
 	./lang/parser:FuzzParse
 	./lang/types:FuzzCheck
 	./internal/compile:FuzzCompile
