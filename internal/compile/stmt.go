@@ -184,6 +184,7 @@ func (g *gen) assignVar(s *ast.AssignStmt, v *ast.Variable) {
 	op := s.Op[:len(s.Op)-1]
 	o := g.intExpr(s.Value)
 	r := g.load(o, asm.R2)
+	g.scaleForPointer(op, tv.Type, r)
 	g.emit(asm.LoadMem(asm.R1, g.varBase(), slot, asm.DWord))
 	g.divNode = s
 	g.arith(op, asm.R1, r, tv.Type.Signed)
@@ -281,6 +282,11 @@ func (g *gen) assignMap(s *ast.AssignStmt, ref *ast.MapRef) {
 	if s.Op != "=" {
 		o := g.intExpr(s.Value)
 		op := s.Op[:len(s.Op)-1]
+		if step := pointerStep(op, m.Value); step != 1 {
+			r := g.load(o, asm.R2)
+			g.emit(asm.Mul.Imm(r, step))
+			g.store(o, r)
+		}
 		g.free(g.updateInt(m, ref, op, o, false))
 		return
 	}
@@ -398,10 +404,11 @@ func (g *gen) incDec(target ast.Expr, op string, prefix bool) operand {
 		if !prefix {
 			g.store(res, asm.R1)
 		}
+		step := pointerStep(arith, v.Type)
 		if arith == "+" {
-			g.emit(asm.Add.Imm(asm.R1, 1))
+			g.emit(asm.Add.Imm(asm.R1, step))
 		} else {
-			g.emit(asm.Sub.Imm(asm.R1, 1))
+			g.emit(asm.Sub.Imm(asm.R1, step))
 		}
 		g.normalize(asm.R1, v.Type)
 		g.emit(asm.StoreMem(g.varBase(), slot, asm.R1, asm.DWord))
@@ -413,11 +420,30 @@ func (g *gen) incDec(target ast.Expr, op string, prefix bool) operand {
 		m := g.c.maps[t.Name]
 		one := g.temp(t)
 		r := g.regFor(one, asm.R0)
-		g.emit(asm.Mov.Imm(r, 1))
+		g.emit(asm.Mov.Imm(r, pointerStep(arith, m.Value)))
 		g.store(one, r)
 		return g.updateInt(m, t, arith, one, !prefix)
 	}
 	return g.temp(target)
+}
+
+// pointerStep is what one unit added to or subtracted from a value of
+// type t moves it by: the size of what a pointer points at, as in C
+// (`$p += 2` and `$p++` on an int32 * move 8 and 4 bytes); 1 for
+// integers and for other operators.
+func pointerStep(op string, t *types.Type) int32 {
+	if t == nil || t.Kind != types.Pointer || op != "+" && op != "-" {
+		return 1
+	}
+	return int32(types.PointerStep(t))
+}
+
+// scaleForPointer multiplies the operand in r of `$p op= n` by the
+// pointer's step.
+func (g *gen) scaleForPointer(op string, t *types.Type, r asm.Register) {
+	if step := pointerStep(op, t); step != 1 {
+		g.emit(asm.Mul.Imm(r, step))
+	}
 }
 
 // callStmt generates a call whose value is not used.

@@ -96,6 +96,9 @@ func (c *checker) assignMap(s *ast.AssignStmt, target *ast.MapRef) {
 			c.errorf(s.Value, "operator '%s' needs an integer, not %s", s.Op, vt)
 		}
 		vt = storedType(vt)
+		if pt := c.pointerMap(target.Name); pt != nil && (s.Op == "+=" || s.Op == "-=") {
+			vt = pt // `@p += n` moves the pointer: @p stays a pointer
+		}
 	}
 	c.useMap(target, keys, vt, true)
 }
@@ -255,3 +258,14 @@ func aggName(t *Type) string {
 }
 
 func mapName(n string) string { return n }
+
+// pointerMap returns the pointer type a map holds, or nil: `@p += n` and
+// `@p++` keep it a pointer, as in bpftrace.
+func (c *checker) pointerMap(name string) *Type {
+	for _, m := range []*MapInfo{c.info.maps[name], c.learnedMaps[name]} {
+		if m != nil && m.Value != nil && m.Value.Kind == Pointer {
+			return m.Value
+		}
+	}
+	return nil
+}

@@ -238,11 +238,18 @@ func (c *checker) incDec(x ast.Expr, target ast.Expr, op string) *Type {
 	case *ast.MapRef:
 		keys := c.mapKeys(t)
 		// Maps are implicitly initialised to 0, as in bpftrace.
-		m := c.useMap(t, keys, TypS64, true)
+		vt := TypS64
+		if pt := c.pointerMap(t.Name); pt != nil {
+			vt = pt // @p++ moves a pointer by what it points at
+		}
+		m := c.useMap(t, keys, vt, true)
 		c.record(t, m.Value)
 		if m.Value != nil && m.Value.Kind != Invalid && !m.Value.IsInt() {
 			c.errorf(x, "operator '%s' needs an integer map, but @%s holds %s", op, t.Name, m.Value)
 			return TypInvalid
+		}
+		if vt.Kind == Pointer {
+			return vt
 		}
 		return TypS64
 	}
