@@ -73,9 +73,32 @@ func (g *gen) addr(x ast.Expr) address {
 		g.store(a.base, rb)
 		g.free(o)
 		return a
+	case *ast.Variable:
+		// A struct copied into a variable ($ts = *args.rqtp; $ts.tv_sec):
+		// its members are read from the variable's own slot, through the
+		// same helper as any other memory (the slot's address is a
+		// pointer the helper may read).
+		v := g.c.info.Vars[x]
+		o := g.temp(x)
+		r := g.regFor(o, asm.R0)
+		g.emit(asm.Mov.Reg(r, g.varBase()))
+		g.emit(asm.Add.Imm(r, int32(g.vars[v])))
+		g.store(o, r)
+		return address{base: o}
 	}
-	g.errorf(x, "internal error: no address for %T", x)
+	g.errorf(x, "reading a member of a struct held in %s is not supported yet: read it through a pointer or copy it into a $variable", describeHolder(x))
 	return address{base: g.temp(x)}
+}
+
+// describeHolder names what holds a struct value, for an error.
+func describeHolder(x ast.Expr) string {
+	switch x := x.(type) {
+	case *ast.MapRef:
+		return "a map (@" + x.Name + ")"
+	case *ast.Call:
+		return "the value of " + x.Name + "()"
+	}
+	return "this expression"
 }
 
 // probeRead copies size bytes from an address to a stack slot.
