@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/ktrace/ktrace/internal/abi"
+	"github.com/ktrace/ktrace/internal/syscalls"
 	"github.com/ktrace/ktrace/lang/types"
 )
 
@@ -32,8 +33,19 @@ func decodeFuncValue(t *types.Type, b []byte, env *Env) any {
 		return FormatInet(b)
 	case types.Strerror:
 		return strerror(readInt(b, min(len(b), 8)))
+	case types.SyscallName:
+		return SyscallName(readInt(b, min(len(b), 8)))
 	}
 	return ""
+}
+
+// SyscallName is syscall_name()'s text: the name of system call nr, or
+// "unknown system call" as bpftrace prints for a number without one.
+func SyscallName(nr int64) string {
+	if name, ok := syscalls.Name(nr); ok {
+		return name
+	}
+	return "unknown system call"
 }
 
 // strerror is the C library's message for errno: "Bad address",

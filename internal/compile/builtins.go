@@ -164,7 +164,7 @@ func (g *gen) memCall(x *ast.Call, dst int16, size int) bool {
 		g.ntop(x, dst, size)
 	case builtins.Buf:
 		g.buf(x, dst, size)
-	case builtins.Strerror:
+	case builtins.Strerror, builtins.SyscallName:
 		g.strerror(x, dst, size)
 	case builtins.KstackCall, builtins.UstackCall:
 		g.collectStack(x, dst, size)

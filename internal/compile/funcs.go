@@ -364,7 +364,8 @@ func (g *gen) ntop(x *ast.Call, dst int16, size int) {
 	g.memExpr(addr, dst+abi.InetAddrOffset, t.Size)
 }
 
-// strerror stores the errno; user space names it.
+// strerror stores the errno (or syscall_name()'s number); user space
+// names it.
 func (g *gen) strerror(x *ast.Call, dst int16, size int) {
 	o := g.intExpr(x.Args[0])
 	g.emit(asm.StoreMem(asm.RFP, dst, g.load(o, asm.R0), asm.DWord))

@@ -83,6 +83,7 @@ const (
 	Ksym
 	Bswap
 	Strerror
+	SyscallName
 	Strncmp
 	Strcontains
 	Strstr
@@ -283,6 +284,7 @@ var table = []Builtin{
 	function(Ksym, "ksym", 1, 1, Int),
 	function(Bswap, "bswap", 1, 1, Int),
 	function(Strerror, "strerror", 1, 1, Memory),
+	function(SyscallName, "syscall_name", 1, 1, Memory),
 	function(Strncmp, "strncmp", 3, 3, Int),
 	function(Strcontains, "strcontains", 2, 2, Int),
 	function(Strstr, "strstr", 2, 2, Int),

@@ -1,9 +1,11 @@
 package preprocessor
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/ktrace/ktrace/internal/syscalls"
 	"github.com/ktrace/ktrace/lang"
 	"github.com/ktrace/ktrace/lang/scanner"
 )
@@ -11,9 +13,11 @@ import (
 // #include reads no file. Kernel types come from BTF and script types
 // from the script, so what a header would add is only its macros. Most
 // of them are irrelevant to a tracing script; the ones scripts use are
-// Linux ABI constants, stable across kernels and architectures, that BTF
-// does not carry because they are macros, not enums. headerMacros gives
-// them for the headers scripts include to get them.
+// Linux ABI constants, stable across kernels, that BTF does not carry
+// because they are macros, not enums: address families, task states,
+// errno values, and the system call numbers of this architecture
+// (internal/syscalls). headerMacros gives them for the headers scripts
+// include to get them.
 var headerMacros = map[string][]headerMacro{}
 
 type headerMacro struct {
@@ -50,6 +54,19 @@ func init() {
 		headerMacros[h] = addressFamilies
 	}
 	headerMacros["linux/sched.h"] = taskStates
+	// System call numbers of the architecture ktrace runs on: __NR_*
+	// from the kernel's headers, SYS_* too from the C library's.
+	var nrs, sys []headerMacro
+	syscalls.All(func(nr int64, name string) {
+		nrs = append(nrs, headerMacro{"__NR_" + name, nr})
+		sys = append(sys, headerMacro{"SYS_" + name, nr})
+	})
+	for _, h := range []string{"asm/unistd.h", "asm/unistd_64.h", "linux/unistd.h"} {
+		headerMacros[h] = nrs
+	}
+	for _, h := range []string{"syscall.h", "sys/syscall.h"} {
+		headerMacros[h] = append(slices.Clip(nrs), sys...)
+	}
 	for _, h := range []string{"errno.h", "linux/errno.h", "asm-generic/errno-base.h", "asm-generic/errno.h"} {
 		headerMacros[h] = errnos
 	}

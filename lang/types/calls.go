@@ -92,6 +92,8 @@ func (c *checker) builtinCall(x *ast.Call, b *builtins.Builtin) *Type {
 		return checkBswap(c, x)
 	case builtins.Strerror:
 		return checkStrerror(c, x)
+	case builtins.SyscallName:
+		return checkSyscallName(c, x)
 	case builtins.Strncmp:
 		return checkStrncmp(c, x)
 	case builtins.Strcontains, builtins.Strstr:

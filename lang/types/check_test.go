@@ -41,6 +41,7 @@ func TestCheckErrors(t *testing.T) {
 		{`BEGIN { $x = count(); }`, "test.bt:1:14: ERROR: count() must be assigned directly to a map, e.g. @x = count()\nBEGIN { $x = count(); }\n             ^~~~~~~"},
 		// Found by FuzzCompile: a declaration took a value-less call as
 		// its value, and code generation failed.
+		{`BEGIN { print(syscall_name("read")); }`, "test.bt:1:15: ERROR: syscall_name() expects an integer system call number (string[5] provided)\nBEGIN { print(syscall_name(\"read\")); }\n              ^~~~~~~~~~~~~~~~~~~~"},
 		{`BEGIN { let $x = exit(); }`, "test.bt:1:18: ERROR: exit() does not return a value\nBEGIN { let $x = exit(); }\n                 ^~~~~~"},
 		{`BEGIN { let $x: int64 = exit(); }`, "test.bt:1:25: ERROR: exit() does not return a value\nBEGIN { let $x: int64 = exit(); }\n                        ^~~~~~"},
 		{`BEGIN { let $x = { print(1) }; $y = $x + 1; }`, "test.bt:1:18: ERROR: this expression does not return a value\nBEGIN { let $x = { print(1) }; $y = $x + 1; }\n                 ^~~~~~~~~~~~"},

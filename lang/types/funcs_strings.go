@@ -1,11 +1,13 @@
 package types
 
 import (
+	"runtime"
 	"strings"
 	"sync"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ktrace/ktrace/internal/syscalls"
 	"github.com/ktrace/ktrace/lang/ast"
 )
 
@@ -48,6 +50,31 @@ func checkStrerror(c *checker, x *ast.Call) *Type {
 		return TypInvalid
 	}
 	return TypStrerror
+}
+
+// TypSyscallName is syscall_name()'s type: a system call number printed
+// as the call's name.
+var TypSyscallName = &Type{Kind: SyscallName, Size: 8}
+
+// checkSyscallName: syscall_name(nr) names a system call of this
+// architecture. The number is what the program keeps; user space prints
+// the name, as for strerror(), so a map keyed by it stays small.
+func checkSyscallName(c *checker, x *ast.Call) *Type {
+	if !c.arity(x) {
+		return TypInvalid
+	}
+	t := c.expr(x.Args[0])
+	switch {
+	case t.Kind == Invalid:
+		return TypInvalid
+	case !t.IsInt():
+		c.errorf(x, "syscall_name() expects an integer system call number (%s provided)", t)
+		return TypInvalid
+	case !syscalls.Available():
+		c.errorf(x, "syscall_name() has no table of system calls for %s", runtime.GOARCH)
+		return TypInvalid
+	}
+	return TypSyscallName
 }
 
 // stringArgs checks that the given arguments are strings.

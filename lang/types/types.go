@@ -36,6 +36,9 @@ const (
 	Inet
 	// Strerror is strerror()'s value: an errno, printed as its message.
 	Strerror
+	// SyscallName is syscall_name()'s value: a system call number,
+	// printed as the call's name.
+	SyscallName
 	Struct // a kernel struct or union, known from BTF
 
 	// Aggregation kinds are only map values.
@@ -288,6 +291,8 @@ func (t *Type) String() string {
 		return "inet"
 	case Strerror:
 		return "strerror_t"
+	case SyscallName:
+		return "syscall_name_t"
 	case Struct:
 		return t.Name
 	case Count:
