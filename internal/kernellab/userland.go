@@ -35,6 +35,10 @@ type Userland struct {
 	// under CProgramsDir, where testutil.Build finds them (the guests'
 	// environment has cprog.EnvDir set).
 	CPrograms []cprog.Program
+	// Libraries are host shared libraries, by soname, copied (with what
+	// they load) even though no tool loads them: libpthread.so.0, the
+	// glibc 2.34 stub that uprobe tests resolve pthread_create through.
+	Libraries []string
 	// Users makes /etc/passwd and /etc/group name root and nobody.
 	Users bool
 }
@@ -44,6 +48,7 @@ var DefaultUserland = Userland{
 	Busybox:   true,
 	Tools:     []string{"bash", "objdump"},
 	CPrograms: cprog.Lab,
+	Libraries: []string{"libpthread.so.0"},
 	Users:     true,
 }
 
@@ -150,6 +155,14 @@ func (b Builder) BuildUserland(ctx context.Context, u Userland) (userlandImage, 
 			bins = append(bins, bin)
 		}
 		img.env = append(img.env, cprog.EnvDir+"="+CProgramsDir)
+	}
+	for _, lib := range u.Libraries {
+		p, err := findLibrary(lib, nil)
+		if err != nil {
+			return img, fmt.Errorf("kernel lab userland: library %s: %w", lib, err)
+		}
+		bins = append(bins, p)
+		img.hostFiles = append(img.hostFiles, p)
 	}
 	libs, err := sharedLibraries(bins)
 	if err != nil {
