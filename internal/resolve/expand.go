@@ -112,6 +112,13 @@ func expandFunction(spec probe.Spec, what string, list func() ([]string, error))
 		if _, found := slices.BinarySearch(names, spec.Name); found {
 			return []probe.Spec{spec}, nil
 		}
+		if to, ok := functionRenames[spec.Name]; ok && spec.Module == "" {
+			if _, found := slices.BinarySearch(names, to); found {
+				s := spec
+				s.Name = to
+				return nil, fmt.Errorf("%s %s does not exist: later kernels renamed it %s, which this kernel has; use %s", what, spec.Name, to, s)
+			}
+		}
 		var sugg []string
 		for _, n := range closeNames(spec.Name, names, 3) {
 			s := spec
@@ -209,6 +216,16 @@ func closeNames(s string, cands []string, n int) []string {
 		}
 	}
 	return suggestpkg.Closest(s, near, n)
+}
+
+// functionRenames are kernel functions that tools probe and later kernels
+// renamed (or replaced by one that does the same work), so the error for
+// the old name can say what to use: swapin.bt and biolatency.bt of
+// bpftrace 0.17 probe the old names.
+var functionRenames = map[string]string{
+	"swap_readpage":          "swap_read_folio",
+	"__blk_account_io_start": "blk_account_io_start",
+	"__blk_account_io_done":  "blk_account_io_done",
 }
 
 // noMatchError is the error for a wildcard that matches nothing; it is

@@ -97,6 +97,17 @@ func TestExpandErrors(t *testing.T) {
 		{"kprobe:no_such_mod_zz:foo", "kernel function no_such_mod_zz:foo does not exist"},
 		{"kprobe:no_such_mod_zz:*", "kprobe:no_such_mod_zz:* matches no kernel function"},
 	}
+	// A function later kernels renamed: the error names the new one when
+	// the running kernel has it and not the old.
+	for old, to := range functionRenames {
+		if ok, _ := kernel.FunctionExists(old); ok {
+			continue
+		}
+		if ok, _ := kernel.FunctionExists(to); ok {
+			tests = append(tests, struct{ in, want string }{"kprobe:" + old,
+				"kernel function " + old + " does not exist: later kernels renamed it " + to + ", which this kernel has; use kprobe:" + to})
+		}
+	}
 	for _, tt := range tests {
 		_, err := Expand(mustParse(t, tt.in))
 		if err == nil || err.Error() != tt.want {
