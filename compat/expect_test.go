@@ -3,6 +3,7 @@ package compat
 import (
 	"bufio"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -24,6 +25,12 @@ const (
 	// gapped: a feature ktrace does not have yet blocks the tool (issue
 	// 10); ktrace must still fail with that reason.
 	gapped
+	// runsWithout: the tool tolerates missing probes (config
+	// missing_probes = "ignore"), and the kernel has none of the
+	// functions one of its probes attaches to: ktrace drops that probe
+	// and runs the rest, so the run must succeed, but what the check
+	// looks for cannot be printed.
+	runsWithout
 )
 
 // status is a tool's expectation for one release, independent of the
@@ -45,6 +52,11 @@ type status struct {
 	// lacks it; nil means always.
 	system, systemErr string
 	systemLacks       func(k kernel) bool
+	// ignored lists, for a tool with missing_probes = "ignore", the
+	// kernel functions of each of its probes that some kernels lack
+	// entirely (one list per probe): on a kernel with none of a list,
+	// the probe is dropped and the tool runs without it.
+	ignored [][]string
 	// renamed lists kernel struct members the tool reads that later
 	// kernels renamed ("cfs_rq.nr_running"): on a kernel without them,
 	// ktrace's error names the member and what to use instead.
@@ -173,6 +185,11 @@ func (s status) on(k kernel) outcome {
 	if len(missing) > 0 {
 		return outcome{kind: kernelLacks, reason: "it has no " + strings.Join(missing, ", "), errAny: lacking}
 	}
+	for _, probe := range s.ignored {
+		if !slices.ContainsFunc(probe, func(f string) bool { return k.funcs[f] }) {
+			return outcome{kind: runsWithout, reason: "it has none of " + strings.Join(probe, ", ") + ` (missing_probes = "ignore" drops that probe)`}
+		}
+	}
 	return outcome{kind: runs}
 }
 
@@ -185,6 +202,8 @@ func (o outcome) describe() string {
 		return "needs kprobes: " + o.reason
 	case kernelLacks:
 		return "not on this machine: " + o.reason
+	case runsWithout:
+		return "runs unchecked: " + o.reason
 	default:
 		return "gap: " + o.reason + " (issue 10)"
 	}
