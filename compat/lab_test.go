@@ -10,8 +10,8 @@ import (
 
 // labKernel is one of the kernel lab's guest kernels as the expectations
 // see it, for the "Kernel lab" section of docs/compat.md: it has kprobes,
-// and funcs holds those of the functions the table names (labFunctions)
-// that it has. TestLabKernels holds each model to the truth in its guest.
+// and funcs and traceable hold those of the functions the table names
+// (labFunctions) that it has, and that ftrace can trace. TestLabKernels holds each model to the truth in its guest.
 type labKernel struct {
 	series string // Debian's kernel series, as .ci/kernellab boots it
 	k      kernel
@@ -20,9 +20,18 @@ type labKernel struct {
 // labKernels are the guests of bash .ci/kernellab (Debian's cloud
 // kernels), by series.
 var labKernels = []labKernel{
-	// 6.1 inlines both blk_account_io_start and __blk_account_io_start.
-	{"6.1", kernel{kprobes: true, funcs: set("blk_account_io_done", "swap_readpage")}},
-	{"6.12", kernel{kprobes: true, funcs: set("blk_account_io_start", "blk_account_io_done", "swap_read_folio")}},
+	// 6.1 inlines blk_account_io_start entirely; blk_account_io_done,
+	// an inline function, has an out-of-line copy, which is notrace.
+	{"6.1", kernel{kprobes: true,
+		funcs:     set("blk_account_io_done", "swap_readpage"),
+		traceable: set("swap_readpage"),
+	}},
+	// Both block accounting functions are out-of-line copies of inline
+	// functions, notrace.
+	{"6.12", kernel{kprobes: true,
+		funcs:     set("blk_account_io_start", "blk_account_io_done", "swap_read_folio"),
+		traceable: set("swap_read_folio"),
+	}},
 }
 
 func set(names ...string) map[string]bool {
@@ -62,7 +71,8 @@ func labKernelFor(release string) (labKernel, bool) {
 
 // TestLabKernels runs in the kernel lab's guests (KTRACE_LAB=1): it checks
 // that the guest's kernel has kprobes and exactly the functions of the
-// table that its model in labKernels says, so that docs/compat.md, which
+// table (in /proc/kallsyms, and traceable) that its model in labKernels
+// says, so that docs/compat.md, which
 // is made from the models, says what TestTools finds in the lab.
 func TestLabKernels(t *testing.T) {
 	if os.Getenv("KTRACE_LAB") != "1" {
@@ -77,10 +87,13 @@ func TestLabKernels(t *testing.T) {
 	if k.kprobes != lk.k.kprobes {
 		t.Errorf("kernel %s: kprobes %v, but its model in labKernels says %v", release, k.kprobes, lk.k.kprobes)
 	}
+	if k.traceable == nil {
+		t.Fatalf("kernel %s: no /sys/kernel/tracing/available_filter_functions to read", release)
+	}
 	var wrong []string
 	for _, f := range labFunctions() {
-		if k.funcs[f] != lk.k.funcs[f] {
-			wrong = append(wrong, fmt.Sprintf("%s (has it: %v)", f, k.funcs[f]))
+		if k.funcs[f] != lk.k.funcs[f] || k.traceable[f] != lk.k.traceable[f] {
+			wrong = append(wrong, fmt.Sprintf("%s (in kallsyms: %v, traceable: %v)", f, k.funcs[f], k.traceable[f]))
 		}
 	}
 	if len(wrong) > 0 {

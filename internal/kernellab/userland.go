@@ -31,6 +31,11 @@ type Userland struct {
 	// the same paths in the guest together with the shared libraries
 	// they load.
 	Tools []string
+	// Libraries are host shared libraries, by file name
+	// ("libpthread.so.0"), that tests look up by name although no
+	// program in the guest loads them; each is copied from where the
+	// host's loader finds it, with the libraries it loads.
+	Libraries []string
 	// CPrograms are built on the host with gcc and put into the guest
 	// under CProgramsDir, where testutil.Build finds them (the guests'
 	// environment has cprog.EnvDir set).
@@ -41,8 +46,12 @@ type Userland struct {
 
 // DefaultUserland is what the lab's tests need.
 var DefaultUserland = Userland{
-	Busybox:   true,
-	Tools:     []string{"bash", "objdump"},
+	Busybox: true,
+	Tools:   []string{"bash", "objdump"},
+	// uprobe:libpthread:... (bookworm's threadsnoop.bt): glibc 2.34's
+	// compatibility stub, which the tests of the root package and
+	// internal/resolve resolve to libc's functions.
+	Libraries: []string{"libpthread.so.0"},
 	CPrograms: cprog.Lab,
 	Users:     true,
 }
@@ -121,6 +130,14 @@ func (b Builder) BuildUserland(ctx context.Context, u Userland) (userlandImage, 
 		}
 		if p, err = filepath.Abs(p); err != nil {
 			return img, err
+		}
+		img.hostFiles = append(img.hostFiles, p)
+		bins = append(bins, p)
+	}
+	for _, lib := range u.Libraries {
+		p, err := findLibrary(lib, nil)
+		if err != nil {
+			return img, fmt.Errorf("kernel lab userland: library %s: %w", lib, err)
 		}
 		img.hostFiles = append(img.hostFiles, p)
 		bins = append(bins, p)
