@@ -47,10 +47,10 @@ type status struct {
 	system, systemErr string
 	systemLacks       func(k kernel) bool
 	// ignored lists, for a tool with missing_probes = "ignore", the
-	// kernel functions of each of its probes that some kernels lack
-	// entirely (one list per probe): on a kernel with none of a list,
-	// the probe attaches nowhere, which ktrace cannot run yet
-	// (droppedProbeGap).
+	// kernel functions of each of its probes that some kernels cannot
+	// kprobe at all (one list per probe): on a kernel where none of a
+	// list can be kprobed, the probe attaches nowhere, which ktrace
+	// cannot run yet (droppedProbeGap, refusedProbeGap).
 	ignored [][]string
 	// renamed lists kernel struct members the tool reads that later
 	// kernels renamed ("cfs_rq.nr_running"): on a kernel without them,
