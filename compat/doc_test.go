@@ -130,14 +130,16 @@ run on the host) with the same triggers and checks:
   O_DIRECT on a real disk (though none of those tools gets to run there
   yet: bookworm's need accounting functions neither kernel has, trixie's
   biolatency-kp meets the gaps below);
-- where the kernel lacks a function a tool needs, the outcome follows
-  from the guest's /proc/kallsyms, as on any machine; modules (md, XFS)
+- where the kernel lacks a function a tool needs, or cannot kprobe it,
+  the outcome follows from the guest's /proc/kallsyms and
+  available_filter_functions, as on any machine; modules (md, XFS)
   are not loaded in the guests, so mdflush and xfsdist have nothing to
   attach to there.
 
 The outcomes below come from the models of the two kernels in
 compat/lab_test.go; in every lab run, TestLabKernels checks each guest
-against its model (/proc/kallsyms) and TestTools asserts each outcome.
+against its model (/proc/kallsyms, and available_filter_functions for what
+can be kprobed) and TestTools asserts each outcome.
 
 | tool | release |`)
 	for _, lk := range labKernels {
