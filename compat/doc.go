@@ -18,6 +18,14 @@
 // generated from the same table (KTRACE_WRITE_COMPAT=1 go test ./compat
 // -run TestCompatDoc) and checked for staleness otherwise.
 //
+// The host has no kprobes; the kernel lab (bash .ci/kernellab) runs the
+// tools that attach them in its 6.1 and 6.12 guests, with
+// KTRACE_COMPAT_KPROBES=1 (only those tools), the tool sets copied from
+// the host's cache and a disk for the block I/O tools. The outcomes there
+// follow from the guest's kernel like anywhere else; docs/compat.md shows
+// them from models of the two kernels (lab_test.go), which TestLabKernels
+// checks in each guest.
+//
 //	flock /tmp/ktrace-bpf.lock env CI=true go test -count=1 ./compat
 //	go test ./compat -run 'TestTools/trixie/biolatency' -v
 package compat

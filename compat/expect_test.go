@@ -3,6 +3,7 @@ package compat
 import (
 	"bufio"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -45,6 +46,12 @@ type status struct {
 	// lacks it; nil means always.
 	system, systemErr string
 	systemLacks       func(k kernel) bool
+	// ignored lists, for a tool with missing_probes = "ignore", the
+	// kernel functions of each of its probes that some kernels cannot
+	// kprobe at all (one list per probe): on a kernel where none of a
+	// list can be kprobed, the probe attaches nowhere, which ktrace
+	// cannot run yet (droppedProbeGap, refusedProbeGap).
+	ignored [][]string
 	// renamed lists kernel struct members the tool reads that later
 	// kernels renamed ("cfs_rq.nr_running"): on a kernel without them,
 	// ktrace's error names the member and what to use instead.
@@ -66,10 +73,23 @@ type outcome struct {
 type kernel struct {
 	kprobes bool
 	funcs   map[string]bool
-	btf     *btf.Spec
+	// traceable holds the functions ftrace can trace
+	// (available_filter_functions), the only ones the kernel lets kprobe
+	// events attach to: an inline function's out-of-line copy is in
+	// funcs, but notrace. nil when unknown: then funcs is taken for it.
+	traceable map[string]bool
+	btf       *btf.Spec
 	// data holds the data symbols /proc/kallsyms lists: all of them with
 	// CONFIG_KALLSYMS_ALL, a few without.
 	data map[string]bool
+}
+
+// canKprobe reports whether a kprobe can attach to the function f.
+func (k kernel) canKprobe(f string) bool {
+	if k.traceable == nil {
+		return k.funcs[f]
+	}
+	return k.traceable[f]
 }
 
 // hasMember reports whether the kernel's struct has a member of that
@@ -133,6 +153,14 @@ func probeKernel(t *testing.T) kernel {
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
+	if data, err := os.ReadFile("/sys/kernel/tracing/available_filter_functions"); err == nil {
+		k.traceable = map[string]bool{}
+		for _, l := range strings.Split(string(data), "\n") {
+			if name, _, _ := strings.Cut(strings.TrimSpace(l), " "); name != "" {
+				k.traceable[name] = true
+			}
+		}
+	}
 	return k
 }
 
@@ -173,8 +201,41 @@ func (s status) on(k kernel) outcome {
 	if len(missing) > 0 {
 		return outcome{kind: kernelLacks, reason: "it has no " + strings.Join(missing, ", "), errAny: lacking}
 	}
+	for _, probe := range s.ignored {
+		if slices.ContainsFunc(probe, k.canKprobe) {
+			continue
+		}
+		var refused []string // exist, but notrace
+		for _, f := range probe {
+			if k.funcs[f] {
+				refused = append(refused, f)
+			}
+		}
+		if len(refused) == 0 {
+			return outcome{kind: gapped, reason: "none of " + strings.Join(probe, ", ") + " exists, and " + droppedProbeGap, errAny: [][]string{{"never assigned"}}}
+		}
+		var errs [][]string
+		for _, f := range refused {
+			errs = append(errs, []string{"attaching kprobe:" + f})
+		}
+		return outcome{kind: gapped, reason: strings.Join(refused, ", ") + " " + refusedProbeGap, errAny: errs}
+	}
 	return outcome{kind: runs}
 }
+
+// refusedProbeGap is why ktrace fails a tool with missing_probes =
+// "ignore" whose probe names a function the kernel has but ftrace cannot
+// trace (an inline function's out-of-line copy: inline implies notrace):
+// the kernel refuses the kprobe, and ktrace fails where bpftrace leaves
+// the probe out.
+const refusedProbeGap = `exists but cannot be kprobed (notrace: not in available_filter_functions), and ktrace fails on the refused attach where bpftrace, with missing_probes = "ignore", leaves the probe out`
+
+// droppedProbeGap is why ktrace fails a tool whose probe missing_probes =
+// "ignore" leaves with nowhere to attach. bpftrace leaves such a probe out
+// when it attaches, after compiling the whole program; ktrace drops it
+// before checking the program, so a map that only the dropped probe
+// assigns (biolatency-kp's and xfsdist's @start) is "never assigned".
+const droppedProbeGap = `ktrace drops the probe before checking the program (bpftrace leaves it out when attaching), so a map only that probe assigns is "never assigned"`
 
 // describe says in a few words what the outcome is.
 func (o outcome) describe() string {

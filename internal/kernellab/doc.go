@@ -48,7 +48,11 @@
 //     debugfs, bpffs, cgroup2 and devpts, brings lo up, runs the commands
 //     with CI=true, KTRACE_LAB=1, KTRACE_LAB_KERNEL=<uname -r>,
 //     KTRACE_BIN=/bin/ktrace and KTRACE_TEST_CPROGS=/lab/cprogs, prints a
-//     verdict line carrying a per-run token, and powers off.
+//     verdict line carrying a per-run token, and powers off. When a step
+//     needs a disk (Step.Disk), each guest gets a fresh ext4 image made on
+//     the host with mkfs.ext4, attached as an NVMe drive (built into the
+//     cloud kernels; virtio-blk is a module there), which guest init
+//     mounts on /lab/disk; the step runs with TMPDIR there.
 //  5. The harness streams the serial console live, each line prefixed with
 //     the series ("[6.12] ..."), collects the marker lines and the
 //     KTRACE-LAB-RESULT lines, and turns a missing verdict into an error
@@ -69,6 +73,12 @@
 // The package's testdata directory is copied along and the test binary
 // runs from there (/src/<package>); other module files its tests read by
 // a relative path go along with withFiles(step, "verify/testdata/x.o").
+// A step whose tests read a host directory outside the module (a cache
+// that a script fills) lists it in HostDirs, with the guest path and,
+// optionally, patterns of the files to copy: the compat step (compatStep)
+// ships the tool scripts of .ci/bpftrace-tools to /lab/bpftrace-tools
+// that way, and runs bpftrace's kprobe tools there.
+//
 // To run a program already in the guest:
 //
 //	Command("ktrace-info", time.Minute, "/bin/ktrace", "info"),

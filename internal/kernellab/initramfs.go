@@ -22,6 +22,23 @@ type GuestFile struct {
 	GuestPath string
 	// Mode holds the permission bits for a file (directories get 0755).
 	Mode uint32
+	// Include, for a directory, lists shell patterns (path.Match) for
+	// the names of the files to copy; empty copies them all.
+	Include []string
+}
+
+// includes reports whether a file of a copied directory goes into the
+// image.
+func (f GuestFile) includes(name string) bool {
+	if len(f.Include) == 0 {
+		return true
+	}
+	for _, pat := range f.Include {
+		if ok, _ := path.Match(pat, name); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // GuestLink is a symbolic link in the initramfs.
@@ -358,6 +375,8 @@ func (img *imageWriter) copy(f GuestFile) error {
 		switch {
 		case d.IsDir():
 			return img.mkdirAll(dst)
+		case !f.includes(d.Name()):
+			return nil
 		case info.Mode()&fs.ModeSymlink != 0:
 			target, err := os.Readlink(p)
 			if err != nil {

@@ -30,7 +30,10 @@ func TestInitramfs(t *testing.T) {
 	testBin := write("pkg.test", "TEST", 0o755)
 	write("testdata/a.txt", "A", 0o644)
 	write("testdata/sub/b.txt", "B", 0o644)
-	plan := proto.Plan{Token: "tok", Commands: []proto.Command{{Name: "pkg.test", Path: "/bin/pkg.test", Dir: "/src/pkg", TimeoutSeconds: 9}}, Env: []string{"A=1"}}
+	write("tools/rel/VERSION", "1.0", 0o644)
+	write("tools/rel/usr/sbin/x.bt", "X", 0o644)
+	write("tools/rel/usr/bin/big", "BIG", 0o755)
+	plan := proto.Plan{Token: "tok", Commands: []proto.Command{{Name: "pkg.test", Path: "/bin/pkg.test", Dir: "/src/pkg", TimeoutSeconds: 9}}, Env: []string{"A=1"}, Disk: true}
 
 	for _, gz := range []bool{false, true} {
 		ir := Initramfs{
@@ -38,6 +41,7 @@ func TestInitramfs(t *testing.T) {
 			Files: []GuestFile{
 				{HostPath: testBin, GuestPath: "/bin/pkg.test", Mode: 0o755},
 				{HostPath: filepath.Join(dir, "testdata"), GuestPath: "/src/pkg/testdata"},
+				{HostPath: filepath.Join(dir, "tools"), GuestPath: "/lab/tools", Include: []string{"*.bt", "VERSION"}},
 			},
 			Dirs: []string{"/src/other"},
 			Plan: plan,
@@ -73,15 +77,20 @@ func TestInitramfs(t *testing.T) {
 			byName[e.Name] = e
 		}
 		files := map[string]string{
-			"init":                       "INIT",
-			"bin/pkg.test":               "TEST",
-			"src/pkg/testdata/a.txt":     "A",
-			"src/pkg/testdata/sub/b.txt": "B",
+			"init":                        "INIT",
+			"bin/pkg.test":                "TEST",
+			"src/pkg/testdata/a.txt":      "A",
+			"src/pkg/testdata/sub/b.txt":  "B",
+			"lab/tools/rel/VERSION":       "1.0",
+			"lab/tools/rel/usr/sbin/x.bt": "X",
 		}
 		for name, data := range files {
 			if e, ok := byName[name]; !ok || string(e.Data) != data {
 				t.Errorf("gzip=%v: %s = %+v, want content %q", gz, name, e, data)
 			}
+		}
+		if _, ok := byName["lab/tools/rel/usr/bin/big"]; ok {
+			t.Errorf("gzip=%v: a file that Include leaves out was copied", gz)
 		}
 		if e := byName["init"]; e.Mode != modeFile|0o755 {
 			t.Errorf("init mode %#o, want executable file", e.Mode)

@@ -246,6 +246,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	defer os.RemoveAll(buildDir)
 	initrd := filepath.Join(buildDir, "initramfs.cpio")
 	token := newToken()
+	disk := false // a step needs the disk
 	buildErr := func() error {
 		b := Builder{ModuleRoot: root, OutDir: buildDir, Log: logf}
 		initBin, err := b.BuildInit(ctx)
@@ -276,6 +277,8 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		ir.Plan.Token = token
 		ir.Plan.Env = user.env
 		ir.Plan.Commands = planCommands(built, cfg.RunFilter)
+		disk = needDisk(built)
+		ir.Plan.Disk = disk
 		if len(ir.Plan.Commands) == 0 {
 			return errors.New("kernel lab: nothing to run in the guest")
 		}
@@ -295,10 +298,15 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	rep := Report{Kernels: make([]KernelReport, len(specs))}
 	boot := func(i int) {
 		kr := KernelReport{Spec: specs[i], Kernel: kernels[i], Err: kerrs[i]}
+		m := cfg.Machine
+		if kr.Err == nil && disk {
+			m.Disk = filepath.Join(buildDir, "disk-"+specs[i].Series+".img")
+			kr.Err = makeDisk(ctx, m.Disk)
+		}
 		if kr.Err == nil {
 			logf("booting %s", kernels[i].Release)
 			w := &lockedWriter{mu: &outMu, w: out}
-			kr.Boot, kr.Err = Boot(ctx, cfg.Machine, kernels[i].Vmlinuz, initrd, token, w, "["+specs[i].Series+"] ")
+			kr.Boot, kr.Err = Boot(ctx, m, kernels[i].Vmlinuz, initrd, token, w, "["+specs[i].Series+"] ")
 			if kr.Err != nil {
 				kr.Err = fmt.Errorf("kernel %s: %w", kernels[i].Release, kr.Err)
 			}

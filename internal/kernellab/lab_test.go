@@ -16,7 +16,7 @@ var (
 // TestLab runs the whole kernel lab (both kernels, all steps) when
 // KTRACE_LAB_RUN=1:
 //
-//	KTRACE_LAB_RUN=1 go test ./internal/kernellab -run TestLab -v -timeout 15m
+//	KTRACE_LAB_RUN=1 go test ./internal/kernellab -run TestLab -v -timeout 30m
 //
 // .ci/kernellab runs the same through cmd/kernellab.
 func TestLab(t *testing.T) {
@@ -25,7 +25,7 @@ func TestLab(t *testing.T) {
 	}
 	rep, err := Run(t.Context(), Config{
 		Out:     t.Output(),
-		Machine: Machine{Timeout: 8 * time.Minute},
+		Machine: Machine{Timeout: 12 * time.Minute},
 	})
 	if err != nil {
 		t.Fatal(err)

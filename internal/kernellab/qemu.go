@@ -48,6 +48,10 @@ type Machine struct {
 	Append string
 	// Timeout bounds the whole boot, from QEMU's start to its exit.
 	Timeout time.Duration
+	// Disk, when set, is a raw disk image on the host, attached as the
+	// guest's NVMe drive (proto.DiskDevice). Run sets it, one fresh
+	// image per guest, when a step needs a disk (Step.Disk).
+	Disk string
 }
 
 // CommandOutcome is what guest init reported for one command.
@@ -216,6 +220,14 @@ func Boot(ctx context.Context, m Machine, vmlinuz, initrd, token string, out io.
 		"-kernel", vmlinuz,
 		"-initrd", initrd,
 		"-append", cmdline,
+	}
+	if m.Disk != "" {
+		// The guests' tests are the disk's only users, and the image is
+		// thrown away after the boot: cache=unsafe spares the host the
+		// flushes.
+		args = append(args,
+			"-drive", "file="+m.Disk+",if=none,id=labdisk,format=raw,cache=unsafe",
+			"-device", "nvme,drive=labdisk,serial=ktrace-lab")
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, timeout)

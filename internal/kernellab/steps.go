@@ -46,6 +46,31 @@ type Step struct {
 	// each goes to the same place under /src, so that the test finds it
 	// by the relative path it uses on the host.
 	Files []string
+	// HostDirs are host directories outside the module that the step's
+	// tests read (a cache filled by a script, such as the tool sets of
+	// .ci/bpftrace-tools); each is copied to its guest path.
+	HostDirs []HostDir
+	// Disk gives the step a disk: the guest gets an ext4 file system on
+	// an NVMe drive, mounted on proto.DiskPath, and the step runs with
+	// TMPDIR there, so that its temporary files are on a block device
+	// (the initramfs and /tmp are in memory).
+	Disk bool
+}
+
+// HostDir is a host directory outside the module that a step needs in
+// the guest.
+type HostDir struct {
+	// Host is the directory on the host.
+	Host string
+	// Guest is its absolute path in the guest.
+	Guest string
+	// Include, when set, lists shell patterns (path.Match) for the names
+	// of the files to copy; other files are left out, directories are
+	// always walked.
+	Include []string
+	// Hint says how to make the directory; it is part of the error when
+	// the directory is missing.
+	Hint string
 }
 
 // Binary ships the program built from pkg as /bin/name without running it.
@@ -104,7 +129,45 @@ var DefaultSteps = []Step{
 	withFiles(required(GoTest("./cmd/ktrace")), "verify/testdata/progs.o"),
 	required(GoTest("./internal/kernel")),
 	required(GoTest("./internal/resolve")),
+	compatStep(),
 }
+
+// BpftraceToolsGuest is where the guests get the tool sets that
+// .ci/bpftrace-tools fetches.
+const BpftraceToolsGuest = "/lab/bpftrace-tools"
+
+// bpftraceTools is the host's cache of .ci/bpftrace-tools, found as the
+// script finds it: $KTRACE_BPFTRACE_TOOLS or its default.
+func bpftraceTools() string {
+	if d := os.Getenv("KTRACE_BPFTRACE_TOOLS"); d != "" {
+		return d
+	}
+	return "/var/cache/ktrace/bpftrace-tools"
+}
+
+// compatStep runs bpftrace's own tool scripts (package compat) in the
+// guests: those that attach kprobes, which the host cannot run
+// (KTRACE_COMPAT_KPROBES=1; the others run on the host). The guests have
+// no network, so the tool sets come from the host's cache (only the
+// scripts and the VERSION files), and the block I/O tools get a disk.
+// Each tool is a run of ktrace under TCG, hence the long time limit.
+func compatStep() Step {
+	s := required(GoTest("./compat", "-test.run=^(TestTools|TestLabKernels)$"))
+	s.Timeout = CompatTimeout
+	s.Env = []string{"KTRACE_BPFTRACE_TOOLS=" + BpftraceToolsGuest, "KTRACE_COMPAT_KPROBES=1"}
+	s.HostDirs = []HostDir{{
+		Host:    bpftraceTools(),
+		Guest:   BpftraceToolsGuest,
+		Include: []string{"*.bt", "VERSION"},
+		Hint:    "bash .ci/bpftrace-tools fetches bpftrace's tool sets there (.ci/kernellab runs it first)",
+	}}
+	s.Disk = true
+	return s
+}
+
+// CompatTimeout bounds the compat step in a guest; it takes about a
+// minute (32 tool runs) in each of the default kernels.
+const CompatTimeout = 8 * time.Minute
 
 // required makes a step fail the lab when its package or tests are
 // missing, rather than be skipped with a notice.
@@ -259,6 +322,15 @@ func (b Builder) Build(ctx context.Context, steps []Step) ([]builtStep, error) {
 			}
 			bs.extra = append(bs.extra, GuestFile{HostPath: host, GuestPath: path.Join("/src", rel)})
 		}
+		for _, d := range s.HostDirs {
+			if !path.IsAbs(d.Guest) {
+				return nil, fmt.Errorf("kernel lab step %s: guest path %s of %s is not absolute", s.Name, d.Guest, d.Host)
+			}
+			if st, err := os.Stat(d.Host); err != nil || !st.IsDir() {
+				return nil, fmt.Errorf("kernel lab step %s needs the directory %s: %s", s.Name, d.Host, d.Hint)
+			}
+			bs.extra = append(bs.extra, GuestFile{HostPath: d.Host, GuestPath: d.Guest, Include: d.Include})
+		}
 		built = append(built, bs)
 		shipped[bs.guestPath] = true
 	}
@@ -310,6 +382,16 @@ func guestDirs(steps []builtStep) []string {
 	return dirs
 }
 
+// needDisk reports whether a step that runs needs the disk.
+func needDisk(steps []builtStep) bool {
+	for _, s := range steps {
+		if s.Run && s.Disk {
+			return true
+		}
+	}
+	return false
+}
+
 // planCommands turns the Run steps into guest init's commands.
 func planCommands(steps []builtStep, runFilter string) []proto.Command {
 	var cmds []proto.Command
@@ -324,6 +406,10 @@ func planCommands(steps []builtStep, runFilter string) []proto.Command {
 		args := s.Args
 		if s.Package == "" {
 			args = s.Args[1:]
+		}
+		env := s.Env
+		if s.Disk {
+			env = append([]string{"TMPDIR=" + proto.DiskPath}, env...)
 		}
 		if s.Test {
 			// Let the test binary time out (and print where it
@@ -342,7 +428,7 @@ func planCommands(steps []builtStep, runFilter string) []proto.Command {
 			Path:           s.guestPath,
 			Args:           args,
 			Dir:            s.guestDir,
-			Env:            s.Env,
+			Env:            env,
 			TimeoutSeconds: int(timeout / time.Second),
 		})
 	}

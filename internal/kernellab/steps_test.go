@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,7 +117,7 @@ func TestStepFiles(t *testing.T) {
 	}
 	got := guestFiles(built)
 	for _, w := range want {
-		if !slices.Contains(got, w) {
+		if !slices.ContainsFunc(got, func(g GuestFile) bool { return reflect.DeepEqual(g, w) }) {
 			t.Errorf("guest files %+v lack %+v", got, w)
 		}
 	}
@@ -124,6 +125,58 @@ func TestStepFiles(t *testing.T) {
 		if _, err := b.Build(context.Background(), []Step{withFiles(Binary("true", "./internal/kernellab/guesttrue"), bad)}); err == nil {
 			t.Errorf("file %s accepted", bad)
 		}
+	}
+}
+
+func TestStepHostDirs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a program")
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := Builder{ModuleRoot: root, OutDir: t.TempDir()}
+	cache := t.TempDir()
+	step := Binary("true", "./internal/kernellab/guesttrue")
+	step.HostDirs = []HostDir{{Host: cache, Guest: "/lab/cache", Include: []string{"*.bt"}, Hint: "run the script"}}
+	built, err := b.Build(t.Context(), []Step{step})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := GuestFile{HostPath: cache, GuestPath: "/lab/cache", Include: []string{"*.bt"}}
+	if got := guestFiles(built); !slices.ContainsFunc(got, func(g GuestFile) bool { return reflect.DeepEqual(g, want) }) {
+		t.Errorf("guest files %+v lack %+v", got, want)
+	}
+	missing := step
+	missing.HostDirs = []HostDir{{Host: filepath.Join(cache, "nope"), Guest: "/lab/cache", Hint: "run the script"}}
+	if _, err := b.Build(t.Context(), []Step{missing}); err == nil || !strings.Contains(err.Error(), "run the script") {
+		t.Errorf("missing host directory: %v, want an error with the hint", err)
+	}
+	relative := step
+	relative.HostDirs = []HostDir{{Host: cache, Guest: "lab/cache"}}
+	if _, err := b.Build(t.Context(), []Step{relative}); err == nil {
+		t.Error("a relative guest path was accepted")
+	}
+}
+
+func TestStepDisk(t *testing.T) {
+	disk := GoTest("./compat")
+	disk.Disk = true
+	disk.Env = []string{"A=1"}
+	steps := []builtStep{
+		{Step: GoTest("./a"), guestPath: "/bin/a.test", guestDir: "/src/a"},
+		{Step: disk, guestPath: "/bin/compat.test", guestDir: "/src/compat"},
+	}
+	if !needDisk(steps) || needDisk(steps[:1]) {
+		t.Errorf("needDisk misjudges %+v", steps)
+	}
+	cmds := planCommands(steps, "")
+	if cmds[0].Env != nil {
+		t.Errorf("a step without Disk got env %q", cmds[0].Env)
+	}
+	if want := []string{"TMPDIR=" + proto.DiskPath, "A=1"}; !reflect.DeepEqual(cmds[1].Env, want) {
+		t.Errorf("the disk step's env is %q, want %q", cmds[1].Env, want)
 	}
 }
 

@@ -31,24 +31,28 @@ type Userland struct {
 	// the same paths in the guest together with the shared libraries
 	// they load.
 	Tools []string
+	// Libraries are host shared libraries, by file name
+	// ("libpthread.so.0"), that tests look up by name although no
+	// program in the guest loads them; each is copied from where the
+	// host's loader finds it, with the libraries it loads.
+	Libraries []string
 	// CPrograms are built on the host with gcc and put into the guest
 	// under CProgramsDir, where testutil.Build finds them (the guests'
 	// environment has cprog.EnvDir set).
 	CPrograms []cprog.Program
-	// Libraries are host shared libraries, by soname, copied (with what
-	// they load) even though no tool loads them: libpthread.so.0, the
-	// glibc 2.34 stub that uprobe tests resolve pthread_create through.
-	Libraries []string
 	// Users makes /etc/passwd and /etc/group name root and nobody.
 	Users bool
 }
 
 // DefaultUserland is what the lab's tests need.
 var DefaultUserland = Userland{
-	Busybox:   true,
-	Tools:     []string{"bash", "objdump"},
-	CPrograms: cprog.Lab,
+	Busybox: true,
+	Tools:   []string{"bash", "objdump"},
+	// uprobe:libpthread:... (bookworm's threadsnoop.bt): glibc 2.34's
+	// compatibility stub, which the tests of the root package and
+	// internal/resolve resolve to libc's functions.
 	Libraries: []string{"libpthread.so.0"},
+	CPrograms: cprog.Lab,
 	Users:     true,
 }
 
@@ -130,6 +134,14 @@ func (b Builder) BuildUserland(ctx context.Context, u Userland) (userlandImage, 
 		img.hostFiles = append(img.hostFiles, p)
 		bins = append(bins, p)
 	}
+	for _, lib := range u.Libraries {
+		p, err := findLibrary(lib, nil)
+		if err != nil {
+			return img, fmt.Errorf("kernel lab userland: library %s: %w", lib, err)
+		}
+		img.hostFiles = append(img.hostFiles, p)
+		bins = append(bins, p)
+	}
 	if len(u.CPrograms) > 0 {
 		gcc, err := exec.LookPath("gcc")
 		if err != nil {
@@ -155,14 +167,6 @@ func (b Builder) BuildUserland(ctx context.Context, u Userland) (userlandImage, 
 			bins = append(bins, bin)
 		}
 		img.env = append(img.env, cprog.EnvDir+"="+CProgramsDir)
-	}
-	for _, lib := range u.Libraries {
-		p, err := findLibrary(lib, nil)
-		if err != nil {
-			return img, fmt.Errorf("kernel lab userland: library %s: %w", lib, err)
-		}
-		bins = append(bins, p)
-		img.hostFiles = append(img.hostFiles, p)
 	}
 	libs, err := sharedLibraries(bins)
 	if err != nil {

@@ -191,3 +191,25 @@ func TestFindLibrary(t *testing.T) {
 		t.Errorf("findLibrary of a path: %q, %v", got, err)
 	}
 }
+
+// TestUserlandLibraries ships a library by name with what it loads, as
+// DefaultUserland does for libpthread.so.0.
+func TestUserlandLibraries(t *testing.T) {
+	testutil.RequireFile(t, "/etc/ld.so.cache", "libc-bin")
+	b := Builder{OutDir: t.TempDir()}
+	img, err := b.BuildUserland(t.Context(), Userland{Libraries: []string{"libpthread.so.0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var haveLib, haveLibc bool
+	for _, p := range img.hostFiles {
+		haveLib = haveLib || path.Base(p) == "libpthread.so.0"
+		haveLibc = haveLibc || path.Base(p) == "libc.so.6"
+	}
+	if !haveLib || !haveLibc {
+		t.Errorf("userland files %q: want libpthread.so.0 and the libc.so.6 it loads", img.hostFiles)
+	}
+	if _, err := b.BuildUserland(t.Context(), Userland{Libraries: []string{"libktrace-nowhere.so.1"}}); err == nil {
+		t.Error("a missing library was accepted")
+	}
+}

@@ -3,11 +3,12 @@
 // The harness (package kernellab) builds it statically and puts it into the
 // initramfs together with the plan (see package proto). It mounts the
 // pseudo file systems tests need (devtmpfs, proc, sysfs, tracefs, debugfs,
-// bpffs, cgroup2, devpts, tmpfs on /run and /tmp), brings the loopback
-// interface up, runs the plan's commands one by one with their output going
-// to the serial console, prints the verdict marker and powers the machine
-// off. It never returns: if anything goes wrong before the verdict, it
-// prints why and powers off, and the harness reports a missing verdict.
+// bpffs, cgroup2, devpts, tmpfs on /run and /tmp), mounts the disk when the
+// plan asks for one (proto.DiskPath), brings the loopback interface up,
+// runs the plan's commands one by one with their output going to the
+// serial console, prints the verdict marker and powers the machine off.
+// It never returns: if anything goes wrong before the verdict, it prints
+// why and powers off, and the harness reports a missing verdict.
 package main
 
 import (
@@ -61,6 +62,13 @@ func run() int {
 		return 1
 	}
 
+	if plan.Disk {
+		// Not fatal: the commands that need the disk fail saying so
+		// (their files are not on a block device), the others run.
+		if err := mountDisk(); err != nil {
+			fmt.Fprintf(os.Stderr, "guestinit: disk: %v\n", err)
+		}
+	}
 	env := append(baseEnv(release), plan.Env...)
 	verdict := proto.Verdict{Token: plan.Token}
 	for _, c := range plan.Commands {
@@ -120,6 +128,34 @@ func setupSystem() error {
 	}
 	_ = unix.Sethostname([]byte("ktrace-lab"))
 	return nil
+}
+
+// diskWait bounds the wait for the NVMe disk: the driver probes it
+// asynchronously, and under TCG that can take a few seconds after init
+// starts.
+const diskWait = time.Minute
+
+// mountDisk mounts the harness's disk image (ext4, made on the host) on
+// proto.DiskPath, world-writable like /tmp, since tests put their
+// temporary directories there.
+func mountDisk() error {
+	deadline := time.Now().Add(diskWait)
+	for {
+		if _, err := os.Stat(proto.DiskDevice); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s did not appear within %s", proto.DiskDevice, diskWait)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := os.MkdirAll(proto.DiskPath, 0o755); err != nil {
+		return err
+	}
+	if err := unix.Mount(proto.DiskDevice, proto.DiskPath, "ext4", 0, ""); err != nil {
+		return fmt.Errorf("mount %s on %s: %w", proto.DiskDevice, proto.DiskPath, err)
+	}
+	return os.Chmod(proto.DiskPath, 0o1777)
 }
 
 // loopbackUp sets IFF_UP on lo; the kernel then adds 127.0.0.1/8 and ::1.

@@ -40,6 +40,13 @@ const (
 	// EnvKtraceBin holds the path of the ktrace binary in the guest when
 	// the initramfs has one.
 	EnvKtraceBin = "KTRACE_BIN"
+
+	// DiskDevice is the guest's disk when the plan asks for one: the
+	// harness attaches an image as an NVMe drive, since NVMe is built
+	// into Debian's cloud kernels (virtio-blk is a module there).
+	DiskDevice = "/dev/nvme0n1"
+	// DiskPath is where guest init mounts the disk's ext4 file system.
+	DiskPath = "/lab/disk"
 )
 
 // Marker words. Each starts a line on the guest's serial console.
@@ -71,6 +78,9 @@ type Plan struct {
 	// Env holds KEY=VALUE pairs added to every command's environment
 	// (before the command's own Env).
 	Env []string `json:"env,omitempty"`
+	// Disk makes guest init mount DiskDevice (ext4) on DiskPath before
+	// the commands run.
+	Disk bool `json:"disk,omitempty"`
 }
 
 // Command is one program run by guest init.
