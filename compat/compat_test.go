@@ -223,6 +223,9 @@ func runTool(t *testing.T, tc *tool, release, script string, want outcome) {
 			report("%s (%s) should run on this kernel, but ktrace failed", tc.name, release)
 			return
 		}
+		if want.unchecked != "" {
+			return // nothing to check: the probe that measures is left out
+		}
 		if err := tc.check(r); err != nil {
 			report("%s (%s) ran, but its output is wrong: %v", tc.name, release, err)
 		}

@@ -49,8 +49,10 @@ type status struct {
 	// ignored lists, for a tool with missing_probes = "ignore", the
 	// kernel functions of each of its probes that some kernels cannot
 	// kprobe at all (one list per probe): on a kernel where none of a
-	// list can be kprobed, the probe attaches nowhere, which ktrace
-	// cannot run yet (droppedProbeGap, refusedProbeGap).
+	// list exists, the probe is left out before the program is checked
+	// (droppedProbe); where they exist but cannot be kprobed, it is left
+	// out when attaching and the tool runs without measuring anything
+	// (refusedProbe).
 	ignored [][]string
 	// renamed lists kernel struct members the tool reads that later
 	// kernels renamed ("cfs_rq.nr_running"): on a kernel without them,
@@ -66,6 +68,9 @@ type outcome struct {
 	// errAny lists acceptable errors: ktrace's stderr must contain every
 	// string of at least one of them.
 	errAny [][]string
+	// unchecked, for a tool that runs, says why its output is not
+	// checked: the probe that measures is left out on this kernel.
+	unchecked string
 }
 
 // kernel is what the running kernel offers, as far as the expectations
@@ -212,35 +217,33 @@ func (s status) on(k kernel) outcome {
 			}
 		}
 		if len(refused) == 0 {
-			return outcome{kind: gapped, reason: "none of " + strings.Join(probe, ", ") + " exists, and " + droppedProbeGap, errAny: [][]string{{"never assigned"}}}
+			return outcome{kind: kernelLacks, reason: "it has none of " + strings.Join(probe, ", ") + ": " + droppedProbe, errAny: [][]string{{"never assigned"}}}
 		}
-		var errs [][]string
-		for _, f := range refused {
-			errs = append(errs, []string{"attaching kprobe:" + f})
-		}
-		return outcome{kind: gapped, reason: strings.Join(refused, ", ") + " " + refusedProbeGap, errAny: errs}
+		return outcome{kind: runs, unchecked: strings.Join(refused, ", ") + " " + refusedProbe}
 	}
 	return outcome{kind: runs}
 }
 
-// refusedProbeGap is why ktrace fails a tool with missing_probes =
-// "ignore" whose probe names a function the kernel has but ftrace cannot
-// trace (an inline function's out-of-line copy: inline implies notrace):
-// the kernel refuses the kprobe, and ktrace fails where bpftrace leaves
-// the probe out.
-const refusedProbeGap = `exists but cannot be kprobed (notrace: not in available_filter_functions), and ktrace fails on the refused attach where bpftrace, with missing_probes = "ignore", leaves the probe out`
+// refusedProbe: a function the kernel has but ftrace cannot trace (an
+// inline function's out-of-line copy: inline implies notrace) is refused
+// as a kprobe; with missing_probes = "ignore" ktrace, like bpftrace,
+// leaves the probe out when attaching, and the tool runs measuring
+// nothing.
+const refusedProbe = `exists but cannot be kprobed (notrace: not in available_filter_functions): missing_probes = "ignore" leaves the probe out when attaching, so the tool runs but measures nothing`
 
-// droppedProbeGap is why ktrace fails a tool whose probe missing_probes =
-// "ignore" leaves with nowhere to attach. bpftrace leaves such a probe out
-// when it attaches, after compiling the whole program; ktrace drops it
-// before checking the program, so a map that only the dropped probe
-// assigns (biolatency-kp's and xfsdist's @start) is "never assigned".
-const droppedProbeGap = `ktrace drops the probe before checking the program (bpftrace leaves it out when attaching), so a map only that probe assigns is "never assigned"`
+// droppedProbe: with none of a probe's functions, missing_probes =
+// "ignore" leaves the probe out of the program, as bpftrace's probe
+// pruning does; a map only that probe assigns is then read but never
+// assigned, an error in bpftrace too ("Undefined map").
+const droppedProbe = `missing_probes = "ignore" leaves the probe out of the program, and a map only it assigns is then undefined (in bpftrace too)`
 
 // describe says in a few words what the outcome is.
 func (o outcome) describe() string {
 	switch o.kind {
 	case runs:
+		if o.unchecked != "" {
+			return "runs, unchecked: " + o.unchecked
+		}
 		return "runs"
 	case needsKprobes:
 		return "needs kprobes: " + o.reason

@@ -239,11 +239,33 @@ func (s *Session) attach(ctx context.Context) error {
 		}
 		l, err := attach.Probe(p, s.coll.Programs[p.Program], opts)
 		if err != nil {
+			if s.missingProbeTolerated(err) {
+				continue
+			}
 			return err
 		}
 		s.links = append(s.links, l)
 	}
 	return nil
+}
+
+// missingProbeTolerated reports whether a probe that failed to attach is
+// left out instead of failing the session: bpftrace's missing_probes
+// covers probes that exist but cannot be attached too (a kernel function
+// the kernel will not kprobe, such as the notrace copy of an inline one),
+// with a warning for "warn" and silently for "ignore".
+func (s *Session) missingProbeTolerated(err error) bool {
+	if s.cp.Info == nil {
+		return false
+	}
+	switch s.cp.Info.Config.MissingProbes {
+	case "warn":
+		s.printer.Warning(fmt.Sprintf("%v (skipped: missing_probes = warn)", err))
+		return true
+	case "ignore":
+		return true
+	}
+	return false
 }
 
 // Exited reports whether the script called exit(), or the session ended
