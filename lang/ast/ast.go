@@ -352,6 +352,10 @@ type TypeName struct {
 	Name  string // "int32", "struct sock", "unsigned int", ...
 	Stars int    // pointer depth
 	Array int    // fixed array length, 0 if none
+	// Typeof, for `typeof(expr)`, is the expression whose type this is;
+	// TypeofType, for `typeof(type)`, the type. Name is then "typeof".
+	Typeof     Expr
+	TypeofType *TypeName
 }
 
 func (*IntLit) expr()     {}

@@ -37,11 +37,9 @@ func (p *parser) tryCast() *ast.TypeName {
 	if p.tok.Kind != scanner.Ident {
 		return notCast()
 	}
-	name := p.tok.Text
 	// An unknown identifier is a cast only if it is followed by '*' ... ')',
 	// as in (sk_buff_t *)x; (x) alone is a parenthesised expression.
-	known := builtinTypes[name] || p.typedefs[name]
-	if !known && !p.pointerTypeAhead() {
+	if !p.startsType() && !p.pointerTypeAhead() {
 		return notCast()
 	}
 	tn := p.typeName()
@@ -70,6 +68,9 @@ func (p *parser) pointerTypeAhead() bool {
 // typeName := ['struct'|'union'|'enum'] ident {ident} {'*'} ['[' int ']']
 func (p *parser) typeName() *ast.TypeName {
 	start := p.tok.Pos
+	if p.isIdent("typeof") {
+		return p.typeofName()
+	}
 	tn := &ast.TypeName{}
 	var words []string
 	if p.tok.Kind != scanner.Ident {
@@ -118,7 +119,7 @@ func (p *parser) typeName() *ast.TypeName {
 func (p *parser) sizeof(start lang.Pos) *ast.Sizeof {
 	p.expect("(")
 	s := &ast.Sizeof{}
-	if p.tok.Kind == scanner.Ident && (builtinTypes[p.tok.Text] || p.typedefs[p.tok.Text]) {
+	if p.startsType() {
 		s.Type = p.typeName()
 	} else {
 		s.X = p.expr()
@@ -133,7 +134,7 @@ func (p *parser) sizeof(start lang.Pos) *ast.Sizeof {
 func (p *parser) offsetof(start lang.Pos) *ast.Offsetof {
 	p.expect("(")
 	o := &ast.Offsetof{}
-	if p.tok.Kind == scanner.Ident && (builtinTypes[p.tok.Text] || p.typedefs[p.tok.Text]) {
+	if p.startsType() {
 		o.Type = p.typeName()
 	} else {
 		o.X = p.expr()
@@ -163,4 +164,33 @@ func allBaseWords(words []string) bool {
 		}
 	}
 	return true
+}
+
+// startsType reports whether the current token begins a type name: a
+// built-in or C type word, a typedef of the script, or typeof.
+func (p *parser) startsType() bool {
+	return p.tok.Kind == scanner.Ident && (builtinTypes[p.tok.Text] || p.typedefs[p.tok.Text] || p.tok.Text == "typeof")
+}
+
+// typeofName := 'typeof' '(' (type | expr) ')' {'*'}
+//
+// The type of an expression, or a type, where a type name goes: casts,
+// let declarations, sizeof and offsetof.
+func (p *parser) typeofName() *ast.TypeName {
+	start := p.tok.Pos
+	p.next()
+	p.expect("(")
+	tn := &ast.TypeName{Name: "typeof"}
+	if p.startsType() {
+		tn.TypeofType = p.typeName()
+	} else {
+		tn.Typeof = p.expr()
+	}
+	p.expect(")")
+	for p.is("*") {
+		tn.Stars++
+		p.next()
+	}
+	tn.Sp = p.span(start)
+	return tn
 }

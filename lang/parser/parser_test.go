@@ -179,6 +179,7 @@ func TestParse(t *testing.T) {
 		{`BEGIN { $t = (1, "a", (2, 3)); print($t.0); print($t.2.1); }`, `(probe [BEGIN] _ {(= $t (tuple 1 "a" (tuple 2 3))); (print (. $t 0)); (print (. (. $t 2) 1))})`},
 		{`BEGIN { $x = (uint32)arg0; $y = (struct sock *)arg1; $z = (int8[4])$a; }`, `(probe [BEGIN] _ {(= $x (cast uint32 arg0)); (= $y (cast struct sock* arg1)); (= $z (cast int8[4] $a))})`},
 		{`BEGIN { $x = ($y); $z = (a) + 1; }`, `(probe [BEGIN] _ {(= $x $y); (= $z (+ a 1))})`},
+		{`BEGIN { let $y: typeof($x) = 1; $z = (typeof(struct sock) *)arg0; $s = sizeof(typeof($x)); }`, `(probe [BEGIN] _ {(let $y typeof 1); (= $z (cast typeof* arg0)); (= $s (sizeof typeof))})`},
 		{`BEGIN { $x = sizeof(uint64) + sizeof($y); }`, `(probe [BEGIN] _ {(= $x (+ (sizeof uint64) (sizeof $y)))})`},
 		{`BEGIN { $x = 0x1F + 010 + 0b101 + 1_000 + 2e3 + 10u + 5ull + 1ms; }`, `(probe [BEGIN] _ {(= $x (+ (+ (+ (+ (+ (+ (+ 31 8) 5) 1000) 2000) 10) 5) 1000000))})`},
 		{`BEGIN { $s = "a\tb\x41\101\"\\"; }`, `(probe [BEGIN] _ {(= $s "a\tbAA\"\\")})`},

@@ -10,6 +10,9 @@ import (
 
 // typeName resolves a written type.
 func (c *checker) typeName(tn *ast.TypeName) *Type {
+	if tn.Typeof != nil || tn.TypeofType != nil {
+		return c.typeofName(tn)
+	}
 	var base *Type
 	switch tn.Name {
 	case "int8", "s8", "int8_t", "char", "signed char":
@@ -168,4 +171,32 @@ func (c *checker) offsetof(x *ast.Offsetof) *Type {
 	}
 	c.info.Consts[x] = int64(off)
 	return TypU64
+}
+
+// typeofName is `typeof(expr)` or `typeof(type)`, with any '*' after it:
+// the expression is checked for its type only, never evaluated.
+func (c *checker) typeofName(tn *ast.TypeName) *Type {
+	var t *Type
+	if tn.TypeofType != nil {
+		// A struct is a type here, not a cast by value: resolve a
+		// pointer to it and take what it points at.
+		inner := *tn.TypeofType
+		inner.Stars++
+		if t = c.typeName(&inner); t.Kind == Pointer {
+			t = t.Elem
+		}
+	} else {
+		t = c.expr(tn.Typeof)
+		if t.Kind == None {
+			c.errorf(tn.Typeof, "typeof: %s has no value", describe(tn.Typeof))
+			return TypInvalid
+		}
+	}
+	if t.Kind == Invalid {
+		return TypInvalid
+	}
+	for i := 0; i < tn.Stars; i++ {
+		t = &Type{Kind: Pointer, Size: 8, Elem: t}
+	}
+	return t
 }

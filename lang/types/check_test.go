@@ -42,6 +42,8 @@ func TestCheckErrors(t *testing.T) {
 		// Found by FuzzCompile: a declaration took a value-less call as
 		// its value, and code generation failed.
 		{`BEGIN { print(syscall_name("read")); }`, "test.bt:1:15: ERROR: syscall_name() expects an integer system call number (string[5] provided)\nBEGIN { print(syscall_name(\"read\")); }\n              ^~~~~~~~~~~~~~~~~~~~"},
+		{`BEGIN { $a = (typeof(exit()))1; }`, "test.bt:1:22: ERROR: typeof: exit() has no value\nBEGIN { $a = (typeof(exit()))1; }\n                     ^~~~~~"},
+		{`BEGIN { let $v: typeof(count()) = 1; }`, "test.bt:1:24: ERROR: count() must be assigned directly to a map, e.g. @x = count()\nBEGIN { let $v: typeof(count()) = 1; }\n                       ^~~~~~~"},
 		{`BEGIN { let $x = exit(); }`, "test.bt:1:18: ERROR: exit() does not return a value\nBEGIN { let $x = exit(); }\n                 ^~~~~~"},
 		{`BEGIN { let $x: int64 = exit(); }`, "test.bt:1:25: ERROR: exit() does not return a value\nBEGIN { let $x: int64 = exit(); }\n                        ^~~~~~"},
 		{`BEGIN { let $x = { print(1) }; $y = $x + 1; }`, "test.bt:1:18: ERROR: this expression does not return a value\nBEGIN { let $x = { print(1) }; $y = $x + 1; }\n                 ^~~~~~~~~~~~"},
@@ -130,6 +132,10 @@ func TestCheckTypes(t *testing.T) {
 		{`BEGIN { @x = $1; @y = str($2); @z = $#; }`, map[string]string{"x": " => int64", "y": " => string[6]", "z": " => int64"}},
 		{`interval:s:1 { print(@k); clear(@k); } BEGIN { @k[1, "a"] = 2; }`, map[string]string{"k": "int64, string[2] => int64"}},
 		{`kprobe:f { @[probe, func] = count(); @ret[tid] = arg3; }`, map[string]string{"": "probe, ksym_t => count_t", "ret": "uint64 => uint64"}},
+		// typeof: the type of an expression or of a type, where a type
+		// name goes.
+		{`BEGIN { $x = (uint16)1; @p = (typeof($x) *)0; @q = (typeof(uint32) *)0; @r = (typeof(@p) *)0; }`,
+			map[string]string{"p": " => uint16 *", "q": " => uint32 *", "r": " => uint16 * *"}},
 		// A variable assigned in every branch of an if/else and read after
 		// it (bpftrace 0.17's tools) is one variable declared before the if.
 		{`BEGIN { if ($1 == 2) { $s = "v4"; } else if ($1 == 10) { $s = "ipv6"; } else { $s = "?"; } @s = $s; }`, map[string]string{"s": " => string[5]"}},
