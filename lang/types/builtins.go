@@ -139,12 +139,14 @@ func isUpperIdent(s string) bool {
 // kernelPointer returns a pointer to the named kernel type, or Invalid
 // (with an error on the current node) when BTF lacks it.
 func (c *checker) kernelPointer(name string) *Type {
+	// Without the type (no BTF), the pointer is an integer, as bpftrace
+	// types curtask then.
 	if c.info.Config.Types == nil {
-		return TypInvalid
+		return TypU64
 	}
 	t, err := c.info.Config.Types.Type(name)
 	if err != nil {
-		return TypInvalid
+		return TypU64
 	}
 	return &Type{Kind: Pointer, Size: 8, Elem: t}
 }
