@@ -105,8 +105,13 @@ func blockFile(t *testing.T, r *run) {
 
 // directRead reads 256 blocks of 4 KiB of {tmp}/data with O_DIRECT: 256
 // read requests to the disk. dd's pid is in {tmp}/pid.
-const directRead = `echo $$ > pid
-exec dd if=data of=/dev/null bs=4k count=256 iflag=direct status=none`
+//
+// The I/O accounting of a request's completion (block_io_done, the
+// kernel's blk_account_io_done) runs after the read that waits for it is
+// woken, so dd may exit before its last completion is traced: the
+// trigger waits a little after dd, and ktrace ends when it does.
+const directRead = `sh -c 'echo $$ > pid; exec dd if=data of=/dev/null bs=4k count=256 iflag=direct status=none'
+sleep 0.2`
 
 // tcpHelper makes a loopback connection (helper "tcp").
 const tcpHelper = `KTRACE_COMPAT_HELPER=tcp {self} {tmp}`
