@@ -1,5 +1,3 @@
-// Package tools holds ktrace's built-in tools: scripts in ktrace's language
-// with just enough Go to present their results.
 package tools
 
 import (

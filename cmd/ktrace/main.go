@@ -6,6 +6,8 @@
 //	ktrace dropcount [--probe tracepoint|kprobe|kretprobe] [-i SECONDS] [-c COUNT] [-p PID] [--reasons]
 //	ktrace profile [-F HZ] [-p PID] [-d SECONDS] [--folded | --svg FILE]
 //	ktrace list [-v] [PATTERN]
+//	ktrace tools
+//	ktrace TOOL [OPTIONS] (execsnoop, opensnoop, biolatency, ...)
 //	ktrace info
 //	ktrace verify [--kernel] [-f text|json] SCRIPT|FILE.o
 //
@@ -19,6 +21,8 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+
+	"github.com/ktrace/ktrace/tools"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -65,6 +69,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 		case "help":
 			io.WriteString(stdout, usage)
 			return 0
+		case "tools":
+			return toolsCmd(args[1:], stdout, stderr)
+		}
+		if t := tools.Lookup(args[0]); t != nil {
+			return toolCmd(t, args[1:], stdout, stderr)
 		}
 	}
 	return scriptCmd(args, stdin, stdout, stderr)
@@ -78,6 +87,8 @@ USAGE:
     ktrace dropcount [--probe tracepoint|kprobe|kretprobe] [-i SECONDS] [-c COUNT] [-p PID] [--reasons]
     ktrace profile [-F HZ] [-p PID] [-d SECONDS] [--folded | --svg FILE]
     ktrace list [-v] [PATTERN]
+    ktrace tools                     list the ready tools (execsnoop, ...)
+    ktrace TOOL [OPTIONS]            run one (ktrace TOOL -h for its options)
     ktrace info
     ktrace verify [--kernel] [-f text|json] SCRIPT|FILE.o
 

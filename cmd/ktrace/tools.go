@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -80,4 +81,39 @@ func infoCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprint(stdout, report)
 	return 0
+}
+
+// toolsCmd is `ktrace tools`: every ready tool, a line each.
+func toolsCmd(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		fmt.Fprintf(stderr, "ktrace tools: unexpected argument %q\n", args[0])
+		return 2
+	}
+	all := tools.All()
+	width := 0
+	for _, t := range all {
+		width = max(width, len(t.Name))
+	}
+	for _, t := range all {
+		fmt.Fprintf(stdout, "%-*s  %s\n", width, t.Name, t.Summary)
+	}
+	fmt.Fprintln(stdout, "\nRun ktrace TOOL -h for a tool's options, ktrace TOOL --script for the script it runs.")
+	return 0
+}
+
+// toolCmd runs one tool: exit status 2 for a bad command line, 1 for
+// other errors.
+func toolCmd(t *tools.Tool, args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := tools.Run(ctx, t, args, stdout, stderr)
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, tools.ErrUsage):
+		fmt.Fprintf(stderr, "ktrace %s: %v\n", t.Name, err)
+		return 2
+	}
+	fmt.Fprintf(stderr, "ktrace %s: %v\n", t.Name, err)
+	return 1
 }

@@ -1,0 +1,8 @@
+package tools
+
+// registry is every tool, in no particular order (All sorts them).
+var registry = []*Tool{
+	Biolatency,
+	Execsnoop,
+	Syscount,
+}

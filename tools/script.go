@@ -1,0 +1,216 @@
+package tools
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"text/template"
+)
+
+// A tool's Script is a text/template executed with a *Config as its data
+// (so {{.PID}}, {{.Failed}}, {{.Bool "flag"}}, {{.Kernel.Kprobes}}), and
+// these functions:
+//
+//	{{filter}}            the predicate of the -p and -c filters: "/pid == 42/",
+//	                      or nothing when there are none
+//	{{filter "COND"}}     the same, and COND
+//	{{cond}}              the filters as an expression, "1" when there are none
+//	{{emit}}              an event tool's output statement: the values of its
+//	                      Columns, at the point of the script where the
+//	                      expressions they name hold
+//	{{standalone}}        true when the script is printed for the user
+//	                      (--script), who runs it without the tool's Go side;
+//	                      report tools then print their maps themselves
+//	{{capture "EXPR"}}    joins the string array EXPR (an argv) and keeps it for
+//	                      this thread's next event, whose Captured column shows
+//	                      it: arguments are readable at a system call's entry,
+//	                      and the event is printed at its exit
+//	{{quote "text"}}      text as a string literal
+//
+// The tool runs the script with its output in a machine form (fields
+// separated by \x1f, events ended by \x1e) and formats it as text columns
+// or JSON; --script shows the same script with plain printf columns.
+
+const (
+	fieldSep     = '\x1f'
+	recordEnd    = '\x1e'
+	captureStart = '\x1d'
+)
+
+// Script returns the script the tool runs for c: in machine form, or, when
+// standalone, as the user would run it with ktrace FILE.
+func (c *Config) Script(standalone bool) (string, error) {
+	t := c.Tool
+	funcs := template.FuncMap{
+		"filter": func(extra ...string) string {
+			if e := c.cond(extra...); e != "" {
+				return "/" + e + "/"
+			}
+			return ""
+		},
+		"cond": func(extra ...string) string {
+			if e := c.cond(extra...); e != "" {
+				return e
+			}
+			return "1"
+		},
+		"emit":       func() string { return c.emit(standalone) },
+		"capture":    func(expr string) string { return capture(expr, standalone) },
+		"standalone": func() bool { return standalone },
+		"quote":      strconv.Quote,
+	}
+	tmpl, err := template.New(t.Name).Funcs(funcs).Parse(t.Script)
+	if err != nil {
+		return "", fmt.Errorf("tool %s: %w", t.Name, err)
+	}
+	var b strings.Builder
+	if err := tmpl.Execute(&b, c); err != nil {
+		return "", fmt.Errorf("tool %s: %w", t.Name, err)
+	}
+	if standalone && len(t.Columns) > 0 {
+		b.WriteString("\n" + c.headerProbe())
+	}
+	return b.String(), nil
+}
+
+// capture joins the array expr, in machine form as a record of its own:
+// \x1d, the thread ID, \x1f, the elements separated by spaces and a
+// newline (join's), \x1e.
+func capture(expr string, standalone bool) string {
+	if standalone {
+		return `printf("%-7d ", tid); join(` + expr + `);`
+	}
+	return `printf("\x1d%d\x1f", tid); join(` + expr + `); printf("\x1e");`
+}
+
+// cond is the expression of the -p and -c filters and extra, or "".
+func (c *Config) cond(extra ...string) string {
+	var parts []string
+	if c.PID != 0 {
+		parts = append(parts, fmt.Sprintf("pid == %d", c.PID))
+	}
+	if len(c.CgroupIDs) > 0 {
+		var ids []string
+		for _, id := range c.CgroupIDs {
+			ids = append(ids, fmt.Sprintf("cgroup == %d", id))
+		}
+		if len(ids) == 1 {
+			parts = append(parts, ids[0])
+		} else {
+			parts = append(parts, "("+strings.Join(ids, " || ")+")")
+		}
+	}
+	for _, e := range extra {
+		if e != "" {
+			parts = append(parts, "("+e+")")
+		}
+	}
+	return strings.Join(parts, " && ")
+}
+
+// columns returns the columns c shows, the ones the tool adds first.
+func (c *Config) columns() []Column {
+	var cols []Column
+	switch c.Timestamp {
+	case "T":
+		cols = append(cols, Column{Name: "TIME", Key: "time", Width: -8})
+	case "t":
+		cols = append(cols, Column{Name: "TIME(s)", Key: "time_s", Width: -9})
+	}
+	if c.ShowCgroup {
+		cols = append(cols, Column{Name: "CGROUP", Key: "cgroup", Expr: "cgroup", Kind: Unsigned, Width: -24})
+	}
+	for _, col := range c.Tool.Columns {
+		if col.When == nil || col.When(c) {
+			cols = append(cols, col)
+		}
+	}
+	return cols
+}
+
+func verb(k Kind) string {
+	switch k {
+	case Unsigned:
+		return "%u"
+	case Text:
+		return "%s"
+	}
+	return "%d"
+}
+
+// emit is the printf of one event.
+func (c *Config) emit(standalone bool) string {
+	var format strings.Builder
+	var args []string
+	var pre string
+	for i, col := range c.columns() {
+		switch {
+		case col.Name == "TIME" && c.Timestamp == "T":
+			if standalone {
+				pre = `time("%H:%M:%S "); `
+				continue
+			}
+			col.Expr, col.Kind = "nsecs", Unsigned
+		case col.Name == "TIME(s)" && c.Timestamp == "t":
+			if standalone {
+				format.WriteString("%d.%03d ")
+				args = append(args, "elapsed / 1000000000", "elapsed / 1000000 % 1000")
+				continue
+			}
+			col.Expr, col.Kind = "nsecs", Unsigned
+		}
+		if standalone {
+			if i > 0 && format.Len() > 0 {
+				format.WriteByte(' ')
+			}
+			v := verb(col.Kind)
+			if col.Captured {
+				v = "%d" // the thread whose arguments were printed
+			}
+			if col.Width != 0 {
+				v = "%" + strconv.Itoa(col.Width) + v[1:]
+			}
+			format.WriteString(v)
+		} else {
+			if i > 0 {
+				format.WriteByte(fieldSep)
+			}
+			format.WriteString(verb(col.Kind))
+		}
+		args = append(args, col.Expr)
+	}
+	if standalone {
+		format.WriteString(`\n`)
+	} else {
+		format.WriteByte(recordEnd)
+	}
+	lit := strconv.Quote(format.String())
+	if standalone {
+		lit = `"` + format.String() + `"`
+	}
+	return pre + "printf(" + strings.Join(append([]string{lit}, args...), ", ") + ");"
+}
+
+// headerProbe is the BEGIN probe of a standalone event tool: its header
+// and column headings.
+func (c *Config) headerProbe() string {
+	var b strings.Builder
+	b.WriteString("BEGIN {\n")
+	if h := c.Tool.Header; h != "" {
+		fmt.Fprintf(&b, "\tprintf(%s);\n", strconv.Quote(h+"\n"))
+	}
+	var format []string
+	var names []string
+	for _, col := range c.columns() {
+		if col.Name == "TIME" && c.Timestamp == "T" {
+			format = append(format, "%-8s")
+		} else if col.Width != 0 {
+			format = append(format, "%"+strconv.Itoa(col.Width)+"s")
+		} else {
+			format = append(format, "%s")
+		}
+		names = append(names, strconv.Quote(col.Name))
+	}
+	fmt.Fprintf(&b, "\tprintf(\"%s\\n\", %s);\n}\n", strings.Join(format, " "), strings.Join(names, ", "))
+	return b.String()
+}
