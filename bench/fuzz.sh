@@ -19,6 +19,7 @@
 #   FUZZ_LOGDIR        where the go test logs go (default: a new temporary
 #                      directory, printed on stderr)
 #
+# go test's default 10-minute timeout would end a long run: -timeout 0.
 # Nothing here needs root: no target loads BPF (FuzzMutationDifferential,
 # which asks the running kernel's verifier, is left out; run it by naming
 # it, as root, under flock /tmp/ktrace-bpf.lock). Everything runs at
@@ -110,7 +111,7 @@ for t in "${targets[@]}"; do
 	echo "fuzz: $pkg $name ..." >&2
 	start=$(date +%s)
 	nice -n 19 go test -run '^$' -fuzz "^$name\$" -fuzztime "${execs}x" \
-		-fuzzminimizetime "$minimize" -parallel "$parallel" "$pkg" >"$log" 2>&1
+		-fuzzminimizetime "$minimize" -timeout 0 -parallel "$parallel" "$pkg" >"$log" 2>&1
 	rc=$?
 	wall=$(($(date +%s) - start))
 	# The last progress line holds the totals:

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // cgroup2Root returns where the cgroup v2 hierarchy is mounted: usually
@@ -41,8 +43,10 @@ func cgroupIDs(path string) ([]uint64, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A path under /sys/fs/cgroup is a directory; any other is a cgroup
+	// as /proc/PID/cgroup names it, relative to the hierarchy's root.
 	dir := path
-	if !strings.HasPrefix(dir, root+"/") && dir != root {
+	if !strings.HasPrefix(dir, "/sys/fs/cgroup/") && !strings.HasPrefix(dir, root+"/") && dir != root {
 		dir = filepath.Join(root, strings.TrimPrefix(path, "/"))
 	}
 	st, err := os.Stat(dir)
@@ -53,6 +57,10 @@ func cgroupIDs(path string) ([]uint64, error) {
 		return nil, err
 	case !st.IsDir():
 		return nil, fmt.Errorf("%s is not a cgroup directory", dir)
+	}
+	var sfs unix.Statfs_t
+	if err := unix.Statfs(dir, &sfs); err != nil || sfs.Type != unix.CGROUP2_SUPER_MAGIC {
+		return nil, fmt.Errorf("%s is not in the cgroup v2 hierarchy (mounted at %s)", dir, root)
 	}
 	var ids []uint64
 	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {

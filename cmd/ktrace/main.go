@@ -75,6 +75,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 		if t := tools.Lookup(args[0]); t != nil {
 			return toolCmd(t, args[1:], stdout, stderr)
 		}
+		if unknownCommand(args[0]) {
+			fmt.Fprintln(stderr, unknownCommandError(args[0]))
+			return 2
+		}
 	}
 	return scriptCmd(args, stdin, stdout, stderr)
 }

@@ -6,12 +6,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
+	"regexp"
 	"syscall"
 	"time"
 
 	"github.com/ktrace/ktrace"
+	"github.com/ktrace/ktrace/internal/suggest"
 	"github.com/ktrace/ktrace/tools"
 )
 
@@ -116,4 +119,35 @@ func toolCmd(t *tools.Tool, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "ktrace %s: %v\n", t.Name, err)
 	return 1
+}
+
+// commands are the subcommands other than the tools.
+var commands = []string{"dropcount", "profile", "list", "info", "verify", "version", "help", "tools"}
+
+// bareWord matches what can only be a command or tool name: a script file
+// is run by its path, and a name without a dot or slash that is not a
+// file is a mistyped command.
+var bareWord = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
+
+// unknownCommand reports whether arg, the first argument, names neither a
+// command nor a tool nor an existing script file.
+func unknownCommand(arg string) bool {
+	if !bareWord.MatchString(arg) {
+		return false
+	}
+	_, err := os.Stat(arg)
+	return errors.Is(err, fs.ErrNotExist)
+}
+
+// unknownCommandError says so, with the closest names.
+func unknownCommandError(arg string) string {
+	names := append([]string(nil), commands...)
+	for _, t := range tools.All() {
+		names = append(names, t.Name)
+	}
+	msg := fmt.Sprintf("ktrace: %q is not a tool, a command or a script file (ktrace tools lists the tools", arg)
+	if s := suggest.Best(arg, names, 3); len(s) > 0 {
+		return msg + "; did you mean " + suggest.Phrase("%s", s) + "?)"
+	}
+	return msg + ")"
 }
