@@ -72,10 +72,50 @@ func TestProfileScript(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(src, "profile:hz:49 /$1 == 0 || pid == $1/") || !strings.Contains(src, "@samples[comm, kstack, ustack] = count();") {
+	if !strings.Contains(src, "profile:hz:49\n/(pid != 0)/") || !strings.Contains(src, "@samples[comm, pid, kstack, ustack] = count();") {
 		t.Errorf("script:\n%s", src)
 	}
 	if _, err := tools.ProfileScript(tools.ProfileOptions{Hz: -1}); err == nil {
 		t.Error("a negative rate was accepted")
+	}
+}
+
+// TestProfileTool samples a busy C program for a second with ktrace
+// profile -p: BCC's output names its command and PID under stacks that
+// hold its busy function, and JSON has the same stacks.
+func TestProfileTool(t *testing.T) {
+	bin := testutil.Build(t, cprog.Stack("spin", busy))
+	cmd := exec.Command(bin)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	pid := strconv.Itoa(cmd.Process.Pid)
+	text := startTool(t, "profile", "-p", pid, "-F", "199", "1")
+	js := startTool(t, "profile", "-p", pid, "-F", "199", "-U", "-j", "1")
+	for _, r := range []*toolRun{text, js} {
+		if err := r.wait(30 * time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !strings.Contains(text.stdout.String(), "    -                spin ("+pid+")\n") || !strings.Contains(text.stdout.String(), "    ktrace_spin\n") {
+		t.Errorf("BCC's stack format with spin (%s) and ktrace_spin expected:\n%s", pid, text.stdout)
+	}
+	var total, spin float64
+	for _, row := range reportRows(t, js) {
+		if row["comm"] != "spin" || row["pid"] != float64(cmd.Process.Pid) || len(row["kstack"].([]any)) != 0 {
+			t.Errorf("row %v: want comm spin, pid %s and no kernel stack (-U)", row, pid)
+		}
+		n := row["count"].(float64)
+		total += n
+		for _, f := range row["ustack"].([]any) {
+			if f == "ktrace_spin" {
+				spin += n
+				break
+			}
+		}
+	}
+	if total < 50 || spin*2 < total {
+		t.Errorf("%v samples, %v in ktrace_spin: want most of at least 50", total, spin)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -17,8 +18,9 @@ import (
 type Reporter struct {
 	Config  *Config
 	Session *ktrace.Session
-	// Out is the tool's standard output.
+	// Out is the tool's standard output, Err its standard error.
 	Out *bufio.Writer
+	Err io.Writer
 	// Final is true for the report printed as the tool ends.
 	Final bool
 	// Count is the number of this report, from 1.

@@ -35,6 +35,14 @@ func Run(ctx context.Context, t *Tool, args []string, stdout, stderr io.Writer) 
 	return c.Run(ctx, stdout, stderr)
 }
 
+// Header is what the tool prints on standard error once attached.
+func (c *Config) Header() string {
+	if c.Tool.Greeting != nil {
+		return c.Tool.Greeting(c)
+	}
+	return c.Tool.Header
+}
+
 // Run traces with the configuration c (see the package function Run).
 func (c *Config) Run(ctx context.Context, stdout, stderr io.Writer) error {
 	t := c.Tool
@@ -71,8 +79,8 @@ func (c *Config) Run(ctx context.Context, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stderr, "Note: %s\n", s)
 		}
 	}
-	if t.Header != "" {
-		fmt.Fprintln(stderr, t.Header)
+	if h := c.Header(); h != "" {
+		fmt.Fprintln(stderr, h)
 	}
 	if events != nil {
 		events.heading()
@@ -89,7 +97,7 @@ func (c *Config) Run(ctx context.Context, stdout, stderr io.Writer) error {
 		defer ticker.Stop()
 		tick = ticker.C
 	}
-	r := &Reporter{Config: c, Session: sess, Out: out, Start: start}
+	r := &Reporter{Config: c, Session: sess, Out: out, Err: stderr, Start: start}
 	report := func(final bool) error {
 		r.Final = final
 		r.Count++

@@ -64,6 +64,10 @@ func (r *toolRun) attached(tool *tools.Tool) bool {
 	if tool.Header != "" {
 		return strings.Contains(r.stderr.String(), tool.Header)
 	}
+	if tool.Greeting != nil {
+		// The greeting is the first line on standard error.
+		return strings.Contains(r.stderr.String(), "\n")
+	}
 	return len(tool.Columns) > 0 && r.stdout.String() != ""
 }
 

@@ -40,6 +40,9 @@ type Tool struct {
 	// Header, when set, is what an event tool prints before its column
 	// headings (such as "Tracing ... Ctrl-C to end.").
 	Header string
+	// Greeting, when set, is the header made from the command line; it
+	// replaces Header.
+	Greeting func(c *Config) string
 	// Report prints a report tool's results: at every interval, at the
 	// end, or once when the tool takes no interval.
 	Report func(r *Reporter) error

@@ -4,7 +4,6 @@
 //	ktrace -e 'tracepoint:skb:kfree_skb { @[pid, comm] = count(); }'
 //	ktrace script.bt [ARGS...]
 //	ktrace dropcount [--probe tracepoint|kprobe|kretprobe] [-i SECONDS] [-c COUNT] [-p PID] [--reasons]
-//	ktrace profile [-F HZ] [-p PID] [-d SECONDS] [--folded | --svg FILE]
 //	ktrace list [-v] [PATTERN]
 //	ktrace tools
 //	ktrace TOOL [OPTIONS] (execsnoop, opensnoop, biolatency, ...)
@@ -55,8 +54,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 		switch args[0] {
 		case "dropcount":
 			return dropcountCmd(args[1:], stdout, stderr)
-		case "profile":
-			return profileCmd(args[1:], stdout, stderr)
 		case "list":
 			return listCmd(args[1:], stdout, stderr)
 		case "info":
@@ -89,7 +86,6 @@ USAGE:
     ktrace [OPTIONS] FILENAME [ARGS...]
     ktrace [OPTIONS] -e 'PROGRAM' [ARGS...]
     ktrace dropcount [--probe tracepoint|kprobe|kretprobe] [-i SECONDS] [-c COUNT] [-p PID] [--reasons]
-    ktrace profile [-F HZ] [-p PID] [-d SECONDS] [--folded | --svg FILE]
     ktrace list [-v] [PATTERN]
     ktrace tools                     list the ready tools (execsnoop, ...)
     ktrace TOOL [OPTIONS]            run one (ktrace TOOL -h for its options)

@@ -15,18 +15,20 @@ func TestProfileUsage(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"profile", "--folded", "--svg", "x.svg"}, "ktrace profile: --folded and --svg are alternatives: choose one\n"},
-		{[]string{"profile", "-F", "0"}, "ktrace profile: -F needs a positive rate\n"},
-		{[]string{"profile", "extra"}, "ktrace profile: unexpected argument \"extra\"\n"},
+		{[]string{"profile", "--folded", "--svg", "x.svg"}, "ktrace profile: --folded and --svg are alternatives: choose one (see ktrace profile -h)\n"},
+		{[]string{"profile", "-F", "0"}, "ktrace profile: -F needs a positive rate (see ktrace profile -h)\n"},
+		{[]string{"profile", "-U", "-K"}, "ktrace profile: -U and -K are alternatives: choose one (see ktrace profile -h)\n"},
+		{[]string{"profile", "extra"}, "ktrace profile: the duration must be a positive number of seconds, not \"extra\" (see ktrace profile -h)\n"},
+		{[]string{"profile", "1", "2"}, "ktrace profile: unexpected argument \"2\" (see ktrace profile -h)\n"},
 	} {
 		_, stderr, code := runCLI("", c.args...)
-		if code != 1 || stderr != c.want {
-			t.Errorf("%v: code %d, stderr %q; want 1, %q", c.args, code, stderr, c.want)
+		if code != 2 || stderr != c.want {
+			t.Errorf("%v: code %d, stderr %q; want 2, %q", c.args, code, stderr, c.want)
 		}
 	}
 	out, _, code := runCLI("", "profile", "-h")
-	if code != 0 || out != "" {
-		t.Errorf("-h: code %d", code)
+	if code != 0 || !strings.HasPrefix(out, "usage: ktrace profile [-F HZ]") {
+		t.Errorf("-h: code %d, output %q", code, out)
 	}
 }
 
@@ -36,7 +38,7 @@ func TestProfileSVG(t *testing.T) {
 	testutil.RequireRoot(t)
 	svg := filepath.Join(t.TempDir(), "fg.svg")
 	_, stderr, code := runCLI("", "profile", "-d", "0.5", "-F", "199", "--svg", svg)
-	if code != 0 || !strings.Contains(stderr, "Sampling every CPU at 199 Hz for 500ms...") || !strings.Contains(stderr, "Wrote "+svg) {
+	if code != 0 || !strings.Contains(stderr, "Sampling at 199 Hertz of all threads by user + kernel stack for 500ms.") || !strings.Contains(stderr, "Wrote "+svg) {
 		t.Fatalf("code %d, stderr %q", code, stderr)
 	}
 	data, err := os.ReadFile(svg)
