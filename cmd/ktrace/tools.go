@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"sort"
 	"syscall"
 	"time"
 
@@ -92,13 +93,18 @@ func toolsCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ktrace tools: unexpected argument %q\n", args[0])
 		return 2
 	}
-	all := tools.All()
-	width := 0
-	for _, t := range all {
-		width = max(width, len(t.Name))
+	type entry struct{ name, summary string }
+	list := []entry{{"dropcount", "Count packet drops per process, by drop reason with --reasons (ktrace dropcount -h)"}}
+	for _, t := range tools.All() {
+		list = append(list, entry{t.Name, t.Summary})
 	}
-	for _, t := range all {
-		fmt.Fprintf(stdout, "%-*s  %s\n", width, t.Name, t.Summary)
+	sort.Slice(list, func(i, j int) bool { return list[i].name < list[j].name })
+	width := 0
+	for _, e := range list {
+		width = max(width, len(e.name))
+	}
+	for _, e := range list {
+		fmt.Fprintf(stdout, "%-*s  %s\n", width, e.name, e.summary)
 	}
 	fmt.Fprintln(stdout, "\nRun ktrace TOOL -h for a tool's options, ktrace TOOL --script for the script it runs.")
 	return 0

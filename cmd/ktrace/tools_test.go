@@ -10,7 +10,7 @@ import (
 // end with status 2 and these messages, verbatim.
 func TestToolCommands(t *testing.T) {
 	out, _, code := runCLI("", "tools")
-	if code != 0 || !strings.Contains(out, "execsnoop  ") || !strings.Contains(out, "Run ktrace TOOL -h") {
+	if code != 0 || !strings.Contains(out, "execsnoop  ") || !strings.Contains(out, "dropcount  ") || !strings.Contains(out, "Run ktrace TOOL -h") {
 		t.Errorf("ktrace tools: code %d, output %q", code, out)
 	}
 	out, _, code = runCLI("", "execsnoop", "--script")
