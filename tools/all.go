@@ -4,6 +4,7 @@ package tools
 var registry = []*Tool{
 	Biolatency,
 	Biosnoop,
+	Biotop,
 	Bitesize,
 	Execsnoop,
 	Syscount,

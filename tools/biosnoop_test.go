@@ -82,6 +82,9 @@ func TestBiosnoop(t *testing.T) {
 	if len(f) != 8 || f[1] != "dd" || f[2] != pid || f[3] != disk || !strings.HasPrefix(f[4], "R") || f[5] != sector || f[6] != "4096" {
 		t.Errorf("line %q: want dd %s %s R.. %s 4096", f, pid, disk, sector)
 	}
+	if strings.Contains(js.stderr.String(), "WARNING") {
+		t.Errorf("warnings: %s", js.stderr)
+	}
 	if h := fields(text.lines()[0]); strings.Join(h, " ") != "TIME(s) COMM PID DISK T SECTOR BYTES LAT(ms)" {
 		t.Errorf("headings %q", h)
 	}
