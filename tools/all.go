@@ -7,5 +7,6 @@ var registry = []*Tool{
 	Biotop,
 	Bitesize,
 	Execsnoop,
+	Runqlat,
 	Syscount,
 }
