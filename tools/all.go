@@ -8,5 +8,6 @@ var registry = []*Tool{
 	Bitesize,
 	Execsnoop,
 	Runqlat,
+	Runqlen,
 	Syscount,
 }
