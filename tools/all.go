@@ -9,5 +9,6 @@ var registry = []*Tool{
 	Execsnoop,
 	Runqlat,
 	Runqlen,
+	Runqslower,
 	Syscount,
 }
