@@ -6,6 +6,7 @@ var registry = []*Tool{
 	Biosnoop,
 	Biotop,
 	Bitesize,
+	Cpudist,
 	Execsnoop,
 	Runqlat,
 	Runqlen,
