@@ -8,6 +8,7 @@ var registry = []*Tool{
 	Bitesize,
 	Cpudist,
 	Execsnoop,
+	Offcputime,
 	Runqlat,
 	Runqlen,
 	Runqslower,
