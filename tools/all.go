@@ -13,4 +13,5 @@ var registry = []*Tool{
 	Runqlen,
 	Runqslower,
 	Syscount,
+	Wakeuptime,
 }
