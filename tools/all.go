@@ -14,4 +14,5 @@ var registry = []*Tool{
 	Runqslower,
 	Syscount,
 	Wakeuptime,
+	Writeback,
 }
