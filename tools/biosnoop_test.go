@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ktrace/ktrace"
 	"github.com/ktrace/ktrace/tools"
 )
 
@@ -111,6 +112,36 @@ func TestBiosnoopUsage(t *testing.T) {
 		_, err := tools.Lookup("biosnoop").Parse(tc.args)
 		if err == nil || err.Error() != tc.want || !errors.Is(err, tools.ErrUsage) {
 			t.Errorf("ktrace biosnoop %s: error %v, want %q", strings.Join(tc.args, " "), err, tc.want)
+		}
+	}
+}
+
+// TestBlockFallbackScripts compiles biosnoop's and biotop's scripts as
+// they are on kernels without block:block_io_start (before 6.5), where
+// the process is taken at the request's insertion or issue.
+func TestBlockFallbackScripts(t *testing.T) {
+	for _, tool := range []*tools.Tool{tools.Biosnoop, tools.Biotop} {
+		old := *tool
+		old.Script = strings.ReplaceAll(tool.Script, `.Kernel.Tracepoint "block:block_io_start"`, "false")
+		if old.Script == tool.Script {
+			t.Fatalf("%s: no block_io_start test in the script", tool.Name)
+		}
+		for _, args := range [][]string{nil, {"-Q"}} {
+			if tool == tools.Biotop && args != nil {
+				continue
+			}
+			c, err := old.Parse(args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Kernel = tools.NewKernel()
+			src, err := c.Script(false)
+			if err == nil {
+				_, err = ktrace.Compile(tool.Name+".bt", []byte(src), nil)
+			}
+			if err != nil || !strings.Contains(src, "tracepoint:block:block_rq_insert, tracepoint:block:block_rq_issue") {
+				t.Errorf("%s %v without block_io_start: %v\n%s", tool.Name, args, err, src)
+			}
 		}
 	}
 }
