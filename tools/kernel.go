@@ -1,10 +1,12 @@
 package tools
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 
 	"github.com/ktrace/ktrace/internal/kernel"
+	"github.com/ktrace/ktrace/internal/resolve"
 )
 
 // Kernel answers what the running kernel has, for tools that pick their
@@ -71,4 +73,17 @@ func (k *Kernel) Member(name, member string) bool {
 func (k *Kernel) Function(name string) bool {
 	ok, err := kernel.FunctionExists(name)
 	return err == nil && ok
+}
+
+// RawArg names argument i (from 0) of raw tracepoint event as a script
+// writes it after "args.": the parameter's name where the kernel's BTF
+// gives one (sched_switch's prev and next), else arg0, arg1, ... (events
+// defined from a shared class, such as sched_wakeup, have no named probe
+// function in BTF).
+func (k *Kernel) RawArg(event string, i int) string {
+	args, err := resolve.NewKernelTypes(64).RawTracepointArgs(event)
+	if err != nil || i >= len(args) {
+		return fmt.Sprintf("arg%d", i)
+	}
+	return args[i].Name
 }
