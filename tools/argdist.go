@@ -86,7 +86,12 @@ type argdistParam struct {
 	ctype string
 }
 
-var argdistSignature = regexp.MustCompile(`^\S+\(.*\)$`)
+var (
+	argdistSignature = regexp.MustCompile(`^\S+\(.*\)$`)
+	argdistParamName = regexp.MustCompile(`^[A-Za-z_]\w*$`)
+	argdistEntry     = regexp.MustCompile(`\$entry\((\w+)\)`)
+	argdistUSDTArg   = regexp.MustCompile(`^arg[1-9]\d*$`)
+)
 
 // parseArgdistSpec reads a specifier as BCC's argdist does.
 func parseArgdistSpec(raw string, hist bool) (*argdistSpec, error) {
@@ -131,7 +136,7 @@ func parseArgdistSpec(raw string, hist bool) (*argdistSpec, error) {
 				at = strings.LastIndex(p, " ")
 			}
 			name := strings.TrimSpace(p[at+1:])
-			if !regexp.MustCompile(`^[A-Za-z_]\w*$`).MatchString(name) {
+			if !argdistParamName.MatchString(name) {
 				return nil, bail("bad parameter '%s' in the signature", p)
 			}
 			s.params[name] = argdistParam{i, strings.TrimSpace(p[:at+1])}
@@ -186,7 +191,7 @@ func parseArgdistSpec(raw string, hist bool) (*argdistSpec, error) {
 		if strings.Contains(all, "$latency") {
 			s.entry = append(s.entry, "__latency")
 		}
-		for _, m := range regexp.MustCompile(`\$entry\((\w+)\)`).FindAllStringSubmatch(all, -1) {
+		for _, m := range argdistEntry.FindAllStringSubmatch(all, -1) {
 			if _, ok := s.params[m[1]]; !ok {
 				return nil, bail("$entry(%s): no such param", m[1])
 			}
@@ -196,7 +201,9 @@ func parseArgdistSpec(raw string, hist bool) (*argdistSpec, error) {
 	return s, nil
 }
 
-func isCString(t string) bool { return t == "char*" || t == "char *" || t == "const char*" || t == "const char *" }
+func isCString(t string) bool {
+	return t == "char*" || t == "char *" || t == "const char*" || t == "const char *"
+}
 
 // argdistCast is the ktrace cast of a C type: "" for strings (read with
 // str()) and pointers (kept as addresses).
@@ -228,7 +235,7 @@ var argdistIdent = regexp.MustCompile(`\$?[A-Za-z_]\w*`)
 // translate turns a BCC expression of the spec into ktrace's language.
 // entryMap names the map the spec's entry values are kept in.
 func (s *argdistSpec) translate(expr, entryMap string) string {
-	expr = regexp.MustCompile(`\$entry\((\w+)\)`).ReplaceAllString(expr, entryMap+"_$1[tid]")
+	expr = argdistEntry.ReplaceAllString(expr, entryMap+"_$1[tid]")
 	expr = strings.ReplaceAll(expr, "$latency", "(nsecs - "+entryMap+"___latency[tid])")
 	var b strings.Builder
 	last := 0
@@ -246,7 +253,7 @@ func (s *argdistSpec) translate(expr, entryMap string) string {
 			repl = "pid"
 		case word == "$COMM":
 			repl = "comm"
-		case s.probe.Type == "u" && regexp.MustCompile(`^arg[1-9]\d*$`).MatchString(word):
+		case s.probe.Type == "u" && argdistUSDTArg.MatchString(word):
 			n, _ := strconv.Atoi(word[3:])
 			repl = "arg" + strconv.Itoa(n-1)
 		default:
