@@ -8,4 +8,5 @@ var registry = []*Tool{
 	Funccount,
 	Stackcount,
 	Syscount,
+	Trace,
 }

@@ -230,43 +230,29 @@ func argdistCast(t string) (string, bool) {
 	return "(" + c + ")", ok
 }
 
-var argdistIdent = regexp.MustCompile(`\$?[A-Za-z_]\w*`)
-
 // translate turns a BCC expression of the spec into ktrace's language.
 // entryMap names the map the spec's entry values are kept in.
 func (s *argdistSpec) translate(expr, entryMap string) string {
 	expr = argdistEntry.ReplaceAllString(expr, entryMap+"_$1[tid]")
 	expr = strings.ReplaceAll(expr, "$latency", "(nsecs - "+entryMap+"___latency[tid])")
-	var b strings.Builder
-	last := 0
-	for _, loc := range argdistIdent.FindAllStringIndex(expr, -1) {
-		word := expr[loc[0]:loc[1]]
-		before := expr[:loc[0]]
-		member := strings.HasSuffix(before, ".") || strings.HasSuffix(before, "->") || strings.HasSuffix(before, "@") ||
-			loc[0] > 0 && (expr[loc[0]-1] == '_' || expr[loc[0]-1] >= '0' && expr[loc[0]-1] <= '9')
-		repl := word
+	return rewriteNames(expr, func(word string) string {
 		switch {
-		case member:
 		case word == "$retval":
-			repl = "retval"
+			return "retval"
 		case word == "$PID":
-			repl = "pid"
+			return "pid"
 		case word == "$COMM":
-			repl = "comm"
+			return "comm"
 		case s.probe.Type == "u" && argdistUSDTArg.MatchString(word):
 			n, _ := strconv.Atoi(word[3:])
-			repl = "arg" + strconv.Itoa(n-1)
-		default:
-			if p, ok := s.params[word]; ok {
-				cast, _ := argdistCast(p.ctype)
-				repl = cast + "arg" + strconv.Itoa(p.index)
-			}
+			return "arg" + strconv.Itoa(n-1)
 		}
-		b.WriteString(expr[last:loc[0]] + repl)
-		last = loc[1]
-	}
-	b.WriteString(expr[last:])
-	return b.String()
+		if p, ok := s.params[word]; ok {
+			cast, _ := argdistCast(p.ctype)
+			return cast + "arg" + strconv.Itoa(p.index)
+		}
+		return word
+	})
 }
 
 // program is the script's part for the spec numbered i.

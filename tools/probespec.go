@@ -199,3 +199,31 @@ func probeShortName(probe string) string {
 	}
 	return rest
 }
+
+var exprName = regexp.MustCompile(`\$?[A-Za-z_]\w*`)
+
+// rewriteNames replaces each name of a C expression by what f returns for
+// it, except members (after . or ->), maps (after @) and what is inside
+// string literals, for the translation of BCC's expressions.
+func rewriteNames(expr string, f func(string) string) string {
+	var b strings.Builder
+	last := 0
+	inString := false
+	for _, loc := range exprName.FindAllStringIndex(expr, -1) {
+		if loc[0] < last {
+			continue
+		}
+		before := expr[:loc[0]]
+		inString = strings.Count(strings.ReplaceAll(before, `\"`, ""), `"`)%2 == 1
+		member := strings.HasSuffix(before, ".") || strings.HasSuffix(before, "->") || strings.HasSuffix(before, "@") ||
+			loc[0] > 0 && (expr[loc[0]-1] == '_' || expr[loc[0]-1] >= '0' && expr[loc[0]-1] <= '9')
+		word := expr[loc[0]:loc[1]]
+		if !member && !inString {
+			word = f(word)
+		}
+		b.WriteString(expr[last:loc[0]] + word)
+		last = loc[1]
+	}
+	b.WriteString(expr[last:])
+	return b.String()
+}

@@ -175,7 +175,12 @@ func (c *Config) emit(standalone bool) string {
 			if i > 0 {
 				format.WriteByte(fieldSep)
 			}
-			format.WriteString(verb(col.Kind))
+			v := verb(col.Kind)
+			if col.Expr == "nsecs" {
+				// %u is 32 bits wide, as in bpftrace: a time needs 64.
+				v = "%llu"
+			}
+			format.WriteString(v)
 		}
 		args = append(args, col.Expr)
 	}
