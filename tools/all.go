@@ -3,6 +3,7 @@ package tools
 // registry is every tool, in no particular order (All sorts them).
 var registry = []*Tool{
 	Argdist,
+	Bashreadline,
 	Biolatency,
 	Execsnoop,
 	Funccount,
