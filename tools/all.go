@@ -7,6 +7,7 @@ var registry = []*Tool{
 	Biolatency,
 	Execsnoop,
 	Funccount,
+	Gethostlatency,
 	Stackcount,
 	Syscount,
 	Trace,
