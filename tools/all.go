@@ -10,5 +10,6 @@ var registry = []*Tool{
 	Gethostlatency,
 	Stackcount,
 	Syscount,
+	Threadsnoop,
 	Trace,
 }
