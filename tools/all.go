@@ -12,4 +12,5 @@ var registry = []*Tool{
 	Syscount,
 	Threadsnoop,
 	Trace,
+	Vfsstat,
 }
