@@ -5,6 +5,7 @@ var registry = []*Tool{
 	Argdist,
 	Bashreadline,
 	Biolatency,
+	Cachestat,
 	Execsnoop,
 	Funccount,
 	Gethostlatency,
