@@ -157,9 +157,7 @@ func parseArgdistSpec(raw string, hist bool) (*argdistSpec, error) {
 			return nil, bail("histograms can only have 1 expr")
 		}
 	} else {
-		if len(parts) == 4 {
-			return nil, bail("no exprs specified")
-		}
+		// A type without an expression is ignored, as BCC does.
 		if hist && parts[0] != "r" {
 			return nil, bail("histograms must have expr")
 		}

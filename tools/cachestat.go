@@ -43,7 +43,7 @@ the page cache (from /proc/meminfo).`,
 		}
 		k := c.Kernel
 		if k == nil {
-			k = NewKernel()
+			k = checkKernel()
 		}
 		pick := func(names ...string) string {
 			for _, n := range names {

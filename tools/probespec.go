@@ -138,6 +138,11 @@ func parsePattern(pattern string, regex bool) (probeSpec, error) {
 	return probeSpec{}, fmt.Errorf("%q: too many ':'-separated parts", raw)
 }
 
+// checkKernel is the kernel that tools' Check functions pick probes for
+// (Config.Kernel is set only after them); tests replace it to check the
+// scripts of kernels with kprobes.
+var checkKernel = NewKernel
+
 // maxProbes is the most probes a pattern may expand to, as BCC limits it.
 const maxProbes = 1000
 
@@ -148,7 +153,7 @@ const maxProbes = 1000
 func probeList(s probeSpec, k *Kernel, re bool) (string, error) {
 	if s.Kernel() {
 		if k == nil {
-			k = NewKernel()
+			k = checkKernel()
 		}
 		if !k.FunctionProbes() {
 			return "", fmt.Errorf("kprobes unavailable on this kernel: %v; count a tracepoint (t:CATEGORY:EVENT) instead", kernel.HaveKprobes())

@@ -62,7 +62,7 @@ fsyncs, opens, creates, unlinks, mkdirs and rmdirs happened per second.`,
 		c.Timestamp = "T" // every report has its time
 		k := c.Kernel
 		if k == nil {
-			k = NewKernel()
+			k = checkKernel()
 		}
 		var prog []string
 		for i, op := range vfsOps {
