@@ -63,6 +63,19 @@ func (c *Config) Int(name string) int {
 // String returns the value of the tool flag name ("" when unset).
 func (c *Config) String(name string) string { return c.Flags[name] }
 
+// repeatSep separates the values of a Repeat flag in Config.Flags.
+const repeatSep = "\x00"
+
+// Strings returns every value of the Repeat flag name, in the order given
+// (none when unset).
+func (c *Config) Strings(name string) []string {
+	v, ok := c.Flags[name]
+	if !ok {
+		return nil
+	}
+	return strings.Split(v, repeatSep)
+}
+
 // Has reports whether the tool flag name was given (or has a default).
 func (c *Config) Has(name string) bool {
 	_, ok := c.Flags[name]
@@ -140,7 +153,13 @@ func (t *Tool) options() []option {
 			}
 		case String:
 			o.value = valueName(f.Value, "VALUE")
-			o.set = func(c *Config, v string) error { c.Flags[f.key()] = v; return nil }
+			o.set = func(c *Config, v string) error {
+				if old, ok := c.Flags[f.key()]; ok && f.Repeat {
+					v = old + repeatSep + v
+				}
+				c.Flags[f.key()] = v
+				return nil
+			}
 		}
 		opts = append(opts, o)
 	}

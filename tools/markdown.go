@@ -27,7 +27,7 @@ Generated from the declarations in ` + "`tools/`" + ` by
 	for _, t := range All() {
 		fmt.Fprintf(&b, "\n## %s\n\n%s.\n\n```\n%s\n```\n", t.Name, t.Summary, t.Synopsis())
 		if t.Description != "" {
-			fmt.Fprintf(&b, "\n%s\n", strings.Join(strings.Fields(t.Description), " "))
+			b.WriteString(descriptionMarkdown(t.Description))
 		}
 		if t.CaveatDoc != "" {
 			fmt.Fprintf(&b, "\n**Note:** %s\n", t.CaveatDoc)
@@ -48,7 +48,9 @@ Generated from the declarations in ` + "`tools/`" + ` by
 		if len(t.Columns) > 0 {
 			var names []string
 			for _, c := range t.Columns {
-				names = append(names, "`"+c.Name+"`")
+				if c.Name != "" { // a value printed under no heading (trace's stacks)
+					names = append(names, "`"+c.Name+"`")
+				}
 			}
 			fmt.Fprintf(&b, "\nColumns: %s.\n", strings.Join(names, " "))
 		}
@@ -60,5 +62,40 @@ Generated from the declarations in ` + "`tools/`" + ` by
 			b.WriteString("```\n")
 		}
 	}
+	return b.String()
+}
+
+// descriptionMarkdown is a description as paragraphs: its text joined
+// into one paragraph, except runs of lines indented by two spaces (a
+// syntax, a table), which stay as they are, in a code block.
+func descriptionMarkdown(desc string) string {
+	var b strings.Builder
+	var text, code []string
+	flush := func() {
+		if len(text) > 0 {
+			if p := strings.Join(strings.Fields(strings.Join(text, " ")), " "); p != "" {
+				fmt.Fprintf(&b, "\n%s\n", p)
+			}
+			text = nil
+		}
+		if len(code) > 0 {
+			fmt.Fprintf(&b, "\n```\n%s\n```\n", strings.Join(code, "\n"))
+			code = nil
+		}
+	}
+	for _, line := range strings.Split(desc, "\n") {
+		if strings.HasPrefix(line, "  ") && strings.TrimSpace(line) != "" {
+			if len(text) > 0 {
+				flush()
+			}
+			code = append(code, strings.TrimPrefix(line, "  "))
+			continue
+		}
+		if len(code) > 0 {
+			flush()
+		}
+		text = append(text, line)
+	}
+	flush()
 	return b.String()
 }

@@ -2,7 +2,6 @@ package tools
 
 import (
 	_ "embed"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -180,13 +179,4 @@ func printStackRecord(r *Reporter, rec stackRecord) {
 	}
 	fmt.Fprintf(r.Out, "    %-16s %s (%d)\n", "-", rec.comm, rec.tid)
 	fmt.Fprintf(r.Out, "        %d\n\n", rec.total)
-}
-
-// jsonList is a JSON array of strings.
-func jsonList(s []string) json.RawMessage {
-	if s == nil {
-		s = []string{}
-	}
-	b, _ := json.Marshal(s)
-	return b
 }

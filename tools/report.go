@@ -56,6 +56,15 @@ func jsonString(s string) string {
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
+// jsonList is a JSON array of strings.
+func jsonList(s []string) json.RawMessage {
+	if s == nil {
+		s = []string{}
+	}
+	b, _ := json.Marshal(s)
+	return b
+}
+
 // Field is one named value of a JSON report line.
 type Field struct {
 	Key   string

@@ -59,6 +59,9 @@ type Tool struct {
 	Probes string
 	// MinKernel is the oldest kernel the tool's probes exist in.
 	MinKernel string
+	// SampleArgs are arguments the tool cannot run without (a probe
+	// spec): TestScriptsCompile adds them to every variant it compiles.
+	SampleArgs []string
 }
 
 // Example is one command line of a tool's help.
@@ -114,6 +117,9 @@ type Flag struct {
 	// Default is the value when the flag is not given ("" or "0" for
 	// none).
 	Default string
+	// Repeat lets a String flag be given more than once (argdist's -C
+	// and -H); Config.Strings returns every value, in order.
+	Repeat bool
 }
 
 // Name is how help and errors show the flag: -x or --failed.

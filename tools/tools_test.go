@@ -80,6 +80,7 @@ func TestScriptsCompile(t *testing.T) {
 			variants = append(variants, []string{"1"})
 		}
 		for _, args := range variants {
+			args = append(append([]string(nil), args...), tool.SampleArgs...)
 			c, err := tool.Parse(args)
 			if err != nil {
 				t.Errorf("ktrace %s %s: %v", tool.Name, strings.Join(args, " "), err)
