@@ -165,6 +165,9 @@ type Column struct {
 	Captured bool
 	// When, when set, says whether the column is shown.
 	When func(c *Config) bool
+	// Number makes JSON show what Show returns as a number, not a
+	// string (a byte count shown in KB with decimals).
+	Number bool
 }
 
 // JSONKey is the column's field name in JSON output.
