@@ -5,5 +5,6 @@ var registry = []*Tool{
 	Biolatency,
 	Execsnoop,
 	Tcplife,
+	Tcpstates,
 	Syscount,
 }

@@ -200,11 +200,16 @@ func (w *eventWriter) row(fields []string) {
 // json prints an event as one JSON object, its fields in column order.
 func (w *eventWriter) json(fields []string) {
 	w.out.WriteByte('{')
+	first := true
 	for i, f := range fields {
 		c := w.cols[i]
-		if i > 0 {
+		if c.TextOnly {
+			continue
+		}
+		if !first {
 			w.out.WriteByte(',')
 		}
+		first = false
 		key, _ := json.Marshal(c.JSONKey())
 		w.out.Write(key)
 		w.out.WriteByte(':')

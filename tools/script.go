@@ -128,14 +128,17 @@ func (c *Config) columns() []Column {
 	return cols
 }
 
+// verb is the printf verb of a column kind: 64 bits wide, since %d and %u
+// print only the low 32 bits of a value (as in bpftrace and C), which
+// nsecs and kernel addresses exceed.
 func verb(k Kind) string {
 	switch k {
 	case Unsigned:
-		return "%u"
+		return "%lu"
 	case Text:
 		return "%s"
 	}
-	return "%d"
+	return "%ld"
 }
 
 // emit is the printf of one event.

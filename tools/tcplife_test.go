@@ -111,7 +111,9 @@ func TestTcplife(t *testing.T) {
 		f := fields(lineWhere(r, "LPORT "+port, func(f []string) bool { return len(f) > 5 && f[4] == port }))
 		if len(f) != 10 || strings.Join(f[1:9], " ") != strings.Join(w, " ") {
 			t.Errorf("the session from port %s: %q, want %q then MS", port, f, w)
+			continue
 		}
+		checkClock(t, f[0])
 		if ms, err := strconv.ParseFloat(f[len(f)-1], 64); err != nil || ms < 0 || ms > 10000 {
 			t.Errorf("MS %q", f[len(f)-1])
 		}
@@ -155,6 +157,8 @@ func TestTCPUsageErrors(t *testing.T) {
 		{"tcplife", []string{"-D", "70000"}, `-D needs a comma-separated list of ports, not "70000" (see ktrace tcplife -h)`},
 		{"tcplife", []string{"-4", "-6"}, "-4 and -6 exclude each other (see ktrace tcplife -h)"},
 		{"tcplife", []string{"-p", "0"}, `-p needs a process ID, not "0" (see ktrace tcplife -h)`},
+		{"tcpstates", []string{"-L", ""}, `-L needs a comma-separated list of ports, not "" (see ktrace tcpstates -h)`},
+		{"tcpstates", []string{"-6", "-4"}, "-4 and -6 exclude each other (see ktrace tcpstates -h)"},
 	} {
 		_, err := tools.Lookup(tc.tool).Parse(tc.args)
 		if err == nil || err.Error() != tc.want || !errors.Is(err, tools.ErrUsage) {

@@ -168,6 +168,9 @@ type Column struct {
 	// Number makes JSON show what Show returns as a number, not a
 	// string (a byte count shown in KB with decimals).
 	Number bool
+	// TextOnly leaves the column out of JSON (a separator such as
+	// tcpstates' "->").
+	TextOnly bool
 }
 
 // JSONKey is the column's field name in JSON output.

@@ -1,0 +1,4 @@
+package tools
+
+// JournalSocket lets tests receive what tcpstates -Y logs.
+var JournalSocket = &journalSocket
