@@ -6,6 +6,7 @@ var registry = []*Tool{
 	Execsnoop,
 	Tcpaccept,
 	Tcpconnect,
+	Tcpretrans,
 	Tcplife,
 	Tcpstates,
 	Syscount,

@@ -180,11 +180,17 @@ func (w *eventWriter) show(c Column, f string) string {
 
 // row prints text fields in their columns.
 func (w *eventWriter) row(fields []string) {
-	for i, f := range fields {
+	for i := 0; i < len(fields); i++ {
 		if i > 0 {
 			w.out.WriteByte(' ')
 		}
-		width := w.cols[i].Width
+		f, width := fields[i], w.cols[i].Width
+		// Glued columns are one in the text: "ADDR:PORT".
+		for w.cols[i].Glue != "" && i+1 < len(fields) {
+			f += w.cols[i].Glue + fields[i+1]
+			i++
+			width = w.cols[i].Width
+		}
 		switch {
 		case width > 0:
 			fmt.Fprintf(w.out, "%*s", width, f)

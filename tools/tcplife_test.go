@@ -160,6 +160,7 @@ func TestTCPUsageErrors(t *testing.T) {
 		{"tcpstates", []string{"-L", ""}, `-L needs a comma-separated list of ports, not "" (see ktrace tcpstates -h)`},
 		{"tcpconnect", []string{"-P", "80,,81"}, `-P needs a comma-separated list of ports, not "80,,81" (see ktrace tcpconnect -h)`},
 		{"tcpaccept", []string{"-P", "http"}, `-P needs a comma-separated list of ports, not "http" (see ktrace tcpaccept -h)`},
+		{"tcpretrans", []string{"-46"}, "-4 and -6 exclude each other (see ktrace tcpretrans -h)"},
 		{"tcpstates", []string{"-6", "-4"}, "-4 and -6 exclude each other (see ktrace tcpstates -h)"},
 	} {
 		_, err := tools.Lookup(tc.tool).Parse(tc.args)
