@@ -6,6 +6,7 @@ var registry = []*Tool{
 	Execsnoop,
 	Tcpaccept,
 	Tcpconnect,
+	Tcpdrop,
 	Tcpretrans,
 	Tcplife,
 	Tcpstates,

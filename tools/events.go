@@ -76,7 +76,7 @@ func (w *eventWriter) headingLocked() {
 	w.headed = true
 	names := make([]string, len(w.cols))
 	for i, c := range w.cols {
-		names[i] = c.Name
+		names[i] = c.text(c.Name)
 	}
 	w.row(names)
 }
@@ -144,7 +144,7 @@ func (w *eventWriter) event(rec []byte) {
 		return
 	}
 	for i, f := range fields {
-		fields[i] = w.show(w.cols[i], f)
+		fields[i] = w.cols[i].text(w.show(w.cols[i], f))
 	}
 	w.row(fields)
 }

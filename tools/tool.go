@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 )
@@ -179,6 +180,17 @@ type Column struct {
 	// output, headings and values ("LADDR" + ":" + "LPORT"), padded as
 	// one to the next one's Width; JSON keeps them apart.
 	Glue string
+	// TextFormat, when set, is a fmt format the text output shows the
+	// column's heading and values in ("(%s)"); JSON has the bare value.
+	TextFormat string
+}
+
+// text is s as the text output shows the column's values.
+func (c Column) text(s string) string {
+	if c.TextFormat == "" {
+		return s
+	}
+	return fmt.Sprintf(c.TextFormat, s)
 }
 
 // reports reports whether the tool runs as a report tool with c.
