@@ -4,6 +4,7 @@ package tools
 var registry = []*Tool{
 	Biolatency,
 	Execsnoop,
+	Hardirqs,
 	Tcpaccept,
 	Tcpconnect,
 	Tcpdrop,

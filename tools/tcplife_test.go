@@ -161,6 +161,8 @@ func TestTCPUsageErrors(t *testing.T) {
 		{"tcpconnect", []string{"-P", "80,,81"}, `-P needs a comma-separated list of ports, not "80,,81" (see ktrace tcpconnect -h)`},
 		{"tcpaccept", []string{"-P", "http"}, `-P needs a comma-separated list of ports, not "http" (see ktrace tcpaccept -h)`},
 		{"tcpretrans", []string{"-46"}, "-4 and -6 exclude each other (see ktrace tcpretrans -h)"},
+		{"hardirqs", []string{"-s", "-1"}, "-s needs a CPU number, not -1 (see ktrace hardirqs -h)"},
+		{"hardirqs", []string{"-c", "/no-such-cgroup-ktrace"}, "-c /no-such-cgroup-ktrace: no such cgroup (looked for the directory " + cgroupRoot(t) + "/no-such-cgroup-ktrace) (see ktrace hardirqs -h)"},
 		{"tcpstates", []string{"-6", "-4"}, "-4 and -6 exclude each other (see ktrace tcpstates -h)"},
 	} {
 		_, err := tools.Lookup(tc.tool).Parse(tc.args)
