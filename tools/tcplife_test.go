@@ -163,6 +163,7 @@ func TestTCPUsageErrors(t *testing.T) {
 		{"tcpretrans", []string{"-46"}, "-4 and -6 exclude each other (see ktrace tcpretrans -h)"},
 		{"hardirqs", []string{"-s", "-1"}, "-s needs a CPU number, not -1 (see ktrace hardirqs -h)"},
 		{"hardirqs", []string{"-c", "/no-such-cgroup-ktrace"}, "-c /no-such-cgroup-ktrace: no such cgroup (looked for the directory " + cgroupRoot(t) + "/no-such-cgroup-ktrace) (see ktrace hardirqs -h)"},
+		{"softirqs", []string{"-c", "x"}, `-c needs an integer, not "x" (see ktrace softirqs -h)`},
 		{"tcpstates", []string{"-6", "-4"}, "-4 and -6 exclude each other (see ktrace tcpstates -h)"},
 	} {
 		_, err := tools.Lookup(tc.tool).Parse(tc.args)
