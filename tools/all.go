@@ -5,6 +5,7 @@ var registry = []*Tool{
 	Biolatency,
 	Execsnoop,
 	Hardirqs,
+	Oomkill,
 	Softirqs,
 	Syscount,
 	Tcpaccept,

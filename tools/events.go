@@ -69,7 +69,7 @@ func (w *eventWriter) heading() {
 }
 
 func (w *eventWriter) headingLocked() {
-	if w.headed || w.cfg.JSON {
+	if w.headed || w.cfg.JSON || w.cfg.Tool.NoHeadings {
 		w.headed = true
 		return
 	}

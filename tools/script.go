@@ -178,6 +178,9 @@ func (c *Config) emit(standalone bool) string {
 			if col.Width != 0 && col.Glue == "" && glue == "" {
 				v = "%" + strconv.Itoa(col.Width) + v[1:]
 			}
+			if col.TextFormat != "" {
+				v = strings.Replace(strings.ReplaceAll(col.TextFormat, `"`, `\"`), "%s", v, 1)
+			}
 			format.WriteString(v)
 			glue = col.Glue
 		} else {
@@ -207,6 +210,10 @@ func (c *Config) headerProbe() string {
 	b.WriteString("BEGIN {\n")
 	if h := c.Tool.Header; h != "" {
 		fmt.Fprintf(&b, "\tprintf(%s);\n", strconv.Quote(h+"\n"))
+	}
+	if c.Tool.NoHeadings {
+		b.WriteString("}\n")
+		return b.String()
 	}
 	var format strings.Builder
 	var names []string

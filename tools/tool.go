@@ -41,6 +41,9 @@ type Tool struct {
 	// Header, when set, is what an event tool prints before its column
 	// headings (such as "Tracing ... Ctrl-C to end.").
 	Header string
+	// NoHeadings leaves out the column headings of an event tool whose
+	// lines are sentences (oomkill's), made with TextFormat.
+	NoHeadings bool
 	// Report prints a report tool's results: at every interval, at the
 	// end, or once when the tool takes no interval.
 	Report func(r *Reporter) error
