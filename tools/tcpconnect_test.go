@@ -81,11 +81,45 @@ func TestTcpconnectJSON(t *testing.T) {
 	}
 }
 
+// TestTcpconnectCount: -c counts three connections to one listener in
+// one row (text), and with -s by source port, one each (JSON).
+func TestTcpconnectCount(t *testing.T) {
+	ln := tcpListen(t)
+	port := ln.Addr().(*net.TCPAddr).Port
+	text := startTool(t, "tcpconnect", "-c", "-P", strconv.Itoa(port))
+	j := startTool(t, "tcpconnect", "-c", "-s", "-j", "-P", strconv.Itoa(port))
+	clients := map[float64]bool{}
+	for i := 0; i < 3; i++ {
+		clients[float64(tcpSend(t, ln, 10))] = true
+	}
+	for _, r := range []*toolRun{text, j} {
+		if err := r.stop(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if h := joinFields(fields(text.line("CONNECTS"))); h != "LADDR RADDR RPORT CONNECTS" {
+		t.Errorf("headings %q", h)
+	}
+	if f := fields(text.line(" " + strconv.Itoa(port) + " ")); joinFields(f) != "127.0.0.1 127.0.0.1 "+strconv.Itoa(port)+" 3" {
+		t.Errorf("row %q, want 3 connections to port %d", f, port)
+	}
+	rows := reportRows(t, j)
+	for _, row := range rows {
+		if !clients[row["lport"].(float64)] || row["rport"] != float64(port) || row["connects"] != 1.0 || row["laddr"] != "127.0.0.1" {
+			t.Errorf("row %v: want one of the clients %v to %d, once", row, clients, port)
+		}
+		delete(clients, row["lport"].(float64))
+	}
+	if len(clients) > 0 {
+		t.Errorf("clients %v not counted:\n%s", clients, j.stdout)
+	}
+}
+
 // TestTcpconnectKprobes compiles the script for a kernel with kprobes
 // (tcp_v4_connect and tcp_v6_connect), which this one may not have.
 func TestTcpconnectKprobes(t *testing.T) {
 	withKprobes(t)
-	for _, args := range [][]string{nil, {"-s", "-U", "-P", "80,443", "-u", "0"}} {
+	for _, args := range [][]string{nil, {"-s", "-U", "-P", "80,443", "-u", "0"}, {"-c", "-s"}} {
 		c, err := tools.Lookup("tcpconnect").Parse(args)
 		if err != nil {
 			t.Fatal(err)
