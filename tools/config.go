@@ -263,7 +263,9 @@ func (t *Tool) Parse(args []string) (*Config, error) {
 			if err := o.set(c, value); err != nil {
 				return nil, usage("%v", err)
 			}
-		case len(a) > 1 && a[0] == '-' && !isNumber(a):
+		case len(a) > 1 && a[0] == '-' && (!isNumber(a) || findOption(opts, func(o option) bool { return o.short == a[1:2] }) != nil):
+			// A negative number is an argument, unless the tool has an
+			// option of its first digit (-4, -6).
 			for j := 1; j < len(a); j++ {
 				name := a[j : j+1]
 				o := findOption(opts, func(o option) bool { return o.short == name })

@@ -69,14 +69,14 @@ func (w *eventWriter) heading() {
 }
 
 func (w *eventWriter) headingLocked() {
-	if w.headed || w.cfg.JSON {
+	if w.headed || w.cfg.JSON || w.cfg.Tool.NoHeadings {
 		w.headed = true
 		return
 	}
 	w.headed = true
 	names := make([]string, len(w.cols))
 	for i, c := range w.cols {
-		names[i] = c.Name
+		names[i] = c.text(c.Name)
 	}
 	w.row(names)
 }
@@ -144,7 +144,7 @@ func (w *eventWriter) event(rec []byte) {
 		return
 	}
 	for i, f := range fields {
-		fields[i] = w.show(w.cols[i], f)
+		fields[i] = w.cols[i].text(w.show(w.cols[i], f))
 	}
 	w.row(fields)
 }
@@ -180,11 +180,17 @@ func (w *eventWriter) show(c Column, f string) string {
 
 // row prints text fields in their columns.
 func (w *eventWriter) row(fields []string) {
-	for i, f := range fields {
+	for i := 0; i < len(fields); i++ {
 		if i > 0 {
 			w.out.WriteByte(' ')
 		}
-		width := w.cols[i].Width
+		f, width := fields[i], w.cols[i].Width
+		// Glued columns are one in the text: "ADDR:PORT".
+		for w.cols[i].Glue != "" && i+1 < len(fields) {
+			f += w.cols[i].Glue + fields[i+1]
+			i++
+			width = w.cols[i].Width
+		}
 		switch {
 		case width > 0:
 			fmt.Fprintf(w.out, "%*s", width, f)
@@ -200,11 +206,16 @@ func (w *eventWriter) row(fields []string) {
 // json prints an event as one JSON object, its fields in column order.
 func (w *eventWriter) json(fields []string) {
 	w.out.WriteByte('{')
+	first := true
 	for i, f := range fields {
 		c := w.cols[i]
-		if i > 0 {
+		if c.TextOnly {
+			continue
+		}
+		if !first {
 			w.out.WriteByte(',')
 		}
+		first = false
 		key, _ := json.Marshal(c.JSONKey())
 		w.out.Write(key)
 		w.out.WriteByte(':')

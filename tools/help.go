@@ -31,6 +31,19 @@ func (t *Tool) Synopsis() string {
 	return b.String()
 }
 
+// columnNames are the headings of the tool's columns, once each (a
+// column declared twice, for two widths, is one) and without the empty
+// ones.
+func (t *Tool) columnNames() []string {
+	var names []string
+	for i, c := range t.Columns {
+		if c.Name != "" && (i == 0 || t.Columns[i-1].Name != c.Name) {
+			names = append(names, c.Name)
+		}
+	}
+	return names
+}
+
 // Help is what ktrace NAME -h prints.
 func (t *Tool) Help(k *Kernel) string {
 	var b strings.Builder
@@ -62,11 +75,7 @@ func (t *Tool) Help(k *Kernel) string {
 		fmt.Fprintf(&b, "  %-24s %s\n", "count", "stop after this many reports")
 	}
 	if len(t.Columns) > 0 {
-		var names []string
-		for _, c := range t.Columns {
-			names = append(names, c.Name)
-		}
-		fmt.Fprintf(&b, "\ncolumns: %s\n", strings.Join(names, " "))
+		fmt.Fprintf(&b, "\ncolumns: %s\n", strings.Join(t.columnNames(), " "))
 	}
 	if len(t.Examples) > 0 {
 		b.WriteString("\nexamples:\n")

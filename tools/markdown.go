@@ -47,10 +47,8 @@ Generated from the declarations in ` + "`tools/`" + ` by
 		}
 		if len(t.Columns) > 0 {
 			var names []string
-			for _, c := range t.Columns {
-				if c.Name != "" { // a value printed under no heading (trace's stacks)
-					names = append(names, "`"+c.Name+"`")
-				}
+			for _, name := range t.columnNames() {
+				names = append(names, "`"+name+"`")
 			}
 			fmt.Fprintf(&b, "\nColumns: %s.\n", strings.Join(names, " "))
 		}

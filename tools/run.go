@@ -64,7 +64,7 @@ func (c *Config) Run(ctx context.Context, stdout, stderr io.Writer) error {
 	defer out.Flush()
 	var events *eventWriter
 	var scriptOut io.Writer = out
-	if len(t.Columns) > 0 {
+	if c.events() {
 		events = newEventWriter(c, stdout)
 		scriptOut = events
 	}
@@ -92,7 +92,7 @@ func (c *Config) Run(ctx context.Context, stdout, stderr io.Writer) error {
 		deadline = timer.C
 	}
 	var tick <-chan time.Time
-	if t.Report != nil && c.Interval > 0 {
+	if c.reports() && c.Interval > 0 {
 		ticker := time.NewTicker(c.Interval)
 		defer ticker.Stop()
 		tick = ticker.C
@@ -128,7 +128,7 @@ loop:
 	if err := sess.Stop(); err != nil {
 		return err
 	}
-	if t.Report != nil {
+	if c.reports() {
 		if err := report(true); err != nil {
 			return err
 		}

@@ -67,7 +67,7 @@ func (c *Config) Script(standalone bool) (string, error) {
 	if err := tmpl.Execute(&b, c); err != nil {
 		return "", fmt.Errorf("tool %s: %w", t.Name, err)
 	}
-	if standalone && len(t.Columns) > 0 {
+	if standalone && c.events() {
 		b.WriteString("\n" + c.headerProbe())
 	}
 	return b.String(), nil
@@ -146,6 +146,7 @@ func (c *Config) emit(standalone bool) string {
 	var format strings.Builder
 	var args []string
 	var pre string
+	glue := "" // the previous column's Glue
 	for i, col := range c.columns() {
 		switch {
 		case col.Name == "TIME" && c.Timestamp == "T":
@@ -164,16 +165,24 @@ func (c *Config) emit(standalone bool) string {
 		}
 		if standalone {
 			if i > 0 && format.Len() > 0 {
-				format.WriteByte(' ')
+				if glue != "" {
+					format.WriteString(glue)
+				} else {
+					format.WriteByte(' ')
+				}
 			}
 			v := verb(col.Kind)
 			if col.Captured {
 				v = "%d" // the thread whose arguments were printed
 			}
-			if col.Width != 0 {
+			if col.Width != 0 && col.Glue == "" && glue == "" {
 				v = "%" + strconv.Itoa(col.Width) + v[1:]
 			}
+			if col.TextFormat != "" {
+				v = strings.Replace(strings.ReplaceAll(col.TextFormat, `"`, `\"`), "%s", v, 1)
+			}
 			format.WriteString(v)
+			glue = col.Glue
 		} else {
 			if i > 0 {
 				format.WriteByte(fieldSep)
@@ -202,18 +211,32 @@ func (c *Config) headerProbe() string {
 	if h := c.Tool.Header; h != "" {
 		fmt.Fprintf(&b, "\tprintf(%s);\n", strconv.Quote(h+"\n"))
 	}
-	var format []string
+	if c.Tool.NoHeadings {
+		b.WriteString("}\n")
+		return b.String()
+	}
+	var format strings.Builder
 	var names []string
-	for _, col := range c.columns() {
-		if col.Name == "TIME" && c.Timestamp == "T" {
-			format = append(format, "%-8s")
-		} else if col.Width != 0 {
-			format = append(format, "%"+strconv.Itoa(col.Width)+"s")
-		} else {
-			format = append(format, "%s")
+	glue := ""
+	for i, col := range c.columns() {
+		if i > 0 {
+			if glue != "" {
+				format.WriteString(glue)
+			} else {
+				format.WriteByte(' ')
+			}
 		}
+		switch {
+		case col.Name == "TIME" && c.Timestamp == "T":
+			format.WriteString("%-8s")
+		case col.Width != 0 && col.Glue == "" && glue == "":
+			format.WriteString("%" + strconv.Itoa(col.Width) + "s")
+		default:
+			format.WriteString("%s")
+		}
+		glue = col.Glue
 		names = append(names, strconv.Quote(col.Name))
 	}
-	fmt.Fprintf(&b, "\tprintf(\"%s\\n\", %s);\n}\n", strings.Join(format, " "), strings.Join(names, ", "))
+	fmt.Fprintf(&b, "\tprintf(\"%s\\n\", %s);\n}\n", format.String(), strings.Join(names, ", "))
 	return b.String()
 }

@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 )
@@ -43,9 +44,16 @@ type Tool struct {
 	// Greeting, when set, is the header made from the command line; it
 	// replaces Header.
 	Greeting func(c *Config) string
+	// NoHeadings leaves out the column headings of an event tool whose
+	// lines are sentences (oomkill's), made with TextFormat.
+	NoHeadings bool
 	// Report prints a report tool's results: at every interval, at the
 	// end, or once when the tool takes no interval.
 	Report func(r *Reporter) error
+	// ReportWhen, for a tool with both Columns and Report, says whether
+	// a command line makes it a report tool (a count mode, such as
+	// tcpretrans -c) rather than an event tool.
+	ReportWhen func(c *Config) bool
 	// Keep, when set, decides in user space whether an event tool prints
 	// an event, from its fields by JSON key, as the text output shows
 	// them (filters on what the script cannot match, like regular
@@ -177,7 +185,40 @@ type Column struct {
 	Captured bool
 	// When, when set, says whether the column is shown.
 	When func(c *Config) bool
+	// TextOnly leaves the column out of JSON (a separator such as
+	// tcpstates' "->").
+	TextOnly bool
+	// Glue, when set, joins the column to the next one in the text
+	// output, headings and values ("LADDR" + ":" + "LPORT"), padded as
+	// one to the next one's Width; JSON keeps them apart.
+	Glue string
+	// TextFormat, when set, is a fmt format the text output shows the
+	// column's heading and values in ("(%s)"); JSON has the bare value.
+	TextFormat string
 }
+
+// text is s as the text output shows the column's values.
+func (c Column) text(s string) string {
+	if c.TextFormat == "" {
+		return s
+	}
+	return fmt.Sprintf(c.TextFormat, s)
+}
+
+// reports reports whether the tool runs as a report tool with c.
+func (c *Config) reports() bool {
+	t := c.Tool
+	switch {
+	case t.Report == nil:
+		return false
+	case len(t.Columns) == 0:
+		return true
+	}
+	return t.ReportWhen != nil && t.ReportWhen(c)
+}
+
+// events reports whether the tool runs as an event tool with c.
+func (c *Config) events() bool { return len(c.Tool.Columns) > 0 && !c.reports() }
 
 // JSONKey is the column's field name in JSON output.
 func (c Column) JSONKey() string {

@@ -23,8 +23,8 @@ func TestDeclarations(t *testing.T) {
 			t.Errorf("two tools called %s", tool.Name)
 		}
 		seen[tool.Name] = true
-		if (len(tool.Columns) > 0) == (tool.Report != nil) {
-			t.Errorf("%s: a tool has columns (events) or a report, not both or neither", tool.Name)
+		if both := len(tool.Columns) > 0 && tool.Report != nil; both && tool.ReportWhen == nil || len(tool.Columns) == 0 && tool.Report == nil {
+			t.Errorf("%s: a tool has columns (events) or a report, not both (unless ReportWhen chooses) or neither", tool.Name)
 		}
 		for _, c := range tool.Columns {
 			if c.Expr == "" || c.JSONKey() == "" {
