@@ -3,11 +3,12 @@ package tools
 import (
 	_ "embed"
 	"fmt"
-	"net"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
+
+	"golang.org/x/sys/unix"
 )
 
 //go:embed scripts/tcpstates.bt
@@ -116,11 +117,16 @@ func logStateChange(e map[string]string) {
 	for _, f := range fields {
 		b.WriteString(f[0] + "=" + strings.ReplaceAll(f[1], "\n", " ") + "\n")
 	}
-	conn, err := net.Dial("unixgram", journalSocket)
-	if err != nil {
-		journalFailed.Do(func() { fmt.Fprintf(os.Stderr, "tcpstates: -Y: cannot log to the systemd journal: %v\n", err) })
-		return
+	// A datagram through golang.org/x/sys/unix rather than package net,
+	// which would link the C resolver into the static binary.
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err == nil {
+		err = unix.Sendto(fd, []byte(b.String()), 0, &unix.SockaddrUnix{Name: journalSocket})
+		unix.Close(fd)
 	}
-	defer conn.Close()
-	conn.Write([]byte(b.String()))
+	if err != nil {
+		journalFailed.Do(func() {
+			fmt.Fprintf(os.Stderr, "tcpstates: -Y: cannot log to the systemd journal %s: %v\n", journalSocket, err)
+		})
+	}
 }
