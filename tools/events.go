@@ -169,7 +169,7 @@ func (w *eventWriter) show(c Column, f string) string {
 	case c.Key == "time_s" && w.cfg.Timestamp == "t":
 		ns, _ := strconv.ParseUint(f, 10, 64)
 		return strconv.FormatFloat(w.clock.since(ns), 'f', 3, 64)
-	case c.Key == "cgroup" && c.Expr == "cgroup":
+	case c.cgroup:
 		id, _ := strconv.ParseUint(f, 10, 64)
 		return w.cgroups.Name(id)
 	case c.Show != nil:
@@ -222,7 +222,7 @@ func (w *eventWriter) json(fields []string) {
 		switch {
 		case c.Key == "time_s" && w.cfg.Timestamp == "t", c.Show != nil && c.Number:
 			w.out.WriteString(w.show(c, f))
-		case c.Key == "time" && w.cfg.Timestamp == "T", c.Key == "cgroup" && c.Expr == "cgroup", c.Show != nil, c.Kind == Text:
+		case c.Key == "time" && w.cfg.Timestamp == "T", c.cgroup, c.Show != nil, c.Kind == Text:
 			v, _ := json.Marshal(strings.ToValidUTF8(w.show(c, f), "\uFFFD"))
 			w.out.Write(v)
 		default:

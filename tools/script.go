@@ -25,6 +25,8 @@ import (
 //	                      this thread's next event, whose Captured column shows
 //	                      it: arguments are readable at a system call's entry,
 //	                      and the event is printed at its exit
+//	{{cgroupCond "EXPR"}} the -c filter on EXPR, a cgroup ID the script kept
+//	                      (see Tool.CgroupExpr), or nothing without -c
 //	{{quote "text"}}      text as a string literal
 //
 // The tool runs the script with its output in a machine form (fields
@@ -56,6 +58,7 @@ func (c *Config) Script(standalone bool) (string, error) {
 		},
 		"emit":       func() string { return c.emit(standalone) },
 		"capture":    func(expr string) string { return capture(expr, standalone) },
+		"cgroupCond": c.CgroupCond,
 		"standalone": func() bool { return standalone },
 		"quote":      strconv.Quote,
 	}
@@ -83,22 +86,31 @@ func capture(expr string, standalone bool) string {
 	return `printf("\x1d%d\x1f", tid); join(` + expr + `); printf("\x1e");`
 }
 
+// CgroupCond is the -c filter on expr, a cgroup ID, or "" without -c:
+// {{cgroupCond "@cgroup[tid]"}} filters on a cgroup a tool kept where the
+// task was current, for events that happen in interrupt context.
+func (c *Config) CgroupCond(expr string) string {
+	if len(c.CgroupIDs) == 0 {
+		return ""
+	}
+	var ids []string
+	for _, id := range c.CgroupIDs {
+		ids = append(ids, fmt.Sprintf("%s == %d", expr, id))
+	}
+	if len(ids) == 1 {
+		return ids[0]
+	}
+	return "(" + strings.Join(ids, " || ") + ")"
+}
+
 // cond is the expression of the -p and -c filters and extra, or "".
 func (c *Config) cond(extra ...string) string {
 	var parts []string
 	if c.PID != 0 {
 		parts = append(parts, fmt.Sprintf("pid == %d", c.PID))
 	}
-	if len(c.CgroupIDs) > 0 {
-		var ids []string
-		for _, id := range c.CgroupIDs {
-			ids = append(ids, fmt.Sprintf("cgroup == %d", id))
-		}
-		if len(ids) == 1 {
-			parts = append(parts, ids[0])
-		} else {
-			parts = append(parts, "("+strings.Join(ids, " || ")+")")
-		}
+	if e := c.CgroupCond("cgroup"); e != "" {
+		parts = append(parts, e)
 	}
 	for _, e := range extra {
 		if e != "" {
@@ -118,7 +130,11 @@ func (c *Config) columns() []Column {
 		cols = append(cols, Column{Name: "TIME(s)", Key: "time_s", Width: -9})
 	}
 	if c.ShowCgroup {
-		cols = append(cols, Column{Name: "CGROUP", Key: "cgroup", Expr: "cgroup", Kind: Unsigned, Width: -24})
+		expr := "cgroup"
+		if c.Tool.CgroupExpr != "" {
+			expr = c.Tool.CgroupExpr
+		}
+		cols = append(cols, Column{Name: "CGROUP", Key: "cgroup", Expr: expr, Kind: Unsigned, Width: -24, cgroup: true})
 	}
 	for _, col := range c.Tool.Columns {
 		if col.When == nil || col.When(c) {

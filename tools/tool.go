@@ -41,6 +41,13 @@ type Tool struct {
 	// Header, when set, is what an event tool prints before its column
 	// headings (such as "Tracing ... Ctrl-C to end.").
 	Header string
+	// CgroupExpr is the script expression of an event's cgroup ID at the
+	// emit points, for the CGROUP column (-C); empty means the cgroup
+	// builtin, the current task's. Events that happen in interrupt
+	// context (a packet, a disk completion) keep the cgroup of the task
+	// that caused them where it was current, and filter on it there or
+	// with {{cgroupCond}}.
+	CgroupExpr string
 	// Greeting, when set, is the header made from the command line; it
 	// replaces Header.
 	Greeting func(c *Config) string
@@ -195,6 +202,8 @@ type Column struct {
 	// TextFormat, when set, is a fmt format the text output shows the
 	// column's heading and values in ("(%s)"); JSON has the bare value.
 	TextFormat string
+
+	cgroup bool // the CGROUP column of -C
 }
 
 // text is s as the text output shows the column's values.
