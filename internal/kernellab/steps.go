@@ -129,7 +129,16 @@ var DefaultSteps = []Step{
 	withFiles(required(GoTest("./cmd/ktrace")), "verify/testdata/progs.o"),
 	required(GoTest("./internal/kernel")),
 	required(GoTest("./internal/resolve")),
+	toolsStep(),
 	compatStep(),
+}
+
+// toolsStep runs the ready tools whose best probes are kprobes (package
+// tools' TestLab tests), with a disk for the page cache tools.
+func toolsStep() Step {
+	s := required(GoTest("./tools", "-test.run=^TestLab"))
+	s.Disk = true
+	return s
 }
 
 // BpftraceToolsGuest is where the guests get the tool sets that
