@@ -4,5 +4,6 @@ package tools
 var registry = []*Tool{
 	Biolatency,
 	Execsnoop,
+	Opensnoop,
 	Syscount,
 }
