@@ -4,6 +4,7 @@ package tools
 var registry = []*Tool{
 	Biolatency,
 	Execsnoop,
+	Exitsnoop,
 	Opensnoop,
 	Syscount,
 }

@@ -209,7 +209,7 @@ func (w *eventWriter) json(fields []string) {
 		w.out.Write(key)
 		w.out.WriteByte(':')
 		switch {
-		case c.Key == "time_s" && w.cfg.Timestamp == "t":
+		case c.Key == "time_s" && w.cfg.Timestamp == "t", c.Show != nil && c.Number:
 			w.out.WriteString(w.show(c, f))
 		case c.Key == "time" && w.cfg.Timestamp == "T", c.Key == "cgroup" && c.Expr == "cgroup", c.Show != nil, c.Kind == Text:
 			v, _ := json.Marshal(strings.ToValidUTF8(w.show(c, f), "\uFFFD"))

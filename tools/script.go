@@ -128,14 +128,17 @@ func (c *Config) columns() []Column {
 	return cols
 }
 
+// verb is the printf conversion of a column of kind k. Integers take the l
+// length modifier: without it ktrace's printf, as bpftrace's, reads 32
+// bits (nsecs, sectors and byte counts need 64).
 func verb(k Kind) string {
 	switch k {
 	case Unsigned:
-		return "%u"
+		return "%lu"
 	case Text:
 		return "%s"
 	}
-	return "%d"
+	return "%ld"
 }
 
 // emit is the printf of one event.

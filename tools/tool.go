@@ -160,6 +160,9 @@ type Column struct {
 	// Show, when set, formats the value for the text output and JSON
 	// strings (a signal's name, an errno), from the script's text of it.
 	Show func(s string) string
+	// Number says that Show's text is a number (nanoseconds shown as
+	// milliseconds), which JSON prints as a number, not a string.
+	Number bool
 	// Captured makes the column show what {{capture}} kept for the
 	// thread whose ID Expr is (an argv, joined).
 	Captured bool
