@@ -5,6 +5,7 @@ var registry = []*Tool{
 	Biolatency,
 	Execsnoop,
 	Exitsnoop,
+	Killsnoop,
 	Opensnoop,
 	Syscount,
 }
