@@ -7,5 +7,6 @@ var registry = []*Tool{
 	Exitsnoop,
 	Killsnoop,
 	Opensnoop,
+	Sigsnoop,
 	Syscount,
 }
