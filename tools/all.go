@@ -8,5 +8,6 @@ var registry = []*Tool{
 	Killsnoop,
 	Opensnoop,
 	Sigsnoop,
+	Statsnoop,
 	Syscount,
 }
