@@ -9,5 +9,6 @@ var registry = []*Tool{
 	Opensnoop,
 	Sigsnoop,
 	Statsnoop,
+	Syncsnoop,
 	Syscount,
 }
