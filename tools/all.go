@@ -6,6 +6,7 @@ var registry = []*Tool{
 	Execsnoop,
 	Exitsnoop,
 	Killsnoop,
+	Mountsnoop,
 	Opensnoop,
 	Sigsnoop,
 	Statsnoop,
