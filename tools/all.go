@@ -8,6 +8,7 @@ var registry = []*Tool{
 	Killsnoop,
 	Mountsnoop,
 	Opensnoop,
+	Pidpersec,
 	Sigsnoop,
 	Statsnoop,
 	Syncsnoop,
