@@ -9,6 +9,7 @@ var registry = []*Tool{
 	Mountsnoop,
 	Opensnoop,
 	Pidpersec,
+	Setuids,
 	Sigsnoop,
 	Statsnoop,
 	Syncsnoop,
