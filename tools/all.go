@@ -3,6 +3,7 @@ package tools
 // registry is every tool, in no particular order (All sorts them).
 var registry = []*Tool{
 	Biolatency,
+	Capable,
 	Execsnoop,
 	Exitsnoop,
 	Killsnoop,
