@@ -35,6 +35,11 @@ const (
 	fieldSep     = '\x1f'
 	recordEnd    = '\x1e'
 	captureStart = '\x1d'
+	// captureMore starts a record that adds to what this thread's last
+	// capture record kept: a script that writes a long text in several
+	// printfs (one string each, for BPF's stack) makes each a whole
+	// record of its own, which other CPUs' output cannot split.
+	captureMore = '\x1c'
 )
 
 // Script returns the script the tool runs for c: in machine form, or, when
