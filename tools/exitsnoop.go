@@ -21,12 +21,13 @@ name, PID, parent PID and thread ID, how long it lived, and how it ended:
 0, "code N" for a non-zero exit status, or "signal N (NAME)" when a signal
 ended it (with ", core dumped" when it dumped core). In JSON the status is
 also split into the fields code and signal.`,
-	Common: PID | Failed | Cgroup,
+	Common: PID | Cgroup,
 	Flags: []Flag{
 		// libbpf-tools' exitsnoop spells the time column -t and
 		// per-thread tracing -T, so it declares them itself.
 		{Short: "t", Long: "timestamp", Kind: Bool, Help: "include a time column (HH:MM:SS)"},
 		{Short: "T", Long: "threaded", Kind: Bool, Help: "trace every thread's exit, not only whole processes'"},
+		{Short: "x", Long: "failed", Kind: Bool, Help: "only exits with a non-zero status or by a signal"},
 	},
 	Script: exitsnoopScript,
 	Header: "Tracing process exits... Hit Ctrl-C to end.",
@@ -37,8 +38,8 @@ also split into the fields code and signal.`,
 		{Name: "TID", Expr: "tid", Kind: Integer, Width: -7},
 		{Name: "AGE(s)", Expr: "$age", Kind: Unsigned, Width: -7, Show: nsAsSeconds, Number: true},
 		{Name: "EXIT_CODE", Expr: "$status", Kind: Integer, Show: exitStatus},
-		{Name: "code", Expr: "($status >> 8) & 255", Kind: Integer, When: jsonOnly},
-		{Name: "signal", Expr: "$status & 127", Kind: Integer, When: jsonOnly},
+		{Name: "code", Expr: "($status >> 8) & 255", Kind: Integer, JSONOnly: true},
+		{Name: "signal", Expr: "$status & 127", Kind: Integer, JSONOnly: true},
 	},
 	Check: func(c *Config) error {
 		if c.Bool("timestamp") {
@@ -57,10 +58,6 @@ also split into the fields code and signal.`,
 	Probes:    "tracepoint:sched:sched_process_exit",
 	MinKernel: "4.7",
 }
-
-// jsonOnly shows a column in JSON only: fields that the text shows
-// combined in another column.
-func jsonOnly(c *Config) bool { return c.JSON }
 
 // nsAsSeconds shows nanoseconds as seconds with two decimals.
 func nsAsSeconds(s string) string {

@@ -62,11 +62,11 @@ func (t *Tool) Help(k *Kernel) string {
 		fmt.Fprintf(&b, "  %-24s %s\n", "count", "stop after this many reports")
 	}
 	if len(t.Columns) > 0 {
-		var names []string
-		for _, c := range t.Columns {
-			names = append(names, c.Name)
-		}
+		names, json := t.columnNames()
 		fmt.Fprintf(&b, "\ncolumns: %s\n", strings.Join(names, " "))
+		if len(json) > 0 {
+			fmt.Fprintf(&b, "JSON adds: %s\n", strings.Join(json, " "))
+		}
 	}
 	if len(t.Examples) > 0 {
 		b.WriteString("\nexamples:\n")

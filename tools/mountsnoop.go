@@ -35,8 +35,8 @@ name) and its result (0, a file descriptor, or an errno name such as
 		{Name: "TID", Expr: "tid", Kind: Integer, Width: -7},
 		{Name: "MNT_NS", Expr: "curtask->nsproxy->mnt_ns->ns.inum", Kind: Unsigned, Width: -11},
 		{Name: "CALL", Expr: "tid", Kind: Text, Captured: true, Show: mountCall},
-		{Name: "op", Expr: "$op", Kind: Text, When: jsonOnly},
-		{Name: "ret", Expr: "args.ret", Kind: Integer, When: jsonOnly},
+		{Name: "op", Expr: "$op", Kind: Text, JSONOnly: true},
+		{Name: "ret", Expr: "args.ret", Kind: Integer, JSONOnly: true},
 	},
 	Check: func(c *Config) error {
 		if c.Bool("timestamp") {

@@ -126,6 +126,9 @@ func (c *Config) columns() []Column {
 		cols = append(cols, Column{Name: "CGROUP", Key: "cgroup", Expr: "cgroup", Kind: Unsigned, Width: -24})
 	}
 	for _, col := range c.Tool.Columns {
+		if col.JSONOnly && !c.JSON {
+			continue
+		}
 		if col.When == nil || col.When(c) {
 			cols = append(cols, col)
 		}

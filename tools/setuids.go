@@ -26,7 +26,7 @@ too.`,
 		{Name: "UID", Expr: "@uid[tid]", Kind: Integer, Width: -6},
 		{Name: "SYSCALL", Expr: "$call", Kind: Text, Width: -9},
 		{Name: "ARGS (RET)", Key: "args", Expr: "tid", Kind: Text, Captured: true},
-		{Name: "ret", Expr: "args.ret", Kind: Integer, When: jsonOnly},
+		{Name: "ret", Expr: "args.ret", Kind: Integer, JSONOnly: true},
 	},
 	Check: func(c *Config) error {
 		c.Timestamp = "T" // bpftrace's setuids always prints the time

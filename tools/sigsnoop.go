@@ -40,7 +40,7 @@ own runtime sends to its threads are left out.`,
 		{Name: "TCOMM", Expr: "$tcomm", Kind: Text, Width: -16},
 		{Name: "RESULT", Expr: "$ret", Kind: Integer},
 		{Name: "delivery", Expr: "args.result", Kind: Integer, Show: signalDelivery,
-			When: func(c *Config) bool { return c.JSON && !c.Bool("kill") }},
+			JSONOnly: true, When: func(c *Config) bool { return !c.Bool("kill") }},
 	},
 	Check: func(c *Config) error {
 		c.Timestamp = "T" // BCC's sigsnoop always prints the time

@@ -22,7 +22,7 @@ and the call. In JSON the process ID is included too.`,
 		{Name: "TIME(s)", Expr: "nsecs", Kind: Unsigned, Width: -18, Show: nsAsSeconds9, Number: true},
 		{Name: "COMM", Expr: "comm", Kind: Text, Width: -16},
 		{Name: "CALL", Expr: "$call", Kind: Text},
-		{Name: "pid", Expr: "pid", Kind: Integer, When: jsonOnly},
+		{Name: "pid", Expr: "pid", Kind: Integer, JSONOnly: true},
 	},
 	Examples: []Example{
 		{"syncsnoop", "trace every sync call"},

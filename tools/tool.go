@@ -168,6 +168,10 @@ type Column struct {
 	Captured bool
 	// When, when set, says whether the column is shown.
 	When func(c *Config) bool
+	// JSONOnly makes the column a field of the JSON output only: a value
+	// the text shows within another column (an exit status's code and
+	// signal), or one BCC's text does not show.
+	JSONOnly bool
 }
 
 // JSONKey is the column's field name in JSON output.
@@ -189,6 +193,29 @@ func (c Column) JSONKey() string {
 		}
 	}
 	return b.String()
+}
+
+// columnNames returns the names of the tool's columns for its help, each
+// once (columns of one name that When picks between), and the JSON keys
+// of its JSONOnly columns.
+func (t *Tool) columnNames() (text, json []string) {
+	seen := map[string]bool{}
+	for _, c := range t.Columns {
+		name := c.Name
+		if c.JSONOnly {
+			name = c.JSONKey()
+		}
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		if c.JSONOnly {
+			json = append(json, name)
+		} else {
+			text = append(text, name)
+		}
+	}
+	return text, json
 }
 
 // All returns every tool, by name.
