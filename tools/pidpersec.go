@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"fmt"
 	"math"
+	"strconv"
 	"time"
 )
 
@@ -16,13 +17,32 @@ var Pidpersec = &Tool{
 	Summary: "Count new processes (forks) per second",
 	Description: `Prints, every second, how many tasks were created (by fork(), vfork() or
 clone(), threads included) in that second, as "HH:MM:SS: PIDs/sec: N".
-An interval other than 1 second prints the average rate over it.`,
-	Common: Interval,
-	Script: pidpersecScript,
-	Header: "Tracing... Ctrl-C to end.",
+The optional interval (in seconds) prints the average rate over each
+interval instead, and count stops after that many reports.`,
+	// BCC's pidpersec reports every second; [interval [count]] is an
+	// addition, declared as Positional since the default is not one
+	// report at the end.
+	Positional: "[interval [count]]",
+	Script:     pidpersecScript,
+	Header:     "Tracing... Ctrl-C to end.",
 	Check: func(c *Config) error {
-		if c.Interval == 0 {
-			c.Interval = time.Second
+		c.Interval = time.Second
+		if len(c.Args) > 2 {
+			return fmt.Errorf("unexpected argument %q: the arguments are [interval [count]]", c.Args[2])
+		}
+		if len(c.Args) > 0 {
+			d, err := seconds(c.Args[0])
+			if err != nil {
+				return fmt.Errorf("the interval must be a positive number of seconds, not %q", c.Args[0])
+			}
+			c.Interval = d
+		}
+		if len(c.Args) > 1 {
+			n, err := strconv.Atoi(c.Args[1])
+			if err != nil || n <= 0 {
+				return fmt.Errorf("the count must be a positive integer, not %q", c.Args[1])
+			}
+			c.Count = n
 		}
 		return nil
 	},

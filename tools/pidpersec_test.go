@@ -1,10 +1,14 @@
 package tools_test
 
 import (
+	"errors"
 	"os/exec"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/ktrace/ktrace/tools"
 )
 
 // TestPidpersec: 50 runs of /bin/true (50 forks) are counted in the
@@ -48,6 +52,24 @@ func TestPidpersecText(t *testing.T) {
 	for _, l := range lines {
 		if !regexp.MustCompile(`^\d\d:\d\d:\d\d: PIDs/sec: \d+$`).MatchString(l) {
 			t.Errorf("line %q, want HH:MM:SS: PIDs/sec: N", l)
+		}
+	}
+}
+
+// TestPidpersecUsage: the positional arguments are checked as
+// [interval [count]].
+func TestPidpersecUsage(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"0"}, `the interval must be a positive number of seconds, not "0" (see ktrace pidpersec -h)`},
+		{[]string{"1", "x"}, `the count must be a positive integer, not "x" (see ktrace pidpersec -h)`},
+		{[]string{"1", "2", "3"}, `unexpected argument "3": the arguments are [interval [count]] (see ktrace pidpersec -h)`},
+	} {
+		_, err := tools.Lookup("pidpersec").Parse(tc.args)
+		if err == nil || err.Error() != tc.want || !errors.Is(err, tools.ErrUsage) {
+			t.Errorf("pidpersec %s: error %v, want %q", strings.Join(tc.args, " "), err, tc.want)
 		}
 	}
 }
