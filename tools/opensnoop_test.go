@@ -16,9 +16,10 @@ import (
 	"github.com/ktrace/ktrace/tools"
 )
 
-// TestOpensnoop: this thread creates a file with mode 0640; with -t its
-// thread ID, -e and -T the line shows this process, the descriptor the
-// open returned, ERR 0, the flags with O_CREAT, the mode and the path.
+// TestOpensnoop: this thread creates a file with mode 0640, and another
+// with openat2() and mode 0600; with -t its thread ID, -e and -T each line
+// shows this process, the descriptor the open returned, ERR 0, the flags,
+// the mode and the path.
 func TestOpensnoop(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -44,6 +45,19 @@ func TestOpensnoop(t *testing.T) {
 	if fmt.Sprint(got[1], got[3], got[4], got[6], got[7]) != fmt.Sprint(want[0], want[1], want[2], want[3], want[4]) ||
 		err != nil || flags&unix.O_CREAT == 0 || flags&unix.O_ACCMODE != unix.O_WRONLY {
 		t.Errorf("opensnoop printed %q, want PID, FD, ERR, MODE, PATH %q and flags with O_CREAT|O_WRONLY", got, want)
+	}
+	// openat2() passes its flags and mode in a struct in this process's
+	// memory.
+	path2 := path + "-openat2"
+	fd2, err := unix.Openat2(unix.AT_FDCWD, path2, &unix.OpenHow{Flags: unix.O_CREAT | unix.O_RDWR | unix.O_CLOEXEC, Mode: 0o600})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd2)
+	got = fields(r.line(path2))
+	want2 := fmt.Sprint([]string{strconv.Itoa(os.Getpid()), strconv.Itoa(fd2), "0", fmt.Sprintf("%08o", unix.O_CREAT|unix.O_RDWR|unix.O_CLOEXEC), "0600", path2})
+	if len(got) != 8 || fmt.Sprint(append([]string{got[1]}, got[3:]...)) != want2 {
+		t.Errorf("opensnoop printed %q for openat2, want PID, FD, ERR, FLAGS, MODE, PATH %s", got, want2)
 	}
 	if h := fields(r.lines()[0]); fmt.Sprint(h) != "[TIME PID COMM FD ERR FLAGS MODE PATH]" {
 		t.Errorf("headings %q", h)
