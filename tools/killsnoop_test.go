@@ -71,6 +71,23 @@ func TestKillsnoopFailed(t *testing.T) {
 	}
 }
 
+// TestKillsnoopTarget: with -T, only signals sent to that process are
+// printed: kill -0 of the sleep, not kill -0 of a missing PID.
+func TestKillsnoopTarget(t *testing.T) {
+	sleep := startSleep(t)
+	r := startTool(t, "killsnoop", "-j", "-T", strconv.Itoa(sleep.Process.Pid))
+	run(t, "/usr/bin/kill", "-0", "4194000")
+	kill := run(t, "/usr/bin/kill", "-0", strconv.Itoa(sleep.Process.Pid))
+	ev := r.jsonEvent("pid", func(v any) bool { return v == float64(kill.Process.Pid) })
+	if ev["tpid"] != float64(sleep.Process.Pid) || ev["sig"] != 0.0 || ev["result"] != 0.0 {
+		t.Errorf("event %v: want tpid %d, sig 0, result 0", ev, sleep.Process.Pid)
+	}
+	r.stop()
+	if strings.Contains(r.stdout.String(), "4194000") {
+		t.Errorf("-T %d printed a signal to another target:\n%s", sleep.Process.Pid, r.stdout)
+	}
+}
+
 // TestKillsnoopUsage: -s takes signal numbers and names only.
 func TestKillsnoopUsage(t *testing.T) {
 	for _, tc := range []struct {
