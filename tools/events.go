@@ -125,6 +125,13 @@ func (w *eventWriter) event(rec []byte) {
 		w.captured[tid] = strings.TrimSuffix(text, "\n")
 		return
 	}
+	if len(rec) > 0 && rec[0] == captureMore {
+		tid, text, _ := strings.Cut(string(rec[1:]), string(fieldSep))
+		if w.captured != nil {
+			w.captured[tid] += text
+		}
+		return
+	}
 	fields := strings.Split(string(rec), string(fieldSep))
 	if len(fields) != len(w.cols) {
 		return

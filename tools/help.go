@@ -31,19 +31,6 @@ func (t *Tool) Synopsis() string {
 	return b.String()
 }
 
-// columnNames are the headings of the tool's columns, once each (a
-// column declared twice, for two widths, is one) and without the empty
-// ones.
-func (t *Tool) columnNames() []string {
-	var names []string
-	for i, c := range t.Columns {
-		if c.Name != "" && (i == 0 || t.Columns[i-1].Name != c.Name) {
-			names = append(names, c.Name)
-		}
-	}
-	return names
-}
-
 // Help is what ktrace NAME -h prints.
 func (t *Tool) Help(k *Kernel) string {
 	var b strings.Builder
@@ -75,7 +62,11 @@ func (t *Tool) Help(k *Kernel) string {
 		fmt.Fprintf(&b, "  %-24s %s\n", "count", "stop after this many reports")
 	}
 	if len(t.Columns) > 0 {
-		fmt.Fprintf(&b, "\ncolumns: %s\n", strings.Join(t.columnNames(), " "))
+		names, json := t.columnNames()
+		fmt.Fprintf(&b, "\ncolumns: %s\n", strings.Join(names, " "))
+		if len(json) > 0 {
+			fmt.Fprintf(&b, "JSON adds: %s\n", strings.Join(json, " "))
+		}
 	}
 	if len(t.Examples) > 0 {
 		b.WriteString("\nexamples:\n")

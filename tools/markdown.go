@@ -46,11 +46,18 @@ Generated from the declarations in ` + "`tools/`" + ` by
 			fmt.Fprintf(&b, "| %s | %s |\n", name, o.help)
 		}
 		if len(t.Columns) > 0 {
-			var names []string
-			for _, name := range t.columnNames() {
-				names = append(names, "`"+name+"`")
+			text, json := t.columnNames()
+			quote := func(names []string) string {
+				for i, n := range names {
+					names[i] = "`" + n + "`"
+				}
+				return strings.Join(names, " ")
 			}
-			fmt.Fprintf(&b, "\nColumns: %s.\n", strings.Join(names, " "))
+			fmt.Fprintf(&b, "\nColumns: %s.", quote(text))
+			if len(json) > 0 {
+				fmt.Fprintf(&b, " JSON adds: %s.", quote(json))
+			}
+			b.WriteString("\n")
 		}
 		if len(t.Examples) > 0 {
 			b.WriteString("\n```\n")

@@ -37,6 +37,11 @@ const (
 	fieldSep     = '\x1f'
 	recordEnd    = '\x1e'
 	captureStart = '\x1d'
+	// captureMore starts a record that adds to what this thread's last
+	// capture record kept: a script that writes a long text in several
+	// printfs (one string each, for BPF's stack) makes each a whole
+	// record of its own, which other CPUs' output cannot split.
+	captureMore = '\x1c'
 )
 
 // Script returns the script the tool runs for c: in machine form, or, when
@@ -137,6 +142,9 @@ func (c *Config) columns() []Column {
 		cols = append(cols, Column{Name: "CGROUP", Key: "cgroup", Expr: expr, Kind: Unsigned, Width: -24, cgroup: true})
 	}
 	for _, col := range c.Tool.Columns {
+		if col.JSONOnly && !c.JSON {
+			continue
+		}
 		if col.When == nil || col.When(c) {
 			cols = append(cols, col)
 		}

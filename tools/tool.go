@@ -204,6 +204,10 @@ type Column struct {
 	TextFormat string
 
 	cgroup bool // the CGROUP column of -C
+	// JSONOnly makes the column a field of the JSON output only: a value
+	// the text shows within another column (an exit status's code and
+	// signal), or one BCC's text does not show.
+	JSONOnly bool
 }
 
 // text is s as the text output shows the column's values.
@@ -248,6 +252,31 @@ func (c Column) JSONKey() string {
 		}
 	}
 	return b.String()
+}
+
+// columnNames returns the names of the tool's columns for its help, each
+// once (columns of one name that When picks between), and the JSON keys
+// of its JSONOnly columns.
+func (t *Tool) columnNames() (text, json []string) {
+	seen := map[string]bool{}
+	for _, c := range t.Columns {
+		name := c.Name
+		if c.JSONOnly {
+			name = c.JSONKey()
+		}
+		// A value under no heading (trace's stacks) is not listed, and a
+		// column declared twice (for two widths) is listed once.
+		if name == "" || seen[name] {
+			continue
+		}
+		seen[name] = true
+		if c.JSONOnly {
+			json = append(json, name)
+		} else {
+			text = append(text, name)
+		}
+	}
+	return text, json
 }
 
 // All returns every tool, by name.
