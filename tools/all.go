@@ -39,6 +39,7 @@ var registry = []*Tool{
 	Tcplife,
 	Tcpretrans,
 	Tcpstates,
+	Tcpsynbl,
 	Threadsnoop,
 	Trace,
 	Vfsstat,

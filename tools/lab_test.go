@@ -163,3 +163,55 @@ func TestLabFunccount(t *testing.T) {
 		t.Errorf("rows %v: want vfs_fsync_range counted 100 times", rows)
 	}
 }
+
+// TestLabCapable: with kprobes on cap_capable, a chown is CAP_CHOWN with
+// its AUDIT flag, allowed. (The tool leaves out its own process's checks,
+// as BCC's does, so chown runs in a child.)
+func TestLabCapable(t *testing.T) {
+	requireLab(t)
+	r := startTool(t, "capable", "-j")
+	path := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := run(t, "chown", "65534", path)
+	ev := r.jsonEvent("pid", func(v any) bool { return v == float64(cmd.Process.Pid) })
+	if ev["cap"] != 0.0 || ev["name"] != "CAP_CHOWN" || ev["verdict"] != "allow" || ev["audit"] == nil {
+		t.Errorf("event %v: want cap 0 (CAP_CHOWN), verdict allow and an audit flag", ev)
+	}
+	r.stop()
+	noCaveat(t, r)
+}
+
+// TestLabTcpsynbl: with kprobes on tcp_v4_syn_recv_sock, four handshakes
+// on a listener with a backlog of 37 give the backlog sizes 0 to 3, and no
+// drops.
+func TestLabTcpsynbl(t *testing.T) {
+	requireLab(t)
+	r := startTool(t, "tcpsynbl", "-j")
+	port := listenBacklog(t, 37)
+	for i := 0; i < 4; i++ {
+		c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+	}
+	if err := r.stop(); err != nil {
+		t.Fatal(err)
+	}
+	noCaveat(t, r)
+	var counts []float64
+	drops := -1.0
+	for _, row := range reportRows(t, r) {
+		if row["backlog_max"] == 37.0 {
+			drops, _ = row["drops"].(float64)
+			for _, b := range row["backlog"].([]any) {
+				counts = append(counts, b.(map[string]any)["count"].(float64))
+			}
+		}
+	}
+	if len(counts) != 2 || counts[0] != 2 || counts[1] != 2 || drops != 0 {
+		t.Errorf("backlog 37: counts %v and %v drops, want [2 2] and 0:\n%s", counts, drops, r.stdout)
+	}
+}
