@@ -81,15 +81,30 @@ func (c *Config) Script(standalone bool) (string, error) {
 	return b.String(), nil
 }
 
-// capture joins the array expr, in machine form as a record of its own:
-// \x1d, the thread ID, \x1f, the elements separated by spaces and a
-// newline (join's), \x1e.
+// capture joins the string array expr (an argv, up to captureArgs
+// strings, as BCC's execsnoop). In machine form each string is a record
+// of its own, \x1c, the thread ID, \x1f, the string (after a space but
+// for the first), \x1e, after a \x1d record that starts the thread's
+// capture: records are whole, so other CPUs' output cannot split one, as
+// it could split the output of one join() from the printfs around it.
 func capture(expr string, standalone bool) string {
 	if standalone {
 		return `printf("%-7d ", tid); join(` + expr + `);`
 	}
-	return `printf("\x1d%d\x1f", tid); join(` + expr + `); printf("\x1e");`
+	return fmt.Sprintf(`printf("\x1d%%ld\x1f\x1e", tid);
+	$capture_i = 0;
+	while ($capture_i < %d) {
+		$capture_arg = %s[$capture_i];
+		if ($capture_arg == 0) {
+			break;
+		}
+		printf("\x1c%%ld\x1f%%s%%s\x1e", tid, $capture_i > 0 ? " " : "", str($capture_arg));
+		$capture_i++;
+	}`, captureArgs, expr)
 }
+
+// captureArgs is how many strings {{capture}} keeps.
+const captureArgs = 20
 
 // CgroupCond is the -c filter on expr, a cgroup ID, or "" without -c:
 // {{cgroupCond "@cgroup[tid]"}} filters on a cgroup a tool kept where the

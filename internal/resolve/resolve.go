@@ -191,6 +191,11 @@ func FieldType(f *kernel.Format, fl *kernel.Field, maxStrlen int) *types.Type {
 		if strings.HasPrefix(base, "char") {
 			elem = types.TypS8
 		}
+		// "const char *const *argv" points to pointers: argv[1] is a
+		// char *, as in bpftrace.
+		for i := strings.Count(fl.Type, "*"); i > 1; i-- {
+			elem = &types.Type{Kind: types.Pointer, Size: 8, Elem: elem}
+		}
 		return &types.Type{Kind: types.Pointer, Size: 8, Elem: elem, Name: strings.TrimSpace(strings.TrimSuffix(base, "*"))}
 	case base == "bool" || base == "_Bool":
 		return types.TypBool

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 
 	"github.com/cilium/ebpf"
@@ -46,17 +47,34 @@ func (p *Program) verifyOptions(name string, spec *ebpf.ProgramSpec) verify.Opti
 		opts.KernelTypes = p.KernelTypes()
 	}
 	if opts.KernelTypes == nil && p.TaskCommOffset > 0 {
-		// The drop counter reads only task_struct.comm through the task's
-		// BTF pointer: describe just that, from the raw BTF facts, rather
-		// than decoding all of BTF.
-		if size, err := kernel.StructSize("task_struct"); err == nil {
-			char := &btf.Int{Name: "char", Size: 1, Encoding: btf.Char}
-			opts.TaskStruct = &btf.Struct{Name: "task_struct", Size: size, Members: []btf.Member{
-				{Name: "comm", Type: &btf.Array{Type: char, Index: &btf.Int{Name: "int", Size: 4}, Nelems: 16}, Offset: btf.Bits(p.TaskCommOffset * 8)},
-			}}
-		}
+		opts.TaskStruct = minimalTaskStruct(p.TaskCommOffset)
 	}
 	return opts
+}
+
+// minimalTaskStruct describes struct task_struct by the members the
+// compiler reads through the task's BTF pointer without decoding all of
+// the kernel's BTF: comm, and real_parent and tgid for ppid. The answers
+// come from the raw BTF facts, which are cached; a member they cannot
+// give is left out, and the verifier then refuses a read of it.
+func minimalTaskStruct(commOffset int) *btf.Struct {
+	size, err := kernel.StructSize("task_struct")
+	if err != nil {
+		return nil
+	}
+	char := &btf.Int{Name: "char", Size: 1, Encoding: btf.Char}
+	task := &btf.Struct{Name: "task_struct", Size: size, Members: []btf.Member{
+		{Name: "comm", Type: &btf.Array{Type: char, Index: &btf.Int{Name: "int", Size: 4}, Nelems: 16}, Offset: btf.Bits(commOffset * 8)},
+	}}
+	if m, err := kernel.StructMember("task_struct", "real_parent"); err == nil && m.Size == 8 {
+		task.Members = append(task.Members, btf.Member{Name: "real_parent", Type: &btf.Pointer{Target: task}, Offset: btf.Bits(m.Offset * 8)})
+	}
+	if m, err := kernel.StructMember("task_struct", "tgid"); err == nil && m.Size == 4 {
+		task.Members = append(task.Members, btf.Member{Name: "tgid", Type: &btf.Int{Name: "pid_t", Size: 4, Encoding: btf.Signed}, Offset: btf.Bits(m.Offset * 8)})
+	}
+	// The verifier looks members up in order of offset.
+	sort.Slice(task.Members, func(i, j int) bool { return task.Members[i].Offset < task.Members[j].Offset })
+	return task
 }
 
 // ctxSize is the record size of the tracepoints a program is attached to
