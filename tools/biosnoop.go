@@ -19,24 +19,29 @@ var Biosnoop = &Tool{
 submitted it (COMM, PID), its disk, its type (R read, W write, with S sync,
 M metadata, F flush or FUA, A read-ahead), its first sector, its size in
 bytes and its latency from the issue to the device to the completion (with
--Q, QUE(ms) adds the time it spent queued in the kernel before the issue).`,
+-Q, QUE(ms) adds the time it spent queued in the kernel before the issue).
+With -C, the CGROUP column is the submitting process's cgroup, and -c keeps
+the requests of processes in a cgroup.`,
 	Caveat: func(k *Kernel) string {
 		if k.Tracepoint("block:block_io_start") {
 			return ""
 		}
-		return "this kernel has no block:block_io_start tracepoint (Linux 6.5): COMM and PID are those current when the request was inserted or issued, which may be a kernel worker's"
+		return "this kernel has no block:block_io_start tracepoint (Linux 6.5): COMM, PID and CGROUP are those of the task current when the request was inserted or issued, which may be a kernel worker's"
 	},
-	CaveatDoc:  `Before Linux 6.5 (no block:block_io_start), COMM and PID are those of the task current when the request was inserted or issued, not necessarily the submitter; BCC uses a kprobe there. A request is matched from start to completion by its device and sector (the tracepoints have no request pointer), so a request whose first sector changes by a front merge shows COMM "?".`,
+	CaveatDoc:  `Before Linux 6.5 (no block:block_io_start), COMM, PID and the cgroup (-c, -C) are those of the task current when the request was inserted or issued, not necessarily the submitter; BCC uses a kprobe there. A request is matched from start to completion by its device and sector (the tracepoints have no request pointer), so a request whose first sector changes by a front merge shows COMM "?".`,
+	Common:     Cgroup,
 	Positional: "[duration]",
 	Flags: []Flag{
 		{Short: "Q", Long: "queued", Kind: Bool, Help: "include the time queued in the kernel (a QUE(ms) column)"},
 		{Short: "d", Long: "disk", Kind: String, Value: "DISK", Help: "trace this disk only (vda, sda, nvme0n1)"},
 		{Short: "m", Long: "min", Kind: Int, Value: "MIN", Help: "only requests slower than MIN milliseconds"},
 		{Short: "t", Long: "timestamp", Kind: Bool, Help: "a TIMESTAMP column (HH:MM:SS.mmm) instead of TIME(s)"},
-		{Short: "c", Long: "cgroup", Kind: String, Value: "PATH", Help: "trace processes of this cgroup v2 directory only"},
 	},
 	Script: biosnoopScript,
-	Header: "Tracing block I/O... Hit Ctrl-C to end.",
+	// The request completes in interrupt context: its cgroup is the
+	// submitter's, kept with its PID and command where it was current.
+	CgroupExpr: "$cgroup",
+	Header:     "Tracing block I/O... Hit Ctrl-C to end.",
 	Check: func(c *Config) error {
 		if err := durationArg(c); err != nil {
 			return err
@@ -46,13 +51,6 @@ bytes and its latency from the issue to the device to the completion (with
 		}
 		if err := diskFlag(c); err != nil {
 			return err
-		}
-		if p := c.String("cgroup"); p != "" {
-			ids, err := cgroupIDs(p)
-			if err != nil {
-				return fmt.Errorf("-c %s: %v", p, err)
-			}
-			c.CgroupIDs = ids
 		}
 		if !c.Bool("timestamp") {
 			c.Timestamp = "t"
@@ -76,6 +74,7 @@ bytes and its latency from the issue to the device to the completion (with
 		{"biosnoop -d vda", "disk vda only"},
 		{"biosnoop -m 10", "only requests slower than 10 ms"},
 		{"biosnoop 5", "for 5 seconds"},
+		{"biosnoop -c /system.slice/docker-0123.scope -C", "requests of one container's processes, with a CGROUP column"},
 	},
 	Probes:    "tracepoint:block:block_io_start (tracepoint:block:block_rq_insert, block_rq_issue before 6.5), tracepoint:block:block_rq_issue, tracepoint:block:block_rq_complete",
 	MinKernel: "4.7",

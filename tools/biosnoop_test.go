@@ -91,6 +91,44 @@ func TestBiosnoop(t *testing.T) {
 	}
 }
 
+// TestBiosnoopCgroup reads block 100 of a file with direct I/O from a
+// process in a new cgroup, and block 200 from one outside it. With -c
+// and -C, the first read's line shows the cgroup, dd and its PID, though
+// the request completes in interrupt context, and the second read is
+// not printed; in JSON with -C, each read carries its process's cgroup.
+func TestBiosnoopCgroup(t *testing.T) {
+	dir, name := testCgroup(t)
+	dd, disk := directReads(t)
+	data := strings.TrimPrefix(dd[1], "if=")
+	in := strconv.FormatUint(fileSector(t, data, 100*4096), 10)
+	out := strconv.FormatUint(fileSector(t, data, 200*4096), 10)
+	text := startTool(t, "biosnoop", "-c", name, "-C", "-d", disk)
+	js := startTool(t, "biosnoop", "-j", "--show-cgroup")
+	run(t, "dd", "if="+data, "of=/dev/null", "bs=4k", "skip=200", "count=1", "iflag=direct", "status=none")
+	cmd := run(t, "sh", "-c", "echo $$ > "+dir+"/cgroup.procs && exec dd if="+data+" of=/dev/null bs=4k skip=100 count=1 iflag=direct status=none")
+	pid := strconv.Itoa(cmd.Process.Pid)
+
+	f := fields(text.line(" " + in + " "))
+	if len(f) != 9 || f[1] != name || f[2] != "dd" || f[3] != pid || f[4] != disk || f[6] != in || f[7] != "4096" {
+		t.Errorf("line %q: want %s dd %s %s R.. %s 4096", f, name, pid, disk, in)
+	}
+	if h := strings.Join(fields(text.lines()[0]), " "); h != "TIME(s) CGROUP COMM PID DISK T SECTOR BYTES LAT(ms)" {
+		t.Errorf("headings %q", h)
+	}
+	for sector, cg := range map[string]string{in: name, out: cgroupOfPID(t, os.Getpid())} {
+		ev := js.jsonEvent("sector", func(v any) bool { f, ok := v.(float64); return ok && strconv.FormatFloat(f, 'f', 0, 64) == sector })
+		if ev["cgroup"] != cg || ev["comm"] != "dd" {
+			t.Errorf("JSON event %v: want dd in cgroup %s", ev, cg)
+		}
+	}
+	text.stop()
+	for _, l := range text.lines()[1:] {
+		if f := fields(l); len(f) != 9 || f[1] != name || f[6] == out {
+			t.Errorf("-c %s printed %q: want only requests of processes in %s", name, l, name)
+		}
+	}
+}
+
 // TestBiosnoopDuration: the positional duration stops the tool.
 func TestBiosnoopDuration(t *testing.T) {
 	r := startTool(t, "biosnoop", "1")

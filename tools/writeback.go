@@ -22,15 +22,27 @@ kernel as it ends: the time, the backing device (major:minor), the pages
 written, the reason
 (background, periodic, sync, vmscan, ...) and how long it took in
 milliseconds. Heavy writeback at the moments an application is slow is a
-clue that they compete for the disk.`,
-	Common: Duration,
+clue that they compete for the disk. With -C, the CGROUP column is the cgroup
+whose dirty pages the pass wrote, which the kernel tells apart only with
+cgroup writeback (the memory and io controllers enabled on cgroup v2): the
+root cgroup otherwise; -c keeps the passes of a cgroup.`,
+	Common: Duration | Cgroup,
 	Script: writebackScript,
 	Header: "Tracing writeback... Hit Ctrl-C to end.",
 	Check: func(c *Config) error {
 		c.Timestamp = "T"
 		return nil
 	},
-	CaveatDoc: `PAGES is the pages written in the pass (the decrease of the work's page budget, which the tracepoints report); bpftrace's writeback.bt prints the budget left, masked to 16 bits.`,
+	// Writeback runs in kernel workers: the tracepoints' cgroup_ino is
+	// the cgroup the pass writes for (its bdi_writeback's memory cgroup).
+	CgroupExpr: "$cgroup",
+	Caveat: func(k *Kernel) string {
+		if k.TracepointField("writeback:writeback_start", "cgroup_ino") {
+			return ""
+		}
+		return "this kernel's writeback tracepoints carry no cgroup ID: the cgroup (-c, -C) is the flushing kernel worker's"
+	},
+	CaveatDoc: `PAGES is the pages written in the pass (the decrease of the work's page budget, which the tracepoints report); bpftrace's writeback.bt prints the budget left, masked to 16 bits. The cgroup (-c, -C) is the one whose dirty pages the pass writes, as the tracepoints' cgroup_ino says: a cgroup of its own only with cgroup writeback (memory and io controllers on cgroup v2, a file system that supports it), otherwise the root; on older kernels whose tracepoints carry no cgroup ID it is the flushing kernel worker's.`,
 	Columns: []Column{
 		{Name: "DEVICE", Expr: "args.name", Kind: Text, Width: -8},
 		{Name: "PAGES", Expr: "$pages", Kind: Integer, Width: -8},
