@@ -17,6 +17,7 @@ var Bashreadline = &Tool{
 	Summary: "Print the command lines typed into bash, system-wide",
 	Description: `Prints each line an interactive bash reads with readline(), as readline
 returns it: the time, bash's PID and the command line.`,
+	Common: Cgroup,
 	Flags: []Flag{
 		{Short: "s", Long: "shared", Kind: String, Value: "PATH", Help: "the libreadline.so (or bash binary) that has readline()"},
 	},
@@ -50,6 +51,7 @@ returns it: the time, bash's PID and the command line.`,
 	Examples: []Example{
 		{"bashreadline", "print the commands typed into bash"},
 		{"bashreadline -s /usr/lib/x86_64-linux-gnu/libreadline.so.8", "a bash that links this libreadline"},
+		{"bashreadline -C", "with each bash's cgroup (its container or service)"},
 	},
 	Probes:    "uretprobe:/bin/bash:readline, uretprobe:libreadline:readline",
 	MinKernel: "4.7",

@@ -43,6 +43,45 @@ func TestBashreadline(t *testing.T) {
 	}
 }
 
+// TestBashreadlineCgroup types a line into a bash in a test cgroup and one
+// into a bash outside it: -C shows the first's cgroup, in text and JSON,
+// and -c prints only the first.
+func TestBashreadlineCgroup(t *testing.T) {
+	script := testutil.RequireTool(t, "script", "bsdutils")
+	testutil.RequireTool(t, "bash", "bash")
+	dir, name := testCgroup(t)
+	text := startTool(t, "bashreadline", "-c", dir, "-C")
+	js := startTool(t, "bashreadline", "--show-cgroup", "-j")
+	in := fmt.Sprintf("echo ktrace-in-%d", os.Getpid())
+	out := fmt.Sprintf("echo ktrace-out-%d", os.Getpid())
+	typeInto := func(cmd *exec.Cmd, line string) {
+		cmd.Stdin = strings.NewReader(line + "\nexit\n")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("script: %v: %s", err, out)
+		}
+	}
+	// script's bash inherits the cgroup sh moves itself to.
+	typeInto(exec.Command("sh", "-c", fmt.Sprintf(`echo $$ > %s/cgroup.procs && exec %s -qfec "bash --norc -i" /dev/null`, dir, script)), in)
+	typeInto(exec.Command(script, "-qfec", "bash --norc -i", "/dev/null"), out)
+	f := fields(text.line(in))
+	if len(f) != 5 || f[1] != name || strings.Join(f[3:], " ") != in {
+		t.Errorf("line %q: want TIME %s PID %s", f, name, in)
+	}
+	if h := fields(text.lines()[0]); strings.Join(h, " ") != "TIME CGROUP PID COMMAND" {
+		t.Errorf("headings %q", h)
+	}
+	if ev := js.jsonEvent("command", func(v any) bool { return v == in }); ev["cgroup"] != name || fmt.Sprint(ev["pid"]) != f[2] {
+		t.Errorf("JSON event %v: want cgroup %s, pid %s", ev, name, f[2])
+	}
+	if ev := js.jsonEvent("command", func(v any) bool { return v == out }); ev["cgroup"] == name {
+		t.Errorf("JSON event %v: the bash outside has the test cgroup", ev)
+	}
+	text.stop()
+	if strings.Contains(text.stdout.String(), out) {
+		t.Errorf("with -c, the line typed outside the cgroup was printed:\n%s", text.stdout)
+	}
+}
+
 func TestBashreadlineErrors(t *testing.T) {
 	testutil.RequireRoot(t)
 	_, err := tools.Lookup("bashreadline").Parse([]string{"-s", "/bin/true"})

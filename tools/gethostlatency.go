@@ -18,7 +18,7 @@ var Gethostlatency = &Tool{
 	Description: `Prints a line for each call of libc's getaddrinfo(), gethostbyname() and
 gethostbyname2() as it returns: the process, the time the lookup took in
 milliseconds and the host name looked up.`,
-	Common: PID,
+	Common: PID | Cgroup,
 	Flags: []Flag{
 		{Short: "l", Long: "libc", Kind: String, Value: "LIBC", Help: "the C library to trace (a path; default: the system's libc)"},
 	},
@@ -48,6 +48,7 @@ milliseconds and the host name looked up.`,
 	Examples: []Example{
 		{"gethostlatency", "time every host name lookup"},
 		{"gethostlatency -p 181", "only process 181's"},
+		{"gethostlatency -c /system.slice/nginx.service", "only the lookups of processes in this cgroup"},
 		{"gethostlatency -l /usr/lib/musl/lib/libc.so", "lookups through another C library"},
 	},
 	Probes:    "uprobe and uretprobe:libc:{getaddrinfo,gethostbyname,gethostbyname2}",

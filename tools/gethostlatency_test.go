@@ -2,7 +2,9 @@ package tools_test
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/ktrace/ktrace/internal/testutil"
@@ -31,6 +33,38 @@ func TestGethostlatency(t *testing.T) {
 	}
 	if ms, err := strconv.ParseFloat(ev["lat_ms"].(string), 64); err != nil || ms < 0 {
 		t.Errorf("JSON latency %v", ev["lat_ms"])
+	}
+}
+
+// TestGethostlatencyCgroup runs getent ahosts localhost in a test cgroup
+// and outside it: -C shows the first's cgroup, in text and JSON, and -c
+// prints only the first.
+func TestGethostlatencyCgroup(t *testing.T) {
+	getent := testutil.RequireTool(t, "getent", "libc-bin")
+	dir, name := testCgroup(t)
+	text := startTool(t, "gethostlatency", "-c", dir, "-C")
+	js := startTool(t, "gethostlatency", "--show-cgroup", "-j")
+	in := run(t, "sh", "-c", fmt.Sprintf("echo $$ > %s/cgroup.procs && exec %s ahosts localhost", dir, getent))
+	out := run(t, getent, "ahosts", "localhost")
+	pid := strconv.Itoa(in.Process.Pid)
+	f := fields(text.line(" " + pid + " "))
+	if len(f) != 6 || f[1] != name || f[2] != pid || f[3] != "getent" || f[5] != "localhost" {
+		t.Errorf("line %q: want TIME %s %s getent LATms localhost", f, name, pid)
+	}
+	if h := fields(text.lines()[0]); strings.Join(h, " ") != "TIME CGROUP PID COMM LATms HOST" {
+		t.Errorf("headings %q", h)
+	}
+	if ev := js.jsonEvent("pid", func(v any) bool { return v == float64(in.Process.Pid) }); ev["cgroup"] != name || ev["host"] != "localhost" {
+		t.Errorf("JSON event %v: want cgroup %s", ev, name)
+	}
+	if ev := js.jsonEvent("pid", func(v any) bool { return v == float64(out.Process.Pid) }); ev["cgroup"] == name {
+		t.Errorf("JSON event %v: the getent outside has the test cgroup", ev)
+	}
+	text.stop()
+	for _, l := range text.lines()[1:] {
+		if f := fields(l); len(f) > 2 && f[2] == strconv.Itoa(out.Process.Pid) {
+			t.Errorf("with -c, the lookup outside the cgroup was printed: %q", l)
+		}
 	}
 }
 

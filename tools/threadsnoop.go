@@ -14,6 +14,7 @@ var Threadsnoop = &Tool{
 	Description: `Prints a line for each pthread_create() call in libc: the milliseconds
 since tracing began, the creating process and the function the new thread
 starts in.`,
+	Common: Cgroup,
 	Script: threadsnoopScript,
 	Header: "Tracing new threads... Hit Ctrl-C to end.",
 	Columns: []Column{
@@ -24,6 +25,7 @@ starts in.`,
 	},
 	Examples: []Example{
 		{"threadsnoop", "trace every pthread_create()"},
+		{"threadsnoop -C", "with the creating process's cgroup"},
 	},
 	Probes:    "uprobe:libc:pthread_create",
 	MinKernel: "4.7",

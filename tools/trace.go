@@ -26,13 +26,21 @@ p and r are a function's entry and return (a kernel function needs
 kprobes). Arguments are arg1, arg2, ... (or the signature's names),
 tracepoint fields args->FIELD; retval is the return value, and $uid, $gid,
 $pid (thread), $tgid (process), $cpu and $task may be used. The format is
-printf's, with %K and %U for kernel and user addresses as symbols.`,
+printf's, with %K and %U for kernel and user addresses as symbols.
+
+-C is BCC's CPU column here; --show-cgroup adds the CGROUP column that
+other tools' -C adds.`,
 	Common: PID | Timestamps,
 	Flags: []Flag{
 		{Short: "L", Long: "tid", Kind: Int, Value: "TID", Help: "trace this thread only"},
 		{Long: "uid", Kind: Int, Value: "UID", Help: "trace this user only"},
 		{Short: "M", Long: "max-events", Kind: Int, Value: "MAX", Help: "stop after MAX events"},
 		{Short: "C", Long: "print_cpu", Kind: Bool, Help: "include a CPU column"},
+		// -C is BCC's CPU column here, so the cgroup flags are the
+		// tool's own rather than the common -c and -C.
+		{Short: "c", Long: "cgroup", Kind: String, Value: "PATH", Help: "trace processes of this cgroup v2 directory only (as /sys/fs/cgroup/... or relative to it)"},
+		{Long: "cgroup-path", Kind: String, Value: "PATH", Help: "the same as -c (BCC's name)"},
+		{Long: "show-cgroup", Kind: Bool, Help: "include a CGROUP column"},
 		{Short: "n", Long: "name", Kind: String, Value: "NAME", Help: "only processes whose name contains NAME"},
 		{Short: "f", Long: "msg-filter", Kind: String, Value: "TEXT", Help: "only events whose message contains TEXT"},
 		{Short: "K", Long: "kernel-stack", Kind: Bool, Help: "print the kernel stack of each event"},
@@ -62,6 +70,7 @@ printf's, with %K and %U for kernel and user addresses as symbols.`,
 		{`trace 'r:c:malloc (retval == 0) "failed"'`, "malloc() calls that return NULL"},
 		{`trace -p 181 'c:write "fd %d, %d bytes", arg1, arg3'`, "process 181's writes in libc"},
 		{`trace -U 'c:open "%s", arg1'`, "libc's open() with the caller's stack"},
+		{`trace -c /system.slice/nginx.service --show-cgroup 't:syscalls:sys_enter_openat "%s", args->filename'`, "the files a service opens"},
 		{`trace 'u:pthread:pthread_create "%U", arg3'`, "new threads' start functions, from a USDT probe"},
 		{`trace -M 10 'do_sys_open "%s", arg2'`, "10 opens, by a kernel function (needs kprobes)"},
 	},
@@ -357,6 +366,18 @@ func checkTrace(c *Config) error {
 	if n := c.Int("string-size"); n <= 0 || n > 1024 {
 		return fmt.Errorf("-Z needs a size from 1 to 1024")
 	}
+	// The common cgroup filter and column, under trace's own flags:
+	// c.cond() and c.columns() take them from here.
+	for _, f := range []struct{ key, name string }{{"cgroup", "-c"}, {"cgroup-path", "--cgroup-path"}} {
+		if p := c.String(f.key); p != "" {
+			ids, err := cgroupIDs(p)
+			if err != nil {
+				return fmt.Errorf("%s %s: %v", f.name, p, err)
+			}
+			c.Cgroup, c.CgroupIDs = p, ids
+		}
+	}
+	c.ShowCgroup = c.Bool("show-cgroup")
 	var probes []*traceProbe
 	for _, a := range c.Args {
 		p, err := parseTraceProbe(a, c.Int("string-size"))

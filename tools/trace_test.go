@@ -2,6 +2,7 @@ package tools_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -80,6 +81,48 @@ func TestTraceUser(t *testing.T) {
 	}
 }
 
+// TestTraceCgroup: cat opens a path in a test cgroup and another outside
+// it. -c (and BCC's --cgroup-path) print the first only, --show-cgroup
+// shows its cgroup in text and JSON; -C stays BCC's CPU column.
+func TestTraceCgroup(t *testing.T) {
+	dir, name := testCgroup(t)
+	tmp := t.TempDir()
+	in, out := filepath.Join(tmp, "ktrace-trace-in"), filepath.Join(tmp, "ktrace-trace-out")
+	for _, p := range []string{in, out} {
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	probe := `t:syscalls:sys_enter_openat "%s", args->filename`
+	text := startTool(t, "trace", "-c", dir, "--show-cgroup", "-C", probe)
+	bcc := startTool(t, "trace", "--cgroup-path", name, probe)
+	js := startTool(t, "trace", "--show-cgroup", "-j", "-f", tmp, probe)
+	inCat := run(t, "sh", "-c", fmt.Sprintf("echo $$ > %s/cgroup.procs && exec cat %s", dir, in))
+	outCat := run(t, "cat", out)
+	pid := strconv.Itoa(inCat.Process.Pid)
+	f := fields(text.line(in))
+	if len(f) != 7 || f[0] != name || f[2] != pid || f[3] != pid || f[4] != "cat" || f[5] != "sys_enter_openat" || f[6] != in {
+		t.Errorf("line %q: want %s CPU %s %s cat sys_enter_openat %s", f, name, pid, pid, in)
+	}
+	if h := fields(text.lines()[0]); strings.Join(h, " ") != "CGROUP CPU PID TID COMM FUNC -" {
+		t.Errorf("headings %q", h)
+	}
+	if f := fields(bcc.line(in)); len(f) != 5 || f[0] != pid {
+		t.Errorf("with --cgroup-path: line %q, want cat's PID %s first", f, pid)
+	}
+	if ev := js.jsonEvent("message", func(v any) bool { return v == in }); ev["cgroup"] != name || ev["pid"] != float64(inCat.Process.Pid) {
+		t.Errorf("JSON event %v: want cgroup %s, pid %s", ev, name, pid)
+	}
+	if ev := js.jsonEvent("message", func(v any) bool { return v == out }); ev["cgroup"] == name || ev["pid"] != float64(outCat.Process.Pid) {
+		t.Errorf("JSON event %v: want pid %d, outside %s", ev, outCat.Process.Pid, name)
+	}
+	text.stop()
+	bcc.stop()
+	if strings.Contains(text.stdout.String(), out) || strings.Contains(bcc.stdout.String(), out) {
+		t.Errorf("with -c, the open outside the cgroup was printed:\n%s\n%s", text.stdout, bcc.stdout)
+	}
+}
+
 // TestTraceErrors: bad probes give these errors.
 func TestTraceErrors(t *testing.T) {
 	for _, tc := range []struct {
@@ -94,6 +137,8 @@ func TestTraceErrors(t *testing.T) {
 		{[]string{`c:malloc x`}, `error in probe 'c:malloc x': expected a format string in "s, not x (see ktrace trace -h)`},
 		{[]string{`q:c:malloc`}, `"q:c:malloc": the probe type must be p, r, t or u, not "q" (see ktrace trace -h)`},
 		{[]string{"-M", "0", "c:malloc"}, "-M needs a positive number (see ktrace trace -h)"},
+		{[]string{"-c", "/no-such-cgroup-ktrace", "c:malloc"}, "-c /no-such-cgroup-ktrace: no such cgroup (looked for the directory " + cgroupRoot(t) + "/no-such-cgroup-ktrace) (see ktrace trace -h)"},
+		{[]string{"--cgroup-path", cgroupRoot(t) + "/cgroup.procs", "c:malloc"}, "--cgroup-path " + cgroupRoot(t) + "/cgroup.procs: " + cgroupRoot(t) + "/cgroup.procs is not a cgroup directory (see ktrace trace -h)"},
 	} {
 		_, err := tools.Lookup("trace").Parse(tc.args)
 		if err == nil || err.Error() != tc.want || !errors.Is(err, tools.ErrUsage) {
