@@ -183,10 +183,13 @@ func (t *Tool) options() []option {
 		opts = append(opts, option{short: "x", long: "failed", help: "only show failed calls", set: func(c *Config, _ string) error { c.Failed = true; return nil }})
 	}
 	if t.Common&Cgroup != 0 {
+		// A tool whose BCC namesake gives -c or -C another meaning
+		// (runqslower's -c COMM) keeps it: the cgroup options are then
+		// long only.
 		opts = append(opts,
-			option{short: "c", long: "cgroup", value: "PATH", help: "trace processes of this cgroup v2 directory only (as /sys/fs/cgroup/... or relative to it)",
+			option{short: t.freeShort("c"), long: "cgroup", value: "PATH", help: "trace processes of this cgroup v2 directory only (as /sys/fs/cgroup/... or relative to it)",
 				set: func(c *Config, v string) error { c.Cgroup = v; return nil }},
-			option{short: "C", long: "show-cgroup", help: "include a CGROUP column", set: func(c *Config, _ string) error { c.ShowCgroup = true; return nil }})
+			option{short: t.freeShort("C"), long: "show-cgroup", help: "include a CGROUP column", set: func(c *Config, _ string) error { c.ShowCgroup = true; return nil }})
 	}
 	if t.Common&Duration != 0 {
 		opts = append(opts, option{short: "d", long: "duration", value: "SECONDS", help: "stop after this many seconds",
@@ -203,6 +206,17 @@ func (t *Tool) options() []option {
 		option{short: "j", long: "json", help: "print one JSON object per line", set: func(c *Config, _ string) error { c.JSON = true; return nil }},
 		option{long: "script", help: "print the script the tool would run, and exit", set: func(c *Config, _ string) error { c.PrintScript = true; return nil }},
 		option{short: "h", long: "help", help: "show this help", set: func(c *Config, _ string) error { c.Help = true; return nil }})
+}
+
+// freeShort returns the short option name unless one of the tool's own
+// flags has it.
+func (t *Tool) freeShort(name string) string {
+	for _, f := range t.Flags {
+		if f.Short == name {
+			return ""
+		}
+	}
+	return name
 }
 
 func valueName(v, def string) string {
