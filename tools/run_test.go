@@ -7,10 +7,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
 
 	"github.com/ktrace/ktrace/internal/testutil"
@@ -185,4 +187,44 @@ func directReads(t *testing.T) (dd []string, disk string) {
 		t.Fatalf("the disk of %s: %v", dir, err)
 	}
 	return []string{"dd", "if=" + data, "of=/dev/null", "bs=4k", "count=256", "iflag=direct", "status=none"}, filepath.Base(real)
+}
+
+// recursionMisses is how many times the kernel skipped one of this
+// process's BPF programs because another ran on the same CPU (a block I/O
+// completion in an interrupt while a tracepoint program runs): events a
+// tool cannot see, which exact tests allow for.
+func recursionMisses(t *testing.T) uint64 {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fdinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[uint64]bool{}
+	var misses uint64
+	for _, fd := range fds {
+		data, err := os.ReadFile("/proc/self/fdinfo/" + fd.Name())
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			v, ok := strings.CutPrefix(line, "prog_id:")
+			if !ok {
+				continue
+			}
+			id, _ := strconv.ParseUint(strings.TrimSpace(v), 10, 32)
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			p, err := ebpf.NewProgramFromID(ebpf.ProgramID(id))
+			if err != nil {
+				continue
+			}
+			if s, err := p.Stats(); err == nil {
+				misses += s.RecursionMisses
+			}
+			p.Close()
+		}
+	}
+	return misses
 }
