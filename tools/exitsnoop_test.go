@@ -70,12 +70,18 @@ func TestExitsnoopSignal(t *testing.T) {
 // -T and -p, with this PID and its own thread ID.
 func TestExitsnoopThreaded(t *testing.T) {
 	r := startTool(t, "exitsnoop", "-T", "-p", strconv.Itoa(os.Getpid()), "-j")
-	tids := make(chan int)
-	go func() {
-		runtime.LockOSThread()
-		tids <- unix.Gettid()
-	}()
-	tid := <-tids
+	// A goroutine that returns locked to the main thread does not end
+	// it (the Go runtime keeps the main thread), so try until one ran on
+	// another thread, whose ID is not the PID.
+	tid := os.Getpid()
+	for i := 0; i < 20 && tid == os.Getpid(); i++ {
+		tids := make(chan int)
+		go func() {
+			runtime.LockOSThread()
+			tids <- unix.Gettid()
+		}()
+		tid = <-tids
+	}
 	ev := r.jsonEvent("tid", func(v any) bool { return v == float64(tid) })
 	if ev["pid"] != float64(os.Getpid()) || ev["exit_code"] != "0" {
 		t.Errorf("event %v: want pid %d, exit code 0", ev, os.Getpid())
