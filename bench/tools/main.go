@@ -49,6 +49,16 @@ tracepoint:block:block_rq_complete /@start[args->dev, args->sector]/ {
 }
 END { clear(@start); }`
 
+const runqlatBT = `BEGIN { printf("Tracing CPU scheduler... Hit Ctrl-C to end.\n"); }
+tracepoint:sched:sched_wakeup, tracepoint:sched:sched_wakeup_new { @qtime[args->pid] = nsecs; }
+tracepoint:sched:sched_switch {
+	if (args->prev_state == 0) { @qtime[args->prev_pid] = nsecs; }
+	$ns = @qtime[args->next_pid];
+	if ($ns) { @usecs = hist((nsecs - $ns) / 1000); }
+	delete(@qtime[args->next_pid]);
+}
+END { clear(@qtime); }`
+
 const tcplifeBT = `BEGIN { printf("%-5s %-10s %-15s %-5s %-15s %-5s ", "PID", "COMM", "LADDR", "LPORT", "RADDR", "RPORT");
 	printf("%5s %5s %s\n", "TX_KB", "RX_KB", "MS"); }
 tracepoint:sock:inet_sock_set_state /args->protocol == 6/ {
@@ -81,7 +91,8 @@ func main() {
 		{name: "opensnoop", ktrace: []string{"opensnoop"}, bpftrace: "/usr/sbin/opensnoop.bt", workload: opens(work, 20000)},
 		{name: "biolatency", ktrace: []string{"biolatency"}, bpftrace: biolatencyBT,
 			note: "Debian's biolatency.bt needs kprobes; the same tracepoints in bpftrace", workload: directReads(work, 2000)},
-		{name: "runqlat", ktrace: []string{"runqlat"}, bpftrace: "/usr/sbin/runqlat.bt", workload: pingPong(20000)},
+		{name: "runqlat", ktrace: []string{"runqlat"}, bpftrace: runqlatBT,
+			note: "Debian's runqlat.bt includes kernel headers, absent here; its probes without them", workload: pingPong(20000)},
 		{name: "tcplife", ktrace: []string{"tcplife"}, bpftrace: tcplifeBT,
 			note: "Debian's tcplife.bt needs kprobes; the same tracepoint in bpftrace", workload: connections(500)},
 	}
@@ -135,7 +146,10 @@ func start(argv []string) (*tracer, error) {
 		sc := bufio.NewScanner(r)
 		signalled := false
 		for sc.Scan() {
-			if !signalled && !strings.HasPrefix(sc.Text(), "Attaching ") {
+			// bpftrace 0.17 prints "Attaching N probes..." before it
+			// attaches, and a warning about RLIMIT_MEMLOCK first.
+			line := sc.Text()
+			if !signalled && !strings.HasPrefix(line, "Attaching ") && !strings.Contains(line, "RLIMIT_MEMLOCK") {
 				close(t.ready)
 				signalled = true
 			}
