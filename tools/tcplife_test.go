@@ -2,9 +2,11 @@ package tools_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -171,4 +173,50 @@ func TestTCPUsageErrors(t *testing.T) {
 			t.Errorf("ktrace %s %s: error %v, want %q", tc.tool, strings.Join(tc.args, " "), err, tc.want)
 		}
 	}
+}
+
+// inCgroup is a command that runs argv in the cgroup v2 directory dir: a
+// shell moves itself there and execs it, so the PID is argv's.
+func inCgroup(dir string, argv ...string) *exec.Cmd {
+	script := fmt.Sprintf(`echo $$ > %s/cgroup.procs && exec "$@"`, dir)
+	return exec.Command("sh", append([]string{"-c", script, "sh"}, argv...)...)
+}
+
+// bashConnect is the command line of bash connecting to addr (through
+// its /dev/tcp), sending "hello" and closing: a TCP client whose socket
+// a process in another cgroup than the test's makes.
+func bashConnect(addr net.Addr) []string {
+	a := addr.(*net.TCPAddr)
+	return []string{"bash", "-c", fmt.Sprintf("exec 3<>/dev/tcp/%s/%d && printf hello >&3", a.IP, a.Port)}
+}
+
+// cgroupSession runs bashConnect to ln in the cgroup directory dir; ln's
+// side, in this process, reads to the end and closes. It returns bash's
+// port, as ln saw it.
+func cgroupSession(t *testing.T, dir string, ln net.Listener) (client int) {
+	t.Helper()
+	got := make(chan int, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			got <- 0
+			return
+		}
+		io.Copy(io.Discard, c)
+		c.Close()
+		got <- c.RemoteAddr().(*net.TCPAddr).Port
+	}()
+	cmd := inCgroup(dir, bashConnect(ln.Addr())...)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("bash connecting to %s in %s: %v", ln.Addr(), dir, err)
+	}
+	select {
+	case client = <-got:
+	case <-time.After(10 * time.Second):
+	}
+	if client == 0 {
+		t.Fatal("the listener did not get bash's connection")
+	}
+	return client
 }
