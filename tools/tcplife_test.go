@@ -192,8 +192,8 @@ func bashConnect(addr net.Addr) []string {
 
 // cgroupSession runs bashConnect to ln in the cgroup directory dir; ln's
 // side, in this process, reads to the end and closes. It returns bash's
-// port, as ln saw it.
-func cgroupSession(t *testing.T, dir string, ln net.Listener) (client int) {
+// port, as ln saw it, and PID.
+func cgroupSession(t *testing.T, dir string, ln net.Listener) (client, pid int) {
 	t.Helper()
 	got := make(chan int, 1)
 	go func() {
@@ -218,5 +218,41 @@ func cgroupSession(t *testing.T, dir string, ln net.Listener) (client int) {
 	if client == 0 {
 		t.Fatal("the listener did not get bash's connection")
 	}
-	return client
+	return client, cmd.Process.Pid
+}
+
+// TestTcplifeCgroup: bash, in a test cgroup, connects to this process's
+// listener, sends 5 bytes and closes. With -c and -C its session is a line
+// with the test cgroup, its PID and 7 bytes sent (0.01 KB: the data, the
+// SYN and the FIN), though the session ends
+// (FIN_WAIT2 -> CLOSE) as this process, outside the cgroup, closes its
+// side; the listener's side of the session is not printed. Without -c,
+// in JSON, the listener's side shows this process's cgroup.
+func TestTcplifeCgroup(t *testing.T) {
+	dir, name := testCgroup(t)
+	ln := tcpListen(t)
+	server := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	r := startTool(t, "tcplife", "-c", name, "-C")
+	j := startTool(t, "tcplife", "-C", "-j", "-L", server)
+	client, pid := cgroupSession(t, dir, ln)
+	cp := strconv.Itoa(client)
+	// CGROUP PID COMM LADDR LPORT RADDR RPORT TX_KB RX_KB MS
+	f := fields(lineWhere(r, "LPORT "+cp, func(f []string) bool { return len(f) > 4 && f[4] == cp }))
+	want := []string{name, strconv.Itoa(pid), "bash", "127.0.0.1", cp, "127.0.0.1", server, "0.01", "0.00"}
+	if len(f) != 10 || strings.Join(f[:9], " ") != strings.Join(want, " ") {
+		t.Errorf("bash's session: %q, want %q then MS", f, want)
+	}
+	ev := j.jsonEvent("lport", func(v any) bool { return v == float64(ln.Addr().(*net.TCPAddr).Port) })
+	if own := ownCgroup(t); ev["rport"] != float64(client) || ev["cgroup"] != own || ev["pid"] != float64(os.Getpid()) {
+		t.Errorf("the listener's side %v: want rport %d, cgroup %s and this process", ev, client, own)
+	}
+	r.stop()
+	for _, l := range r.lines() {
+		if f := fields(l); len(f) > 4 && f[4] == server {
+			t.Errorf("-c %s printed the listener's side: %q", name, l)
+		}
+	}
+	if h := fields(r.lines()[0]); len(h) == 0 || h[0] != "CGROUP" {
+		t.Errorf("headings %q", h)
+	}
 }

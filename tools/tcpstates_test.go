@@ -145,7 +145,8 @@ func TestTcpstatesCgroup(t *testing.T) {
 	server := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	r := startTool(t, "tcpstates", "-c", name, "-C")
 	j := startTool(t, "tcpstates", "-C", "-j", "-L", server)
-	cp := strconv.Itoa(cgroupSession(t, dir, ln))
+	client, _ := cgroupSession(t, dir, ln)
+	cp := strconv.Itoa(client)
 	// CGROUP SKADDR C-PID C-COMM LADDR LPORT RADDR RPORT OLDSTATE -> NEWSTATE MS
 	lineWhere(r, "the client's CLOSE", func(f []string) bool {
 		return len(f) == 12 && f[5] == cp && f[7] == server && f[10] == "CLOSE"
