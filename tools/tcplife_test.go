@@ -161,6 +161,7 @@ func TestTCPUsageErrors(t *testing.T) {
 		{"tcplife", []string{"-p", "0"}, `-p needs a process ID, not "0" (see ktrace tcplife -h)`},
 		{"tcpstates", []string{"-L", ""}, `-L needs a comma-separated list of ports, not "" (see ktrace tcpstates -h)`},
 		{"tcpconnect", []string{"-P", "80,,81"}, `-P needs a comma-separated list of ports, not "80,,81" (see ktrace tcpconnect -h)`},
+		{"tcpconnect", []string{"--cgroup", "/no-such-cgroup-ktrace"}, "--cgroup /no-such-cgroup-ktrace: no such cgroup (looked for the directory " + cgroupRoot(t) + "/no-such-cgroup-ktrace) (see ktrace tcpconnect -h)"},
 		{"tcpaccept", []string{"-P", "http"}, `-P needs a comma-separated list of ports, not "http" (see ktrace tcpaccept -h)`},
 		{"tcpretrans", []string{"-46"}, "-4 and -6 exclude each other (see ktrace tcpretrans -h)"},
 		{"hardirqs", []string{"-s", "-1"}, "-s needs a CPU number, not -1 (see ktrace hardirqs -h)"},
