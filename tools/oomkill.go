@@ -21,10 +21,15 @@ number of pages and the load averages.`,
 		if k.Kprobes() {
 			return ""
 		}
-		return "without kprobes, kills are traced from oom:mark_victim, and the pages are the killed process's resident pages, not the OOM domain's total"
+		s := "without kprobes, kills are traced from oom:mark_victim, and the pages are the killed process's resident pages, not the OOM domain's total"
+		if !victimTask(k) {
+			s += "; the cgroup (-c, -C) is the one of the process whose allocation failed, not the killed one's"
+		}
+		return s
 	},
-	CaveatDoc:  "Uses a kprobe on oom_kill_process where the kernel has kprobes (pages: the OOM domain's total, as BCC's); otherwise oom:mark_victim, where the pages are the killed process's resident pages (anon, file and shmem).",
-	Common:     Duration,
+	CaveatDoc:  "Uses a kprobe on oom_kill_process where the kernel has kprobes (pages: the OOM domain's total, as BCC's); otherwise oom:mark_victim (raw, for the killed task), where the pages are the killed process's resident pages (anon, file and shmem). The cgroup (-c, -C) is the killed process's, except without kprobes on kernels before 6.8, whose mark_victim has only its PID: there it is the cgroup of the process whose allocation failed.",
+	Common:     Duration | Cgroup,
+	CgroupExpr: "$cg",
 	Script:     oomkillScript,
 	Header:     "Tracing OOM kills... Ctrl-C to stop.",
 	NoHeadings: true,
@@ -48,6 +53,10 @@ number of pages and the load averages.`,
 	Probes:    "kprobe:oom_kill_process; tracepoint:oom:mark_victim",
 	MinKernel: "4.7",
 }
+
+// victimTask reports whether raw tracepoint mark_victim gives the killed
+// task (since Linux 6.8; before, its PID).
+func victimTask(k *Kernel) bool { return k.RawArg("mark_victim", 0) == "task" }
 
 // loadavg is the system's load averages as /proc/loadavg has them.
 func loadavg() string {

@@ -2,6 +2,8 @@ package tools_test
 
 import (
 	"bufio"
+	"bytes"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -136,5 +138,102 @@ func TestOomkillKprobes(t *testing.T) {
 	}
 	if err != nil || !strings.Contains(src, "kprobe:oom_kill_process") {
 		t.Errorf("%v\n%s", err, src)
+	}
+}
+
+// feed writes n bytes without a newline to w, which tail keeps in memory
+// as the start of one line.
+func feed(t *testing.T, w io.Writer, n int) {
+	t.Helper()
+	if _, err := w.Write(bytes.Repeat([]byte{'a'}, n)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestOomkillCgroup: in a 32 MiB memory cgroup, tail holding 22 MB (the
+// victim, in a cgroup v2 of the test's) is killed as another tail, outside
+// that cgroup v2, reads 12 MB: the OOM killer takes the largest. The kill belongs to the victim: -c with its cgroup prints
+// it, with the victim's cgroup in the CGROUP column, in text and JSON;
+// then a tail killed outside that cgroup is not printed with -c, and
+// shows this process's cgroup without it.
+func TestOomkillCgroup(t *testing.T) {
+	memcg := memoryCgroup(t)
+	root := cgroupRoot(t)
+	var victimDirs []string
+	var name string
+	if strings.HasPrefix(memcg, root+"/") {
+		// The memory cgroup is a cgroup v2 one: the victim goes into
+		// a cgroup below it, charged to it.
+		dir := filepath.Join(memcg, "victim")
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.Remove(dir) })
+		victimDirs, name = []string{dir}, strings.TrimPrefix(dir, root)
+	} else {
+		// A cgroup v1 one: the victim is in it and in a cgroup v2 of
+		// its own.
+		dir, n := testCgroup(t)
+		victimDirs, name = []string{memcg, dir}, n
+	}
+	text := startTool(t, "oomkill", "-c", name, "-C")
+	js := startTool(t, "oomkill", "-C", "-j")
+	script := ""
+	for _, d := range victimDirs {
+		script += "echo $$ > " + filepath.Join(d, "cgroup.procs") + " && "
+	}
+	victim := exec.Command("sh", "-c", script+"exec tail")
+	victim.Stderr = os.Stderr
+	hold, err := victim.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := victim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer victim.Process.Kill()
+	feed(t, hold, 22_000_000)
+	trigger := exec.Command("sh", "-c", "echo $$ > "+filepath.Join(memcg, "cgroup.procs")+" && exec tail")
+	trigger.Stderr = os.Stderr
+	in, err := trigger.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := trigger.Start(); err != nil {
+		t.Fatal(err)
+	}
+	feed(t, in, 12_000_000)
+	in.Close()
+	if err := trigger.Wait(); err != nil {
+		t.Fatalf("the tail reading 12 MB: %v", err)
+	}
+	if err := victim.Wait(); err == nil || err.Error() != "signal: killed" {
+		t.Fatalf("the tail holding 22 MB: %v, want it killed", err)
+	}
+	vpid, tpid := strconv.Itoa(victim.Process.Pid), strconv.Itoa(trigger.Process.Pid)
+	// HH:MM:SS CGROUP Triggered by PID n ("c"), OOM kill of PID n ("c"), N pages, loadavg: ...
+	f := fields(text.line("OOM kill of PID " + vpid + " "))
+	want := name + " Triggered by PID " + tpid + ` ("tail"), OOM kill of PID ` + vpid + ` ("tail"),`
+	if len(f) < 14 || strings.Join(f[1:13], " ") != want {
+		t.Errorf("line %q, want %q", f, want)
+	}
+	ev := js.jsonEvent("tpid", func(v any) bool { return strconv.Itoa(int(v.(float64))) == vpid })
+	if ev["cgroup"] != name || strconv.Itoa(int(ev["fpid"].(float64))) != tpid {
+		t.Errorf("event %v: want cgroup %s, fpid %s", ev, name, tpid)
+	}
+	// A tail reading /dev/zero, killed in the memory cgroup outside the
+	// victim's cgroup v2.
+	outside := exec.Command("sh", "-c", "echo $$ > "+filepath.Join(memcg, "cgroup.procs")+" && exec tail /dev/zero")
+	if err := outside.Run(); err == nil || err.Error() != "signal: killed" {
+		t.Fatalf("tail /dev/zero: %v, want it killed", err)
+	}
+	opid := strconv.Itoa(outside.Process.Pid)
+	ev = js.jsonEvent("tpid", func(v any) bool { return strconv.Itoa(int(v.(float64))) == opid })
+	if own := ownCgroup(t); ev["cgroup"] != own {
+		t.Errorf("event %v: want cgroup %s", ev, own)
+	}
+	text.stop()
+	if out := text.stdout.String(); strings.Contains(out, "PID "+opid+" ") {
+		t.Errorf("-c %s printed the kill outside it:\n%s", name, out)
 	}
 }

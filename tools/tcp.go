@@ -110,3 +110,76 @@ func showIPVersion(s string) string {
 func tcpAddr(side string) string {
 	return fmt.Sprintf("(args.family == 2 ? ntop(args.%saddr) : ntop(args.%saddr_v6))", side, side)
 }
+
+// A TCP event's cgroup is its socket's: the kernel keeps, in every full
+// socket, the cgroup v2 of the task that created it (an accepted socket
+// has its listener's), whatever task is running when a packet or a timer
+// changes it. That is the attribution cgroup BPF programs on sockets use,
+// and holds for sockets made before the tool started.
+
+// sockCgroups reports whether the kernel's sockets keep their cgroup v2
+// (sk_cgrp_data.cgroup, Linux 5.15 and later with CONFIG_SOCK_CGROUP_DATA).
+func sockCgroups(k *Kernel) bool { return k.Member("sock", "sk_cgrp_data.cgroup") }
+
+// sockCgroupCaveat is the Caveat of a tool whose CGROUP column and -c
+// filter are a socket's.
+func sockCgroupCaveat(k *Kernel) string {
+	if sockCgroups(k) {
+		return ""
+	}
+	return "this kernel's sockets do not keep their cgroup: the CGROUP column and the cgroup filter are the running task's"
+}
+
+// sockCgroupDoc is what docs/tools.md says of the cgroup of a socket's
+// events.
+const sockCgroupDoc = "The CGROUP column and the cgroup filter are the socket's cgroup (the one its creator was in; an accepted socket's is its listener's), not the running task's; on kernels whose sockets do not keep it (before 5.15), the running task's."
+
+// SockCgroup is, in a TCP tool's script, the expression of the cgroup v2
+// ID of the socket sk (an expression of a struct sock pointer), or the
+// running task's where sockets do not keep theirs.
+func (c *Config) SockCgroup(sk string) string {
+	if sockCgroups(c.Kernel) {
+		return fmt.Sprintf("((struct sock *)%s)->sk_cgrp_data.cgroup->kn->id", sk)
+	}
+	return "cgroup"
+}
+
+// SockFilter is {{filter}} for the events of socket sk: the conditions
+// extra, and the -c filter on the socket's cgroup rather than on the
+// running task's (the tools using it take no -p of the common kind).
+func (c *Config) SockFilter(sk string, extra ...string) string {
+	var parts []string
+	for _, e := range extra {
+		if e != "" {
+			parts = append(parts, "("+e+")")
+		}
+	}
+	if e := c.CgroupCond(c.SockCgroup(sk)); e != "" {
+		parts = append(parts, e)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "/" + strings.Join(parts, " && ") + "/"
+}
+
+// countCgroupFlags are the cgroup options of the tools whose -c is
+// BCC's --count: --cgroup PATH (no short form) and -C.
+var countCgroupFlags = []Flag{
+	{Long: "cgroup", Kind: String, Value: "PATH", Help: "trace processes of this cgroup v2 directory only (as /sys/fs/cgroup/... or relative to it)"},
+	{Short: "C", Long: "show-cgroup", Kind: Bool, Help: "include a CGROUP column"},
+}
+
+// checkCountCgroupFlags sets the configuration's cgroup filter and column
+// from countCgroupFlags.
+func checkCountCgroupFlags(c *Config) error {
+	if p := c.String("cgroup"); p != "" {
+		ids, err := cgroupIDs(p)
+		if err != nil {
+			return fmt.Errorf("--cgroup %s: %v", p, err)
+		}
+		c.Cgroup, c.CgroupIDs = p, ids
+	}
+	c.ShowCgroup = c.Bool("show-cgroup")
+	return nil
+}

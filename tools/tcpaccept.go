@@ -25,7 +25,7 @@ IP version, the remote address and port and the local address and port.
 		return "without kprobes, connections are traced as accept() and accept4() return (not those io_uring or the kernel itself accepts)"
 	},
 	CaveatDoc: "Uses a kretprobe on inet_csk_accept where the kernel has kprobes; otherwise the accept() and accept4() system calls' exits, following the new file descriptor to its socket through BTF, which misses connections accepted by io_uring or inside the kernel.",
-	Common:    PID | Timestamps | Duration,
+	Common:    PID | Timestamps | Duration | Cgroup,
 	Flags: append([]Flag{
 		{Short: "P", Long: "port", Kind: String, Value: "PORTS", Help: "only these local ports (comma-separated)"},
 	}, familyFlags...),

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ktrace/ktrace"
 	"github.com/ktrace/ktrace/tools"
@@ -84,5 +85,66 @@ func TestTcpacceptKprobes(t *testing.T) {
 	}
 	if err != nil || !strings.Contains(src, "kretprobe:inet_csk_accept") {
 		t.Errorf("%v\n%s", err, src)
+	}
+}
+
+// TestTcpacceptCgroup: busybox nc, listening in a test cgroup, accepts a
+// connection from this process: with -c and -C it is a line with the test
+// cgroup and nc's PID, in text and in JSON; the connection this process
+// accepts, outside the cgroup, is not printed.
+func TestTcpacceptCgroup(t *testing.T) {
+	dir, name := testCgroup(t)
+	text := startTool(t, "tcpaccept", "-c", name, "-C")
+	js := startTool(t, "tcpaccept", "--cgroup", dir, "--show-cgroup", "-j")
+	ln := tcpListen(t)
+	outside := port(ln)
+	tcpSend(t, ln, 10)
+	// A port free a moment ago, for nc to listen on.
+	free := tcpListen(t)
+	lport := port(free)
+	free.Close()
+	nc := inCgroup(dir, "busybox", "nc", "-l", "-p", lport)
+	if err := nc.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Process.Kill()
+	var c net.Conn
+	var err error
+	for i := 0; i < 100; i++ {
+		if c, err = net.Dial("tcp", "127.0.0.1:"+lport); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("connecting to nc on port %s: %v", lport, err)
+	}
+	rport := strconv.Itoa(c.LocalAddr().(*net.TCPAddr).Port)
+	c.Close()
+	nc.Wait()
+	// CGROUP PID COMM IP RADDR RPORT LADDR LPORT
+	f := fields(text.line(" " + lport))
+	want := []string{name, strconv.Itoa(nc.Process.Pid), "busybox", "4", "127.0.0.1", rport, "127.0.0.1", lport}
+	if len(f) == len(want) && f[3] == "6" {
+		// nc listens on IPv6's any address where it can, which
+		// takes IPv4 connections too, with mapped addresses.
+		want[3], want[4], want[6] = "6", "::ffff:127.0.0.1", "::ffff:127.0.0.1"
+	}
+	if strings.Join(f, " ") != strings.Join(want, " ") {
+		t.Errorf("got %q, want %q", f, want)
+	}
+	ev := js.jsonEvent("lport", func(v any) bool { return strconv.Itoa(int(v.(float64))) == lport })
+	if ev["cgroup"] != name || ev["pid"] != float64(nc.Process.Pid) {
+		t.Errorf("event %v: want cgroup %s and nc's PID %d", ev, name, nc.Process.Pid)
+	}
+	text.stop()
+	js.stop()
+	for _, r := range []*toolRun{text, js} {
+		if out := r.stdout.String(); strings.Contains(out, " "+outside+"\n") || strings.Contains(out, `"lport":`+outside+"}") {
+			t.Errorf("the connection accepted outside the cgroup was printed:\n%s", out)
+		}
+	}
+	if h := fields(text.lines()[0]); len(h) == 0 || h[0] != "CGROUP" {
+		t.Errorf("headings %q", h)
 	}
 }

@@ -28,13 +28,17 @@ and prints the counts at the end.`,
 	},
 	CaveatDoc: "Uses kprobes on tcp_v4_connect/tcp_v6_connect where the kernel has them; otherwise sock:inet_sock_set_state's CLOSE to SYN_SENT change, made in connect() by the caller, and with -s the line waits for the handshake's end, when the source port is known.",
 	Common:    PID | Timestamps | Duration,
-	Flags: []Flag{
+	// The connecting task's cgroup, where connect() runs it; with -s,
+	// kept until the handshake's end.
+	CgroupExpr: "$cg",
+	// -c is BCC's --count: the cgroup filter is --cgroup alone.
+	Flags: append([]Flag{
 		{Short: "u", Long: "uid", Kind: Int, Value: "UID", Help: "trace this user ID only"},
 		{Short: "U", Long: "print-uid", Kind: Bool, Help: "include a UID column"},
 		{Short: "P", Long: "port", Kind: String, Value: "PORTS", Help: "only these destination ports (comma-separated)"},
 		{Short: "s", Long: "source-port", Kind: Bool, Help: "include a source port column (with -c: count by it too)"},
 		{Short: "c", Long: "count", Kind: Bool, Help: "count connections by addresses and destination port, printed at the end"},
-	},
+	}, countCgroupFlags...),
 	ReportWhen: func(c *Config) bool { return c.Bool("count") },
 	Report:     reportTcpconnect,
 	Script:     tcpconnectScript,
@@ -50,6 +54,9 @@ and prints the counts at the end.`,
 		{Name: "DPORT", Expr: "$dport", Kind: Integer},
 	},
 	Check: func(c *Config) error {
+		if err := checkCountCgroupFlags(c); err != nil {
+			return err
+		}
 		if err := portsCond(c, "port", "-P", "args.dport", "tp_ports_cond"); err != nil {
 			return err
 		}
@@ -64,6 +71,7 @@ and prints the counts at the end.`,
 		{"tcpconnect -u 1000", "only user 1000"},
 		{"tcpconnect -s", "with the source port"},
 		{"tcpconnect -c", "count connections by addresses and port"},
+		{"tcpconnect --cgroup /system.slice/nginx.service -C", "only processes of a cgroup, with a CGROUP column"},
 	},
 	Probes:    "kprobe:tcp_v{4,6}_connect, kretprobe:tcp_v{4,6}_connect; tracepoint:sock:inet_sock_set_state",
 	MinKernel: "4.16",

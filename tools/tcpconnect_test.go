@@ -4,6 +4,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/ktrace/ktrace"
@@ -143,4 +144,41 @@ func withKprobes(t *testing.T) {
 	old := facts.RunningKernel
 	facts.RunningKernel.Kprobes = func() error { return nil }
 	t.Cleanup(func() { facts.RunningKernel = old })
+}
+
+// TestTcpconnectCgroup: bash, in a test cgroup, connects to a listener of
+// this process, which also connects to it itself. With --cgroup and -C
+// bash's connection is a line with the test cgroup and bash's PID, and
+// with -s too (where the line waits for the handshake's end, in a
+// softirq); this process's connection, outside the cgroup, is not
+// printed.
+func TestTcpconnectCgroup(t *testing.T) {
+	dir, name := testCgroup(t)
+	ln := tcpListen(t)
+	p := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	text := startTool(t, "tcpconnect", "--cgroup", name, "-C", "-P", p)
+	js := startTool(t, "tcpconnect", "--cgroup", dir, "-C", "-s", "-j")
+	outside := tcpSend(t, ln, 10)
+	client, pid := cgroupSession(t, dir, ln)
+	// CGROUP PID COMM IP SADDR DADDR DPORT
+	f := fields(text.line(" bash "))
+	want := []string{name, strconv.Itoa(pid), "bash", "4", "127.0.0.1", "127.0.0.1", p}
+	if joinFields(f) != joinFields(want) {
+		t.Errorf("got %q, want %q", f, want)
+	}
+	ev := js.jsonEvent("sport", func(v any) bool { return v == float64(client) })
+	if ev["cgroup"] != name || ev["pid"] != float64(pid) || ev["comm"] != "bash" || ev["dport"] != float64(ln.Addr().(*net.TCPAddr).Port) {
+		t.Errorf("event %v: want cgroup %s, bash's PID %d, dport %s", ev, name, pid, p)
+	}
+	text.stop()
+	js.stop()
+	if n := len(text.lines()); n != 2 {
+		t.Errorf("--cgroup printed %d lines, want the headings and bash's:\n%s", n, text.stdout)
+	}
+	if strings.Contains(js.stdout.String(), `"sport":`+strconv.Itoa(outside)+",") {
+		t.Errorf("the connection from outside the cgroup was printed:\n%s", js.stdout)
+	}
+	if h := fields(text.lines()[0]); len(h) == 0 || h[0] != "CGROUP" {
+		t.Errorf("headings %q", h)
+	}
 }

@@ -17,10 +17,16 @@ var Tcpdrop = &Tool{
 reason): the time, the process running, the IP version, the packet's source
 and destination address and port, the state of its socket ("-" for none)
 and its TCP flags, the drop reason and its code, and then the kernel stack
-that dropped it.`,
-	Flags:  familyFlags,
-	Script: tcpdropScript,
-	Header: "Tracing TCP drops... Hit Ctrl-C to end.",
+that dropped it. The cgroup (-c, -C) is the packet's socket's: the one
+sending it, or the one receiving it; a packet dropped without a socket
+(NO_SOCKET) has none, shown as 0, and -c leaves it out.`,
+	Caveat:     sockCgroupCaveat,
+	CaveatDoc:  sockCgroupDoc + " A packet without a socket (NO_SOCKET) has no cgroup: 0.",
+	Common:     Cgroup,
+	CgroupExpr: "$cg",
+	Flags:      familyFlags,
+	Script:     tcpdropScript,
+	Header:     "Tracing TCP drops... Hit Ctrl-C to end.",
 	Columns: []Column{
 		{Name: "PID", Expr: "pid", Kind: Integer, Width: -7},
 		{Name: "IP", Expr: "$family", Kind: Integer, Width: -2, Show: showIPVersion, Number: true},

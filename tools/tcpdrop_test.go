@@ -1,6 +1,8 @@
 package tools_test
 
 import (
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -102,5 +104,86 @@ func TestTcpdropJSON(t *testing.T) {
 		if strings.Contains(l, `"sport":`+strconv.Itoa(client4)+",") {
 			t.Errorf("-6 printed an IPv4 drop: %s", l)
 		}
+	}
+}
+
+// moveTo moves this process into the cgroup v2 directory dir.
+func moveTo(t *testing.T, dir string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// filteredListener makes a listener on 127.0.0.1 whose socket filter drops
+// every packet (SOCKET_FILTER), while this process is in the cgroup
+// directory dir, so that the socket is that cgroup's; the process then
+// goes back to its own. It returns the listener's port.
+func filteredListener(t *testing.T, dir string) int {
+	t.Helper()
+	own := filepath.Join(cgroupRoot(t), ownCgroup(t))
+	moveTo(t, dir)
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	moveTo(t, own)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	// BPF_RET | BPF_K 0: keep no byte of any packet.
+	drop := []unix.SockFilter{{Code: 0x06, K: 0}}
+	if err := unix.SetsockoptSockFprog(fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, &unix.SockFprog{Len: 1, Filter: &drop[0]}); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Listen(fd, 8); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sa.(*unix.SockaddrInet4).Port
+}
+
+// TestTcpdropCgroup: this process, outside a test cgroup, connects to a
+// listener whose socket is the cgroup's (made while this process was in
+// it) and whose filter drops the SYN. With -c and -C that drop is a line
+// with the test cgroup, the listener's state and SOCKET_FILTER, though a
+// task outside the cgroup runs as it happens; a SYN dropped for want of a
+// socket is not printed. Without -c, in JSON, the latter's cgroup is 0.
+func TestTcpdropCgroup(t *testing.T) {
+	dir, name := testCgroup(t)
+	text := startTool(t, "tcpdrop", "-c", name, "-C")
+	js := startTool(t, "tcpdrop", "-C", "-j", "-4")
+	server := filteredListener(t, dir)
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	if err := unix.Connect(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}, Port: server}); err != nil && err != unix.EINPROGRESS {
+		t.Fatal(err)
+	}
+	refused, _ := refusedConnect(t, false)
+	daddr := "127.0.0.1:" + strconv.Itoa(server)
+	// TIME CGROUP PID IP SADDR:SPORT > DADDR:DPORT STATE (FLAGS) REASON (CODE)
+	f := fields(lineWhere(text, daddr, func(f []string) bool { return len(f) == 11 && f[6] == daddr }))
+	want := []string{name, strconv.Itoa(os.Getpid()), "4"}
+	if strings.Join(f[1:4], " ") != strings.Join(want, " ") || strings.Join(f[5:10], " ") != "> "+daddr+" LISTEN (SYN) SOCKET_FILTER" {
+		t.Errorf("got %q, want %q, then > %s LISTEN (SYN) SOCKET_FILTER", f, want, daddr)
+	}
+	ev := js.jsonEvent("sport", func(v any) bool { return v == float64(refused) })
+	if ev["cgroup"] != "0" || ev["reason"] != "NO_SOCKET" {
+		t.Errorf("the drop without a socket %v: want cgroup 0", ev)
+	}
+	ev = js.jsonEvent("dport", func(v any) bool { return v == float64(server) })
+	if ev["cgroup"] != name || ev["state"] != "LISTEN" {
+		t.Errorf("the filtered drop %v: want cgroup %s", ev, name)
+	}
+	text.stop()
+	if out := text.stdout.String(); strings.Contains(out, "NO_SOCKET") {
+		t.Errorf("-c %s printed a drop without a socket:\n%s", name, out)
 	}
 }

@@ -20,7 +20,10 @@ opened or closed it, its local and remote address and port, the kilobytes
 sent (acknowledged by the peer) and received, and its life span in
 milliseconds, from its establishment to its close. -L and -D take
 comma-separated lists of ports.`,
-	Common: Timestamps | Duration,
+	Caveat:     sockCgroupCaveat,
+	CaveatDoc:  sockCgroupDoc,
+	Common:     Timestamps | Duration | Cgroup,
+	CgroupExpr: "$cg",
 	Flags: append([]Flag{
 		pidFlag,
 		{Short: "w", Long: "wide", Kind: Bool, Help: "wide columns (fit IPv6 addresses)"},

@@ -2,9 +2,11 @@ package tools_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -159,6 +161,7 @@ func TestTCPUsageErrors(t *testing.T) {
 		{"tcplife", []string{"-p", "0"}, `-p needs a process ID, not "0" (see ktrace tcplife -h)`},
 		{"tcpstates", []string{"-L", ""}, `-L needs a comma-separated list of ports, not "" (see ktrace tcpstates -h)`},
 		{"tcpconnect", []string{"-P", "80,,81"}, `-P needs a comma-separated list of ports, not "80,,81" (see ktrace tcpconnect -h)`},
+		{"tcpconnect", []string{"--cgroup", "/no-such-cgroup-ktrace"}, "--cgroup /no-such-cgroup-ktrace: no such cgroup (looked for the directory " + cgroupRoot(t) + "/no-such-cgroup-ktrace) (see ktrace tcpconnect -h)"},
 		{"tcpaccept", []string{"-P", "http"}, `-P needs a comma-separated list of ports, not "http" (see ktrace tcpaccept -h)`},
 		{"tcpretrans", []string{"-46"}, "-4 and -6 exclude each other (see ktrace tcpretrans -h)"},
 		{"hardirqs", []string{"-s", "-1"}, "-s needs a CPU number, not -1 (see ktrace hardirqs -h)"},
@@ -170,5 +173,87 @@ func TestTCPUsageErrors(t *testing.T) {
 		if err == nil || err.Error() != tc.want || !errors.Is(err, tools.ErrUsage) {
 			t.Errorf("ktrace %s %s: error %v, want %q", tc.tool, strings.Join(tc.args, " "), err, tc.want)
 		}
+	}
+}
+
+// inCgroup is a command that runs argv in the cgroup v2 directory dir: a
+// shell moves itself there and execs it, so the PID is argv's.
+func inCgroup(dir string, argv ...string) *exec.Cmd {
+	script := fmt.Sprintf(`echo $$ > %s/cgroup.procs && exec "$@"`, dir)
+	return exec.Command("sh", append([]string{"-c", script, "sh"}, argv...)...)
+}
+
+// bashConnect is the command line of bash connecting to addr (through
+// its /dev/tcp), sending "hello" and closing: a TCP client whose socket
+// a process in another cgroup than the test's makes.
+func bashConnect(addr net.Addr) []string {
+	a := addr.(*net.TCPAddr)
+	return []string{"bash", "-c", fmt.Sprintf("exec 3<>/dev/tcp/%s/%d && printf hello >&3", a.IP, a.Port)}
+}
+
+// cgroupSession runs bashConnect to ln in the cgroup directory dir; ln's
+// side, in this process, reads to the end and closes. It returns bash's
+// port, as ln saw it, and PID.
+func cgroupSession(t *testing.T, dir string, ln net.Listener) (client, pid int) {
+	t.Helper()
+	got := make(chan int, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			got <- 0
+			return
+		}
+		io.Copy(io.Discard, c)
+		c.Close()
+		got <- c.RemoteAddr().(*net.TCPAddr).Port
+	}()
+	cmd := inCgroup(dir, bashConnect(ln.Addr())...)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("bash connecting to %s in %s: %v", ln.Addr(), dir, err)
+	}
+	select {
+	case client = <-got:
+	case <-time.After(10 * time.Second):
+	}
+	if client == 0 {
+		t.Fatal("the listener did not get bash's connection")
+	}
+	return client, cmd.Process.Pid
+}
+
+// TestTcplifeCgroup: bash, in a test cgroup, connects to this process's
+// listener, sends 5 bytes and closes. With -c and -C its session is a line
+// with the test cgroup, its PID and 7 bytes sent (0.01 KB: the data, the
+// SYN and the FIN), though the session ends
+// (FIN_WAIT2 -> CLOSE) as this process, outside the cgroup, closes its
+// side; the listener's side of the session is not printed. Without -c,
+// in JSON, the listener's side shows this process's cgroup.
+func TestTcplifeCgroup(t *testing.T) {
+	dir, name := testCgroup(t)
+	ln := tcpListen(t)
+	server := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	r := startTool(t, "tcplife", "-c", name, "-C")
+	j := startTool(t, "tcplife", "-C", "-j", "-L", server)
+	client, pid := cgroupSession(t, dir, ln)
+	cp := strconv.Itoa(client)
+	// CGROUP PID COMM LADDR LPORT RADDR RPORT TX_KB RX_KB MS
+	f := fields(lineWhere(r, "LPORT "+cp, func(f []string) bool { return len(f) > 4 && f[4] == cp }))
+	want := []string{name, strconv.Itoa(pid), "bash", "127.0.0.1", cp, "127.0.0.1", server, "0.01", "0.00"}
+	if len(f) != 10 || strings.Join(f[:9], " ") != strings.Join(want, " ") {
+		t.Errorf("bash's session: %q, want %q then MS", f, want)
+	}
+	ev := j.jsonEvent("lport", func(v any) bool { return v == float64(ln.Addr().(*net.TCPAddr).Port) })
+	if own := ownCgroup(t); ev["rport"] != float64(client) || ev["cgroup"] != own || ev["pid"] != float64(os.Getpid()) {
+		t.Errorf("the listener's side %v: want rport %d, cgroup %s and this process", ev, client, own)
+	}
+	r.stop()
+	for _, l := range r.lines() {
+		if f := fields(l); len(f) > 4 && f[4] == server {
+			t.Errorf("-c %s printed the listener's side: %q", name, l)
+		}
+	}
+	if h := fields(r.lines()[0]); len(h) == 0 || h[0] != "CGROUP" {
+		t.Errorf("headings %q", h)
 	}
 }

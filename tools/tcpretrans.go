@@ -20,12 +20,15 @@ process that was running (usually none of the connection's: timers
 retransmit), the IP version, the local and remote address and port and the
 connection's state. With -c it counts retransmissions by connection and
 prints the counts at the end.`,
-	CaveatDoc: "BCC's -l (tail loss probes, from a kprobe on tcp_send_loss_probe) is not offered.",
-	Common:    Duration,
-	Flags: append([]Flag{
+	Caveat:     sockCgroupCaveat,
+	CaveatDoc:  "BCC's -l (tail loss probes, from a kprobe on tcp_send_loss_probe) is not offered. " + sockCgroupDoc,
+	Common:     Duration,
+	CgroupExpr: "$cg",
+	// -c is BCC's --count: the cgroup filter is --cgroup alone.
+	Flags: append(append([]Flag{
 		{Short: "s", Long: "sequence", Kind: Bool, Help: "include the segment's sequence number"},
 		{Short: "c", Long: "count", Kind: Bool, Help: "count retransmissions by connection, printed at the end"},
-	}, familyFlags...),
+	}, familyFlags...), countCgroupFlags...),
 	Script: tcpretransScript,
 	Header: "Tracing retransmits ... Hit Ctrl-C to end",
 	Columns: []Column{
@@ -42,6 +45,9 @@ prints the counts at the end.`,
 	ReportWhen: func(c *Config) bool { return c.Bool("count") },
 	Report:     reportTcpretrans,
 	Check: func(c *Config) error {
+		if err := checkCountCgroupFlags(c); err != nil {
+			return err
+		}
 		// BCC's tcpretrans always prints the time of events.
 		if !c.Bool("count") {
 			c.Timestamp = "T"
@@ -53,6 +59,7 @@ prints the counts at the end.`,
 		{"tcpretrans -s", "with sequence numbers"},
 		{"tcpretrans -c", "count retransmissions by connection"},
 		{"tcpretrans -4", "IPv4 only"},
+		{"tcpretrans --cgroup /system.slice/nginx.service -C", "only sockets of a cgroup, with a CGROUP column"},
 	},
 	Probes:    "tracepoint:tcp:tcp_retransmit_skb",
 	MinKernel: "4.15",

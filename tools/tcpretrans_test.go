@@ -1,6 +1,7 @@
 package tools_test
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -110,5 +111,46 @@ func TestTcpretransJSON(t *testing.T) {
 	}
 	if h := fields(text.line("RETRANSMITS")); strings.Join(h, " ") != "LADDR:LPORT RADDR:RPORT RETRANSMITS" {
 		t.Errorf("-c headings %q", h)
+	}
+}
+
+// TestTcpretransCgroup: bash, in a test cgroup, connects to a listener
+// whose accept queue is full, as does this process: both SYNs are sent
+// again from a timer, whatever task runs. With --cgroup and -C only bash's
+// retransmission is printed, with the test cgroup; without --cgroup, in
+// JSON, this process's shows this process's cgroup.
+func TestTcpretransCgroup(t *testing.T) {
+	dir, name := testCgroup(t)
+	text := startTool(t, "tcpretrans", "--cgroup", name, "-C")
+	js := startTool(t, "tcpretrans", "-C", "-j")
+	outside, server := synRetransmit(t)
+	bash := inCgroup(dir, "bash", "-c", fmt.Sprintf("exec 3<>/dev/tcp/127.0.0.1/%d", server))
+	if err := bash.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bash.Process.Kill(); bash.Wait() })
+	raddr := "127.0.0.1:" + strconv.Itoa(server)
+	// TIME CGROUP PID IP LADDR:LPORT T> RADDR:RPORT STATE
+	f := fields(lineWhere(text, raddr, func(f []string) bool { return len(f) == 8 && f[6] == raddr }))
+	if f[1] != name || f[4] == "127.0.0.1:"+strconv.Itoa(outside) || f[7] != "SYN_SENT" {
+		t.Errorf("got %q, want bash's retransmission with cgroup %s", f, name)
+	}
+	ev := js.jsonEvent("lport", func(v any) bool { return v == float64(outside) })
+	if own := ownCgroup(t); ev["cgroup"] != own || ev["rport"] != float64(server) {
+		t.Errorf("this process's retransmission %v: want cgroup %s", ev, own)
+	}
+	_, bashPort, _ := strings.Cut(f[4], ":")
+	ev = js.jsonEvent("lport", func(v any) bool { return strconv.Itoa(int(v.(float64))) == bashPort })
+	if ev["cgroup"] != name {
+		t.Errorf("bash's retransmission %v: want cgroup %s", ev, name)
+	}
+	text.stop()
+	for _, l := range text.lines()[1:] {
+		if f := fields(l); len(f) != 8 || f[1] != name || f[4] == "127.0.0.1:"+strconv.Itoa(outside) {
+			t.Errorf("--cgroup %s printed %q", name, l)
+		}
+	}
+	if h := fields(text.lines()[0]); len(h) < 2 || h[1] != "CGROUP" {
+		t.Errorf("headings %q", h)
 	}
 }

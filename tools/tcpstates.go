@@ -27,7 +27,10 @@ causes, whichever process was running), the addresses and ports, the old
 and new states and the milliseconds spent in the old one. -L and -D take
 comma-separated lists of ports; -Y also logs each change to the systemd
 journal.`,
-	Common: Timestamps | Duration,
+	Caveat:     sockCgroupCaveat,
+	CaveatDoc:  sockCgroupDoc,
+	Common:     Timestamps | Duration | Cgroup,
+	CgroupExpr: "$cg",
 	Flags: append([]Flag{
 		{Short: "w", Long: "wide", Kind: Bool, Help: "wide columns (fit IPv6 addresses), with an IP version column"},
 		{Short: "L", Long: "localport", Kind: String, Value: "LPORTS", Help: "only these local ports (comma-separated)"},

@@ -132,3 +132,67 @@ func TestTcpstatesJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestTcpstatesCgroup: bash, in a test cgroup, connects to this process's
+// listener, sends and closes. With -c and -C, each change of its socket
+// is a line with the test cgroup, FIN_WAIT2 -> CLOSE too, which this
+// process (outside the cgroup) causes as it closes its side; the changes
+// of the listener's socket are not printed. Without -c, in JSON, those
+// show this process's cgroup.
+func TestTcpstatesCgroup(t *testing.T) {
+	dir, name := testCgroup(t)
+	ln := tcpListen(t)
+	server := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	r := startTool(t, "tcpstates", "-c", name, "-C")
+	j := startTool(t, "tcpstates", "-C", "-j", "-L", server)
+	client, _ := cgroupSession(t, dir, ln)
+	cp := strconv.Itoa(client)
+	// CGROUP SKADDR C-PID C-COMM LADDR LPORT RADDR RPORT OLDSTATE -> NEWSTATE MS
+	lineWhere(r, "the client's CLOSE", func(f []string) bool {
+		return len(f) == 12 && f[5] == cp && f[7] == server && f[10] == "CLOSE"
+	})
+	r.stop()
+	var got []string
+	for _, l := range r.lines()[1:] {
+		f := fields(l)
+		switch {
+		case len(f) != 12:
+			t.Errorf("line %q", l)
+		case f[5] == server:
+			t.Errorf("-c %s printed the listener's side: %q", name, l)
+		case f[7] == server && (f[5] == cp || f[5] == "0"):
+			if f[0] != name {
+				t.Errorf("CGROUP of %q, want %s", l, name)
+			}
+			got = append(got, f[8]+" -> "+f[10])
+		}
+	}
+	want := "CLOSE -> SYN_SENT,SYN_SENT -> ESTABLISHED,ESTABLISHED -> FIN_WAIT1,FIN_WAIT1 -> FIN_WAIT2,FIN_WAIT2 -> CLOSE"
+	if strings.Join(got, ",") != want {
+		t.Errorf("the client socket's changes with -c: %q, want %q\n%s", got, want, r.stdout)
+	}
+	if h := fields(r.lines()[0]); len(h) == 0 || h[0] != "CGROUP" {
+		t.Errorf("headings %q", h)
+	}
+	ev := j.jsonEvent("newstate", func(v any) bool { return v == "CLOSE" })
+	if own := ownCgroup(t); strconv.Itoa(int(ev["rport"].(float64))) != cp || ev["cgroup"] != own {
+		t.Errorf("the listener's side's CLOSE %v: want rport %s and cgroup %s", ev, cp, own)
+	}
+}
+
+// ownCgroup is the cgroup v2 this process is in, as /proc/self/cgroup
+// names it.
+func ownCgroup(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if p, ok := strings.CutPrefix(l, "0::"); ok {
+			return p
+		}
+	}
+	t.Fatalf("no cgroup v2 in /proc/self/cgroup:\n%s", data)
+	return ""
+}
