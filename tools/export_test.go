@@ -6,5 +6,5 @@ var JournalSocket = &journalSocket
 // KernelWith is a kernel that has kprobes or not, to compile the scripts
 // of the other kernel.
 func KernelWith(kprobes bool) *Kernel {
-	return &Kernel{kprobes: func() bool { return kprobes }, fentry: func() bool { return false }}
+	return &Kernel{kprobes: func() bool { return kprobes }, fentry: func() bool { return false }, types: NewKernel().types}
 }

@@ -14,6 +14,9 @@ import (
 // are computed on first use.
 type Kernel struct {
 	kprobes, fentry func() bool
+	// types decodes the kernel's BTF once (about 20 ms) for every raw
+	// tracepoint a template asks about.
+	types func() *resolve.KernelTypes
 }
 
 // NewKernel returns the facts of the running kernel.
@@ -21,6 +24,7 @@ func NewKernel() *Kernel {
 	return &Kernel{
 		kprobes: sync.OnceValue(func() bool { return kernel.HaveKprobes() == nil }),
 		fentry:  sync.OnceValue(func() bool { return kernel.HaveFentry() == nil }),
+		types:   sync.OnceValue(func() *resolve.KernelTypes { return resolve.NewKernelTypes(64) }),
 	}
 }
 
@@ -81,7 +85,7 @@ func (k *Kernel) Function(name string) bool {
 // defined from a shared class, such as sched_wakeup, have no named probe
 // function in BTF).
 func (k *Kernel) RawArg(event string, i int) string {
-	args, err := resolve.NewKernelTypes(64).RawTracepointArgs(event)
+	args, err := k.types().RawTracepointArgs(event)
 	if err != nil || i >= len(args) {
 		return fmt.Sprintf("arg%d", i)
 	}

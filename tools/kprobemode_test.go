@@ -12,7 +12,7 @@ import (
 // kernel function probes; their scripts (which cannot be compiled where
 // kprobes are missing) parse, and name those probes.
 func TestKprobeScripts(t *testing.T) {
-	withKprobes := &Kernel{kprobes: func() bool { return true }, fentry: func() bool { return false }}
+	withKprobes := &Kernel{kprobes: func() bool { return true }, fentry: func() bool { return false }, types: NewKernel().types}
 	saved := checkKernel
 	checkKernel = func() *Kernel { return withKprobes }
 	defer func() { checkKernel = saved }()
