@@ -77,6 +77,7 @@ func main() {
 	bin := flag.String("ktrace", "", "the ktrace binary")
 	rounds := flag.Int("rounds", 5, "startup measurements per tool and tracer")
 	only := flag.String("only", "", "comma-separated tools to measure (default: all)")
+	startupAll := flag.Bool("startup-all", false, "measure only the startup of every tool ktrace tools lists")
 	flag.Parse()
 	if *bin == "" {
 		fmt.Fprintln(os.Stderr, "usage: tools -ktrace BIN [-rounds N]")
@@ -95,6 +96,10 @@ func main() {
 			note: "Debian's runqlat.bt includes kernel headers, absent here; its probes without them", workload: pingPong(20000)},
 		{name: "tcplife", ktrace: []string{"tcplife"}, bpftrace: tcplifeBT,
 			note: "Debian's tcplife.bt needs kprobes; the same tracepoint in bpftrace", workload: connections(500)},
+	}
+	if *startupAll {
+		startupTable(*bin, *rounds)
+		return
 	}
 	check(os.WriteFile("/proc/sys/kernel/bpf_stats_enabled", []byte("1"), 0))
 	defer os.WriteFile("/proc/sys/kernel/bpf_stats_enabled", []byte("0"), 0)
@@ -118,6 +123,44 @@ func main() {
 		check(err)
 		fmt.Printf("| %s | %d | %.0f | %.0f | **%.2f×** | %d ms | %d ms | %s |\n", t.name, n, kns, bns, kns/bns,
 			kstart.Milliseconds(), bstart.Milliseconds(), t.note)
+	}
+}
+
+// startupTable prints the launch-to-attached time of every ready tool
+// with its default arguments (dropcount's needs none either), slowest
+// first.
+func startupTable(bin string, rounds int) {
+	out, err := exec.Command(bin, "tools").Output()
+	check(err)
+	type row struct {
+		name string
+		d    time.Duration
+	}
+	var rows []row
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || f[0] == "Run" {
+			continue
+		}
+		argv := []string{bin, f[0]}
+		switch f[0] {
+		case "funccount", "stackcount":
+			argv = append(argv, "t:syscalls:sys_enter_getppid")
+		case "argdist":
+			argv = append(argv, "-C", "t:syscalls:sys_enter_getppid():u32:pid")
+		case "trace":
+			argv = append(argv, "t:syscalls:sys_enter_getppid")
+		case "bashreadline", "gethostlatency", "threadsnoop":
+			// uprobes on the system's libraries, as they are
+		}
+		rows = append(rows, row{f[0], median(startups(argv, rounds))})
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].d > rows[j].d })
+	fmt.Printf("Tool startup: %s, kernel %s, %d CPUs; launch to attached, median of %d runs.\n\n", time.Now().UTC().Format("2006-01-02"), release(), numCPU(), rounds)
+	fmt.Println("| tool | startup |")
+	fmt.Println("|---|--:|")
+	for _, r := range rows {
+		fmt.Printf("| %s | %d ms |\n", r.name, r.d.Milliseconds())
 	}
 }
 
@@ -185,6 +228,11 @@ func startups(argv []string, rounds int) []time.Duration {
 		t, err := start(argv)
 		check(err)
 		d = append(d, time.Since(t0))
+		// What it printed must have been its header, not an error.
+		time.Sleep(100 * time.Millisecond)
+		if stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", t.cmd.Process.Pid)); err != nil || strings.Contains(string(stat), ") Z ") {
+			check(fmt.Errorf("%s ended by itself instead of tracing", strings.Join(argv, " ")))
+		}
 		t.stop()
 	}
 	return d
