@@ -23,8 +23,9 @@ the time, the sender's PID and name, the signal number, the target (a
 process, or the thread of tkill() and tgkill(); 0 or negative for process
 groups, as kill() takes them) and the result: 0, or a negative errno (-3
 is ESRCH, no such process). -p picks the sender, -T the target. Signals
-that ktrace's own runtime sends to its threads are left out.`,
-	Common: PID | Failed,
+that ktrace's own runtime sends to its threads are left out. -c and -C
+go by the sender's cgroup, as -p goes by the sender.`,
+	Common: PID | Failed | Cgroup,
 	Flags: []Flag{
 		{Short: "T", Long: "tpid", Kind: Int, Value: "TPID", Help: "trace signals sent to this target PID only"},
 		{Short: "s", Long: "signal", Kind: String, Value: "SIGNAL", Help: "trace these signals only: numbers or names, separated by commas (9,TERM)"},
@@ -58,6 +59,7 @@ that ktrace's own runtime sends to its threads are left out.`,
 		{"killsnoop -T 189", "only signals sent to process 189"},
 		{"killsnoop -s 9", "only SIGKILL"},
 		{"killsnoop -s TERM,INT", "only SIGTERM and SIGINT"},
+		{"killsnoop -c /system.slice/ssh.service", "only signals sent by processes of this cgroup"},
 	},
 	Probes:    "tracepoint:syscalls:sys_{enter,exit}_{kill,tkill,tgkill}",
 	MinKernel: "4.7",

@@ -3,6 +3,7 @@ package tools_test
 import (
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"regexp"
 	"strconv"
@@ -101,5 +102,37 @@ func TestKillsnoopUsage(t *testing.T) {
 		if err == nil || err.Error() != tc.want || !errors.Is(err, tools.ErrUsage) {
 			t.Errorf("killsnoop %s: error %v, want %q", strings.Join(tc.args, " "), err, tc.want)
 		}
+	}
+}
+
+// TestKillsnoopCgroup: kill -0 of a sleep sent from a test cgroup and
+// from outside it: with -c and -C (and -T the sleep) the first is printed
+// with the test cgroup and kill's PID, the second is not; in JSON with -C
+// each has its sender's cgroup.
+func TestKillsnoopCgroup(t *testing.T) {
+	dir, name := testCgroup(t)
+	sleep := startSleep(t)
+	tpid := strconv.Itoa(sleep.Process.Pid)
+	text := startTool(t, "killsnoop", "-c", dir, "-C", "-T", tpid)
+	js := startTool(t, "killsnoop", "--show-cgroup", "-j", "-T", tpid)
+	out := run(t, "/usr/bin/kill", "-0", tpid)
+	in := runInCgroup(t, dir, "/usr/bin/kill", "-0", tpid)
+	got := waitFields(text, func(f []string) bool { return len(f) == 7 && f[3] == "kill" })
+	want := fmt.Sprint([]string{name, strconv.Itoa(in.Process.Pid), "kill", "0", tpid, "0"})
+	if fmt.Sprint(got[1:]) != want {
+		t.Errorf("killsnoop -c -C printed %q, want a time and %s", got, want)
+	}
+	if h := fields(text.lines()[0]); fmt.Sprint(h) != "[TIME CGROUP PID COMM SIG TPID RESULT]" {
+		t.Errorf("headings %q", h)
+	}
+	for cmd, cg := range map[*exec.Cmd]string{in: name, out: cgroupOfPID(t, os.Getpid())} {
+		ev := js.jsonEvent("pid", func(v any) bool { return v == float64(cmd.Process.Pid) })
+		if ev["cgroup"] != cg || ev["tpid"] != float64(sleep.Process.Pid) {
+			t.Errorf("JSON event %v: want cgroup %s, tpid %s", ev, cg, tpid)
+		}
+	}
+	text.stop()
+	if strings.Contains(text.stdout.String(), fmt.Sprintf(" %d ", out.Process.Pid)) {
+		t.Errorf("with -c, the kill outside the cgroup was printed:\n%s", text.stdout)
 	}
 }

@@ -23,7 +23,7 @@ and move_mount() call as it returns: the process name, PID and thread ID,
 its mount namespace, and the call written with its arguments (flags by
 name) and its result (0, a file descriptor, or an errno name such as
 -ENOENT). In JSON the call's name and its numeric result are fields too.`,
-	Common: PID,
+	Common: PID | Cgroup,
 	Flags: []Flag{
 		{Short: "t", Long: "timestamp", Kind: Bool, Help: "include a time column (HH:MM:SS)"},
 	},
@@ -49,6 +49,7 @@ name) and its result (0, a file descriptor, or an errno name such as
 		{"mountsnoop -t", "with a time column"},
 		{"mountsnoop -p 1216", "only process 1216"},
 		{"mountsnoop -j", "as JSON, with the call's name and result as fields"},
+		{"mountsnoop -C -c /system.slice/docker.service", "only processes of this cgroup, with a CGROUP column"},
 	},
 	Probes:    "tracepoint:syscalls:sys_{enter,exit}_{mount,umount,fsopen,fsconfig,fsmount,move_mount}",
 	MinKernel: "4.7 (fsopen, fsconfig, fsmount, move_mount: 5.2)",

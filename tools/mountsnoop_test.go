@@ -3,6 +3,7 @@ package tools_test
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -102,4 +103,38 @@ func mustFloat(t *testing.T, s string) float64 {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// TestMountsnoopCgroup: mount(8) mounting a tmpfs in a test cgroup and
+// umount(8), outside it, unmounting it: with -c and -C the mount is
+// printed with the test cgroup and mount's PID, the umount is not; in
+// JSON with -C each has its process's cgroup.
+func TestMountsnoopCgroup(t *testing.T) {
+	cg, name := testCgroup(t)
+	text := startTool(t, "mountsnoop", "-c", cg, "-C")
+	js := startTool(t, "mountsnoop", "--show-cgroup", "-j")
+	dir := t.TempDir()
+	source := fmt.Sprintf("ktrace-cg-%d", os.Getpid())
+	mount := runInCgroup(t, cg, "mount", "-t", "tmpfs", "-o", "size=1m", source, dir)
+	t.Cleanup(func() { unix.Unmount(dir, unix.MNT_DETACH) })
+	umount := run(t, "umount", dir)
+	call := fmt.Sprintf(`mount("%s", "%s", "tmpfs", 0x0, "size=1m") = 0`, source, dir)
+	pid := strconv.Itoa(mount.Process.Pid)
+	got := text.line(call)
+	if f := fields(got); len(f) < 6 || fmt.Sprint(f[:5]) != fmt.Sprint([]string{name, "mount", pid, pid, mountNamespace(t)}) {
+		t.Errorf("mountsnoop -c -C printed %q, want %s mount %s %s %s %s", got, name, pid, pid, mountNamespace(t), call)
+	}
+	if h := fields(text.lines()[0]); fmt.Sprint(h) != "[CGROUP COMM PID TID MNT_NS CALL]" {
+		t.Errorf("headings %q", h)
+	}
+	for cmd, cg := range map[*exec.Cmd]string{mount: name, umount: cgroupOfPID(t, os.Getpid())} {
+		ev := js.jsonEvent("pid", func(v any) bool { return v == float64(cmd.Process.Pid) })
+		if ev["cgroup"] != cg || ev["ret"] != 0.0 {
+			t.Errorf("JSON event %v: want cgroup %s, ret 0", ev, cg)
+		}
+	}
+	text.stop()
+	if strings.Contains(text.stdout.String(), "umount(") {
+		t.Errorf("with -c, the umount outside the cgroup was printed:\n%s", text.stdout)
+	}
 }

@@ -18,7 +18,7 @@ var Opensnoop = &Tool{
 the process, the file descriptor (-1 on failure), the errno (0 on success)
 and the path as the caller gave it. -e adds the open flags and the mode
 (octal; n/a when the call creates no file).`,
-	Common: PID | Failed | Duration,
+	Common: PID | Failed | Duration | Cgroup,
 	Flags: []Flag{
 		// BCC's -T is a clock time column and -t a thread ID, so this
 		// tool declares -T itself rather than taking the Timestamps
@@ -70,6 +70,7 @@ and the path as the caller gave it. -e adds the open flags and the mode
 		{"opensnoop -d 10", "trace for 10 seconds only"},
 		{"opensnoop -n main", "only processes whose name contains main"},
 		{"opensnoop -e", "with the open flags and mode"},
+		{"opensnoop -C -c /system.slice/ssh.service", "only processes of this cgroup, with a CGROUP column"},
 	},
 	Probes:    "tracepoint:syscalls:sys_{enter,exit}_{open,openat,openat2}",
 	MinKernel: "4.7 (openat2: 5.6)",

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -106,5 +107,48 @@ func TestOpensnoopUsage(t *testing.T) {
 		if err == nil || err.Error() != tc.want || !errors.Is(err, tools.ErrUsage) {
 			t.Errorf("opensnoop %s: error %v, want %q", strings.Join(tc.args, " "), err, tc.want)
 		}
+	}
+}
+
+// runInCgroup runs argv in the cgroup v2 directory dir (see inCgroup)
+// and returns the command, whose PID is argv's.
+func runInCgroup(t *testing.T, dir string, argv ...string) *exec.Cmd {
+	t.Helper()
+	c := inCgroup(dir, argv...)
+	return run(t, c.Args[0], c.Args[1:]...)
+}
+
+// TestOpensnoopCgroup: cat opening a missing file in a test cgroup and
+// another outside it: with -c and -C the first is printed with the test
+// cgroup, cat's PID, FD -1 and ERR 2, the second is not; in JSON with -C
+// each has its process's cgroup.
+func TestOpensnoopCgroup(t *testing.T) {
+	dir, name := testCgroup(t)
+	text := startTool(t, "opensnoop", "-c", dir, "-C")
+	js := startTool(t, "opensnoop", "--show-cgroup", "-j")
+	in := fmt.Sprintf("/nonexistent/ktrace-cg-in-%d", os.Getpid())
+	out := fmt.Sprintf("/nonexistent/ktrace-cg-out-%d", os.Getpid())
+	outCmd := run(t, "cat", out)
+	inCmd := runInCgroup(t, dir, "cat", in)
+	want := fmt.Sprint([]string{name, strconv.Itoa(inCmd.Process.Pid), "cat", "-1", "2", in})
+	if got := fields(text.line(in)); fmt.Sprint(got) != want {
+		t.Errorf("opensnoop -c -C printed %q, want %s", got, want)
+	}
+	if h := fields(text.lines()[0]); fmt.Sprint(h) != "[CGROUP PID COMM FD ERR PATH]" {
+		t.Errorf("headings %q", h)
+	}
+	for path, cmd := range map[string]*exec.Cmd{in: inCmd, out: outCmd} {
+		cg := name
+		if cmd == outCmd {
+			cg = cgroupOfPID(t, os.Getpid())
+		}
+		ev := js.jsonEvent("path", func(v any) bool { return v == path })
+		if ev["cgroup"] != cg || ev["pid"] != float64(cmd.Process.Pid) {
+			t.Errorf("JSON event %v: want cgroup %s, pid %d", ev, cg, cmd.Process.Pid)
+		}
+	}
+	text.stop()
+	if strings.Contains(text.stdout.String(), out) {
+		t.Errorf("with -c, the open outside the cgroup was printed:\n%s", text.stdout)
 	}
 }

@@ -17,7 +17,7 @@ call), the call, its arguments (-1 means unchanged) and its result in
 parentheses: 0, or a negative errno (-1 is EPERM); setfsuid() returns the
 previous file-system user ID. In JSON the result is a field of its own
 too.`,
-	Common: PID,
+	Common: PID | Cgroup,
 	Script: setuidsScript,
 	Header: "Tracing setuid(2) family syscalls. Hit Ctrl-C to end.",
 	Columns: []Column{
@@ -36,6 +36,7 @@ too.`,
 		{"setuids", "trace every setuid-family call"},
 		{"setuids -p 181", "only process 181"},
 		{"setuids -j", "as JSON, with the result as a field"},
+		{"setuids -C", "with the calling process's cgroup"},
 	},
 	Probes:    "tracepoint:syscalls:sys_{enter,exit}_{setuid,setfsuid,setreuid,setresuid}",
 	MinKernel: "4.7",

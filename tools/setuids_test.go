@@ -54,3 +54,32 @@ func TestSetuidsJSON(t *testing.T) {
 		t.Errorf("event %v: want uid 0, setreuid, ruid=-1 euid=-1 (0)", ev)
 	}
 }
+
+// TestSetuidsCgroup: setpriv becoming user 65534 in a test cgroup and
+// user 65533 outside it: with -c and -C the first's setresuid() is
+// printed with the test cgroup and setpriv's PID, the second's is not;
+// in JSON with -C each has its process's cgroup.
+func TestSetuidsCgroup(t *testing.T) {
+	dir, name := testCgroup(t)
+	text := startTool(t, "setuids", "-c", dir, "-C")
+	js := startTool(t, "setuids", "--show-cgroup", "-j")
+	out := run(t, "setpriv", "--reuid=65533", "--regid=65533", "--clear-groups", "true")
+	in := runInCgroup(t, dir, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "true")
+	got := text.line(" ruid=65534 ")
+	if f := fields(got); len(f) < 7 || fmt.Sprint(f[1:6]) != fmt.Sprint([]string{name, strconv.Itoa(in.Process.Pid), "setpriv", "0", "setresuid"}) {
+		t.Errorf("setuids -c -C printed %q, want TIME %s %d setpriv 0 setresuid ruid=65534 ...", got, name, in.Process.Pid)
+	}
+	if h := fields(text.lines()[0]); fmt.Sprint(h) != "[TIME CGROUP PID COMM UID SYSCALL ARGS (RET)]" {
+		t.Errorf("headings %q", h)
+	}
+	for cmd, cg := range map[*exec.Cmd]string{in: name, out: cgroupOfPID(t, os.Getpid())} {
+		ev := js.jsonEvent("pid", func(v any) bool { return v == float64(cmd.Process.Pid) })
+		if ev["cgroup"] != cg || ev["syscall"] != "setresuid" {
+			t.Errorf("JSON event %v: want cgroup %s, setresuid", ev, cg)
+		}
+	}
+	text.stop()
+	if strings.Contains(text.stdout.String(), "65533") {
+		t.Errorf("with -c, the setpriv outside the cgroup was printed:\n%s", text.stdout)
+	}
+}

@@ -3,6 +3,7 @@ package tools_test
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -70,5 +71,37 @@ func TestSigsnoopJSON(t *testing.T) {
 	ev := r.jsonEvent("pid", func(v any) bool { return v == float64(kill.Process.Pid) })
 	if ev["sig"] != 10.0 || ev["tpid"] != float64(sleep.Process.Pid) || ev["tcomm"] != "sleep" || ev["delivery"] != "delivered" {
 		t.Errorf("event %v: want sig 10 to the sleep, delivered", ev)
+	}
+}
+
+// TestSigsnoopCgroup: kill -WINCH of a sleep (which ignores it) sent from
+// a test cgroup and from outside it: with -c and -C the first is printed
+// with the sender's cgroup, the test one, and kill's PID, the second is
+// not; in JSON with -C each has its sender's cgroup.
+func TestSigsnoopCgroup(t *testing.T) {
+	dir, name := testCgroup(t)
+	sleep := startSleep(t)
+	tpid := strconv.Itoa(sleep.Process.Pid)
+	text := startTool(t, "sigsnoop", "-c", dir, "-C", "-s", "WINCH")
+	js := startTool(t, "sigsnoop", "--show-cgroup", "-j", "-s", "WINCH")
+	out := run(t, "/usr/bin/kill", "-WINCH", tpid)
+	in := runInCgroup(t, dir, "/usr/bin/kill", "-WINCH", tpid)
+	got := waitFields(text, func(f []string) bool { return len(f) == 8 && f[3] == "kill" })
+	want := fmt.Sprint([]string{name, strconv.Itoa(in.Process.Pid), "kill", "28", tpid, "sleep", "0"})
+	if fmt.Sprint(got[1:]) != want {
+		t.Errorf("sigsnoop -c -C printed %q, want a time and %s", got, want)
+	}
+	if h := fields(text.lines()[0]); fmt.Sprint(h) != "[TIME CGROUP PID COMM SIG TPID TCOMM RESULT]" {
+		t.Errorf("headings %q", h)
+	}
+	for cmd, cg := range map[*exec.Cmd]string{in: name, out: cgroupOfPID(t, os.Getpid())} {
+		ev := js.jsonEvent("pid", func(v any) bool { return v == float64(cmd.Process.Pid) })
+		if ev["cgroup"] != cg || ev["tpid"] != float64(sleep.Process.Pid) || ev["sig"] != 28.0 {
+			t.Errorf("JSON event %v: want cgroup %s, sig 28 to %s", ev, cg, tpid)
+		}
+	}
+	text.stop()
+	if strings.Contains(text.stdout.String(), fmt.Sprintf(" %d ", out.Process.Pid)) {
+		t.Errorf("with -c, the signal sent from outside the cgroup was printed:\n%s", text.stdout)
 	}
 }

@@ -16,7 +16,7 @@ var Statsnoop = &Tool{
 the errno (0 on success) and the path as the caller gave it. -s adds the
 system call's name. fstat() of a file descriptor, which names no path, is
 not traced.`,
-	Common: PID | Failed | Timestamps,
+	Common: PID | Failed | Timestamps | Cgroup,
 	Flags: []Flag{
 		{Short: "s", Long: "sysname", Kind: Bool, Help: "include the system call's name (a SYSCALL column)"},
 	},
@@ -36,6 +36,7 @@ not traced.`,
 		{"statsnoop -s", "with the system call's name"},
 		{"statsnoop -x", "only failed calls"},
 		{"statsnoop -p 1216", "only process 1216"},
+		{"statsnoop -c /system.slice/ssh.service", "only processes of this cgroup"},
 	},
 	Probes:    "tracepoint:syscalls:sys_{enter,exit}_{statfs,statx,newstat,newlstat,newfstatat}",
 	MinKernel: "4.11 (statx)",

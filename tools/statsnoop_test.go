@@ -86,3 +86,38 @@ func TestStatsnoopFailed(t *testing.T) {
 		t.Errorf("-x printed a successful call:\n%s", r.stdout)
 	}
 }
+
+// TestStatsnoopCgroup: stat of a missing file in a test cgroup and of
+// another outside it: with -c and -C the first is printed with the test
+// cgroup, stat's PID, RET -1 and ERR 2, the second is not; in JSON with
+// -C each has its process's cgroup.
+func TestStatsnoopCgroup(t *testing.T) {
+	dir, name := testCgroup(t)
+	text := startTool(t, "statsnoop", "-c", dir, "-C")
+	js := startTool(t, "statsnoop", "--show-cgroup", "-j")
+	in := fmt.Sprintf("/nonexistent/ktrace-cg-in-%d", os.Getpid())
+	out := fmt.Sprintf("/nonexistent/ktrace-cg-out-%d", os.Getpid())
+	outCmd := run(t, "stat", out)
+	inCmd := runInCgroup(t, dir, "stat", in)
+	want := fmt.Sprint([]string{name, strconv.Itoa(inCmd.Process.Pid), "stat", "-1", "2", in})
+	if got := fields(text.line(in)); fmt.Sprint(got) != want {
+		t.Errorf("statsnoop -c -C printed %q, want %s", got, want)
+	}
+	if h := fields(text.lines()[0]); fmt.Sprint(h) != "[CGROUP PID COMM RET ERR PATH]" {
+		t.Errorf("headings %q", h)
+	}
+	for path, cg := range map[string]string{in: name, out: cgroupOfPID(t, os.Getpid())} {
+		cmd := inCmd
+		if path == out {
+			cmd = outCmd
+		}
+		ev := js.jsonEvent("path", func(v any) bool { return v == path })
+		if ev["cgroup"] != cg || ev["pid"] != float64(cmd.Process.Pid) {
+			t.Errorf("JSON event %v: want cgroup %s, pid %d", ev, cg, cmd.Process.Pid)
+		}
+	}
+	text.stop()
+	if strings.Contains(text.stdout.String(), out) {
+		t.Errorf("with -c, the stat outside the cgroup was printed:\n%s", text.stdout)
+	}
+}

@@ -15,7 +15,7 @@ var Syncsnoop = &Tool{
 	Description: `Prints a line for each call that flushes file data to storage, as it is
 made: the time (seconds since boot, as BCC prints it), the process name
 and the call. In JSON the process ID is included too.`,
-	Common: PID,
+	Common: PID | Cgroup,
 	Script: syncsnoopScript,
 	Header: "Tracing sync calls... Hit Ctrl-C to end.",
 	Columns: []Column{
@@ -28,6 +28,7 @@ and the call. In JSON the process ID is included too.`,
 		{"syncsnoop", "trace every sync call"},
 		{"syncsnoop -p 1216", "only process 1216"},
 		{"syncsnoop -j", "as JSON, with process IDs"},
+		{"syncsnoop -C", "with the calling process's cgroup"},
 	},
 	Probes:    "tracepoint:syscalls:sys_enter_{sync,syncfs,fsync,fdatasync,msync,sync_file_range}",
 	MinKernel: "4.7",

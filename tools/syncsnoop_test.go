@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -77,5 +78,37 @@ func TestSyncsnoopCalls(t *testing.T) {
 	sort.Strings(calls)
 	if got := strings.Join(calls, " "); got != "fdatasync fsync msync sync_file_range syncfs" {
 		t.Errorf("calls %q, want fdatasync fsync msync sync_file_range syncfs, once each", got)
+	}
+}
+
+// TestSyncsnoopCgroup: sync run in a test cgroup and outside it: with -c
+// and -C only the first is printed, once, with the test cgroup; in JSON
+// with -C each has its process's cgroup.
+func TestSyncsnoopCgroup(t *testing.T) {
+	dir, name := testCgroup(t)
+	text := startTool(t, "syncsnoop", "-c", dir, "-C")
+	js := startTool(t, "syncsnoop", "--show-cgroup", "-j")
+	out := run(t, "sync")
+	in := runInCgroup(t, dir, "sync")
+	waitFields(text, func(f []string) bool { return len(f) == 4 && f[2] == "sync" })
+	for cmd, cg := range map[*exec.Cmd]string{in: name, out: cgroupOfPID(t, os.Getpid())} {
+		ev := js.jsonEvent("pid", func(v any) bool { return v == float64(cmd.Process.Pid) })
+		if ev["cgroup"] != cg || ev["call"] != "sync" {
+			t.Errorf("JSON event %v: want cgroup %s, call sync", ev, cg)
+		}
+	}
+	text.stop()
+	lines := text.lines()
+	if h := fields(lines[0]); fmt.Sprint(h) != "[CGROUP TIME(s) COMM CALL]" {
+		t.Errorf("headings %q", h)
+	}
+	var events []string
+	for _, l := range lines[1:] {
+		if f := fields(l); len(f) > 0 {
+			events = append(events, fmt.Sprint(f[:1], f[2:]))
+		}
+	}
+	if want := fmt.Sprint([]string{name}, []string{"sync", "sync"}); fmt.Sprint(events) != "["+want+"]" {
+		t.Errorf("with -c: events %q (without TIME(s)), want one: %s", events, want)
 	}
 }
