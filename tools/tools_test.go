@@ -26,6 +26,13 @@ func TestDeclarations(t *testing.T) {
 		if both := len(tool.Columns) > 0 && tool.Report != nil; both && tool.ReportWhen == nil || len(tool.Columns) == 0 && tool.Report == nil {
 			t.Errorf("%s: a tool has columns (events) or a report, not both (unless ReportWhen chooses) or neither", tool.Name)
 		}
+		// Every event tool filters and shows by cgroup (the issue's
+		// containers point), through the common options or its own.
+		if len(tool.Columns) > 0 {
+			if c, err := tool.Parse(append([]string{"--show-cgroup", "--cgroup", "/"}, tool.SampleArgs...)); err != nil || !c.ShowCgroup || len(c.CgroupIDs) == 0 {
+				t.Errorf("%s: an event tool takes --cgroup PATH and --show-cgroup (%v)", tool.Name, err)
+			}
+		}
 		for _, c := range tool.Columns {
 			if c.Expr == "" || c.JSONKey() == "" {
 				t.Errorf("%s: column %q needs an expression and a JSON key", tool.Name, c.Name)
