@@ -150,9 +150,9 @@ func feed(t *testing.T, w io.Writer, n int) {
 	}
 }
 
-// TestOomkillCgroup: in a 32 MiB memory cgroup, tail holding 22 MB (the
+// TestOomkillCgroup: in a 32 MiB memory cgroup, tail holding 20 MB (the
 // victim, in a cgroup v2 of the test's) is killed as another tail, outside
-// that cgroup v2, reads 12 MB: the OOM killer takes the largest. The kill belongs to the victim: -c with its cgroup prints
+// that cgroup v2, reads 16 MB: the OOM killer takes the largest. The kill belongs to the victim: -c with its cgroup prints
 // it, with the victim's cgroup in the CGROUP column, in text and JSON;
 // then a tail killed outside that cgroup is not printed with -c, and
 // shows this process's cgroup without it.
@@ -192,7 +192,7 @@ func TestOomkillCgroup(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer victim.Process.Kill()
-	feed(t, hold, 22_000_000)
+	feed(t, hold, 20_000_000)
 	trigger := exec.Command("sh", "-c", "echo $$ > "+filepath.Join(memcg, "cgroup.procs")+" && exec tail")
 	trigger.Stderr = os.Stderr
 	in, err := trigger.StdinPipe()
@@ -202,13 +202,13 @@ func TestOomkillCgroup(t *testing.T) {
 	if err := trigger.Start(); err != nil {
 		t.Fatal(err)
 	}
-	feed(t, in, 12_000_000)
+	feed(t, in, 16_000_000)
 	in.Close()
 	if err := trigger.Wait(); err != nil {
-		t.Fatalf("the tail reading 12 MB: %v", err)
+		t.Fatalf("the tail reading 16 MB: %v", err)
 	}
 	if err := victim.Wait(); err == nil || err.Error() != "signal: killed" {
-		t.Fatalf("the tail holding 22 MB: %v, want it killed", err)
+		t.Fatalf("the tail holding 20 MB: %v, want it killed", err)
 	}
 	vpid, tpid := strconv.Itoa(victim.Process.Pid), strconv.Itoa(trigger.Process.Pid)
 	// HH:MM:SS CGROUP Triggered by PID n ("c"), OOM kill of PID n ("c"), N pages, loadavg: ...
