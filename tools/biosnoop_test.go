@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ktrace/ktrace/internal/testutil"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/ktrace/ktrace"
@@ -21,9 +23,10 @@ import (
 // file's extents (filefrag) and its partition's start.
 func fileSector(t *testing.T, path string, offset uint64) uint64 {
 	t.Helper()
-	out, err := exec.Command("filefrag", "-v", path).CombinedOutput()
+	filefrag := testutil.RequireTool(t, "filefrag", "e2fsprogs")
+	out, err := exec.Command(filefrag, "-v", path).CombinedOutput()
 	if err != nil {
-		t.Skipf("filefrag: %v: %s", err, out)
+		t.Fatalf("filefrag: %v: %s", err, out)
 	}
 	bs := regexp.MustCompile(`blocks of (\d+) bytes`).FindSubmatch(out)
 	if bs == nil {

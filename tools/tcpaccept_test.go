@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ktrace/ktrace/internal/testutil"
+
 	"github.com/ktrace/ktrace"
 	"github.com/ktrace/ktrace/tools"
 )
@@ -103,7 +105,7 @@ func TestTcpacceptCgroup(t *testing.T) {
 	free := tcpListen(t)
 	lport := port(free)
 	free.Close()
-	nc := inCgroup(dir, "busybox", "nc", "-l", "-p", lport)
+	nc := inCgroup(dir, testutil.RequireTool(t, "busybox", "busybox-static"), "nc", "-l", "-p", lport)
 	if err := nc.Start(); err != nil {
 		t.Fatal(err)
 	}
