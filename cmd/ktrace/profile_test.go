@@ -33,11 +33,12 @@ func TestProfileUsage(t *testing.T) {
 }
 
 // TestProfileSVG runs `ktrace profile --svg` for a moment over the whole
-// machine and checks that it writes a flame graph.
+// machine and checks that it writes a flame graph. -I includes the idle
+// task, which an idle machine (a kernel lab guest) only runs.
 func TestProfileSVG(t *testing.T) {
 	testutil.RequireRoot(t)
 	svg := filepath.Join(t.TempDir(), "fg.svg")
-	_, stderr, code := runCLI("", "profile", "-d", "0.5", "-F", "199", "--svg", svg)
+	_, stderr, code := runCLI("", "profile", "-d", "0.5", "-F", "199", "-I", "--svg", svg)
 	if code != 0 || !strings.Contains(stderr, "Sampling at 199 Hertz of all threads by user + kernel stack for 500ms.") || !strings.Contains(stderr, "Wrote "+svg) {
 		t.Fatalf("code %d, stderr %q", code, stderr)
 	}
