@@ -104,7 +104,7 @@ func main() {
 	check(os.WriteFile("/proc/sys/kernel/bpf_stats_enabled", []byte("1"), 0))
 	defer os.WriteFile("/proc/sys/kernel/bpf_stats_enabled", []byte("0"), 0)
 
-	fmt.Printf("Tools benchmark: %s, kernel %s, %d CPUs; startup is the median of %d runs.\n\n", time.Now().UTC().Format("2006-01-02"), release(), numCPU(), *rounds)
+	fmt.Printf("Tools benchmark: %s, kernel %s, %d CPUs; startup and cost are medians of %d runs (the cost ratio the median of the runs' ratios).\n\n", time.Now().UTC().Format("2006-01-02"), release(), numCPU(), *rounds)
 	fmt.Println("| tool | events | ktrace ns/event | bpftrace ns/event | cost ratio | ktrace startup | bpftrace startup | note |")
 	fmt.Println("|---|--:|--:|--:|--:|--:|--:|---|")
 	for _, t := range all {
@@ -117,11 +117,22 @@ func main() {
 			bcmd = []string{"bpftrace", "-e", t.bpftrace}
 		}
 		kstart, bstart := median(startups(kcmd, *rounds)), median(startups(bcmd, *rounds))
-		n, kns, err := cost(kcmd, t.workload)
-		check(err)
-		_, bns, err := cost(bcmd, t.workload)
-		check(err)
-		fmt.Printf("| %s | %d | %.0f | %.0f | **%.2f×** | %d ms | %d ms | %s |\n", t.name, n, kns, bns, kns/bns,
+		// Costs alternate between the tracers, round by round, and the
+		// ratio is the median of the rounds' ratios: background load
+		// then weighs on both alike.
+		var n int
+		var kcosts, bcosts, ratios []float64
+		for i := 0; i < *rounds; i++ {
+			var kns, bns float64
+			var err error
+			n, kns, err = cost(kcmd, t.workload)
+			check(err)
+			_, bns, err = cost(bcmd, t.workload)
+			check(err)
+			kcosts, bcosts, ratios = append(kcosts, kns), append(bcosts, bns), append(ratios, kns/bns)
+		}
+		kns, bns, ratio := medianFloat(kcosts), medianFloat(bcosts), medianFloat(ratios)
+		fmt.Printf("| %s | %d | %.0f | %.0f | **%.2f×** | %d ms | %d ms | %s |\n", t.name, n, kns, bns, ratio,
 			kstart.Milliseconds(), bstart.Milliseconds(), t.note)
 	}
 }
@@ -301,6 +312,11 @@ func runTime(pid int) (time.Duration, error) {
 func median(d []time.Duration) time.Duration {
 	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
 	return d[len(d)/2]
+}
+
+func medianFloat(v []float64) float64 {
+	sort.Float64s(v)
+	return v[len(v)/2]
 }
 
 func check(err error) {
