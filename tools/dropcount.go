@@ -34,6 +34,9 @@ type DropcountOptions struct {
 	PID int
 	// Reasons breaks the counts down by drop reason.
 	Reasons bool
+	// JSON prints each row as one JSON object (time, pid, comm, reason
+	// with Reasons, drop_counts) instead of the text table.
+	JSON bool
 	// Out receives the reports.
 	Out io.Writer
 	// Started, if set, is called once the probes are attached.
@@ -147,7 +150,19 @@ func report(sess *ktrace.Session, opts DropcountOptions, names func(int64) strin
 		return m.Entries[i].Value.(uint64) > m.Entries[j].Value.(uint64)
 	})
 	w := opts.Out
-	fmt.Fprintln(w, time.Now().Format("15:04:05"))
+	now := time.Now().Format("15:04:05")
+	if opts.JSON {
+		for _, e := range m.Entries {
+			k := e.Key.(output.Tuple)
+			reason := ""
+			if names != nil {
+				reason = `,"reason":` + jsonString(reasonName(k[2], names))
+			}
+			fmt.Fprintf(w, `{"time":"%s","pid":%s,"comm":%s%s,"drop_counts":%d}`+"\n", now, output.Text(k[0]), jsonString(output.Text(k[1])), reason, e.Value)
+		}
+		return nil
+	}
+	fmt.Fprintln(w, now)
 	if names != nil {
 		fmt.Fprintf(w, "%-8s %-16s %-24s %s\n", "PID", "COMM", "REASON", "DROP_COUNTS")
 	} else {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -199,7 +200,13 @@ func dropcountDuring(t *testing.T, args []string, sender *testutil.DropSender, s
 	}
 	wait(&errs, "Tracing packet drops", startTimeout)
 	sender.Go(t)
-	wait(&out, "DROP_COUNTS", 10*time.Second)
+	report := "DROP_COUNTS"
+	for _, a := range args {
+		if a == "-j" {
+			report = `"drop_counts":`
+		}
+	}
+	wait(&out, report, 10*time.Second)
 	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
@@ -246,6 +253,31 @@ func TestDropcountExact(t *testing.T) {
 		if reports < 2 || total != 200 {
 			t.Errorf("reasons=%v: %d reports adding up to %d drops, want at least 2 and 200:\n%s", reasons, reports, total, stdout)
 		}
+	}
+}
+
+// TestDropcountJSON: with -j, each row is a JSON object; the rows of
+// the child's 200 drops add up to 200, with its comm and the reason.
+func TestDropcountJSON(t *testing.T) {
+	testutil.RequireRoot(t)
+	sender := testutil.StartDropSender(t, 200)
+	stdout, stderr, code := dropcountDuring(t, []string{"dropcount", "-p", strconv.Itoa(sender.PID), "-i", "1", "--reasons", "-j"}, sender, 10*time.Second)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	total := 0.0
+	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		var row map[string]any
+		if err := json.Unmarshal([]byte(line), &row); err != nil {
+			t.Fatalf("not a JSON object: %q", line)
+		}
+		if row["pid"] != float64(sender.PID) || row["comm"] != sender.Comm || row["reason"] != "NO_SOCKET" || len(row["time"].(string)) != 8 {
+			t.Errorf("row %v: want pid %d, comm %s, reason NO_SOCKET and a time", row, sender.PID, sender.Comm)
+		}
+		total += row["drop_counts"].(float64)
+	}
+	if total != 200 {
+		t.Errorf("%v drops, want 200:\n%s", total, stdout)
 	}
 }
 

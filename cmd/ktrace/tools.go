@@ -32,8 +32,10 @@ func dropcountCmd(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&opts.PID, "p", 0, "count only this process")
 	fs.IntVar(&opts.PID, "pid", 0, "count only this process")
 	fs.BoolVar(&opts.Reasons, "reasons", false, "break the counts down by drop reason")
+	fs.BoolVar(&opts.JSON, "j", false, "print one JSON object per row")
+	fs.BoolVar(&opts.JSON, "json", false, "print one JSON object per row")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, "usage: ktrace dropcount [--probe tracepoint|kprobe|kretprobe] [-i SECONDS] [-c COUNT] [-p PID] [--reasons]\n\n"+
+		fmt.Fprint(stderr, "usage: ktrace dropcount [--probe tracepoint|kprobe|kretprobe] [-i SECONDS] [-c COUNT] [-p PID] [--reasons] [-j]\n\n"+
 			"Counts packet drops per process and prints PID COMM DROP_COUNTS every interval.\n\n")
 		fs.PrintDefaults()
 	}
