@@ -44,7 +44,8 @@ type Options struct {
 
 // Program is a compiled script, ready to Start.
 type Program struct {
-	rt *runtime.Program
+	rt   *runtime.Program
+	maps []MapInfo
 }
 
 // Compile parses, checks and compiles a script. name is used in error
@@ -92,7 +93,7 @@ func Compile(name string, src []byte, opts *Options) (*Program, error) {
 	}
 	return &Program{rt: &runtime.Program{
 		Compiled: cp, KernelTypes: kt.Decoded, TaskCommOffset: copts.TaskCommOffset, FilterPID: opts.FilterPID,
-	}}, nil
+	}, maps: describeMaps(tree, info)}, nil
 }
 
 // CompileFile compiles a script file; "-" reads standard input.
