@@ -7,7 +7,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cilium/ebpf/asm"
+
+	"github.com/ktrace/ktrace/internal/abi"
 	"github.com/ktrace/ktrace/internal/compile"
+	"github.com/ktrace/ktrace/verify"
 )
 
 // goldenScripts print from every kind of probe the static front end
@@ -86,4 +90,94 @@ func firstDifference(got, want string) string {
 		}
 	}
 	return fmt.Sprintf("got %d lines, want %d", len(g), len(w))
+}
+
+// TestEventContextLayout compiles goldenScripts with EventContext: printf
+// records grow by the context between the header and the arguments, which
+// keep their layout, and every other record and every program that does
+// not printf is exactly as without it.
+func TestEventContextLayout(t *testing.T) {
+	scripts := append([]string{
+		`tracepoint:skb:kfree_skb { @[comm] = count(); print(1); } BEGIN { printf("x\n"); } END { printf("%d %s\n", 1, "y"); }`,
+		`tracepoint:skb:kfree_skb, tracepoint:sched:sched_switch { printf("x\n"); } tracepoint:sched:sched_process_exec { @ = count(); }`,
+	}, goldenScripts...)
+	for _, src := range scripts {
+		plain, err := compileSource(src, compile.Options{TaskCommOffset: fuzzCommOffset})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, err := compileSource(src, compile.Options{TaskCommOffset: fuzzCommOffset, EventContext: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, p := range ctx.Collection.Programs {
+			// ktrace's verifier, as Start runs it before the kernel's.
+			if f := verify.Program(p.Instructions, fuzzVerifyOptions(ctx, name, p)).FirstError(); f != nil {
+				t.Errorf("%s: program %s with EventContext: %s", src, name, f.Message)
+			}
+		}
+		if plain.EventContext || !ctx.EventContext {
+			t.Errorf("%s: Program.EventContext %v without the option, %v with it", src, plain.EventContext, ctx.EventContext)
+		}
+		if len(ctx.Events) != len(plain.Events) {
+			t.Fatalf("%s: %d events with EventContext, %d without", src, len(ctx.Events), len(plain.Events))
+		}
+		for i, p := range plain.Events {
+			c := ctx.Events[i]
+			grow := 0
+			if p.Kind == abi.RecordPrintf {
+				grow = abi.ContextSize
+			}
+			if c.Kind != p.Kind || c.Context != (grow > 0) || p.Context || c.Size != p.Size+grow || len(c.Args) != len(p.Args) {
+				t.Errorf("%s: event %d is %+v with EventContext, %+v without", src, i, c, p)
+				continue
+			}
+			for j := range p.Args {
+				if c.Args[j].Offset != p.Args[j].Offset+grow || c.Args[j].Type.String() != p.Args[j].Type.String() {
+					t.Errorf("%s: event %d argument %d at %d with EventContext, %d without", src, i, j, c.Args[j].Offset, p.Args[j].Offset)
+				}
+			}
+		}
+		for _, probe := range ctx.Probes {
+			prog := ctx.Collection.Programs[probe.Program]
+			printfs := false
+			for _, ins := range prog.Instructions {
+				// A printf's record is sent with its event index in R1
+				// just before it is stored in the record's header.
+				if ins.OpCode == asm.Mov.Op(asm.ImmSource) && ins.Dst == asm.R1 && int(ins.Constant) < len(ctx.Events) && ctx.Events[ins.Constant].Context {
+					printfs = true
+				}
+			}
+			calls := helperCount(prog.Instructions, asm.FnGetCurrentCgroupId)
+			if printfs != (calls > 0) {
+				t.Errorf("%s: %s printfs: %v, reads the cgroup %d times", src, probe.Point.Name, printfs, calls)
+			}
+			if !printfs {
+				same := plainProgram(plain, probe.Point.Name)
+				if fmt.Sprint(prog.Instructions) != fmt.Sprint(same) {
+					t.Errorf("%s: %s does not printf, but its code changed with EventContext", src, probe.Point.Name)
+				}
+			}
+		}
+	}
+}
+
+// plainProgram returns the instructions of the attach point called name.
+func plainProgram(cp *compile.Program, name string) asm.Instructions {
+	for _, p := range cp.Probes {
+		if p.Point.Name == name {
+			return cp.Collection.Programs[p.Program].Instructions
+		}
+	}
+	return nil
+}
+
+func helperCount(insns asm.Instructions, fn asm.BuiltinFunc) int {
+	n := 0
+	for _, ins := range insns {
+		if ins.IsBuiltinCall() && asm.BuiltinFunc(ins.Constant) == fn {
+			n++
+		}
+	}
+	return n
 }
