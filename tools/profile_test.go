@@ -144,7 +144,7 @@ func TestProfilePprof(t *testing.T) {
 	both, user := filepath.Join(dir, "cpu.pb.gz"), filepath.Join(dir, "user.pb.gz")
 	runs := []*toolRun{
 		startTool(t, "profile", "-p", pid, "-F", "199", "--pprof", both, "-d", "1"),
-		startTool(t, "profile", "-p", pid, "-F", "99", "-U", "--pprof", user, "1"),
+		startTool(t, "profile", "-p", pid, "-F", "299", "-U", "--pprof", user, "1"),
 	}
 	for _, r := range runs {
 		if err := r.wait(30 * time.Second); err != nil {
@@ -154,7 +154,7 @@ func TestProfilePprof(t *testing.T) {
 	for i, c := range []struct {
 		file string
 		hz   int64
-	}{{both, 199}, {user, 99}} {
+	}{{both, 199}, {user, 299}} {
 		data, err := os.ReadFile(c.file)
 		if err != nil {
 			t.Fatal(err)
