@@ -35,6 +35,10 @@ var (
 	ErrNoSuchMap = errors.New("the program has no map")
 	// ErrSessionClosed is returned for a read of a closed session's maps.
 	ErrSessionClosed = errors.New("session is closed")
+	// ErrNoEventContext is returned by Start for StartOptions.Events with
+	// a program compiled without Options.EventContext, whose printf
+	// records carry no context to make events of.
+	ErrNoEventContext = errors.New("StartOptions.Events needs a program compiled with Options.EventContext")
 )
 
 // CheckPrivileges reports, before anything is compiled, whether this

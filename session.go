@@ -29,6 +29,21 @@ type StartOptions struct {
 	// NoWarnings drops the run's warnings: a full map, a helper's error,
 	// warnf() (bpftrace's --no-warnings). errorf() still prints.
 	NoWarnings bool
+	// Events, when set, receives every printf call as an Event, its
+	// text and the context it was made in, instead of Output: an agent
+	// can then ship each one as a structured log record. The program
+	// must be compiled with Options.EventContext (else Start returns
+	// ErrNoEventContext). Only printf goes there: print(), time(),
+	// join(), cat() and the maps printed at exit still go to Output,
+	// errorf() and warnf() to Errors.
+	//
+	// Events is called from the goroutine that handles the session's
+	// records, one call at a time, in the order the records arrive,
+	// while the session is locked: it must return without calling the
+	// Session's methods, which wait for that lock, and should return
+	// soon, as records wait for it (the kernel counts them as lost once
+	// the queue is full).
+	Events func(Event)
 }
 
 // Session is a running program: its maps and programs are loaded and its
@@ -47,7 +62,13 @@ func (p *Program) Start(ctx context.Context, opts *StartOptions) (*Session, erro
 	if opts == nil {
 		opts = &StartOptions{}
 	}
-	ropts := runtime.Options{Output: opts.Output, Errors: opts.Errors, Format: opts.Format, AnnounceProbes: opts.AnnounceProbes, NoWarnings: opts.NoWarnings}
+	if opts.Events != nil && !p.rt.Compiled.EventContext {
+		return nil, ErrNoEventContext
+	}
+	ropts := runtime.Options{
+		Output: opts.Output, Errors: opts.Errors, Format: opts.Format, AnnounceProbes: opts.AnnounceProbes, NoWarnings: opts.NoWarnings,
+		Events: eventsFunc(opts.Events),
+	}
 	if ropts.Output == nil {
 		ropts.Output = os.Stdout
 	}

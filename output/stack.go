@@ -40,6 +40,21 @@ type Frame struct {
 	Offset uint64
 	// Module is the file of a user frame: the executable or library.
 	Module string
+	// Mapping places a user frame's address in Module; it is the zero
+	// Mapping for kernel frames and addresses in no file.
+	Mapping Mapping
+}
+
+// Mapping is where a process had a file mapped, and which file: what a
+// profile (pprof) records of each binary, to place addresses in it and
+// to find its symbols later.
+type Mapping struct {
+	// Start and End are the mapping's addresses, [Start, End).
+	Start, End uint64
+	// Offset is the file offset mapped at Start.
+	Offset uint64
+	// BuildID is the file's GNU build ID in hex, "" when it has none.
+	BuildID string
 }
 
 // stackIndent is the indentation of bpftrace-mode frames, in map keys as

@@ -15,20 +15,24 @@ import (
 	"github.com/ktrace/ktrace"
 	"github.com/ktrace/ktrace/flamegraph"
 	"github.com/ktrace/ktrace/output"
+	"github.com/ktrace/ktrace/pprof"
 )
 
 //go:embed scripts/profile.bt
 var profileScript string
 
 // ProfileTool samples stacks on every CPU: BCC's profile, which also
-// writes folded stacks (-f), an SVG flame graph (--svg) and JSON.
+// writes folded stacks (-f), an SVG flame graph (--svg), a pprof profile
+// (--pprof) and JSON.
 var ProfileTool = &Tool{
 	Name:    "profile",
 	Summary: "Sample stacks on every CPU at a timed interval, for flame graphs",
 	Description: `Samples what each CPU is running, kernel and user stacks, and prints each
 stack seen with its count (BCC's format), folded stacks for flame graph tools
-(-f), or an interactive SVG flame graph (--svg FILE). Kernel frames end in
-_[k] in folded output.`,
+(-f), an interactive SVG flame graph (--svg FILE), or a CPU profile in pprof's
+format (--pprof FILE) for go tool pprof, Parca or Pyroscope, with each sample
+labelled with its process's comm, pid and cgroup. Kernel frames end in _[k] in
+folded output, and are in the [kernel.kallsyms] mapping of a pprof profile.`,
 	Common:     PID | Duration | Cgroup,
 	Positional: "[duration]",
 	Flags: []Flag{
@@ -41,6 +45,7 @@ _[k] in folded output.`,
 		{Short: "f", Long: "folded", Kind: Bool, Help: "print folded stacks (comm;frame;...;frame COUNT), for flame graph tools"},
 		{Long: "svg", Kind: String, Value: "FILE", Help: "write an interactive SVG flame graph to FILE"},
 		{Long: "title", Kind: String, Value: "TITLE", Help: "the flame graph's title"},
+		{Long: "pprof", Kind: String, Value: "FILE", Help: "write a CPU profile in pprof's format (gzipped) to FILE, for go tool pprof"},
 		{Long: "stack-storage-size", Kind: Int, Value: "N", Help: "the number of distinct stacks kept", Default: "16384"},
 	},
 	Script: profileScript,
@@ -72,6 +77,12 @@ _[k] in folded output.`,
 			return fmt.Errorf("-U and -K are alternatives: choose one")
 		case c.Bool("folded") && c.Has("svg"):
 			return fmt.Errorf("--folded and --svg are alternatives: choose one")
+		case c.Bool("folded") && c.Has("pprof"):
+			return fmt.Errorf("--folded and --pprof are alternatives: choose one")
+		case c.Has("svg") && c.Has("pprof"):
+			return fmt.Errorf("--svg and --pprof are alternatives: choose one")
+		case c.JSON && c.Has("pprof"):
+			return fmt.Errorf("-j and --pprof are alternatives: choose one")
 		case c.Int("stack-storage-size") <= 0:
 			return fmt.Errorf("--stack-storage-size needs a positive number")
 		case len(c.Args) > 1:
@@ -92,6 +103,7 @@ _[k] in folded output.`,
 		{"profile -F 99 10", "at 99 Hz for 10 seconds"},
 		{"profile -p 185 -f 5", "folded stacks of PID 185 for 5 seconds"},
 		{"profile --svg cpu.svg 10", "an SVG flame graph of 10 seconds"},
+		{"profile --pprof cpu.pb.gz -p 185 10", "a pprof profile of PID 185 for 10 seconds, for go tool pprof"},
 		{"profile -K --cpu 0", "kernel stacks of CPU 0 only"},
 	},
 	Probes:    "profile:hz (perf_event software CPU clock)",
@@ -138,6 +150,9 @@ func reportProfile(r *Reporter) error {
 		return err
 	}
 	c := r.Config
+	if c.Has("pprof") {
+		return writePprof(r, m)
+	}
 	samples := profileSamples(m)
 	switch {
 	case c.JSON:
@@ -218,6 +233,38 @@ func writeSVG(r *Reporter, samples []flamegraph.Sample) error {
 		return fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "open "))
 	}
 	fmt.Fprintf(r.Err, "Wrote %s (%d distinct stacks).\n", path, len(samples))
+	return nil
+}
+
+// writePprof writes the samples of m, which --pprof keys by cgroup too,
+// as a pprof profile, named cgroups and all.
+func writePprof(r *Reporter, m *output.Map) error {
+	c := r.Config
+	samples, err := pprof.Samples(m)
+	if err != nil {
+		return err
+	}
+	var names cgroupNames
+	p, err := pprof.Build(samples, pprof.BuildOptions{Hz: c.Int("frequency"), Start: r.Start, Duration: time.Since(r.Start), CgroupName: names.Name})
+	if err != nil {
+		return err
+	}
+	path := c.String("pprof")
+	f, err := os.Create(path)
+	if err == nil {
+		err = p.Write(f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "open "))
+	}
+	var total int64
+	for _, s := range p.Sample {
+		total += s.Value[0]
+	}
+	fmt.Fprintf(r.Err, "Wrote %s (%d samples of %d distinct stacks).\n", path, total, len(p.Sample))
 	return nil
 }
 

@@ -3,15 +3,23 @@ package tools_test
 import (
 	"bytes"
 	"context"
+	"debug/elf"
+	"errors"
+	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/pprof/profile"
+
 	"github.com/ktrace/ktrace/flamegraph"
 	"github.com/ktrace/ktrace/internal/testutil"
 	"github.com/ktrace/ktrace/internal/testutil/cprog"
+	"github.com/ktrace/ktrace/pprof"
 	"github.com/ktrace/ktrace/tools"
 )
 
@@ -117,5 +125,162 @@ func TestProfileTool(t *testing.T) {
 	}
 	if total < 50 || spin*2 < total {
 		t.Errorf("%v samples, %v in ktrace_spin: want most of at least 50", total, spin)
+	}
+}
+
+// TestProfilePprof samples a busy C program for a second with ktrace
+// profile --pprof -p -d 1 and reads the profile it wrote: its busy
+// function on top, in the mapping of its binary with the binary's build
+// ID, labelled with its PID and command.
+func TestProfilePprof(t *testing.T) {
+	bin := testutil.Build(t, cprog.Stack("spin", busy))
+	cmd := exec.Command(bin)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	pid := strconv.Itoa(cmd.Process.Pid)
+	dir := t.TempDir()
+	both, user := filepath.Join(dir, "cpu.pb.gz"), filepath.Join(dir, "user.pb.gz")
+	runs := []*toolRun{
+		startTool(t, "profile", "-p", pid, "-F", "199", "--pprof", both, "-d", "1"),
+		startTool(t, "profile", "-p", pid, "-F", "299", "-U", "--pprof", user, "1"),
+	}
+	for _, r := range runs {
+		if err := r.wait(30 * time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, c := range []struct {
+		file string
+		hz   int64
+	}{{both, 199}, {user, 299}} {
+		data, err := os.ReadFile(c.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := profile.Parse(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.CheckValid(); err != nil {
+			t.Fatal(err)
+		}
+		if p.Period != int64(time.Second)/c.hz || time.Duration(p.DurationNanos) < time.Second {
+			t.Errorf("%s: period %d, duration %d; want 1/%d s, a second", c.file, p.Period, p.DurationNanos, c.hz)
+		}
+		var total, spin int64
+		var spinAt *profile.Location
+		for _, s := range p.Sample {
+			total += s.Value[0]
+			if s.Label[pprof.LabelComm][0] != "spin" || s.NumLabel[pprof.LabelPID][0] != int64(cmd.Process.Pid) {
+				t.Errorf("%s: a sample of %v %v, want spin and PID %s", c.file, s.Label, s.NumLabel, pid)
+			}
+			if len(s.Location) > 0 && len(s.Location[0].Line) > 0 && s.Location[0].Line[0].Function.Name == "ktrace_spin" {
+				spin += s.Value[0]
+				spinAt = s.Location[0]
+			}
+			for _, l := range s.Location {
+				if c.file == user && l.Mapping != nil && l.Mapping.File == pprof.KernelMapping {
+					t.Errorf("%s: a kernel frame with -U", c.file)
+				}
+			}
+		}
+		if total < 50 || spin*2 < total || spinAt == nil {
+			t.Fatalf("%s: %d samples, %d in ktrace_spin: want most of at least 50", c.file, total, spin)
+		}
+		if m := spinAt.Mapping; m == nil || m.File != bin || m.BuildID == "" || m.BuildID != elfBuildID(t, bin) {
+			t.Errorf("%s: ktrace_spin in mapping %+v, want %s with its build ID", c.file, m, bin)
+		}
+		want := "Wrote " + c.file + " ("
+		if !strings.Contains(runs[i].stderr.String(), want) {
+			t.Errorf("stderr %q, want %q", runs[i].stderr, want)
+		}
+	}
+}
+
+// elfBuildID is the build ID in a binary's .note.gnu.build-id section,
+// in hex: 16 bytes of note header and name, then the ID.
+func elfBuildID(t *testing.T, bin string) string {
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	s := f.Section(".note.gnu.build-id")
+	if s == nil {
+		t.Fatalf("%s has no build ID", bin)
+	}
+	data, err := s.Data()
+	if err != nil || len(data) <= 16 {
+		t.Fatalf("%s: build ID note %v, %d bytes", bin, err, len(data))
+	}
+	return fmt.Sprintf("%x", data[16:])
+}
+
+// TestProfilePprofScript: with --pprof, the tool's script is pprof.Script:
+// one script for both, the tool's options honoured.
+func TestProfilePprofScript(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		opts pprof.Options
+	}{
+		{[]string{"--pprof", "f"}, pprof.Options{}},
+		{[]string{"--pprof", "f", "-F", "999", "-p", "1", "-U"}, pprof.Options{Hz: 999, PID: 1, UserOnly: true}},
+		{[]string{"--pprof", "f", "-K", "-I", "--stack-storage-size", "100"}, pprof.Options{KernelOnly: true, IncludeIdle: true, MaxStacks: 100}},
+	} {
+		conf, err := tools.ProfileTool.Parse(c.args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conf.Kernel = tools.NewKernel()
+		got, err := conf.Script(false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := pprof.Script(c.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code(got) != code(want) {
+			t.Errorf("ktrace profile %s:\n%s\npprof.Script:\n%s", strings.Join(c.args, " "), got, want)
+		}
+	}
+}
+
+// code is a script without its comments and blank lines.
+func code(src string) string {
+	var b strings.Builder
+	for line := range strings.Lines(src) {
+		if t := strings.TrimSpace(line); t != "" && !strings.HasPrefix(t, "//") {
+			b.WriteString(line)
+		}
+	}
+	return b.String()
+}
+
+func TestProfilePprofUsageErrors(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--pprof", "f", "--folded"}, "--folded and --pprof are alternatives: choose one (see ktrace profile -h)"},
+		{[]string{"--pprof", "f", "--svg", "g"}, "--svg and --pprof are alternatives: choose one (see ktrace profile -h)"},
+		{[]string{"--pprof", "f", "-j"}, "-j and --pprof are alternatives: choose one (see ktrace profile -h)"},
+		{[]string{"--pprof"}, "--pprof needs a FILE (see ktrace profile -h)"},
+	} {
+		_, err := tools.ProfileTool.Parse(c.args)
+		if err == nil || err.Error() != c.want || !errors.Is(err, tools.ErrUsage) {
+			t.Errorf("ktrace profile %s: error %v, want %q", strings.Join(c.args, " "), err, c.want)
+		}
+	}
+	help := tools.ProfileTool.Help(tools.NewKernel())
+	for _, want := range []string{
+		"  --pprof FILE", "write a CPU profile in pprof's format (gzipped) to FILE, for go tool pprof",
+		"profile --pprof cpu.pb.gz -p 185 10  # a pprof profile of PID 185 for 10 seconds",
+	} {
+		if !strings.Contains(help, want) {
+			t.Errorf("the help lacks %q:\n%s", want, help)
+		}
 	}
 }

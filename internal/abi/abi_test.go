@@ -113,3 +113,34 @@ func TestSlotIndex(t *testing.T) {
 		t.Errorf("SlotIndex = %d, want %d (< %d)", got, want, SlotCount)
 	}
 }
+
+func TestContext(t *testing.T) {
+	full := record(HeaderSize+ContextSize+8, 2, map[int]uint64{
+		ContextTimeOffset:    123456789,
+		ContextPIDTGIDOffset: 4242<<32 | 4243,
+		ContextCgroupOffset:  0x2a1,
+		ContextProbeOffset:   3,
+	})
+	copy(full[ContextCommOffset:], "sender\x00junk")
+	whole := append([]byte(nil), full...)
+	copy(whole[ContextCommOffset:], "sixteen-bytes-xx") // no NUL: all 16 are the name
+	for _, tc := range []struct {
+		name string
+		rec  []byte
+		want EventContext
+		ok   bool
+	}{
+		{"fields", full, EventContext{BootNs: 123456789, PID: 4242, TID: 4243, Cgroup: 0x2a1, Probe: 3, Comm: "sender"}, true},
+		{"comm of 16 bytes", whole, EventContext{BootNs: 123456789, PID: 4242, TID: 4243, Cgroup: 0x2a1, Probe: 3, Comm: "sixteen-bytes-xx"}, true},
+		{"no arguments", full[:HeaderSize+ContextSize], EventContext{BootNs: 123456789, PID: 4242, TID: 4243, Cgroup: 0x2a1, Probe: 3, Comm: "sender"}, true},
+		{"short", full[:HeaderSize+ContextSize-1], EventContext{}, false},
+	} {
+		got, ok := Context(tc.rec)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("%s: Context = %+v, %v; want %+v, %v", tc.name, got, ok, tc.want, tc.ok)
+		}
+	}
+	if ContextSize%8 != 0 {
+		t.Errorf("ContextSize %d keeps the arguments' alignment only as a multiple of 8", ContextSize)
+	}
+}

@@ -60,6 +60,64 @@ func ExitCode(rec []byte) int64 {
 	return int64(binary.LittleEndian.Uint64(rec[ExitCodeOffset:]))
 }
 
+// A printf record of a program compiled with event context
+// (compile.Options.EventContext) carries the context of the event that
+// printed it between the header and the arguments: ContextSize bytes,
+// every field written by the probe, so no byte of it is left unset.
+const (
+	// ContextTimeOffset holds the u64 time of the event on the boot clock
+	// (CLOCK_BOOTTIME nanoseconds, bpf_ktime_get_boot_ns: nsecs's clock).
+	ContextTimeOffset = HeaderSize
+	// ContextPIDTGIDOffset holds bpf_get_current_pid_tgid(): the process
+	// id in the upper 32 bits, the thread id in the lower.
+	ContextPIDTGIDOffset = HeaderSize + 8
+	// ContextCgroupOffset holds the u64 cgroup v2 id
+	// (bpf_get_current_cgroup_id, the cgroup builtin).
+	ContextCgroupOffset = HeaderSize + 16
+	// ContextProbeOffset holds the u64 index of the attach point's name
+	// in the compiled program's probe names (the probe builtin's value).
+	ContextProbeOffset = HeaderSize + 24
+	// ContextCommOffset holds the task's comm, CommSize bytes,
+	// NUL-terminated unless all 16 are used.
+	ContextCommOffset = HeaderSize + 32
+	// ContextSize is the size of the context; the arguments follow it,
+	// laid out as they would be after the header.
+	ContextSize = 32 + CommSize
+)
+
+// CommSize is the size of a task's comm (TASK_COMM_LEN).
+const CommSize = 16
+
+// EventContext is the decoded context of a printf record.
+type EventContext struct {
+	BootNs   uint64 // CLOCK_BOOTTIME nanoseconds
+	PID, TID uint32
+	Cgroup   uint64
+	Probe    uint64 // index into the program's probe names
+	Comm     string
+}
+
+// Context decodes the context of a printf record with event context.
+func Context(rec []byte) (EventContext, bool) {
+	if len(rec) < HeaderSize+ContextSize {
+		return EventContext{}, false
+	}
+	le := binary.LittleEndian
+	pidTgid := le.Uint64(rec[ContextPIDTGIDOffset:])
+	comm := rec[ContextCommOffset : ContextCommOffset+CommSize]
+	if n := bytes.IndexByte(comm, 0); n >= 0 {
+		comm = comm[:n]
+	}
+	return EventContext{
+		BootNs: le.Uint64(rec[ContextTimeOffset:]),
+		PID:    uint32(pidTgid >> 32),
+		TID:    uint32(pidTgid),
+		Cgroup: le.Uint64(rec[ContextCgroupOffset:]),
+		Probe:  le.Uint64(rec[ContextProbeOffset:]),
+		Comm:   string(comm),
+	}, true
+}
+
 // A stack-process record is the header, the pid (u32) and the task's mm
 // (u64), aligned.
 const (

@@ -57,6 +57,13 @@ type Options struct {
 	// perf-event probes (which are attached to the process) fire only in
 	// that process, as bpftrace's -p does.
 	FilterPID int
+	// EventContext makes every printf record carry the context of the
+	// event that printed it (abi.EventContext): the time on the boot
+	// clock, pid and tid, cgroup id, the attach point's name (as the
+	// probe builtin's index, so the attach points of a wildcard no
+	// longer share one program when they printf) and comm. Only printf
+	// records change; without it the code is what it always was.
+	EventContext bool
 }
 
 // Program is a compiled script.
@@ -74,8 +81,12 @@ type Program struct {
 	// times they found their map full; user space warns of them (as
 	// RecordWarning events) every second with the number that failed.
 	FullSites []*Event
-	// ProbeNames are the values of the probe builtin, by index.
+	// ProbeNames are the values of the probe builtin, by index; an
+	// event context's probe index names its attach point here too.
 	ProbeNames []string
+	// EventContext is Options.EventContext: printf records carry an
+	// abi.EventContext after their header.
+	EventContext bool
 	// Collection holds every map and program specification, by name.
 	Collection *ebpf.CollectionSpec
 	// Warnings are non-fatal diagnostics from the checker.
@@ -157,6 +168,9 @@ type Event struct {
 	Div uint32
 	// Source is the script position the record comes from (warnings).
 	Source lang.Source
+	// Context marks a record that carries an abi.EventContext between
+	// its header and Args (printf with Options.EventContext).
+	Context bool
 
 	// The payloads of the record kinds that need more than the above.
 	TimeFormat string              // RecordTime: the strftime format
@@ -197,6 +211,8 @@ func Compile(info *types.Info, file *lang.File, opts Options) (*Program, error) 
 			Info:       info,
 			Collection: &ebpf.CollectionSpec{Maps: map[string]*ebpf.MapSpec{}, Programs: map[string]*ebpf.ProgramSpec{}},
 			Warnings:   info.Warnings,
+
+			EventContext: opts.EventContext,
 		},
 		maps:     map[string]*Map{},
 		probeIDs: map[string]int{},

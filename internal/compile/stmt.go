@@ -629,15 +629,45 @@ func (g *gen) formatEvent(x *ast.Call, kind abi.RecordKind) {
 		ts[i] = eventType(g.typeOf(a))
 	}
 	layout, size := recordLayout(ts)
-	id := g.c.event(x, &Event{Kind: kind, Format: g.c.info.Formats[x], Args: layout, Size: size})
+	withContext := kind == abi.RecordPrintf && g.c.opts.EventContext
+	if withContext {
+		// The context goes between the header and the arguments; being
+		// a multiple of 8 bytes, it keeps their alignment.
+		for i := range layout {
+			layout[i].Offset += abi.ContextSize
+		}
+		size += abi.ContextSize
+	}
+	id := g.c.event(x, &Event{Kind: kind, Format: g.c.info.Formats[x], Args: layout, Size: size, Context: withContext})
 	g.sendEvent(x, id, size, func(rec int16) {
+		zeroed := rec
+		if withContext {
+			// The context is written whole; only the arguments may need
+			// zeroing.
+			g.eventContext(rec)
+			zeroed += abi.HeaderSize + abi.ContextSize
+		}
 		if needsZero(types.TupleType(append([]*types.Type{types.TypU64}, ts...))) {
-			g.zero(rec, size)
+			g.zero(zeroed, size-int(zeroed-rec))
 		}
 		for i, a := range args {
 			g.storeValue(a, ts[i], rec+int16(layout[i].Offset))
 		}
 	})
+}
+
+// eventContext writes the context of the event into the record at rec
+// (abi.EventContext): every byte of it, so the record needs no zeroing
+// for it. R0–R5 are clobbered.
+func (g *gen) eventContext(rec int16) {
+	g.call(asm.FnKtimeGetBootNs)
+	g.emit(asm.StoreMem(asm.RFP, rec+abi.ContextTimeOffset, asm.R0, asm.DWord))
+	g.call(asm.FnGetCurrentPidTgid)
+	g.emit(asm.StoreMem(asm.RFP, rec+abi.ContextPIDTGIDOffset, asm.R0, asm.DWord))
+	g.call(asm.FnGetCurrentCgroupId)
+	g.emit(asm.StoreMem(asm.RFP, rec+abi.ContextCgroupOffset, asm.R0, asm.DWord))
+	g.emit(storeImm(asm.RFP, rec+abi.ContextProbeOffset, int32(g.c.probeID(g.ap.Name)), asm.DWord))
+	g.comm(rec+abi.ContextCommOffset, abi.CommSize)
 }
 
 func (g *gen) print(x *ast.Call) {

@@ -40,6 +40,9 @@ type File struct {
 	// Stripped reports that the file has no .symtab, only the dynamic
 	// symbols it exports.
 	Stripped bool
+	// BuildID is the hex digits of the file's GNU build ID note, "" when
+	// it has none.
+	BuildID string
 
 	funcs    []Symbol // what Lookup finds: one function per name, by name
 	byAddr   []entry  // every function, in byAddrOrder
@@ -87,7 +90,7 @@ func Read(r io.ReaderAt, more func(*elf.File)) (f *File, err error) {
 		return nil, fmt.Errorf("%w: %v", ErrNotELF, err)
 	}
 	defer ef.Close()
-	f = &File{Type: ef.Type, objects: map[string]Symbol{}}
+	f = &File{Type: ef.Type, objects: map[string]Symbol{}, BuildID: buildID(ef)}
 	for _, p := range ef.Progs {
 		if p.Type == elf.PT_LOAD {
 			f.segments = append(f.segments, segment{vaddr: p.Vaddr, off: p.Off, filesz: p.Filesz, exec: p.Flags&elf.PF_X != 0})

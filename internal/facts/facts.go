@@ -14,12 +14,23 @@ import (
 	"github.com/ktrace/ktrace/lang/types"
 )
 
+// Request is what the caller asks of the compiled code, beyond the
+// script itself.
+type Request struct {
+	// FilterPID is bpftrace's -p (compile.Options.FilterPID).
+	FilterPID int
+	// EventContext makes printf records carry their event's context
+	// (compile.Options.EventContext).
+	EventContext bool
+}
+
 // CompileOptions describes the running kernel as the compiler of a checked
-// script needs it. filterPID is bpftrace's -p. A kprobe the kernel cannot
+// script needs it, with what req asks for. A kprobe the kernel cannot
 // attach, even as fentry, is an error positioned at its attach point.
-func CompileOptions(file *lang.File, info *types.Info, filterPID int) (compile.Options, error) {
+func CompileOptions(file *lang.File, info *types.Info, req Request) (compile.Options, error) {
 	opts := compile.Options{
-		FilterPID: filterPID,
+		FilterPID:    req.FilterPID,
+		EventContext: req.EventContext,
 		MemberOffset: func(structName, member string) (int, error) {
 			off, err := kernel.StructMemberOffset(structName, member)
 			return int(off), err
@@ -37,7 +48,7 @@ func CompileOptions(file *lang.File, info *types.Info, filterPID int) (compile.O
 		}
 		opts.RingBufSize = size
 	}
-	if info.Builtins[builtins.Comm] {
+	if info.Builtins[builtins.Comm] || req.EventContext {
 		// Reading comm through the task's BTF pointer is the fastest way;
 		// the offset comes from a cached scan of the kernel's BTF.
 		if off, err := kernel.StructMemberOffset("task_struct", "comm"); err == nil {

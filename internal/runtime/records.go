@@ -28,6 +28,10 @@ func (s *Session) handleLocked(raw []byte) {
 	switch ev.Kind {
 	case abi.RecordPrintf:
 		s.text = s.recordFormat(id).Append(s.text[:0], raw)
+		if ev.Context && s.events != nil {
+			s.emitEvent(raw, s.text)
+			return
+		}
 		s.printer.PrintfBytes(s.text)
 	case abi.RecordPrint:
 		s.printer.Value(s.decodeArgs(ev, raw)[0])

@@ -40,6 +40,11 @@ type Options struct {
 	// NoWarnings drops the run's warnings: a full map, a helper's error,
 	// warnf() (bpftrace's --no-warnings). errorf() still prints.
 	NoWarnings bool
+	// Events, when set, receives each printf record that carries its
+	// event's context (compile.Options.EventContext) instead of Output.
+	// It is called with the session's lock held, from the goroutine
+	// that handles records, one record at a time and in order.
+	Events func(Event)
 }
 
 // Child is the command a session starts the traced work with (bpftrace's
@@ -81,6 +86,7 @@ type Session struct {
 	running    bool                    // the record loop was started
 	warned     map[*compile.Event]bool // warnings print once per call site
 	noWarnings bool                    // Options.NoWarnings
+	events     func(Event)             // Options.Events
 	stacks     *stackState             // kstack/ustack decoding (stacks.go)
 	stopped    bool
 	closed     bool
@@ -96,6 +102,7 @@ func Start(ctx context.Context, p *Program, opts Options) (*Session, error) {
 		cp:         p.Compiled,
 		out:        newSink(opts.Output),
 		noWarnings: opts.NoWarnings,
+		events:     opts.Events,
 		exited:     make(chan struct{}),
 		warned:     map[*compile.Event]bool{},
 	}

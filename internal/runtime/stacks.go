@@ -140,6 +140,9 @@ func symbolizeUser(p *symbol.Process, frames []output.Frame) {
 		a := lookupAddr(frames, i)
 		f := p.Resolve(a)
 		frames[i].Symbol, frames[i].Offset, frames[i].Module = f.Symbol, f.Offset+frames[i].Addr-a, f.Module
+		if f.Module != "" {
+			frames[i].Mapping = output.Mapping{Start: f.Mapping.Start, End: f.Mapping.End, Offset: f.Mapping.Offset, BuildID: f.BuildID}
+		}
 	}
 }
 

@@ -137,6 +137,13 @@ type Frame struct {
 	Offset uint64
 	// Module is the file the address is in, "" when it is in no file.
 	Module string
+	// Mapping is the process's mapping of Module that holds the address,
+	// the zero Mapping when it is in no file: what a profile (pprof)
+	// needs to place the address in the file.
+	Mapping Mapping
+	// BuildID is the GNU build ID of Module, "" when it has none or
+	// cannot be read.
+	BuildID string
 }
 
 // Resolve symbolizes an address of the process.
@@ -152,14 +159,16 @@ func (p *Process) Resolve(addr uint64) Frame {
 	})
 	if i < len(p.maps) && p.maps[i].Start <= addr && addr < p.maps[i].End {
 		m, e := &p.maps[i], p.files[i]
+		f := Frame{Module: m.Path, Mapping: *m}
 		if t := e.table(); t != nil {
+			f.BuildID = t.BuildID
 			if linked, ok := t.Address(addr - m.Start + m.Offset); ok {
 				if s, ok := t.Resolve(linked); ok {
-					return Frame{Symbol: e.frameName(s.Name), Offset: linked - s.Value, Module: m.Path}
+					f.Symbol, f.Offset = e.frameName(s.Name), linked-s.Value
 				}
 			}
 		}
-		return Frame{Module: m.Path}
+		return f
 	}
 	if name, off, ok := resolveJIT(p.jit, addr); ok {
 		return Frame{Symbol: name, Offset: off, Module: fmt.Sprintf("/tmp/perf-%d.map", p.PID)}

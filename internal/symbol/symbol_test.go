@@ -102,7 +102,7 @@ int main() {
 }
 `), 0o644)
 	bin := filepath.Join(dir, "p")
-	if out, err := exec.Command(gxx, "-O1", "-fPIE", "-pie", "-o", bin, src).CombinedOutput(); err != nil {
+	if out, err := exec.Command(gxx, "-O1", "-fPIE", "-pie", "-Wl,--build-id=0x5ca1ab1e", "-o", bin, src).CombinedOutput(); err != nil {
 		t.Fatalf("g++: %v\n%s", err, out)
 	}
 	p, addr := runAndSnapshot(t, bin)
@@ -110,6 +110,12 @@ int main() {
 	f := p.Resolve(addr + 2)
 	if f.Symbol != "ns::Widget::spin(int)" || f.Offset != 2 || f.Module != bin {
 		t.Errorf("got %q+%d in %q, want ns::Widget::spin(int)+2 in %q", f.Symbol, f.Offset, f.Module, bin)
+	}
+	// What a pprof mapping needs: the file's build ID (read from the file
+	// kept open, as it is deleted) and the executable mapping holding
+	// the address.
+	if m := f.Mapping; f.BuildID != "5ca1ab1e" || m.Path != bin || m.Start > addr || addr >= m.End {
+		t.Errorf("build ID %q, mapping %+v: want 5ca1ab1e and the mapping of %s holding %#x", f.BuildID, m, bin, addr)
 	}
 }
 
