@@ -2,15 +2,19 @@ package deploy_test
 
 import (
 	"bufio"
+	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/ktrace/ktrace/internal/testutil"
+	"github.com/ktrace/ktrace/serve"
 )
 
 // senderEnv makes the test binary a drop sender (see runSender).
@@ -86,42 +90,29 @@ func readFile(t *testing.T, path string) []byte {
 // needed.
 var documentedCaps = []string{"CAP_BPF", "CAP_PERFMON", "CAP_SYS_PTRACE", "CAP_SYSLOG"}
 
-// serveFlags are the flags of ktrace serve; those that take a value are
-// true.
-var serveFlags = map[string]bool{
-	"--script":          true,
-	"--scripts":         true,
-	"--config":          true,
-	"--listen":          true,
-	"--tls-cert":        true,
-	"--tls-key":         true,
-	"--insecure-listen": false,
-	"--auth-token-file": true,
-	"--otlp-endpoint":   true,
-	"--log-format":      true,
-	"--max-series":      true,
-	"--node":            true,
-}
-
-// checkServeArgs checks a ktrace serve command line (after "serve"):
-// known flags, each value present. It returns the flags' values.
+// checkServeArgs checks a ktrace serve command line (after "serve") with
+// ktrace serve's own flag parser, and returns the flags given with their
+// values.
 func checkServeArgs(t *testing.T, where string, args []string) map[string]string {
 	t.Helper()
-	vals := map[string]string{}
-	for i := 0; i < len(args); i++ {
-		takesValue, ok := serveFlags[args[i]]
-		switch {
-		case !ok:
-			t.Errorf("%s: %q is no flag of ktrace serve", where, args[i])
-		case takesValue && i+1 == len(args):
-			t.Errorf("%s: %s lacks its value", where, args[i])
-		case takesValue:
-			vals[args[i]] = args[i+1]
-			i++
-		default:
-			vals[args[i]] = ""
-		}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var f serve.Flags
+	f.Register(fs)
+	if err := fs.Parse(args); err != nil {
+		t.Errorf("%s: ktrace serve %s: %v", where, strings.Join(args, " "), err)
 	}
+	if fs.NArg() > 0 {
+		t.Errorf("%s: ktrace serve takes no arguments, got %q", where, fs.Args())
+	}
+	vals := map[string]string{}
+	fs.Visit(func(fl *flag.Flag) {
+		v := fl.Value.String()
+		if b, ok := fl.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			v = ""
+		}
+		vals["--"+fl.Name] = v
+	})
 	return vals
 }
 

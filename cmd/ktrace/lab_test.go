@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -502,8 +503,21 @@ func TestLabKill9(t *testing.T) {
 	}{
 		{"script", []string{"kprobe", "kretprobe"}, []string{"-e", fmt.Sprintf("kprobe:%[1]s { @[comm] = count(); } kretprobe:%[1]s { @r[comm] = count(); }", testutil.SendtoFunction)}, 2, []string{testutil.SendtoFunction}},
 		{"dropcount", []string{"kprobe"}, []string{"dropcount", "--probe", "kprobe"}, 1, []string{fn}},
+		// The agent with two scripts: one on kprobes, one on a tracepoint.
+		{"serve", []string{"kprobe"}, []string{"serve", "--listen", "127.0.0.1:0",
+			"--config", "CONFIG"}, 3, []string{testutil.SendtoFunction}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			if i := slices.Index(c.args, "CONFIG"); i >= 0 {
+				config := filepath.Join(t.TempDir(), "serve.yaml")
+				yaml := fmt.Sprintf("scripts:\n  - name: sends\n    program: 'kprobe:%[1]s { @[comm] = count(); } kretprobe:%[1]s { @r[comm] = count(); }'\n"+
+					"  - name: drops\n    program: 'tracepoint:skb:kfree_skb { @drops[comm] = count(); }'\n", testutil.SendtoFunction)
+				if err := os.WriteFile(config, []byte(yaml), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				c.args = slices.Clone(c.args)
+				c.args[i] = config
+			}
 			progsBefore, mapsBefore, linksBefore, err := bpfIDs()
 			if err != nil {
 				t.Fatal(err)

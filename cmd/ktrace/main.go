@@ -68,6 +68,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 			return 0
 		case "tools":
 			return toolsCmd(args[1:], stdout, stderr)
+		case "serve":
+			return serveCmd(args[1:], stdout, stderr)
 		}
 		if t := tools.Lookup(args[0]); t != nil {
 			return toolCmd(t, args[1:], stdout, stderr)
@@ -89,6 +91,7 @@ USAGE:
     ktrace list [-v] [PATTERN]
     ktrace tools                     list the ready tools (execsnoop, ...)
     ktrace TOOL [OPTIONS]            run one (ktrace TOOL -h for its options)
+    ktrace serve --script NAME=FILE.bt ...   run scripts as a node agent: Prometheus, OTLP, pprof
     ktrace info
     ktrace verify [--kernel] [-f text|json] SCRIPT|FILE.o
 

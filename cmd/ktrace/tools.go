@@ -130,7 +130,7 @@ func toolCmd(t *tools.Tool, args []string, stdout, stderr io.Writer) int {
 }
 
 // commands are the subcommands other than the tools.
-var commands = []string{"dropcount", "list", "info", "verify", "version", "help", "tools"}
+var commands = []string{"dropcount", "list", "info", "verify", "version", "help", "tools", "serve"}
 
 // bareWord matches what can only be a command or tool name: a script file
 // is run by its path, and a name without a dot or slash that is not a

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"testing"
 )
@@ -92,6 +93,30 @@ func StartDropSender(t testing.TB, n int) *DropSender {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startDropSender(t, exe, n)
+}
+
+// StartNamedDropSender is StartDropSender with the sender's comm set to
+// comm (at most 15 bytes), unlike the test process's own, so a script
+// keyed by comm tells the sender's drops from those of the test process
+// (whose sockets, closing, may count some).
+func StartNamedDropSender(t testing.TB, n int, comm string) *DropSender {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The kernel names a process after the file it executed: a symbolic
+	// link of that name will do.
+	link := filepath.Join(t.TempDir(), comm)
+	if err := os.Symlink(exe, link); err != nil {
+		t.Fatal(err)
+	}
+	return startDropSender(t, link, n)
+}
+
+func startDropSender(t testing.TB, exe string, n int) *DropSender {
+	t.Helper()
 	cmd := exec.Command(exe)
 	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%d", senderEnv, n))
 	cmd.Stderr = os.Stderr
