@@ -9,11 +9,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/ktrace/ktrace/internal/cgroups"
 	"github.com/ktrace/ktrace/internal/testutil"
 )
 
@@ -279,5 +281,36 @@ func TestConcurrentScrapes(t *testing.T) {
 	close(errs)
 	for e := range errs {
 		t.Error(e)
+	}
+}
+
+// TestCgroupLabel keys drops by cgroup: the label names the sender's
+// cgroup by its path (a systemd unit's here), not by its id.
+func TestCgroupLabel(t *testing.T) {
+	testutil.RequireRoot(t)
+	root, err := cgroups.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel := fmt.Sprintf("ktrace-serve-%d.slice/app.service", os.Getpid())
+	dir := filepath.Join(root, rel)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(dir); os.Remove(filepath.Dir(dir)) })
+	ta := startAgent(t, Config{Scripts: []ScriptConfig{{Name: "c", Program: "tracepoint:skb:kfree_skb { @drops[cgroup] = count(); }"}}})
+	sender := testutil.StartNamedDropSender(t, 20, "drop-sender")
+	if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(sender.PID)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sender.Go(t)
+	series := fmt.Sprintf(`ktrace_c_drops_total{cgroup=%q,node="test-node"}`, rel)
+	deadline := time.Now().Add(10 * time.Second)
+	for ta.sample(t, series) != "20" {
+		if time.Now().After(deadline) {
+			_, body := ta.get(t, "/metrics")
+			t.Fatalf("no %s 20 in\n%s", series, body)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
