@@ -33,8 +33,11 @@ func main() {
 	}
 }
 
-// bigMap fills one map with 10,000 keys at once, then does nothing.
-const bigMap = `BEGIN { $i = 0; while ($i < 10000) { @series[$i] = count(); $i++; } }`
+// bigMap fills one map with 10,000 keys at once, then waits for an event
+// that does not come (a script of BEGIN alone ends after it).
+const bigMap = `config = { max_map_keys = 10000 }
+BEGIN { $n = 10000; for ($i : 0..$n) { @series[$i] = count(); } }
+tracepoint:oom:mark_victim { @ooms = count(); }`
 
 // idleScripts are attached to events that do not happen on an idle
 // machine, as a production agent waits for drops and resets.
