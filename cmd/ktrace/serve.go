@@ -62,7 +62,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 		return fail("--log-format %q: use text or json", flags.LogFormat)
 	}
 	cfg.Logger = slog.New(handler)
-	if flags.OTLPFlags != (serve.OTLPConfig{}) || os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != "" {
+	if flags.OTLPFlags != (serve.OTLPConfig{}) || otlpFromEnv() {
 		cfg.OTLP = &flags.OTLPFlags
 	}
 	if err := ktrace.CheckPrivileges(); err != nil {
@@ -95,4 +95,16 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 			return 0
 		}
 	}
+}
+
+// otlpFromEnv reports whether the environment names an OTLP endpoint
+// (OTEL_EXPORTER_OTLP_ENDPOINT, or one of a signal's), which turns OTLP
+// on as --otlp-endpoint does.
+func otlpFromEnv() bool {
+	for _, v := range []string{"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT"} {
+		if os.Getenv(v) != "" {
+			return true
+		}
+	}
+	return false
 }
