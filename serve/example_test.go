@@ -3,6 +3,7 @@ package serve_test
 import (
 	"context"
 	"log"
+	"os"
 	"os/signal"
 	"syscall"
 
@@ -23,11 +24,12 @@ func Example() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
-	hup, stopHUP := signal.NotifyContext(ctx, syscall.SIGHUP)
-	defer stopHUP()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
 	go func() {
-		<-hup.Done()
-		agent.Reload()
+		for range hup {
+			agent.Reload() // errors are logged; the running set stays
+		}
 	}()
 	// Prometheus scrapes http://127.0.0.1:9435/metrics meanwhile.
 	if err := agent.Run(ctx); err != nil {
