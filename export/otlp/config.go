@@ -25,9 +25,8 @@ const (
 // names one: the specification's recommended default.
 const DefaultProtocol = ProtocolHTTP
 
-// The environment variables the exporter reads itself; the SDK's
-// exporters read the rest of OTEL_EXPORTER_OTLP_* (endpoints, headers,
-// timeouts, TLS files, compression).
+// The environment variables that choose the protocol. The package
+// documentation lists the others the exporter reads.
 const (
 	EnvProtocol        = "OTEL_EXPORTER_OTLP_PROTOCOL"
 	EnvMetricsProtocol = "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL"
@@ -107,13 +106,18 @@ type endpoint struct {
 	plaintext bool
 }
 
-// parseEndpoint parses a Config.Endpoint; it returns nil for an empty
-// one, which leaves the endpoint to the environment.
-func parseEndpoint(s string, insecure bool) (*endpoint, error) {
+// parseEndpoint parses a Config.Endpoint, or an endpoint from the
+// environment variable from; it returns nil for an empty one, which
+// leaves the endpoint to the environment.
+func parseEndpoint(s string, insecure bool, from string) (*endpoint, error) {
 	if s == "" {
 		return nil, nil
 	}
-	bad := func(why string) error { return fmt.Errorf("%w %q: %s", ErrEndpoint, s, why) }
+	where := ""
+	if from != "" {
+		where = " in " + from
+	}
+	bad := func(why string) error { return fmt.Errorf("%w %q%s: %s", ErrEndpoint, s, where, why) }
 	if !strings.Contains(s, "://") {
 		host, port, err := net.SplitHostPort(s)
 		if err != nil || host == "" || port == "" {

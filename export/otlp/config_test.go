@@ -66,7 +66,7 @@ func TestParseEndpoint(t *testing.T) {
 		{in: "https://collector:4318", insecure: true, wantErr: `otlp: bad endpoint "https://collector:4318": https contradicts Insecure`},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
-			got, err := parseEndpoint(tc.in, tc.insecure)
+			got, err := parseEndpoint(tc.in, tc.insecure, "")
 			if tc.wantErr != "" {
 				if err == nil || err.Error() != tc.wantErr {
 					t.Fatalf("error %v, want %s", err, tc.wantErr)

@@ -9,10 +9,6 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploggrpc"
-	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploghttp"
-	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetricgrpc"
-	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetrichttp"
 	"go.opentelemetry.io/otel/log"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -62,24 +58,17 @@ func New(ctx context.Context, cfg Config, src metrics.Source) (*Exporter, error)
 	if err := checkInterval(cfg.Interval); err != nil {
 		return nil, err
 	}
-	ep, err := parseEndpoint(cfg.Endpoint, cfg.Insecure)
+	ep, err := parseEndpoint(cfg.Endpoint, cfg.Insecure, "")
 	if err != nil {
 		return nil, err
 	}
-	metricsProto, err := resolveProtocol(cfg.Protocol, EnvMetricsProtocol, os.Getenv)
+	metricsTarget, err := configureSignal(metricsSignal, EnvMetricsProtocol, cfg, ep, os.Getenv)
 	if err != nil {
 		return nil, err
 	}
-	logsProto, err := resolveProtocol(cfg.Protocol, EnvLogsProtocol, os.Getenv)
+	logsTarget, err := configureSignal(logsSignal, EnvLogsProtocol, cfg, ep, os.Getenv)
 	if err != nil {
 		return nil, err
-	}
-	for _, proto := range []Protocol{metricsProto, logsProto} {
-		if proto == ProtocolGRPC {
-			if err := ep.forGRPC(cfg.Endpoint); err != nil {
-				return nil, err
-			}
-		}
 	}
 	res, err := newResource(cfg.Resource)
 	if err != nil {
@@ -88,87 +77,36 @@ func New(ctx context.Context, cfg Config, src metrics.Source) (*Exporter, error)
 
 	e := &Exporter{}
 	if src != nil {
-		exp, err := newMetricExporter(ctx, metricsProto, ep, cfg)
-		if err != nil {
-			return nil, err
-		}
 		opts := []sdkmetric.PeriodicReaderOption{sdkmetric.WithProducer(NewProducer(src))}
 		if cfg.Interval > 0 {
 			opts = append(opts, sdkmetric.WithInterval(cfg.Interval))
 		}
 		e.meters = sdkmetric.NewMeterProvider(
 			sdkmetric.WithResource(res),
-			sdkmetric.WithReader(sdkmetric.NewPeriodicReader(exp, opts...)),
+			sdkmetric.WithReader(sdkmetric.NewPeriodicReader(&metricExporter{client: newClient(metricsTarget)}, opts...)),
 		)
-	}
-	logExp, err := newLogExporter(ctx, logsProto, ep, cfg)
-	if err != nil {
-		if e.meters != nil {
-			err = errors.Join(err, e.meters.Shutdown(ctx))
-		}
-		return nil, err
 	}
 	e.logs = sdklog.NewLoggerProvider(
 		sdklog.WithResource(res),
-		sdklog.WithProcessor(sdklog.NewBatchProcessor(logExp)),
+		sdklog.WithProcessor(sdklog.NewBatchProcessor(&logExporter{client: newClient(logsTarget)})),
 	)
 	e.logger = e.logs.Logger(ScopeName)
 	return e, nil
 }
 
-// newMetricExporter makes the metric exporter of the protocol; options
-// from cfg override the environment.
-func newMetricExporter(ctx context.Context, proto Protocol, ep *endpoint, cfg Config) (sdkmetric.Exporter, error) {
+// configureSignal resolves where and how one signal goes: its protocol,
+// then the rest.
+func configureSignal(sig signal, protocolEnv string, cfg Config, ep *endpoint, getenv func(string) string) (*target, error) {
+	proto, err := resolveProtocol(cfg.Protocol, protocolEnv, getenv)
+	if err != nil {
+		return nil, err
+	}
 	if proto == ProtocolGRPC {
-		var opts []otlpmetricgrpc.Option
-		if ep != nil {
-			opts = append(opts, otlpmetricgrpc.WithEndpoint(ep.hostPort))
+		if err := ep.forGRPC(cfg.Endpoint); err != nil {
+			return nil, err
 		}
-		if plaintext(ep, cfg.Insecure) {
-			opts = append(opts, otlpmetricgrpc.WithInsecure())
-		}
-		return otlpmetricgrpc.New(ctx, opts...)
 	}
-	var opts []otlpmetrichttp.Option
-	if ep != nil {
-		opts = append(opts, otlpmetrichttp.WithEndpoint(ep.hostPort), otlpmetrichttp.WithURLPath(ep.path+"/v1/metrics"))
-	}
-	if plaintext(ep, cfg.Insecure) {
-		opts = append(opts, otlpmetrichttp.WithInsecure())
-	}
-	return otlpmetrichttp.New(ctx, opts...)
-}
-
-// newLogExporter makes the log exporter of the protocol; options from
-// cfg override the environment.
-func newLogExporter(ctx context.Context, proto Protocol, ep *endpoint, cfg Config) (sdklog.Exporter, error) {
-	if proto == ProtocolGRPC {
-		var opts []otlploggrpc.Option
-		if ep != nil {
-			opts = append(opts, otlploggrpc.WithEndpoint(ep.hostPort))
-		}
-		if plaintext(ep, cfg.Insecure) {
-			opts = append(opts, otlploggrpc.WithInsecure())
-		}
-		return otlploggrpc.New(ctx, opts...)
-	}
-	var opts []otlploghttp.Option
-	if ep != nil {
-		opts = append(opts, otlploghttp.WithEndpoint(ep.hostPort), otlploghttp.WithURLPath(ep.path+"/v1/logs"))
-	}
-	if plaintext(ep, cfg.Insecure) {
-		opts = append(opts, otlploghttp.WithInsecure())
-	}
-	return otlploghttp.New(ctx, opts...)
-}
-
-// plaintext tells whether to send without TLS: as the endpoint says, or,
-// for the environment's endpoint, if Insecure is set.
-func plaintext(ep *endpoint, insecure bool) bool {
-	if ep != nil {
-		return ep.plaintext
-	}
-	return insecure
+	return resolveTarget(sig, proto, ep, cfg.Insecure, getenv)
 }
 
 // newResource describes this agent: the defaults, then the

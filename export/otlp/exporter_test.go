@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/ktrace/ktrace/export/otlp"
+	"github.com/ktrace/ktrace/internal/testutil/otlptest"
 	"github.com/ktrace/ktrace/metrics"
 )
 
@@ -60,29 +61,29 @@ func families(scale uint64) []metrics.Family {
 }
 
 // wantMetrics is what the receiver should get for families(scale).
-func wantMetrics(scale uint64) map[string]metric {
+func wantMetrics(scale uint64) map[string]otlptest.Metric {
 	n := int64(scale)
 	f := float64(scale)
 	cumulative := pmetric.AggregationTemporalityCumulative
-	return map[string]metric{
-		"drops": {Type: pmetric.MetricTypeSum, Description: "packet drops", Temporality: cumulative, Monotonic: true, Points: []point{
+	return map[string]otlptest.Metric{
+		"drops": {Type: pmetric.MetricTypeSum, Description: "packet drops", Temporality: cumulative, Monotonic: true, Points: []otlptest.Point{
 			{Attrs: "comm=curl,reason=NO_SOCKET", Start: start, Int: 3 * n, IsInt: true},
 			{Attrs: "comm=sshd,reason=TCP_CLOSE", Start: start, Int: 5 * n, IsInt: true},
 		}},
-		"cpu_seconds": {Type: pmetric.MetricTypeSum, Temporality: cumulative, Monotonic: true, Points: []point{
+		"cpu_seconds": {Type: pmetric.MetricTypeSum, Temporality: cumulative, Monotonic: true, Points: []otlptest.Point{
 			{Start: start, Double: 0.7 * f},
 		}},
-		"queued": {Type: pmetric.MetricTypeGauge, Description: "queue depth", Points: []point{
+		"queued": {Type: pmetric.MetricTypeGauge, Description: "queue depth", Points: []otlptest.Point{
 			{Attrs: "cpu=0", Start: start, Int: -4 * n, IsInt: true},
 			{Attrs: "cpu=1", Start: start, Int: 7 * n, IsInt: true},
 		}},
-		"ratio": {Type: pmetric.MetricTypeGauge, Points: []point{{Start: start, Double: 0.1 * f}}},
-		"latency_us": {Type: pmetric.MetricTypeHistogram, Description: "latency", Temporality: cumulative, Points: []point{{
+		"ratio": {Type: pmetric.MetricTypeGauge, Points: []otlptest.Point{{Start: start, Double: 0.1 * f}}},
+		"latency_us": {Type: pmetric.MetricTypeHistogram, Description: "latency", Temporality: cumulative, Points: []otlptest.Point{{
 			Attrs: "comm=nginx", Start: start, Count: 9 * scale, Sum: 100 * f,
 			Bounds:  []float64{0, 1, 3, 7},
 			Buckets: []uint64{1 * scale, 1 * scale, 4 * scale, 0, 3 * scale},
 		}}},
-		"size_bytes": {Type: pmetric.MetricTypeSummary, Points: []point{
+		"size_bytes": {Type: pmetric.MetricTypeSummary, Points: []otlptest.Point{
 			{Attrs: "comm=dd", Start: start, Count: 4 * scale, Sum: 4096 * f},
 		}},
 	}
@@ -106,10 +107,10 @@ func (s *scaledSource) Families(context.Context) []metrics.Family {
 	return families(s.scale)
 }
 
-func checkMetrics(t *testing.T, got received, want map[string]metric) {
+func checkMetrics(t *testing.T, got otlptest.Batch, want map[string]otlptest.Metric) {
 	t.Helper()
 	for name, w := range want {
-		g, ok := got.metrics[name]
+		g, ok := got.Metrics[name]
 		if !ok {
 			t.Errorf("%s: not received", name)
 			continue
@@ -118,7 +119,7 @@ func checkMetrics(t *testing.T, got received, want map[string]metric) {
 			t.Errorf("%s: got\n%v\nwant\n%v", name, g, w)
 		}
 	}
-	for name := range got.metrics {
+	for name := range got.Metrics {
 		if _, ok := want[name]; !ok {
 			t.Errorf("received %s, which no family has", name)
 		}
@@ -134,17 +135,17 @@ func TestMetricsDelivered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := startReceiver(t)
+	r := otlptest.Start(t)
 	for _, tc := range []struct {
 		name     string
 		cfg      otlp.Config
 		hostName string
 	}{
-		{"http", otlp.Config{Endpoint: r.httpURL, Protocol: otlp.ProtocolHTTP}, host},
-		{"http default protocol", otlp.Config{Endpoint: r.httpURL + "/"}, host},
-		{"grpc url", otlp.Config{Endpoint: "http://" + r.grpcAddr, Protocol: otlp.ProtocolGRPC}, host},
+		{"http", otlp.Config{Endpoint: r.HTTPURL, Protocol: otlp.ProtocolHTTP}, host},
+		{"http default protocol", otlp.Config{Endpoint: r.HTTPURL + "/"}, host},
+		{"grpc url", otlp.Config{Endpoint: "http://" + r.GRPCAddr, Protocol: otlp.ProtocolGRPC}, host},
 		{"grpc host:port", otlp.Config{
-			Endpoint: r.grpcAddr, Protocol: otlp.ProtocolGRPC, Insecure: true,
+			Endpoint: r.GRPCAddr, Protocol: otlp.ProtocolGRPC, Insecure: true,
 			Resource: map[string]string{"host.name": "node-7"},
 		}, "node-7"},
 	} {
@@ -157,20 +158,20 @@ func TestMetricsDelivered(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer exp.Shutdown(context.Background())
-			before := len(r.metrics.AllMetrics())
+			before := len(r.Metrics.AllMetrics())
 			for _, scale := range []uint64{1, 10} {
 				src.set(scale)
 				if err := exp.Flush(context.Background()); err != nil {
 					t.Fatal(err)
 				}
-				if n := len(r.metrics.AllMetrics()); n != before+1 {
+				if n := len(r.Metrics.AllMetrics()); n != before+1 {
 					t.Fatalf("after Flush the receiver has %d batches, want %d", n, before+1)
 				}
 				before++
-				got := lastMetrics(t, r.metrics)
+				got := otlptest.LastMetrics(t, r.Metrics)
 				checkMetrics(t, got, wantMetrics(scale))
-				if got.resource["service.name"] != "ktrace" || got.resource["host.name"] != tc.hostName {
-					t.Errorf("resource %v, want service.name=ktrace and host.name=%s", got.resource, tc.hostName)
+				if got.Resource["service.name"] != "ktrace" || got.Resource["host.name"] != tc.hostName {
+					t.Errorf("resource %v, want service.name=ktrace and host.name=%s", got.Resource, tc.hostName)
 				}
 			}
 		})
@@ -181,8 +182,8 @@ func TestMetricsDelivered(t *testing.T) {
 // path prefix: the endpoint's path is a prefix for both signals.
 func TestHTTPPathPrefix(t *testing.T) {
 	clearOTELEnv(t)
-	r := startReceiverWithPrefix(t, "/otlp")
-	exp, err := otlp.New(context.Background(), otlp.Config{Endpoint: r.httpURL + "/otlp", Interval: time.Hour}, &scaledSource{scale: 2})
+	r := otlptest.Start(t, otlptest.WithPathPrefix("/otlp"))
+	exp, err := otlp.New(context.Background(), otlp.Config{Endpoint: r.HTTPURL, Interval: time.Hour}, &scaledSource{scale: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,8 +191,8 @@ func TestHTTPPathPrefix(t *testing.T) {
 	if err := exp.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	checkMetrics(t, lastMetrics(t, r.metrics), wantMetrics(2))
-	if recs := allRecords(r.logs); len(recs) != 1 || recs[0].Body != "hello" {
+	checkMetrics(t, otlptest.LastMetrics(t, r.Metrics), wantMetrics(2))
+	if recs := otlptest.Records(r.Logs); len(recs) != 1 || recs[0].Body != "hello" {
 		t.Errorf("got records %+v, want one with body hello", recs)
 	}
 }
@@ -205,7 +206,7 @@ func TestLogsDelivered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := startReceiver(t)
+	r := otlptest.Start(t)
 	at := time.Unix(1_700_000_100, 42).UTC()
 	events := []otlp.Event{
 		{Time: at, Script: "drops.bt", Probe: "tracepoint:skb:kfree_skb", PID: 4242, Comm: "curl", Cgroup: "/system.slice/nginx.service", Body: "dropped 3\n"},
@@ -214,7 +215,7 @@ func TestLogsDelivered(t *testing.T) {
 		{Time: at.Add(2 * time.Second), Script: "x.bt", Probe: "BEGIN", PID: 1, Comm: "bad\xffname", Body: "two\nlines\n\n"},
 	}
 	resource := "host.name=" + host + ",service.name=ktrace"
-	want := []record{
+	want := []otlptest.Record{
 		{Body: "dropped 3", Attrs: "cgroup=/system.slice/nginx.service,comm=curl,pid=4242,probe=tracepoint:skb:kfree_skb,script=drops.bt", Time: at},
 		{Body: "no newline", Attrs: "comm=swapper/0,pid=0,probe=tracepoint:skb:kfree_skb,script=drops.bt", Time: at.Add(time.Second)},
 		{Body: "two\nlines\n", Attrs: "comm=bad\uFFFDname,pid=1,probe=BEGIN,script=x.bt", Time: at.Add(2 * time.Second)},
@@ -228,8 +229,8 @@ func TestLogsDelivered(t *testing.T) {
 		name string
 		cfg  otlp.Config
 	}{
-		{"http", otlp.Config{Endpoint: r.httpURL, Protocol: otlp.ProtocolHTTP}},
-		{"grpc", otlp.Config{Endpoint: "http://" + r.grpcAddr, Protocol: otlp.ProtocolGRPC}},
+		{"http", otlp.Config{Endpoint: r.HTTPURL, Protocol: otlp.ProtocolHTTP}},
+		{"grpc", otlp.Config{Endpoint: "http://" + r.GRPCAddr, Protocol: otlp.ProtocolGRPC}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// Logs only: no metrics source.
@@ -238,18 +239,18 @@ func TestLogsDelivered(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer exp.Shutdown(context.Background())
-			r.logs.Reset()
+			r.Logs.Reset()
 			for _, ev := range events {
 				exp.Emit(ev)
 			}
 			if err := exp.Flush(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			got := allRecords(r.logs)
+			got := otlptest.Records(r.Logs)
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("got records\n%+v\nwant\n%+v", got, want)
 			}
-			if n := len(r.metrics.AllMetrics()); n != 0 {
+			if n := len(r.Metrics.AllMetrics()); n != 0 {
 				t.Errorf("without a source the receiver got %d metric batches", n)
 			}
 		})
@@ -260,8 +261,8 @@ func TestLogsDelivered(t *testing.T) {
 // queued records and a last collection of the metrics.
 func TestShutdownFlushes(t *testing.T) {
 	clearOTELEnv(t)
-	r := startReceiver(t)
-	exp, err := otlp.New(context.Background(), otlp.Config{Endpoint: r.httpURL, Interval: time.Hour}, &scaledSource{scale: 3})
+	r := otlptest.Start(t)
+	exp, err := otlp.New(context.Background(), otlp.Config{Endpoint: r.HTTPURL, Interval: time.Hour}, &scaledSource{scale: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,8 +270,8 @@ func TestShutdownFlushes(t *testing.T) {
 	if err := exp.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	checkMetrics(t, lastMetrics(t, r.metrics), wantMetrics(3))
-	if recs := allRecords(r.logs); len(recs) != 1 || recs[0].Body != "bye" {
+	checkMetrics(t, otlptest.LastMetrics(t, r.Metrics), wantMetrics(3))
+	if recs := otlptest.Records(r.Logs); len(recs) != 1 || recs[0].Body != "bye" {
 		t.Errorf("got records %+v, want one with body bye", recs)
 	}
 }
@@ -280,8 +281,8 @@ func TestShutdownFlushes(t *testing.T) {
 func TestEnvConfiguration(t *testing.T) {
 	t.Run("one endpoint", func(t *testing.T) {
 		clearOTELEnv(t)
-		r := startReceiver(t)
-		t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://"+r.grpcAddr)
+		r := otlptest.Start(t)
+		t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://"+r.GRPCAddr)
 		t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
 		t.Setenv("OTEL_METRIC_EXPORT_INTERVAL", "100") // milliseconds
 		t.Setenv("OTEL_BLRP_SCHEDULE_DELAY", "100")    // milliseconds
@@ -295,17 +296,17 @@ func TestEnvConfiguration(t *testing.T) {
 		exp.Emit(otlp.Event{Script: "s.bt", Probe: "BEGIN", PID: 1, Comm: "c", Body: "from env"})
 		// No Flush: the reader and the batch processor export by
 		// themselves.
-		waitFor(t, "periodic metrics", func() bool { return len(r.metrics.AllMetrics()) > 0 })
-		waitFor(t, "batched logs", func() bool { return r.logs.LogRecordCount() > 0 })
-		got := lastMetrics(t, r.metrics)
+		otlptest.WaitFor(t, "periodic metrics", func() bool { return len(r.Metrics.AllMetrics()) > 0 })
+		otlptest.WaitFor(t, "batched logs", func() bool { return r.Logs.LogRecordCount() > 0 })
+		got := otlptest.LastMetrics(t, r.Metrics)
 		checkMetrics(t, got, wantMetrics(4))
 		wantRes := map[string]any{"service.name": "ktrace-agent", "host.name": "node-3", "deployment.environment": "lab"}
 		for k, v := range wantRes {
-			if got.resource[k] != v {
-				t.Errorf("resource %s=%v, want %v", k, got.resource[k], v)
+			if got.Resource[k] != v {
+				t.Errorf("resource %s=%v, want %v", k, got.Resource[k], v)
 			}
 		}
-		if recs := allRecords(r.logs); recs[0].Body != "from env" {
+		if recs := otlptest.Records(r.Logs); recs[0].Body != "from env" {
 			t.Errorf("got records %+v", recs)
 		}
 	})
@@ -313,11 +314,11 @@ func TestEnvConfiguration(t *testing.T) {
 	// HTTP to one receiver, logs over gRPC to another.
 	t.Run("per signal", func(t *testing.T) {
 		clearOTELEnv(t)
-		metricsRcv, logsRcv := startReceiver(t), startReceiver(t)
+		metricsRcv, logsRcv := otlptest.Start(t), otlptest.Start(t)
 		t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
-		t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://"+logsRcv.grpcAddr)
+		t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://"+logsRcv.GRPCAddr)
 		t.Setenv("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "http/protobuf")
-		t.Setenv("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", metricsRcv.httpURL+"/v1/metrics")
+		t.Setenv("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", metricsRcv.HTTPURL+"/v1/metrics")
 		exp, err := otlp.New(context.Background(), otlp.Config{Interval: time.Hour}, &scaledSource{scale: 5})
 		if err != nil {
 			t.Fatal(err)
@@ -326,11 +327,11 @@ func TestEnvConfiguration(t *testing.T) {
 		if err := exp.Shutdown(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		checkMetrics(t, lastMetrics(t, metricsRcv.metrics), wantMetrics(5))
-		if recs := allRecords(logsRcv.logs); len(recs) != 1 || recs[0].Body != "per signal" {
+		checkMetrics(t, otlptest.LastMetrics(t, metricsRcv.Metrics), wantMetrics(5))
+		if recs := otlptest.Records(logsRcv.Logs); len(recs) != 1 || recs[0].Body != "per signal" {
 			t.Errorf("the logs receiver got %+v", recs)
 		}
-		if n, m := len(logsRcv.metrics.AllMetrics()), metricsRcv.logs.LogRecordCount(); n != 0 || m != 0 {
+		if n, m := len(logsRcv.Metrics.AllMetrics()), metricsRcv.Logs.LogRecordCount(); n != 0 || m != 0 {
 			t.Errorf("signals crossed: the logs receiver got %d metric batches, the metrics receiver %d records", n, m)
 		}
 	})

@@ -12,6 +12,7 @@ import (
 	"github.com/ktrace/ktrace"
 	"github.com/ktrace/ktrace/export/otlp"
 	"github.com/ktrace/ktrace/internal/testutil"
+	"github.com/ktrace/ktrace/internal/testutil/otlptest"
 	"github.com/ktrace/ktrace/metrics"
 )
 
@@ -53,8 +54,8 @@ func TestScriptDropsExported(t *testing.T) {
 		}
 		return []metrics.Family{f}
 	})
-	r := startReceiver(t)
-	exp, err := otlp.New(context.Background(), otlp.Config{Endpoint: r.httpURL, Interval: time.Hour}, src)
+	r := otlptest.Start(t)
+	exp, err := otlp.New(context.Background(), otlp.Config{Endpoint: r.HTTPURL, Interval: time.Hour}, src)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +84,7 @@ func TestScriptDropsExported(t *testing.T) {
 	if err := exp.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	got, ok := lastMetrics(t, r.metrics).metrics["drops"]
+	got, ok := otlptest.LastMetrics(t, r.Metrics).Metrics["drops"]
 	if !ok {
 		t.Fatal("no drops metric received")
 	}
