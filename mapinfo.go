@@ -92,7 +92,7 @@ func describeMaps(tree *ast.Program, info *types.Info) []MapInfo {
 	maps := make([]MapInfo, 0, len(info.Maps))
 	for _, m := range info.Maps {
 		// The tree's map names, like the checker's, are without the '@'.
-		mi := MapInfo{Name: "@" + m.Name, Agg: aggOf(m.Value), Reset: reset[m.Name]}
+		mi := MapInfo{Name: "@" + m.Name, Agg: output.AggOf(m.Value), Reset: reset[m.Name]}
 		keyNames := names[m.Name]
 		for i, k := range m.Keys {
 			mk := MapKey{Stack: k.Kind == types.Stack}
@@ -129,30 +129,4 @@ func keyName(e ast.Expr) string {
 		return e.Name
 	}
 	return ""
-}
-
-// aggOf names the aggregation of a map's value type.
-func aggOf(t *types.Type) output.Agg {
-	if t == nil {
-		return output.AggNone
-	}
-	switch t.Kind {
-	case types.Count:
-		return output.AggCount
-	case types.Sum:
-		return output.AggSum
-	case types.Min:
-		return output.AggMin
-	case types.Max:
-		return output.AggMax
-	case types.Avg:
-		return output.AggAvg
-	case types.Stats:
-		return output.AggStats
-	case types.Hist:
-		return output.AggHist
-	case types.LHist:
-		return output.AggLHist
-	}
-	return output.AggNone
 }

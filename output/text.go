@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/ktrace/ktrace/lang/types"
 )
 
 // Map is a decoded map: what print(@m) and the exit dump show.
@@ -49,6 +51,33 @@ const (
 	AggHist
 	AggLHist
 )
+
+// AggOf names the aggregation of a map's value type; AggNone for plain
+// values.
+func AggOf(t *types.Type) Agg {
+	if t == nil {
+		return AggNone
+	}
+	switch t.Kind {
+	case types.Count:
+		return AggCount
+	case types.Sum:
+		return AggSum
+	case types.Min:
+		return AggMin
+	case types.Max:
+		return AggMax
+	case types.Avg:
+		return AggAvg
+	case types.Stats:
+		return AggStats
+	case types.Hist:
+		return AggHist
+	case types.LHist:
+		return AggLHist
+	}
+	return AggNone
+}
 
 // Entry is one key and its value.
 type Entry struct {

@@ -104,19 +104,10 @@ func (r *Reader) reportedOf(m *compile.Map, n int) []uint64 {
 // aggOf is how the entries of a map with values of t print; histograms
 // say so themselves (finishHists).
 func aggOf(t *types.Type) output.Agg {
-	switch t.Kind {
-	case types.Count:
-		return output.AggCount
-	case types.Sum:
-		return output.AggSum
-	case types.Min:
-		return output.AggMin
-	case types.Max:
-		return output.AggMax
-	case types.Avg:
-		return output.AggAvg
-	case types.Stats:
-		return output.AggStats
+	switch agg := output.AggOf(t); agg {
+	case output.AggHist, output.AggLHist:
+		return output.AggNone
+	default:
+		return agg
 	}
-	return output.AggNone
 }
