@@ -3,8 +3,6 @@ package pprof_test
 import (
 	"bytes"
 	"context"
-	"debug/elf"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -54,7 +52,7 @@ func startBusy(t *testing.T) *busy {
 	t.Helper()
 	testutil.RequireRoot(t)
 	b := &busy{bin: testutil.Build(t, busyProgram)}
-	b.buildID = noteBuildID(t, b.bin)
+	b.buildID = testutil.ELFBuildID(t, b.bin)
 	b.cmd = exec.Command(b.bin)
 	if err := b.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -62,27 +60,6 @@ func startBusy(t *testing.T) *busy {
 	t.Cleanup(func() { b.cmd.Process.Kill(); b.cmd.Wait() })
 	b.cgroup = cgroupID(t, b.cmd.Process.Pid)
 	return b
-}
-
-// noteBuildID reads the GNU build ID from the .note.gnu.build-id section,
-// which gcc's linker writes.
-func noteBuildID(t *testing.T, bin string) string {
-	t.Helper()
-	f, err := elf.Open(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	s := f.Section(".note.gnu.build-id")
-	if s == nil {
-		t.Fatalf("%s has no build ID note", bin)
-	}
-	data, err := s.Data()
-	if err != nil || len(data) < 16 {
-		t.Fatalf("build ID note: %v (%d bytes)", err, len(data))
-	}
-	// namesz, descsz, type, "GNU\0", then the ID.
-	return hex.EncodeToString(data[16 : 16+f.ByteOrder.Uint32(data[4:])])
 }
 
 // cgroupID is the cgroup v2 ID of a process: the inode of its cgroup's

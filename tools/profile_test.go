@@ -3,9 +3,7 @@ package tools_test
 import (
 	"bytes"
 	"context"
-	"debug/elf"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -189,7 +187,7 @@ func TestProfilePprof(t *testing.T) {
 		if total < 50 || spin*2 < total || spinAt == nil {
 			t.Fatalf("%s: %d samples, %d in ktrace_spin: want most of at least 50", c.file, total, spin)
 		}
-		if m := spinAt.Mapping; m == nil || m.File != bin || m.BuildID == "" || m.BuildID != elfBuildID(t, bin) {
+		if m := spinAt.Mapping; m == nil || m.File != bin || m.BuildID == "" || m.BuildID != testutil.ELFBuildID(t, bin) {
 			t.Errorf("%s: ktrace_spin in mapping %+v, want %s with its build ID", c.file, m, bin)
 		}
 		want := "Wrote " + c.file + " ("
@@ -197,25 +195,6 @@ func TestProfilePprof(t *testing.T) {
 			t.Errorf("stderr %q, want %q", runs[i].stderr, want)
 		}
 	}
-}
-
-// elfBuildID is the build ID in a binary's .note.gnu.build-id section,
-// in hex: 16 bytes of note header and name, then the ID.
-func elfBuildID(t *testing.T, bin string) string {
-	f, err := elf.Open(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	s := f.Section(".note.gnu.build-id")
-	if s == nil {
-		t.Fatalf("%s has no build ID", bin)
-	}
-	data, err := s.Data()
-	if err != nil || len(data) <= 16 {
-		t.Fatalf("%s: build ID note %v, %d bytes", bin, err, len(data))
-	}
-	return fmt.Sprintf("%x", data[16:])
 }
 
 // TestProfilePprofScript: with --pprof, the tool's script is pprof.Script:
