@@ -38,6 +38,7 @@ type Agent struct {
 	reloadMu sync.Mutex
 
 	ready    bool
+	closing  bool // set by Close: a reload still running installs nothing
 	listener net.Listener
 	server   *http.Server
 	served   chan error
@@ -226,20 +227,23 @@ func (a *Agent) apply(cfg ScriptConfig) error {
 	}
 	s := &script{cfg: cfg, src: src}
 	prog, err := s.compile(a)
-	if err != nil {
-		if old != nil && old.runningOrExited() {
-			log.Error("reload: the new version does not compile; its running version stays", "error", err)
-			a.countFailure(cfg.Name)
-			return err
-		}
-		return a.install(cfg, s, err)
+	if err == nil {
+		// The new version is attached before the old one is detached,
+		// so a version the kernel refuses leaves the old one running
+		// too, and no event goes uncounted meanwhile (for that moment
+		// both print what they print).
+		err = s.start(a, prog)
 	}
+	if err != nil && old != nil && old.runningOrExited() {
+		log.Error("reload: the new version failed; its running version stays", "error", err)
+		a.countFailure(cfg.Name)
+		return err
+	}
+	err = a.install(cfg, s, err)
 	if old != nil {
-		// Detach the old version before attaching the new one: both
-		// would count the same events.
 		old.close()
 	}
-	return a.install(cfg, s, s.start(a, prog))
+	return err
 }
 
 // install puts a script in the set, failed with err or running.
@@ -253,8 +257,16 @@ func (a *Agent) install(cfg ScriptConfig, s *script, err error) error {
 		log.Info("script running", "probes", len(s.prog.Probes()))
 	}
 	a.mu.Lock()
-	a.scripts[cfg.Name] = s
+	closing := a.closing
+	if !closing {
+		a.scripts[cfg.Name] = s
+	}
 	a.mu.Unlock()
+	if closing {
+		// A reload that raced with Close: nothing may stay attached.
+		s.close()
+		return ErrClosed
+	}
 	return err
 }
 
@@ -287,12 +299,17 @@ func (a *Agent) list() []*script {
 // Close stops serving and detaches every script.
 func (a *Agent) Close() error {
 	a.mu.Lock()
-	a.ready = false
+	a.ready, a.closing = false, true
 	a.mu.Unlock()
 	var errs []error
 	if a.server != nil {
+		// Requests in flight may finish; connections a client opened
+		// and never used (the server waits for those for 5 s) are
+		// closed after that.
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		if err := a.server.Shutdown(ctx); err != nil {
+		if err := a.server.Shutdown(ctx); errors.Is(err, context.DeadlineExceeded) {
+			a.server.Close()
+		} else if err != nil {
 			errs = append(errs, err)
 		}
 		cancel()

@@ -52,6 +52,9 @@ func startAgent(t *testing.T, cfg Config) *testAgent {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		// The test's idle connections, some never used, would make Close
+		// wait for them.
+		http.DefaultClient.CloseIdleConnections()
 		if err := a.Close(); err != nil {
 			t.Errorf("Close: %v", err)
 		}
@@ -218,6 +221,17 @@ func TestReload(t *testing.T) {
 	}
 	if st := ta.scripts(t)["change"]; st.State != Running {
 		t.Fatalf("change after a broken reload: %+v", st)
+	}
+	// So does a version the kernel refuses.
+	writeScript(t, scripts, "change.bt", "let @m = hash(4000000000);\ntracepoint:skb:kfree_skb { @drops[comm] = count(); @m[1] = 1; }\n")
+	if err := ta.Reload(); err == nil || err.Error() != "loading BPF programs: map @m: map create: argument list too long" {
+		t.Fatalf("Reload with a script the kernel refuses: %v", err)
+	}
+	if st := ta.scripts(t)["change"]; st.State != Running {
+		t.Fatalf("change after a refused reload: %+v", st)
+	}
+	if got := ta.sample(t, `ktrace_script_load_failures_total{node="test-node",script="change"}`); got != "2" {
+		t.Errorf("load failures of change = %q, want 2", got)
 	}
 	send()
 	waitCount("change", "100")

@@ -32,6 +32,8 @@ var (
 	ErrInsecureListen = errors.New("not a loopback address")
 	// ErrBadScript is returned for a malformed script entry.
 	ErrBadScript = errors.New("bad script")
+	// ErrClosed is returned by a Reload that ran into Close.
+	ErrClosed = errors.New("the agent is closed")
 )
 
 // Config is the agent's configuration: the command line's flags, or the

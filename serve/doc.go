@@ -9,8 +9,8 @@
 // (in the log, in /scripts and as ktrace_script_up 0) while the others keep
 // running. Reload re-reads the set of scripts: new ones start, removed
 // ones stop, changed ones are replaced — a changed script that no longer
-// compiles leaves its old version running — and unchanged ones are not
-// touched. Close detaches everything; every kernel object is held by a
+// compiles or that the kernel refuses leaves its old version running — and
+// unchanged ones are not touched. Close detaches everything; every kernel object is held by a
 // file descriptor, so even a killed agent leaves nothing behind.
 //
 // The agent listens on 127.0.0.1:9435 by default. Any other address needs

@@ -135,7 +135,7 @@ func TestServePrometheus(t *testing.T) {
 	// SIGHUP with a broken file: the old script keeps running.
 	os.WriteFile(script, []byte("tracepoint:skb:kfree_skb { @drops[comm] = count(; }\n"), 0o644)
 	p.cmd.Process.Signal(syscall.SIGHUP)
-	if !p.stderr.WaitFor(`"msg":"reload: the new version does not compile; its running version stays"`, 10*time.Second) {
+	if !p.stderr.WaitFor(`"msg":"reload: the new version failed; its running version stays"`, 10*time.Second) {
 		t.Fatalf("no reload after SIGHUP:\n%s", p.stderr.String())
 	}
 	sender = testutil.StartNamedDropSender(t, 100, "drop-sender")
