@@ -135,3 +135,16 @@ func TestApplyFile(t *testing.T) {
 		t.Errorf("ApplyFile: flags must win and fill the rest: %+v", cfg)
 	}
 }
+
+// TestNewDefaults: an agent told nothing listens on loopback's 9435,
+// exports at most 10,000 series a map, and labels by the host name.
+func TestNewDefaults(t *testing.T) {
+	a, err := New(Config{Scripts: []ScriptConfig{{Name: "x", Program: "BEGIN {}"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	if a.cfg.Listen != "127.0.0.1:9435" || a.cfg.MaxSeries != 10000 || a.cfg.Node != host {
+		t.Errorf("defaults: listen %q, max series %d, node %q; want 127.0.0.1:9435, 10000, %q", a.cfg.Listen, a.cfg.MaxSeries, a.cfg.Node, host)
+	}
+}
