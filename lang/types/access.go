@@ -259,7 +259,7 @@ func (c *checker) addressOf(x *ast.Unary) *Type {
 	if t.Kind == Invalid {
 		return t
 	}
-	return &Type{Kind: Pointer, Size: 8, Elem: t}
+	return &Type{Kind: Pointer, Size: 8, Elem: t, StackAddr: true}
 }
 
 // maxStructCopy bounds whole-struct values (print(*p), $s = *p): they are

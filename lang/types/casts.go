@@ -112,6 +112,16 @@ func (c *checker) cast(x *ast.Cast) *Type {
 		c.errorf(x, "cannot cast %s to %s", v, t)
 		return TypInvalid
 	}
+	if v.StackAddr && t.Kind != Bool {
+		if t.Kind == Int && t.Size < 8 {
+			c.errorf(x, "cannot cast the address of a variable to %s: BPF lets a program only add to or subtract from a stack address, and compare it", t)
+			return TypInvalid
+		}
+		// Still the stack address, whatever the program calls it.
+		nt := *t
+		nt.StackAddr = true
+		t = &nt
+	}
 	if cv, ok := c.info.Consts[x.X]; ok && t.Kind == Int {
 		c.info.Consts[x] = truncate(cv, t)
 	} else if ok && t.Kind == Pointer {

@@ -57,6 +57,15 @@ func TestCheckErrors(t *testing.T) {
 		{`BEGIN { $y = $x; }`, "test.bt:1:14: ERROR: undefined variable $x\nBEGIN { $y = $x; }\n             ^~"},
 		{`BEGIN { $p = &@a; }`, "test.bt:1:14: ERROR: the address-of operator '&' takes a variable ($x)\nBEGIN { $p = &@a; }\n             ^~~"},
 		{`BEGIN { $p = &$nope; }`, "test.bt:1:15: ERROR: undefined variable $nope\nBEGIN { $p = &$nope; }\n              ^~~~~"},
+		// A stack address may only be moved and compared (fuzzing found
+		// the compiler emitting % on one, which the kernel refuses).
+		{`BEGIN { $a = 0; $b = $1 % &$a; }`, "test.bt:1:27: ERROR: operator '%' cannot take the address of a variable: BPF lets a program only add to or subtract from a stack address, and compare it\nBEGIN { $a = 0; $b = $1 % &$a; }\n                          ^~~"},
+		{`BEGIN { $a = 0; $p = &$a; $b = $p & 7; }`, "test.bt:1:32: ERROR: operator '&' cannot take the address of a variable: BPF lets a program only add to or subtract from a stack address, and compare it\nBEGIN { $a = 0; $p = &$a; $b = $p & 7; }\n                               ^~"},
+		{`BEGIN { $a = 0; $b = 1 - &$a; }`, "test.bt:1:26: ERROR: operator '-' cannot take the address of a variable: BPF lets a program only add to or subtract from a stack address, and compare it\nBEGIN { $a = 0; $b = 1 - &$a; }\n                         ^~~"},
+		{`BEGIN { $a = 0; $b = &$a + &$a; }`, "test.bt:1:22: ERROR: operator '+' cannot take the address of a variable: BPF lets a program only add to or subtract from a stack address, and compare it\nBEGIN { $a = 0; $b = &$a + &$a; }\n                     ^~~"},
+		{`BEGIN { $a = 0; $b = ~&$a; }`, "test.bt:1:23: ERROR: operator '~' cannot take the address of a variable: BPF lets a program only add to or subtract from a stack address, and compare it\nBEGIN { $a = 0; $b = ~&$a; }\n                      ^~~"},
+		{`BEGIN { $a = 0; $b = (int32)&$a; }`, "test.bt:1:22: ERROR: cannot cast the address of a variable to int32: BPF lets a program only add to or subtract from a stack address, and compare it\nBEGIN { $a = 0; $b = (int32)&$a; }\n                     ^~~~~~~~~~"},
+		{`BEGIN { $a = 0; $b = (uint64)&$a * 2; }`, "test.bt:1:22: ERROR: operator '*' cannot take the address of a variable: BPF lets a program only add to or subtract from a stack address, and compare it\nBEGIN { $a = 0; $b = (uint64)&$a * 2; }\n                     ^~~~~~~~~~~"},
 		{`BEGIN { $s = "ab"; $y = *$s; }`, "test.bt:1:25: ERROR: cannot dereference string[3]: '*' needs a pointer\nBEGIN { $s = \"ab\"; $y = *$s; }\n                        ^~~"},
 		{`BEGIN { $y = @nope; }`, "test.bt:1:14: ERROR: undefined map @nope: it is read but never assigned\nBEGIN { $y = @nope; }\n             ^~~~~"},
 		{`BEGIN { if (1) { $x = 1; } else { $z = 1; } $y = $x; }`, "test.bt:1:50: ERROR: undefined variable $x\nBEGIN { if (1) { $x = 1; } else { $z = 1; } $y = $x; }\n                                                 ^~"},

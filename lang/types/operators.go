@@ -85,6 +85,14 @@ func (c *checker) integerBinary(x *ast.Binary, a, b *Type) *Type {
 		c.errorf(bad, "operator '%s' needs integer operands, not %s", x.Op, bt)
 		return TypInvalid
 	}
+	if bad := stackAddrOperand(x.Op, a, b); bad != 0 {
+		operand := x.X
+		if bad == 2 {
+			operand = x.Y
+		}
+		c.errorf(operand, "operator '%s' cannot take the address of a variable: BPF lets a program only add to or subtract from a stack address, and compare it", x.Op)
+		return TypInvalid
+	}
 	if pt := pointerArith(x.Op, a, b); pt != nil {
 		c.foldPointerArith(x, pt)
 		return pt
@@ -104,6 +112,35 @@ func (c *checker) integerBinary(x *ast.Binary, a, b *Type) *Type {
 	}
 	c.foldArith(x, rt)
 	return rt
+}
+
+// stackAddrOperand finds an operand that op cannot take because it is a
+// stack address (&$x): 1 for the left, 2 for the right, 0 for none. A
+// stack address may be compared, moved by an integer, and subtracted from
+// another; anything else the kernel's verifier refuses.
+func stackAddrOperand(op string, a, b *Type) int {
+	if !a.StackAddr && !b.StackAddr {
+		return 0
+	}
+	first := 1
+	if !a.StackAddr {
+		first = 2
+	}
+	switch op {
+	case "<", "<=", ">", ">=", "==", "!=":
+		return 0
+	case "+":
+		if a.Kind == Pointer && b.Kind == Pointer {
+			return first
+		}
+		return 0
+	case "-":
+		if b.StackAddr && !a.StackAddr {
+			return 2
+		}
+		return 0
+	}
+	return first
 }
 
 // pointerArith is the type of p + n, n + p and p - n, as in C: a pointer
@@ -180,6 +217,10 @@ func (c *checker) integerUnary(x *ast.Unary) *Type {
 	}
 	if !t.IsInt() {
 		c.errorf(x.X, "operator '%s' needs an integer, not %s", x.Op, t)
+		return TypInvalid
+	}
+	if t.StackAddr && x.Op != "!" {
+		c.errorf(x.X, "operator '%s' cannot take the address of a variable: BPF lets a program only add to or subtract from a stack address, and compare it", x.Op)
 		return TypInvalid
 	}
 	v, ok := c.info.Consts[x.X]

@@ -69,6 +69,10 @@ type Type struct {
 
 	// UserSpace marks pointers into user memory (syscall arguments, uprobes).
 	UserSpace bool
+	// StackAddr marks the address of a variable (&$x), or a value computed
+	// from one: an address in the probe's BPF stack, which the kernel's
+	// verifier lets a program move (+, -) and compare, but not compute with.
+	StackAddr bool
 
 	// Bounded marks a string that str() cut at max_strlen: one that fills
 	// its capacity prints with the truncation trailer ("..").
