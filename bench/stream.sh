@@ -3,7 +3,9 @@
 # side in one run (interleaved rounds, medians):
 #   1. burst: 1,000,000 getppid() calls, each printing one line to a file
 #      (-o): the lines delivered, and the workload's wall time against
-#      the same workload untraced
+#      the same workload untraced; twice: with about 0.8 µs of work
+#      before each call (getppid -work 750: the issue's burst, which took
+#      1.0 s untraced), and with none (a call every 0.2 µs here)
 #   2. sustained: one thread calling getppid() for 10 s as fast as it can,
 #      each call printing a line: events fired (counted in the kernel by
 #      the script itself, @fired = count(), beside the workload's own
@@ -71,25 +73,34 @@ lost_of() { cat "$1" "$1.err" "$1.stdout" | grep -o 'Lost [0-9]* events' | awk '
 lines_of() { grep -c '^E ' "$1" || true; }
 
 # --- 1. burst ---------------------------------------------------------------
-: >"$work/burst.none"
-for tracer in ktrace bpftrace; do : >"$work/burst.$tracer"; done
+# Each workload is a getppid -work value: 750 steps of arithmetic before
+# each call (about 1 µs a call untraced, like the issue's burst), and 0.
+burst_work=(750 0)
+for w in "${burst_work[@]}"; do
+	: >"$work/burst.$w.none"
+	for tracer in ktrace bpftrace; do : >"$work/burst.$w.$tracer"; done
+done
 for _ in $(seq "$rounds"); do
-	/usr/bin/time -f %e -o "$work/t" "$work/getppid" 1000000; cat "$work/t" >>"$work/burst.none"
-	for tracer in ktrace bpftrace; do
-		start $tracer "$printf_script" "$work/out"
-		/usr/bin/time -f %e -o "$work/t" "$work/getppid" 1000000
-		settle "$work/out"
-		stop
-		echo "$(cat "$work/t") $(lines_of "$work/out")" >>"$work/burst.$tracer"
+	for w in "${burst_work[@]}"; do
+		/usr/bin/time -f %e -o "$work/t" "$work/getppid" -work "$w" 1000000; cat "$work/t" >>"$work/burst.$w.none"
+		for tracer in ktrace bpftrace; do
+			start $tracer "$printf_script" "$work/out"
+			/usr/bin/time -f %e -o "$work/t" "$work/getppid" -work "$w" 1000000
+			settle "$work/out"
+			stop
+			echo "$(cat "$work/t") $(lines_of "$work/out")" >>"$work/burst.$w.$tracer"
+		done
 	done
 done
-none=$(median <"$work/burst.none")
+# burst_row WORK TRACER
 burst_row() {
-	local wall lines
-	wall=$(awk '{print $1}' "$work/burst.$1" | median)
-	lines=$(awk '{print $2}' "$work/burst.$1" | median)
-	printf '| %s | %d (%.2f%%) | %.2f s | **%.2f×** |\n' "$1" "$lines" "$(echo "$lines" | awk '{print $1/10000}')" "$wall" "$(echo "$wall $none" | awk '{print $1/$2}')"
+	local none wall lines
+	none=$(median <"$work/burst.$1.none")
+	wall=$(awk '{print $1}' "$work/burst.$1.$2" | median)
+	lines=$(awk '{print $2}' "$work/burst.$1.$2" | median)
+	printf '| %s | %s | %.2f s | %d (%.2f%%) | %.2f s | **%.2f×** |\n' "-work $1" "$2" "$none" "$lines" "$(echo "$lines" | awk '{print $1/10000}')" "$wall" "$(echo "$wall $none" | awk '{print $1/$2}')"
 }
+burst_rows=$(for w in "${burst_work[@]}"; do burst_row "$w" ktrace; burst_row "$w" bpftrace; done)
 
 # --- 2. sustained -----------------------------------------------------------
 sysctl -qw kernel.bpf_stats_enabled=1
@@ -168,13 +179,12 @@ cat <<TABLE
 Streaming benchmark: $(date -u +%Y-%m-%d), kernel $(uname -r), $(nproc) CPUs, $rounds interleaved rounds, medians.
 bpftrace: $(bpftrace --version). ktrace: static binary.
 
-Burst: 1,000,000 getppid() calls, each printing a line to a file (\`$printf_script\`, \`-o FILE\`).
-Untraced, the workload takes $none s.
+Burst: 1,000,000 getppid() calls, each printing a line to a file (\`$printf_script\`, \`-o FILE\`),
+with 750 steps of arithmetic before each call (the issue's burst: about 1 µs a call) and with none.
 
-| tracer | lines delivered | workload wall time | slowdown |
-|---|---|---|---|
-$(burst_row ktrace)
-$(burst_row bpftrace)
+| workload | tracer | untraced | lines delivered | workload wall time | slowdown |
+|---|---|---|---|---|---|
+$burst_rows
 
 Sustained: one thread calls getppid() for 10 s as fast as it can, each call printing a line (\`$stream_script\`). Fired is \`@fired\`, counted in the kernel.
 
