@@ -18,12 +18,17 @@
 #                      minimized with the same budget.
 #   FUZZ_LOGDIR        where the go test logs go (default: a new temporary
 #                      directory, printed on stderr)
+#   FUZZ_NICE          the niceness to fuzz at (default 19). go test -fuzz
+#                      takes an input that runs for 10 s as a hang; at nice
+#                      19 beside busy work, a slow input (a mutated program
+#                      the verifier explores for half a second) can look
+#                      like one: fuzz at 0 when the machine is busy.
 #
 # go test's default 10-minute timeout would end a long run: -timeout 0.
 # Nothing here needs root: no target loads BPF (FuzzMutationDifferential,
 # which asks the running kernel's verifier, is left out; run it by naming
 # it, as root, under flock /tmp/ktrace-bpf.lock). Everything runs at
-# nice 19. A crasher stops its target (go test -fuzz stops at the first
+# nice 19 (FUZZ_NICE). A crasher stops its target (go test -fuzz stops at the first
 # failure) and is written to PKG/testdata/fuzz/FuzzName/; the table names
 # it, and the script exits 1 after running the remaining targets.
 set -uo pipefail
@@ -33,6 +38,7 @@ execs=${1:-10000000}
 shift $(($# > 0 ? 1 : 0))
 parallel=${FUZZ_PARALLEL:-1}
 minimize=${FUZZ_MINIMIZETIME:-1s}
+niceness=${FUZZ_NICE:-19}
 logdir=${FUZZ_LOGDIR:-$(mktemp -d /tmp/ktrace-fuzz.XXXXXX)}
 mkdir -p "$logdir"
 
@@ -110,7 +116,7 @@ for t in "${targets[@]}"; do
 	log="$logdir/$(echo "${pkg#./}" | tr / _)_$name.log"
 	echo "fuzz: $pkg $name ..." >&2
 	start=$(date +%s)
-	nice -n 19 go test -run '^$' -fuzz "^$name\$" -fuzztime "${execs}x" \
+	nice -n "$niceness" go test -run '^$' -fuzz "^$name\$" -fuzztime "${execs}x" \
 		-fuzzminimizetime "$minimize" -timeout 0 -parallel "$parallel" "$pkg" >"$log" 2>&1
 	rc=$?
 	wall=$(($(date +%s) - start))
