@@ -40,6 +40,9 @@ func attach(p *compile.Probe, prog *ebpf.Program, opts Options) (io.Closer, erro
 	case probe.Fentry, probe.Fexit:
 		return tracing(prog)
 	case probe.RawTracepoint:
+		if prog.Type() == ebpf.Tracing { // tp_btf
+			return tracing(prog)
+		}
 		return rawTracepoint(p.Point.Target, prog)
 	case probe.Interval, probe.Profile, probe.Software, probe.Hardware:
 		return perfEventProbe(p.Point, prog, opts.PID)

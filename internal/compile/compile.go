@@ -30,6 +30,12 @@ type Options struct {
 	// KprobesAsFentry compiles kprobe/kretprobe attach points as
 	// fentry/fexit programs, for kernels without kprobes.
 	KprobesAsFentry bool
+	// BTFRawTracepoints are the raw tracepoints compiled as BTF-typed raw
+	// tracepoint (tp_btf) programs, as current bpftrace compiles them:
+	// their pointer arguments are BTF pointers, whose members are read
+	// with plain loads instead of a helper call each (btf.go). A raw
+	// tracepoint not in the set is an ordinary raw_tp program.
+	BTFRawTracepoints map[string]bool
 	// TaskCommOffset, when positive, is the offset of comm in struct
 	// task_struct; comm is then read with two loads through
 	// bpf_get_current_task_btf() instead of the slower
@@ -467,6 +473,9 @@ func (c *compiler) attachKind(ap *types.AttachPoint) (probe.Kind, ebpf.ProgramTy
 	case probe.Fexit:
 		return ap.Kind, ebpf.Tracing, ebpf.AttachTraceFExit, nil
 	case probe.RawTracepoint:
+		if c.opts.BTFRawTracepoints[ap.Target] {
+			return ap.Kind, ebpf.Tracing, ebpf.AttachTraceRawTp, nil
+		}
 		return ap.Kind, ebpf.RawTracepoint, ebpf.AttachNone, nil
 	case probe.Begin, probe.End:
 		// Run once with BPF_PROG_TEST_RUN, which raw tracepoint programs
@@ -490,6 +499,7 @@ func (c *compiler) probe(pi *types.ProbeInfo, ap *types.AttachPoint) {
 	g := newGen(c)
 	g.ap = ap
 	g.kind = kind
+	g.btfTyped = ptype == ebpf.Tracing
 	g.probeBody(pi.Node)
 	insns, err := g.finish()
 	c.errs = append(c.errs, g.errs...)
@@ -506,7 +516,7 @@ func (c *compiler) probe(pi *types.ProbeInfo, ap *types.AttachPoint) {
 		Instructions: insns,
 		License:      license(c.info.Config.License),
 	}
-	if kind == probe.Fentry || kind == probe.Fexit {
+	if ptype == ebpf.Tracing {
 		spec.AttachTo = ap.Target
 	}
 	// Attach points whose code is identical share one program: a wildcard

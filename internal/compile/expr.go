@@ -23,6 +23,14 @@ func (g *gen) typeOf(x ast.Expr) *types.Type {
 // intExpr evaluates an integer-like expression into a new temporary,
 // normalised to 64 bits (zero- or sign-extended by its type).
 func (g *gen) intExpr(x ast.Expr) operand {
+	if g.maybeBTFPointer(x) {
+		return g.scalarOf(x)
+	}
+	return g.evalInt(x)
+}
+
+// evalInt is intExpr without making a BTF pointer a number (btf.go).
+func (g *gen) evalInt(x ast.Expr) operand {
 	defer g.at(x)()
 	if v, ok := g.c.info.Consts[x]; ok {
 		o := g.temp(x)

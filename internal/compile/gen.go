@@ -58,6 +58,11 @@ type gen struct {
 	kind      probe.Kind // how the program attaches (Probe.Kind)
 	exitLabel string
 	vars      map[*types.Var]int16 // frame offset of each variable
+	// btfTyped: the context's arguments are typed by BTF (fentry, fexit,
+	// tp_btf), so pointers to kernel structs can be read with plain loads
+	// (btf.go); btfVars are the variables that hold such pointers.
+	btfTyped bool
+	btfVars  map[*types.Var]bool
 
 	lp loopGen // loops and callbacks (loops.go)
 }

@@ -23,6 +23,7 @@ func (g *gen) probeBody(p *ast.Probe) {
 	g.vars = map[*types.Var]int16{}
 	g.emit(asm.Mov.Reg(regCtx, asm.R1))
 	g.allocVars(p)
+	g.findBTFVars(p)
 	g.allocLoopSlots(p)
 	g.pidFilter()
 	if p.Predicate != nil {
@@ -93,6 +94,10 @@ func (g *gen) stmt(s ast.Stmt) {
 		slot := g.vars[v]
 		if s.Value == nil {
 			g.zeroVar(slot, g.varSize(v))
+			return
+		}
+		if g.btfVars[v] {
+			g.storeBTFVar(s.Value, slot)
 			return
 		}
 		g.storeTo(s.Value, v.Type, slot)
@@ -177,6 +182,10 @@ func (g *gen) storeTo(x ast.Expr, t *types.Type, slot int16) {
 func (g *gen) assignVar(s *ast.AssignStmt, v *ast.Variable) {
 	tv := g.c.info.Vars[v]
 	slot := g.vars[tv]
+	if s.Op == "=" && g.btfVars[tv] {
+		g.storeBTFVar(s.Value, slot)
+		return
+	}
 	if s.Op == "=" {
 		g.storeTo(s.Value, tv.Type, slot)
 		return

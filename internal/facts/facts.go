@@ -65,6 +65,7 @@ func CompileOptions(file *lang.File, info *types.Info, req Request) (compile.Opt
 		return opts, kprobeError(file, info, err)
 	}
 	opts.KprobesAsFentry = asFentry
+	opts.BTFRawTracepoints = btfRawTracepoints(points, RunningKernel)
 	return opts, nil
 }
 

@@ -16,6 +16,10 @@ type KernelSupport struct {
 	Kprobes func() error                  // nil error: kprobes attach here
 	Fentry  func() error                  // nil error: fentry/fexit attach here
 	InBTF   func(fn string) (bool, error) // fentry needs the function in BTF
+	TPBTF   func() error                  // nil error: tp_btf programs attach here
+	// RawTracepointsInBTF reports which raw tracepoints BTF types, which
+	// tp_btf can attach to.
+	RawTracepointsInBTF func(names []string) ([]bool, error)
 }
 
 // RunningKernel answers for the running kernel. Tests replace it to make
@@ -25,6 +29,37 @@ var RunningKernel = KernelSupport{
 	Kprobes: kernel.HaveKprobes,
 	Fentry:  kernel.HaveFentry,
 	InBTF:   kernel.BTFHasFunction,
+	TPBTF:   kernel.HaveTPBTFCached,
+
+	RawTracepointsInBTF: kernel.BTFHasRawTracepoints,
+}
+
+// btfRawTracepoints decides which rawtracepoint attach points are compiled
+// as tp_btf programs, as current bpftrace does: all whose tracepoint BTF
+// types, when the kernel runs tp_btf programs. The others, and all of them
+// on older kernels, are raw_tp programs, which behave the same but read
+// memory through pointer arguments more slowly.
+func btfRawTracepoints(points []*types.AttachPoint, ks KernelSupport) map[string]bool {
+	var targets []string
+	for _, ap := range points {
+		if ap.Kind == probe.RawTracepoint {
+			targets = append(targets, ap.Target)
+		}
+	}
+	if len(targets) == 0 || ks.TPBTF == nil || ks.RawTracepointsInBTF == nil || ks.TPBTF() != nil {
+		return nil
+	}
+	found, err := ks.RawTracepointsInBTF(targets)
+	if err != nil {
+		return nil
+	}
+	out := map[string]bool{}
+	for i, t := range targets {
+		if found[i] {
+			out[t] = true
+		}
+	}
+	return out
 }
 
 // kprobeMode decides how the kprobe/kretprobe attach points of a program

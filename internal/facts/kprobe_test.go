@@ -2,6 +2,7 @@ package facts
 
 import (
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/ktrace/ktrace/internal/kernel"
@@ -89,5 +90,48 @@ func TestKprobeMode(t *testing.T) {
 	}
 	if _, err := kprobeMode([]*types.AttachPoint{tp, begin}, ks); err != nil || asked {
 		t.Errorf("tracepoint-only program: err %v, kernel asked: %v", err, asked)
+	}
+}
+
+// TestBTFRawTracepoints covers the rawtracepoint → tp_btf decision with
+// an injected kernel: tp_btf for the tracepoints BTF types when the
+// kernel runs tp_btf programs, raw_tp for the rest.
+func TestBTFRawTracepoints(t *testing.T) {
+	noTPBTF := &kernel.FeatureError{Feature: "tp_btf", Reason: "kernel has no BTF", Unsupported: true}
+	inBTF := func(known ...string) func([]string) ([]bool, error) {
+		return func(names []string) ([]bool, error) {
+			found := make([]bool, len(names))
+			for i, n := range names {
+				found[i] = slices.Contains(known, n)
+			}
+			return found, nil
+		}
+	}
+	sw := point(probe.RawTracepoint, "sched_switch")
+	mod := point(probe.RawTracepoint, "mymod_event")
+	tp := point(probe.Tracepoint, "sched:sched_switch")
+	cases := []struct {
+		name   string
+		points []*types.AttachPoint
+		ks     KernelSupport
+		want   map[string]bool
+	}{
+		{"no raw tracepoints", []*types.AttachPoint{tp}, KernelSupport{TPBTF: func() error { return nil }, RawTracepointsInBTF: inBTF("sched_switch")}, nil},
+		{"tp_btf for those in BTF", []*types.AttachPoint{sw, mod, tp}, KernelSupport{TPBTF: func() error { return nil }, RawTracepointsInBTF: inBTF("sched_switch")}, map[string]bool{"sched_switch": true}},
+		{"no tp_btf", []*types.AttachPoint{sw}, KernelSupport{TPBTF: func() error { return noTPBTF }, RawTracepointsInBTF: inBTF("sched_switch")}, nil},
+		{"BTF unreadable", []*types.AttachPoint{sw}, KernelSupport{TPBTF: func() error { return nil }, RawTracepointsInBTF: func([]string) ([]bool, error) { return nil, errors.New("permission denied") }}, nil},
+		{"kernel support unknown", []*types.AttachPoint{sw}, KernelSupport{}, nil},
+	}
+	for _, c := range cases {
+		got := btfRawTracepoints(c.points, c.ks)
+		if len(got) != len(c.want) {
+			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
+			continue
+		}
+		for k := range c.want {
+			if !got[k] {
+				t.Errorf("%s: got %v, want %v", c.name, got, c.want)
+			}
+		}
 	}
 }

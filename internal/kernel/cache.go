@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -229,6 +230,38 @@ func BTFRawTracepoints() ([]string, error) {
 	}
 	defer release()
 	return b.names(btfKindTypedef, "btf_trace_")
+}
+
+// BTFHasRawTracepoints reports, for each name, whether BTF types the raw
+// tracepoint (a btf_trace_NAME typedef), which a tp_btf program needs.
+// Answers are cached on disk like StructMemberOffset: the first asks
+// cost a walk over the kernel's BTF, later ones microseconds.
+func BTFHasRawTracepoints(names []string) ([]bool, error) {
+	found := make([]bool, len(names))
+	var missing []int
+	for i, n := range names {
+		v, ok := cachedFact("rawtp " + n)
+		if !ok {
+			missing = append(missing, i)
+		}
+		found[i] = v == "1"
+	}
+	if len(missing) == 0 {
+		return found, nil
+	}
+	all, err := BTFRawTracepoints()
+	if err != nil {
+		return nil, err
+	}
+	for _, i := range missing {
+		_, found[i] = slices.BinarySearch(all, names[i])
+		v := "0"
+		if found[i] {
+			v = "1"
+		}
+		storeFact("rawtp "+names[i], v)
+	}
+	return found, nil
 }
 
 // StructSize returns the size in bytes of the kernel struct called name,

@@ -144,6 +144,23 @@ func HaveRawTracepoints() error { return haveRawTracepoints() }
 // can be loaded and attached.
 func HaveTPBTF() error { return haveTPBTF() }
 
+// HaveTPBTFCached is HaveTPBTF for the startup path: a success is
+// remembered on disk with the kernel's BTF facts, so only a kernel's first
+// run pays for the probe (loading a tp_btf program makes cilium/ebpf index
+// the kernel's BTF). A failure is not remembered: it may be a missing
+// privilege rather than the kernel.
+func HaveTPBTFCached() error {
+	const key = "have tp_btf"
+	if v, ok := cachedFact(key); ok && v == "1" {
+		return nil
+	}
+	if err := HaveTPBTF(); err != nil {
+		return err
+	}
+	storeFact(key, "1")
+	return nil
+}
+
 // HaveFentry reports whether an fentry program can be loaded and attached
 // (to vfs_read).
 func HaveFentry() error { return haveFentry() }

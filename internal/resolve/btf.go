@@ -28,12 +28,21 @@ type KernelTypes struct {
 	err   error
 	conv  map[btf.Type]*types.Type
 	funcs map[string]*btf.Func
+	// classNames maps the parameter types of the class probe functions
+	// (__bpf_trace_CLASS) to their names; nil for names several classes
+	// disagree on. Built on first use.
+	classNames map[string][]string
 }
 
 // NewKernelTypes returns a TypeSource for the running kernel.
 func NewKernelTypes(maxStrlen int) *KernelTypes {
-	return &KernelTypes{MaxStrlen: maxStrlen, Load: btf.LoadKernelSpec}
+	return &KernelTypes{MaxStrlen: maxStrlen, Load: loadKernelSpec}
 }
+
+// loadKernelSpec decodes the kernel's BTF once per process (20 to 30 ms):
+// a tool's template and its compiled script each have a KernelTypes, and
+// share the decoded types, which are only read.
+var loadKernelSpec = sync.OnceValues(btf.LoadKernelSpec)
 
 // Decoded returns the kernel's BTF if a lookup already decoded it, else
 // nil: callers that could use it opportunistically do not pay for it.
@@ -342,12 +351,16 @@ func (k *KernelTypes) RawTracepointArgs(name string) ([]*types.Field, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The tracepoint's probe function, __bpf_trace_NAME, has named
-	// parameters; the btf_trace_NAME typedef only types them.
-	var fn *btf.Func
-	if err := spec.TypeByName("__bpf_trace_"+name, &fn); err == nil {
-		if proto, ok := fn.Type.(*btf.FuncProto); ok && len(proto.Params) > 0 {
-			return k.params(proto.Params[1:]), nil
+	// The btf_trace_NAME typedef only types the parameters; functions
+	// name them: the tracepoint's own stub, __probestub_NAME (6.4+), or
+	// the probe function of its class, __bpf_trace_CLASS, which is
+	// __bpf_trace_NAME when the event is a class of its own.
+	for _, fname := range []string{"__probestub_" + name, "__bpf_trace_" + name} {
+		var fn *btf.Func
+		if err := spec.TypeByName(fname, &fn); err == nil {
+			if proto, ok := fn.Type.(*btf.FuncProto); ok && len(proto.Params) > 0 {
+				return k.params(proto.Params[1:]), nil
+			}
 		}
 	}
 	var td *btf.Typedef
@@ -362,7 +375,59 @@ func (k *KernelTypes) RawTracepointArgs(name string) ([]*types.Field, error) {
 	if !ok || len(proto.Params) == 0 {
 		return nil, fmt.Errorf("raw tracepoint %s has an unexpected BTF prototype", name)
 	}
-	return k.params(proto.Params[1:]), nil
+	params := proto.Params[1:]
+	if names := k.classParamNames(spec, params); names != nil {
+		params = slices.Clone(params)
+		for i := range params {
+			params[i].Name = names[i]
+		}
+	}
+	return k.params(params), nil
+}
+
+// classParamNames names the parameters of a raw tracepoint that shares its
+// class (DEFINE_EVENT) on a kernel without __probestub_ functions: the
+// names that every class probe function, __bpf_trace_CLASS, with exactly
+// these parameter types gives them. Several classes with these types and
+// different names leave the parameters unnamed (arg0...).
+func (k *KernelTypes) classParamNames(spec *btf.Spec, params []btf.FuncParam) []string {
+	if k.classNames == nil {
+		k.classNames = map[string][]string{}
+		for t, err := range spec.All() {
+			if err != nil {
+				break
+			}
+			f, ok := t.(*btf.Func)
+			if !ok || !strings.HasPrefix(f.Name, "__bpf_trace_") {
+				continue
+			}
+			proto, ok := f.Type.(*btf.FuncProto)
+			if !ok || len(proto.Params) == 0 {
+				continue
+			}
+			ps := proto.Params[1:]
+			key := paramTypesKey(ps)
+			names := make([]string, len(ps))
+			for i, p := range ps {
+				names[i] = p.Name
+			}
+			if prev, seen := k.classNames[key]; seen && !slices.Equal(prev, names) {
+				names = nil
+			}
+			k.classNames[key] = names
+		}
+	}
+	return k.classNames[paramTypesKey(params)]
+}
+
+// paramTypesKey identifies a list of parameter types: BTF types are
+// deduplicated, so equal types are one object.
+func paramTypesKey(ps []btf.FuncParam) string {
+	var b strings.Builder
+	for _, p := range ps {
+		fmt.Fprintf(&b, "%p,", p.Type)
+	}
+	return b.String()
 }
 
 func (k *KernelTypes) params(ps []btf.FuncParam) []*types.Field {

@@ -187,9 +187,9 @@ func (b *Builtin) ValidIn(k probe.Kind) bool {
 // Where builtins are valid.
 var (
 	// registerArgs are the probes whose arguments are registers or an
-	// argument array: kprobes, uprobes and USDT probes (fentry and raw
-	// tracepoints name theirs, args.NAME).
-	registerArgs   = []probe.Kind{probe.Kprobe, probe.Uprobe, probe.USDT}
+	// argument array read by position: kprobes, uprobes, USDT probes and
+	// raw tracepoints (which, like fentry, also name theirs, args.NAME).
+	registerArgs   = []probe.Kind{probe.Kprobe, probe.Uprobe, probe.USDT, probe.RawTracepoint}
 	usdtOnly       = []probe.Kind{probe.USDT}
 	returnProbes   = []probe.Kind{probe.Kretprobe, probe.Uretprobe, probe.Fexit}
 	functionProbes = []probe.Kind{probe.Kprobe, probe.Kretprobe, probe.Fentry, probe.Fexit, probe.Uprobe, probe.Uretprobe, probe.USDT}

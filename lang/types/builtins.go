@@ -90,7 +90,7 @@ func (c *checker) builtinVar(x *ast.Ident, id builtins.ID) *Type {
 		return StackType(id == builtins.Ustack, c.defaultStackMode(), DefaultStackLimit)
 	}
 	if id >= builtins.Arg0 && id <= builtins.Arg11 {
-		return usdtArgType(c, x, int(id-builtins.Arg0))
+		return argSlotType(c, x, int(id-builtins.Arg0))
 	}
 	c.errorf(x, "internal error: builtin %s has no type", x.Name)
 	return TypInvalid
@@ -171,4 +171,36 @@ func retvalType(c *checker) *Type {
 		return TypU64
 	}
 	return t
+}
+
+// argSlotType types argN, checking that argument i exists where that is
+// known: at every USDT location of the probe (the note of each says how
+// many the probe site passes) and at every raw tracepoint BTF types.
+func argSlotType(c *checker, x *ast.Ident, i int) *Type {
+	for _, ap := range c.probe.Points {
+		n := -1
+		switch {
+		case ap.Kind == probe.USDT && ap.User != nil:
+			n = ap.User.NumArgs()
+		case ap.Kind == probe.RawTracepoint && (ap.LoadArgs != nil || ap.Fields != nil):
+			// A BTF-typed raw tracepoint refuses a read past its
+			// arguments; without BTF the count is unknown.
+			if fields, err := ap.Args(); err == nil {
+				n = len(fields)
+			}
+		}
+		if n >= 0 && i >= n {
+			have := "no arguments"
+			switch n {
+			case 0:
+			case 1:
+				have = "1 argument (arg0)"
+			default:
+				have = fmt.Sprintf("%d arguments (arg0..arg%d)", n, n-1)
+			}
+			c.errorf(x, "%s is not available: %s has %s", x.Name, ap.Name, have)
+			return TypInvalid
+		}
+	}
+	return TypU64
 }

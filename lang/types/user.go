@@ -1,43 +1,10 @@
 package types
 
-import (
-	"fmt"
-
-	"github.com/ktrace/ktrace/lang/ast"
-	"github.com/ktrace/ktrace/lang/probe"
-)
-
 // User-space probes: the builtins that depend on uprobe, uretprobe and
 // usdt attach points.
 
 // maxUSDTArgs is the most arguments <sys/sdt.h> probes take.
 const maxUSDTArgs = 12
-
-// usdtArgType checks that argument i exists at every USDT location of the
-// probe: the note of each says how many the probe site passes.
-func usdtArgType(c *checker, x *ast.Ident, i int) *Type {
-	for _, ap := range c.probe.Points {
-		if ap.Kind != probe.USDT {
-			continue
-		}
-		if ap.User == nil {
-			continue
-		}
-		if n := ap.User.NumArgs(); i >= n {
-			have := "no arguments"
-			switch n {
-			case 0:
-			case 1:
-				have = "1 argument (arg0)"
-			default:
-				have = fmt.Sprintf("%d arguments (arg0..arg%d)", n, n-1)
-			}
-			c.errorf(x, "%s is not available: %s has %s", x.Name, ap.Name, have)
-			return TypInvalid
-		}
-	}
-	return TypU64
-}
 
 // funcType types `func`: a kernel function's address printed as its
 // symbol in kernel probes; in user probes the function is known when the
