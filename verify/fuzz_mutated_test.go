@@ -39,6 +39,7 @@ import (
 // shifts them, which changes what old corpus entries mean but not that
 // they are valid inputs.
 func FuzzMutatedPrograms(f *testing.F) {
+	defer verify.LimitProcessedForFuzzing(100_000)()
 	progs := mutationPrograms(f)
 	for i := range progs {
 		f.Add(uint16(i), uint8(0), []byte{})

@@ -37,9 +37,15 @@ func decodeFuzz(data []byte) (asm.Instructions, bool) {
 
 var fuzzTypes = []func() Options{optsTP, optsKprobe, optsRawTP, optsPerf}
 
+// fuzzProcessedLimit is the budget of simulated instructions while fuzzing:
+// a tenth of the kernel's, which the programs the compiler emits stay far
+// below, so that a counting loop takes a tenth of a second, not one.
+const fuzzProcessedLimit = 100_000
+
 // FuzzProgramBytes feeds random instruction bytes to the verifier. It must
 // never panic nor fail internally.
 func FuzzProgramBytes(f *testing.F) {
+	defer LimitProcessedForFuzzing(fuzzProcessedLimit)()
 	for _, c := range corpus() {
 		var buf bytes.Buffer
 		if err := resolved(c.insns).Marshal(&buf, binary.LittleEndian); err == nil {

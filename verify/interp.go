@@ -115,15 +115,20 @@ func (v *verifier) finish(st *state) {
 	}
 }
 
+// processedLimit is maxProcessed, except in fuzzing (export_test.go): a
+// loop that never repeats a state runs to the limit, a second at the
+// kernel's, and go test -fuzz takes an input that runs ten as a hang.
+var processedLimit = maxProcessed
+
 // walk follows one path until it exits, fails or is pruned.
 func (v *verifier) walk(st *state, pc int) {
 	for !v.aborted {
 		v.processed++
-		if v.processed > maxProcessed {
+		if v.processed > processedLimit {
 			if v.g.inLoop[pc] {
-				v.loopErrorCat(pc, CatTooLarge, fmt.Sprintf("simulating it exceeded the kernel's budget of %d instructions", maxProcessed))
+				v.loopErrorCat(pc, CatTooLarge, fmt.Sprintf("simulating it exceeded the kernel's budget of %d instructions", processedLimit))
 			} else {
-				v.errorf(pc, CatTooLarge, fmt.Sprintf("the program is too complex: checking every path takes more than %d instruction steps", maxProcessed),
+				v.errorf(pc, CatTooLarge, fmt.Sprintf("the program is too complex: checking every path takes more than %d instruction steps", processedLimit),
 					"reduce the number of branches or split the program")
 			}
 			v.aborted = true

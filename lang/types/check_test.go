@@ -141,6 +141,9 @@ func TestCheckTypes(t *testing.T) {
 		{`BEGIN { @x = $1; @y = str($2); @z = $#; }`, map[string]string{"x": " => int64", "y": " => string[6]", "z": " => int64"}},
 		{`interval:s:1 { print(@k); clear(@k); } BEGIN { @k[1, "a"] = 2; }`, map[string]string{"k": "int64, string[2] => int64"}},
 		{`kprobe:f { @[probe, func] = count(); @ret[tid] = arg3; }`, map[string]string{"": "probe, ksym_t => count_t", "ret": "uint64 => uint64"}},
+		// A char * field and a (char *) cast hold the same pointers.
+		{`tracepoint:syscalls:sys_enter_openat { @m[1] = (char *)args.filename; @m[2] = args.filename; @n[1] = args.filename; @n[2] = (int8 *)args.filename; }`,
+			map[string]string{"m": "int64 => int8 *", "n": "int64 => char *"}},
 		// typeof: the type of an expression or of a type, where a type
 		// name goes.
 		{`BEGIN { $x = (uint16)1; @p = (typeof($x) *)0; @q = (typeof(uint32) *)0; @r = (typeof(@p) *)0; }`,

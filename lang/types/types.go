@@ -227,7 +227,9 @@ func Equal(a, b *Type) bool {
 		}
 		return true
 	case Pointer:
-		return a.Name == b.Name && Equal(a.Elem, b.Elem)
+		// By what they point to: C's char * and a cast's (int8 *) are one
+		// type, whatever each is called.
+		return Equal(a.Elem, b.Elem)
 	case Array:
 		return a.Len == b.Len && Equal(a.Elem, b.Elem)
 	case Struct:
