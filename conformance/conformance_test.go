@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ktrace/ktrace/internal/cgroups"
 )
 
 // ktraceBin is the ktrace binary the cases run: built once by TestMain, or
@@ -379,7 +381,7 @@ var (
 )
 
 // hostVars are the placeholders that describe the machine and the test
-// process: {ppid}, {ncpus}, {user}, {uid}, {cgroup}.
+// process: {ppid}, {ncpus}, {user}, {uid}, {cgroup}, {cgroup2}.
 func hostVars() map[string]string {
 	hostVarsOnce.Do(func() {
 		m := map[string]string{
@@ -394,6 +396,9 @@ func hostVars() map[string]string {
 		}
 		if id, err := cgroupID(); err == nil {
 			m["cgroup"] = fmt.Sprint(id)
+		}
+		if dir, err := cgroups.Root(); err == nil {
+			m["cgroup2"] = dir
 		}
 		hostVarsMap = m
 	})

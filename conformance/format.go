@@ -74,7 +74,8 @@
 // expectation: {pid} ktrace's pid (expectations only), {ppid} the test
 // process's pid (ktrace's parent), {helper} the HELPER's pid, {ncpus} the
 // number of possible CPUs, {user} and {uid} the user running the tests,
-// {cgroup} the test process's cgroup v2 id, {tmp} the case's directory.
+// {cgroup} the test process's cgroup v2 id, {cgroup2} the directory where
+// the cgroup v2 hierarchy is mounted, {tmp} the case's directory.
 //
 // Whatever a case expects, stderr must never contain a Go panic or ktrace's
 // "internal error".

@@ -4,6 +4,9 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/ktrace/ktrace/internal/abi"
 	"github.com/ktrace/ktrace/internal/syscalls"
@@ -35,8 +38,26 @@ func decodeFuncValue(t *types.Type, b []byte, env *Env) any {
 		return strerror(readInt(b, min(len(b), 8)))
 	case types.SyscallName:
 		return SyscallName(readInt(b, min(len(b), 8)))
+	case types.SignalName:
+		return SignalName(readInt(b, min(len(b), 8)))
 	}
 	return ""
+}
+
+// SignalName is signal_name()'s text: the signal's description as
+// strsignal(3) words it ("Interrupt" for 2, "Real-time signal 0" for 34),
+// or "N/A" for a number outside 0–64, as bpftrace prints.
+func SignalName(sig int64) string {
+	switch {
+	case sig >= 1 && sig <= 31:
+		msg := unix.Signal(sig).String()
+		return strings.ToUpper(msg[:1]) + msg[1:]
+	case sig == 0, sig == 32, sig == 33:
+		return "Unknown signal " + strconv.FormatInt(sig, 10)
+	case sig >= 34 && sig <= 64:
+		return "Real-time signal " + strconv.FormatInt(sig-34, 10)
+	}
+	return "N/A"
 }
 
 // SyscallName is syscall_name()'s text: the name of system call nr, or

@@ -142,7 +142,7 @@ func Decode(t *types.Type, b []byte, env *Env) any {
 		return Pointer(readInt(b, 8))
 	case types.Buffer:
 		return decodeBuffer(b)
-	case types.Username, types.Timestamp, types.Inet, types.Strerror, types.SyscallName:
+	case types.Username, types.Timestamp, types.Inet, types.Strerror, types.SyscallName, types.SignalName:
 		return decodeFuncValue(t, b, env)
 	case types.Struct:
 		rec := make(Record, 0, len(t.Members))

@@ -235,3 +235,23 @@ func isScalarType(t btf.Type) bool {
 	}
 	return false
 }
+
+// startsWithSockCommon reports whether t is struct sock_common or a struct
+// whose first member is one, directly or through first members (struct
+// sock, inet_sock, tcp_sock...): the kernel's test for a socket argument.
+func startsWithSockCommon(t btf.Type) bool {
+	for depth := 0; depth < 8 && t != nil; depth++ {
+		st, ok := btf.UnderlyingType(t).(*btf.Struct)
+		if !ok {
+			return false
+		}
+		if st.Name == "sock_common" {
+			return true
+		}
+		if len(st.Members) == 0 || st.Members[0].Offset != 0 {
+			return false
+		}
+		t = st.Members[0].Type
+	}
+	return false
+}

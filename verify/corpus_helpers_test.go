@@ -29,6 +29,9 @@ func optsPerf() Options   { return Options{Type: ebpf.PerfEvent, Maps: corpusMap
 func optsTPBTF() Options {
 	return Options{Type: ebpf.Tracing, AttachType: ebpf.AttachTraceRawTp, AttachTo: "sched_switch", Maps: corpusMaps}
 }
+func optsSockTPBTF() Options {
+	return Options{Type: ebpf.Tracing, AttachType: ebpf.AttachTraceRawTp, AttachTo: "inet_sock_set_state", Maps: corpusMaps}
+}
 
 // prog flattens instructions and instruction lists.
 func prog(parts ...any) asm.Instructions {

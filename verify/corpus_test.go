@@ -206,6 +206,12 @@ func corpus() []corpusCase {
 	add("ctx/tpbtf-past-args", optsTPBTF(), CatCtx, asm.LoadMem(R0, R1, 32, DW), asm.Return())
 	add("ctx/tpbtf-pointer-narrow", optsTPBTF(), CatCtx, asm.LoadMem(R0, R1, 8, W), asm.Return())
 	add("ctx/tpbtf-deref-task-ok", optsTPBTF(), "", asm.LoadMem(R2, R1, 8, DW), asm.LoadMem(R0, R2, 0, DW), asm.Return())
+	// bpf_get_socket_cookie in a tracing program takes a BTF socket
+	// pointer (inet_sock_set_state's first argument) or NULL, nothing else.
+	add("helper/socket-cookie-btf-sock-ok", optsSockTPBTF(), "", asm.LoadMem(R1, R1, 0, DW), asm.FnGetSocketCookie.Call(), asm.Return())
+	add("helper/socket-cookie-null-ok", optsSockTPBTF(), "", asm.Mov.Imm(R1, 0), asm.FnGetSocketCookie.Call(), asm.Return())
+	add("helper/socket-cookie-task", optsSockTPBTF(), CatHelperArg, asm.FnGetCurrentTaskBtf.Call(), asm.Mov.Reg(R1, R0), asm.FnGetSocketCookie.Call(), asm.Return())
+	add("helper/socket-cookie-scalar", optsSockTPBTF(), CatHelperArg, asm.LoadMem(R1, R1, 8, DW), asm.FnGetSocketCookie.Call(), asm.Return())
 	add("ctx/tpbtf-task-write", optsTPBTF(), CatMem, asm.LoadMem(R2, R1, 8, DW), asm.StoreImm(R2, 0, 0, W), asm.Mov.Imm(R0, 0), asm.Return())
 	add("ctx/tpbtf-task-past-end", optsTPBTF(), CatMem, asm.LoadMem(R2, R1, 8, DW), asm.LoadMem(R0, R2, 32000, DW), asm.Return())
 

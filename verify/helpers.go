@@ -30,6 +30,7 @@ const (
 	aAllocSize                     // constant allocation size
 	aRingbufRelease                // ring buffer record to release
 	aLongPtr                       // pointer to 8 writable bytes
+	aBTFSockCommon                 // pointer to a kernel socket (struct sock_common first), with BTF, or NULL
 )
 
 type retKind uint8
@@ -115,6 +116,9 @@ var helperProtos = map[asm.BuiltinFunc]helperProto{
 	asm.FnGetNsCurrentPidTgid:        {args: [5]argKind{aAnything, aAnything, aUninitMem, aSize}},
 	asm.FnGetCgroupClassid:           {},
 	asm.FnGetBranchSnapshot:          {args: [5]argKind{aUninitMem, aSizeOrZero, aAnything}},
+	// In tracing programs the kernel's proto is bpf_get_socket_ptr_cookie:
+	// a BTF socket pointer (other program types pass their context).
+	asm.FnGetSocketCookie: {args: [5]argKind{aBTFSockCommon}},
 }
 
 // Helpers the running kernel (6.18) offers to each program type, found by
@@ -401,6 +405,13 @@ func (v *verifier) checkArg(st *state, pc int, name string, i, regno int, kind a
 		}
 		meta.mapi = int(r.mapi)
 		meta.mapReg = *r
+	case aBTFSockCommon:
+		if r.typ == tScalar && r.s.isConst() && r.s.constVal() == 0 {
+			break // NULL: the helper returns 0
+		}
+		if r.typ != tBTF || !startsWithSockCommon(r.btf) {
+			return v.typeError(pc, name, i, regno, r, "a pointer to a kernel socket (struct sock_common and the structs that start with it)")
+		}
 	case aMapKey, aMapValue:
 		if meta.mapi < 0 || v.p.maps[meta.mapi].spec == nil {
 			v.errorf(pc, CatHelperArg, fmt.Sprintf("%s needs a map argument before it", v.argDesc(name, i, regno)), "")

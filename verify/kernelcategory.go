@@ -32,7 +32,7 @@ var kernelReasons = []struct {
 	{regexp.MustCompile(`pointer arithmetic|pointer \S+ pointer prohibited|bitwise operator|subtract pointer from scalar|math between|makes \S+ pointer be out of bounds|32-bit pointer arithmetic|subtraction from stack pointer`), CatPtrArith},
 	{regexp.MustCompile(`leaks addr|partial copy of pointer|pointer comparison prohibited|sign-extension part of pointer`), CatPtrLeak},
 	{regexp.MustCompile(`recursive call|call stack of \d+ frames is too deep|cannot return stack pointer|caller frame`), CatCall},
-	{regexp.MustCompile(`type=\S+ expected=|callback function not allowed for map|expected=|invalid zero-sized read|min value is negative, either use unsigned or|unbounded memory access, use|is not a known constant|cannot pass map_type|must have zero offset|invalid indirect access|R\d+ type=`), CatHelperArg},
+	{regexp.MustCompile(`type=\S+ expected=|callback function not allowed for map|expected=|invalid zero-sized read|min value is negative, either use unsigned or|unbounded memory access, use|is not a known constant|cannot pass map_type|must have zero offset|invalid indirect access|R\d+ type=|R\d+ is of type \S+ but \S+ is expected`), CatHelperArg},
 	{regexp.MustCompile(`write to change key|invalid mem access|only read from|access beyond the end of member|doesn't have field|invalid access to memory|only read is supported|access beyond struct|invalid negative access|invalid variable offset|is ptr_|access is denied|cannot write into`), CatMem},
 }
 

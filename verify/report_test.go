@@ -118,8 +118,9 @@ func TestKernelLogMapping(t *testing.T) {
 
 func TestKernelCategories(t *testing.T) {
 	for reason, want := range map[string]Category{
-		"R0 invalid mem access 'map_value_or_null'":        CatNull,
-		"R1 type=ringbuf_mem_or_null expected=ringbuf_mem": CatNull,
+		"R0 invalid mem access 'map_value_or_null'":             CatNull,
+		"R1 type=ringbuf_mem_or_null expected=ringbuf_mem":      CatNull,
+		"R1 is of type task_struct but sock_common is expected": CatHelperArg,
 		"R3 !read_ok":                             CatUninit,
 		"unreachable insn 4":                      CatUnreach,
 		"jump out of range from insn 2 to 9":      CatJump,

@@ -221,3 +221,16 @@ func (r *Resolver) walk() {
 	}
 	r.paths = paths
 }
+
+// ID returns the id of the cgroup v2 directory at path, the number the
+// BPF cgroup helpers give for processes in it.
+func ID(path string) (uint64, error) {
+	var sfs unix.Statfs_t
+	if err := unix.Statfs(path, &sfs); err != nil {
+		return 0, &fs.PathError{Op: "statfs", Path: path, Err: err}
+	}
+	if sfs.Type != unix.CGROUP2_SUPER_MAGIC {
+		return 0, fmt.Errorf("%w: %s", ErrNotCgroup2, path)
+	}
+	return dirID(path)
+}

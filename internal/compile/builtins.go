@@ -42,6 +42,8 @@ func (g *gen) intVariable(x *ast.Ident) operand {
 		return g.result(x)
 	case id == builtins.Ppid:
 		return g.ppid(x)
+	case id == builtins.Usermode:
+		return g.usermode(x)
 	case id == builtins.Curtask:
 		g.call(asm.FnGetCurrentTask)
 		return g.result(x)
@@ -148,6 +150,15 @@ func (g *gen) intCall(x *ast.Call) (operand, bool) {
 		return g.deleted(x), true
 	case builtins.Uaddr:
 		return g.uaddr(x), true
+	case builtins.Kptr, builtins.Uptr:
+		// The address is the pointer's; the type tells who reads it.
+		return g.intExpr(x.Args[0]), true
+	case builtins.Reg:
+		return g.reg(x), true
+	case builtins.SocketCookie:
+		return g.socketCookie(x), true
+	case builtins.Memcmp:
+		return g.compareBytes(x, false), true
 	}
 	return operand{}, false
 }
@@ -164,7 +175,7 @@ func (g *gen) memCall(x *ast.Call, dst int16, size int) bool {
 		g.ntop(x, dst, size)
 	case builtins.Buf:
 		g.buf(x, dst, size)
-	case builtins.Strerror, builtins.SyscallName:
+	case builtins.Strerror, builtins.SyscallName, builtins.SignalName:
 		g.strerror(x, dst, size)
 	case builtins.KstackCall, builtins.UstackCall:
 		g.collectStack(x, dst, size)
@@ -206,6 +217,9 @@ func (g *gen) stmtCall(x *ast.Call) bool {
 		g.join(x)
 	case builtins.Signal, builtins.SignalThread:
 		g.signal(x, id == builtins.SignalThread)
+	case builtins.Fail, builtins.StaticAssert:
+		// The checker has judged them: a fail() here is in a branch that
+		// is never taken.
 	default:
 		return false
 	}

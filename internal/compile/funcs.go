@@ -175,7 +175,13 @@ func (g *gen) bswap(x *ast.Call) operand {
 
 // strncmp compares up to n bytes, stopping after a NUL: 0 when equal, 1
 // when not. Bytes past the shorter string's capacity are not read.
-func (g *gen) strncmp(x *ast.Call) operand {
+func (g *gen) strncmp(x *ast.Call) operand { return g.compareBytes(x, true) }
+
+// compareBytes compares the first n bytes (the third argument, a
+// constant) of two values copied to the stack: strncmp() stops at a NUL
+// and is 1 when they differ; memcmp() compares every byte and is the
+// difference of the first two that differ.
+func (g *gen) compareBytes(x *ast.Call, strncmp bool) operand {
 	at, bt := g.typeOf(x.Args[0]), g.typeOf(x.Args[1])
 	n := int(g.c.info.Consts[x.Args[2]])
 	mark := g.mark()
@@ -183,18 +189,26 @@ func (g *gen) strncmp(x *ast.Call) operand {
 	g.memExpr(x.Args[0], a, at.Size)
 	b := g.alloc(x, bt.Size)
 	g.memExpr(x.Args[1], b, bt.Size)
+	// A buffer's bytes follow its length.
+	a, b = a+bufferData(at), b+bufferData(bt)
 	res := g.temp(x)
 	differ, equal, done := g.newLabel("strne"), g.newLabel("streq"), g.newLabel("strdone")
-	for i := 0; i < min(n, at.Size, bt.Size); i++ {
+	for i := 0; i < min(n, at.Size-int(bufferData(at)), bt.Size-int(bufferData(bt))); i++ {
 		g.emit(asm.LoadMem(asm.R1, asm.RFP, a+int16(i), asm.Byte))
 		g.emit(asm.LoadMem(asm.R2, asm.RFP, b+int16(i), asm.Byte))
 		g.emit(asm.JNE.Reg(asm.R1, asm.R2, differ))
-		g.emit(asm.JEq.Imm(asm.R1, 0, equal))
+		if strncmp {
+			g.emit(asm.JEq.Imm(asm.R1, 0, equal))
+		}
 	}
 	g.emit(asm.Ja.Label(equal))
 	g.place(differ)
 	r := g.regFor(res, asm.R0)
-	g.emit(asm.Mov.Imm(r, 1))
+	if strncmp {
+		g.emit(asm.Mov.Imm(r, 1))
+	} else {
+		g.emit(asm.Mov.Reg(r, asm.R1), asm.Sub.Reg(r, asm.R2))
+	}
 	g.store(res, r)
 	g.emit(asm.Ja.Label(done))
 	g.place(equal)
@@ -204,6 +218,37 @@ func (g *gen) strncmp(x *ast.Call) operand {
 	g.emit(asm.Mov.Imm(asm.R0, 0))
 	g.release(mark)
 	return res
+}
+
+// bufferData is the offset of a value's bytes: after a buffer's length.
+func bufferData(t *types.Type) int16 {
+	if t.Kind == types.Buffer {
+		return 4
+	}
+	return 0
+}
+
+// socketCookie calls bpf_get_socket_cookie() on a struct sock pointer,
+// which the kernel takes from BTF-typed programs only: the pointer must
+// be one the verifier knows (an argument, or a member read through one).
+func (g *gen) socketCookie(x *ast.Call) operand {
+	if !g.btfTyped {
+		g.errorf(x, "socket_cookie() needs a BTF-typed probe (fentry, fexit, or a rawtracepoint the kernel runs as tp_btf), not %s", g.ap.Kind)
+		return g.temp(x)
+	}
+	p, isBTF := g.pointer(x.Args[0])
+	if !isBTF {
+		g.free(p)
+		g.errorf(x.Args[0], "socket_cookie() needs the socket as the probe's BTF-typed argument (args.sk), or a member read through one")
+		return g.temp(x)
+	}
+	r := g.load(p, asm.R1)
+	if r != asm.R1 {
+		g.emit(asm.Mov.Reg(asm.R1, r))
+	}
+	g.free(p)
+	g.call(asm.FnGetSocketCookie)
+	return g.result(x)
 }
 
 // strsearch searches the haystack for the needle with two bounded loops

@@ -51,7 +51,8 @@ const (
 	Sarg0
 	Ctx
 	Usermode
-	BuiltinElapsed
+	Probetype
+	DefaultStrLength
 
 	// Builtin functions.
 	Printf
@@ -119,6 +120,15 @@ const (
 	Memcmp
 	Globmatch
 	Assert
+	StaticAssert
+	SignalName
+	Strcap
+	IsInteger
+	IsUnsignedInteger
+	IsPtr
+	IsStr
+	IsArray
+	IsLiteral
 )
 
 // Class is what a use of a builtin yields, which decides how the compiler
@@ -194,6 +204,10 @@ var (
 	returnProbes   = []probe.Kind{probe.Kretprobe, probe.Uretprobe, probe.Fexit}
 	functionProbes = []probe.Kind{probe.Kprobe, probe.Kretprobe, probe.Fentry, probe.Fexit, probe.Uprobe, probe.Uretprobe, probe.USDT}
 	userProbes     = []probe.Kind{probe.Uprobe, probe.Uretprobe, probe.USDT}
+	// regsProbes have the interrupted registers in their context: a
+	// pt_regs, or a perf event's sample, which starts with one.
+	regsProbes = []probe.Kind{probe.Kprobe, probe.Kretprobe, probe.Uprobe, probe.Uretprobe, probe.USDT,
+		probe.Interval, probe.Profile, probe.Software, probe.Hardware, probe.Watchpoint}
 	attachedProbes = []probe.Kind{probe.Tracepoint, probe.RawTracepoint, probe.Kprobe, probe.Kretprobe, probe.Fentry, probe.Fexit,
 		probe.Uprobe, probe.Uretprobe, probe.USDT, probe.Interval, probe.Profile, probe.Software, probe.Hardware, probe.Watchpoint, probe.Iter}
 )
@@ -252,8 +266,9 @@ var table = []Builtin{
 	variable(Ustack, "ustack", Memory),
 	variable(Sarg0, "sarg0", Int).notYet(),
 	variable(Ctx, "ctx", Int).notYet(),
-	variable(Usermode, "usermode", Int).notYet(),
-	variable(BuiltinElapsed, "__builtin_elapsed", Int).notYet(),
+	variable(Usermode, "usermode", Int),
+	variable(Probetype, "probetype", Memory),
+	variable(DefaultStrLength, "default_str_length", Constant),
 
 	function(Printf, "printf", 1, Variadic, Statement),
 	function(Print, "print", 1, 3, Statement),
@@ -300,8 +315,8 @@ var table = []Builtin{
 	function(UstackCall, "ustack", 0, 2, Memory),
 	function(Usym, "usym", 1, 1, Memory),
 	function(Uaddr, "uaddr", 1, 1, Int).in(userProbes),
-	function(Reg, "reg", 1, 1, Int).notYet(),
-	function(Cgroupid, "cgroupid", 1, 1, Int).notYet(),
+	function(Reg, "reg", 1, 1, Int).in(regsProbes),
+	function(Cgroupid, "cgroupid", 1, 1, Constant),
 	function(Macaddr, "macaddr", 1, 1, Memory).notYet(),
 	function(Path, "path", 1, 2, Memory).notYet(),
 	function(Override, "override", 1, 1, Statement).notYet(),
@@ -309,17 +324,26 @@ var table = []Builtin{
 	function(Skboutput, "skboutput", 4, 4, Int).notYet(),
 	function(Unwatch, "unwatch", 1, 1, Statement).notYet(),
 	function(Debugf, "debugf", 1, Variadic, Statement).notYet(),
-	function(Kptr, "kptr", 1, 1, Int).notYet(),
-	function(Uptr, "uptr", 1, 1, Int).notYet(),
-	function(SocketCookie, "socket_cookie", 1, 1, Int).notYet(),
+	function(Kptr, "kptr", 1, 1, Int),
+	function(Uptr, "uptr", 1, 1, Int),
+	function(SocketCookie, "socket_cookie", 1, 1, Int),
 	function(Offsetof, "offsetof", 2, 2, Constant).notYet(),
 	function(Tseries, "tseries", 3, 4, Aggregation).notYet(),
 	function(CgroupPath, "cgroup_path", 1, 2, Memory).notYet(),
-	function(Fail, "fail", 1, Variadic, Statement).notYet(),
-	function(Find, "find", 2, 2, Int).notYet(),
-	function(Memcmp, "memcmp", 3, 3, Int).notYet(),
+	function(Fail, "fail", 1, Variadic, Statement),
+	function(Find, "find", 3, 3, Int).notYet(),
+	function(Memcmp, "memcmp", 3, 3, Int),
 	function(Globmatch, "globmatch", 2, 2, Int).notYet(),
-	function(Assert, "assert", 2, 2, Statement).notYet(),
+	function(Assert, "assert", 2, 2, Statement),
+	function(StaticAssert, "static_assert", 2, 2, Statement),
+	function(SignalName, "signal_name", 1, 1, Memory),
+	function(Strcap, "strcap", 1, 1, Constant),
+	function(IsInteger, "is_integer", 1, 1, Constant),
+	function(IsUnsignedInteger, "is_unsigned_integer", 1, 1, Constant),
+	function(IsPtr, "is_ptr", 1, 1, Constant),
+	function(IsStr, "is_str", 1, 1, Constant),
+	function(IsArray, "is_array", 1, 1, Constant),
+	function(IsLiteral, "is_literal", 1, 1, Constant),
 }
 
 // The table indexed by name, and by ID.

@@ -88,12 +88,34 @@ func (c *checker) builtinVar(x *ast.Ident, id builtins.ID) *Type {
 		return TypBool
 	case builtins.Kstack, builtins.Ustack:
 		return StackType(id == builtins.Ustack, c.defaultStackMode(), DefaultStackLimit)
+	case builtins.Usermode:
+		return TypU8
+	case builtins.Probetype:
+		// bpftrace names the type of the probe's first attach point.
+		name := "none"
+		if len(c.probe.Points) > 0 {
+			name = probeTypeName(c.probe.Points[0].Kind)
+		}
+		c.info.StrConsts[x] = name
+		return StringType(len(name) + 1)
+	case builtins.DefaultStrLength:
+		c.info.Consts[x] = int64(c.info.Config.MaxStrlen)
+		return TypS64
 	}
 	if id >= builtins.Arg0 && id <= builtins.Arg11 {
 		return argSlotType(c, x, int(id-builtins.Arg0))
 	}
 	c.errorf(x, "internal error: builtin %s has no type", x.Name)
 	return TypInvalid
+}
+
+// probeTypeName is the probetype builtin's value: the kind's name, and
+// "special" for BEGIN and END, as bpftrace names them.
+func probeTypeName(k probe.Kind) string {
+	if k == probe.Begin || k == probe.End {
+		return "special"
+	}
+	return k.String()
 }
 
 func builtinHint(name string, k probe.Kind) string {

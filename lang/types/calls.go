@@ -118,6 +118,31 @@ func (c *checker) builtinCall(x *ast.Call, b *builtins.Builtin) *Type {
 		return c.usym(x)
 	case builtins.Uaddr:
 		return c.uaddr(x)
+	case builtins.Fail:
+		return checkFail(c, x)
+	case builtins.StaticAssert:
+		return checkStaticAssert(c, x)
+	case builtins.Assert:
+		// assert(cond, msg); is rewritten to an if (desugar_stdlib.go).
+		c.wantArgs(x, 2, 2)
+		c.errorf(x, "assert() has no value: use it as a statement")
+		return TypInvalid
+	case builtins.IsInteger, builtins.IsUnsignedInteger, builtins.IsPtr, builtins.IsStr, builtins.IsArray, builtins.IsLiteral:
+		return checkTypePredicate(c, x)
+	case builtins.Strcap:
+		return checkStrcap(c, x)
+	case builtins.Cgroupid:
+		return checkCgroupid(c, x)
+	case builtins.Kptr, builtins.Uptr:
+		return checkAddressSpace(c, x)
+	case builtins.SocketCookie:
+		return checkSocketCookie(c, x)
+	case builtins.Reg:
+		return checkReg(c, x, b)
+	case builtins.SignalName:
+		return checkSignalName(c, x)
+	case builtins.Memcmp:
+		return checkMemcmp(c, x)
 	}
 	c.errorf(x, "internal error: function %s has no checker", x.Name)
 	return TypInvalid

@@ -57,6 +57,9 @@ type checker struct {
 	probe  *ProbeInfo
 	scopes []map[string]*Var
 	loops  int
+	// deadBranches counts the enclosing branches a constant condition
+	// never takes (compiletime.go).
+	deadBranches int
 
 	mx *macroState // macro expansions (macro.go)
 

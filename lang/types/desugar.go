@@ -14,7 +14,9 @@ import (
 //   - `c ? print(a) : print(b);`: a ternary whose value is discarded is an
 //     if/else of its branches as statements;
 //   - `_ = expr;`: the value is discarded on purpose, so no "not used"
-//     warning.
+//     warning;
+//   - the helpers bpftrace's standard library defines as macros over
+//     other builtins (desugar_stdlib.go).
 //
 // It runs before macro expansion; names of macros are left alone.
 func (c *checker) desugar() {
@@ -54,6 +56,9 @@ func (d *desugarer) stmt(s ast.Stmt) ast.Stmt {
 		s.X = d.expr(s.X)
 		if t, ok := s.X.(*ast.Ternary); ok {
 			return d.ternaryStmt(t)
+		}
+		if a := d.assertStmt(s); a != nil {
+			return a
 		}
 	case *ast.AssignStmt:
 		s.Target = d.expr(s.Target)
@@ -121,6 +126,13 @@ func (d *desugarer) expr(x ast.Expr) ast.Expr {
 		d.exprs(x.Args)
 		if builtins.Variable(x.Name) != nil && len(x.Args) == 0 && !x.Bang && !d.macros[x.Name] {
 			return &ast.Ident{Sp: x.Sp, Name: x.Name}
+		}
+		if r := d.stdlibCall(x); r != nil {
+			return r
+		}
+	case *ast.Ident:
+		if r := d.stdlibIdent(x); r != nil {
+			return r
 		}
 	case *ast.Binary:
 		x.X, x.Y = d.expr(x.X), d.expr(x.Y)

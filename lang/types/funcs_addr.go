@@ -2,13 +2,19 @@ package types
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
+	"runtime"
+	"strings"
 
 	"github.com/ktrace/ktrace/internal/abi"
+	"github.com/ktrace/ktrace/internal/suggest"
 	"github.com/ktrace/ktrace/lang/ast"
+	"github.com/ktrace/ktrace/lang/builtins"
 )
 
-// Addresses: ntop(), pton(), kaddr() and ksym().
+// Addresses: ntop(), pton(), kaddr(), ksym(), kptr(), uptr(), reg() and
+// socket_cookie().
 
 // SymbolResolver is implemented by resolvers that know the kernel's
 // symbol addresses, which kaddr() folds in at compile time.
@@ -115,4 +121,75 @@ func checkKsym(c *checker, x *ast.Call) *Type {
 		return TypInvalid
 	}
 	return TypKsym
+}
+
+// checkAddressSpace: kptr(p) and uptr(p) are p, marked as a kernel or a
+// user address, which decides the helper that reads through it.
+func checkAddressSpace(c *checker, x *ast.Call) *Type {
+	if !c.arity(x) {
+		return TypInvalid
+	}
+	t := c.expr(x.Args[0])
+	switch {
+	case t.Kind == Invalid:
+		return TypInvalid
+	case t.Kind != Pointer:
+		c.errorf(x, "%s() expects a pointer (%s provided); cast an address to the type it points to: %s((int8 *)addr)", x.Name, t, x.Name)
+		return TypInvalid
+	}
+	nt := *t
+	nt.UserSpace = x.Name == "uptr"
+	if v, ok := c.info.Consts[x.Args[0]]; ok {
+		c.info.Consts[x] = v
+	}
+	return &nt
+}
+
+// checkSocketCookie: socket_cookie(sk) is the kernel's cookie of a
+// socket, from a struct sock pointer the kernel's BTF types (an argument
+// of a BTF-typed probe).
+func checkSocketCookie(c *checker, x *ast.Call) *Type {
+	if !c.arity(x) {
+		return TypInvalid
+	}
+	t := c.expr(x.Args[0])
+	switch {
+	case t.Kind == Invalid:
+		return TypInvalid
+	case t.Kind != Pointer || t.Elem == nil || t.Elem.Name != "struct sock":
+		c.errorf(x, "socket_cookie() only supports 'struct sock *' as the argument (%s provided)", t)
+		return TypInvalid
+	}
+	return TypU64
+}
+
+// checkReg: reg("name") reads a register of the interrupted context, in
+// the probes whose context holds them.
+func checkReg(c *checker, x *ast.Call, b *builtins.Builtin) *Type {
+	if !c.arity(x) {
+		return TypInvalid
+	}
+	name, ok := c.literalArg(x, 0)
+	if !ok {
+		return TypInvalid
+	}
+	for _, ap := range c.probe.Points {
+		if !b.ValidIn(ap.Kind) {
+			c.errorf(x, "reg() can not be used with \"%s\" probes: its context holds no registers", ap.Kind)
+			return TypInvalid
+		}
+	}
+	if runtime.GOARCH != "amd64" {
+		c.errorf(x, "reg() is not supported on %s yet", runtime.GOARCH)
+		return TypInvalid
+	}
+	if _, ok := abi.PtRegs[name]; !ok {
+		msg := fmt.Sprintf("'%s' is not a valid register", name)
+		if s := suggest.Best(name, abi.PtRegsNames(), 2); len(s) > 0 {
+			msg += "; did you mean " + suggest.Phrase("'%s'", s) + "?"
+		}
+		c.errorf(x.Args[0], "%s Registers are: %s", msg, strings.Join(abi.PtRegsNames(), ", "))
+		return TypInvalid
+	}
+	return TypU64
 }

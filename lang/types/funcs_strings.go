@@ -206,3 +206,63 @@ func checkBuf(c *checker, x *ast.Call) *Type {
 	}
 	return &Type{Kind: Buffer, Size: 4 + n, Len: n}
 }
+
+// TypSignalName is signal_name()'s type: a signal number printed as the
+// signal's description, as strsignal(3) words it.
+var TypSignalName = &Type{Kind: SignalName, Size: 8}
+
+func checkSignalName(c *checker, x *ast.Call) *Type {
+	if !c.arity(x) {
+		return TypInvalid
+	}
+	t := c.expr(x.Args[0])
+	switch {
+	case t.Kind == Invalid:
+		return TypInvalid
+	case !t.IsInt():
+		c.errorf(x, "signal_name() expects an integer signal number (%s provided)", t)
+		return TypInvalid
+	}
+	return TypSignalName
+}
+
+// checkMemcmp: memcmp(a, b, n) compares the first n bytes of two strings,
+// arrays or buffers: 0 when equal, else the difference of the first bytes
+// that differ. n is a constant no larger than either value.
+func checkMemcmp(c *checker, x *ast.Call) *Type {
+	if !c.arity(x) {
+		return TypInvalid
+	}
+	ok := true
+	var sizes []int
+	for _, a := range x.Args[:2] {
+		t := c.expr(a)
+		switch t.Kind {
+		case Invalid:
+			ok = false
+		case String, Array:
+			sizes = append(sizes, t.Size)
+		case Buffer:
+			sizes = append(sizes, t.Len)
+		default:
+			c.errorf(a, "memcmp() compares strings, arrays or buffers (%s provided)", t)
+			ok = false
+		}
+	}
+	nt := c.expr(x.Args[2])
+	n, isConst := c.info.Consts[x.Args[2]]
+	switch {
+	case nt.Kind == Invalid:
+		return TypInvalid
+	case !nt.IsInt() || !isConst || n < 0:
+		c.errorf(x.Args[2], "memcmp() needs a non-negative constant byte count")
+		return TypInvalid
+	case ok && (n > int64(sizes[0]) || n > int64(sizes[1])):
+		c.errorf(x.Args[2], "memcmp() of %d bytes, but the values hold %d and %d", n, sizes[0], sizes[1])
+		return TypInvalid
+	}
+	if !ok {
+		return TypInvalid
+	}
+	return TypS64
+}

@@ -46,9 +46,12 @@ func (c *checker) stmt(s ast.Stmt) {
 func (c *checker) ifStmt(s *ast.IfStmt) {
 	t := c.expr(s.Cond)
 	c.wantCondition(s.Cond, t, "if condition")
-	c.block(s.Then)
+	// A branch a constant condition never takes is checked, but fail()
+	// and static_assert() in it do not fire (compiletime.go).
+	v, isConst := c.info.Consts[s.Cond]
+	c.inDeadBranch(isConst && v == 0, func() { c.block(s.Then) })
 	if s.Else != nil {
-		c.stmt(s.Else)
+		c.inDeadBranch(isConst && v != 0, func() { c.stmt(s.Else) })
 	}
 }
 

@@ -39,6 +39,9 @@ const (
 	// SyscallName is syscall_name()'s value: a system call number,
 	// printed as the call's name.
 	SyscallName
+	// SignalName is signal_name()'s value: a signal number, printed as
+	// the signal's description.
+	SignalName
 	Struct // a kernel struct or union, known from BTF
 
 	// Aggregation kinds are only map values.
@@ -299,6 +302,8 @@ func (t *Type) String() string {
 		return "strerror_t"
 	case SyscallName:
 		return "syscall_name_t"
+	case SignalName:
+		return "signal_name_t"
 	case Struct:
 		return t.Name
 	case Count:
