@@ -326,8 +326,11 @@ func probeUprobe(ret bool) error {
 		attach = ex.Uretprobe
 	}
 	// The entry point is used rather than a symbol because a stripped
-	// binary (go build -ldflags=-s) has no symbol table.
-	l, err := attach("_start", prog, &link.UprobeOptions{Address: off})
+	// binary (go build -ldflags=-s) has no symbol table. Only in this
+	// process, which is long past it: a uretprobe there would take argc,
+	// at the top of the stack of any ktrace starting meanwhile, for a
+	// return address and overwrite it, and that ktrace would crash.
+	l, err := attach("_start", prog, &link.UprobeOptions{Address: off, PID: os.Getpid()})
 	if err != nil {
 		return featureErr(feature, "attaching to the entry point of "+exe, err)
 	}
