@@ -48,6 +48,10 @@ type Options struct {
 	// wildcard probe that printfs no longer share one BPF program. Other
 	// records, and programs that never printf, are as without it.
 	EventContext bool
+	// Includes are headers included before the script's first line, as
+	// bpftrace's --include does; like the script's own #include, they
+	// define the few macros ktrace knows for them.
+	Includes []string
 }
 
 // Program is a compiled script, ready to Start.
@@ -67,7 +71,7 @@ func Compile(name string, src []byte, opts *Options) (*Program, error) {
 		return nil, err
 	}
 	file := lang.NewFile(name, src)
-	tree, err := parser.ParseWith(file, preprocessorConfig())
+	tree, err := parser.ParseWith(file, preprocessorConfig(opts.Includes))
 	if err != nil {
 		return nil, err
 	}
@@ -189,11 +193,12 @@ func (o *Options) checkNamedParams(name string, tree *ast.Program) error {
 
 // preprocessorConfig predefines what bpftrace predefines for its clang
 // run: BPFTRACE_HAVE_BTF when the kernel describes its types in BTF, which
-// tools test to skip the #includes and struct copies they need without it.
-func preprocessorConfig() preprocessor.Config {
+// tools test to skip the #includes and struct copies they need without it,
+// and includes what --include names.
+func preprocessorConfig(includes []string) preprocessor.Config {
 	defines := map[string]string{}
 	if _, err := os.Stat(kernel.VmlinuxBTF); err == nil {
 		defines["BPFTRACE_HAVE_BTF"] = "1"
 	}
-	return preprocessor.Config{Defines: defines}
+	return preprocessor.Config{Defines: defines, Includes: includes}
 }

@@ -538,6 +538,25 @@ func KprobeFunctions() ([]string, error) {
 	return kprobeFuncs.names, nil
 }
 
+// UseKprobeFunctionsFile makes KprobeFunctions the functions listed in
+// path, in available_filter_functions' format, instead of the kernel's
+// list (bpftrace's --traceable-functions). An empty file leaves no
+// function traceable.
+func UseKprobeFunctionsFile(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	names := parseFilterFunctions(data)
+	if names == nil {
+		names = []string{} // not nil: nil means "not read yet"
+	}
+	kprobeFuncs.mu.Lock()
+	defer kprobeFuncs.mu.Unlock()
+	kprobeFuncs.names = names
+	return nil
+}
+
 // parseFilterFunctions parses available_filter_functions lines, "name" or
 // "name [module]".
 func parseFilterFunctions(data []byte) []string {

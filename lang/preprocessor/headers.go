@@ -85,11 +85,16 @@ func (p *processor) include(d *directiveLine) {
 		p.errorf(d.span, "#include expects <FILE> or \"FILE\"")
 		return
 	}
+	p.includeHeader(name, lang.Span{Pos: d.span.Pos, End: d.span.End}, d.end)
+}
+
+// includeHeader defines the macros of header name from offset from on.
+func (p *processor) includeHeader(name string, span lang.Span, from int) {
 	for _, hm := range headerMacros[name] {
-		if p.macros.lookup(hm.name, d.end) != nil {
+		if p.macros.lookup(hm.name, from) != nil {
 			continue // the script's own definition stands
 		}
 		body := []scanner.Token{{Kind: scanner.Int, Text: strconv.FormatInt(hm.value, 10)}}
-		p.macros.add(&Macro{Name: hm.name, Body: body, Span: lang.Span{Pos: d.span.Pos, End: d.span.End}, from: d.end})
+		p.macros.add(&Macro{Name: hm.name, Body: body, Span: span, from: from})
 	}
 }

@@ -13,6 +13,9 @@ type Config struct {
 	// Defines are macros defined before the first line, name → body text,
 	// as `cc -DNAME=BODY` would: BPFTRACE_HAVE_BTF when the kernel has BTF.
 	Defines map[string]string
+	// Includes are headers included before the first line, as `cc
+	// -include FILE` would: bpftrace's --include.
+	Includes []string
 }
 
 // Result is a preprocessed file.
@@ -33,6 +36,9 @@ func Process(f *lang.File, cfg Config) (*Result, lang.ErrorList) {
 	text, commentOpen := blankComments(f.Src)
 	p := &processor{f: f, text: text, macros: newMacros()}
 	p.predefine(cfg.Defines)
+	for _, name := range cfg.Includes {
+		p.includeHeader(name, lang.Span{}, -1)
+	}
 	p.lines(commentOpen)
 	for i := len(p.conds) - 1; i >= 0; i-- {
 		c := p.conds[i]
