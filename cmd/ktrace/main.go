@@ -95,22 +95,56 @@ USAGE:
     ktrace info
     ktrace verify [--kernel] [-f text|json] SCRIPT|FILE.o
 
-OPTIONS:
+OPTIONS (bpftrace's; a long option takes its value as --opt VALUE or --opt=VALUE):
     -e PROGRAM     run PROGRAM (FILENAME "-" reads the program from stdin)
-    -l [PATTERN]   list probes matching PATTERN (same as: ktrace list)
-    -v             verbose: with -l, show tracepoint fields
-    -q             quiet: do not print "Attached N probes" (attached_probes in JSON)
-    -o FILE        write the program's output to FILE
-    -d             print the generated BPF instructions, with source lines
-                   and the verifier's findings
-    -c 'CMD'       run CMD, held until the probes are attached; cpid is its pid;
-                   ktrace ends when it does
-    -p PID         probes fire only in process PID; ktrace ends when it does
-    --unsafe       allow system() and signal()
-    --no-warnings  do not print warnings (compile time, full maps, warnf())
-    --dry-run      compile and load-check the program, attach nothing
+    -l, --list [PATTERN|FILENAME]
+                   list probes matching PATTERN, or the probes of a program
+                   (same as: ktrace list)
+    -v, --verbose  verbose: with -l, show probe arguments
     -h, --help     show this help
     -V, --version  show the version
+    --info         show the build and what the kernel supports (same as: ktrace info)
+
+    -p, --pid PID  probes fire only in process PID; ktrace ends when it does
+    -c, --cmd CMD  run CMD, held until the probes are attached; cpid is its pid;
+                   ktrace ends when it does
+    --usdt-file-activation
+                   activate USDT semaphores in every process that maps the
+                   binary: what ktrace always does
+    --dwarf-pid PID
+                   not supported: ktrace has no DWARF unwinder
+
+    -o, --output FILE
+                   write the program's output to FILE
+    -f FORMAT      output format: text or json
+    -q, --quiet    do not print "Attached N probes" (attached_probes in JSON)
+    -k, --warnings warn when a helper fails; ktrace always reports a full map
+                   and deleting a missing key, and cannot report failed probe
+                   reads and map lookups yet (it says so)
+    --no-warnings  do not print warnings (compile time, full maps, warnf())
+
+    -I DIR         accepted for bpftrace's sake: #include reads no file
+    --include FILE include FILE before the program, as #include FILE does
+    --traceable-functions FILE
+                   the kernel functions kprobes may use, one per line, in the
+                   format of tracefs available_filter_functions
+    --debuginfo DIR[:DIR]
+                   not supported: ktrace reads no DWARF debug information
+
+    --unsafe       allow system() and signal()
+    --no-feature FEATURE[,FEATURE]
+                   kprobe_multi, kprobe_session, uprobe_multi: ktrace uses none
+    --probe-filter REGEX
+                   attach only the probes whose name matches REGEX (BEGIN and
+                   END always)
+
+    --dry-run      compile and load-check the program, attach nothing
+    -d             print the generated BPF instructions, with source lines
+                   and the verifier's findings
+
+bpftrace's -b/--btf is accepted (BTF is used whenever the kernel has it);
+its -B, -d STAGE/--debug, --mode, --test, --bench, --fmt, --emit-elf,
+--emit-llvm and --verify-llvm-ir are refused with the reason.
 
 ARGS are the positional parameters $1, $2, ... of the program; after --,
 --name=value (or --name) sets the program option getopt("name").

@@ -55,9 +55,9 @@ func TestErrors(t *testing.T) {
 		want  string
 	}{
 		{"", nil, "ktrace: no program given: use -e 'PROGRAM' or a file name (see ktrace --help)\n"},
-		{"", []string{"--frobnicate"}, "ktrace: unknown option --frobnicate (see ktrace --help)\n"},
-		{"", []string{"-z"}, "ktrace: unknown option -z (see ktrace --help)\n"},
-		{"", []string{"-e"}, "ktrace: option -e needs a program\n"},
+		{"", []string{"--frobnicate"}, "ktrace: unknown option --frobnicate\n" + usage},
+		{"", []string{"-z"}, "ktrace: unknown option -z\n" + usage},
+		{"", []string{"-e"}, "ktrace: option -e needs a program\n" + usage},
 		{"", []string{"-e", ""}, "stdin: empty program: nothing to run\n"},
 		{"", []string{empty}, empty + ": empty program: nothing to run\n"},
 		{"", []string{garbage}, garbage + ": this is not a ktrace script: it contains binary data\n"},

@@ -12,146 +12,9 @@ import (
 	"syscall"
 
 	"github.com/ktrace/ktrace"
+	"github.com/ktrace/ktrace/internal/kernel"
 	"github.com/ktrace/ktrace/verify"
 )
-
-// scriptOptions are the flags of `ktrace [OPTIONS] FILE|-e PROGRAM`.
-type scriptOptions struct {
-	program    string
-	hasProgram bool
-	file       string
-	params     []string
-	list       bool
-	verbose    bool
-	quiet      bool
-	output     string
-	dump       bool
-	dryRun     bool
-	format     string
-	noWarnings bool // --no-warnings
-	// -c, -p, --unsafe and named program options (child.go).
-	child     string
-	hasChild  bool
-	childProc *ktrace.Child
-	pid       int
-	unsafe    bool
-	named     map[string]string
-}
-
-// parseScriptArgs parses bpftrace-style arguments the way getopt does:
-// short flags may be combined (-lv) and options may come anywhere, also
-// after the program (`-e PROG -q 5`); the first other argument is the
-// script file unless -e gave the program, and the rest are positional
-// parameters, as is everything after "--". A negative number is a
-// parameter, not an option.
-func parseScriptArgs(args []string) (*scriptOptions, error) {
-	o := &scriptOptions{}
-	var operands []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			operands = append(operands, args[i+1:]...)
-			break
-		}
-		if a == "-" || !strings.HasPrefix(a, "-") || isNegativeNumber(a) {
-			operands = append(operands, a)
-			continue
-		}
-		if strings.HasPrefix(a, "--") {
-			switch name, _, _ := strings.Cut(a[2:], "="); name {
-			case "dry-run":
-				o.dryRun = true
-			case "help":
-				return nil, errHelp
-			case "version":
-				return nil, errVersion
-			case "unsafe":
-				o.unsafe = true
-			case "no-warnings":
-				o.noWarnings = true
-			default:
-				return nil, fmt.Errorf("unknown option %s (see ktrace --help)", a)
-			}
-			continue
-		}
-		flags := a[1:]
-		for j := 0; j < len(flags); j++ {
-			f := flags[j]
-			needValue := func(what string) (string, error) {
-				if rest := flags[j+1:]; rest != "" {
-					j = len(flags)
-					return rest, nil
-				}
-				if i+1 >= len(args) {
-					return "", fmt.Errorf("option -%c needs %s", f, what)
-				}
-				i++
-				return args[i], nil
-			}
-			switch f {
-			case 'e':
-				v, err := needValue("a program")
-				if err != nil {
-					return nil, err
-				}
-				o.program, o.hasProgram = v, true
-			case 'o':
-				v, err := needValue("a file name")
-				if err != nil {
-					return nil, err
-				}
-				o.output = v
-			case 'l':
-				o.list = true
-			case 'v':
-				o.verbose = true
-			case 'q':
-				o.quiet = true
-			case 'd':
-				o.dump = true
-			case 'h':
-				return nil, errHelp
-			case 'V':
-				return nil, errVersion
-			case 'f':
-				v, err := needValue("a format: text or json")
-				if err != nil {
-					return nil, err
-				}
-				if v != "text" && v != "json" {
-					return nil, fmt.Errorf("unknown output format %q: use text or json", v)
-				}
-				o.format = v
-			case 'p':
-				v, err := needValue("a process id")
-				if err != nil {
-					return nil, err
-				}
-				if o.pid, err = parsePid(v); err != nil {
-					return nil, err
-				}
-			case 'c':
-				v, err := needValue("a command")
-				if err != nil {
-					return nil, err
-				}
-				o.child, o.hasChild = v, true
-			default:
-				return nil, fmt.Errorf("unknown option -%c (see ktrace --help)", f)
-			}
-		}
-	}
-	if len(operands) > 0 && !o.hasProgram && !o.list {
-		o.file, operands = operands[0], operands[1:]
-	}
-	if err := o.programArgs(operands); err != nil {
-		return nil, err
-	}
-	if err := o.checkChildOptions(); err != nil {
-		return nil, err
-	}
-	return o, nil
-}
 
 // isRegularFile reports whether name is a file on disk (a script for -l),
 // not a probe pattern.
@@ -188,11 +51,6 @@ func isNegativeNumber(a string) bool {
 	return len(a) > 1 && a[0] == '-' && err == nil
 }
 
-var (
-	errHelp    = errors.New("help")
-	errVersion = errors.New("version")
-)
-
 func scriptCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	o, err := parseScriptArgs(args)
 	switch {
@@ -202,9 +60,21 @@ func scriptCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case errors.Is(err, errVersion):
 		fmt.Fprintln(stdout, "ktrace", version)
 		return 0
+	case errors.Is(err, errInfo):
+		return printInfo(stdout, stderr)
 	case err != nil:
 		fmt.Fprintln(stderr, "ktrace:", err)
+		var usageErr *usageError
+		if errors.As(err, &usageErr) {
+			io.WriteString(stderr, usage)
+		}
 		return 1
+	}
+	if o.traceableFunctions != "" {
+		if err := kernel.UseKprobeFunctionsFile(o.traceableFunctions); err != nil {
+			fmt.Fprintln(stderr, "ktrace: --traceable-functions:", err)
+			return 1
+		}
 	}
 	if o.list && !o.hasProgram && !isRegularFile(o.file) {
 		pattern := o.file
@@ -221,9 +91,14 @@ func scriptCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "ktrace:", err)
 		return 1
 	}
-	copts := &ktrace.Options{Params: o.params, Warnings: stderr, NamedParams: o.named, Unsafe: o.unsafe, FilterPID: o.pid}
+	copts := &ktrace.Options{Params: o.params, Warnings: stderr, NamedParams: o.named, Unsafe: o.unsafe, FilterPID: o.pid, Includes: o.includes}
 	if o.noWarnings {
 		copts.Warnings = nil
+	}
+	if o.helperWarnings > 0 {
+		// Said at every run: a -k that quietly reported less than in
+		// bpftrace would let a user take silence for success.
+		fmt.Fprintln(stderr, "WARNING: -k: ktrace does not report failed probe reads and map lookups yet; map updates that find the map full and deletes of missing keys are always reported")
 	}
 	if err := o.startChild(stdin, stdout, stderr); err != nil {
 		fmt.Fprintln(stderr, "ERROR:", err)
@@ -254,6 +129,10 @@ func scriptCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		// -l with a program lists the probes it attaches, wildcards
 		// expanded, as bpftrace does.
 		return listProgramProbes(prog, o.verbose, stdout, stderr)
+	}
+	if o.probeFilter != nil && prog.KeepProbes(func(p ktrace.Probe) bool { return o.probeFilter.MatchString(p.Name) }) == 0 {
+		fmt.Fprintf(stderr, "ktrace: no probes to attach: none matches --probe-filter '%s'\n", o.probeFilter)
+		return 1
 	}
 	if o.dump {
 		dump(prog, stdout)

@@ -75,20 +75,6 @@ func dropcountCmd(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func infoCmd(args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 {
-		fmt.Fprintf(stderr, "ktrace info: unexpected argument %q\n", args[0])
-		return 1
-	}
-	report, err := ktrace.KernelReport()
-	if err != nil {
-		fmt.Fprintln(stderr, "ktrace info:", err)
-		return 1
-	}
-	fmt.Fprint(stdout, report)
-	return 0
-}
-
 // toolsCmd is `ktrace tools`: every ready tool, a line each.
 func toolsCmd(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
