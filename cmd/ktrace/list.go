@@ -1,16 +1,18 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"strings"
 
-	"github.com/ktrace/ktrace/internal/resolve"
+	"github.com/ktrace/ktrace"
+	"github.com/ktrace/ktrace/internal/listing"
 )
 
 // ktrace list (and -l): the one place the command reaches into ktrace's
 // internals, for the lists of the running kernel's probes and types that
-// internal/resolve keeps.
+// internal/listing draws up.
 
 func listCmd(args []string, stdout, stderr io.Writer) int {
 	verbose := false
@@ -32,65 +34,51 @@ func listCmd(args []string, stdout, stderr io.Writer) int {
 	return listProbes(pattern, verbose, stdout, stderr)
 }
 
-// listProbes prints one type:name per line, like bpftrace -l. With -v, a
-// struct prints as C and a kernel function's probes with their
-// parameters.
+// listProbes prints what bpftrace -l prints for pattern (see
+// internal/listing), warnings on stderr.
 func listProbes(pattern string, verbose bool, stdout, stderr io.Writer) int {
-	var lines []string
-	var err error
-	if verbose {
-		if text, handled, err := listKernelTypes(pattern); handled {
-			if err != nil {
-				fmt.Fprintln(stderr, "ktrace list:", err)
-				return 1
-			}
-			io.WriteString(stdout, text)
-			return 0
-		}
+	if strings.Contains(pattern, ".") && !strings.ContainsAny(pattern, ":*") {
+		fmt.Fprintf(stderr, "WARNING: It appears that '%s' is a filename but the file does not exist. Treating '%s' as a search pattern.\n", pattern, pattern)
 	}
-	if verbose {
-		lines, err = resolve.ListVerbose(pattern)
-	} else {
-		lines, err = resolve.List(pattern)
-	}
+	lines, err := listing.List(pattern, listing.Options{
+		Verbose: verbose,
+		Warn:    func(msg string) { fmt.Fprintln(stderr, "WARNING:", msg) },
+	})
 	if err != nil {
 		fmt.Fprintln(stderr, "ktrace list:", err)
 		return 1
 	}
+	w := bufio.NewWriter(stdout)
 	for _, l := range lines {
-		fmt.Fprintln(stdout, l)
+		w.WriteString(l + "\n")
+	}
+	if err := w.Flush(); err != nil {
+		fmt.Fprintln(stderr, "ktrace list:", err)
+		return 1
 	}
 	return 0
 }
 
-// listKernelTypes answers `list -v 'struct X'` and `list -v fentry:FUNC`
-// (also fexit and kprobe) from BTF; handled is false for other patterns.
-func listKernelTypes(pattern string) (text string, handled bool, err error) {
-	kt := resolve.NewKernelTypes(64)
-	if strings.HasPrefix(pattern, "struct ") || strings.HasPrefix(pattern, "union ") {
-		text, err := kt.FormatStruct(pattern)
-		return text, true, err
+// listProgramProbes prints the attach points of a compiled program as
+// bpftrace -l does, one per line; with verbose, each with its arguments.
+func listProgramProbes(prog *ktrace.Program, verbose bool, stdout, stderr io.Writer) int {
+	seen := map[string]bool{}
+	w := bufio.NewWriter(stdout)
+	for _, p := range prog.Probes() {
+		for _, line := range listing.AttachPoint(p.Name, verbose) {
+			// An attach point's arguments follow it once, under it.
+			if !strings.HasPrefix(line, " ") {
+				if seen[line] {
+					break
+				}
+				seen[line] = true
+			}
+			w.WriteString(line + "\n")
+		}
 	}
-	kind, fn, ok := strings.Cut(pattern, ":")
-	if !ok || strings.ContainsAny(fn, "*?:") {
-		return "", false, nil
+	if err := w.Flush(); err != nil {
+		fmt.Fprintln(stderr, "ktrace:", err)
+		return 1
 	}
-	var withRet bool
-	switch kind {
-	case "fentry", "kfunc", "f", "kprobe", "k":
-	case "fexit", "kretfunc", "fr":
-		withRet = true
-	default:
-		return "", false, nil
-	}
-	lines, err := kt.FormatFunc(fn, withRet)
-	if err != nil {
-		return "", true, err
-	}
-	var b strings.Builder
-	b.WriteString(pattern + "\n")
-	for _, l := range lines {
-		b.WriteString("    " + l + "\n")
-	}
-	return b.String(), true, nil
+	return 0
 }

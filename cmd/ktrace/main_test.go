@@ -303,11 +303,11 @@ func TestListAndInfo(t *testing.T) {
 		t.Errorf("-lv: exit %d, %q", code, stdout)
 	}
 	stdout, _, code = runCLI("", "list", "-v", "struct list_head")
-	if code != 0 || stdout != "struct list_head {\n\tstruct list_head *next;\n\tstruct list_head *prev;\n};\n" {
+	if code != 0 || stdout != "vmlinux: struct list_head {\n\tstruct list_head *next;\n\tstruct list_head *prev;\n};\n" {
 		t.Errorf("list -v struct: exit %d, %q", code, stdout)
 	}
 	stdout, _, code = runCLI("", "-lv", "fexit:vfs_read")
-	if code != 0 || stdout != "fexit:vfs_read\n    struct file *file\n    char *buf\n    size_t count\n    loff_t *pos\n    ssize_t retval\n" {
+	if code != 0 || stdout != "fexit:vmlinux:vfs_read\n    struct file * file\n    char * buf\n    size_t count\n    loff_t * pos\n    ssize_t retval\n" {
 		t.Errorf("-lv fexit: exit %d, %q", code, stdout)
 	}
 	stdout, _, code = runCLI("", "info")

@@ -23,27 +23,6 @@ func isRegularFile(name string) bool {
 	return name != "" && err == nil && fi.Mode().IsRegular()
 }
 
-// listProgramProbes prints the attach points of a compiled program, one
-// per line; with verbose, each with its arguments.
-func listProgramProbes(prog *ktrace.Program, verbose bool, stdout, stderr io.Writer) int {
-	seen := map[string]bool{}
-	for _, p := range prog.Probes() {
-		name := p.Name
-		if seen[name] {
-			continue
-		}
-		seen[name] = true
-		if verbose && !p.Kind.RunsOnce() {
-			if rc := listProbes(name, true, stdout, stderr); rc != 0 {
-				return rc
-			}
-			continue
-		}
-		fmt.Fprintln(stdout, name)
-	}
-	return 0
-}
-
 // isNegativeNumber reports whether a is a number like -5, which getopt
 // would take for an option but is meant as a positional parameter.
 func isNegativeNumber(a string) bool {
@@ -75,6 +54,10 @@ func scriptCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "ktrace: --traceable-functions:", err)
 			return 1
 		}
+	}
+	if o.list && !o.hasProgram && o.file == "" && len(o.params) > 0 && isRegularFile(o.params[0]) {
+		// -l FILE lists the probes of the script in FILE.
+		o.file, o.params = o.params[0], o.params[1:]
 	}
 	if o.list && !o.hasProgram && !isRegularFile(o.file) {
 		pattern := o.file

@@ -590,6 +590,48 @@ func BTFStructNames() ([]string, error) {
 	return append(structs, unions...), err
 }
 
+// BTFTypeNames lists the named types of one C kind, "struct", "union"
+// or "enum" (enum64 too), from the kernel's BTF, sorted: what `-l 'struct
+// GLOB'` matches against.
+func BTFTypeNames(kind string) ([]string, error) {
+	kinds := map[string][]uint32{"struct": {btfKindStruct}, "union": {btfKindUnion}, "enum": {btfKindEnum, btfKindEnum64}}[kind]
+	if kinds == nil {
+		return nil, fmt.Errorf("%q is not a C type kind (struct, union or enum)", kind)
+	}
+	b, release, err := openVmlinuxBTF()
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	var out []string
+	for _, k := range kinds {
+		names, err := b.names(k, "")
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, names...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+// BTFIterators lists the kernel's BPF iterators, the NAME of each struct
+// bpf_iter__NAME (the context of iter:NAME programs), sorted. The
+// bpf_iter__NAME__safe_trusted structs the verifier uses (6.4+) are not
+// iterators.
+func BTFIterators() ([]string, error) {
+	b, release, err := openVmlinuxBTF()
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	names, err := b.names(btfKindStruct, "bpf_iter__")
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(names, func(n string) bool { return strings.HasSuffix(n, "__safe_trusted") }), nil
+}
+
 // structSize returns the size of the struct called name.
 func (b *rawBTF) structSize(name string) (uint32, error) {
 	var size uint32

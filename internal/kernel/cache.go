@@ -122,6 +122,41 @@ func storeFact(key, value string) {
 	_ = writeFileAtomic(facts.dir, factCacheFile, buf.Bytes())
 }
 
+// ReadCacheFile returns the body of a file that WriteCacheFile stored
+// in CacheDir under name for this kernel and the same variant (what else
+// the content depends on, e.g. the loaded modules); ok is false when
+// there is none, or it is for another kernel or variant.
+func ReadCacheFile(name, variant string) (body []byte, ok bool) {
+	dir, err := CacheDir()
+	if err != nil {
+		return nil, false
+	}
+	data, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		return nil, false
+	}
+	header, body, _ := bytes.Cut(data, []byte{'\n'})
+	if string(header) != cacheFileHeader(variant) {
+		return nil, false
+	}
+	return body, true
+}
+
+// WriteCacheFile stores body in CacheDir under name, for ReadCacheFile,
+// best effort: failing to write a cache is never an error.
+func WriteCacheFile(name, variant string, body []byte) {
+	dir, err := CacheDir()
+	if err != nil {
+		return
+	}
+	data := append([]byte(cacheFileHeader(variant)+"\n"), body...)
+	_ = writeFileAtomic(dir, name, data)
+}
+
+func cacheFileHeader(variant string) string {
+	return factCacheHeader + " " + kernelKey() + " " + variant
+}
+
 // writeFileAtomic replaces dir/name so that concurrent ktrace processes
 // never read a half-written cache.
 func writeFileAtomic(dir, name string, data []byte) error {

@@ -556,29 +556,3 @@ func writeMembers(b *strings.Builder, t any, depth int) {
 		b.WriteString(indent + line + ";\n")
 	}
 }
-
-// FormatFunc lists a kernel function's parameters as `bpftrace -lv
-// fentry:FUNC` does, one "type name" per line, and the return type last
-// for fexit.
-func (k *KernelTypes) FormatFunc(fn string, withRet bool) ([]string, error) {
-	spec, err := k.load()
-	if err != nil {
-		return nil, err
-	}
-	var f *btf.Func
-	if err := spec.TypeByName(fn, &f); err != nil {
-		return nil, fmt.Errorf("function %s has no BTF prototype", fn)
-	}
-	proto, ok := f.Type.(*btf.FuncProto)
-	if !ok {
-		return nil, fmt.Errorf("function %s has no BTF prototype", fn)
-	}
-	var out []string
-	for _, p := range proto.Params {
-		out = append(out, CName(p.Type, p.Name))
-	}
-	if withRet {
-		out = append(out, CName(proto.Return, "retval"))
-	}
-	return out, nil
-}

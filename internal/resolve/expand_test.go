@@ -261,36 +261,6 @@ func TestList(t *testing.T) {
 	}
 }
 
-// TestListVerbose compares ListVerbose with the raw format file, read
-// here with nothing but string functions.
-func TestListVerbose(t *testing.T) {
-	requireRoot(t)
-	got, err := ListVerbose("tracepoint:skb:kfree_skb")
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, _ := kernel.Tracefs()
-	raw, err := os.ReadFile(filepath.Join(root, "events/skb/kfree_skb/format"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []string{"tracepoint:skb:kfree_skb"}
-	for _, line := range strings.Split(string(raw), "\n") {
-		decl, ok := strings.CutPrefix(strings.TrimSpace(line), "field:")
-		if !ok || strings.Contains(decl, "common_") {
-			continue
-		}
-		decl, _, _ = strings.Cut(decl, ";")
-		want = append(want, "    "+decl)
-	}
-	if !slices.Equal(got, want) {
-		t.Errorf("ListVerbose:\n got %q\nwant %q", got, want)
-	}
-	if !slices.Contains(got, "    enum skb_drop_reason reason") {
-		t.Errorf("reason field missing: %q", got)
-	}
-}
-
 // TestModuleFunctions compares module function lookup with a plain read
 // of /proc/kallsyms, using a module other than the churning "bpf" one.
 func TestModuleFunctions(t *testing.T) {

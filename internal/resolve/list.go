@@ -51,18 +51,10 @@ var listFamily = map[probe.Kind]probe.Kind{
 // without CONFIG_KPROBES, fentry where the kernel refuses it), since
 // listing them would only invite failures; asking for such a type by name
 // is an error that says why it is unavailable.
+//
+// List serves the tools that look probes up by name; `ktrace -l` prints
+// bpftrace's listing, internal/listing.
 func List(pattern string) ([]string, error) {
-	return list(pattern, false)
-}
-
-// ListVerbose is List with each tracepoint followed by its event fields,
-// one "    DECLARATION" line each (e.g. "    enum skb_drop_reason
-// reason"), as `bpftrace -lv` prints them.
-func ListVerbose(pattern string) ([]string, error) {
-	return list(pattern, true)
-}
-
-func list(pattern string, verbose bool) ([]string, error) {
 	want, glob, explicit, err := parseListPattern(pattern)
 	if err != nil {
 		return nil, err
@@ -99,9 +91,6 @@ func list(pattern string, verbose bool) ([]string, error) {
 				continue
 			}
 			out = append(out, prefix+":"+n)
-			if verbose && l.t == probe.Tracepoint {
-				out = append(out, fieldLines(n)...)
-			}
 		}
 	}
 	return out, nil
@@ -132,20 +121,4 @@ func parseListPattern(pattern string) (probe.Kind, string, bool, error) {
 		return probe.Invalid, "*" + pattern + "*", false, nil
 	}
 	return probe.Invalid, pattern, false, nil
-}
-
-// fieldLines formats a tracepoint's event fields for ListVerbose; a
-// format that cannot be read yields no lines rather than failing the
-// whole listing.
-func fieldLines(tp string) []string {
-	cat, ev, _ := strings.Cut(tp, ":")
-	f, err := kernel.TracepointFormat(cat, ev)
-	if err != nil {
-		return nil
-	}
-	var out []string
-	for _, fl := range f.EventFields() {
-		out = append(out, "    "+fl.Decl)
-	}
-	return out
 }
