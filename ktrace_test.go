@@ -226,7 +226,7 @@ func TestCompileErrors(t *testing.T) {
 		{"", "stdin: empty program: nothing to run"},
 		{"   \n\t", "stdin: empty program: nothing to run"},
 		{"\x00\x01\x02binary", "stdin: this is not a ktrace script: it contains binary data"},
-		{"tracepoint:skb:kfree_sbk { }", "stdin:1:1: ERROR: tracepoint skb:kfree_sbk does not exist; did you mean tracepoint:skb:kfree_skb?\ntracepoint:skb:kfree_sbk { }\n^~~~~~~~~~~~~~~~~~~~~~~~"},
+		{"tracepoint:skb:kfree_sbk { }", "stdin:1:1: ERROR: No matches for tracepoint skb:kfree_sbk; did you mean tracepoint:skb:kfree_skb?\ntracepoint:skb:kfree_sbk { }\n^~~~~~~~~~~~~~~~~~~~~~~~"},
 		{"tracepoint:skb:kfree_skb { @[args.resaon] = count(); }", "stdin:1:30: ERROR: tracepoint:skb:kfree_skb has no field \"resaon\"; did you mean \"reason\"?\ntracepoint:skb:kfree_skb { @[args.resaon] = count(); }\n                             ^~~~~~~~~~~"},
 		{"tracepoint:skb:kfree_skb { @ = arg0; }", "stdin:1:32: ERROR: arg0 is not available in tracepoint probes; tracepoints have named fields: use args.FIELD\ntracepoint:skb:kfree_skb { @ = arg0; }\n                               ^~~~"},
 	}

@@ -337,7 +337,7 @@ func TestUserProbeErrors(t *testing.T) {
 		{`uprobe:` + bin + `:ktest_add { print(retval); }`,
 			"user.bt:1:%d: ERROR: retval is not available in uprobe probes; use a kretprobe/uretprobe to see the return value"},
 		{`uprobe:` + bin + `:ktest_addd { }`,
-			"user.bt:1:1: ERROR: function ktest_addd in " + bin + " does not exist; did you mean uprobe:" + bin + ":ktest_add?"},
+			"user.bt:1:1: ERROR: No matches for uprobe " + bin + ":ktest_addd; did you mean uprobe:" + bin + ":ktest_add?"},
 		{`usdt:` + bin + `:frame { }`,
 			"user.bt:1:1: ERROR: usdt probe frame is ambiguous in " + bin + ": name the provider, as in usdt:" + bin + ":ktest:frame or usdt:" + bin + ":other:frame"},
 		{`uprobe:` + bin + `:ktest_add, kprobe:vfs_read { print(func); }`,

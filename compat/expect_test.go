@@ -186,7 +186,7 @@ func (s status) on(k kernel) outcome {
 	}
 	var lacking [][]string
 	for _, f := range missing {
-		lacking = append(lacking, []string{"kernel function " + f + " does not exist"})
+		lacking = append(lacking, []string{"No matches for k", "probe " + f})
 	}
 	if s.kprobes && !k.kprobes {
 		// Which of the two ktrace reports first is its own business.

@@ -699,5 +699,5 @@ var blkAccountIO = []string{"blk_account_io_start", "__blk_account_io_start", "b
 // bpftrace, like ktrace, fails (missing_probes = error).
 var libcryptoStripped = status{
 	system:    "rsa_ossl_public_encrypt: libcrypto.so.3 is stripped and does not export it (its debug symbols are not installed)",
-	systemErr: "function rsa_ossl_public_encrypt does not exist in",
+	systemErr: ":rsa_ossl_public_encrypt: the binary is stripped",
 }

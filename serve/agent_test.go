@@ -155,7 +155,7 @@ func TestFaults(t *testing.T) {
 	if st["drops"].State != Running || st["drops"].Error != "" {
 		t.Errorf("drops: %+v", st["drops"])
 	}
-	wantTypo := dir + "/typo.bt:1:33: ERROR: unknown function 'cuont'; did you mean 'count'?"
+	wantTypo := dir + "/typo.bt:1:33: ERROR: Unknown function: 'cuont'; did you mean 'count'?"
 	if st["typo"].State != Failed || !strings.HasPrefix(st["typo"].Error, wantTypo) {
 		t.Errorf("typo: %+v, want failed with %q", st["typo"], wantTypo)
 	}

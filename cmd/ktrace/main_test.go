@@ -63,7 +63,7 @@ func TestErrors(t *testing.T) {
 		{"", []string{garbage}, garbage + ": this is not a ktrace script: it contains binary data\n"},
 		{"", []string{filepath.Join(dir, "missing.bt")}, "open " + filepath.Join(dir, "missing.bt") + ": no such file or directory\n"},
 		{"", []string{bad}, bad + ":2:18: ERROR: printf: %d expects an integer, got string[16]\n  printf(\"%d\\n\", comm);\n                 ^~~~\n"},
-		{"BEGIN { x }", []string{"-"}, "stdin:1:9: ERROR: unknown identifier 'x' Builtins are: " + strings.Join(types.BuiltinNames(), ", ") + "\nBEGIN { x }\n        ^\n"},
+		{"BEGIN { x }", []string{"-"}, "stdin:1:9: ERROR: Unknown identifier: 'x' Builtins are: " + strings.Join(types.BuiltinNames(), ", ") + "\nBEGIN { x }\n        ^\n"},
 		{"", []string{"-e", "kprobe:vfs_read { }"}, "stdin:1:1: ERROR: kprobe:vfs_read: this kernel has no kprobes (CONFIG_KPROBES is off: no kprobe PMU and no kprobe_events) and fentry/fexit are unavailable too (loading an fentry program for vfs_read: operation not permitted (EPERM) although CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN are in effect (refused by lockdown, an LSM or the platform)); use tracepoint:skb:kfree_skb or another tracepoint instead\nkprobe:vfs_read { }\n^~~~~~~~~~~~~~~\n"},
 		{"", []string{"dropcount", "--probe", "fentry"}, "ktrace dropcount: unknown --probe \"fentry\": use tracepoint, kprobe or kretprobe\n"},
 		{"", []string{"dropcount", "-i", "0"}, "ktrace dropcount: -i needs a positive number of seconds\n"},

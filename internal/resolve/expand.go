@@ -1,6 +1,7 @@
 package resolve
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -68,7 +69,7 @@ func expandTracepoint(spec probe.Spec) ([]probe.Spec, error) {
 		if _, found := slices.BinarySearch(all, full); found {
 			return []probe.Spec{spec}, nil
 		}
-		return nil, notFound("tracepoint "+full, suggestTracepoints(spec.Category, spec.Name, all))
+		return nil, notFound(noMatchesFor(spec), suggestTracepoints(spec.Category, spec.Name, all))
 	}
 	var out []probe.Spec
 	for _, tp := range all {
@@ -116,7 +117,7 @@ func expandFunction(spec probe.Spec, what string, list func() ([]string, error))
 			if _, found := slices.BinarySearch(names, to); found {
 				s := spec
 				s.Name = to
-				return nil, fmt.Errorf("%s %s does not exist: later kernels renamed it %s, which this kernel has; use %s", what, spec.Name, to, s)
+				return nil, fmt.Errorf("%s: later kernels renamed it %s, which this kernel has; use %s", noMatchesFor(spec), to, s)
 			}
 		}
 		var sugg []string
@@ -125,11 +126,7 @@ func expandFunction(spec probe.Spec, what string, list func() ([]string, error))
 			s.Name = n
 			sugg = append(sugg, s.String())
 		}
-		name := spec.Name
-		if spec.Module != "" {
-			name = spec.Module + ":" + name
-		}
-		return nil, notFound(what+" "+name, sugg)
+		return nil, notFound(noMatchesFor(spec), sugg)
 	}
 	var out []probe.Spec
 	for _, n := range names {
@@ -162,11 +159,21 @@ func moduleFunctions(pattern string) ([]string, error) {
 	return slices.Compact(names), nil
 }
 
-func notFound(what string, suggestions []string) error {
+// noMatchesFor is bpftrace's phrase for an attach point without wildcards
+// that names nothing, "No matches for tracepoint sched:nosuch": scripts
+// and CI jobs grep for it.
+func noMatchesFor(spec probe.Spec) string {
+	kind := spec.Kind.String()
+	return "No matches for " + kind + " " + strings.TrimPrefix(spec.String(), kind+":")
+}
+
+// notFound is the error for an attach point that names nothing: the
+// phrase noMatchesFor made, then up to three close names.
+func notFound(noMatches string, suggestions []string) error {
 	if len(suggestions) == 0 {
-		return fmt.Errorf("%s does not exist", what)
+		return errors.New(noMatches + ".")
 	}
-	return fmt.Errorf("%s does not exist; did you mean %s?", what, joinOr(suggestions))
+	return fmt.Errorf("%s; did you mean %s?", noMatches, joinOr(suggestions))
 }
 
 // joinOr joins ["a"] as "a", ["a","b"] as "a or b", ["a","b","c"] as

@@ -86,15 +86,15 @@ func TestExpandTracepoints(t *testing.T) {
 func TestExpandErrors(t *testing.T) {
 	requireRoot(t)
 	tests := []struct{ in, want string }{
-		{"tracepoint:skb:kfree_sbk", "tracepoint skb:kfree_sbk does not exist; did you mean tracepoint:skb:kfree_skb?"},
-		{"tracepoint:skbb:kfree_skb", "tracepoint skbb:kfree_skb does not exist; did you mean tracepoint:skb:kfree_skb?"},
-		{"tracepoint:zzzzqqq:xxxxyyy", "tracepoint zzzzqqq:xxxxyyy does not exist"},
+		{"tracepoint:skb:kfree_sbk", "No matches for tracepoint skb:kfree_sbk; did you mean tracepoint:skb:kfree_skb?"},
+		{"tracepoint:skbb:kfree_skb", "No matches for tracepoint skbb:kfree_skb; did you mean tracepoint:skb:kfree_skb?"},
+		{"tracepoint:zzzzqqq:xxxxyyy", "No matches for tracepoint zzzzqqq:xxxxyyy."},
 		{"tracepoint:nosuch*:x", "tracepoint:nosuch*:x matches no tracepoint"},
-		{"kprobe:no_such_function_zzzqqq", "kernel function no_such_function_zzzqqq does not exist"},
+		{"kprobe:no_such_function_zzzqqq", "No matches for kprobe no_such_function_zzzqqq."},
 		{"kprobe:zzz_no_such_*", "kprobe:zzz_no_such_* matches no kernel function"},
-		{"fentry:no_such_function_zzzqqq", "BTF function no_such_function_zzzqqq does not exist"},
-		{"rawtracepoint:sched_swich", "raw tracepoint sched_swich does not exist; did you mean rawtracepoint:sched_switch?"},
-		{"kprobe:no_such_mod_zz:foo", "kernel function no_such_mod_zz:foo does not exist"},
+		{"fentry:no_such_function_zzzqqq", "No matches for fentry no_such_function_zzzqqq."},
+		{"rawtracepoint:sched_swich", "No matches for rawtracepoint sched_swich; did you mean rawtracepoint:sched_switch?"},
+		{"kprobe:no_such_mod_zz:foo", "No matches for kprobe no_such_mod_zz:foo."},
 		{"kprobe:no_such_mod_zz:*", "kprobe:no_such_mod_zz:* matches no kernel function"},
 	}
 	// A function later kernels renamed: the error names the new one when
@@ -107,7 +107,7 @@ func TestExpandErrors(t *testing.T) {
 		// 6.12, blk_account_io_done exists but is notrace).
 		if names, err := kernel.KprobeFunctions(); err == nil && slices.Contains(names, to) {
 			tests = append(tests, struct{ in, want string }{"kprobe:" + old,
-				"kernel function " + old + " does not exist: later kernels renamed it " + to + ", which this kernel has; use kprobe:" + to})
+				"No matches for kprobe " + old + ": later kernels renamed it " + to + ", which this kernel has; use kprobe:" + to})
 		}
 	}
 	for _, tt := range tests {
@@ -132,7 +132,7 @@ func TestExpandFunctions(t *testing.T) {
 
 	// A typo suggests the function first.
 	_, err := Expand(mustParse(t, "kprobe:vfs_raed"))
-	if err == nil || !strings.HasPrefix(err.Error(), "kernel function vfs_raed does not exist; did you mean kprobe:vfs_read") {
+	if err == nil || !strings.HasPrefix(err.Error(), "No matches for kprobe vfs_raed; did you mean kprobe:vfs_read") {
 		t.Errorf("vfs_raed: %v", err)
 	}
 

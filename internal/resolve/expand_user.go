@@ -3,7 +3,10 @@ package resolve
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/ktrace/ktrace/lang/probe"
@@ -17,7 +20,7 @@ import (
 func openBinary(spec probe.Spec) (string, *uprobe.File, error) {
 	path, err := uprobe.FindBinary(spec.Path)
 	if err != nil {
-		return "", nil, fmt.Errorf("%s target %w", spec.Kind, err)
+		return "", nil, binaryNotFound(spec, err)
 	}
 	f, err := uprobe.Open(path)
 	if err != nil {
@@ -27,6 +30,24 @@ func openBinary(spec probe.Spec) (string, *uprobe.File, error) {
 		return "", nil, err
 	}
 	return path, f, nil
+}
+
+// binaryNotFound words a failed binary lookup. A binary that is not
+// there gets bpftrace's phrase, "uprobe target file 'x' does not exist or
+// is not executable", with where ktrace looked for a bare name; a file
+// that exists but is no binary (a directory, not ELF) says so.
+func binaryNotFound(spec probe.Spec, err error) error {
+	phrase := fmt.Sprintf("%s target file '%s' does not exist or is not executable", spec.Kind, spec.Path)
+	if strings.Contains(spec.Path, "/") {
+		if _, statErr := os.Stat(spec.Path); errors.Is(statErr, fs.ErrNotExist) {
+			return errors.New(phrase)
+		}
+		return fmt.Errorf("%s target %w", spec.Kind, err)
+	}
+	if where, ok := strings.CutPrefix(err.Error(), strconv.Quote(spec.Path)+" not found: "); ok {
+		return fmt.Errorf("%s: %s", phrase, where)
+	}
+	return fmt.Errorf("%s target %w", spec.Kind, err)
 }
 
 // expandUprobe checks a uprobe/uretprobe against its binary's symbols and
@@ -71,10 +92,10 @@ func expandUprobe(spec probe.Spec) ([]probe.Spec, error) {
 			if len(f.Functions()) == 0 {
 				known = "it exports no functions"
 			}
-			return nil, fmt.Errorf("function %s does not exist in %s: the binary is stripped and %s (attach by address: %s:%s:0xADDR)",
-				spec.Name, path, known, spec.Kind, written.Path)
+			return nil, fmt.Errorf("%s: the binary is stripped and %s (attach by address: %s:%s:0xADDR)",
+				noMatchesFor(spec), known, spec.Kind, written.Path)
 		}
-		return nil, notFound("function "+spec.Name+" in "+path, sugg)
+		return nil, notFound(noMatchesFor(spec), sugg)
 	}
 	var out []probe.Spec
 	for _, n := range f.FunctionNames() {
@@ -195,7 +216,7 @@ func expandUSDT(spec probe.Spec) ([]probe.Spec, error) {
 		for _, n := range closeNames(want, all, 3) {
 			sugg = append(sugg, "usdt:"+written+":"+n)
 		}
-		return nil, notFound("usdt probe "+want+" in "+path, sugg)
+		return nil, notFound(noMatchesFor(spec), sugg)
 	}
 	var names []string
 	for _, s := range out {

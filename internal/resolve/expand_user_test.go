@@ -46,7 +46,7 @@ func TestExpandCompatStub(t *testing.T) {
 		{in: "uretprobe:libpthread:pthread_join", want: "uretprobe:" + libc + ":pthread_join"},
 		{in: "uprobe:" + lib + ":pthread_create", want: "uprobe:" + libc + ":pthread_create"},
 		{in: "uprobe:libpthread:pthread_creat?", want: "uprobe:" + libc + ":pthread_create"},
-		{in: "uprobe:libpthread:no_such_function_xyz", err: "function no_such_function_xyz does not exist in " + lib +
+		{in: "uprobe:libpthread:no_such_function_xyz", err: "No matches for uprobe " + lib + ":no_such_function_xyz" +
 			": the binary is stripped and only the 1 functions it exports are known (attach by address: uprobe:libpthread:0xADDR)"},
 	} {
 		got, err := expandStrings(t, tt.in)
@@ -130,23 +130,23 @@ func TestExpandUserErrors(t *testing.T) {
 	plain := testutil.Build(t, cprog.Plain)
 	size := strconv.FormatUint(add.Size, 10)
 	tests := []struct{ in, want string }{
-		{"uprobe:" + rel + ":ktest_addd", "function ktest_addd in " + bin + " does not exist; did you mean uprobe:" + rel + ":ktest_add?"},
-		{"uprobe:" + rel + ":zzzz_nothing_like_it", "function zzzz_nothing_like_it in " + bin + " does not exist"},
+		{"uprobe:" + rel + ":ktest_addd", "No matches for uprobe " + bin + ":ktest_addd; did you mean uprobe:" + rel + ":ktest_add?"},
+		{"uprobe:" + rel + ":zzzz_nothing_like_it", "No matches for uprobe " + bin + ":zzzz_nothing_like_it."},
 		{"uprobe:" + rel + ":zz*", "uprobe:" + rel + ":zz* matches no function in " + bin},
 		{"uprobe:" + rel + ":ktest_add+100000", "offset 100000 is outside function ktest_add (its size is " + size + ")"},
 		{"uprobe:" + rel + ":0x1", "address 0x1 is in no function of " + bin},
-		{"uprobe:./no_such_binary:f", "uprobe target ./no_such_binary does not exist"},
+		{"uprobe:./no_such_binary:f", "uprobe target file './no_such_binary' does not exist or is not executable"},
 		{"uprobe:" + text + ":f", "uprobe target " + text + " is not an ELF binary"},
 		{"uprobe:" + dir + ":f", "uprobe target " + dir + " is a directory, not a binary"},
-		{"uprobe:no_such_lib_zzqq:f", `uprobe target "no_such_lib_zzqq" not found: it is neither an executable in $PATH nor a library in /etc/ld.so.cache or the library directories`},
+		{"uprobe:no_such_lib_zzqq:f", `uprobe target file 'no_such_lib_zzqq' does not exist or is not executable: it is neither an executable in $PATH nor a library in /etc/ld.so.cache or the library directories`},
 		{"uprobe:/bin/*:f", "wildcards in the binary path of uprobe probes are not supported"},
-		{"usdt:" + rel + ":ktest:regss", "usdt probe ktest:regss in " + bin + " does not exist; did you mean usdt:" + rel + ":ktest:regs?"},
-		{"usdt:" + rel + ":mme", "usdt probe mme in " + bin + " does not exist; did you mean usdt:" + rel + ":mem?"},
+		{"usdt:" + rel + ":ktest:regss", "No matches for usdt " + bin + ":ktest:regss; did you mean usdt:" + rel + ":ktest:regs?"},
+		{"usdt:" + rel + ":mme", "No matches for usdt " + bin + ":mme; did you mean usdt:" + rel + ":mem?"},
 		{"usdt:" + rel + ":frame", "usdt probe frame is ambiguous in " + bin + ": name the provider, as in usdt:" + rel + ":ktest:frame or usdt:" + rel + ":other:frame"},
 		{"usdt:" + rel + ":nope*", "usdt:" + rel + ":nope* matches no USDT probe in " + bin},
 		{"usdt:" + plain + ":x", plain + " has no probe.USDT probes"},
 		{"usdt:/bin/*:x", "wildcards in the binary path of usdt probes are not supported"},
-		{"usdt:./no_such_binary:x", "usdt target ./no_such_binary does not exist"},
+		{"usdt:./no_such_binary:x", "usdt target file './no_such_binary' does not exist or is not executable"},
 	}
 	for _, tt := range tests {
 		_, err := expandStrings(t, tt.in)
@@ -197,7 +197,7 @@ func TestListUser(t *testing.T) {
 		{"uprobe:", "listing uprobe probes needs a binary, e.g. uprobe:/bin/bash:*"},
 		{"usdt:*", "listing usdt probes needs a binary, e.g. usdt:/bin/bash:*"},
 		{"uprobe:" + rel + ":0x10", "listing uprobe probes takes a function name or glob, not an address"},
-		{"uprobe:./no_such_binary:*", "uprobe target ./no_such_binary does not exist"},
+		{"uprobe:./no_such_binary:*", "uprobe target file './no_such_binary' does not exist or is not executable"},
 	} {
 		_, err := List(tt.in)
 		if err == nil || err.Error() != tt.want {

@@ -4,6 +4,7 @@
 package resolve
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -50,7 +51,7 @@ func Static(maxStrlen int, formats map[string]string) *Resolver {
 		Expand: func(sp probe.Spec) ([]probe.Spec, error) {
 			if sp.Kind == probe.Tracepoint {
 				if _, ok := formats[sp.Category+":"+sp.Name]; !ok {
-					return nil, fmt.Errorf("tracepoint %s:%s does not exist", sp.Category, sp.Name)
+					return nil, errors.New(noMatchesFor(sp) + ".")
 				}
 			}
 			return []probe.Spec{sp}, nil

@@ -1,6 +1,7 @@
 package resolve
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -45,7 +46,7 @@ func userTargets(sp probe.Spec) ([]*uprobe.Target, error) {
 			out = append(out, t)
 		}
 		if len(out) == 0 {
-			return nil, fmt.Errorf("usdt probe %s:%s does not exist in %s", sp.Category, sp.Name, sp.Path)
+			return nil, errors.New(noMatchesFor(sp) + ".")
 		}
 		return out, nil
 	}

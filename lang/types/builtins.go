@@ -36,7 +36,7 @@ func (c *checker) ident(x *ast.Ident) *Type {
 	}
 	if b == nil {
 		names := builtins.VariableNames()
-		msg := fmt.Sprintf("unknown identifier '%s'", x.Name)
+		msg := fmt.Sprintf("Unknown identifier: '%s'", x.Name)
 		if s := suggest.Best(x.Name, names, 2); len(s) > 0 {
 			msg += "; did you mean " + suggest.Phrase("'%s'", s) + "?"
 		}

@@ -27,7 +27,7 @@ func (c *checker) call1(x *ast.Call) *Type {
 			return TypInvalid
 		}
 		all := append(builtins.FunctionNames(), builtins.NotYetFunctionNames()...)
-		msg := fmt.Sprintf("unknown function '%s'", x.Name)
+		msg := fmt.Sprintf("Unknown function: '%s'", x.Name)
 		if s := suggest.Best(x.Name, all, 2); len(s) > 0 {
 			msg += "; did you mean " + suggest.Phrase("'%s'", s) + "?"
 		}
@@ -308,7 +308,7 @@ func (c *checker) wholeMap(x *ast.Call, arg ast.Expr) *MapInfo {
 	}
 	mi := c.info.maps[m.Name]
 	if mi == nil && c.pass == 2 && c.learnedMaps[m.Name] == nil {
-		c.errorf(arg, "undefined map @%s", m.Name)
+		c.errorf(arg, "Undefined map: @%s", m.Name)
 		return nil
 	}
 	switch {
@@ -379,7 +379,7 @@ func (c *checker) delete(x *ast.Call) *Type {
 		if mi != nil && mi.keysSet && len(mi.Keys) == len(keys) {
 			for i, k := range keys {
 				if join(mi.Keys[i], k) == nil {
-					c.errorf(x.Args[1], "@%s key has type %s here, but %s elsewhere", m.Name, kt, keyText(mi.Keys))
+					c.errorf(x.Args[1], "Argument mismatch for @%s: trying to access with arguments: '%s' when map expects arguments: '%s'", m.Name, kt, keyText(mi.Keys))
 					return TypNone
 				}
 			}

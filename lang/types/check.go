@@ -126,6 +126,8 @@ func (c *checker) checkTypes() {
 	c.carryDeclaredMaps()
 	c.checkBodies()
 	c.finishMaps()
+	c.warnUnreachable()
+	c.warnUnassignedVars()
 }
 
 func (c *checker) checkBodies() {

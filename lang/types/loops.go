@@ -94,7 +94,7 @@ func (c *checker) iterableMap(ref *ast.MapRef) *Type {
 			mi = c.useMap(ref, nil, nil, false)
 			mi.keysSet = false
 		case learned == nil || learned.Value == nil:
-			c.errorf(ref, "undefined map @%s: it is iterated over but never assigned", ref.Name)
+			c.errorf(ref, "Undefined map: @%s; it is iterated over but never assigned", ref.Name)
 			return TypInvalid
 		default:
 			keyed := &ast.MapRef{Sp: ref.Sp, Name: ref.Name, Keys: make([]ast.Expr, len(learned.Keys))}
@@ -103,7 +103,7 @@ func (c *checker) iterableMap(ref *ast.MapRef) *Type {
 	}
 	if mi.Value == nil || mi.Value.Kind == Invalid {
 		if c.pass == 2 {
-			c.errorf(ref, "undefined map @%s: it is iterated over but never assigned", ref.Name)
+			c.errorf(ref, "Undefined map: @%s; it is iterated over but never assigned", ref.Name)
 		}
 		return TypInvalid
 	}

@@ -14,23 +14,23 @@ import (
 func TestLoopAndMacroErrors(t *testing.T) {
 	cases := []struct{ src, want string }{
 		// Loops.
-		{`BEGIN { for ($i : 0..10) { } $j = $i; }`, "test.bt:1:35: ERROR: undefined variable $i\nBEGIN { for ($i : 0..10) { } $j = $i; }\n                                  ^~"},
+		{`BEGIN { for ($i : 0..10) { } $j = $i; }`, "test.bt:1:35: ERROR: Undefined or undeclared variable: $i\nBEGIN { for ($i : 0..10) { } $j = $i; }\n                                  ^~"},
 		{`BEGIN { $i = 1; for ($i : 0..10) { } }`, "test.bt:1:22: ERROR: loop variable $i shadows an existing variable $i; use another name\nBEGIN { $i = 1; for ($i : 0..10) { } }\n                     ^~"},
 		{`BEGIN { for ($i : "a"..10) { } }`, "test.bt:1:19: ERROR: for loop range start must be an integer, not string[2]\nBEGIN { for ($i : \"a\"..10) { } }\n                  ^~~"},
 		{`BEGIN { for ($i : 0..comm) { } }`, "test.bt:1:22: ERROR: for loop range end must be an integer, not string[16]\nBEGIN { for ($i : 0..comm) { } }\n                     ^~~~"},
-		{`BEGIN { for ($kv : @nope) { } }`, "test.bt:1:20: ERROR: undefined map @nope: it is iterated over but never assigned\nBEGIN { for ($kv : @nope) { } }\n                   ^~~~~"},
+		{`BEGIN { for ($kv : @nope) { } }`, "test.bt:1:20: ERROR: Undefined map: @nope; it is iterated over but never assigned\nBEGIN { for ($kv : @nope) { } }\n                   ^~~~~"},
 		{`BEGIN { @x = 1; for ($kv : @x) { } }`, "test.bt:1:28: ERROR: cannot iterate over @x: it has no keys; for loops iterate over maps like @x[key]\nBEGIN { @x = 1; for ($kv : @x) { } }\n                           ^~"},
 		{`BEGIN { for ($kv : @m) { $x = $kv.2; } @m[1] = 2; }`, "test.bt:1:31: ERROR: tuple index 2 out of range: the tuple has 2 elements\nBEGIN { for ($kv : @m) { $x = $kv.2; } @m[1] = 2; }\n                              ^~~~~"},
-		{`BEGIN { @m[1] = 1; for ($kv : @m) { $kv = 1; } }`, "test.bt:1:43: ERROR: type mismatch for $kv: trying to assign a value of type int64 when the variable holds (int64,int64)\nBEGIN { @m[1] = 1; for ($kv : @m) { $kv = 1; } }\n                                          ^"},
-		{`BEGIN { continue; }`, "test.bt:1:9: ERROR: continue outside of a loop\nBEGIN { continue; }\n        ^~~~~~~~"},
-		{`BEGIN { unroll(3) { break; } }`, "test.bt:1:21: ERROR: break outside of a loop\nBEGIN { unroll(3) { break; } }\n                    ^~~~~"},
+		{`BEGIN { @m[1] = 1; for ($kv : @m) { $kv = 1; } }`, "test.bt:1:43: ERROR: Type mismatch for $kv: trying to assign value of type 'int64' when variable already has a type '(int64,int64)'\nBEGIN { @m[1] = 1; for ($kv : @m) { $kv = 1; } }\n                                          ^"},
+		{`BEGIN { continue; }`, "test.bt:1:9: ERROR: 'continue' statement is not allowed in a probe outside of a loop\nBEGIN { continue; }\n        ^~~~~~~~"},
+		{`BEGIN { unroll(3) { break; } }`, "test.bt:1:21: ERROR: 'break' statement is not allowed in a probe outside of a loop\nBEGIN { unroll(3) { break; } }\n                    ^~~~~"},
 		{`BEGIN { unroll(0) { } }`, "test.bt:1:16: ERROR: unroll count must be at least 1, not 0\nBEGIN { unroll(0) { } }\n               ^"},
 		{`BEGIN { unroll(101) { } }`, "test.bt:1:16: ERROR: unroll count 101 is too large: at most 100\nBEGIN { unroll(101) { } }\n               ^~~"},
 		{`BEGIN { unroll(pid) { } }`, "test.bt:1:16: ERROR: unroll count must be an integer constant\nBEGIN { unroll(pid) { } }\n               ^~~"},
 		{`BEGIN { while ("s") { } }`, "test.bt:1:16: ERROR: while condition must be an integer or a boolean, not string[2]\nBEGIN { while (\"s\") { } }\n               ^~~"},
-		{`BEGIN { while (1) { $x = 1; } $y = $x; }`, "test.bt:1:36: ERROR: undefined variable $x\nBEGIN { while (1) { $x = 1; } $y = $x; }\n                                   ^~"},
+		{`BEGIN { while (1) { $x = 1; } $y = $x; }`, "test.bt:1:36: ERROR: Undefined or undeclared variable: $x\nBEGIN { while (1) { $x = 1; } $y = $x; }\n                                   ^~"},
 		// Block expressions.
-		{`BEGIN { $a = { let $b = 1; $b }; $c = $b; }`, "test.bt:1:39: ERROR: undefined variable $b\nBEGIN { $a = { let $b = 1; $b }; $c = $b; }\n                                      ^~"},
+		{`BEGIN { $a = { let $b = 1; $b }; $c = $b; }`, "test.bt:1:39: ERROR: Undefined or undeclared variable: $b\nBEGIN { $a = { let $b = 1; $b }; $c = $b; }\n                                      ^~"},
 		{`BEGIN { $a = { printf("x") }; }`, "test.bt:1:14: ERROR: this expression does not return a value\nBEGIN { $a = { printf(\"x\") }; }\n             ^~~~~~~~~~~~~~~"},
 		// Macro definitions and calls.
 		{`macro m() { 1 } macro m() { 2 } BEGIN { }`, "test.bt:1:17: ERROR: macro 'm' is defined twice\nmacro m() { 1 } macro m() { 2 } BEGIN { }\n                ^~~~~~~~~~~~~~~"},
@@ -46,10 +46,10 @@ func TestLoopAndMacroErrors(t *testing.T) {
 		{`macro m($x) { $x++ } BEGIN { m(1 + 1); }`, "test.bt:1:32: ERROR: macro 'm' expects a scratch variable for $x, but got an expression\nmacro m($x) { $x++ } BEGIN { m(1 + 1); }\n                               ^~~~~"},
 		{`macro m(@x) { @x } BEGIN { $v = 1; $y = m($v); }`, "test.bt:1:43: ERROR: macro 'm' expects a map for @x, but got a variable\nmacro m(@x) { @x } BEGIN { $v = 1; $y = m($v); }\n                                          ^~"},
 		{`macro m(@x) { @x } BEGIN { @a[1] = 1; $y = m(@a[1]); }`, "test.bt:1:46: ERROR: macro 'm' expects a map for @x, but got a map element\nmacro m(@x) { @x } BEGIN { @a[1] = 1; $y = m(@a[1]); }\n                                             ^~~~~"},
-		{`macro m($a) { $a + 1 } BEGIN { $y = m($nope); }`, "test.bt:1:39: ERROR: undefined variable $nope: a variable passed to macro 'm' must be assigned first\nmacro m($a) { $a + 1 } BEGIN { $y = m($nope); }\n                                      ^~~~~"},
+		{`macro m($a) { $a + 1 } BEGIN { $y = m($nope); }`, "test.bt:1:39: ERROR: Undefined or undeclared variable: $nope; a variable passed to macro 'm' must be assigned first\nmacro m($a) { $a + 1 } BEGIN { $y = m($nope); }\n                                      ^~~~~"},
 		// Hygiene.
 		{`macro m() { @x++ } BEGIN { m(); }`, "test.bt:1:13: ERROR: macro 'm' uses map @x, which is not one of its parameters; pass the map as an argument, e.g. macro m(@x) (in macro 'm' called at test.bt:1:28)\nmacro m() { @x++ } BEGIN { m(); }\n            ^~"},
-		{`macro m() { $v + 1 } BEGIN { $v = 1; $y = m(); }`, "test.bt:1:13: ERROR: undefined variable $v (in macro 'm' called at test.bt:1:43)\nmacro m() { $v + 1 } BEGIN { $v = 1; $y = m(); }\n            ^~"},
+		{`macro m() { $v + 1 } BEGIN { $v = 1; $y = m(); }`, "test.bt:1:13: ERROR: Undefined or undeclared variable: $v (in macro 'm' called at test.bt:1:43)\nmacro m() { $v + 1 } BEGIN { $v = 1; $y = m(); }\n            ^~"},
 		{`macro m(x) { x = 1; } BEGIN { $v = 1; m($v); }`, "test.bt:1:14: ERROR: macro 'm' assigns to parameter 'x', which takes an expression; write the parameter as $x to pass a variable (in macro 'm' called at test.bt:1:39)\nmacro m(x) { x = 1; } BEGIN { $v = 1; m($v); }\n             ^"},
 		{`macro m(x) { x++ } BEGIN { $v = 1; m($v); }`, "test.bt:1:14: ERROR: macro 'm' modifies parameter 'x', which takes an expression; write the parameter as $x to pass a variable (in macro 'm' called at test.bt:1:36)\nmacro m(x) { x++ } BEGIN { $v = 1; m($v); }\n             ^"},
 		{`macro m($a) { let $a = 1; $a } BEGIN { $v = 1; $y = m($v); }`, "test.bt:1:19: ERROR: $a is a parameter of macro 'm' and cannot be declared again (in macro 'm' called at test.bt:1:53)\nmacro m($a) { let $a = 1; $a } BEGIN { $v = 1; $y = m($v); }\n                  ^~"},
@@ -57,11 +57,11 @@ func TestLoopAndMacroErrors(t *testing.T) {
 		// Recursion, and errors inside nested expansions name the chain.
 		{`macro a() { b() } macro b() { a() } BEGIN { $x = a(); }`, "test.bt:1:31: ERROR: recursive macro call: a > b > a (in macro 'b' called at test.bt:1:13, in macro 'a' called at test.bt:1:50)\nmacro a() { b() } macro b() { a() } BEGIN { $x = a(); }\n                              ^~~"},
 		{`macro a() { a!() } BEGIN { a(); }`, "test.bt:1:13: ERROR: recursive macro call: a > a (in macro 'a' called at test.bt:1:28)\nmacro a() { a!() } BEGIN { a(); }\n            ^~~~"},
-		{`macro inner(x) { x + "s" } macro outer(y) { inner(y) } BEGIN { $r = outer(1); }`, "test.bt:1:22: ERROR: operator '+' needs integer operands, not string[2] (in macro 'inner' called at test.bt:1:45, in macro 'outer' called at test.bt:1:69)\nmacro inner(x) { x + \"s\" } macro outer(y) { inner(y) } BEGIN { $r = outer(1); }\n                     ^~~"},
+		{`macro inner(x) { x + "s" } macro outer(y) { inner(y) } BEGIN { $r = outer(1); }`, "test.bt:1:22: ERROR: Type mismatch for '+': comparing int64 with string[2]; operator '+' needs integer operands, not string[2] (in macro 'inner' called at test.bt:1:45, in macro 'outer' called at test.bt:1:69)\nmacro inner(x) { x + \"s\" } macro outer(y) { inner(y) } BEGIN { $r = outer(1); }\n                     ^~~"},
 		{`macro inner(x) { x } macro outer() { inner(1, 2) } BEGIN { $r = outer(); }`, "test.bt:1:38: ERROR: macro 'inner' takes 1 argument, but 2 were given (in macro 'outer' called at test.bt:1:65)\nmacro inner(x) { x } macro outer() { inner(1, 2) } BEGIN { $r = outer(); }\n                                     ^~~~~~~~~~~"},
 		// An error in an argument points at the caller's text only.
-		{`macro m(x) { x + 1 } BEGIN { $r = m("s"); }`, "test.bt:1:37: ERROR: operator '+' needs integer operands, not string[2]\nmacro m(x) { x + 1 } BEGIN { $r = m(\"s\"); }\n                                    ^~~"},
-		{`macro m(x) { let $s = "a"; x } BEGIN { $r = m($s); }`, "test.bt:1:47: ERROR: undefined variable $s\nmacro m(x) { let $s = \"a\"; x } BEGIN { $r = m($s); }\n                                              ^~"},
+		{`macro m(x) { x + 1 } BEGIN { $r = m("s"); }`, "test.bt:1:37: ERROR: Type mismatch for '+': comparing string[2] with int64; operator '+' needs integer operands, not string[2]\nmacro m(x) { x + 1 } BEGIN { $r = m(\"s\"); }\n                                    ^~~"},
+		{`macro m(x) { let $s = "a"; x } BEGIN { $r = m($s); }`, "test.bt:1:47: ERROR: Undefined or undeclared variable: $s\nmacro m(x) { let $s = \"a\"; x } BEGIN { $r = m($s); }\n                                              ^~"},
 	}
 	for _, c := range cases {
 		_, err := check(t, c.src)

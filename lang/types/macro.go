@@ -511,7 +511,7 @@ func (c *checker) checkExpansion(x *ast.BlockExpr, e *expansion, asStmt bool) *T
 	for _, b := range e.vars {
 		v := c.lookupVar(b.arg.Name)
 		if v == nil {
-			c.errorAt(b.arg.Sp, "undefined variable $%s: a variable passed to macro '%s' must be assigned first", b.arg.Name, e.macro.Name)
+			c.errorAt(b.arg.Sp, "Undefined or undeclared variable: $%s; a variable passed to macro '%s' must be assigned first", b.arg.Name, e.macro.Name)
 			// The body's uses of the parameter are not errors of their own.
 			v = &Var{Name: b.arg.Name, Type: TypInvalid, Decl: b.arg, ID: -1}
 		}

@@ -56,6 +56,7 @@ func (c *checker) carryDeclaredMaps() {
 }
 
 func (c *checker) finishMaps() {
+	c.dropUnusedMaps()
 	for _, m := range c.info.Maps {
 		if m.Decl != nil && strings.HasPrefix(m.Decl.Kind, "percpu") && m.Value != nil && !m.Value.IsAggregation() {
 			c.errorAt(m.Decl.Sp, "@%s is declared %s but holds plain values; per-CPU maps hold aggregations such as count() (use hash or lruhash)", m.Name, m.Decl.Kind)
@@ -64,7 +65,7 @@ func (c *checker) finishMaps() {
 			// After other errors the missing assignment is usually one of
 			// them (an assignment whose value did not check).
 			if len(c.errs) == 0 {
-				c.errorAt(m.Pos, "map @%s is used but never assigned a value", m.Name)
+				c.errorAt(m.Pos, "Undefined map: @%s; it is used but never assigned a value", m.Name)
 			}
 			continue
 		}
@@ -117,7 +118,7 @@ func (c *checker) mapRead(x *ast.MapRef) *Type {
 	}
 	if m.Value == nil || m.Value.Kind == Invalid {
 		if c.pass == 2 && c.learnedMaps[x.Name] == nil || c.pass == 2 && c.learnedMaps[x.Name].Value == nil {
-			c.errorf(x, "undefined map @%s: it is read but never assigned", x.Name)
+			c.errorf(x, "Undefined map: @%s; it is read but never assigned", x.Name)
 		}
 		return TypInvalid
 	}
@@ -215,7 +216,7 @@ func (c *checker) joinKeys(m *MapInfo, ref *ast.MapRef, keys []*Type) {
 			if len(ref.Keys) == len(keys) {
 				at = ref.Keys[i]
 			}
-			c.errorf(at, "@%s key has type %s here, but %s elsewhere", mapName(ref.Name), keys[i], m.Keys[i])
+			c.errorf(at, "Argument mismatch for @%s: trying to access with arguments: '%s' when map expects arguments: '%s'", mapName(ref.Name), keys[i], m.Keys[i])
 			continue
 		}
 		if c.pass == 1 {
@@ -237,7 +238,7 @@ func (c *checker) joinValue(m *MapInfo, ref *ast.MapRef, value *Type) {
 	default:
 		j := join(m.Value, value)
 		if j == nil {
-			c.errorf(ref, "type mismatch for @%s: trying to assign a value of type %s when the map holds %s", mapName(ref.Name), value, m.Value)
+			c.errorf(ref, "Type mismatch for @%s: trying to assign value of type '%s' when map already has a type '%s'", mapName(ref.Name), value, m.Value)
 		} else if c.pass == 1 {
 			m.Value = j
 		}

@@ -42,9 +42,9 @@ func TestTupleKeyIsMultiKey(t *testing.T) {
 func TestTupleKeyErrors(t *testing.T) {
 	for _, tc := range []struct{ src, want string }{
 		{`BEGIN { $k = (1, 2); @m[$k] = 1; @m[1, 2, 3] = 2; }`, "test.bt:1:34: ERROR: @m used with 3 keys here, but with 2 keys elsewhere\nBEGIN { $k = (1, 2); @m[$k] = 1; @m[1, 2, 3] = 2; }\n                                 ^~~~~~~~~~~"},
-		{`BEGIN { $k = (1, "a"); @m[$k] = 1; @m["a", 1] = 2; }`, "test.bt:1:39: ERROR: @m key has type string[2] here, but int64 elsewhere\nBEGIN { $k = (1, \"a\"); @m[$k] = 1; @m[\"a\", 1] = 2; }\n                                      ^~~\n" +
-			"test.bt:1:44: ERROR: @m key has type int64 here, but string[2] elsewhere\nBEGIN { $k = (1, \"a\"); @m[$k] = 1; @m[\"a\", 1] = 2; }\n                                           ^"},
-		{`BEGIN { @m[1, "a"] = 1; $k = ("a", 1); @m[$k] = 2; }`, "test.bt:1:40: ERROR: @m key has type string[2] here, but int64 elsewhere\nBEGIN { @m[1, \"a\"] = 1; $k = (\"a\", 1); @m[$k] = 2; }\n                                       ^~~~~~"},
+		{`BEGIN { $k = (1, "a"); @m[$k] = 1; @m["a", 1] = 2; }`, "test.bt:1:39: ERROR: Argument mismatch for @m: trying to access with arguments: 'string[2]' when map expects arguments: 'int64'\nBEGIN { $k = (1, \"a\"); @m[$k] = 1; @m[\"a\", 1] = 2; }\n                                      ^~~\n" +
+			"test.bt:1:44: ERROR: Argument mismatch for @m: trying to access with arguments: 'int64' when map expects arguments: 'string[2]'\nBEGIN { $k = (1, \"a\"); @m[$k] = 1; @m[\"a\", 1] = 2; }\n                                           ^"},
+		{`BEGIN { @m[1, "a"] = 1; $k = ("a", 1); @m[$k] = 2; }`, "test.bt:1:40: ERROR: Argument mismatch for @m: trying to access with arguments: 'string[2]' when map expects arguments: 'int64'\nBEGIN { @m[1, \"a\"] = 1; $k = (\"a\", 1); @m[$k] = 2; }\n                                       ^~~~~~"},
 	} {
 		_, err := check(t, tc.src)
 		if err == nil || err.Error() != tc.want {
@@ -82,10 +82,10 @@ func TestSelfReferentialMapAssignment(t *testing.T) {
 		}
 	}
 	for _, tc := range []struct{ src, want string }{
-		{`BEGIN { @y = @z + 1; }`, "test.bt:1:14: ERROR: undefined map @z: it is read but never assigned\nBEGIN { @y = @z + 1; }\n             ^~"},
-		{`BEGIN { @y[1] = @z[1]; @z[2]; }`, "test.bt:1:17: ERROR: undefined map @z: it is read but never assigned\nBEGIN { @y[1] = @z[1]; @z[2]; }\n                ^~~~~\n" +
-			"test.bt:1:24: ERROR: undefined map @z: it is read but never assigned\nBEGIN { @y[1] = @z[1]; @z[2]; }\n                       ^~~~~"},
-		{`BEGIN { @s = @s + "a"; }`, "test.bt:1:19: ERROR: operator '+' needs integer operands, not string[2]\nBEGIN { @s = @s + \"a\"; }\n                  ^~~"},
+		{`BEGIN { @y = @z + 1; }`, "test.bt:1:14: ERROR: Undefined map: @z; it is read but never assigned\nBEGIN { @y = @z + 1; }\n             ^~"},
+		{`BEGIN { @y[1] = @z[1]; @z[2]; }`, "test.bt:1:17: ERROR: Undefined map: @z; it is read but never assigned\nBEGIN { @y[1] = @z[1]; @z[2]; }\n                ^~~~~\n" +
+			"test.bt:1:24: ERROR: Undefined map: @z; it is read but never assigned\nBEGIN { @y[1] = @z[1]; @z[2]; }\n                       ^~~~~"},
+		{`BEGIN { @s = @s + "a"; }`, "test.bt:1:19: ERROR: Type mismatch for '+': comparing int64 with string[2]; operator '+' needs integer operands, not string[2]\nBEGIN { @s = @s + \"a\"; }\n                  ^~~"},
 	} {
 		_, err := check(t, tc.src)
 		if err == nil || err.Error() != tc.want {

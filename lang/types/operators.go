@@ -49,7 +49,7 @@ func (c *checker) logical(x *ast.Binary, a, b *Type) *Type {
 
 func (c *checker) compareStrings(x *ast.Binary, a, b *Type) *Type {
 	if a.Kind != String || b.Kind != String {
-		c.errorf(x, "cannot compare %s with %s", a, b)
+		c.errorf(x, "Type mismatch for '%s': comparing %s with %s", x.Op, a, b)
 		return TypInvalid
 	}
 	as, aok := c.info.StrConsts[x.X]
@@ -65,7 +65,7 @@ func (c *checker) compareTuples(x *ast.Binary, a, b *Type) *Type {
 	// them as bytes in their common layout.
 	switch {
 	case join(a, b) == nil:
-		c.errorf(x, "cannot compare %s with %s", a, b)
+		c.errorf(x, "Type mismatch for '%s': comparing %s with %s", x.Op, a, b)
 		return TypInvalid
 	case !Equal(storedType(a), storedType(b)):
 		c.notSupported(x, fmt.Sprintf("comparing tuples of different element types (%s and %s)", a, b))
@@ -82,7 +82,12 @@ func (c *checker) integerBinary(x *ast.Binary, a, b *Type) *Type {
 		if a.IsInt() {
 			bad, bt = x.Y, b
 		}
-		c.errorf(bad, "operator '%s' needs integer operands, not %s", x.Op, bt)
+		if a.IsInt() || b.IsInt() {
+			// bpftrace's phrase for operands of different types.
+			c.errorf(bad, "Type mismatch for '%s': comparing %s with %s; operator '%s' needs integer operands, not %s", x.Op, a, b, x.Op, bt)
+		} else {
+			c.errorf(bad, "The %s operator can not be used on expressions of types %s, %s: it needs integer operands", x.Op, a, b)
+		}
 		return TypInvalid
 	}
 	if bad := stackAddrOperand(x.Op, a, b); bad != 0 {
@@ -259,7 +264,7 @@ func (c *checker) incDec(x ast.Expr, target ast.Expr, op string) *Type {
 	case *ast.Variable:
 		v := c.lookupVar(t.Name)
 		if v == nil {
-			c.errorf(t, "undefined variable $%s: initialise it before using '%s'", t.Name, op)
+			c.errorf(t, "Undefined or undeclared variable: $%s; initialise it before using '%s'", t.Name, op)
 			return TypInvalid
 		}
 		c.info.Vars[t] = v

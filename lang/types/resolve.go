@@ -2,6 +2,7 @@ package types
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/ktrace/ktrace/lang/ast"
 	"github.com/ktrace/ktrace/lang/probe"
@@ -37,9 +38,7 @@ func (c *checker) resolveProbes() {
 		if len(pi.Points) == 0 {
 			// A wildcard that matches nothing is dropped, as bpftrace
 			// does, only when another attach point of the probe matched.
-			for _, ap := range unmatched {
-				c.missingProbe(ap, c.unmatchedErr[ap])
-			}
+			c.noValidAttachPoints(p, unmatched)
 		}
 		if len(pi.Points) == 0 && len(c.errs) == 0 {
 			continue // every attach point was missing and tolerated
@@ -79,7 +78,7 @@ func (c *checker) resolveAttachPoint(ap *ast.AttachPoint) ([]*AttachPoint, error
 func (c *checker) missingProbe(ap *ast.AttachPoint, err error) {
 	switch c.info.Config.MissingProbes {
 	case "warn":
-		c.resolveWarnings.AddWarning(c.file, ap.Sp, "%s (skipped: missing_probes = warn)", err)
+		c.resolveWarnings.AddWarning(c.file, ap.Sp, "%s. Skipping.", strings.TrimSuffix(err.Error(), "."))
 	case "ignore":
 	default:
 		c.errs.Add(c.file, ap.Sp, "%s", err.Error())
@@ -99,5 +98,37 @@ func (c *checker) checkProbeLimit() {
 	}
 	if n > limit && len(c.prog.Probes) > 0 {
 		c.errs.Add(c.file, c.prog.Probes[0].Sp, "this program attaches %d probes, more than max_probes (%d); raise it with config max_probes if you mean it", n, limit)
+	}
+}
+
+// bpftrace's phrases for a probe left without attach points, by
+// missing_probes setting; scripts grep for "Probe has no valid attach
+// points".
+const (
+	noValidAttachPoints   = "Probe has no valid attach points"
+	noValidAttachPointsIf = "If this is expected, set the 'missing_probes' config variable to 'warn'."
+	noValidAttachPointsRm = "It is being removed which may cause issues with program behavior."
+)
+
+// noValidAttachPoints reports a probe none of whose attach points names
+// anything. Each wildcard that matched nothing is reported at its caret,
+// saying what it searched; a probe whose attach points were all plain
+// names already has their "No matches for" diagnostics, so it gets only
+// the warning that it is dropped, at its first attach point.
+func (c *checker) noValidAttachPoints(p *ast.Probe, unmatched []*ast.AttachPoint) {
+	mode := c.info.Config.MissingProbes
+	if mode == "ignore" {
+		return
+	}
+	for _, ap := range unmatched {
+		detail := strings.TrimSuffix(c.unmatchedErr[ap].Error(), ".")
+		if mode == "warn" {
+			c.resolveWarnings.AddWarning(c.file, ap.Sp, "%s: %s. %s", noValidAttachPoints, detail, noValidAttachPointsRm)
+		} else {
+			c.errs.Add(c.file, ap.Sp, "%s: %s. %s", noValidAttachPoints, detail, noValidAttachPointsIf)
+		}
+	}
+	if mode == "warn" && len(unmatched) == 0 && len(p.AttachPoints) > 0 {
+		c.resolveWarnings.AddWarning(c.file, p.AttachPoints[0].Sp, "%s. %s", noValidAttachPoints, noValidAttachPointsRm)
 	}
 }

@@ -64,7 +64,7 @@ func (c *checker) jumpStmt(s *ast.JumpStmt) {
 		}
 	default:
 		if c.loops == 0 {
-			c.errorf(s, "%s outside of a loop", s.Kind)
+			c.errorf(s, "'%s' statement is not allowed in a probe outside of a loop", s.Kind)
 		}
 	}
 }
@@ -85,7 +85,7 @@ func (c *checker) exprStmt(s *ast.ExprStmt) {
 	}
 	t := c.expr(s.X)
 	if t.Kind != Invalid && !s.Discard {
-		c.warnf(s.X, "the value of this expression is not used")
+		c.warnf(s.X, "Return value discarded: the value of this expression is not used")
 	}
 }
 

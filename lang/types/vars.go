@@ -51,7 +51,7 @@ func (c *checker) let(s *ast.LetStmt) {
 		if t == nil {
 			t = varType(vt)
 		} else if !assignable(t, vt) && vt.Kind != Invalid {
-			c.errorf(s.Value, "type mismatch for $%s: cannot assign a value of type %s to a variable of type %s", s.Var.Name, vt, t)
+			c.errorf(s.Value, "Type mismatch for $%s: trying to assign value of type '%s' when variable already has a type '%s'", s.Var.Name, vt, t)
 		}
 	}
 	if t == nil {
@@ -64,7 +64,7 @@ func (c *checker) let(s *ast.LetStmt) {
 		}
 	}
 	if c.scopes[len(c.scopes)-1][s.Var.Name] != nil {
-		c.errorf(s.Var, "variable $%s is already declared in this scope", s.Var.Name)
+		c.errorf(s.Var, "Variable $%s was already declared in this scope", s.Var.Name)
 	}
 	if s.Type != nil {
 		if c.typedVars == nil {
@@ -101,7 +101,7 @@ func (c *checker) assignVar(s *ast.AssignStmt, v *ast.Variable) {
 // value` would.
 func (c *checker) opAssignVar(s *ast.AssignStmt, v *ast.Variable, existing *Var, vt *Type) {
 	if existing == nil {
-		c.errorf(v, "undefined variable $%s", v.Name)
+		c.errorf(v, "Undefined or undeclared variable: $%s", v.Name)
 		return
 	}
 	c.info.Vars[v] = existing
@@ -139,13 +139,13 @@ func (c *checker) reassignVar(s *ast.AssignStmt, v *ast.Variable, existing *Var,
 	}
 	j := join(existing.Type, vt)
 	if j == nil {
-		c.errorf(s.Value, "type mismatch for $%s: trying to assign a value of type %s when the variable holds %s", v.Name, vt, existing.Type)
+		c.errorf(s.Value, "Type mismatch for $%s: trying to assign value of type '%s' when variable already has a type '%s'", v.Name, vt, existing.Type)
 		return
 	}
 	if c.typedVars[existing.Decl] {
 		// A written type stays: the value is converted to it.
 		if !assignable(existing.Type, vt) {
-			c.errorf(s.Value, "type mismatch for $%s: trying to assign a value of type %s when the variable holds %s", v.Name, vt, existing.Type)
+			c.errorf(s.Value, "Type mismatch for $%s: trying to assign value of type '%s' when variable already has a type '%s'", v.Name, vt, existing.Type)
 		}
 		return
 	}
@@ -158,7 +158,7 @@ func (c *checker) reassignVar(s *ast.AssignStmt, v *ast.Variable, existing *Var,
 func (c *checker) variable(x *ast.Variable) *Type {
 	v := c.lookupVar(x.Name)
 	if v == nil {
-		c.errorf(x, "undefined variable $%s", x.Name)
+		c.errorf(x, "Undefined or undeclared variable: $%s", x.Name)
 		return TypInvalid
 	}
 	c.info.Vars[x] = v
