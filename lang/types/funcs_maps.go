@@ -90,7 +90,7 @@ func checkHasKey(c *checker, x *ast.Call) *Type {
 	}
 	mi := c.info.maps[m.Name]
 	if c.pass == 2 && (mi == nil || mi.Value == nil) && (c.learnedMaps[m.Name] == nil || c.learnedMaps[m.Name].Value == nil) {
-		c.errorf(m, "undefined map @%s: it is read but never assigned", m.Name)
+		c.errorf(m, "Undefined map: @%s; it is read but never assigned", m.Name)
 		return TypInvalid
 	}
 	if mi != nil && mi.keysSet && len(mi.Keys) == 0 {

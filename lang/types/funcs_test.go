@@ -63,7 +63,7 @@ func TestFuncErrors(t *testing.T) {
 		{src: `BEGIN { @a = 1; @ = len(@a); }`, want: "test.bt:1:25: ERROR: call to len() expects a map with explicit keys (non-scalar map)\nBEGIN { @a = 1; @ = len(@a); }\n                        ^~"},
 		{src: `BEGIN { @ = len(1); }`, want: "test.bt:1:13: ERROR: len() expects a map or string to be provided\nBEGIN { @ = len(1); }\n            ^~~~~~"},
 		{src: `BEGIN { @a = 1; @ = has_key(@a, 1); }`, want: "test.bt:1:29: ERROR: call to has_key() expects a map with explicit keys (non-scalar map)\nBEGIN { @a = 1; @ = has_key(@a, 1); }\n                            ^~"},
-		{src: `BEGIN { @ = has_key(@nope, 1); }`, want: "test.bt:1:21: ERROR: undefined map @nope: it is read but never assigned\nBEGIN { @ = has_key(@nope, 1); }\n                    ^~~~~"},
+		{src: `BEGIN { @ = has_key(@nope, 1); }`, want: "test.bt:1:21: ERROR: Undefined map: @nope; it is read but never assigned\nBEGIN { @ = has_key(@nope, 1); }\n                    ^~~~~"},
 		{src: `BEGIN { @a[1] = 1; @ = has_key(@a, "x"); }`, want: "test.bt:1:36: ERROR: Argument mismatch for @a: trying to access with arguments: 'string[2]' when map expects arguments: 'int64'\nBEGIN { @a[1] = 1; @ = has_key(@a, \"x\"); }\n                                   ^~~"},
 		{src: `BEGIN { @h[1] = hist(5); @ = has_key(@h, 1); }`, want: "test.bt:1:30: ERROR: has_key() of a hist() map is not supported yet\nBEGIN { @h[1] = hist(5); @ = has_key(@h, 1); }\n                             ^~~~~~~~~~~~~~"},
 		{src: `BEGIN { @h[1] = lhist(5, 0, 10, 1); @ = len(@h); }`, want: "test.bt:1:41: ERROR: len() of a lhist() map is not supported yet\nBEGIN { @h[1] = lhist(5, 0, 10, 1); @ = len(@h); }\n                                        ^~~~~~~"},
