@@ -120,6 +120,9 @@ func (g *gen) evalInt(x ast.Expr) operand {
 		if _, ok := x.X.(*ast.Field); ok && g.c.info.Members[x.X.(*ast.Field)] != nil {
 			return g.readInt(x)
 		}
+		if _, ok := x.X.(*ast.Field); !ok {
+			return g.memIndex(x)
+		}
 		return g.argsIndex(x)
 	case *ast.Cast:
 		o := g.intExpr(x.X)
@@ -417,7 +420,7 @@ func (g *gen) cond(x ast.Expr, label string, jumpIf bool) {
 				g.stringCompare(x, label, jumpIf)
 				return
 			}
-			if g.typeOf(x.X).Kind == types.Tuple {
+			if k := g.typeOf(x.X).Kind; k == types.Tuple || k == types.Buffer {
 				g.tupleCompare(x, label, jumpIf)
 				return
 			}
@@ -563,6 +566,24 @@ func (g *gen) loadArg(r asm.Register, i int) {
 	}
 }
 
+// memIndex loads one element, at a constant index, of an array or a
+// string the program holds (in a variable, a map, or computed): the value
+// is copied to the stack and the element read from there.
+func (g *gen) memIndex(x *ast.Index) operand {
+	xt := g.typeOf(x.X)
+	elem := g.typeOf(x)
+	i := g.c.info.Consts[x.I]
+	mark := g.mark()
+	tmp := g.alloc(x, xt.Size)
+	g.memExpr(x.X, tmp, xt.Size)
+	o := g.temp(x)
+	r := g.regFor(o, asm.R0)
+	g.loadSized(r, asm.RFP, tmp+int16(i)*int16(elem.Size), elem)
+	g.store(o, r)
+	g.release(mark)
+	return o
+}
+
 // argsIndex loads one element of a tracepoint array field: args.args[2].
 func (g *gen) argsIndex(x *ast.Index) operand {
 	fx, ok := x.X.(*ast.Field)
@@ -601,9 +622,10 @@ func (g *gen) mapReadInt(x *ast.MapRef) operand {
 	return o
 }
 
-// tupleCompare compares two tuples of the same type byte for byte: their
-// padding is zeroed and their strings zero-filled, so equal values have
-// equal bytes.
+// tupleCompare compares two tuples, or two buffers, of the same type byte
+// for byte: a tuple's padding is zeroed and its strings zero-filled, and a
+// buffer's bytes past its length are zero, so equal values have equal
+// bytes.
 func (g *gen) tupleCompare(x *ast.Binary, label string, jumpIf bool) {
 	mark := g.mark()
 	defer g.release(mark)
@@ -612,10 +634,15 @@ func (g *gen) tupleCompare(x *ast.Binary, label string, jumpIf bool) {
 	g.memExpr(x.X, a, t.Size)
 	g.memExpr(x.Y, b, t.Size)
 	notEqual, end := g.newLabel("tne"), g.newLabel("tend")
-	for i := 0; i < t.Size; i += 8 {
-		g.emit(asm.LoadMem(asm.R1, asm.RFP, a+int16(i), asm.DWord))
-		g.emit(asm.LoadMem(asm.R2, asm.RFP, b+int16(i), asm.DWord))
+	for i := 0; i < t.Size; {
+		size, n := asm.DWord, 8
+		if t.Size-i < 8 {
+			size, n = asm.Byte, 1 // a buffer's length need not be a multiple of 8
+		}
+		g.emit(asm.LoadMem(asm.R1, asm.RFP, a+int16(i), size))
+		g.emit(asm.LoadMem(asm.R2, asm.RFP, b+int16(i), size))
 		g.emit(asm.JNE.Reg(asm.R1, asm.R2, notEqual))
+		i += n
 	}
 	// Equal: jump when the condition (== equal, != not equal) matches.
 	if (x.Op == "==") == jumpIf {

@@ -288,7 +288,7 @@ type Postfix struct {
 // Ternary is `cond ? a : b`.
 type Ternary struct {
 	Sp         lang.Span
-	Cond, A, B Expr
+	Cond, A, B Expr // A is nil for `Cond ?: B`, which is Cond when it is true
 }
 
 // Field is `X.Name` or `X->Name`; Arrow records which was written.

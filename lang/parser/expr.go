@@ -39,6 +39,13 @@ func (p *parser) expr() ast.Expr {
 	x := p.binary(precOrOr)
 	if p.is("?") {
 		p.next()
+		if p.is(":") {
+			// `x ?: b`, the empty middle: x when it is true, else b. A is
+			// left nil; the checker's desugaring evaluates x once.
+			p.next()
+			b := p.expr()
+			return &ast.Ternary{Sp: lang.Span{Pos: x.Span().Pos, End: b.Span().End}, Cond: x, B: b}
+		}
 		a := p.expr()
 		p.expect(":")
 		b := p.expr()

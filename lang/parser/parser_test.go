@@ -114,7 +114,7 @@ func sexpr(n ast.Node) string {
 	case *ast.Postfix:
 		return fmt.Sprintf("(post%s %s)", n.Op, sexpr(n.X))
 	case *ast.Ternary:
-		return fmt.Sprintf("(? %s %s %s)", sexpr(n.Cond), sexpr(n.A), sexpr(n.B))
+		return fmt.Sprintf("(? %s %s %s)", sexpr(n.Cond), sexprOpt(n.A), sexpr(n.B))
 	case *ast.Field:
 		op := "."
 		if n.Arrow {
@@ -173,6 +173,7 @@ func TestParse(t *testing.T) {
 		{`BEGIN { $x = 1 << 2 + 1 < 3 == 1 & 2 ^ 3 | 4 && 5 || 6; }`, `(probe [BEGIN] _ {(= $x (|| (&& (| (^ (& (== (< (<< 1 (+ 2 1)) 3) 1) 2) 3) 4) 5) 6))})`},
 		{`BEGIN { $x = -1; $y = !$x; $z = ~$x; }`, `(probe [BEGIN] _ {(= $x (- 1)); (= $y (! $x)); (= $z (~ $x))})`},
 		{`BEGIN { $x = $a ? 1 : $b ? 2 : 3; }`, `(probe [BEGIN] _ {(= $x (? $a 1 (? $b 2 3)))})`},
+		{`BEGIN { $x = $a ?: $b ?: 3; }`, `(probe [BEGIN] _ {(= $x (? $a _ (? $b _ 3)))})`},
 		{`BEGIN { if (1) { } else if (2) { } else { } }`, `(probe [BEGIN] _ {(if 1 {} (if 2 {} {}))})`},
 		{`BEGIN { @x++; --$y; @m[1] += 5; $s <<= 2; }`, `(probe [BEGIN] _ {(post++ @x); (-- $y); (+= @m[1] 5); (<<= $s 2)})`},
 		{`t:a:b { @[args.x, args->y] = sum(args.z); }`, `(probe [t:a:b] _ {(= @[(. args x) (-> args y)] (sum (. args z)))})`},

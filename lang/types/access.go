@@ -184,6 +184,26 @@ func (c *checker) index(x *ast.Index) *Type {
 		// p[i] reads the i-th element after p, as in C.
 		return c.inAddressSpace(t.Elem, t)
 	}
+	if t.Kind == String {
+		// s[i] is the i-th byte, an int8 as in bpftrace.
+		iv, ok := c.info.Consts[x.I]
+		switch {
+		case !ok:
+			c.notSupported(x.I, "a string index that is not a constant")
+			return TypInvalid
+		case iv < 0 || iv >= int64(t.Size):
+			c.errorf(x.I, "index %d out of bounds for a string of %d bytes", iv, t.Size)
+			return TypInvalid
+		}
+		if s, isConst := c.info.StrConsts[x.X]; isConst {
+			var b byte
+			if iv < int64(len(s)) {
+				b = s[iv]
+			}
+			c.info.Consts[x] = int64(int8(b))
+		}
+		return TypS8
+	}
 	if t.Kind != Array {
 		c.errorf(x, "cannot index a value of type %s", t)
 		return TypInvalid

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/ktrace/ktrace/internal/suggest"
+	"github.com/ktrace/ktrace/internal/syscalls"
 	"github.com/ktrace/ktrace/lang/ast"
 	"github.com/ktrace/ktrace/lang/builtins"
 	"github.com/ktrace/ktrace/lang/probe"
@@ -25,6 +26,14 @@ func (c *checker) ident(x *ast.Ident) *Type {
 		if k, ok := c.script.enumerators[x.Name]; ok {
 			c.info.Consts[x] = k.value
 			return k.typ
+		}
+	}
+	if name, ok := strings.CutPrefix(x.Name, "__NR_"); b == nil && ok {
+		// System call numbers of this architecture, as bpftrace has them
+		// without an #include.
+		if nr, found := syscalls.Number(name); found {
+			c.info.Consts[x] = nr
+			return TypS64
 		}
 	}
 	if b == nil && c.info.Config.Types != nil && isUpperIdent(x.Name) {

@@ -1,6 +1,8 @@
 package types
 
 import (
+	"fmt"
+
 	"github.com/ktrace/ktrace/lang/ast"
 	"github.com/ktrace/ktrace/lang/builtins"
 )
@@ -35,7 +37,20 @@ func (c *checker) desugar() {
 }
 
 type desugarer struct {
-	macros map[string]bool
+	macros  map[string]bool
+	elvises int // `?:` rewritten so far, to name their variables
+}
+
+// elvis rewrites `c ?: b` into `{ let $v = c; $v ? $v : b }`, so that c is
+// evaluated once. The variable's name cannot be written in a script.
+func (d *desugarer) elvis(t *ast.Ternary) ast.Expr {
+	d.elvises++
+	name := fmt.Sprintf("elvis.%d", d.elvises)
+	v := func() *ast.Variable { return &ast.Variable{Sp: t.Cond.Span(), Name: name} }
+	return &ast.BlockExpr{Block: &ast.Block{Sp: t.Sp,
+		Stmts: []ast.Stmt{&ast.LetStmt{Sp: t.Cond.Span(), Var: v(), Value: t.Cond}},
+		Value: &ast.Ternary{Sp: t.Sp, Cond: v(), A: v(), B: t.B},
+	}}
 }
 
 func (d *desugarer) block(b *ast.Block) {
@@ -142,6 +157,9 @@ func (d *desugarer) expr(x ast.Expr) ast.Expr {
 		x.X = d.expr(x.X)
 	case *ast.Ternary:
 		x.Cond, x.A, x.B = d.expr(x.Cond), d.expr(x.A), d.expr(x.B)
+		if x.A == nil {
+			return d.elvis(x)
+		}
 	case *ast.Field:
 		x.X = d.expr(x.X)
 	case *ast.TupleIndex:

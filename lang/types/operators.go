@@ -27,6 +27,9 @@ func (c *checker) binary(x *ast.Binary) *Type {
 		if a.Kind == Tuple || b.Kind == Tuple {
 			return c.compareTuples(x, a, b)
 		}
+		if a.Kind == Buffer || b.Kind == Buffer {
+			return c.compareBuffers(x, a, b)
+		}
 	}
 	return c.integerBinary(x, a, b)
 }
@@ -69,6 +72,21 @@ func (c *checker) compareTuples(x *ast.Binary, a, b *Type) *Type {
 		return TypInvalid
 	case !Equal(storedType(a), storedType(b)):
 		c.notSupported(x, fmt.Sprintf("comparing tuples of different element types (%s and %s)", a, b))
+		return TypInvalid
+	}
+	return TypBool
+}
+
+// compareBuffers checks == and != on buffers: equal when their lengths
+// and bytes are. The compiler compares them as bytes, so their capacities
+// must agree.
+func (c *checker) compareBuffers(x *ast.Binary, a, b *Type) *Type {
+	switch {
+	case a.Kind != Buffer || b.Kind != Buffer:
+		c.errorf(x, "Type mismatch for '%s': comparing %s with %s", x.Op, a, b)
+		return TypInvalid
+	case a.Size != b.Size:
+		c.notSupported(x, fmt.Sprintf("comparing buffers of different sizes (%s and %s)", a, b))
 		return TypInvalid
 	}
 	return TypBool
