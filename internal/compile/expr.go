@@ -125,6 +125,18 @@ func (g *gen) evalInt(x ast.Expr) operand {
 		}
 		return g.argsIndex(x)
 	case *ast.Cast:
+		if vt := g.typeOf(x.X); vt.Kind == types.Array {
+			// (uint64)$a: the array's bytes read as one integer.
+			mark := g.mark()
+			tmp := g.alloc(x, vt.Size)
+			g.memExpr(x.X, tmp, vt.Size)
+			o := g.temp(x)
+			r := g.regFor(o, asm.R0)
+			g.loadSized(r, asm.RFP, tmp, g.typeOf(x))
+			g.store(o, r)
+			g.release(mark)
+			return o
+		}
 		o := g.intExpr(x.X)
 		r := g.load(o, asm.R0)
 		g.normalize(r, g.typeOf(x))

@@ -85,6 +85,9 @@ func (g *gen) memExpr(x ast.Expr, dst int16, size int) {
 		}
 		g.readMem(x, dst, size)
 		return
+	case *ast.Cast:
+		g.castToArray(x, dst, size)
+		return
 	case *ast.TupleIndex:
 		tt := g.typeOf(x.X)
 		mark := g.mark()
@@ -98,6 +101,22 @@ func (g *gen) memExpr(x ast.Expr, dst int16, size int) {
 		return
 	}
 	g.errorf(x, "internal error: cannot compile %T as a %s value", x, t)
+}
+
+// castToArray stores the bytes of the value an array cast reinterprets:
+// an integer's, in its width (little-endian, as the kernel holds it), or
+// a string's or array's.
+func (g *gen) castToArray(x *ast.Cast, dst int16, size int) {
+	vt := g.typeOf(x.X)
+	n := min(size, vt.Size)
+	if vt.IsInt() {
+		o := g.intExpr(x.X)
+		g.emit(asm.StoreMem(asm.RFP, dst, g.load(o, asm.R0), sizeOf(n)))
+		g.free(o)
+	} else {
+		g.memExpr(x.X, dst, n)
+	}
+	g.zeroTail(dst, n, size)
 }
 
 // storeString writes a constant string, NUL-terminated and zero-padded.

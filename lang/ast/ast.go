@@ -351,12 +351,16 @@ type TypeName struct {
 	Sp    lang.Span
 	Name  string // "int32", "struct sock", "unsigned int", ...
 	Stars int    // pointer depth
-	Array int    // fixed array length, 0 if none
+	Array int    // fixed array length, 0 if none, ArrayInferred for `T[]`
 	// Typeof, for `typeof(expr)`, is the expression whose type this is;
 	// TypeofType, for `typeof(type)`, the type. Name is then "typeof".
 	Typeof     Expr
 	TypeofType *TypeName
 }
+
+// ArrayInferred is TypeName.Array for `T[]`, an array whose length a cast
+// takes from the value cast.
+const ArrayInferred = -1
 
 func (*IntLit) expr()     {}
 func (*StringLit) expr()  {}

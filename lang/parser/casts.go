@@ -106,6 +106,9 @@ func (p *parser) typeName() *ast.TypeName {
 			}
 			tn.Array = int(n)
 			p.next()
+		} else if p.is("]") {
+			// `(int8[])"abc"`: the length comes from the value cast.
+			tn.Array = ast.ArrayInferred
 		} else {
 			p.errorf(p.tok.Pos, p.tok.End, "expected an array length, found %s", p.tok.Describe())
 		}

@@ -75,9 +75,17 @@ func (c *checker) typeName(tn *ast.TypeName) *Type {
 			t = &Type{Kind: Pointer, Size: 8, Elem: t}
 		}
 	}
-	if tn.Array > 0 {
-		c.notSupported(tn, "casting to an array type")
+	switch {
+	case tn.Array == 0:
+	case !t.IsInt():
+		c.errorf(tn, "arrays of %s are not supported: an array type holds integers", t)
 		return TypInvalid
+	case tn.Array == ast.ArrayInferred:
+		// A cast fills in the length (castToArray); anywhere else an
+		// array needs one.
+		return &Type{Kind: Array, Elem: t}
+	default:
+		return &Type{Kind: Array, Elem: t, Len: tn.Array, Size: tn.Array * t.Size}
 	}
 	return t
 }
@@ -108,6 +116,9 @@ func (c *checker) cast(x *ast.Cast) *Type {
 	if t.Kind == Invalid || v.Kind == Invalid {
 		return TypInvalid
 	}
+	if t.Kind == Array || v.Kind == Array {
+		return c.arrayCast(x, t, v)
+	}
 	if !v.IsInt() || !(t.Kind == Int || t.Kind == Bool || t.Kind == Pointer) {
 		c.errorf(x, "cannot cast %s to %s", v, t)
 		return TypInvalid
@@ -134,6 +145,35 @@ func (c *checker) cast(x *ast.Cast) *Type {
 		nt := *t
 		nt.UserSpace = true
 		t = &nt
+	}
+	return t
+}
+
+// arrayCast checks casts between integer arrays and the values of the
+// same size they reinterpret: an integer's bytes (`(uint8[8])12345`), a
+// string's (`(int8[])"hello"`, NUL included) or another array's, and an
+// array back to an integer (`(uint64)$a`). A cast to `T[]` takes its
+// length from the value.
+func (c *checker) arrayCast(x *ast.Cast, t, v *Type) *Type {
+	switch {
+	case t.Kind == Array && (v.IsInt() || v.Kind == String || v.Kind == Array):
+		if t.Size == 0 && t.Len == 0 { // T[]
+			if v.Size%t.Elem.Size != 0 {
+				c.errorf(x, "cannot cast %s to an array of %s: %d bytes are not a whole number of elements", v, t.Elem, v.Size)
+				return TypInvalid
+			}
+			nt := *t
+			nt.Len, nt.Size = v.Size/t.Elem.Size, v.Size
+			return &nt
+		}
+	case t.IsInt() && v.Kind == Array:
+	default:
+		c.errorf(x, "cannot cast %s to %s", v, t)
+		return TypInvalid
+	}
+	if t.Size != v.Size {
+		c.errorf(x, "cannot cast %s to %s: the sizes differ (%d and %d bytes)", v, t, v.Size, t.Size)
+		return TypInvalid
 	}
 	return t
 }
