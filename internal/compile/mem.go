@@ -227,6 +227,13 @@ func (g *gen) str(x *ast.Call, dst int16, size int) {
 		g.zeroTail(dst, n, size)
 		return
 	}
+	var length operand // a length known only at run time
+	dynamic := false
+	if len(x.Args) == 2 {
+		if _, ok := g.c.info.Consts[x.Args[1]]; !ok {
+			length, dynamic = g.intExpr(x.Args[1]), true
+		}
+	}
 	o := g.intExpr(x.Args[0])
 	g.zero(dst, size)
 	r := g.load(o, asm.R3)
@@ -235,7 +242,25 @@ func (g *gen) str(x *ast.Call, dst int16, size int) {
 	}
 	g.free(o)
 	g.stackPtr(asm.R1, dst)
-	g.emit(asm.Mov.Imm(asm.R2, int32(n)))
+	if dynamic {
+		// n characters and the NUL, clamped to 1..size so that the helper
+		// (and the verifier) see a bounded size.
+		r := g.load(length, asm.R2)
+		if r != asm.R2 {
+			g.emit(asm.Mov.Reg(asm.R2, r))
+		}
+		g.free(length)
+		g.emit(asm.Add.Imm(asm.R2, 1))
+		hiOK, loOK := g.newLabel("strlenhi"), g.newLabel("strlenlo")
+		g.emit(asm.JSLE.Imm(asm.R2, int32(n), hiOK))
+		g.emit(asm.Mov.Imm(asm.R2, int32(n)))
+		g.place(hiOK)
+		g.emit(asm.JSGE.Imm(asm.R2, 1, loOK))
+		g.emit(asm.Mov.Imm(asm.R2, 1))
+		g.place(loOK)
+	} else {
+		g.emit(asm.Mov.Imm(asm.R2, int32(n)))
+	}
 	switch {
 	case at.Kind == types.Pointer && at.UserSpace, at.Kind != types.Pointer && g.userPointers():
 		g.call(asm.FnProbeReadUserStr)

@@ -419,9 +419,16 @@ func (c *checker) str(x *ast.Call) *Type {
 		switch {
 		case nt.Kind == Invalid:
 			return TypInvalid
-		case !ok:
-			c.notSupported(x.Args[1], "a str() length that is not a constant")
+		case !ok && !nt.IsInt():
+			c.errorf(x.Args[1], "str() length must be an integer, not %s", nt)
 			return TypInvalid
+		case !ok:
+			// Read at run time, at most max_strlen: the compiler clamps it.
+			if t := c.expr(x.Args[0]); t.Kind != Invalid && !t.IsInt() && t.Kind != Pointer {
+				c.notSupported(x.Args[1], "a str() length that is not a constant, for a "+t.String())
+				return TypInvalid
+			}
+			bounded = false
 		case n <= 0:
 			c.errorf(x.Args[1], "str() length must be positive")
 			return TypInvalid
