@@ -61,7 +61,8 @@ func (p *parser) topLevel(prog *ast.Program) {
 		if p.is(";") {
 			p.next()
 		}
-	case p.tok.Kind == scanner.Ident || p.tok.Kind == scanner.Int || p.tok.Kind == scanner.String || p.is("*"):
+	case p.tok.Kind == scanner.Ident || p.tok.Kind == scanner.Int || p.tok.Kind == scanner.String || p.is("*"),
+		p.tok.Kind == scanner.Positional: // `$1 { }`: the parameter is the attach point
 		prog.Probes = append(prog.Probes, p.probe())
 	case p.is("{"):
 		p.errorf(p.tok.Pos, p.tok.End, "expected a probe before '{', e.g. BEGIN { ... }")

@@ -420,8 +420,8 @@ func parseTimer(s *Spec, rest string) error {
 	if !timerUnits[unit] {
 		return fmt.Errorf("unknown %s unit %q; use s, ms, us or hz", s.Kind, unit)
 	}
-	n, err := strconv.ParseUint(count, 10, 64)
-	if err != nil || n == 0 {
+	n, ok := parseCount(count)
+	if !ok || n == 0 {
 		return fmt.Errorf("%s count must be a positive integer, got %q", s.Kind, count)
 	}
 	if unit != "hz" && n > uint64(1<<63-1)/uint64(time.Second) {
@@ -467,13 +467,38 @@ func parsePerfEvent(s *Spec, rest string) error {
 	}
 	s.Name = parts[0]
 	if len(parts) == 2 && parts[1] != "" {
-		n, err := strconv.ParseUint(parts[1], 10, 64)
-		if err != nil || n == 0 {
+		n, ok := parseCount(parts[1])
+		if !ok || n == 0 {
 			return fmt.Errorf("%s count must be a positive integer, got %q", s.Kind, parts[1])
 		}
 		s.Count = n
 	}
 	return nil
+}
+
+// parseCount reads a probe's count as bpftrace writes them: decimal, with
+// `_` separators, or an integer in scientific notation (1e6).
+func parseCount(s string) (uint64, bool) {
+	s = strings.ReplaceAll(s, "_", "")
+	mant, exp, sci := strings.Cut(s, "e")
+	n, err := strconv.ParseUint(mant, 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	if !sci {
+		return n, true
+	}
+	e, err := strconv.ParseUint(exp, 10, 8)
+	if err != nil {
+		return 0, false
+	}
+	for ; e > 0; e-- {
+		if n > (1<<64-1)/10 {
+			return 0, false
+		}
+		n *= 10
+	}
+	return n, true
 }
 
 func contains(list []string, s string) bool {

@@ -53,6 +53,9 @@ func TestParseValid(t *testing.T) {
 		{"s:cs", Spec{Kind: Software, Name: "cs"}, "software:cs"},
 		{"hardware:cache-misses:1000000", Spec{Kind: Hardware, Name: "cache-misses", Count: 1000000}, "hardware:cache-misses:1000000"},
 		{"h:cycles:", Spec{Kind: Hardware, Name: "cycles"}, "hardware:cycles"},
+		{"software:cpu-clock:1e6", Spec{Kind: Software, Name: "cpu-clock", Count: 1000000}, "software:cpu-clock:1000000"},
+		{"interval:ms:1_000", Spec{Kind: Interval, Unit: "ms", Count: 1000}, "interval:ms:1000"},
+		{"profile:hz:1e2", Spec{Kind: Profile, Unit: "hz", Count: 100}, "profile:hz:100"},
 	}
 	for _, tt := range tests {
 		got, err := Parse(tt.in)
@@ -159,6 +162,8 @@ func TestParseErrors(t *testing.T) {
 		{"hardware", "hardware probe needs an event, e.g. hardware:cache-misses:1000000"},
 		{"hardware:cycle", `unknown hardware event "cycle"; did you mean "cycles"?`},
 		{"hardware:cycles:x", `hardware count must be a positive integer, got "x"`},
+		{"software:cpu-clock:1e", `software count must be a positive integer, got "1e"`},
+		{"software:cpu-clock:1e30", `software count must be a positive integer, got "1e30"`},
 	}
 	for _, tt := range tests {
 		_, err := Parse(tt.in)

@@ -58,6 +58,38 @@ func (c *checker) resolveAttachPoint(ap *ast.AttachPoint) ([]*AttachPoint, error
 		c.errs.Add(c.file, ap.Sp, "%s", err)
 		return nil, nil
 	}
+	if isWholePositional(ap.Raw) && strings.Contains(raw, ",") {
+		// `$1` as the whole attach point may name several.
+		var all []*AttachPoint
+		for _, part := range strings.Split(raw, ",") {
+			points, err := c.resolveRaw(ap, strings.TrimSpace(part))
+			if err != nil {
+				return nil, err
+			}
+			all = append(all, points...)
+		}
+		return all, nil
+	}
+	return c.resolveRaw(ap, raw)
+}
+
+// isWholePositional reports whether an attach point is written as one
+// positional parameter, `$1`.
+func isWholePositional(raw string) bool {
+	if len(raw) < 2 || raw[0] != '$' {
+		return false
+	}
+	for _, r := range raw[1:] {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// resolveRaw resolves the text of one attach point, positional
+// parameters substituted.
+func (c *checker) resolveRaw(ap *ast.AttachPoint, raw string) ([]*AttachPoint, error) {
 	points, err := c.resolver.Resolve(raw)
 	if errors.Is(err, probe.ErrNoMatch) {
 		if c.unmatchedErr == nil {
