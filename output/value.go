@@ -120,6 +120,14 @@ func Decode(t *types.Type, b []byte, env *Env) any {
 			}
 			out[i] = Decode(e, b[off:off+e.Size], env)
 		}
+		if t.Names != nil {
+			// A record prints as a struct does: { .name = value, ... }.
+			rec := make(Record, len(out))
+			for i, v := range out {
+				rec[i] = Field{t.Names[i], v}
+			}
+			return rec
+		}
 		return out
 	case types.ProbeID:
 		id := readInt(b, 8)

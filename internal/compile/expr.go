@@ -106,6 +106,9 @@ func (g *gen) evalInt(x ast.Expr) operand {
 		g.emit(asm.Mov.Imm(asm.R0, 0))
 		return res
 	case *ast.Field:
+		if i, ok := g.c.info.RecordFields[x]; ok {
+			return g.intExpr(g.recordField(x, i))
+		}
 		if g.c.info.Members[x] != nil {
 			return g.readInt(x)
 		}
@@ -670,6 +673,14 @@ func (g *gen) tupleCompare(x *ast.Binary, label string, jumpIf bool) {
 	}
 	g.place(end)
 	g.emit(asm.Mov.Imm(asm.R0, 0))
+}
+
+// recordField rewrites a record's field access, r.name, as the tuple
+// access r.N it is.
+func (g *gen) recordField(x *ast.Field, i int) *ast.TupleIndex {
+	ti := &ast.TupleIndex{Sp: x.Sp, X: x.X, Index: i}
+	g.c.info.Types[ti] = g.typeOf(x)
+	return ti
 }
 
 // asTupleIndex rewrites tuple[N] as tuple.N (N is a constant).

@@ -48,6 +48,10 @@ func (g *gen) memExpr(x ast.Expr, dst int16, size int) {
 			return
 		}
 	case *ast.Field:
+		if i, ok := g.c.info.RecordFields[x]; ok {
+			g.memExpr(g.recordField(x, i), dst, size)
+			return
+		}
 		if g.c.info.Members[x] != nil {
 			g.readMem(x, dst, size)
 			return
@@ -312,7 +316,13 @@ func (g *gen) tuple(x *ast.Tuple, t *types.Type, dst int16, size int) {
 		g.zero(dst, size)
 	}
 	for i, e := range x.Elems {
-		g.storeValue(e, t.Elems[i], dst+int16(l.Offsets[i]))
+		// Elements are evaluated as written; a record's type keeps its
+		// fields in name order.
+		slot := i
+		if x.Names != nil {
+			slot = t.FieldIndex(x.Names[i])
+		}
+		g.storeValue(e, t.Elems[slot], dst+int16(l.Offsets[slot]))
 	}
 }
 

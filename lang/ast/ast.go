@@ -317,6 +317,8 @@ type Index struct {
 type Tuple struct {
 	Sp    lang.Span
 	Elems []Expr
+	// Names, set for a record `(a=1, b="x")`, name the elements.
+	Names []string
 }
 
 // Cast is `(type)X`.

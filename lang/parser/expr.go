@@ -238,6 +238,11 @@ func (p *parser) parenExpr() ast.Expr {
 		p.next()
 		return &ast.Tuple{Sp: p.span(start)}
 	}
+	if p.tok.Kind == scanner.Ident {
+		if next := p.peek(); next.Kind == scanner.Op && next.Text == "=" {
+			return p.record(start)
+		}
+	}
 	first := p.expr()
 	if p.is(",") {
 		t := &ast.Tuple{Elems: []ast.Expr{first}}
@@ -254,6 +259,30 @@ func (p *parser) parenExpr() ast.Expr {
 	}
 	p.expect(")")
 	return first
+}
+
+// record := '(' name '=' expr {',' name '=' expr} [','] ')', after the '('.
+func (p *parser) record(start lang.Pos) *ast.Tuple {
+	r := &ast.Tuple{}
+	seen := map[string]bool{}
+	for p.tok.Kind == scanner.Ident {
+		name, sp := p.tok.Text, lang.Span{Pos: p.tok.Pos, End: p.tok.End}
+		if seen[name] {
+			p.errorf(sp.Pos, sp.End, "the record has two fields named %s", name)
+		}
+		seen[name] = true
+		p.next()
+		p.expect("=")
+		r.Names = append(r.Names, name)
+		r.Elems = append(r.Elems, p.expr())
+		if !p.is(",") {
+			break
+		}
+		p.next()
+	}
+	p.expect(")")
+	r.Sp = p.span(start)
+	return r
 }
 
 // blockExpr := valueBlock

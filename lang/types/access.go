@@ -21,6 +21,14 @@ func (c *checker) field(x *ast.Field) *Type {
 	if t.Kind == Invalid {
 		return t
 	}
+	if t.Kind == Tuple && t.Names != nil {
+		if i := t.FieldIndex(x.Name); i >= 0 {
+			c.info.RecordFields[x] = i
+			return t.Elems[i]
+		}
+		c.errorf(x, "the record has no field %s; its fields are %s", x.Name, strings.Join(t.Names, ", "))
+		return TypInvalid
+	}
 	if t.Kind == Tuple {
 		c.errorf(x, "tuples have no field %q: use .0, .1, ...", x.Name)
 		return TypInvalid

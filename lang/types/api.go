@@ -61,6 +61,9 @@ type Info struct {
 	Formats map[*ast.Call]*Format
 	// Members holds the struct member each field access reads.
 	Members map[*ast.Field]*Member
+	// RecordFields holds the element index of each field access on a
+	// record, `$r.name`, which reads like a tuple's `.N`.
+	RecordFields map[*ast.Field]int
 	// UserSymbols holds the address, as linked, of the symbol of each
 	// uaddr() call in a position-independent binary, which the compiler
 	// adds the load bias to (other uaddr() calls are in Consts): the

@@ -87,15 +87,16 @@ func newChecker(prog *ast.Program, r Resolver, cfg Config) *checker {
 
 func (c *checker) newInfo(cfg Config) *Info {
 	return &Info{
-		Types:     map[ast.Expr]*Type{},
-		Consts:    map[ast.Expr]int64{},
-		StrConsts: map[ast.Expr]string{},
-		Vars:      map[*ast.Variable]*Var{},
-		Formats:   map[*ast.Call]*Format{},
-		Members:   map[*ast.Field]*Member{},
-		Builtins:  map[builtins.ID]bool{},
-		Config:    cfg,
-		maps:      map[string]*MapInfo{},
+		Types:        map[ast.Expr]*Type{},
+		Consts:       map[ast.Expr]int64{},
+		StrConsts:    map[ast.Expr]string{},
+		Vars:         map[*ast.Variable]*Var{},
+		Formats:      map[*ast.Call]*Format{},
+		Members:      map[*ast.Field]*Member{},
+		RecordFields: map[*ast.Field]int{},
+		Builtins:     map[builtins.ID]bool{},
+		Config:       cfg,
+		maps:         map[string]*MapInfo{},
 	}
 }
 

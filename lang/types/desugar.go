@@ -133,7 +133,7 @@ func (d *desugarer) expr(x ast.Expr) ast.Expr {
 	case *ast.MapRef:
 		d.exprs(x.Keys)
 		if len(x.Keys) == 1 {
-			if t, ok := x.Keys[0].(*ast.Tuple); ok {
+			if t, ok := x.Keys[0].(*ast.Tuple); ok && t.Names == nil {
 				x.Keys = t.Elems
 			}
 		}

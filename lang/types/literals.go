@@ -53,5 +53,5 @@ func (c *checker) tuple(x *ast.Tuple) *Type {
 		}
 		elems[i] = storedType(t)
 	}
-	return TupleType(elems)
+	return RecordType(elems, x.Names)
 }

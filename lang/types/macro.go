@@ -327,7 +327,7 @@ func (e *expander) exprAs(x ast.Expr, v *env, asStmt bool) ast.Expr {
 	case *ast.Index:
 		return &ast.Index{Sp: x.Sp, X: e.expr(x.X, v), I: e.expr(x.I, v)}
 	case *ast.Tuple:
-		return &ast.Tuple{Sp: x.Sp, Elems: e.exprs(x.Elems, v)}
+		return &ast.Tuple{Sp: x.Sp, Elems: e.exprs(x.Elems, v), Names: x.Names}
 	case *ast.Cast:
 		return &ast.Cast{Sp: x.Sp, Type: x.Type, X: e.expr(x.X, v)}
 	case *ast.Sizeof:

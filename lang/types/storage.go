@@ -1,5 +1,7 @@
 package types
 
+import "slices"
+
 // Storage types: what a value becomes when a variable, map, tuple or
 // record holds it, and which values can share a slot.
 
@@ -50,7 +52,7 @@ func assignable(t, v *Type) bool {
 	case String:
 		return v.Kind == String
 	case Tuple:
-		if v.Kind != Tuple || len(v.Elems) != len(t.Elems) {
+		if v.Kind != Tuple || len(v.Elems) != len(t.Elems) || !slices.Equal(t.Names, v.Names) {
 			return false
 		}
 		for i := range t.Elems {
@@ -89,7 +91,7 @@ func join(a, b *Type) *Type {
 	case a.Kind == String:
 		return StringType(max(a.Size, b.Size))
 	case a.Kind == Tuple:
-		if len(a.Elems) != len(b.Elems) {
+		if len(a.Elems) != len(b.Elems) || !slices.Equal(a.Names, b.Names) {
 			return nil
 		}
 		elems := make([]*Type, len(a.Elems))
@@ -98,7 +100,7 @@ func join(a, b *Type) *Type {
 				return nil
 			}
 		}
-		return TupleType(elems)
+		return RecordType(elems, a.Names)
 	case Equal(a, b):
 		return a
 	}

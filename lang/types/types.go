@@ -6,6 +6,8 @@ package types
 
 import (
 	"fmt"
+	"slices"
+	"sort"
 	"strings"
 )
 
@@ -61,10 +63,11 @@ type Type struct {
 	Size   int  // bytes the value occupies in BPF memory
 	Signed bool // for Int, Sum, Min, Max, Avg, Stats
 
-	Elems []*Type // Tuple elements
-	Elem  *Type   // Pointer target or Array element
-	Len   int     // Array length
-	Name  string  // C type name for pointers ("struct sock") and enums
+	Elems []*Type  // Tuple elements
+	Names []string // a record's field names, one per element; nil for a tuple
+	Elem  *Type    // Pointer target or Array element
+	Len   int      // Array length
+	Name  string   // C type name for pointers ("struct sock") and enums
 
 	// Enum names integer values, for fields whose values have symbolic
 	// names (a tracepoint's __print_symbolic table or a BTF enum).
@@ -131,6 +134,32 @@ func pick(c bool, a, b *Type) *Type {
 		return a
 	}
 	return b
+}
+
+// RecordType builds a record: a tuple whose elements have names. The
+// fields are kept in the order of their names, so that records written
+// with their fields in different orders are one type (and one layout).
+func RecordType(elems []*Type, names []string) *Type {
+	if names == nil {
+		return TupleType(elems)
+	}
+	order := make([]int, len(names))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return names[order[a]] < names[order[b]] })
+	sortedElems, sortedNames := make([]*Type, len(elems)), make([]string, len(names))
+	for i, j := range order {
+		sortedElems[i], sortedNames[i] = elems[j], names[j]
+	}
+	t := TupleType(sortedElems)
+	t.Names = sortedNames
+	return t
+}
+
+// FieldIndex returns the element index of a record's field, or -1.
+func (t *Type) FieldIndex(name string) int {
+	return slices.Index(t.Names, name)
 }
 
 // StringType returns a string type holding up to size-1 bytes plus NUL.
@@ -220,7 +249,7 @@ func Equal(a, b *Type) bool {
 	case String:
 		return a.Size == b.Size
 	case Tuple:
-		if len(a.Elems) != len(b.Elems) {
+		if len(a.Elems) != len(b.Elems) || !slices.Equal(a.Names, b.Names) {
 			return false
 		}
 		for i := range a.Elems {
@@ -273,6 +302,9 @@ func (t *Type) String() string {
 		parts := make([]string, len(t.Elems))
 		for i, e := range t.Elems {
 			parts[i] = e.String()
+			if t.Names != nil {
+				parts[i] = t.Names[i] + "=" + parts[i]
+			}
 		}
 		return "(" + strings.Join(parts, ",") + ")"
 	case Pointer:
