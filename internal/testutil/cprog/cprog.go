@@ -187,4 +187,4 @@ var (
 
 // Lab lists every program that tests build in the kernel lab's guests; the
 // lab builds them on the host.
-var Lab = []Program{User, Plain, Ustack, Busy, Usym, UaddrPIE, UaddrNoPIE}
+var Lab = []Program{User, Plain, Ustack, Busy, Usym, UaddrPIE, UaddrNoPIE, DwarfArgs, DwarfArgsNoDebug}
