@@ -76,9 +76,39 @@ func (r *Resolver) userPoints(sp probe.Spec, kind probe.Kind) ([]*types.AttachPo
 		case t.FuncOffset != 0:
 			target += "+" + strconv.FormatUint(t.FuncOffset, 10)
 		}
-		out = append(out, &types.AttachPoint{Kind: kind, Name: sp.String(), Target: target, Spec: sp, User: t})
+		ap := &types.AttachPoint{Kind: kind, Name: sp.String(), Target: target, Spec: sp, User: t}
+		typeUserArgs(ap)
+		out = append(out, ap)
 	}
 	return out, nil
+}
+
+// typeUserArgs lets a uprobe type its args, and its casts, from its
+// binary's DWARF when the script first uses them; a probe at an address
+// has no function to look up.
+func typeUserArgs(ap *types.AttachPoint) {
+	t := ap.User
+	if t.IsUSDT() || t.Path == "" {
+		return
+	}
+	path, fn := t.Path, t.Func
+	ap.UserTypes = func(name string) (*types.Type, error) {
+		u, err := OpenUserTypes(path)
+		if err != nil {
+			return nil, err
+		}
+		return u.Type(name)
+	}
+	if ap.Kind != probe.Uprobe || fn == "" || ap.Spec.Name == "" {
+		return
+	}
+	ap.LoadArgs = func() ([]*types.Field, error) {
+		u, err := OpenUserTypes(path)
+		if err != nil {
+			return nil, err
+		}
+		return u.FuncArgs(fn)
+	}
 }
 
 // staticUserTargets stands in for binaries in front-end tests and fuzzing:

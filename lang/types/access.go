@@ -42,7 +42,7 @@ func (c *checker) field(x *ast.Field) *Type {
 		c.errorf(x, "%s has no fields: '%s%s' needs a struct or a pointer to one", t, map[bool]string{true: "->", false: "."}[x.Arrow], x.Name)
 		return TypInvalid
 	}
-	m, err := c.info.Config.Types.Member(st, x.Name)
+	m, err := c.memberOf(st, x.Name)
 	if err != nil {
 		c.errorf(x, "%s", err)
 		return TypInvalid
@@ -89,15 +89,18 @@ func (c *checker) argsField(x *ast.Field, id *ast.Ident) *Type {
 // an error.
 func (c *checker) probeArg(x *ast.Field, id *ast.Ident, ap *AttachPoint) *Type {
 	switch ap.Kind {
-	case probe.Tracepoint, probe.Fentry, probe.Fexit, probe.RawTracepoint, probe.Kprobe:
-	case probe.Uprobe, probe.Uretprobe:
-		c.notSupported(x, "args in "+ap.Kind.String()+" probes (DWARF argument types)")
-		return nil
-	case probe.Kretprobe:
-		c.errorf(id, "args is not available in kretprobe probes: the arguments are gone when the function returns; use fexit, or save them in a map in a kprobe")
+	case probe.Tracepoint, probe.Fentry, probe.Fexit, probe.RawTracepoint, probe.Kprobe, probe.Uprobe:
+	case probe.Kretprobe, probe.Uretprobe:
+		c.errorf(id, "args is not available in %s probes: the arguments are gone when the function returns; %s", ap.Kind, map[bool]string{
+			true:  "save them in a map in a uprobe",
+			false: "use fexit, or save them in a map in a kprobe"}[ap.Kind == probe.Uretprobe])
 		return nil
 	default:
 		c.errorf(id, "args is not available in %s probes", ap.Kind)
+		return nil
+	}
+	if ap.Kind == probe.Uprobe && ap.LoadArgs == nil && ap.Fields == nil {
+		c.errorf(id, "%s: args needs the function's DWARF debug info, which a probe at an address has not; use arg0..arg5", ap.Name)
 		return nil
 	}
 	if ap.Kind != probe.Tracepoint && ap.LoadArgs == nil && ap.Fields == nil {

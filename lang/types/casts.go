@@ -42,6 +42,14 @@ func (c *checker) typeName(tn *ast.TypeName) *Type {
 		}
 		base = TypU8
 	default:
+		if ut := c.userType(tn.Name); ut != nil {
+			base = ut
+			if ut.Kind == Struct && tn.Stars == 0 {
+				c.errorf(tn, "cannot cast to %s by value: cast to a pointer, (%s *)", ut, ut)
+				return TypInvalid
+			}
+			break
+		}
 		if c.info.Config.Types == nil {
 			c.errorf(tn, "unknown type %q (kernel types need BTF, which this kernel lacks)", tn.Name)
 			return TypInvalid
@@ -211,7 +219,7 @@ func (c *checker) offsetof(x *ast.Offsetof) *Type {
 			c.errorf(x, "offsetof: %s has no member %q", t, name)
 			return TypInvalid
 		}
-		m, err := c.info.Config.Types.Member(t, name)
+		m, err := c.memberOf(t, name)
 		if err != nil {
 			c.errorf(x, "offsetof: %s", err)
 			return TypInvalid

@@ -15,10 +15,10 @@ func (c *checker) record(x ast.Expr, t *Type) *Type {
 // completeStruct fills in the members of a struct used as a value (and of
 // structs nested in it by value), so it can be copied and printed.
 func (c *checker) completeStruct(t *Type, depth int) {
-	if c.info.Config.Types == nil || depth > 8 {
+	if depth > 8 {
 		return
 	}
-	ms, err := c.info.Config.Types.Members(t)
+	ms, err := c.membersOf(t)
 	if err != nil {
 		return
 	}

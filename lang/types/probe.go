@@ -31,6 +31,9 @@ type AttachPoint struct {
 	// Ret is the traced function's return type (fexit, kretprobe), when
 	// known from BTF; set by LoadArgs.
 	Ret *Type
+	// UserTypes, when set, resolves a C type name from the debug
+	// information of a uprobe's binary (casts to its structs).
+	UserTypes func(name string) (*Type, error)
 }
 
 // Field is one member of a probe's `args`.

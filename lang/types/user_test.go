@@ -22,7 +22,7 @@ func TestCheckUserProbes(t *testing.T) {
 		{`uprobe:/bin/app:f { @ = arg6; }`, "test.bt:1:25: ERROR: arg6 is not available in uprobe probes"},
 		{`uretprobe:/bin/app:f { @ = arg0; }`, "test.bt:1:28: ERROR: arg0 is not available in uretprobe probes; return probes only see retval"},
 		{`usdt:/bin/app:p:n { @ = retval; }`, "test.bt:1:25: ERROR: retval is not available in usdt probes"},
-		{`uprobe:/bin/app:f { @ = args.x; }`, "test.bt:1:25: ERROR: args in uprobe probes (DWARF argument types) is not supported yet"},
+		{`uprobe:/bin/app:f { @ = args.x; }`, "test.bt:1:25: ERROR: uprobe:/bin/app:f: stat /bin/app: no such file or directory"},
 		{`uprobe:/bin/app:f, kprobe:f { print(func); }`, "test.bt:1:1: ERROR: func has a different type in kernel and user-space probes: split this probe's attach points into two probes"},
 	} {
 		_, err := check(t, c.src)
