@@ -114,6 +114,9 @@ func listProbes(pattern string, o Options) ([]string, error) {
 			}
 			return nil, err
 		}
+		if o.Verbose && k.kind == probe.Uprobe {
+			lines = withUprobeParams(lines, o.Warn)
+		}
 		out = append(out, lines...)
 	}
 	return out, nil
