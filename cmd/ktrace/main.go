@@ -129,7 +129,7 @@ OPTIONS (bpftrace's; a long option takes its value as --opt VALUE or --opt=VALUE
                    the kernel functions kprobes may use, one per line, in the
                    format of tracefs available_filter_functions
     --debuginfo DIR[:DIR]
-                   not supported: ktrace reads no DWARF debug information
+                   not supported: debug files come from /usr/lib/debug only
 
     --unsafe       allow system() and signal()
     --no-feature FEATURE[,FEATURE]

@@ -145,7 +145,7 @@ var scriptOptionTable = []scriptOption{
 		return nil
 	}},
 	{long: "debuginfo", value: "a directory list", apply: notSupported(
-		"--debuginfo: ktrace reads no DWARF debug information yet: uprobes find functions in the binary's symbol tables, and uprobe args (which need DWARF) are not supported")},
+		"--debuginfo: ktrace looks for separate debug files only under /usr/lib/debug (by build ID and .gnu_debuglink), not in other directories yet")},
 	{long: "traceable-functions", value: "a file name", apply: func(o *scriptOptions, v string) error {
 		o.traceableFunctions = v
 		return nil

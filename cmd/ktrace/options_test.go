@@ -94,7 +94,7 @@ func TestParseScriptArgsErrors(t *testing.T) {
 		{[]string{"--no-feature", "kprobe_multi,fast"}, `--no-feature can only have values 'kprobe_multi,kprobe_session,uprobe_multi', not "fast"`, false},
 		{[]string{"--probe-filter", "[x"}, "invalid --probe-filter regex '[x': error parsing regexp: missing closing ]: `[x`", false},
 		{[]string{"--dwarf-pid", "1"}, "--dwarf-pid: ktrace has no DWARF stack unwinder (bpftrace's dw_ustack), so there is no process to add to it; ustack is the kernel's frame-pointer walk", false},
-		{[]string{"--debuginfo=/usr/lib/debug"}, "--debuginfo: ktrace reads no DWARF debug information yet: uprobes find functions in the binary's symbol tables, and uprobe args (which need DWARF) are not supported", false},
+		{[]string{"--debuginfo=/usr/lib/debug"}, "--debuginfo: ktrace looks for separate debug files only under /usr/lib/debug (by build ID and .gnu_debuglink), not in other directories yet", false},
 		{[]string{"-B", "full"}, "-B: ktrace has no output buffering modes: it writes its output out whenever it has handled every event that has arrived", false},
 		{[]string{"--debug", "ast"}, "--debug: ktrace has no debug stages; -d (without a stage) prints the BPF instructions with the verifier's findings", false},
 		{[]string{"--mode=test"}, "--mode: ktrace has no test, bench, codegen or format mode", false},
