@@ -40,8 +40,36 @@ func decodeFuncValue(t *types.Type, b []byte, env *Env) any {
 		return SyscallName(readInt(b, min(len(b), 8)))
 	case types.SignalName:
 		return SignalName(readInt(b, min(len(b), 8)))
+	case types.MacAddr:
+		return MacAddr(b)
+	case types.CgroupPath:
+		if len(b) < types.CgroupPathSize {
+			return ""
+		}
+		id := uint64(readInt(b[types.CgroupPathIDOffset:], 8))
+		if env != nil && env.CgroupPath != nil {
+			return env.CgroupPath(id, int(readInt(b[types.CgroupPathFilterOffset:], 8)))
+		}
+		return strconv.FormatUint(id, 10)
 	}
 	return ""
+}
+
+// MacAddr is macaddr()'s text: the six bytes in upper-case hex separated
+// by colons, "18:C0:4D:08:2E:BB", as bpftrace prints them.
+func MacAddr(b []byte) string {
+	if len(b) < types.MacAddrSize {
+		return ""
+	}
+	const hex = "0123456789ABCDEF"
+	out := make([]byte, 0, 3*types.MacAddrSize-1)
+	for i, c := range b[:types.MacAddrSize] {
+		if i > 0 {
+			out = append(out, ':')
+		}
+		out = append(out, hex[c>>4], hex[c&15])
+	}
+	return string(out)
 }
 
 // SignalName is signal_name()'s text: the signal's description as

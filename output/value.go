@@ -28,6 +28,9 @@ type Env struct {
 	// Timestamp formats a strftime() value: the nanoseconds and the id of
 	// its format; nil prints the nanoseconds.
 	Timestamp func(id, ns uint64) string
+	// CgroupPath names a cgroup_path() value: the cgroup id and the
+	// index of the call's filter of hierarchies; nil prints the id.
+	CgroupPath func(id uint64, filter int) string
 	// TruncTrailer is appended to a str() string cut at max_strlen; nil
 	// means bpftrace's default "..".
 	TruncTrailer *string
@@ -150,7 +153,7 @@ func Decode(t *types.Type, b []byte, env *Env) any {
 		return Pointer(readInt(b, 8))
 	case types.Buffer:
 		return decodeBuffer(b)
-	case types.Username, types.Timestamp, types.Inet, types.Strerror, types.SyscallName, types.SignalName:
+	case types.Username, types.Timestamp, types.Inet, types.Strerror, types.SyscallName, types.SignalName, types.MacAddr, types.CgroupPath:
 		return decodeFuncValue(t, b, env)
 	case types.Struct:
 		rec := make(Record, 0, len(t.Members))

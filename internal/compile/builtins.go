@@ -159,6 +159,8 @@ func (g *gen) intCall(x *ast.Call) (operand, bool) {
 		return g.socketCookie(x), true
 	case builtins.Memcmp:
 		return g.compareBytes(x, false), true
+	case builtins.Find:
+		return g.find(x), true
 	}
 	return operand{}, false
 }
@@ -181,6 +183,10 @@ func (g *gen) memCall(x *ast.Call, dst int16, size int) bool {
 		g.collectStack(x, dst, size)
 	case builtins.Usym:
 		g.usym(x, dst, size)
+	case builtins.Macaddr:
+		g.macaddr(x, dst, size)
+	case builtins.CgroupPath:
+		g.cgroupPath(x, dst, size)
 	default:
 		return false
 	}
@@ -217,6 +223,8 @@ func (g *gen) stmtCall(x *ast.Call) bool {
 		g.join(x)
 	case builtins.Signal, builtins.SignalThread:
 		g.signal(x, id == builtins.SignalThread)
+	case builtins.Debugf:
+		g.debugf(x)
 	case builtins.Fail, builtins.StaticAssert:
 		// The checker has judged them: a fail() here is in a branch that
 		// is never taken.

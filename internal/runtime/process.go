@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ktrace/ktrace/internal/abi"
+	"github.com/ktrace/ktrace/internal/cgroups"
 )
 
 // The session's clock and the processes it watches: the -c child, which
@@ -42,6 +43,15 @@ func (s *Session) startWatch() error {
 	s.watch.bootEpoch = time.Unix(0, real.Nano()-boot.Nano())
 	s.env.Username = usernameOf
 	s.env.Timestamp = s.formatTimestamp
+	if filters := s.cp.Info.CgroupPathFilters; len(filters) > 0 {
+		finder := cgroups.NewPathFinder()
+		s.env.CgroupPath = func(id uint64, filter int) string {
+			if filter < 0 || filter >= len(filters) {
+				return ""
+			}
+			return finder.Paths(id, filters[filter])
+		}
+	}
 	if m := s.coll.Maps[abi.RuntimeMap]; m != nil {
 		if err := m.Update(uint32(0), uint64(boot.Nano()), 0); err != nil {
 			return fmt.Errorf("setting the start time for elapsed: %w", err)

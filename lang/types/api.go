@@ -59,6 +59,11 @@ type Info struct {
 	Vars map[*ast.Variable]*Var
 	// Formats holds the parsed format of every printf-like call.
 	Formats map[*ast.Call]*Format
+	// CgroupPathFilters are the distinct filters of hierarchy names of
+	// the cgroup_path() calls ("*" for a call without one); a value of
+	// cgroup_path() holds its filter's index, CgroupPathFilter[call].
+	CgroupPathFilters []string
+	CgroupPathFilter  map[*ast.Call]int
 	// Members holds the struct member each field access reads.
 	Members map[*ast.Field]*Member
 	// RecordFields holds the element index of each field access on a

@@ -143,6 +143,14 @@ func (c *checker) builtinCall(x *ast.Call, b *builtins.Builtin) *Type {
 		return checkSignalName(c, x)
 	case builtins.Memcmp:
 		return checkMemcmp(c, x)
+	case builtins.Macaddr:
+		return checkMacaddr(c, x)
+	case builtins.CgroupPath:
+		return checkCgroupPath(c, x)
+	case builtins.Debugf:
+		return checkDebugf(c, x)
+	case builtins.Find:
+		return checkFind(c, x)
 	}
 	c.errorf(x, "internal error: function %s has no checker", x.Name)
 	return TypInvalid

@@ -74,32 +74,43 @@ func checkHasKey(c *checker, x *ast.Call) *Type {
 	if !c.arity(x) {
 		return TypInvalid
 	}
+	if c.keyedLookup(x, "has_key() takes a map name first, e.g. has_key(@m, key)") == nil {
+		return TypInvalid
+	}
+	return TypBool
+}
+
+// keyedLookup checks the map and key of has_key(@m, key) and find(@m,
+// key, $v), which look a key up once, and records the lookup as a use of
+// the map. It returns the map, or nil after reporting why it cannot be
+// looked up; its value type may still be unknown in pass one.
+func (c *checker) keyedLookup(x *ast.Call, usage string) *MapInfo {
 	m, ok := x.Args[0].(*ast.MapRef)
 	if !ok || len(m.Keys) > 0 {
-		c.errorf(x.Args[0], "has_key() takes a map name first, e.g. has_key(@m, key)")
+		c.errorf(x.Args[0], "%s", usage)
 		c.expr(x.Args[1])
-		return TypInvalid
+		return nil
 	}
 	kt := c.expr(x.Args[1])
 	if kt.Kind == Invalid {
-		return TypInvalid
+		return nil
 	}
 	if kt.Kind == None {
 		c.errorf(x.Args[1], "%s does not return a value and cannot be a map key", describe(x.Args[1]))
-		return TypInvalid
+		return nil
 	}
 	mi := c.info.maps[m.Name]
 	if c.pass == 2 && (mi == nil || mi.Value == nil) && (c.learnedMaps[m.Name] == nil || c.learnedMaps[m.Name].Value == nil) {
 		c.errorf(m, "Undefined map: @%s; it is read but never assigned", m.Name)
-		return TypInvalid
+		return nil
 	}
 	if mi != nil && mi.keysSet && len(mi.Keys) == 0 {
-		c.errorf(m, "call to has_key() expects a map with explicit keys (non-scalar map)")
-		return TypInvalid
+		c.errorf(m, "call to %s() expects a map with explicit keys (non-scalar map)", x.Name)
+		return nil
 	}
 	if l := c.learnedMaps[m.Name]; c.pass == 2 && l != nil && bucketed(l.Value) {
-		c.notSupported(x, "has_key() of a "+aggName(l.Value)+" map")
-		return TypInvalid
+		c.notSupported(x, x.Name+"() of a "+aggName(l.Value)+" map")
+		return nil
 	}
 	var keys []*Type
 	if kt.Kind == Tuple && (mi == nil || !mi.keysSet || len(mi.Keys) > 1) {
@@ -115,9 +126,9 @@ func checkHasKey(c *checker, x *ast.Call) *Type {
 			refKeys[i] = x.Args[1]
 		}
 	}
-	c.useMap(&ast.MapRef{Sp: m.Sp, Name: m.Name, Keys: refKeys}, keys, nil, false)
+	mi = c.useMap(&ast.MapRef{Sp: m.Sp, Name: m.Name, Keys: refKeys}, keys, nil, false)
 	c.record(m, TypNone)
-	return TypBool
+	return mi
 }
 
 // checkZero: zero(@m) sets every value of the map to zero.

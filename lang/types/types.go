@@ -44,6 +44,11 @@ const (
 	// SignalName is signal_name()'s value: a signal number, printed as
 	// the signal's description.
 	SignalName
+	// MacAddr is macaddr()'s value: six bytes, printed as a MAC address.
+	MacAddr
+	// CgroupPath is cgroup_path()'s value: a cgroup id and which
+	// hierarchies to search, printed as the cgroup's paths.
+	CgroupPath
 	Struct // a kernel struct or union, known from BTF
 
 	// Aggregation kinds are only map values.
@@ -203,7 +208,7 @@ func (t *Type) Align() int {
 	switch t.Kind {
 	case Int, Bool:
 		return t.Size
-	case String, Buffer:
+	case String, Buffer, MacAddr:
 		return 1
 	case Tuple:
 		a := 1
@@ -336,6 +341,10 @@ func (t *Type) String() string {
 		return "syscall_name_t"
 	case SignalName:
 		return "signal_name_t"
+	case MacAddr:
+		return "macaddr_t"
+	case CgroupPath:
+		return "cgroup_path_t"
 	case Struct:
 		return t.Name
 	case Count:

@@ -48,6 +48,11 @@ func (c *checker) warnUnassignedIn(body *ast.Block) {
 			if v, ok := n.X.(*ast.Variable); ok {
 				writes[v] = n.Op
 			}
+		case *ast.Call:
+			// find(@m, key, $v) assigns $v when the key is found.
+			if v, ok := findTarget(n); ok {
+				writes[v] = "="
+			}
 		}
 	})
 	if len(decls) == 0 {
@@ -82,4 +87,13 @@ func (c *checker) warnUnassignedIn(body *ast.Block) {
 			c.info.Warnings.AddWarning(c.file, d.Sp, "Variable $%s was never assigned to.", d.Var.Name)
 		}
 	}
+}
+
+// findTarget returns the variable a find(@m, key, $v) call assigns.
+func findTarget(x *ast.Call) (*ast.Variable, bool) {
+	if x.Name != "find" || len(x.Args) != 3 {
+		return nil, false
+	}
+	v, ok := x.Args[2].(*ast.Variable)
+	return v, ok
 }

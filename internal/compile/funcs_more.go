@@ -1,0 +1,128 @@
+package compile
+
+import (
+	"github.com/cilium/ebpf/asm"
+
+	"github.com/ktrace/ktrace/lang/ast"
+	"github.com/ktrace/ktrace/lang/probe"
+	"github.com/ktrace/ktrace/lang/types"
+)
+
+// macaddr stores the six bytes of a MAC address: the first six of an
+// array, string or buffer, or six read through a pointer.
+func (g *gen) macaddr(x *ast.Call, dst int16, size int) {
+	a := x.Args[0]
+	t := g.typeOf(a)
+	g.zeroAt(dst, size)
+	if !t.IsInt() {
+		mark := g.mark()
+		tmp := g.alloc(x, t.Size)
+		g.memExpr(a, tmp, t.Size)
+		g.copyMem(asm.RFP, dst, asm.RFP, tmp+bufferData(t), types.MacAddrSize)
+		g.release(mark)
+		return
+	}
+	o := g.intExpr(a)
+	r := g.load(o, asm.R3)
+	if r != asm.R3 {
+		g.emit(asm.Mov.Reg(asm.R3, r))
+	}
+	g.free(o)
+	g.stackPtr(asm.R1, dst)
+	g.emit(asm.Mov.Imm(asm.R2, types.MacAddrSize))
+	switch {
+	case t.Kind == types.Pointer && t.UserSpace, t.Kind != types.Pointer && g.userPointers():
+		g.call(asm.FnProbeReadUser)
+	case t.Kind != types.Pointer && (g.ap.Kind == probe.Kprobe || g.ap.Kind == probe.Kretprobe):
+		// An untyped kprobe argument may point to kernel or user memory;
+		// on x86-64 the legacy helper reads both.
+		g.call(asm.FnProbeRead)
+	default:
+		g.call(asm.FnProbeReadKernel)
+	}
+}
+
+// cgroupPath stores the cgroup id and the index of the call's filter of
+// hierarchies; user space finds the paths when it prints the value.
+func (g *gen) cgroupPath(x *ast.Call, dst int16, size int) {
+	o := g.intExpr(x.Args[0])
+	g.emit(asm.StoreMem(asm.RFP, dst+types.CgroupPathIDOffset, g.load(o, asm.R0), asm.DWord))
+	g.free(o)
+	g.emit(storeImm(asm.RFP, dst+types.CgroupPathFilterOffset, int32(g.c.info.CgroupPathFilter[x]), asm.DWord))
+	g.zeroAt(dst+types.CgroupPathSize, size-types.CgroupPathSize)
+}
+
+// debugf calls bpf_trace_printk() with the format on the stack and up to
+// three values: integers as they are, strings as the address of a stack
+// copy, which the kernel reads for %s.
+func (g *gen) debugf(x *ast.Call) {
+	mark := g.mark()
+	defer g.release(mark)
+	format := g.c.info.StrConsts[x.Args[0]]
+	fmtSize := len(format) + 1
+	fmtSlot := g.alloc(x, fmtSize)
+	g.storeString(fmtSlot, fmtSize, format)
+	args := make([]operand, len(x.Args)-1)
+	for i, a := range x.Args[1:] {
+		t := g.typeOf(a)
+		if t.IsInt() {
+			args[i] = g.intExpr(a)
+			continue
+		}
+		slot := g.alloc(a, t.Size)
+		g.memExpr(a, slot, t.Size)
+		args[i] = g.temp(a)
+		r := g.regFor(args[i], asm.R0)
+		g.stackPtr(r, slot)
+		g.store(args[i], r)
+	}
+	for i, o := range args {
+		want := asm.R3 + asm.Register(i)
+		if r := g.load(o, want); r != want {
+			g.emit(asm.Mov.Reg(want, r))
+		}
+	}
+	g.stackPtr(asm.R1, fmtSlot)
+	g.emit(asm.Mov.Imm(asm.R2, int32(fmtSize)))
+	g.call(asm.FnTracePrintk)
+	for _, o := range args {
+		g.free(o)
+	}
+}
+
+// find looks the key up once: when found it copies the value into the
+// variable and is 1, else it leaves the variable alone and is 0.
+func (g *gen) find(x *ast.Call) operand {
+	m := g.c.maps[x.Args[0].(*ast.MapRef).Name]
+	keys := []ast.Expr{x.Args[1]}
+	if tup, ok := x.Args[1].(*ast.Tuple); ok && m.Key != nil && m.Key.Kind == types.Tuple && len(tup.Elems) == len(m.Key.Elems) && len(m.Info.Keys) > 1 {
+		keys = tup.Elems
+	}
+	v := g.c.info.Vars[x.Args[2].(*ast.Variable)]
+	slot := g.vars[v]
+	mark := g.mark()
+	key := g.mapKey(m, keys)
+	g.mapLookup(m, key)
+	g.release(mark)
+	missing := g.newLabel("findmiss")
+	g.emit(asm.JEq.Imm(asm.R0, 0, missing))
+	base := g.varBase()
+	switch {
+	case v.Type.IsInt():
+		g.loadSized(asm.R1, asm.R0, 0, m.Value)
+		g.normalize(asm.R1, v.Type)
+		g.emit(asm.StoreMem(base, slot, asm.R1, asm.DWord))
+	case types.Equal(v.Type, m.Value) || v.Type.Kind == types.String && m.Value.Kind == types.String:
+		// A string variable may be longer than the map's strings.
+		n := min(g.varSize(v), m.Value.Size)
+		g.copyMem(base, slot, asm.R0, 0, n)
+		for i := n; i < g.varSize(v); i++ {
+			g.emit(storeImm(base, slot+int16(i), 0, asm.Byte))
+		}
+	default:
+		g.errorf(x.Args[2], "find() into $%s of type %s from a map of %s values is not supported: give $%s the map's value type", v.Name, v.Type, m.Value, v.Name)
+	}
+	g.emit(asm.Mov.Imm(asm.R0, 1))
+	g.place(missing)
+	return g.result(x)
+}

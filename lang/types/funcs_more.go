@@ -1,0 +1,182 @@
+package types
+
+import (
+	"slices"
+
+	"github.com/ktrace/ktrace/lang/ast"
+)
+
+// More of bpftrace's standard library: macaddr(), cgroup_path(),
+// debugf() and find().
+
+// MacAddrSize is the size of macaddr()'s value: the address's six bytes.
+const MacAddrSize = 6
+
+// TypMacAddr is macaddr()'s type: six bytes printed as a MAC address.
+var TypMacAddr = &Type{Kind: MacAddr, Size: MacAddrSize}
+
+// checkMacaddr: macaddr(mac) takes an array of at least six bytes (a
+// struct member such as h_source) or a pointer to them.
+func checkMacaddr(c *checker, x *ast.Call) *Type {
+	if !c.arity(x) {
+		return TypInvalid
+	}
+	a := x.Args[0]
+	t := c.expr(a)
+	if _, isLiteral := a.(*ast.StringLit); isLiteral {
+		c.errorf(a, "macaddr() does not support literal string arguments")
+		return TypInvalid
+	}
+	switch {
+	case t.Kind == Invalid:
+		return TypInvalid
+	case t.Kind == Int || t.Kind == Pointer:
+	case t.Kind == Array || t.Kind == String:
+		if t.Size < MacAddrSize {
+			c.errorf(a, "macaddr() argument must be at least 6 bytes in size")
+			return TypInvalid
+		}
+	case t.Kind == Buffer:
+		if t.Len < MacAddrSize {
+			c.errorf(a, "macaddr() argument must be at least 6 bytes in size")
+			return TypInvalid
+		}
+	default:
+		c.errorf(a, "macaddr() only supports array or pointer arguments (%s provided)", t)
+		return TypInvalid
+	}
+	return TypMacAddr
+}
+
+// The layout of cgroup_path()'s value: the cgroup id, then the index of
+// its filter of hierarchies in Info.CgroupPathFilters.
+const (
+	CgroupPathIDOffset     = 0
+	CgroupPathFilterOffset = 8
+	CgroupPathSize         = 16
+)
+
+// TypCgroupPath is cgroup_path()'s type.
+var TypCgroupPath = &Type{Kind: CgroupPath, Size: CgroupPathSize}
+
+// checkCgroupPath: cgroup_path(id[, filter]) is resolved when printed;
+// the filter, a wildcard pattern of hierarchy names ("unified" for cgroup
+// v2), is a literal, so the value carries its index.
+func checkCgroupPath(c *checker, x *ast.Call) *Type {
+	if !c.arity(x) {
+		return TypInvalid
+	}
+	t := c.expr(x.Args[0])
+	if t.Kind != Invalid && !t.IsInt() {
+		c.errorf(x.Args[0], "cgroup_path() expects an integer cgroup id (%s provided)", t)
+		return TypInvalid
+	}
+	filter := "*"
+	if len(x.Args) == 2 {
+		s, ok := c.literalArg(x, 1)
+		if !ok {
+			return TypInvalid
+		}
+		filter = s
+	}
+	if t.Kind == Invalid {
+		return TypInvalid
+	}
+	if c.info.CgroupPathFilter == nil {
+		c.info.CgroupPathFilter = map[*ast.Call]int{}
+	}
+	i := slices.Index(c.info.CgroupPathFilters, filter)
+	if i < 0 {
+		i = len(c.info.CgroupPathFilters)
+		c.info.CgroupPathFilters = append(c.info.CgroupPathFilters, filter)
+	}
+	c.info.CgroupPathFilter[x] = i
+	return TypCgroupPath
+}
+
+// DebugfMaxArgs is how many values bpf_trace_printk() formats.
+const DebugfMaxArgs = 3
+
+// checkDebugf: debugf(fmt, ...) prints through bpf_trace_printk() to the
+// kernel's trace pipe, which formats at most three values with a few
+// conversions (bpftrace allows %d, %u, %x, %p and %s).
+func checkDebugf(c *checker, x *ast.Call) *Type {
+	c.formatted(x)
+	if len(x.Args) == 0 {
+		return TypNone
+	}
+	c.warnf(x, "The debugf() builtin is not recommended for production use. For more information see bpf_trace_printk in bpf-helpers(7).")
+	if n := len(x.Args) - 1; n > DebugfMaxArgs {
+		c.errorf(x, "cannot use more than %d conversion specifiers", DebugfMaxArgs)
+		return TypNone
+	}
+	f := c.info.Formats[x]
+	if f == nil {
+		return TypNone
+	}
+	for i, a := range x.Args[1:] {
+		if i >= len(f.Verbs) {
+			break
+		}
+		v := f.Verbs[i]
+		t := c.info.Types[a]
+		if t == nil || t.Kind == Invalid {
+			continue
+		}
+		switch v.Conv {
+		case 'd', 'u', 'x', 'p':
+			if !t.IsInt() {
+				c.errorf(a, "Type does not match format specifier: %c", v.Conv)
+			}
+		case 's':
+			if t.Kind != String {
+				c.errorf(a, "Type does not match format specifier: %c", v.Conv)
+			}
+		default:
+			c.errorf(x.Args[0], "Invalid format specifier for `debugf`: %c", v.Conv)
+		}
+	}
+	return TypNone
+}
+
+// checkFind: find(@m, key, $v) is true when the key is in the map, and
+// then sets $v to its value: one lookup where has_key() and a read are
+// two. $v is declared by the call if it is new, as by an assignment.
+func checkFind(c *checker, x *ast.Call) *Type {
+	if !c.arity(x) {
+		return TypInvalid
+	}
+	target, isVar := x.Args[2].(*ast.Variable)
+	m := c.keyedLookup(x, "find() takes a map name first, e.g. find(@m, key, $v)")
+	if !isVar {
+		c.errorf(x.Args[2], "find() stores the value in a scratch variable, e.g. find(@m, key, $v)")
+		return TypInvalid
+	}
+	if m == nil {
+		return TypInvalid
+	}
+	vt := m.Value
+	if (vt == nil || vt.Kind == Invalid) && c.learnedMaps[m.Name] != nil {
+		vt = c.learnedMaps[m.Name].Value
+	}
+	if vt == nil || vt.Kind == Invalid {
+		// Pass one has not seen the map assigned yet: pass two will.
+		if existing := c.lookupVar(target.Name); existing != nil {
+			c.info.Vars[target] = existing
+		} else {
+			c.declareVar(target, TypInvalid)
+		}
+		return TypBool
+	}
+	if vt.IsAggregation() {
+		c.errorf(x, "find() of a %s map is not supported: read the value as @%s[key]", aggName(vt), m.Name)
+		return TypInvalid
+	}
+	existing := c.lookupVar(target.Name)
+	if existing == nil {
+		c.declareVar(target, varType(vt))
+		return TypBool
+	}
+	c.reassignVar(&ast.AssignStmt{Sp: x.Sp, Target: target, Op: "=", Value: x.Args[2]}, target, existing, vt)
+	return TypBool
+}
