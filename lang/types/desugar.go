@@ -26,7 +26,7 @@ func (c *checker) desugar() {
 	for _, m := range c.prog.Macros {
 		macros[m.Name] = true
 	}
-	d := &desugarer{macros: macros}
+	d := &desugarer{macros: macros, cfg: &c.info.Config}
 	for _, p := range c.prog.Probes {
 		p.Predicate = d.expr(p.Predicate)
 		d.block(p.Body)
@@ -38,7 +38,8 @@ func (c *checker) desugar() {
 
 type desugarer struct {
 	macros  map[string]bool
-	elvises int // `?:` rewritten so far, to name their variables
+	elvises int     // `?:` rewritten so far, to name their variables
+	cfg     *Config // the settings config stands for
 }
 
 // elvis rewrites `c ?: b` into `{ let $v = c; $v ? $v : b }`, so that c is

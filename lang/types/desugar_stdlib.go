@@ -19,7 +19,8 @@ import (
 //   - is_err(p): p is an ERR_PTR, -4095 <= (int64)p < 0;
 //   - assert(cond, msg) as a statement: an errorf() and exit(1) when cond
 //     is false;
-//   - __builtin_NAME: bpftrace's internal spelling of the builtin NAME.
+//   - __builtin_NAME: bpftrace's internal spelling of the builtin NAME;
+//   - config (or config()): a record of the settings in effect.
 
 // taskMembers maps each task helper to the members it reads.
 var taskMembers = map[string][2]string{
@@ -39,7 +40,49 @@ func (d *desugarer) stdlibIdent(x *ast.Ident) ast.Expr {
 	if name, ok := strings.CutPrefix(x.Name, "__builtin_"); ok && builtins.Variable(name) != nil {
 		return &ast.Ident{Sp: x.Sp, Name: name}
 	}
+	if x.Name == "config" || x.Name == "__builtin_config" {
+		return d.configRecord(x.Sp)
+	}
 	return nil
+}
+
+// configRecord is the record config stands for: the settings of the
+// script's config block (or their defaults) that ktrace honours.
+func (d *desugarer) configRecord(sp lang.Span) ast.Expr {
+	cfg := d.cfg
+	orDefault := func(v int, def int) uint64 {
+		if v == 0 {
+			return uint64(def)
+		}
+		return uint64(v)
+	}
+	word := func(v, def string) string {
+		if v == "" {
+			return def
+		}
+		return v
+	}
+	trailer := ".."
+	if cfg.StrTruncTrailer != nil {
+		trailer = *cfg.StrTruncTrailer
+	}
+	r := &ast.Tuple{Sp: sp}
+	add := func(name string, x ast.Expr) {
+		r.Names = append(r.Names, name)
+		r.Elems = append(r.Elems, x)
+	}
+	num := func(v uint64) ast.Expr { return &ast.IntLit{Sp: sp, Value: v} }
+	str := func(v string) ast.Expr { return &ast.StringLit{Sp: sp, Value: v} }
+	add("license", str(word(cfg.License, "GPL")))
+	add("max_bpf_progs", num(orDefault(cfg.MaxPrograms, 1024)))
+	add("max_map_keys", num(orDefault(cfg.MaxMapKeys, 4096)))
+	add("max_probes", num(orDefault(cfg.MaxProbes, 1024)))
+	add("max_strlen", num(orDefault(cfg.MaxStrlen, 64)))
+	add("missing_probes", str(word(cfg.MissingProbes, "error")))
+	add("print_maps_on_exit", &ast.BoolLit{Sp: sp, Value: !cfg.NoExitDump})
+	add("stack_mode", str(word(cfg.StackMode, StackModeBpftrace)))
+	add("str_trunc_trailer", str(trailer))
+	return r
 }
 
 // stdlibCall rewrites a call of a helper; it returns nil for other calls.
@@ -69,6 +112,9 @@ func (d *desugarer) stdlibCall(x *ast.Call) ast.Expr {
 	}
 	if name, ok := strings.CutPrefix(x.Name, "__builtin_"); ok && len(x.Args) == 0 && builtins.Variable(name) != nil {
 		return &ast.Ident{Sp: x.Sp, Name: name}
+	}
+	if x.Name == "config" && len(x.Args) == 0 {
+		return d.configRecord(x.Sp)
 	}
 	return nil
 }
