@@ -6,7 +6,7 @@ import (
 	"github.com/ktrace/ktrace/lang/ast"
 )
 
-// More of bpftrace's standard library: macaddr(), cgroup_path(),
+// Functions of bpftrace's standard library: macaddr(), cgroup_path(),
 // debugf() and find().
 
 // MacAddrSize is the size of macaddr()'s value: the address's six bytes.
