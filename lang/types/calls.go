@@ -156,6 +156,16 @@ func (c *checker) builtinCall(x *ast.Call, b *builtins.Builtin) *Type {
 	return TypInvalid
 }
 
+// soleArg checks a call of a one-argument function: the count, then the
+// argument. It reports false when either is wrong (and was reported).
+func (c *checker) soleArg(x *ast.Call) (*Type, bool) {
+	if !c.arity(x) {
+		return TypInvalid, false
+	}
+	t := c.expr(x.Args[0])
+	return t, t.Kind != Invalid
+}
+
 // arity checks a builtin function's argument count against the table.
 func (c *checker) arity(x *ast.Call) bool {
 	b := builtins.Function(x.Name)

@@ -149,13 +149,11 @@ func isLiteral(x ast.Expr) bool {
 
 // checkStrcap: the capacity of a string or a char array, a constant.
 func checkStrcap(c *checker, x *ast.Call) *Type {
-	if !c.arity(x) {
+	t, ok := c.soleArg(x)
+	if !ok {
 		return TypInvalid
 	}
-	t := c.expr(x.Args[0])
 	switch {
-	case t.Kind == Invalid:
-		return TypInvalid
 	case t.Kind == String:
 		c.info.Consts[x] = int64(t.Size)
 	case t.Kind == Array && t.Elem.IsInt() && t.Elem.Size == 1:

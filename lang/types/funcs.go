@@ -150,13 +150,11 @@ func SignalNumber(name string) int {
 // checkBswap: the bytes of an integer reversed, as an unsigned integer of
 // the same width.
 func checkBswap(c *checker, x *ast.Call) *Type {
-	if !c.arity(x) {
+	t, ok := c.soleArg(x)
+	if !ok {
 		return TypInvalid
 	}
-	t := c.expr(x.Args[0])
 	switch {
-	case t.Kind == Invalid:
-		return TypInvalid
 	case t.Kind != Int:
 		c.errorf(x, "bswap() only supports integer arguments (%s provided)", t)
 		return TypInvalid

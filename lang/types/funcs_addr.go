@@ -126,13 +126,11 @@ func checkKsym(c *checker, x *ast.Call) *Type {
 // checkAddressSpace: kptr(p) and uptr(p) are p, marked as a kernel or a
 // user address, which decides the helper that reads through it.
 func checkAddressSpace(c *checker, x *ast.Call) *Type {
-	if !c.arity(x) {
+	t, ok := c.soleArg(x)
+	if !ok {
 		return TypInvalid
 	}
-	t := c.expr(x.Args[0])
 	switch {
-	case t.Kind == Invalid:
-		return TypInvalid
 	case t.Kind != Pointer:
 		c.errorf(x, "%s() expects a pointer (%s provided); cast an address to the type it points to: %s((int8 *)addr)", x.Name, t, x.Name)
 		return TypInvalid
@@ -149,13 +147,11 @@ func checkAddressSpace(c *checker, x *ast.Call) *Type {
 // socket, from a struct sock pointer the kernel's BTF types (an argument
 // of a BTF-typed probe).
 func checkSocketCookie(c *checker, x *ast.Call) *Type {
-	if !c.arity(x) {
+	t, ok := c.soleArg(x)
+	if !ok {
 		return TypInvalid
 	}
-	t := c.expr(x.Args[0])
 	switch {
-	case t.Kind == Invalid:
-		return TypInvalid
 	case t.Kind != Pointer || t.Elem == nil || t.Elem.Name != "struct sock":
 		c.errorf(x, "socket_cookie() only supports 'struct sock *' as the argument (%s provided)", t)
 		return TypInvalid

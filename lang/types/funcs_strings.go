@@ -38,13 +38,11 @@ func ErrnoMessages() map[int64]string {
 }
 
 func checkStrerror(c *checker, x *ast.Call) *Type {
-	if !c.arity(x) {
+	t, ok := c.soleArg(x)
+	if !ok {
 		return TypInvalid
 	}
-	t := c.expr(x.Args[0])
 	switch {
-	case t.Kind == Invalid:
-		return TypInvalid
 	case !t.IsInt():
 		c.errorf(x, "strerror() only supports integer arguments (%s provided)", t)
 		return TypInvalid
@@ -60,13 +58,11 @@ var TypSyscallName = &Type{Kind: SyscallName, Size: 8}
 // architecture. The number is what the program keeps; user space prints
 // the name, as for strerror(), so a map keyed by it stays small.
 func checkSyscallName(c *checker, x *ast.Call) *Type {
-	if !c.arity(x) {
+	t, ok := c.soleArg(x)
+	if !ok {
 		return TypInvalid
 	}
-	t := c.expr(x.Args[0])
 	switch {
-	case t.Kind == Invalid:
-		return TypInvalid
 	case !t.IsInt():
 		c.errorf(x, "syscall_name() expects an integer system call number (%s provided)", t)
 		return TypInvalid
@@ -212,13 +208,11 @@ func checkBuf(c *checker, x *ast.Call) *Type {
 var TypSignalName = &Type{Kind: SignalName, Size: 8}
 
 func checkSignalName(c *checker, x *ast.Call) *Type {
-	if !c.arity(x) {
+	t, ok := c.soleArg(x)
+	if !ok {
 		return TypInvalid
 	}
-	t := c.expr(x.Args[0])
 	switch {
-	case t.Kind == Invalid:
-		return TypInvalid
 	case !t.IsInt():
 		c.errorf(x, "signal_name() expects an integer signal number (%s provided)", t)
 		return TypInvalid

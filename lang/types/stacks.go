@@ -150,13 +150,11 @@ func (c *checker) stackCall(x *ast.Call, user bool) *Type {
 // usym checks usym(addr): a user address printed as the symbol it is in,
 // resolved in the process that recorded it.
 func (c *checker) usym(x *ast.Call) *Type {
-	if !c.arity(x) {
+	t, ok := c.soleArg(x)
+	if !ok {
 		return TypInvalid
 	}
-	t := c.expr(x.Args[0])
 	switch {
-	case t.Kind == Invalid:
-		return TypInvalid
 	case !t.IsInt():
 		c.errorf(x.Args[0], "usym() takes an integer address, not %s", t)
 		return TypInvalid
