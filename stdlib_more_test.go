@@ -27,37 +27,55 @@ func TestDebugfWritesTracePipe(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The pipe is opened before the program runs and read as it fills:
-	// the trace buffer is a ring that other tests' output can overwrite
-	// before a later read of the whole buffer.
+	// the trace buffer is a ring that other output can overwrite before a
+	// later read of the whole buffer.
 	pipe, err := unix.Open(filepath.Join(tracefs, "trace_pipe"), unix.O_RDONLY|unix.O_NONBLOCK, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer unix.Close(pipe)
-	marker := fmt.Sprintf("ktrace-debugf-%d", os.Getpid())
-	src := fmt.Sprintf(`BEGIN { $s = "str"; debugf("%s %%d %%s %%x", 42, $s, 255); exit(); }`, marker)
-	runFuncScript(t, src, nil, nil, nil)
-	want := "bpf_trace_printk: " + marker + " 42 str ff"
 	var seen strings.Builder
+	// Up to three runs, each with its own marker: in the kernel lab's
+	// guests a first line has gone missing (in one run of 6.1, another of
+	// 6.12, never alone), so one lost line is retried, and the reasons
+	// the kernel might have for dropping them are reported if all are.
+	for attempt := 1; attempt <= 3; attempt++ {
+		marker := fmt.Sprintf("ktrace-debugf-%d-%d", os.Getpid(), attempt)
+		src := fmt.Sprintf(`BEGIN { $s = "str"; debugf("%s %%d %%s %%x", 42, $s, 255); exit(); }`, marker)
+		runFuncScript(t, src, nil, nil, nil)
+		if readPipeFor(t, pipe, &seen, "bpf_trace_printk: "+marker+" 42 str ff", 2*time.Second) {
+			return
+		}
+	}
+	tail := seen.String()
+	if len(tail) > 2000 {
+		tail = tail[len(tail)-2000:]
+	}
+	on, _ := os.ReadFile(filepath.Join(tracefs, "tracing_on"))
+	enabled, _ := os.ReadFile(filepath.Join(tracefs, "events/bpf_trace/bpf_trace_printk/enable"))
+	t.Fatalf("no debugf line in %s/trace_pipe after three runs (tracing_on %q, bpf_trace_printk enable %q); it had:\n%s",
+		tracefs, strings.TrimSpace(string(on)), strings.TrimSpace(string(enabled)), tail)
+}
+
+// readPipeFor reads the non-blocking trace pipe into seen until it holds
+// want or the time is up.
+func readPipeFor(t *testing.T, pipe int, seen *strings.Builder, want string, d time.Duration) bool {
+	t.Helper()
 	buf := make([]byte, 64<<10)
-	for deadline := time.Now().Add(5 * time.Second); ; {
+	for deadline := time.Now().Add(d); ; {
 		n, err := unix.Read(pipe, buf)
 		switch {
 		case n > 0:
 			seen.Write(buf[:n])
 			if strings.Contains(seen.String(), want) {
-				return
+				return true
 			}
 			continue
 		case err != nil && err != unix.EAGAIN && err != unix.EINTR:
 			t.Fatal(err)
 		}
 		if time.Now().After(deadline) {
-			tail := seen.String()
-			if len(tail) > 2000 {
-				tail = tail[len(tail)-2000:]
-			}
-			t.Fatalf("%q not in %s/trace_pipe; it had:\n%s", want, tracefs, tail)
+			return false
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
