@@ -2,6 +2,8 @@ package ktrace_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -76,4 +78,46 @@ func TestUprobeDWARFArgErrors(t *testing.T) {
 	if _, err := ktrace.Compile("stdin", []byte(fmt.Sprintf(`uprobe:%s:kt_float { print(args.n); }`, bin)), nil); err != nil {
 		t.Errorf("args.n after a double: %v", err)
 	}
+}
+
+// TestUprobeSourceLine attaches at a statement of the binary's source, by
+// file and line as a debugger sets a breakpoint: the probe fires once per
+// call of the function holding it, inside that function, with the probe
+// named as written.
+func TestUprobeSourceLine(t *testing.T) {
+	testutil.RequireRoot(t)
+	bin := testutil.Build(t, cprog.DwarfArgs)
+	line := markedLine(t, filepath.Join(filepath.Dir(bin), "dwarfargs.c"), "LINE PROBE")
+	p := testutil.StartUserProg(t, bin)
+	u := startUser(t, fmt.Sprintf(`uprobe:%s@dwarfargs.c:%d /pid == $1/ { printf("%%s %%s\n", probe, usym(reg("ip"))); @hits = count(); }`, bin, line),
+		&ktrace.Options{Params: []string{fmt.Sprint(p.PID)}})
+	p.Do(t, "call")
+	p.Do(t, "call")
+	printed, maps := u.stop(t)
+	one := fmt.Sprintf("uprobe:%s@dwarfargs.c:%d kt_shape\n", bin, line)
+	if printed != one+one || maps != "@hits: 2\n" {
+		t.Errorf("printed\n%s%s\nwant twice\n%s", printed, maps, one)
+	}
+	ap := fmt.Sprintf("uprobe:%s@dwarfargs.c:9999", bin)
+	_, err := ktrace.Compile("line.bt", []byte(ap+" { }"), nil)
+	want := fmt.Sprintf("line.bt:1:1: ERROR: %s: unable to map 'dwarfargs.c:9999' to address\n%s { }\n^%s", ap, ap, strings.Repeat("~", len(ap)-1))
+	if err == nil || err.Error() != want {
+		t.Errorf("a line without code:\ngot  %v\nwant %s", err, want)
+	}
+}
+
+// markedLine returns the number of the line of file that contains marker.
+func markedLine(t *testing.T, file, marker string) int {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range strings.Split(string(data), "\n") {
+		if strings.Contains(l, marker) {
+			return i + 1
+		}
+	}
+	t.Fatalf("%s has no line marked %q", file, marker)
+	return 0
 }

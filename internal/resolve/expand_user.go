@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ktrace/ktrace/internal/dwarfinfo"
 	"github.com/ktrace/ktrace/lang/probe"
 	"github.com/ktrace/ktrace/uprobe"
 )
@@ -66,6 +67,14 @@ func expandUprobe(spec probe.Spec) ([]probe.Spec, error) {
 		path, f = forwardStub(path, f, spec.Name)
 	}
 	spec.Path = path
+	if spec.Source.File != "" {
+		// A source statement: its address from the DWARF line table.
+		addr, err := sourceAddress(path, spec.Source)
+		if err != nil {
+			return nil, fmt.Errorf("%s:%s@%s: %w", spec.Kind, written.Path, spec.Source, err)
+		}
+		spec.Address = addr
+	}
 	if spec.Name == "" {
 		if _, err := uprobe.LocateAddress(path, spec.Address, spec.Kind == probe.Uretprobe); err != nil {
 			return nil, err
@@ -279,4 +288,14 @@ func listUser(t probe.Kind, rest string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// sourceAddress finds the address of a source statement of the binary at
+// path in its DWARF line table.
+func sourceAddress(path string, src probe.SourceLine) (uint64, error) {
+	info, err := dwarfinfo.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	return info.LineAddress(src.File, src.Line, src.Column)
 }

@@ -84,11 +84,31 @@ type Spec struct {
 	Offset uint64
 	// Address is the address of "uprobe:PATH:0xADDR" (Name is then "").
 	Address uint64
+	// Source is the source location of "uprobe:PATH@FILE:LINE[:COL]"
+	// (Name is then ""; the zero SourceLine otherwise); resolution fills
+	// Address from the binary's DWARF line table. A value, so that Specs
+	// compare with ==.
+	Source SourceLine
 	// Unit is the interval/profile unit: "s", "ms", "us" or "hz".
 	Unit string
 	// Count is the interval/profile count, or the sample period of a
 	// software/hardware probe (0: the default period).
 	Count uint64
+}
+
+// SourceLine is a statement of a binary's source, where a uprobe may
+// attach as a debugger sets a breakpoint.
+type SourceLine struct {
+	File         string // as written: a path, or its last components
+	Line, Column int    // Column 0: the line's first statement
+}
+
+func (l SourceLine) String() string {
+	out := l.File + ":" + strconv.Itoa(l.Line)
+	if l.Column > 0 {
+		out += ":" + strconv.Itoa(l.Column)
+	}
+	return out
 }
 
 // String returns the canonical text of the spec, which Parse accepts and
@@ -111,6 +131,9 @@ func (s Spec) String() string {
 		}
 		return out
 	case Uprobe, Uretprobe:
+		if s.Source.File != "" {
+			return t + ":" + s.Path + "@" + s.Source.String()
+		}
 		if s.Name == "" {
 			return t + ":" + s.Path + ":0x" + strconv.FormatUint(s.Address, 16)
 		}
@@ -307,6 +330,28 @@ func parseKprobe(s *Spec, rest string) error {
 	return nil
 }
 
+// parseSourceLine parses the FILE:LINE[:COL] of "uprobe:BIN@FILE:LINE".
+func parseSourceLine(s *Spec, bin, loc string) error {
+	parts := strings.Split(loc, ":")
+	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" {
+		return fmt.Errorf("%s source location must be FILE:LINE or FILE:LINE:COLUMN, e.g. %s:/bin/bash@readline.c:362, got %q", s.Kind, s.Kind, loc)
+	}
+	nums := make([]int, len(parts)-1)
+	for i, p := range parts[1:] {
+		n, err := strconv.ParseUint(p, 10, 31)
+		if err != nil || n == 0 {
+			return fmt.Errorf("%s source line and column must be positive numbers, got %q", s.Kind, p)
+		}
+		nums[i] = int(n)
+	}
+	src := SourceLine{File: parts[0], Line: nums[0]}
+	if len(nums) == 2 {
+		src.Column = nums[1]
+	}
+	s.Path, s.Source = bin, src
+	return nil
+}
+
 // parseKernelName parses "NAME" or "MODULE:NAME" for kernel-side probes.
 func parseKernelName(s *Spec, rest, needs string) error {
 	what := "function name"
@@ -338,6 +383,9 @@ func parseKernelName(s *Spec, rest, needs string) error {
 }
 
 func parseUprobe(s *Spec, rest string) error {
+	if bin, loc, ok := strings.Cut(rest, "@"); ok && bin != "" {
+		return parseSourceLine(s, bin, loc)
+	}
 	i := strings.LastIndexByte(rest, ':')
 	if i <= 0 || i == len(rest)-1 {
 		return fmt.Errorf("%s probe needs a binary and a function, e.g. %s:/bin/bash:readline", s.Kind, s.Kind)

@@ -54,6 +54,8 @@ func TestParseValid(t *testing.T) {
 		{"hardware:cache-misses:1000000", Spec{Kind: Hardware, Name: "cache-misses", Count: 1000000}, "hardware:cache-misses:1000000"},
 		{"h:cycles:", Spec{Kind: Hardware, Name: "cycles"}, "hardware:cycles"},
 		{"software:cpu-clock:1e6", Spec{Kind: Software, Name: "cpu-clock", Count: 1000000}, "software:cpu-clock:1000000"},
+		{"uprobe:/bin/bash@readline.c:362", Spec{Kind: Uprobe, Path: "/bin/bash", Source: SourceLine{File: "readline.c", Line: 362}}, "uprobe:/bin/bash@readline.c:362"},
+		{"u:./app@src/main.c:10:5", Spec{Kind: Uprobe, Path: "./app", Source: SourceLine{File: "src/main.c", Line: 10, Column: 5}}, "uprobe:./app@src/main.c:10:5"},
 		{"interval:ms:1_000", Spec{Kind: Interval, Unit: "ms", Count: 1000}, "interval:ms:1000"},
 		{"profile:hz:1e2", Spec{Kind: Profile, Unit: "hz", Count: 100}, "profile:hz:100"},
 	}
@@ -163,6 +165,9 @@ func TestParseErrors(t *testing.T) {
 		{"hardware:cycle", `unknown hardware event "cycle"; did you mean "cycles"?`},
 		{"hardware:cycles:x", `hardware count must be a positive integer, got "x"`},
 		{"software:cpu-clock:1e", `software count must be a positive integer, got "1e"`},
+		{"uprobe:/bin/bash@readline.c", `uprobe source location must be FILE:LINE or FILE:LINE:COLUMN, e.g. uprobe:/bin/bash@readline.c:362, got "readline.c"`},
+		{"uprobe:/bin/bash@readline.c:0", `uprobe source line and column must be positive numbers, got "0"`},
+		{"uprobe:/bin/bash@readline.c:x:1", `uprobe source line and column must be positive numbers, got "x"`},
 		{"software:cpu-clock:1e30", `software count must be a positive integer, got "1e30"`},
 	}
 	for _, tt := range tests {
