@@ -52,7 +52,8 @@ func (p *JSONPrinter) PrintfBytes(b []byte) error {
 func (p *JSONPrinter) Value(v any) error { return p.data("value", p.value(v, 1)) }
 
 // Map writes {"type": "map", "data": {"@name": VALUE}}: the type is
-// "hist" for hist and lhist maps and "stats" for avg and stats maps; a
+// "hist" for hist and lhist maps, "stats" for avg and stats maps and
+// "tseries" for tseries maps; a
 // map with keys is an object keyed by the keys' text ("1,x" for
 // @m[1, "x"]). An empty map prints nothing.
 func (p *JSONPrinter) Map(m *Map) error {
@@ -66,6 +67,8 @@ func (p *JSONPrinter) Map(m *Map) error {
 		typ = "stats"
 	case Hist, LHist:
 		typ = "hist"
+	case TSeries:
+		typ = "tseries"
 	}
 	// Written in the order bpftrace writes it, as it is formatted: a
 	// string with escapes switches later numbers to hex (see raw).
@@ -303,6 +306,8 @@ func (p *JSONPrinter) value(v any, div uint64) string {
 		return p.hist(v.view(div))
 	case LHist:
 		return p.hist(v.view())
+	case TSeries:
+		return p.tseries(v)
 	}
 	return p.str(Text(v))
 }
@@ -313,6 +318,26 @@ func (p *JSONPrinter) array(v []any) string {
 		parts[i] = p.value(e, 1)
 	}
 	return "[" + strings.Join(parts, ",") + "]"
+}
+
+// tseries encodes the intervals with a value as
+// [{"interval_start":"2025-01-02 10:41:46.700000000","value":1},...].
+func (p *JSONPrinter) tseries(ts TSeries) string {
+	var b strings.Builder
+	b.WriteString("[")
+	first := true
+	for _, r := range ts.Rows {
+		if r.Value == nil {
+			continue
+		}
+		if !first {
+			b.WriteString(",")
+		}
+		first = false
+		b.WriteString(`{"interval_start":"` + tseriesJSONTime(r.Start) + `","value":` + p.value(r.Value, 1) + "}")
+	}
+	b.WriteString("]")
+	return b.String()
 }
 
 // hist encodes buckets as [{"min": A, "max": B, "count": C},...]: min and

@@ -149,6 +149,10 @@ func (p *TextPrinter) Map(m *Map) error {
 			b = append(b, ":\n"...)
 			b = append(b, histText(v.view())...)
 			b = append(b, '\n')
+		case TSeries:
+			b = append(b, ":\n"...)
+			b = append(b, tseriesText(v)...)
+			b = append(b, '\n')
 		case Stats:
 			b = append(b, ": "...)
 			b = append(b, statsText(v, div)...)

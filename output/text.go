@@ -50,6 +50,8 @@ const (
 	AggStats
 	AggHist
 	AggLHist
+	// AggTSeries maps keep the order they were read in: their keys' bytes.
+	AggTSeries
 )
 
 // AggOf names the aggregation of a map's value type; AggNone for plain
@@ -75,6 +77,8 @@ func AggOf(t *types.Type) Agg {
 		return AggHist
 	case types.LHist:
 		return AggLHist
+	case types.TSeries:
+		return AggTSeries
 	}
 	return AggNone
 }
@@ -93,6 +97,7 @@ type Entry struct {
 //     values come last, as in bpftrace);
 //   - avg and stats by their average;
 //   - hist and lhist by the sum of their bucket counts;
+//   - tseries not at all: they keep the reader's order (key bytes);
 //   - anything else by key: integers as signed numbers, strings byte by
 //     byte, tuples element by element (a stable sort).
 //
@@ -124,6 +129,8 @@ func (m *Map) Sort() {
 		key = func(v any) number { return numberOf(statsOf(v).Average()) }
 	case AggHist, AggLHist:
 		key = func(v any) number { return number{u: totalOf(v)} }
+	case AggTSeries:
+		return
 	default:
 		m.sortByKey()
 		return
@@ -225,6 +232,8 @@ func (m *Map) kind() Agg {
 		return AggHist
 	case LHist:
 		return AggLHist
+	case TSeries:
+		return AggTSeries
 	case Stats:
 		return AggStats
 	case Avg:

@@ -328,6 +328,8 @@ func textParts(v any, plus bool) (string, string) {
 		return histText(v.view(1)), ""
 	case LHist:
 		return histText(v.view()), ""
+	case TSeries:
+		return tseriesText(v), ""
 	case fmt.Stringer:
 		return v.String(), ""
 	}

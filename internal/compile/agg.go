@@ -20,6 +20,10 @@ import (
 // hist(x)/lhist(x,...): one lookup, an in-place update when the key exists
 // on this CPU, an insert when it does not.
 func (g *gen) aggregate(m *Map, ref *ast.MapRef, call *ast.Call) {
+	if m.Value.Kind == types.TSeries {
+		g.tseries(m, ref, call)
+		return
+	}
 	// Evaluate the argument before the lookup: R0 (the value pointer)
 	// would not survive the helper calls that the argument may need.
 	var arg operand

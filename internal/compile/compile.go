@@ -300,6 +300,13 @@ func (c *compiler) declareMaps() {
 			}
 			spec.KeySize = uint32(m.KeySize())
 		}
+		if mi.Value.Kind == types.TSeries {
+			// An entry per (key, interval), as bpftrace keeps them: the
+			// interval's index is appended to the key.
+			m.Bucketed = true
+			spec.KeySize = uint32(m.KeySize())
+			spec.MaxEntries = max(spec.MaxEntries, uint32(mi.Value.Intervals))
+		}
 		if mi.Value.Kind == types.Bool {
 			spec.ValueSize = 8
 		}

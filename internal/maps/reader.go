@@ -54,6 +54,8 @@ func (r *Reader) collect(m *compile.Map, take bool) (*output.Map, error) {
 	switch {
 	case m.Array:
 		out, err = r.arrayHist(m, bm, take)
+	case m.Value.Kind == types.TSeries:
+		out, err = r.tseries(m, bm, take)
 	case m.Bucketed:
 		out, err = r.buckets(m, bm, take)
 	default:

@@ -328,7 +328,7 @@ var table = []Builtin{
 	function(Uptr, "uptr", 1, 1, Int),
 	function(SocketCookie, "socket_cookie", 1, 1, Int),
 	function(Offsetof, "offsetof", 2, 2, Constant).notYet(),
-	function(Tseries, "tseries", 3, 4, Aggregation).notYet(),
+	function(Tseries, "tseries", 3, 4, Aggregation),
 	function(CgroupPath, "cgroup_path", 1, 2, Memory),
 	function(Fail, "fail", 1, Variadic, Statement),
 	function(Find, "find", 3, 3, Int),

@@ -55,7 +55,7 @@ func (c *checker) builtinCall(x *ast.Call, b *builtins.Builtin) *Type {
 		c.errorf(x, "%s() is an unsafe function being used in safe mode", x.Name)
 	}
 	switch b.ID {
-	case builtins.Count, builtins.Sum, builtins.Min, builtins.Max, builtins.Avg, builtins.Stats, builtins.Hist, builtins.Lhist:
+	case builtins.Count, builtins.Sum, builtins.Min, builtins.Max, builtins.Avg, builtins.Stats, builtins.Hist, builtins.Lhist, builtins.Tseries:
 		return checkAggregationCall(c, x)
 	case builtins.Printf, builtins.Cat, builtins.System, builtins.Errorf, builtins.Warnf:
 		return c.formatted(x)
@@ -196,6 +196,8 @@ func aggArgHint(name string) string {
 		return ""
 	case "lhist":
 		return "value, min, max, step"
+	case "tseries":
+		return "value, interval_ns, num_intervals"
 	}
 	return "value"
 }
@@ -255,6 +257,9 @@ func (c *checker) aggregation(x *ast.Call) *Type {
 		return TypInvalid
 	}
 	signed := t.Kind != Int || t.Signed
+	if x.Name == "tseries" {
+		return c.tseries(x, signed)
+	}
 	consts := make([]int64, len(x.Args))
 	for i, a := range x.Args[1:] {
 		at := c.expr(a)

@@ -90,7 +90,6 @@ func TestCheckErrors(t *testing.T) {
 		{`BEGIN { @x = sum("s"); }`, "test.bt:1:18: ERROR: sum() takes an integer, not string[2]\nBEGIN { @x = sum(\"s\"); }\n                 ^~~"},
 		{`BEGIN { @x = str(1, 0); }`, "test.bt:1:21: ERROR: str() length must be positive\nBEGIN { @x = str(1, 0); }\n                    ^"},
 		{`BEGIN { @x = comm == 1; }`, "test.bt:1:14: ERROR: Type mismatch for '==': comparing string[16] with int64\nBEGIN { @x = comm == 1; }\n             ^~~~~~~~~"},
-		{`BEGIN { @x = tseries(1, 1s, 5); }`, "test.bt:1:14: ERROR: tseries() is not supported yet\nBEGIN { @x = tseries(1, 1s, 5); }\n             ^~~~~~~~~~~~~~~~~"},
 		{`BEGIN { @x = hist(1, 6); }`, "test.bt:1:22: ERROR: hist() bucket parameter k must be between 0 and 5, not 6\nBEGIN { @x = hist(1, 6); }\n                     ^"},
 		{`BEGIN { @x = hist(1, $y); }`, "test.bt:1:22: ERROR: Undefined or undeclared variable: $y\nBEGIN { @x = hist(1, $y); }\n                     ^~"},
 		{`BEGIN { @x = lhist(1, 0, 10); }`, "test.bt:1:14: ERROR: lhist() takes 4 arguments, but 3 were given\nBEGIN { @x = lhist(1, 0, 10); }\n             ^~~~~~~~~~~~~~~"},

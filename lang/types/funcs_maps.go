@@ -34,8 +34,10 @@ func (c *checker) mapArg(x *ast.Call, arg ast.Expr, keyed bool) *MapInfo {
 }
 
 // bucketed reports whether a map value is a histogram, whose map holds
-// an entry per bucket.
-func bucketed(t *Type) bool { return t != nil && (t.Kind == Hist || t.Kind == LHist) }
+// an entry per bucket (tseries: per interval).
+func bucketed(t *Type) bool {
+	return t != nil && (t.Kind == Hist || t.Kind == LHist || t.Kind == TSeries)
+}
 
 // checkLen: the number of elements of a map, or the length of a string.
 func checkLen(c *checker, x *ast.Call) *Type {

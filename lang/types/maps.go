@@ -105,7 +105,7 @@ func (c *checker) assignMap(s *ast.AssignStmt, target *ast.MapRef) {
 }
 
 var aggregations = map[string]bool{
-	"count": true, "sum": true, "min": true, "max": true, "avg": true, "stats": true, "hist": true, "lhist": true,
+	"count": true, "sum": true, "min": true, "max": true, "avg": true, "stats": true, "hist": true, "lhist": true, "tseries": true,
 }
 
 func (c *checker) mapRead(x *ast.MapRef) *Type {
@@ -233,6 +233,8 @@ func (c *checker) joinValue(m *MapInfo, ref *ast.MapRef, value *Type) {
 		m.Value = value
 	case m.Value.IsAggregation() != value.IsAggregation():
 		c.errorf(ref, "@%s is assigned both an aggregation and a plain value; a map holds one or the other", mapName(ref.Name))
+	case m.Value.Kind == TSeries && value.Kind == TSeries && !Equal(m.Value, value):
+		c.errorf(ref, "@%s: different tseries bounds in a single map unsupported", mapName(ref.Name))
 	case m.Value.IsAggregation() && !Equal(m.Value, value):
 		c.errorf(ref, "@%s is used with both %s and %s", mapName(ref.Name), aggName(m.Value), aggName(value))
 	default:

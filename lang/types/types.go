@@ -60,6 +60,9 @@ const (
 	Stats
 	Hist
 	LHist
+	// TSeries is tseries()'s value: per CPU, one {value, meta, epoch}
+	// bucket per (key, interval index) entry (see TSeriesBucketSize).
+	TSeries
 )
 
 // Type describes a value. Types are compared with Equal, not ==.
@@ -101,6 +104,12 @@ type Type struct {
 	Min, Max, Step int64
 	// Hist bucket scale (log2 buckets per power of two, bpftrace's k).
 	Bits int
+
+	// TSeries parameters: the interval's length in nanoseconds, how many
+	// intervals are kept, and how values in one interval combine ("" keeps
+	// the last one; "avg", "max", "min" or "sum").
+	Interval, Intervals int64
+	TSeriesAgg          string
 }
 
 // Predeclared types.
@@ -277,6 +286,8 @@ func Equal(a, b *Type) bool {
 		return a.Min == b.Min && a.Max == b.Max && a.Step == b.Step
 	case Hist:
 		return a.Bits == b.Bits
+	case TSeries:
+		return a.Interval == b.Interval && a.Intervals == b.Intervals && a.TSeriesAgg == b.TSeriesAgg
 	}
 	return true
 }
@@ -363,6 +374,8 @@ func (t *Type) String() string {
 		return "hist_t"
 	case LHist:
 		return "lhist_t"
+	case TSeries:
+		return "tseries_t"
 	}
 	return "?"
 }
