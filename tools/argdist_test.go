@@ -2,6 +2,8 @@ package tools_test
 
 import (
 	"errors"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -10,13 +12,19 @@ import (
 )
 
 // TestArgdist reads 256 blocks of 4 KiB with direct I/O: the histogram of
-// dd's block_rq_issue bytes has them all in the 4096 bucket, and the count
-// of its values shows 4096 only, in JSON.
+// the block_rq_issue bytes of a copy of dd has them all in the 4096 bucket,
+// and the count of its values shows 4096 only, in JSON.
 func TestArgdist(t *testing.T) {
 	dd, _ := directReads(t)
-	const spec = `t:block:block_rq_issue():u32:args->bytes:$COMM=="dd"`
+	// A copy of dd with a name of its own: other packages' tests run dd
+	// at the same time.
+	ownDD := filepath.Join(t.TempDir(), "ktdd-argdist")
+	if out, err := exec.Command("cp", "/bin/dd", ownDD).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v: %s", err, out)
+	}
+	const spec = `t:block:block_rq_issue():u32:args->bytes:$COMM=="ktdd-argdist"`
 	r := startTool(t, "argdist", "-j", "-H", spec, "-C", spec+"#dd requests")
-	run(t, dd[0], dd[1:]...)
+	run(t, ownDD, dd[1:]...)
 	if err := r.stop(); err != nil {
 		t.Fatal(err)
 	}
