@@ -34,6 +34,11 @@ func (g *gen) memExpr(x ast.Expr, dst int16, size int) {
 	}
 	switch x := x.(type) {
 	case *ast.Ident:
+		if rec := g.c.info.ArgsRecords[x]; rec != nil {
+			// args as a whole: the record of its fields.
+			g.memExpr(rec, dst, size)
+			return
+		}
 		if g.memVariable(x, dst, size) {
 			return
 		}

@@ -2,6 +2,7 @@ package types
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ktrace/ktrace/internal/suggest"
@@ -83,6 +84,60 @@ func (c *checker) argsField(x *ast.Field, id *ast.Ident) *Type {
 		out = &nt
 	}
 	return out
+}
+
+// wholeArgs types `args` used as a value (print(args), @m[args]): the
+// record of the probe's arguments, (a=args.a, b=args.b, ...), leaving out
+// a tracepoint's common_ fields. Every attach point of the probe must
+// have the same arguments.
+func (c *checker) wholeArgs(x *ast.Ident) *Type {
+	var names []string
+	for i, ap := range c.probe.Points {
+		if probeArgsKind(ap.Kind) {
+			if _, err := ap.Args(); err != nil {
+				c.errorf(x, "%s: %v", ap.Name, err)
+				return TypInvalid
+			}
+		}
+		var these []string
+		for _, f := range ap.Fields {
+			if !strings.HasPrefix(f.Name, "common_") {
+				these = append(these, f.Name)
+			}
+		}
+		if i > 0 && !slices.Equal(names, these) {
+			c.errorf(x, "args of %s and %s differ: args as a whole value needs the same arguments at every attach point", c.probe.Points[0].Name, ap.Name)
+			return TypInvalid
+		}
+		names = these
+	}
+	if len(c.probe.Points) == 0 || !probeArgsKind(c.probe.Points[0].Kind) {
+		// The per-kind message, as for args.NAME.
+		c.probeArg(&ast.Field{Sp: x.Sp, X: x, Name: "?"}, x, c.probe.Points[0])
+		return TypInvalid
+	}
+	if len(names) == 0 {
+		c.errorf(x, "%s has no arguments", c.probe.Points[0].Name)
+		return TypInvalid
+	}
+	rec := &ast.Tuple{Sp: x.Sp, Names: names}
+	for _, name := range names {
+		rec.Elems = append(rec.Elems, &ast.Field{Sp: x.Sp, X: &ast.Ident{Sp: x.Sp, Name: "args"}, Name: name})
+	}
+	t := c.expr(rec)
+	if t.Kind != Invalid {
+		c.info.ArgsRecords[x] = rec
+	}
+	return t
+}
+
+// probeArgsKind reports whether probes of kind k have named arguments.
+func probeArgsKind(k probe.Kind) bool {
+	switch k {
+	case probe.Tracepoint, probe.Fentry, probe.Fexit, probe.RawTracepoint, probe.Kprobe, probe.Uprobe:
+		return true
+	}
+	return false
 }
 
 // probeArg returns the type of args.NAME at one attach point, or nil after

@@ -69,6 +69,9 @@ type Info struct {
 	// RecordFields holds the element index of each field access on a
 	// record, `$r.name`, which reads like a tuple's `.N`.
 	RecordFields map[*ast.Field]int
+	// ArgsRecords holds, for each use of `args` as a whole value, the
+	// record literal of its fields it stands for: (a=args.a, b=args.b).
+	ArgsRecords map[*ast.Ident]*ast.Tuple
 	// UserSymbols holds the address, as linked, of the symbol of each
 	// uaddr() call in a position-independent binary, which the compiler
 	// adds the load bias to (other uaddr() calls are in Consts): the

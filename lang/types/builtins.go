@@ -58,8 +58,7 @@ func (c *checker) ident(x *ast.Ident) *Type {
 		return TypInvalid
 	}
 	if b.ID == builtins.Args {
-		c.errorf(x, "args must be followed by a field, e.g. args.%s", c.someField())
-		return TypInvalid
+		return c.wholeArgs(x)
 	}
 	for _, ap := range c.probe.Points {
 		if !b.ValidIn(ap.Kind) {

@@ -94,6 +94,7 @@ func (c *checker) newInfo(cfg Config) *Info {
 		Formats:      map[*ast.Call]*Format{},
 		Members:      map[*ast.Field]*Member{},
 		RecordFields: map[*ast.Field]int{},
+		ArgsRecords:  map[*ast.Ident]*ast.Tuple{},
 		Builtins:     map[builtins.ID]bool{},
 		Config:       cfg,
 		maps:         map[string]*MapInfo{},

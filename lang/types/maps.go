@@ -196,9 +196,9 @@ func (c *checker) mapEntry(ref *ast.MapRef) *MapInfo {
 //
 // A multi-key map is keyed by a tuple, as in bpftrace: @m[$k] with $k a
 // tuple of N elements is the same key as @m[a, b, ...] with N keys, so a
-// single tuple key counts as its elements.
+// single tuple key counts as its elements. A record key stays one key.
 func (c *checker) joinKeys(m *MapInfo, ref *ast.MapRef, keys []*Type) {
-	if len(keys) == 1 && keys[0].Kind == Tuple && len(keys[0].Elems) > 1 {
+	if len(keys) == 1 && keys[0].Kind == Tuple && keys[0].Names == nil && len(keys[0].Elems) > 1 {
 		keys = storedTypes(keys[0].Elems)
 	}
 	if !m.keysSet {

@@ -86,3 +86,15 @@ func TestStdlibFolding(t *testing.T) {
 		}
 	}
 }
+
+// TestWholeArgs checks args used as a value: the record of a tracepoint's
+// fields, common_ ones left out, in name order.
+func TestWholeArgs(t *testing.T) {
+	info, err := checkWith(t, `tracepoint:sched:sched_process_exec { @x = args; }`, types.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := info.Types[assigned(t, info)].String(), "(filename=string[64],old_pid=int64,pid=int64)"; got != want {
+		t.Errorf("args is %s, want %s", got, want)
+	}
+}
