@@ -572,6 +572,23 @@ var tracepointList struct {
 	names []string
 }
 
+// TracepointEvents returns the event names of every tracepoint, without
+// their systems, sorted and unique: the raw tracepoints a kernel without
+// BTF is known to have.
+func TracepointEvents() ([]string, error) {
+	tps, err := Tracepoints()
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, tp := range tps {
+		_, ev, _ := strings.Cut(tp, ":")
+		names = append(names, ev)
+	}
+	slices.Sort(names)
+	return slices.Compact(names), nil
+}
+
 // Tracepoints returns every tracepoint as "system:event", sorted. The list
 // is read once per process (from available_events, or by walking events/
 // when that file is unreadable) and shared: callers must not modify it.

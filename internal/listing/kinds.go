@@ -108,17 +108,7 @@ var (
 			return names, nil
 		}
 		// Without BTF, every tracepoint event is a raw tracepoint.
-		tps, err := kernel.Tracepoints()
-		if err != nil {
-			return nil, err
-		}
-		var names []string
-		for _, tp := range tps {
-			_, ev, _ := strings.Cut(tp, ":")
-			names = append(names, ev)
-		}
-		slices.Sort(names)
-		return slices.Compact(names), nil
+		return kernel.TracepointEvents()
 	})
 )
 

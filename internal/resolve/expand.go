@@ -46,17 +46,7 @@ func rawTracepoints() ([]string, error) {
 	if names, err := kernel.BTFRawTracepoints(); err == nil {
 		return names, nil
 	}
-	tps, err := kernel.Tracepoints()
-	if err != nil {
-		return nil, err
-	}
-	var names []string
-	for _, tp := range tps {
-		_, ev, _ := strings.Cut(tp, ":")
-		names = append(names, ev)
-	}
-	slices.Sort(names)
-	return slices.Compact(names), nil
+	return kernel.TracepointEvents()
 }
 
 func expandTracepoint(spec probe.Spec) ([]probe.Spec, error) {
