@@ -203,6 +203,9 @@ func (g *gen) popLoop()           { g.lp.loops = g.lp.loops[:len(g.lp.loops)-1] 
 
 func (g *gen) jump(s *ast.JumpStmt) {
 	if s.Kind == "return" {
+		if s.Value != nil {
+			g.discard(s.Value) // see jumpStmt in lang/types
+		}
 		// In a callback the exit label is the callback's way out of the
 		// probe (see callback).
 		g.emit(asm.Ja.Label(g.exitLabel))

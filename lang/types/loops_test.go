@@ -27,6 +27,8 @@ func TestLoopAndMacroErrors(t *testing.T) {
 		{`BEGIN { unroll(0) { } }`, "test.bt:1:16: ERROR: unroll count must be at least 1, not 0\nBEGIN { unroll(0) { } }\n               ^"},
 		{`BEGIN { unroll(101) { } }`, "test.bt:1:16: ERROR: unroll count 101 is too large: at most 100\nBEGIN { unroll(101) { } }\n               ^~~"},
 		{`BEGIN { unroll(pid) { } }`, "test.bt:1:16: ERROR: unroll count must be an integer constant\nBEGIN { unroll(pid) { } }\n               ^~~"},
+		{`BEGIN { return "s"; }`, "test.bt:1:16: ERROR: return value must be an integer, not string[2]\nBEGIN { return \"s\"; }\n               ^~~"},
+		{`BEGIN { return $nope; }`, "test.bt:1:16: ERROR: Undefined or undeclared variable: $nope\nBEGIN { return $nope; }\n               ^~~~~"},
 		{`BEGIN { while ("s") { } }`, "test.bt:1:16: ERROR: while condition must be an integer or a boolean, not string[2]\nBEGIN { while (\"s\") { } }\n               ^~~"},
 		{`BEGIN { while (1) { $x = 1; } $y = $x; }`, "test.bt:1:36: ERROR: Undefined or undeclared variable: $x\nBEGIN { while (1) { $x = 1; } $y = $x; }\n                                   ^~"},
 		// Block expressions.

@@ -59,8 +59,13 @@ func (c *checker) ifStmt(s *ast.IfStmt) {
 func (c *checker) jumpStmt(s *ast.JumpStmt) {
 	switch s.Kind {
 	case "return":
+		// bpftrace's `return EXPR` leaves the probe; the value is the
+		// program's return code, which no probe kind ktrace attaches
+		// gives a meaning, so only its side effects matter.
 		if s.Value != nil {
-			c.notSupported(s.Value, "return with a value")
+			if t := c.expr(s.Value); t.Kind != Invalid && !t.IsInt() {
+				c.errorf(s.Value, "return value must be an integer, not %s", t)
+			}
 		}
 	default:
 		if c.loops == 0 {
