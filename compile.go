@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/ktrace/ktrace/internal/runtime"
 	"github.com/ktrace/ktrace/lang"
 	"github.com/ktrace/ktrace/lang/ast"
+	"github.com/ktrace/ktrace/lang/imports"
 	"github.com/ktrace/ktrace/lang/parser"
 	"github.com/ktrace/ktrace/lang/preprocessor"
 	"github.com/ktrace/ktrace/lang/types"
@@ -52,6 +54,10 @@ type Options struct {
 	// bpftrace's --include does; like the script's own #include, they
 	// define the few macros ktrace knows for them.
 	Includes []string
+	// ImportDir is where the script's relative imports (`import
+	// "lib.bt";`) are found: CompileFile sets it to the script's
+	// directory; empty means the working directory.
+	ImportDir string
 }
 
 // Program is a compiled script, ready to Start.
@@ -71,8 +77,12 @@ func Compile(name string, src []byte, opts *Options) (*Program, error) {
 		return nil, err
 	}
 	file := lang.NewFile(name, src)
-	tree, err := parser.ParseWith(file, preprocessorConfig(opts.Includes))
+	pcfg := preprocessorConfig(opts.Includes)
+	tree, err := parser.ParseWith(file, pcfg)
 	if err != nil {
+		return nil, err
+	}
+	if err := imports.Resolve(tree, imports.Config{Dir: opts.ImportDir, Preprocessor: pcfg}); err != nil {
 		return nil, err
 	}
 	if err := opts.checkNamedParams(name, tree); err != nil {
@@ -121,6 +131,14 @@ func CompileFile(path string, opts *Options) (*Program, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if path != "-" && (opts == nil || opts.ImportDir == "") {
+		o := Options{}
+		if opts != nil {
+			o = *opts
+		}
+		o.ImportDir = filepath.Dir(path)
+		opts = &o
 	}
 	return Compile(name, src, opts)
 }

@@ -195,6 +195,13 @@ func runCase(t *testing.T, c *Case) []string {
 	for k, v := range hostVars() {
 		vars[k] = v
 	}
+	if c.Setup != "" {
+		setup := exec.Command("sh", "-c", Expand(c.Setup, vars))
+		setup.Dir = tmp
+		if out, err := setup.CombinedOutput(); err != nil {
+			return []string{fmt.Sprintf("SETUP: %v: %s", err, out)}
+		}
+	}
 	var helper *exec.Cmd
 	if c.Helper != "" {
 		helper = exec.Command("sh", "-c", Expand(c.Helper, vars))
@@ -381,7 +388,7 @@ var (
 )
 
 // hostVars are the placeholders that describe the machine and the test
-// process: {ppid}, {ncpus}, {user}, {uid}, {cgroup}, {cgroup2}.
+// process: {ppid}, {ncpus}, {user}, {uid}, {cgroup}, {cgroup2}, {testdata}.
 func hostVars() map[string]string {
 	hostVarsOnce.Do(func() {
 		m := map[string]string{
@@ -393,6 +400,9 @@ func hostVars() map[string]string {
 		}
 		if n, err := possibleCPUs(); err == nil {
 			m["ncpus"] = fmt.Sprint(n)
+		}
+		if dir, err := filepath.Abs("testdata"); err == nil {
+			m["testdata"] = dir
 		}
 		if id, err := cgroupID(); err == nil {
 			m["cgroup"] = fmt.Sprint(id)

@@ -33,6 +33,8 @@
 //	PARAMS:          arguments appended after -e {prog} (default CMD only)
 //	STDIN:           text fed to ktrace's standard input
 //	ENV:             KEY=VALUE set in ktrace's environment (one per ENV line)
+//	SETUP:           a shell command (sh -c) run to completion in {tmp}
+//	                 before ktrace starts: files the program reads
 //	HELPER:          a shell command (sh -c) started before ktrace and killed
 //	                 after it; its pid is {helper} (for -p)
 //	WORKLOAD:        a shell command (sh -c) the runner runs over and over,
@@ -75,7 +77,8 @@
 // process's pid (ktrace's parent), {helper} the HELPER's pid, {ncpus} the
 // number of possible CPUs, {user} and {uid} the user running the tests,
 // {cgroup} the test process's cgroup v2 id, {cgroup2} the directory where
-// the cgroup v2 hierarchy is mounted, {tmp} the case's directory.
+// the cgroup v2 hierarchy is mounted, {tmp} the case's directory,
+// {testdata} the absolute path of conformance/testdata.
 //
 // Whatever a case expects, stderr must never contain a Go panic or ktrace's
 // "internal error".
@@ -118,6 +121,7 @@ type Case struct {
 	Env       []string
 	Workload  string
 	Helper    string
+	Setup     string
 	Timeout   float64
 	Interrupt float64
 
@@ -149,7 +153,7 @@ var blockKeys = map[string]bool{
 }
 
 var lineKeys = map[string]bool{
-	"CMD": true, "ARGS": true, "PARAMS": true, "ENV": true, "WORKLOAD": true, "HELPER": true, "TIMEOUT": true,
+	"CMD": true, "ARGS": true, "PARAMS": true, "ENV": true, "WORKLOAD": true, "HELPER": true, "SETUP": true, "TIMEOUT": true,
 	"INTERRUPT": true, "EXPECT_FILE": true, "EXPECT_JSON_FILE": true,
 	"OUTFILE": true, "EXIT": true, "XFAIL": true, "FLAKY": true, "CONFIRMED": true, "NOTE": true,
 }
@@ -292,6 +296,8 @@ func (c *Case) set(k, v string, isBlock bool, line int) error {
 		c.Workload = v
 	case "HELPER":
 		c.Helper = v
+	case "SETUP":
+		c.Setup = v
 	case "ENV":
 		if !strings.Contains(v, "=") {
 			return fmt.Errorf("ENV %q is not KEY=VALUE", v)

@@ -3,8 +3,9 @@
 //
 // The stages themselves live in sub-packages, in the order a script flows
 // through them: lang/scanner (bytes → tokens), lang/parser (tokens → AST),
-// lang/ast (the syntax tree, a position on every node) and lang/check
-// (names, types and map signatures).
+// lang/ast (the syntax tree, a position on every node), lang/imports (the
+// files a script imports, merged into its tree) and lang/types (names,
+// types and map signatures).
 package lang
 
 import (
@@ -25,28 +26,82 @@ const NoPos Pos = 0
 func (p Pos) IsValid() bool { return p > 0 }
 
 // File is one source text: a script file, a -e program or stdin.
+//
+// A script's imports (`import "lib.bt"`) are files of their own that share
+// the script's position space, as go/token's FileSet does: each imported
+// file starts where the previous one ends, so one Pos names a byte of any
+// of them, and the script's File resolves it (Position, LineAt).
 type File struct {
 	Name  string
 	Src   []byte
 	lines []int // byte offset of the start of each line
+	// base is the position space's offset of this file's first byte: 0
+	// for a script, past the script and earlier imports for an import.
+	base int
+	// root is the script whose position space the file shares; the
+	// script itself has none.
+	root *File
+	// added are the files imported into the script's position space, in
+	// order, with increasing bases.
+	added []*File
 }
 
 // NewFile indexes src for position lookups.
 func NewFile(name string, src []byte) *File {
-	f := &File{Name: name, Src: src, lines: []int{0}}
-	for i, c := range src {
+	f := &File{Name: name, Src: src}
+	f.index()
+	return f
+}
+
+func (f *File) index() {
+	f.lines = []int{0}
+	for i, c := range f.Src {
 		if c == '\n' {
 			f.lines = append(f.lines, i+1)
 		}
 	}
-	return f
+}
+
+// AddFile adds an imported file to the position space of f's script and
+// returns it; the positions of its tokens resolve through the script's
+// File as well as through its own.
+func (f *File) AddFile(name string, src []byte) *File {
+	root := f
+	if f.root != nil {
+		root = f.root
+	}
+	last := root
+	if n := len(root.added); n > 0 {
+		last = root.added[n-1]
+	}
+	// One spare byte keeps the end of one file (a Span's End) apart from
+	// the first byte of the next.
+	g := &File{Name: name, Src: src, base: last.base + len(last.Src) + 1, root: root}
+	g.index()
+	root.added = append(root.added, g)
+	return g
+}
+
+// fileOf is the file of the position space that p falls in.
+func (f *File) fileOf(p Pos) *File {
+	root := f
+	if f.root != nil {
+		root = f.root
+	}
+	off := int(p) - 1
+	for i := len(root.added) - 1; i >= 0; i-- {
+		if off >= root.added[i].base {
+			return root.added[i]
+		}
+	}
+	return root
 }
 
 // Pos converts a byte offset into a Pos.
-func (f *File) Pos(offset int) Pos { return Pos(offset + 1) }
+func (f *File) Pos(offset int) Pos { return Pos(f.base + offset + 1) }
 
 // Offset converts a Pos back into a byte offset.
-func (f *File) Offset(p Pos) int { return int(p) - 1 }
+func (f *File) Offset(p Pos) int { return int(p) - 1 - f.base }
 
 // Position is a human-readable source location.
 type Position struct {
@@ -63,8 +118,11 @@ func (p Position) String() string {
 	return fmt.Sprintf("%s:%d:%d", p.Filename, p.Line, p.Column)
 }
 
-// Position resolves p to a line and column.
+// Position resolves p to a file, line and column.
 func (f *File) Position(p Pos) Position {
+	if f != nil && p.IsValid() {
+		f = f.fileOf(p)
+	}
 	if f == nil || !p.IsValid() {
 		name := ""
 		if f != nil {
@@ -73,6 +131,9 @@ func (f *File) Position(p Pos) Position {
 		return Position{Filename: name}
 	}
 	off := f.Offset(p)
+	if off < 0 {
+		off = 0
+	}
 	if off > len(f.Src) {
 		off = len(f.Src)
 	}
@@ -93,6 +154,16 @@ func (f *File) Line(n int) string {
 	return strings.TrimSuffix(string(f.Src[start:end]), "\r")
 }
 
+// LineAt returns the text of the line that p is on, in whichever file of
+// the position space holds p.
+func (f *File) LineAt(p Pos) string {
+	if f == nil || !p.IsValid() {
+		return ""
+	}
+	g := f.fileOf(p)
+	return g.Line(g.Position(p).Line)
+}
+
 // Span is a source range [Pos, End).
 type Span struct {
 	Pos, End Pos
@@ -110,7 +181,7 @@ type Source struct {
 func (s Source) String() string { return s.File.Position(s.Span.Pos).String() }
 
 // SourceLine returns the text of the line the source starts on.
-func (s Source) SourceLine() string { return s.File.Line(s.File.Position(s.Span.Pos).Line) }
+func (s Source) SourceLine() string { return s.File.LineAt(s.Span.Pos) }
 
 // Error is a diagnostic at a source span.
 type Error struct {
@@ -134,7 +205,7 @@ func (e *Error) Error() string {
 	if pos.Line == 0 {
 		return b.String()
 	}
-	line := e.File.Line(pos.Line)
+	line := e.File.LineAt(e.Span.Pos)
 	b.WriteString("\n")
 	b.WriteString(line)
 	b.WriteString("\n")

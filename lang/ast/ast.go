@@ -25,6 +25,19 @@ type Program struct {
 	Warnings lang.ErrorList
 	// CDecls are the script's C definitions (cdecl.go), in source order.
 	CDecls []*CDecl
+	// Imports are the script's `import "path";` statements, in source
+	// order; lang/imports reads them and merges what they hold into the
+	// program.
+	Imports []*Import
+}
+
+// Import is `import "path";`: a bpftrace script (.bt), a C header (.h) or
+// a directory of them. At the top level it comes before the probes; in a
+// probe's body (Statement) only a C header may be imported.
+type Import struct {
+	Sp        lang.Span
+	Path      string
+	Statement bool
 }
 
 // ConfigItem is one `key = value` of a config block.

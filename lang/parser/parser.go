@@ -29,13 +29,26 @@ func Parse(f *lang.File) (*ast.Program, error) {
 // first (with cfg's predefined macros), then the parser reads tokens with
 // macros expanded.
 func ParseWith(f *lang.File, cfg preprocessor.Config) (*ast.Program, error) {
+	return parse(f, cfg, false)
+}
+
+// ParseImported parses a script that another imports: like ParseWith, but
+// the script may hold no probes, only macros, maps and C definitions.
+func ParseImported(f *lang.File, cfg preprocessor.Config) (*ast.Program, error) {
+	return parse(f, cfg, true)
+}
+
+func parse(f *lang.File, cfg preprocessor.Config, library bool) (*ast.Program, error) {
 	pre, errs := preprocessor.Process(f, cfg)
-	p := &parser{file: f, sc: preprocessor.NewExpander(f, pre), preErrors: errs}
+	p := &parser{file: f, sc: preprocessor.NewExpander(f, pre), preErrors: errs, library: library}
 	p.next()
 	prog := p.program()
 	prog.Warnings = pre.Warnings
 	return prog, p.finish()
 }
+
+// NoProbes is the message of a program without probes.
+const NoProbes = "no probes: a program needs at least one probe, e.g. BEGIN { printf(\"hello\\n\"); }"
 
 // finish merges preprocessor, scanner and parser diagnostics, one per
 // position.
@@ -94,6 +107,12 @@ type parser struct {
 	// parenthesised expression.
 	typedefs map[string]bool
 	cBraces  int // '{' open in the C declaration being parsed
+
+	// stmtImports are the imports in probe bodies, which the program
+	// holds with its top-level ones.
+	stmtImports []*ast.Import
+	// library parses an imported script, which needs no probes.
+	library bool
 }
 
 // bailout stops parsing when the error budget is spent.

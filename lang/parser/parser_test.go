@@ -17,6 +17,13 @@ func sexpr(n ast.Node) string {
 	switch n := n.(type) {
 	case *ast.Program:
 		var parts []string
+		for _, imp := range n.Imports {
+			kind := "import"
+			if imp.Statement {
+				kind = "import-in-probe"
+			}
+			parts = append(parts, fmt.Sprintf("(%s %q)", kind, imp.Path))
+		}
 		for _, c := range n.Config {
 			parts = append(parts, fmt.Sprintf("(config %s %s)", c.Key, sexpr(c.Value)))
 		}
@@ -198,6 +205,8 @@ func TestParse(t *testing.T) {
 		{`BEGIN { let $x: uint32 = 5; let $y; }`, `(probe [BEGIN] _ {(let $x uint32 5); (let $y _ _)})`},
 		{`BEGIN { $x = $1 + $#; }`, `(probe [BEGIN] _ {(= $x (+ $1 $#))})`},
 		{`BEGIN { $a = { let $b = 1; $b } }`, `(probe [BEGIN] _ {(= $a {(let $b _ 1); => $b})})`},
+		{`import "a.bt"; import "lib"; BEGIN { import "t.h"; exit(); }`, `(import "a.bt") (import "lib") (import-in-probe "t.h") (probe [BEGIN] _ {(exit )})`},
+		{`import "only.bt";`, `(import "only.bt")`},
 		{`BEGIN { @x[1] = 1 } END { delete(@x[1]); delete(@x, 2) }`, `(probe [BEGIN] _ {(= @x[1] 1)}) (probe [END] _ {(delete @x[1]); (delete @x 2)})`},
 	}
 	for _, c := range cases {
@@ -218,6 +227,9 @@ func TestParseErrors(t *testing.T) {
 	cases := []struct{ src, want string }{
 		{`BEGIN { printf("x") exit(); }`, "test.bt:1:21: ERROR: expected ';' or '}' after statement, found 'exit'\nBEGIN { printf(\"x\") exit(); }\n                    ^~~~"},
 		{`BEGIN { $x = ; }`, "test.bt:1:14: ERROR: expected an expression, found ';'\nBEGIN { $x = ; }\n             ^"},
+		{`import "a.bt" BEGIN { }`, "test.bt:1:15: ERROR: syntax: expected ';' after import\nimport \"a.bt\" BEGIN { }\n              ^~~~~"},
+		{`import 0; BEGIN { }`, "test.bt:1:8: ERROR: syntax: expected string after 'import'\nimport 0; BEGIN { }\n       ^"},
+		{`macro m() { 1 } import "a.bt";`, "test.bt:1:17: ERROR: import must come before the probes, macros and map declarations of the script\nmacro m() { 1 } import \"a.bt\";\n                ^~~~~~"},
 		{"BEGIN { exit(); }\nconfig = { max_strlen = 8 }", "test.bt:2:1: ERROR: the config block must come before the first probe\nconfig = { max_strlen = 8 }\n^~~~~~"},
 		{`BEGIN { $x = (1 + 2; }`, "test.bt:1:20: ERROR: expected ')', found ';'\nBEGIN { $x = (1 + 2; }\n                   ^"},
 		{"BEGIN {\n  @x = 1;\n", "test.bt:1:7: ERROR: unclosed '{': expected '}' before end of file\nBEGIN {\n      ^"},

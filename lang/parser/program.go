@@ -27,8 +27,11 @@ func (p *parser) program() (prog *ast.Program) {
 			p.next()
 		}
 	}
-	if len(prog.Probes) == 0 && len(p.errors) == 0 && len(p.sc.Errors) == 0 {
-		p.errorf(p.tok.Pos, p.tok.End, "no probes: a program needs at least one probe, e.g. BEGIN { printf(\"hello\\n\"); }")
+	prog.Imports = append(prog.Imports, p.stmtImports...)
+	// An imported script may hold only macros; a script's probes may all
+	// come from its imports (lang/imports checks that some exist).
+	if len(prog.Probes) == 0 && len(prog.Imports) == 0 && !p.library && len(p.errors) == 0 && len(p.sc.Errors) == 0 {
+		p.errorf(p.tok.Pos, p.tok.End, "%s", NoProbes)
 	}
 	return prog
 }
@@ -53,14 +56,10 @@ func (p *parser) topLevel(prog *ast.Program) {
 	case p.isCDeclStart():
 		p.cDecl(prog)
 	case p.isIdent("import"):
-		p.errorf(p.tok.Pos, p.tok.End, "import is not supported yet")
-		p.next()
-		if p.tok.Kind == scanner.String {
-			p.next()
+		if len(prog.Probes) > 0 || len(prog.Macros) > 0 || len(prog.MapDecls) > 0 {
+			p.errorf(p.tok.Pos, p.tok.End, "import must come before the probes, macros and map declarations of the script")
 		}
-		if p.is(";") {
-			p.next()
-		}
+		p.importDecl(&prog.Imports, false)
 	case p.tok.Kind == scanner.Ident || p.tok.Kind == scanner.Int || p.tok.Kind == scanner.String || p.is("*"),
 		p.tok.Kind == scanner.Positional: // `$1 { }`: the parameter is the attach point
 		prog.Probes = append(prog.Probes, p.probe())
@@ -71,4 +70,27 @@ func (p *parser) topLevel(prog *ast.Program) {
 		p.errorf(p.tok.Pos, p.tok.End, "expected a probe, found %s", p.tok.Describe())
 		p.next()
 	}
+}
+
+// importDecl := 'import' string ';'
+func (p *parser) importDecl(to *[]*ast.Import, statement bool) {
+	start := p.tok.Pos
+	p.next()
+	if p.tok.Kind != scanner.String {
+		p.errorf(p.tok.Pos, p.tok.End, "syntax: expected string after 'import'")
+		p.next()
+		if p.is(";") {
+			p.next()
+		}
+		return
+	}
+	path := p.tok.Text
+	p.next()
+	imp := &ast.Import{Sp: p.span(start), Path: path, Statement: statement}
+	if !p.is(";") {
+		p.errorf(p.tok.Pos, p.tok.End, "syntax: expected ';' after import")
+	} else {
+		p.next()
+	}
+	*to = append(*to, imp)
 }

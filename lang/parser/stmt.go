@@ -110,6 +110,11 @@ func (p *parser) stmt() (st ast.Stmt, isExpr bool) {
 		return p.branchStmt(), false
 	case p.isIdent("let"):
 		return p.letStmt(), false
+	case p.isIdent("import"):
+		// The import applies to the whole program (lang/imports); it
+		// leaves no statement behind.
+		p.importDecl(&p.stmtImports, true)
+		return nil, false
 	case p.is("{"):
 		return p.block(), false
 	}
