@@ -356,6 +356,13 @@ type Offsetof struct {
 	Fields []string
 }
 
+// TypeExpr is a type where an expression goes: `typeof(uint8)` passed to
+// a macro, whose body uses the parameter where a type goes (`(a *)b`,
+// `sizeof(a)`). Anywhere else it is an error.
+type TypeExpr struct {
+	Type *TypeName
+}
+
 // BlockExpr is a block used as a value: `$x = { let $y = 1; $y + 1 }`.
 type BlockExpr struct {
 	Block *Block
@@ -397,6 +404,7 @@ func (*Cast) expr()       {}
 func (*Sizeof) expr()     {}
 func (*Offsetof) expr()   {}
 func (*BlockExpr) expr()  {}
+func (*TypeExpr) expr()   {}
 
 // Span implements Node.
 func (n *IntLit) Span() lang.Span { return n.Sp }
@@ -460,6 +468,9 @@ func (n *BlockExpr) Span() lang.Span { return n.Block.Sp }
 
 // Span implements Node.
 func (n *TypeName) Span() lang.Span { return n.Sp }
+
+// Span implements Node.
+func (n *TypeExpr) Span() lang.Span { return n.Type.Sp }
 
 // Inspect walks the tree rooted at n in depth-first order, calling f for
 // each node; when f returns false the node's children are skipped.

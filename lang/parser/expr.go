@@ -295,6 +295,10 @@ func (p *parser) blockExpr() *ast.BlockExpr {
 }
 
 func (p *parser) identExpr() ast.Expr {
+	if p.isIdent("typeof") {
+		// A type passed to a macro (lang/types/macro.go).
+		return &ast.TypeExpr{Type: p.typeofName()}
+	}
 	start := p.tok.Pos
 	name := p.tok.Text
 	sp := lang.Span{Pos: p.tok.Pos, End: p.tok.End}

@@ -78,6 +78,9 @@ func (c *checker) expr1(x ast.Expr) *Type {
 		return c.offsetof(x)
 	case *ast.BlockExpr:
 		return c.blockExpr(x)
+	case *ast.TypeExpr:
+		c.errorf(x, "typeof(...) names a type, not a value: a type can be passed to a macro, which uses it where a type goes, e.g. (T *)x or sizeof(T)")
+		return TypInvalid
 	}
 	c.errorf(x, "unexpected expression")
 	return TypInvalid

@@ -43,6 +43,10 @@ func TestLoopAndMacroErrors(t *testing.T) {
 		{`BEGIN { $y = nomacro!(); }`, "test.bt:1:14: ERROR: unknown macro 'nomacro'\nBEGIN { $y = nomacro!(); }\n             ^~~~~~~~~~"},
 		{`BEGIN { printf!("x"); }`, "test.bt:1:9: ERROR: printf is a function, not a macro: call it without '!'\nBEGIN { printf!(\"x\"); }\n        ^~~~~~~~~~~~"},
 		{`macro m() { $x = 1; } BEGIN { $y = m(); }`, "test.bt:1:36: ERROR: macro 'm' has no value: its body ends with a statement; remove the ';' after its last expression to return that value\nmacro m() { $x = 1; } BEGIN { $y = m(); }\n                                   ^~~"},
+		// Types passed as typeof(T).
+		{`BEGIN { $t = typeof(uint8); }`, "test.bt:1:14: ERROR: typeof(...) names a type, not a value: a type can be passed to a macro, which uses it where a type goes, e.g. (T *)x or sizeof(T)\nBEGIN { $t = typeof(uint8); }\n             ^~~~~~~~~~~~~"},
+		{`macro p(a, b) { (a *)b } BEGIN { $y = p(1, 2); }`, "test.bt:1:18: ERROR: macro 'p' uses parameter 'a' as a type, but was passed a value; pass a type as typeof(T) (in macro 'p' called at test.bt:1:39)\nmacro p(a, b) { (a *)b } BEGIN { $y = p(1, 2); }\n                 ^~~"},
+		{`macro s(t) { sizeof(t) } BEGIN { $y = s(typeof($nope)); }`, "test.bt:1:48: ERROR: Undefined or undeclared variable: $nope\nmacro s(t) { sizeof(t) } BEGIN { $y = s(typeof($nope)); }\n                                               ^~~~~"},
 		// Argument kinds.
 		{`macro m($x) { $x++ } BEGIN { @x = 1; m(@x); }`, "test.bt:1:40: ERROR: macro 'm' expects a scratch variable for $x, but got a map\nmacro m($x) { $x++ } BEGIN { @x = 1; m(@x); }\n                                       ^~"},
 		{`macro m($x) { $x++ } BEGIN { m(1 + 1); }`, "test.bt:1:32: ERROR: macro 'm' expects a scratch variable for $x, but got an expression\nmacro m($x) { $x++ } BEGIN { m(1 + 1); }\n                               ^~~~~"},

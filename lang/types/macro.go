@@ -232,7 +232,7 @@ func (e *expander) stmt(s ast.Stmt, v *env) ast.Stmt {
 		if v.vars[s.Var.Name] {
 			e.errorf(s.Var, "$%s is a parameter of macro '%s' and cannot be declared again", s.Var.Name, v.exp.macro.Name)
 		}
-		return &ast.LetStmt{Sp: s.Sp, Var: copyVar(s.Var), Type: s.Type, Value: e.opt(s.Value, v)}
+		return &ast.LetStmt{Sp: s.Sp, Var: copyVar(s.Var), Type: e.typeName(s.Type, v), Value: e.opt(s.Value, v)}
 	case *ast.IfStmt:
 		n := &ast.IfStmt{Sp: s.Sp, Cond: e.expr(s.Cond, v), Then: e.block(s.Then, v)}
 		if s.Else != nil {
@@ -329,15 +329,66 @@ func (e *expander) exprAs(x ast.Expr, v *env, asStmt bool) ast.Expr {
 	case *ast.Tuple:
 		return &ast.Tuple{Sp: x.Sp, Elems: e.exprs(x.Elems, v), Names: x.Names}
 	case *ast.Cast:
-		return &ast.Cast{Sp: x.Sp, Type: x.Type, X: e.expr(x.X, v)}
+		return &ast.Cast{Sp: x.Sp, Type: e.typeName(x.Type, v), X: e.expr(x.X, v)}
 	case *ast.Sizeof:
-		return &ast.Sizeof{Sp: x.Sp, Type: x.Type, X: e.opt(x.X, v)}
+		if id, ok := x.X.(*ast.Ident); ok && e.typeParam(id.Name, v) != nil {
+			// sizeof(T) of a type parameter parses as sizeof of a name.
+			return &ast.Sizeof{Sp: x.Sp, Type: e.typeName(&ast.TypeName{Sp: id.Sp, Name: id.Name}, v)}
+		}
+		return &ast.Sizeof{Sp: x.Sp, Type: e.typeName(x.Type, v), X: e.opt(x.X, v)}
 	case *ast.Offsetof:
-		return &ast.Offsetof{Sp: x.Sp, Type: x.Type, X: e.opt(x.X, v), Fields: x.Fields}
+		return &ast.Offsetof{Sp: x.Sp, Type: e.typeName(x.Type, v), X: e.opt(x.X, v), Fields: x.Fields}
 	case *ast.BlockExpr:
 		return e.blockExpr(x, v)
+	case *ast.TypeExpr:
+		return &ast.TypeExpr{Type: e.typeName(x.Type, v)}
 	}
 	return x
+}
+
+// typeParam is the type passed for a macro's parameter, as
+// `typeof(T)`; nil when name is no parameter or was passed a value.
+func (e *expander) typeParam(name string, v *env) *ast.TypeName {
+	if v.raw || v.exp == nil {
+		return nil
+	}
+	if a, ok := v.exprs[name].(*ast.TypeExpr); ok {
+		return a.Type
+	}
+	return nil
+}
+
+// typeName copies a written type, substituting a type parameter: in
+// `macro p(a, b) { (a *)b }` called as p(typeof(uint8), x), `a *` becomes
+// `typeof(uint8) *`.
+func (e *expander) typeName(tn *ast.TypeName, v *env) *ast.TypeName {
+	if tn == nil {
+		return nil
+	}
+	n := *tn
+	if arg := e.typeParam(tn.Name, v); arg != nil {
+		n.Name = arg.Name
+		n.Stars = tn.Stars + arg.Stars
+		n.TypeofType = arg.TypeofType
+		n.Typeof = nil
+		if arg.Typeof != nil {
+			// typeof($x) names the type of the caller's $x: check the
+			// expression in the caller's scope.
+			n.Typeof = e.argCopy(arg.Typeof, v.exp)
+		}
+		return &n
+	}
+	if _, isParam := v.exprs[tn.Name]; isParam && !v.raw && tn.TypeofType == nil && tn.Typeof == nil {
+		e.errorf(tn, "macro '%s' uses parameter '%s' as a type, but was passed a value; pass a type as typeof(T)", v.exp.macro.Name, tn.Name)
+		return &n
+	}
+	if tn.Typeof != nil {
+		n.Typeof = e.expr(tn.Typeof, v)
+	}
+	if tn.TypeofType != nil {
+		n.TypeofType = e.typeName(tn.TypeofType, v)
+	}
+	return &n
 }
 
 // ident substitutes a macro parameter, or expands a macro used without

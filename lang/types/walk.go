@@ -121,6 +121,8 @@ func walkExpr(x ast.Expr, visit func(ast.Node)) {
 		walkExpr(x.X, visit)
 	case *ast.BlockExpr:
 		walkBlock(x.Block, visit)
+	case *ast.TypeExpr:
+		walkTypeName(x.Type, visit)
 	}
 }
 
