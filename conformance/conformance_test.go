@@ -122,6 +122,21 @@ func TestSplitArgs(t *testing.T) {
 
 // TestConformance runs every case as a subtest against the real kernel.
 func TestConformance(t *testing.T) {
+	requireSuite(t)
+	runSuite(t, nil)
+}
+
+// TestConformanceOffStack runs the suite again with every probe's strings,
+// tuples and records in per-CPU memory instead of on the BPF stack
+// (on_stack_limit = 0, internal/compile/frame.go): what programs print
+// must not change, and ktrace's verifier must agree with the kernel's.
+func TestConformanceOffStack(t *testing.T) {
+	requireSuite(t)
+	runSuite(t, []string{"BPFTRACE_ON_STACK_LIMIT=0", "KTRACE_STRICT_VERIFY=1"})
+}
+
+// requireSuite fails (or, outside CI, skips) a suite that cannot run.
+func requireSuite(t *testing.T) {
 	if !wantPrivileged() {
 		t.Skip("the conformance suite loads BPF programs: run it as root (under CI=true it never skips)")
 	}
@@ -131,6 +146,10 @@ func TestConformance(t *testing.T) {
 	if buildErr != nil {
 		t.Fatal(buildErr)
 	}
+}
+
+// runSuite runs every case, with extraEnv added to each one's environment.
+func runSuite(t *testing.T, extraEnv []string) {
 	cases, err := LoadDir(".")
 	if err != nil {
 		t.Fatal(err)
@@ -157,7 +176,7 @@ func TestConformance(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
 			t.Parallel()
-			problems := runCase(t, c)
+			problems := runCase(t, c, extraEnv)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -185,7 +204,7 @@ func TestConformance(t *testing.T) {
 }
 
 // runCase runs c and returns what did not match, one message per problem.
-func runCase(t *testing.T, c *Case) []string {
+func runCase(t *testing.T, c *Case, extraEnv []string) []string {
 	tmp := t.TempDir()
 	progFile := filepath.Join(tmp, "prog.bt")
 	if err := os.WriteFile(progFile, []byte(c.Prog), 0o644); err != nil {
@@ -220,7 +239,7 @@ func runCase(t *testing.T, c *Case) []string {
 	if err != nil {
 		return []string{err.Error()}
 	}
-	r, err := run(ktraceBin, c, argv, tmp, vars)
+	r, err := run(ktraceBin, c, argv, tmp, vars, extraEnv)
 	if err != nil {
 		return []string{err.Error()}
 	}
@@ -311,12 +330,12 @@ type result struct {
 }
 
 // run starts ktrace for c and waits for it, with c's timeout.
-func run(bin string, c *Case, argv []string, tmp string, vars map[string]string) (*result, error) {
+func run(bin string, c *Case, argv []string, tmp string, vars map[string]string, extraEnv []string) (*result, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(c.Timeout*float64(time.Second)))
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, argv...)
 	cmd.Dir = tmp
-	cmd.Env = environ(c.Env)
+	cmd.Env = environ(append(extraEnv, c.Env...))
 	// Its own process group, so that a -c child dies with a hung ktrace.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
@@ -660,7 +679,7 @@ func TestBpftraceReference(t *testing.T) {
 			}
 			slow := *c
 			slow.Timeout *= 6 // bpftrace compiles with LLVM: much slower to start
-			r, err := run(bin, &slow, argv, tmp, vars)
+			r, err := run(bin, &slow, argv, tmp, vars, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -22,6 +22,10 @@ const (
 	// JoinMap is per-CPU scratch space for join() records, which are too
 	// large for the BPF stack.
 	JoinMap = "join_buf"
+	// FrameMap is per-CPU memory that holds the frames of programs whose
+	// variables and temporaries do not fit BPF's 512-byte stack (or whose
+	// script sets on_stack_limit = 0): one entry per such program.
+	FrameMap = "frames"
 	// StackScratchMap is the per-CPU buffer bpf_get_stack writes to.
 	StackScratchMap = "stack_scratch"
 	// StacksMap maps a stack's u64 hash to its frames (u64 addresses).

@@ -224,9 +224,10 @@ func Compile(info *types.Info, file *lang.File, opts Options) (*Program, error) 
 		probeIDs: map[string]int{},
 		events:   map[*ast.Call]int{},
 
-		byHash:    map[string]string{},
-		warnings:  map[warningSite]int{},
-		fullSites: map[warningSite]int{},
+		byHash:     map[string]string{},
+		frameIndex: map[*types.ProbeInfo]int{},
+		warnings:   map[warningSite]int{},
+		fullSites:  map[warningSite]int{},
 	}
 	c.declareMaps()
 	for _, pi := range info.Probes {
@@ -239,6 +240,9 @@ func Compile(info *types.Info, file *lang.File, opts Options) (*Program, error) 
 	}
 	if err := c.errs.Err(); err != nil {
 		return nil, err
+	}
+	if len(c.frameIndex) > 0 {
+		c.prog.Collection.Maps[abi.FrameMap] = frameMapSpec(len(c.frameIndex), c.frameSize)
 	}
 	c.prog.Collection.Maps[abi.CountersMap].MaxEntries = uint32(abi.FirstFullCounter + len(c.prog.FullSites))
 	c.prog.Collection.Maps[abi.EventsMap].MaxEntries = uint32(c.ringBufSize())
@@ -256,7 +260,11 @@ type compiler struct {
 	probeIDs map[string]int
 	events   map[*ast.Call]int
 	byHash   map[string]string // instruction hash → program name, to share programs
-	warnings map[warningSite]int
+	// frameIndex numbers the probes whose frames are in per-CPU memory
+	// (frame.go), each an entry of the frame map of frameSize bytes.
+	frameIndex map[*types.ProbeInfo]int
+	frameSize  int
+	warnings   map[warningSite]int
 	// fullSites numbers the map-full sites (Program.FullSites).
 	fullSites map[warningSite]int
 
@@ -503,13 +511,18 @@ func (c *compiler) probe(pi *types.ProbeInfo, ap *types.AttachPoint) {
 		c.errs.Add(c.file, pi.Node.AttachPoints[0].Sp, "%s", err)
 		return
 	}
-	g := newGen(c)
-	g.ap = ap
-	g.kind = kind
-	g.btfTyped = ptype == ebpf.Tracing
-	g.probeBody(pi.Node)
+	g := c.generate(pi, ap, kind, ptype == ebpf.Tracing, c.info.Config.OffStack)
 	insns, err := g.finish()
+	if g.stackOverflow && !g.bigFrame {
+		// Too large for the stack: again, with the large objects in
+		// per-CPU memory (frame.go).
+		g = c.generate(pi, ap, kind, ptype == ebpf.Tracing, true)
+		insns, err = g.finish()
+	}
 	c.errs = append(c.errs, g.errs...)
+	if g.bigFrame && len(g.errs) == 0 {
+		c.frameSize = max(c.frameSize, g.scratchSize)
+	}
 	if err != nil {
 		c.errs.Add(c.file, pi.Node.Sp, "%s", err)
 		return
@@ -538,6 +551,26 @@ func (c *compiler) probe(pi *types.ProbeInfo, ap *types.AttachPoint) {
 		c.byHash[hash] = name
 	}
 	c.prog.Probes = append(c.prog.Probes, &Probe{Point: ap, Kind: kind, Program: name, Node: pi.Node})
+}
+
+// generate generates one attach point's program; bigFrame puts its frame
+// in per-CPU memory, in the probe's entry of the frame map.
+func (c *compiler) generate(pi *types.ProbeInfo, ap *types.AttachPoint, kind probe.Kind, btfTyped, bigFrame bool) *gen {
+	g := newGen(c)
+	g.ap = ap
+	g.kind = kind
+	g.btfTyped = btfTyped
+	if bigFrame {
+		g.bigFrame = true
+		idx, ok := c.frameIndex[pi]
+		if !ok {
+			idx = len(c.frameIndex)
+			c.frameIndex[pi] = idx
+		}
+		g.frameIndex = idx
+	}
+	g.probeBody(pi.Node)
+	return g
 }
 
 func shortTarget(ap *types.AttachPoint) string {

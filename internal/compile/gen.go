@@ -65,6 +65,22 @@ type gen struct {
 	btfVars  map[*types.Var]bool
 
 	lp loopGen // loops and callbacks (loops.go)
+
+	// bigFrame puts the main function's large objects in per-CPU memory
+	// (frame.go), at entry frameIndex of the frame map: scratch bytes of
+	// it are in use, at most peakScratch, scratchSize once the code is
+	// finished. scratchEnd is the prologue instruction that adds the
+	// size, scratchSlot the frame slot that keeps regScratch for loop
+	// callbacks. stackOverflow records that the frame did not fit the
+	// stack, so that the probe is generated again with bigFrame.
+	bigFrame      bool
+	frameIndex    int
+	scratch       int
+	peakScratch   int
+	scratchSize   int
+	scratchEnd    int
+	scratchSlot   int16
+	stackOverflow bool
 }
 
 func newGen(c *compiler) *gen {
@@ -113,6 +129,7 @@ func (g *gen) finish() (asm.Instructions, error) {
 	if len(g.pending) > 0 {
 		return nil, fmt.Errorf("internal error: label %q placed after the last instruction", g.pending[0])
 	}
+	g.finishScratch()
 	g.linkFunctions()
 	g.dropUnreachable()
 	g.dropNoOps()
@@ -162,26 +179,40 @@ func (g *gen) finish() (asm.Instructions, error) {
 // frame offset (negative, relative to R10).
 func (g *gen) alloc(n ast.Node, size int) int16 {
 	size = max((size+7)&^7, 8)
+	if off, ok := g.allocScratch(size); ok {
+		return off
+	}
+	if g.bigFrame && g.scratch > maxScratch {
+		g.errorf(g.nodeOrSource(n), "this probe needs more than the %d bytes of memory ktrace gives a probe's strings and other large values; use fewer or shorter strings (config max_strlen)", maxScratch)
+		g.scratch = 0
+		return -8
+	}
 	g.stack += size
 	if g.stack > g.peakStack {
 		g.peakStack = g.stack
 	}
 	if g.stack > maxStack {
-		if n == nil && g.src != nil {
-			// Map keys are allocated without a node: blame the code being
-			// generated.
-			n = &ast.BlockExpr{Block: &ast.Block{Sp: g.src.Span}}
-		}
-		g.errorf(n, "this probe needs more than the %d bytes of stack BPF allows; use fewer or shorter strings (config max_strlen)", maxStack)
+		g.stackOverflow = true
+		g.errorf(g.nodeOrSource(n), "this probe needs more than the %d bytes of stack BPF allows; use fewer or shorter strings (config max_strlen)", maxStack)
 		// Keep generating with a bogus slot so all errors are reported.
 		return -8
 	}
 	return int16(-g.stack)
 }
 
-// mark and release bracket temporary stack use.
-func (g *gen) mark() int        { return g.stack }
-func (g *gen) release(mark int) { g.stack = mark }
+// nodeOrSource is n, or, for what is allocated without a node (map
+// keys), the code being generated.
+func (g *gen) nodeOrSource(n ast.Node) ast.Node {
+	if n == nil && g.src != nil {
+		return &ast.BlockExpr{Block: &ast.Block{Sp: g.src.Span}}
+	}
+	return n
+}
+
+// mark and release bracket temporary use of the stack and of per-CPU
+// memory (frame.go).
+func (g *gen) mark() int        { return g.stack | g.scratch<<16 }
+func (g *gen) release(mark int) { g.stack, g.scratch = mark&0xffff, mark>>16 }
 func (g *gen) regsFree() int {
 	n := 0
 	for _, u := range g.regUsed {

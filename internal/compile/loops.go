@@ -315,8 +315,7 @@ func (g *gen) forRangeLoop(s *ast.ForRangeStmt) {
 	startSlot := g.lp.starts[s]
 	sym, leaves := g.callback(s, "for_range", func() {
 		// R1 = iteration index, R2 = the main frame.
-		g.emit(asm.Mov.Reg(asm.R9, asm.R2))
-		g.emit(asm.LoadMem(regCtx, asm.R9, g.lp.ctxSlot, asm.DWord))
+		g.enterCallback(asm.R2, true)
 		g.emit(asm.LoadMem(asm.R0, asm.R9, startSlot, asm.DWord))
 		g.emit(asm.Add.Reg(asm.R0, asm.R1))
 		g.emit(asm.StoreMem(asm.R9, g.vars[v], asm.R0, asm.DWord))
@@ -358,8 +357,7 @@ func (g *gen) forMapStmt(s *ast.ForMapStmt) {
 	keyOff, valOff := kv+int16(l.Offsets[0]), kv+int16(l.Offsets[1])
 	sym, leaves := g.callback(s, "for_map", func() {
 		// R1 = the map, R2 = the key, R3 = the value, R4 = the main frame.
-		g.emit(asm.Mov.Reg(asm.R9, asm.R4))
-		g.emit(asm.LoadMem(regCtx, asm.R9, g.lp.ctxSlot, asm.DWord))
+		g.enterCallback(asm.R4, true)
 		if needsZero(kvt) {
 			g.zeroVar(kv, kvt.Size)
 		}
@@ -386,7 +384,7 @@ func (g *gen) forMapStmt(s *ast.ForMapStmt) {
 func (g *gen) sumCPUs(n ast.Node, m *Map, keyOff, valOff int16) {
 	sym, _ := g.callback(n, "sum_cpus", func() {
 		// R1 = the CPU, R2 = the main frame.
-		g.emit(asm.Mov.Reg(asm.R9, asm.R2))
+		g.enterCallback(asm.R2, false)
 		g.emit(asm.Mov.Reg(asm.R3, asm.R1))
 		g.loadMap(asm.R1, m)
 		g.stackPtrFrom(asm.R2, asm.R9, keyOff)
@@ -463,6 +461,9 @@ func (g *gen) callback(n ast.Node, kind string, body func()) (sym string, leaves
 	g.stack, g.peakStack = 0, 0
 	g.regUsed = [len(tempRegs)]bool{}
 	g.regUsed[len(tempRegs)-1] = true // R9 holds the main frame
+	if g.bigFrame {
+		g.regUsed[1] = true // regScratch (frame.go)
+	}
 	g.lp.loops = nil
 	g.lp.childDepth = 0
 	g.lp.depth++
@@ -507,6 +508,7 @@ func (g *gen) linkFunctions() {
 		return
 	}
 	if total := roundStack(g.peakStack) + g.lp.childDepth; total > maxStack {
+		g.stackOverflow = true
 		g.errorf(g.lp.probe, "this probe and its loop bodies need %d bytes of stack together, more than the %d bytes BPF allows; use fewer or shorter strings (config max_strlen)", total, maxStack)
 	}
 	for _, fn := range g.lp.funcs {

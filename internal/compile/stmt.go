@@ -22,6 +22,7 @@ func (g *gen) probeBody(p *ast.Probe) {
 	g.exitLabel = g.newLabel("exit")
 	g.vars = map[*types.Var]int16{}
 	g.emit(asm.Mov.Reg(regCtx, asm.R1))
+	g.scratchPrologue()
 	g.allocVars(p)
 	g.findBTFVars(p)
 	g.allocLoopSlots(p)

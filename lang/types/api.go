@@ -28,8 +28,14 @@ type Config struct {
 	MaxProbes     int    // max_probes (default 1024)
 	MaxPrograms   int    // max_bpf_progs (default 1024)
 	MaxCatBytes   int    // max_cat_bytes
-	StackMode     string // stack_mode: bpftrace, perf or raw
-	License       string // license of the loaded programs
+	// OnStackLimit is on_stack_limit: in a probe whose frame does not
+	// fit the BPF stack, strings and other objects larger than this go to
+	// per-CPU memory (0: bpftrace's default, 32). OffStack is
+	// on_stack_limit = 0: every probe keeps all but its integers there.
+	OnStackLimit int
+	OffStack     bool
+	StackMode    string // stack_mode: bpftrace, perf or raw
+	License      string // license of the loaded programs
 	// StrTruncTrailer is appended to strings str() truncated (".." when
 	// nil).
 	StrTruncTrailer *string

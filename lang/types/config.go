@@ -29,8 +29,8 @@ func (c *checker) applyConfigItem(item *ast.ConfigItem) {
 			return
 		}
 		if key == "max_strlen" {
-			if v > 1024 {
-				c.errs.Add(c.file, item.Value.Span(), "config max_strlen %d is too large (at most 1024)", v)
+			if v > MaxMaxStrlen {
+				c.errs.Add(c.file, item.Value.Span(), "config max_strlen %d is too large (at most %d)", v, MaxMaxStrlen)
 				return
 			}
 			c.info.Config.MaxStrlen = int(v)
@@ -54,7 +54,18 @@ func (c *checker) applyConfigItem(item *ast.ConfigItem) {
 		default:
 			c.errs.Add(c.file, item.Value.Span(), "config missing_probes must be error, warn or ignore, not %q", v)
 		}
-	case "perf_rb_pages", "max_probes", "max_bpf_progs", "log_size", "on_stack_limit", "max_cat_bytes":
+	case "on_stack_limit":
+		// bpftrace keeps values larger than this many bytes off the
+		// stack; ktrace moves a probe's whole frame off the stack when it
+		// does not fit there, and 0 moves every probe's.
+		v, ok := c.constInt(item.Value)
+		if !ok || v < 0 {
+			c.errs.Add(c.file, item.Value.Span(), "config on_stack_limit must be a non-negative integer")
+			return
+		}
+		c.info.Config.OffStack = v == 0
+		c.info.Config.OnStackLimit = int(v)
+	case "perf_rb_pages", "max_probes", "max_bpf_progs", "log_size", "max_cat_bytes":
 		v, ok := c.configPositive(item, key)
 		if !ok {
 			return

@@ -11,6 +11,11 @@ import (
 // not set it, as in bpftrace.
 const DefaultMaxStrlen = 64
 
+// MaxMaxStrlen bounds max_strlen: a probe keeps its strings in at most
+// 32 KB of per-CPU memory (internal/compile/frame.go), and a printf or a
+// map key holds several.
+const MaxMaxStrlen = 8192
+
 // ConfigFromEnv turns the BPFTRACE_* environment variables that name
 // config settings into config items. bpftrace lets them override a
 // script's config block, so callers append them after it.
@@ -42,7 +47,7 @@ func ConfiguredMaxStrlen(items []*ast.ConfigItem) int {
 	n := DefaultMaxStrlen
 	for _, item := range items {
 		if configKey(item.Key) == "max_strlen" {
-			if lit, ok := item.Value.(*ast.IntLit); ok && lit.Value > 0 && lit.Value <= 1024 {
+			if lit, ok := item.Value.(*ast.IntLit); ok && lit.Value > 0 && lit.Value <= MaxMaxStrlen {
 				n = int(lit.Value)
 			}
 		}
