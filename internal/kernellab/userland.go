@@ -164,6 +164,9 @@ func (b Builder) BuildUserland(ctx context.Context, u Userland) (userlandImage, 
 				return img, fmt.Errorf("kernel lab userland: C test program %s%s: %w", p.Name, hint("gcc"), err)
 			}
 			img.files = append(img.files, GuestFile{HostPath: bin, GuestPath: p.Prebuilt(CProgramsDir), Mode: 0o755})
+			for _, dwo := range p.DWOFiles(dir) {
+				img.files = append(img.files, GuestFile{HostPath: dwo, GuestPath: filepath.Join(filepath.Dir(p.Prebuilt(CProgramsDir)), filepath.Base(dwo)), Mode: 0o644})
+			}
 			bins = append(bins, bin)
 		}
 		img.env = append(img.env, cprog.EnvDir+"="+CProgramsDir)

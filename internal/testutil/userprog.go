@@ -43,8 +43,9 @@ func Build(t testing.TB, p cprog.Program) string {
 	return bin
 }
 
-// copyPrebuilt puts the prebuilt binary of p and its sources into a
-// temporary directory, as Build would have left them.
+// copyPrebuilt puts the prebuilt binary of p, its split DWARF objects
+// and its sources into a temporary directory, as Build would have left
+// them.
 func copyPrebuilt(t testing.TB, p cprog.Program, pre string) string {
 	t.Helper()
 	data, err := os.ReadFile(p.Prebuilt(pre))
@@ -59,6 +60,15 @@ func copyPrebuilt(t testing.TB, p cprog.Program, pre string) string {
 	bin := filepath.Join(dir, p.Name)
 	if err := os.WriteFile(bin, data, 0o755); err != nil {
 		t.Fatal(err)
+	}
+	for _, dwo := range p.DWOFiles(filepath.Dir(p.Prebuilt(pre))) {
+		data, err := os.ReadFile(dwo)
+		if err != nil {
+			t.Fatalf("prebuilt %s (key %s) lacks its split DWARF: %v", p.Name, p.Key(), err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(dwo)), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return bin
 }

@@ -4,7 +4,8 @@
 //
 // On a developer's machine or in CI, testutil.BuildC runs gcc. The kernel
 // lab's guests have no compiler: the lab builds every program in Lab on the
-// host (Build), puts each into the guest at Dir/<Key>/<Name>, and sets
+// host (Build), puts each into the guest at Dir/<Key>/<Name>, with its
+// split DWARF objects (DWOFiles) beside it, and sets
 // EnvDir to Dir; testutil.BuildC then copies the prebuilt binary instead of
 // compiling. A program a test builds in a guest must therefore be listed in
 // Lab, or the test fails saying so. The key covers the name, the flags and
@@ -85,7 +86,9 @@ func (p Program) Build(gcc, dir string) (string, error) {
 	bin := filepath.Join(dir, p.Name)
 	args := append(slices.Clone(p.Flags), "-o", bin)
 	args = append(args, cfiles...)
-	out, err := exec.Command(gcc, args...).CombinedOutput()
+	cmd := exec.Command(gcc, args...)
+	cmd.Dir = dir // where gcc writes the files it names itself: .dwo
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("gcc %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
@@ -95,6 +98,15 @@ func (p Program) Build(gcc, dir string) (string, error) {
 // Prebuilt returns where the prebuilt binary of p is under dir.
 func (p Program) Prebuilt(dir string) string {
 	return filepath.Join(dir, p.Key(), p.Name)
+}
+
+// DWOFiles returns the split DWARF objects (gcc -gsplit-dwarf) that a
+// build of p left in dir, which the binary's debug information needs.
+// Build runs gcc in dir, so that every gcc puts them there, whatever it
+// names them after.
+func (p Program) DWOFiles(dir string) []string {
+	out, _ := filepath.Glob(filepath.Join(dir, "*.dwo"))
+	return out
 }
 
 // User is the program for user-space probe tests (uprobes, uretprobes,
@@ -187,4 +199,4 @@ var (
 
 // Lab lists every program that tests build in the kernel lab's guests; the
 // lab builds them on the host.
-var Lab = []Program{User, Plain, Ustack, Busy, Usym, UaddrPIE, UaddrNoPIE, DwarfArgs, DwarfArgsNoDebug}
+var Lab = []Program{User, Plain, Ustack, Busy, Usym, UaddrPIE, UaddrNoPIE, DwarfArgs, DwarfArgsNoDebug, DwarfArgsSplit}

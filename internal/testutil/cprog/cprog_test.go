@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/ktrace/ktrace/internal/testutil"
@@ -56,6 +57,9 @@ func TestBuildLab(t *testing.T) {
 				t.Errorf("%s: source %s not written: %v", p.Name, file, err)
 			}
 		}
+		if split, dwos := slices.Contains(p.Flags, "-gsplit-dwarf"), p.DWOFiles(dir); split != (len(dwos) > 0) {
+			t.Errorf("%s: built with -gsplit-dwarf %v, DWOFiles %q", p.Name, split, dwos)
+		}
 	}
 }
 
@@ -81,5 +85,24 @@ func TestPrebuilt(t *testing.T) {
 	}
 	if src, err := os.ReadFile(filepath.Join(filepath.Dir(bin), "plain.c")); err != nil || string(src) != p.Sources["plain.c"] {
 		t.Errorf("source next to the binary: %q, %v", src, err)
+	}
+
+	// A program with split DWARF comes with its .dwo files.
+	split := cprog.DwarfArgsSplit
+	dir := filepath.Dir(split.Prebuilt(pre))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for file, text := range map[string]string{split.Prebuilt(pre): "BIN", filepath.Join(dir, "dwarfargs.dwo"): "DWO"} {
+		if err := os.WriteFile(file, []byte(text), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if dwos := split.DWOFiles(dir); len(dwos) != 1 || filepath.Base(dwos[0]) != "dwarfargs.dwo" {
+		t.Errorf("DWOFiles = %q, want the one dwarfargs.dwo", dwos)
+	}
+	bin = testutil.Build(t, split)
+	if data, err := os.ReadFile(filepath.Join(filepath.Dir(bin), "dwarfargs.dwo")); err != nil || string(data) != "DWO" {
+		t.Errorf(".dwo next to the binary: %q, %v", data, err)
 	}
 }

@@ -18,6 +18,15 @@ var DwarfArgs = Program{Name: "dwarfargs", Sources: map[string]string{"dwarfargs
 // DwarfArgsNoDebug is DwarfArgs without debug information.
 var DwarfArgsNoDebug = Program{Name: "dwarfargs", Sources: DwarfArgs.Sources, Flags: []string{"-O0"}}
 
+// DwarfArgsSplit is DwarfArgs with split DWARF: the binary has DWARF 5
+// skeleton units (the line table), the types and functions are in
+// dwarfargs-dwarfargs.dwo next to it (see Program.DWOFiles).
+var DwarfArgsSplit = Program{Name: "dwarfargs", Sources: DwarfArgs.Sources, Flags: []string{"-O0", "-g", "-gsplit-dwarf"}}
+
+// DwarfArgsSplit4 is DwarfArgsSplit in DWARF 4, with the GNU extension
+// that preceded DWARF 5's split units.
+var DwarfArgsSplit4 = Program{Name: "dwarfargs", Sources: DwarfArgs.Sources, Flags: []string{"-O0", "-g", "-gdwarf-4", "-gsplit-dwarf"}}
+
 const dwarfArgsSource = `#include <stdio.h>
 #include <string.h>
 
