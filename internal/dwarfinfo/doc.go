@@ -9,9 +9,24 @@
 // separate debug file: the one its build ID names under /usr/lib/debug/
 // .build-id, then the one its .gnu_debuglink section names, in the
 // binary's directory, its .debug subdirectory or under /usr/lib/debug.
-// Split DWARF (.dwo and .dwp files) is not read: Go's debug/dwarf has no
-// support for skeleton units, and a binary with only skeletons has no
-// parameter types.
+//
+// A binary built with -gsplit-dwarf has only skeleton units: the line
+// table and the address ranges. Its types and functions are in split
+// units, one .dwo file per object (found at the skeleton's
+// DW_AT_dwo_name, relative to DW_AT_comp_dir, else next to the binary),
+// or packed by dwp into BIN.dwp next to the binary, which is looked in
+// first (gdb's order). Each split unit is decoded as a DWARF of its own,
+// with what debug/dwarf cannot find by itself: the string offsets of a
+// split unit start right after the section's header (it has no
+// DW_AT_str_offsets_base), its address indexes count from its skeleton's
+// DW_AT_addr_base in the binary's .debug_addr, and a package's unit is
+// cut out of each section by the .debug_cu_index (version 2, gold's dwp,
+// and version 5). DWARF 4 split units (-gdwarf-4 -gsplit-dwarf) use the
+// GNU forms that DWARF 5 standardised as DW_FORM_strx and DW_FORM_addrx;
+// their abbreviations are rewritten to the standard forms. A skeleton is
+// paired with its split unit by the DWO ID, so a stale .dwo is refused,
+// and a missing one is an error that names it. Split type units
+// (-fdebug-types-section) are not read.
 //
 // A binary's information is decoded once per process and kept as long as
 // the file's path, size and modification time stay the same. Types are

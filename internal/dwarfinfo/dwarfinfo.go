@@ -20,17 +20,31 @@ type Info struct {
 	// DebugFile is the file the information was read from: Path itself,
 	// or a separate debug file.
 	DebugFile string
+	// SplitFiles are the .dwo files and the .dwp package that the
+	// split units of a binary built with -gsplit-dwarf came from.
+	SplitFiles []string
 
+	// data is DebugFile's DWARF: complete units, or skeletons that
+	// have only the line table.
 	data *dwarf.Data
+	// units are where types and functions are: data, then each split
+	// unit.
+	units []*dwarf.Data
 
 	once  sync.Once
-	funcs map[string]dwarf.Offset   // defined functions' DIEs with their parameters
-	named map[string][]dwarf.Offset // "struct foo", "union u", "enum e", typedef and base type names
+	funcs map[string]die   // defined functions' DIEs with their parameters
+	named map[string][]die // "struct foo", "union u", "enum e", typedef and base type names
 	// cus are the compilation units' entries, for the line table.
 	cus []*dwarf.Entry
 
 	mu    sync.Mutex
-	types map[dwarf.Offset]dwarf.Type
+	types map[die]dwarf.Type
+}
+
+// die is an entry of one of the units' DWARF.
+type die struct {
+	data *dwarf.Data
+	off  dwarf.Offset
 }
 
 // cacheKey identifies a version of a file: a rebuilt binary has another
@@ -78,26 +92,52 @@ func load(path string) (*Info, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	defer f.Close()
-	data, err := readDWARF(f)
-	debugFile := path
-	if err != nil {
-		for _, cand := range debugFiles(path, f) {
-			df, err := elf.Open(cand)
-			if err != nil {
-				continue
-			}
-			d, err := readDWARF(df)
-			df.Close()
-			if err == nil {
-				data, debugFile = d, cand
-				break
-			}
+	in := &Info{Path: path, DebugFile: path, types: map[die]dwarf.Type{}}
+	in.data, err = readDWARF(f)
+	if err == nil {
+		if err := in.readSplit(f); err != nil {
+			return nil, err
 		}
+		return in, nil
 	}
-	if data == nil {
-		return nil, fmt.Errorf("%s has %w", path, ErrNoDWARF)
+	for _, cand := range debugFiles(path, f) {
+		df, err := elf.Open(cand)
+		if err != nil {
+			continue
+		}
+		d, err := readDWARF(df)
+		if err == nil {
+			in.data, in.DebugFile = d, cand
+			err = in.readSplit(df)
+			df.Close()
+			if err != nil {
+				return nil, err
+			}
+			return in, nil
+		}
+		df.Close()
 	}
-	return &Info{Path: path, DebugFile: debugFile, data: data, types: map[dwarf.Offset]dwarf.Type{}}, nil
+	return nil, fmt.Errorf("%s has %w", path, ErrNoDWARF)
+}
+
+// readSplit reads the split units of a binary built with -gsplit-dwarf,
+// whose DWARF f holds.
+func (in *Info) readSplit(f *elf.File) error {
+	in.units = []*dwarf.Data{in.data}
+	sks, err := skeletons(f, in.data)
+	if err != nil {
+		return fmt.Errorf("%s: reading the DWARF unit headers: %w", in.DebugFile, err)
+	}
+	if len(sks) == 0 {
+		return nil
+	}
+	split, files, err := splitUnits(in.Path, f, sks)
+	if err != nil {
+		return err
+	}
+	in.units = append(in.units, split...)
+	in.SplitFiles = files
+	return nil
 }
 
 // readDWARF decodes a file's DWARF; a file with no .debug_info (a stripped
@@ -113,34 +153,43 @@ func readDWARF(f *elf.File) (*dwarf.Data, error) {
 // function and each named type is.
 func (in *Info) index() {
 	in.once.Do(func() {
-		in.funcs = map[string]dwarf.Offset{}
-		in.named = map[string][]dwarf.Offset{}
-		r := in.data.Reader()
-		for {
-			e, err := r.Next()
-			if err != nil || e == nil {
-				return
-			}
-			switch e.Tag {
-			case dwarf.TagCompileUnit, dwarf.TagPartialUnit:
-				in.cus = append(in.cus, e)
-				continue // into its children
-			case dwarf.TagSubprogram:
-				in.indexFunc(e)
-			case dwarf.TagStructType, dwarf.TagUnionType, dwarf.TagEnumerationType, dwarf.TagTypedef, dwarf.TagBaseType:
-				in.indexType(e)
-			}
-			if e.Children {
-				r.SkipChildren()
-			}
+		in.funcs = map[string]die{}
+		in.named = map[string][]die{}
+		for _, d := range in.units {
+			in.indexUnits(d)
 		}
 	})
+}
+
+// indexUnits indexes the units of one DWARF data.
+func (in *Info) indexUnits(d *dwarf.Data) {
+	r := d.Reader()
+	for {
+		e, err := r.Next()
+		if err != nil || e == nil {
+			return
+		}
+		switch e.Tag {
+		case dwarf.TagCompileUnit, dwarf.TagPartialUnit, dwarf.TagSkeletonUnit:
+			if d == in.data {
+				in.cus = append(in.cus, e)
+			}
+			continue // into its children
+		case dwarf.TagSubprogram:
+			in.indexFunc(d, e)
+		case dwarf.TagStructType, dwarf.TagUnionType, dwarf.TagEnumerationType, dwarf.TagTypedef, dwarf.TagBaseType:
+			in.indexType(d, e)
+		}
+		if e.Children {
+			r.SkipChildren()
+		}
+	}
 }
 
 // indexFunc records a function's first definition. A declaration, or the
 // concrete instance of an inlined function (it names its abstract origin
 // instead of itself), carries no name of its own.
-func (in *Info) indexFunc(e *dwarf.Entry) {
+func (in *Info) indexFunc(d *dwarf.Data, e *dwarf.Entry) {
 	name, _ := e.Val(dwarf.AttrName).(string)
 	if name == "" {
 		return
@@ -149,13 +198,13 @@ func (in *Info) indexFunc(e *dwarf.Entry) {
 		return
 	}
 	if _, seen := in.funcs[name]; !seen {
-		in.funcs[name] = e.Offset
+		in.funcs[name] = die{d, e.Offset}
 	}
 }
 
 // indexType records a named type; complete definitions come before
 // declarations, so that a lookup finds the members.
-func (in *Info) indexType(e *dwarf.Entry) {
+func (in *Info) indexType(d *dwarf.Data, e *dwarf.Entry) {
 	name, _ := e.Val(dwarf.AttrName).(string)
 	if name == "" {
 		return
@@ -169,10 +218,10 @@ func (in *Info) indexType(e *dwarf.Entry) {
 		name = "enum " + name
 	}
 	if decl, _ := e.Val(dwarf.AttrDeclaration).(bool); decl {
-		in.named[name] = append(in.named[name], e.Offset)
+		in.named[name] = append(in.named[name], die{d, e.Offset})
 		return
 	}
-	in.named[name] = append([]dwarf.Offset{e.Offset}, in.named[name]...)
+	in.named[name] = append([]die{{d, e.Offset}}, in.named[name]...)
 }
 
 // Param is one of a function's parameters.
@@ -193,12 +242,12 @@ type Func struct {
 // Func returns the named function's parameters in order.
 func (in *Info) Func(name string) (*Func, error) {
 	in.index()
-	off, ok := in.funcs[name]
+	fd, ok := in.funcs[name]
 	if !ok {
 		return nil, fmt.Errorf("function %s not found in the DWARF debug info of %s", name, in.Path)
 	}
-	r := in.data.Reader()
-	r.Seek(off)
+	r := fd.data.Reader()
+	r.Seek(fd.off)
 	e, err := r.Next()
 	if err != nil || e == nil {
 		return nil, fmt.Errorf("%s: reading the DWARF of %s: %v", in.Path, name, err)
@@ -223,7 +272,7 @@ func (in *Info) Func(name string) (*Func, error) {
 			if !ok {
 				return nil, fmt.Errorf("%s: parameter %d of %s has no type in the DWARF", in.Path, len(fn.Params), name)
 			}
-			if p.Type, err = in.typeAt(toff); err != nil {
+			if p.Type, err = in.typeAt(die{fd.data, toff}); err != nil {
 				return nil, err
 			}
 			fn.Params = append(fn.Params, p)
@@ -253,11 +302,11 @@ func (in *Info) Functions() []string {
 // refers to it is completed from the unit that defines it.
 func (in *Info) Type(name string) (dwarf.Type, error) {
 	in.index()
-	offs := in.named[name]
-	if len(offs) == 0 {
+	dies := in.named[name]
+	if len(dies) == 0 {
 		return nil, fmt.Errorf("unknown type %q: the DWARF debug info of %s has no such type", name, in.Path)
 	}
-	return in.typeAt(offs[0])
+	return in.typeAt(dies[0])
 }
 
 // Complete returns the definition of a struct or union that t only
@@ -276,17 +325,17 @@ func (in *Info) Complete(t *dwarf.StructType) *dwarf.StructType {
 	return t
 }
 
-// typeAt decodes the type at off, sharing decoded types across lookups.
-func (in *Info) typeAt(off dwarf.Offset) (dwarf.Type, error) {
+// typeAt decodes the type at d, sharing decoded types across lookups.
+func (in *Info) typeAt(d die) (dwarf.Type, error) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	if t, ok := in.types[off]; ok {
+	if t, ok := in.types[d]; ok {
 		return t, nil
 	}
-	t, err := in.data.Type(off)
+	t, err := d.data.Type(d.off)
 	if err != nil {
 		return nil, fmt.Errorf("%s: decoding a DWARF type: %v", in.Path, err)
 	}
-	in.types[off] = t
+	in.types[d] = t
 	return t, nil
 }

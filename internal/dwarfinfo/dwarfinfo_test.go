@@ -16,10 +16,10 @@ import (
 )
 
 func TestParams(t *testing.T) {
-	in, err := dwarfinfo.Open(testutil.Build(t, cprog.DwarfArgs))
-	if err != nil {
-		t.Fatal(err)
-	}
+	forEachBuild(t, testParams)
+}
+
+func testParams(t *testing.T, in *dwarfinfo.Info) {
 	tests := []struct {
 		fn   string
 		want []string
@@ -52,10 +52,10 @@ func TestParams(t *testing.T) {
 // TestTypes checks the decoded types: sizes, signedness, pointer targets
 // and struct members with their offsets.
 func TestTypes(t *testing.T) {
-	in, err := dwarfinfo.Open(testutil.Build(t, cprog.DwarfArgs))
-	if err != nil {
-		t.Fatal(err)
-	}
+	forEachBuild(t, testTypes)
+}
+
+func testTypes(t *testing.T, in *dwarfinfo.Info) {
 	fn, err := in.Func("kt_ints")
 	if err != nil {
 		t.Fatal(err)
@@ -88,8 +88,14 @@ func TestTypes(t *testing.T) {
 	for _, f := range shape.Field {
 		m := fmt.Sprintf("%s %s @%d", dwarfinfo.TypeName(f.Type), f.Name, f.ByteOffset)
 		if f.BitSize > 0 {
-			// DWARF 4 and later place bitfields by bit only.
-			m = fmt.Sprintf("%s %s bits %d+%d", dwarfinfo.TypeName(f.Type), f.Name, f.DataBitOffset, f.BitSize)
+			// gcc's DWARF 5 places a bitfield by its first bit;
+			// its DWARF 4 by the bits after it in its storage unit
+			// (DW_AT_bit_offset, little-endian here).
+			bit := f.DataBitOffset
+			if f.BitOffset != 0 {
+				bit = f.ByteOffset*8 + f.ByteSize*8 - f.BitOffset - f.BitSize
+			}
+			m = fmt.Sprintf("%s %s bits %d+%d", dwarfinfo.TypeName(f.Type), f.Name, bit, f.BitSize)
 		}
 		members = append(members, m)
 	}
@@ -149,11 +155,11 @@ func TestErrors(t *testing.T) {
 
 // TestLineAddress maps the marked line of kt_shape into the function.
 func TestLineAddress(t *testing.T) {
-	bin := testutil.Build(t, cprog.DwarfArgs)
-	in, err := dwarfinfo.Open(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
+	forEachBuild(t, testLineAddress)
+}
+
+func testLineAddress(t *testing.T, in *dwarfinfo.Info) {
+	bin := in.Path
 	line := MarkedLine(t, filepath.Join(filepath.Dir(bin), "dwarfargs.c"), "LINE PROBE")
 	addr, err := in.LineAddress("dwarfargs.c", line, 0)
 	if err != nil {

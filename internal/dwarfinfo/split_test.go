@@ -1,0 +1,200 @@
+package dwarfinfo_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ktrace/ktrace/internal/dwarfinfo"
+	"github.com/ktrace/ktrace/internal/testutil"
+	"github.com/ktrace/ktrace/internal/testutil/cprog"
+)
+
+// build is one way of building cprog.DwarfArgs's debug information.
+type build struct {
+	name string
+	// make builds the binary and returns its path with the files its
+	// split units must be read from.
+	make func(t *testing.T) (bin string, split []string)
+}
+
+var builds = []build{
+	{"-g", func(t *testing.T) (string, []string) {
+		return testutil.Build(t, cprog.DwarfArgs), nil
+	}},
+	{"DWARF 5 .dwo", func(t *testing.T) (string, []string) {
+		bin := testutil.Build(t, cprog.DwarfArgsSplit)
+		return bin, cprog.DwarfArgsSplit.DWOFiles(filepath.Dir(bin))
+	}},
+	{"DWARF 4 .dwo", func(t *testing.T) (string, []string) {
+		bin := testutil.Build(t, cprog.DwarfArgsSplit4)
+		return bin, cprog.DwarfArgsSplit4.DWOFiles(filepath.Dir(bin))
+	}},
+	{"DWARF 4 .dwp", func(t *testing.T) (string, []string) {
+		bin := testutil.Build(t, cprog.DwarfArgsSplit4)
+		return bin, []string{pack(t, bin, cprog.DwarfArgsSplit4)}
+	}},
+	{"DWARF 5 .dwo, debug file by .gnu_debuglink", func(t *testing.T) (string, []string) {
+		// The skeletons are in the separate debug file; the .dwo is
+		// still where gcc left it.
+		objcopy := testutil.RequireTool(t, "objcopy", "binutils")
+		built := testutil.Build(t, cprog.DwarfArgsSplit)
+		bin := built + ".stripped"
+		for _, args := range [][]string{
+			{"--only-keep-debug", built, built + ".debug"},
+			{"--strip-debug", "--add-gnu-debuglink=" + built + ".debug", built, bin},
+		} {
+			if out, err := exec.Command(objcopy, args...).CombinedOutput(); err != nil {
+				t.Fatalf("objcopy %s: %v\n%s", strings.Join(args, " "), err, out)
+			}
+		}
+		return bin, cprog.DwarfArgsSplit.DWOFiles(filepath.Dir(built))
+	}},
+	{"moved DWARF 5 .dwo", func(t *testing.T) (string, []string) {
+		// A build tree copied elsewhere: the .dwo is found next to
+		// the binary, not where the skeleton says it was made.
+		built := testutil.Build(t, cprog.DwarfArgsSplit)
+		// The same directory name, which the line table's paths end
+		// with.
+		dir := filepath.Join(t.TempDir(), filepath.Base(filepath.Dir(built)))
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		var dwos []string
+		for _, f := range append(cprog.DwarfArgsSplit.DWOFiles(filepath.Dir(built)), built, filepath.Join(filepath.Dir(built), "dwarfargs.c")) {
+			to := filepath.Join(dir, filepath.Base(f))
+			if err := os.Rename(f, to); err != nil {
+				t.Fatal(err)
+			}
+			if strings.HasSuffix(f, ".dwo") {
+				dwos = append(dwos, to)
+			}
+		}
+		return filepath.Join(dir, "dwarfargs"), dwos
+	}},
+}
+
+// forEachBuild runs check on the debug information of each build.
+func forEachBuild(t *testing.T, check func(*testing.T, *dwarfinfo.Info)) {
+	for _, b := range builds {
+		t.Run(b.name, func(t *testing.T) {
+			bin, split := b.make(t)
+			in, err := dwarfinfo.Open(bin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Join(in.SplitFiles, " ") != strings.Join(split, " ") || len(split) == 0 && in.SplitFiles != nil {
+				t.Errorf("SplitFiles = %q, want %q", in.SplitFiles, split)
+			}
+			check(t, in)
+		})
+	}
+}
+
+// pack packs the .dwo files of p's build bin into bin.dwp with binutils'
+// dwp, and removes them.
+func pack(t *testing.T, bin string, p cprog.Program) string {
+	t.Helper()
+	dwp := testutil.RequireTool(t, "dwp", "binutils")
+	if out, err := exec.Command(dwp, "-e", bin, "-o", bin+".dwp").CombinedOutput(); err != nil {
+		t.Fatalf("dwp -e %s: %v\n%s", bin, err, out)
+	}
+	for _, f := range p.DWOFiles(filepath.Dir(bin)) {
+		if err := os.Remove(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return bin + ".dwp"
+}
+
+// TestSplitErrors checks what a binary whose split units are missing or
+// stale gets.
+func TestSplitErrors(t *testing.T) {
+	bin := testutil.Build(t, cprog.DwarfArgsSplit)
+	dwos := cprog.DwarfArgsSplit.DWOFiles(filepath.Dir(bin))
+	if len(dwos) != 1 {
+		t.Fatalf("DWOFiles = %q, want one", dwos)
+	}
+	dwo := dwos[0]
+
+	// Another build's unit in its place: the DWO IDs differ.
+	other := testutil.Build(t, cprog.Program{Name: "dwarfargs", Sources: cprog.DwarfArgs.Sources, Flags: []string{"-O1", "-g", "-gsplit-dwarf"}})
+	stale, err := os.ReadFile(cprog.DwarfArgsSplit.DWOFiles(filepath.Dir(other))[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := os.ReadFile(dwo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dwo, stale, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = dwarfinfo.Open(bin)
+	if err == nil || !strings.HasPrefix(err.Error(), dwo+" does not belong to the binary: its DWO ID is ") ||
+		!strings.HasSuffix(err.Error(), " (was it rebuilt without relinking?)") {
+		t.Errorf("stale .dwo: %v", err)
+	}
+
+	// The binary is rebuilt: it is read again.
+	if err := os.Remove(dwo); err != nil {
+		t.Fatal(err)
+	}
+	touch(t, bin)
+	_, err = dwarfinfo.Open(bin)
+	if want := bin + " has split DWARF, but its split unit " + dwo + " is missing (nor is there a package " + bin + ".dwp)"; err == nil || err.Error() != want {
+		t.Errorf("missing .dwo:\n got %v\nwant %s", err, want)
+	}
+
+	// A package without the unit.
+	if err := os.WriteFile(dwo, fresh, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	other4 := testutil.Build(t, cprog.DwarfArgsSplit4)
+	otherPkg := pack(t, other4, cprog.DwarfArgsSplit4)
+	if err := os.Rename(otherPkg, bin+".dwp"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(dwo); err != nil {
+		t.Fatal(err)
+	}
+	touch(t, bin)
+	_, err = dwarfinfo.Open(bin)
+	if want := bin + " has split DWARF, but its split unit " + dwo + " is missing, and " + bin + ".dwp has no unit with DWO ID "; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("package without the unit:\n got %v\nwant %s...", err, want)
+	}
+	// With the .dwo back, the package's other units do not matter.
+	if err := os.WriteFile(dwo, fresh, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	touch(t, bin)
+	if in, err := dwarfinfo.Open(bin); err != nil || strings.Join(in.SplitFiles, " ") != dwo {
+		t.Errorf("the .dwo beside a package without its unit: %v", err)
+	}
+
+	// Not a package.
+	if err := os.WriteFile(bin+".dwp", fresh, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	touch(t, bin)
+	_, err = dwarfinfo.Open(bin)
+	if want := bin + ".dwp is not a DWARF package: it has no .debug_cu_index section"; err == nil || err.Error() != want {
+		t.Errorf("a .dwo as the package:\n got %v\nwant %s", err, want)
+	}
+}
+
+// touch gives the file at path a new modification time, so that Open
+// reads it again.
+func touch(t *testing.T, path string) {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := st.ModTime().Add(1e9)
+	if err := os.Chtimes(path, next, next); err != nil {
+		t.Fatal(err)
+	}
+}
