@@ -12,6 +12,16 @@ import (
 	"github.com/ktrace/ktrace/internal/testutil/cprog"
 )
 
+// dwarfBuilds are the ways the DWARF tests build their program: with the
+// debug information in the binary, and split into a .dwo file beside it.
+var dwarfBuilds = []struct {
+	name string
+	prog cprog.Program
+}{
+	{"-g", cprog.DwarfArgs},
+	{"-gsplit-dwarf", cprog.DwarfArgsSplit},
+}
+
 // TestUprobeDWARFArgs reads a uprobe's arguments by name from the traced
 // binary's DWARF: integers of each width and signedness, a typedef, an
 // enum, strings, a struct pointer's members (nested by value, through a
@@ -19,7 +29,13 @@ import (
 // struct, and a whole struct copied from user memory.
 func TestUprobeDWARFArgs(t *testing.T) {
 	testutil.RequireRoot(t)
-	bin := testutil.Build(t, cprog.DwarfArgs)
+	for _, b := range dwarfBuilds {
+		t.Run(b.name, func(t *testing.T) { testUprobeDWARFArgs(t, b.prog) })
+	}
+}
+
+func testUprobeDWARFArgs(t *testing.T, prog cprog.Program) {
+	bin := testutil.Build(t, prog)
 	p := testutil.StartUserProg(t, bin)
 	u := startUser(t, fmt.Sprintf(`
 uprobe:%[1]s:kt_ints /pid == $1/ { printf("ints %%d %%ld %%d %%d %%c %%d\n", args.a, args.b, args.c, args.d, args.e, args.col); }
@@ -51,6 +67,15 @@ union 77
 func TestUprobeDWARFArgErrors(t *testing.T) {
 	bin := testutil.Build(t, cprog.DwarfArgs)
 	plain := testutil.Build(t, cprog.DwarfArgsNoDebug)
+	// A split DWARF binary whose .dwo is gone.
+	split := testutil.Build(t, cprog.DwarfArgsSplit)
+	dwos := cprog.DwarfArgsSplit.DWOFiles(filepath.Dir(split))
+	if len(dwos) != 1 {
+		t.Fatalf("DWOFiles = %q, want one", dwos)
+	}
+	if err := os.Remove(dwos[0]); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct{ src, want string }{
 		{`uprobe:BIN:kt_ints { print(args.aa); }`, `uprobe:BIN:kt_ints has no argument "aa"; did you mean "a"?`},
 		{`uprobe:BIN:kt_point { print(args.p); }`, `argument p passed as by-value struct point is not supported yet`},
@@ -59,10 +84,11 @@ func TestUprobeDWARFArgErrors(t *testing.T) {
 		{`uretprobe:BIN:kt_ints { print(args.a); }`, `args is not available in uretprobe probes: the arguments are gone when the function returns; save them in a map in a uprobe`},
 		{`uprobe:BIN:kt_shape { print(args.sh->nme); }`, `struct shape has no member "nme"; did you mean "name"?`},
 		{`uprobe:PLAIN:kt_ints { print(args.a); }`, `uprobe:PLAIN:kt_ints: no debuginfo found for PLAIN: PLAIN has no DWARF debug info (build it with -g, or install its debug info under /usr/lib/debug)`},
+		{`uprobe:SPLIT:kt_ints { print(args.a); }`, `uprobe:SPLIT:kt_ints: SPLIT has split DWARF, but its split unit DWO is missing (nor is there a package SPLIT.dwp)`},
 	}
 	for _, tt := range tests {
-		src := strings.NewReplacer("BIN", bin, "PLAIN", plain).Replace(tt.src)
-		want := strings.NewReplacer("BIN", bin, "PLAIN", plain).Replace(tt.want)
+		r := strings.NewReplacer("BIN", bin, "PLAIN", plain, "SPLIT", split, "DWO", dwos[0])
+		src, want := r.Replace(tt.src), r.Replace(tt.want)
 		_, err := ktrace.Compile("stdin", []byte(src), nil)
 		if err == nil {
 			t.Errorf("%s: compiled", src)
@@ -86,7 +112,13 @@ func TestUprobeDWARFArgErrors(t *testing.T) {
 // named as written.
 func TestUprobeSourceLine(t *testing.T) {
 	testutil.RequireRoot(t)
-	bin := testutil.Build(t, cprog.DwarfArgs)
+	for _, b := range dwarfBuilds {
+		t.Run(b.name, func(t *testing.T) { testUprobeSourceLine(t, b.prog) })
+	}
+}
+
+func testUprobeSourceLine(t *testing.T, prog cprog.Program) {
+	bin := testutil.Build(t, prog)
 	line := markedLine(t, filepath.Join(filepath.Dir(bin), "dwarfargs.c"), "LINE PROBE")
 	p := testutil.StartUserProg(t, bin)
 	u := startUser(t, fmt.Sprintf(`uprobe:%s@dwarfargs.c:%d /pid == $1/ { printf("%%s %%s\n", probe, usym(reg("ip"))); @hits = count(); }`, bin, line),

@@ -1,6 +1,7 @@
 package listing
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -10,7 +11,8 @@ import (
 // withUprobeParams follows each "uprobe:PATH:FUNC" line with the
 // function's parameters from the binary's DWARF, as bpftrace's -lv does
 // ("    const char* prompt"). A binary without DWARF is listed without
-// them, with one warning per binary.
+// them, with one warning per binary; so is one whose DWARF cannot be
+// read (a split unit's .dwo file missing), with the reason.
 func withUprobeParams(lines []string, warn func(string)) []string {
 	out := make([]string, 0, len(lines))
 	warned := map[string]bool{}
@@ -25,7 +27,11 @@ func withUprobeParams(lines []string, warn func(string)) []string {
 		info, err := dwarfinfo.Open(path)
 		if err != nil {
 			if !warned[path] && warn != nil {
-				warn(fmt.Sprintf("No DWARF found for %q, cannot show parameter info", path))
+				if errors.Is(err, dwarfinfo.ErrNoDWARF) {
+					warn(fmt.Sprintf("No DWARF found for %q, cannot show parameter info", path))
+				} else {
+					warn(fmt.Sprintf("Cannot show parameter info: %v", err))
+				}
 			}
 			warned[path] = true
 			continue

@@ -1,6 +1,8 @@
 package listing
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -11,7 +13,13 @@ import (
 // TestUprobeParams lists a binary's functions with their DWARF
 // parameters, and one without DWARF with a warning.
 func TestUprobeParams(t *testing.T) {
-	bin := testutil.Build(t, cprog.DwarfArgs)
+	for _, p := range []cprog.Program{cprog.DwarfArgs, cprog.DwarfArgsSplit} {
+		t.Run(strings.Join(p.Flags, " "), func(t *testing.T) { testUprobeParams(t, p) })
+	}
+}
+
+func testUprobeParams(t *testing.T, p cprog.Program) {
+	bin := testutil.Build(t, p)
 	var warnings []string
 	got, err := List("uprobe:"+bin+":kt_s*", Options{Verbose: true, Warn: func(m string) { warnings = append(warnings, m) }})
 	if err != nil {
@@ -49,6 +57,30 @@ func TestUprobeParams(t *testing.T) {
 		t.Errorf("without DWARF: %q, want %q", got, want)
 	}
 	if want := `No DWARF found for "` + plain + `", cannot show parameter info`; len(warnings) != 1 || warnings[0] != want {
+		t.Errorf("warnings %q, want one: %s", warnings, want)
+	}
+}
+
+// TestUprobeParamsSplitMissing lists a binary whose split DWARF is
+// missing without parameters, with a warning that says which file.
+func TestUprobeParamsSplitMissing(t *testing.T) {
+	bin := testutil.Build(t, cprog.DwarfArgsSplit)
+	dwos := cprog.DwarfArgsSplit.DWOFiles(filepath.Dir(bin))
+	for _, f := range dwos {
+		if err := os.Remove(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var warnings []string
+	got, err := List("uprobe:"+bin+":kt_s*", Options{Verbose: true, Warn: func(m string) { warnings = append(warnings, m) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"uprobe:" + bin + ":kt_shape", "uprobe:" + bin + ":kt_str"}; strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	want := "Cannot show parameter info: " + bin + " has split DWARF, but its split unit " + dwos[0] + " is missing (nor is there a package " + bin + ".dwp)"
+	if len(dwos) != 1 || len(warnings) != 1 || warnings[0] != want {
 		t.Errorf("warnings %q, want one: %s", warnings, want)
 	}
 }
