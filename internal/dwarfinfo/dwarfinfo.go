@@ -174,6 +174,15 @@ func (in *Info) indexUnits(d *dwarf.Data) {
 			if d == in.data {
 				in.cus = append(in.cus, e)
 			}
+			if isSkeleton(e) {
+				// What a skeleton may hold besides the line table
+				// (clang's -fsplit-dwarf-inlining copies of inlined
+				// functions) is in its split unit, complete.
+				if e.Children {
+					r.SkipChildren()
+				}
+				continue
+			}
 			continue // into its children
 		case dwarf.TagSubprogram:
 			in.indexFunc(d, e)

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 )
 
 // The GNU attributes of DWARF 4 split DWARF (gcc -gdwarf-4
@@ -29,6 +31,12 @@ type skeleton struct {
 	// addrBase is where the unit's addresses start in the binary's
 	// .debug_addr, which the split unit's address indexes refer to.
 	addrBase uint64
+}
+
+// isSkeleton reports whether a unit's entry is a skeleton's: DWARF 5's
+// skeleton unit, or a DWARF 4 unit naming its GNU .dwo file.
+func isSkeleton(e *dwarf.Entry) bool {
+	return e.Tag == dwarf.TagSkeletonUnit || e.Val(attrGNUDwoName) != nil
 }
 
 // skeletons lists the skeleton units of data, read from f.
@@ -117,12 +125,15 @@ func splitUnits(path string, f *elf.File, sks []skeleton) ([]*dwarf.Data, []stri
 				continue
 			}
 		}
-		dwo, err := findDWO(path, sk)
-		if err != nil {
+		dwo, tried := findDWO(path, sk)
+		if dwo == "" {
+			why := "no " + strings.Join(tried, ", no ")
 			if pkg != nil {
-				return nil, nil, fmt.Errorf("%w, and %s has no unit with DWO ID %#x", err, pkgPath, sk.id)
+				why += fmt.Sprintf(", and %s has no unit with DWO ID %#x", pkgPath, sk.id)
+			} else {
+				why += ", no " + pkgPath
 			}
-			return nil, nil, fmt.Errorf("%w (nor is there a package %s)", err, pkgPath)
+			return nil, nil, fmt.Errorf("%s has split DWARF, but a split unit is missing: %s", path, why)
 		}
 		d, err := readDWO(dwo, sk, unitAddr)
 		if err != nil {
@@ -135,8 +146,9 @@ func splitUnits(path string, f *elf.File, sks []skeleton) ([]*dwarf.Data, []stri
 
 // findDWO finds a skeleton's .dwo file, where gcc left it (the name it
 // recorded, relative to the compilation directory) or next to the
-// binary (a build tree copied elsewhere).
-func findDWO(path string, sk skeleton) (string, error) {
+// binary (a build tree copied elsewhere). Without one, it returns the
+// paths it tried.
+func findDWO(path string, sk skeleton) (string, []string) {
 	var cands []string
 	if filepath.IsAbs(sk.dwoName) {
 		cands = append(cands, sk.dwoName)
@@ -147,12 +159,17 @@ func findDWO(path string, sk skeleton) (string, error) {
 		cands = append(cands, filepath.Join(filepath.Dir(path), sk.dwoName))
 	}
 	cands = append(cands, filepath.Join(filepath.Dir(path), filepath.Base(sk.dwoName)))
+	var tried []string
 	for _, c := range cands {
+		if slices.Contains(tried, c) {
+			continue
+		}
 		if st, err := os.Stat(c); err == nil && st.Mode().IsRegular() {
 			return c, nil
 		}
+		tried = append(tried, c)
 	}
-	return "", fmt.Errorf("%s has split DWARF, but its split unit %s is missing", path, cands[0])
+	return "", tried
 }
 
 // readDWO reads the split unit of sk from the .dwo file at path.

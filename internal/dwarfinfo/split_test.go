@@ -36,6 +36,10 @@ var builds = []build{
 		bin := testutil.Build(t, cprog.DwarfArgsSplit4)
 		return bin, []string{pack(t, bin, cprog.DwarfArgsSplit4)}
 	}},
+	{"DWARF 5 .dwp", func(t *testing.T) (string, []string) {
+		bin := testutil.Build(t, dwarfArgsTwoUnits)
+		return bin, []string{packDWARF5(t, bin, dwarfArgsTwoUnits)}
+	}},
 	{"DWARF 5 .dwo, debug file by .gnu_debuglink", func(t *testing.T) (string, []string) {
 		// The skeletons are in the separate debug file; the .dwo is
 		// still where gcc left it.
@@ -109,6 +113,40 @@ func pack(t *testing.T, bin string, p cprog.Program) string {
 	return bin + ".dwp"
 }
 
+// TestPackageUnits finds each unit of a package: the first at offset 0
+// of every section, the second after it.
+func TestPackageUnits(t *testing.T) {
+	for _, version := range []struct {
+		name string
+		pack func(*testing.T, string, cprog.Program) string
+		prog cprog.Program
+	}{
+		{"DWARF 4", pack, cprog.Program{Name: "dwarfargs", Sources: dwarfArgsTwoUnits.Sources, Flags: cprog.DwarfArgsSplit4.Flags}},
+		{"DWARF 5", packDWARF5, dwarfArgsTwoUnits},
+	} {
+		t.Run(version.name, func(t *testing.T) {
+			bin := testutil.Build(t, version.prog)
+			pkg := version.pack(t, bin, version.prog)
+			in, err := dwarfinfo.Open(bin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Join(in.SplitFiles, " ") != pkg {
+				t.Errorf("SplitFiles = %q, want %s", in.SplitFiles, pkg)
+			}
+			for fn, want := range map[string]string{"kt_extra": "struct extra* x", "kt_union": "union number* u"} {
+				f, err := in.Func(fn)
+				if err != nil || len(f.Params) != 1 || f.Params[0].Declaration() != want {
+					t.Errorf("%s: %+v, %v; want %s", fn, f, err, want)
+				}
+			}
+			if ty, err := in.Type("struct extra"); err != nil || ty.Size() != 8 {
+				t.Errorf("struct extra: %v, %v", ty, err)
+			}
+		})
+	}
+}
+
 // TestSplitErrors checks what a binary whose split units are missing or
 // stale gets.
 func TestSplitErrors(t *testing.T) {
@@ -144,8 +182,21 @@ func TestSplitErrors(t *testing.T) {
 	}
 	touch(t, bin)
 	_, err = dwarfinfo.Open(bin)
-	if want := bin + " has split DWARF, but its split unit " + dwo + " is missing (nor is there a package " + bin + ".dwp)"; err == nil || err.Error() != want {
+	if want := bin + " has split DWARF, but a split unit is missing: no " + dwo + ", no " + bin + ".dwp"; err == nil || err.Error() != want {
 		t.Errorf("missing .dwo:\n got %v\nwant %s", err, want)
+	}
+
+	// Copied elsewhere without its .dwo: both places are named.
+	moved := filepath.Join(t.TempDir(), "dwarfargs")
+	if err := os.Rename(bin, moved); err != nil {
+		t.Fatal(err)
+	}
+	_, err = dwarfinfo.Open(moved)
+	if want := moved + " has split DWARF, but a split unit is missing: no " + dwo + ", no " + filepath.Join(filepath.Dir(moved), filepath.Base(dwo)) + ", no " + moved + ".dwp"; err == nil || err.Error() != want {
+		t.Errorf("moved without the .dwo:\n got %v\nwant %s", err, want)
+	}
+	if err := os.Rename(moved, bin); err != nil {
+		t.Fatal(err)
 	}
 
 	// A package without the unit.
@@ -162,7 +213,7 @@ func TestSplitErrors(t *testing.T) {
 	}
 	touch(t, bin)
 	_, err = dwarfinfo.Open(bin)
-	if want := bin + " has split DWARF, but its split unit " + dwo + " is missing, and " + bin + ".dwp has no unit with DWO ID "; err == nil || !strings.HasPrefix(err.Error(), want) {
+	if want := bin + " has split DWARF, but a split unit is missing: no " + dwo + ", and " + bin + ".dwp has no unit with DWO ID "; err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("package without the unit:\n got %v\nwant %s...", err, want)
 	}
 	// With the .dwo back, the package's other units do not matter.

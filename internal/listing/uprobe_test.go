@@ -79,7 +79,7 @@ func TestUprobeParamsSplitMissing(t *testing.T) {
 	if want := []string{"uprobe:" + bin + ":kt_shape", "uprobe:" + bin + ":kt_str"}; strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got %q, want %q", got, want)
 	}
-	want := "Cannot show parameter info: " + bin + " has split DWARF, but its split unit " + dwos[0] + " is missing (nor is there a package " + bin + ".dwp)"
+	want := "Cannot show parameter info: " + bin + " has split DWARF, but a split unit is missing: no " + dwos[0] + ", no " + bin + ".dwp"
 	if len(dwos) != 1 || len(warnings) != 1 || warnings[0] != want {
 		t.Errorf("warnings %q, want one: %s", warnings, want)
 	}
