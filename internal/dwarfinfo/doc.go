@@ -25,8 +25,10 @@
 // GNU forms that DWARF 5 standardised as DW_FORM_strx and DW_FORM_addrx;
 // their abbreviations are rewritten to the standard forms. A skeleton is
 // paired with its split unit by the DWO ID, so a stale .dwo is refused,
-// and a missing one is an error that names it. Split type units
-// (-fdebug-types-section) are not read.
+// and a missing one is an error that names where it was looked for. Split type units
+// (-fdebug-types-section) are refused with an error: the split unit
+// refers to their types by signature, which debug/dwarf does not let a
+// caller resolve.
 //
 // A binary's information is decoded once per process and kept as long as
 // the file's path, size and modification time stay the same. Types are

@@ -62,6 +62,21 @@ func openDWP(path string) (*dwpFile, error) {
 	if p.units, err = parseUnitIndex(index, f.ByteOrder); err != nil {
 		return nil, fmt.Errorf("%s: .debug_cu_index: %w", path, err)
 	}
+	if s := f.Section(".debug_tu_index"); s != nil {
+		index, err := s.Data()
+		if err != nil {
+			return nil, fmt.Errorf("%s: .debug_tu_index: %w", path, err)
+		}
+		// dwp writes an empty index (no units, no slots) when there
+		// are no type units.
+		tus, err := parseUnitIndex(index, f.ByteOrder)
+		if err != nil {
+			return nil, fmt.Errorf("%s: .debug_tu_index: %w", path, err)
+		}
+		if len(tus) > 0 {
+			return nil, fmt.Errorf("%s: %w", path, errTypeUnits)
+		}
+	}
 	return p, nil
 }
 

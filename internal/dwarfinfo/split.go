@@ -180,11 +180,35 @@ func readDWO(path string, sk skeleton, addr []byte) (*dwarf.Data, error) {
 	}
 	defer f.Close()
 	var s splitSections
+	// With -fdebug-types-section each type unit is a section of its
+	// own (a COMDAT group member): DWARF 4's in .debug_types.dwo
+	// sections, DWARF 5's in more .debug_info.dwo sections.
+	for _, sec := range f.Sections {
+		if sec.Name == ".debug_types.dwo" {
+			return nil, fmt.Errorf("%s: %w", path, errTypeUnits)
+		}
+		if sec.Name != ".debug_info.dwo" {
+			continue
+		}
+		data, err := sec.Data()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", path, sec.Name, err)
+		}
+		headers, err := unitHeaders(data, f.ByteOrder)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", path, sec.Name, err)
+		}
+		for _, h := range headers {
+			if h.version >= 5 && h.unitType != utSplitCompile {
+				return nil, fmt.Errorf("%s: %w", path, errTypeUnits)
+			}
+		}
+		s.info = data
+	}
 	for _, sec := range []struct {
 		name string
 		data *[]byte
 	}{
-		{".debug_info.dwo", &s.info},
 		{".debug_abbrev.dwo", &s.abbrev},
 		{".debug_str.dwo", &s.str},
 		{".debug_str_offsets.dwo", &s.strOffsets},
@@ -210,6 +234,13 @@ func readDWO(path string, sk skeleton, addr []byte) (*dwarf.Data, error) {
 type splitSections struct {
 	info, abbrev, str, strOffsets []byte
 }
+
+// errTypeUnits refuses split type units: a split unit refers to the
+// types in them by signature (DW_FORM_ref_sig8, declarations with
+// DW_AT_signature), which debug/dwarf resolves only within a Data whose
+// type units came from a DWARF 4 .debug_types section, and does not
+// expose.
+var errTypeUnits = errors.New("split type units (-fdebug-types-section) are not read")
 
 // data decodes a split unit, with addr as the .debug_addr its address
 // indexes refer to, and returns it with its DWO ID.

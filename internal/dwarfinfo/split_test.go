@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -233,6 +234,32 @@ func TestSplitErrors(t *testing.T) {
 	_, err = dwarfinfo.Open(bin)
 	if want := bin + ".dwp is not a DWARF package: it has no .debug_cu_index section"; err == nil || err.Error() != want {
 		t.Errorf("a .dwo as the package:\n got %v\nwant %s", err, want)
+	}
+}
+
+// TestTypeUnitsRefused checks that split type units get a clear error,
+// in a .dwo file of either DWARF version and in a package.
+func TestTypeUnitsRefused(t *testing.T) {
+	const refused = ": split type units (-fdebug-types-section) are not read"
+	for _, flags := range [][]string{
+		{"-O0", "-g", "-gsplit-dwarf", "-fdebug-types-section"},
+		{"-O0", "-g", "-gdwarf-4", "-gsplit-dwarf", "-fdebug-types-section"},
+	} {
+		p := cprog.Program{Name: "dwarfargs", Sources: cprog.DwarfArgs.Sources, Flags: flags}
+		bin := testutil.Build(t, p)
+		_, err := dwarfinfo.Open(bin)
+		if want := p.DWOFiles(filepath.Dir(bin))[0] + refused; err == nil || err.Error() != want {
+			t.Errorf("%s:\n got %v\nwant %s", strings.Join(flags, " "), err, want)
+		}
+		if slices.Contains(flags, "-gdwarf-4") {
+			// binutils' dwp packs DWARF 4 only.
+			pkg := pack(t, bin, p)
+			touch(t, bin)
+			_, err = dwarfinfo.Open(bin)
+			if want := pkg + refused; err == nil || err.Error() != want {
+				t.Errorf("%s, packed:\n got %v\nwant %s", strings.Join(flags, " "), err, want)
+			}
+		}
 	}
 }
 
