@@ -54,6 +54,10 @@ type Options struct {
 	// bpftrace's --include does; like the script's own #include, they
 	// define the few macros ktrace knows for them.
 	Includes []string
+	// CheckProbeReads makes every failed probe read (of a pointer, a
+	// string, a kernel or user address) warn at run time with its error
+	// and its place in the script, once per place: bpftrace's -k.
+	CheckProbeReads bool
 	// ImportDir is where the script's relative imports (`import
 	// "lib.bt";`) are found: CompileFile sets it to the script's
 	// directory; empty means the working directory.
@@ -105,7 +109,7 @@ func Compile(name string, src []byte, opts *Options) (*Program, error) {
 	if opts.Warnings != nil && len(info.Warnings) > 0 {
 		fmt.Fprintln(opts.Warnings, info.Warnings.Error())
 	}
-	copts, err := facts.CompileOptions(file, info, facts.Request{FilterPID: opts.FilterPID, EventContext: opts.EventContext})
+	copts, err := facts.CompileOptions(file, info, facts.Request{FilterPID: opts.FilterPID, EventContext: opts.EventContext, CheckProbeReads: opts.CheckProbeReads})
 	if err != nil {
 		return nil, err
 	}

@@ -70,7 +70,7 @@ func TestJSONMatchesBpftraceRuntimeTests(t *testing.T) {
 		{"helper_error", func(p Printer) {
 			p.HelperError(HelperError{Helper: "probe_read", Retcode: -14, Msg: "Bad address", At: Location{File: "stdin", Line: 1, Col: 37}})
 		}, `{"type": "helper_error", "msg": "Bad address", "helper": "probe_read", "retcode": -14, "filename": "stdin", "line": 1, "col": 37}`},
-		// bpftrace's JSON helper_error carries strerror(-retcode), not the
+		// bpftrace's JSON helper_error carries Strerror(-retcode), not the
 		// text output's longer message for a full map (json.cpp).
 		{"helper_error map full", func(p Printer) {
 			p.HelperError(HelperError{Helper: "map_update_elem", Retcode: -7, Msg: "Map full; can't update element. Try increasing max_map_keys config",

@@ -14,7 +14,7 @@ import (
 )
 
 // decodeFuncValue decodes the values of username, strftime(), ntop() and
-// strerror() into the strings they print as.
+// Strerror() into the strings they print as.
 func decodeFuncValue(t *types.Type, b []byte, env *Env) any {
 	switch t.Kind {
 	case types.Username:
@@ -35,7 +35,7 @@ func decodeFuncValue(t *types.Type, b []byte, env *Env) any {
 	case types.Inet:
 		return FormatInet(b)
 	case types.Strerror:
-		return strerror(readInt(b, min(len(b), 8)))
+		return Strerror(readInt(b, min(len(b), 8)))
 	case types.SyscallName:
 		return SyscallName(readInt(b, min(len(b), 8)))
 	case types.SignalName:
@@ -97,9 +97,9 @@ func SyscallName(nr int64) string {
 	return "unknown system call"
 }
 
-// strerror is the C library's message for errno: "Bad address",
-// "Unknown error 999".
-func strerror(errno int64) string {
+// Strerror is the C library's message for errno, as strerror(3) gives it:
+// "Bad address", "Unknown error 999".
+func Strerror(errno int64) string {
 	if msg, ok := types.ErrnoMessages()[errno]; ok {
 		return msg
 	}

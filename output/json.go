@@ -197,7 +197,7 @@ func (p *JSONPrinter) RuntimeError(msg string, at Location) error {
 // strerror of the return code ("Argument list too long" for a full map),
 // as bpftrace writes it: the longer explanations are for text output.
 func (p *JSONPrinter) HelperError(e HelperError) error {
-	return p.write(`{"type": "helper_error", "msg": ` + p.str(strerror(-e.Retcode)) + `, "helper": ` + p.str(e.Helper) +
+	return p.write(`{"type": "helper_error", "msg": ` + p.str(Strerror(-e.Retcode)) + `, "helper": ` + p.str(e.Helper) +
 		`, "retcode": ` + jsonInt(e.Retcode) + p.where(e.At) + "}\n")
 }
 

@@ -74,14 +74,10 @@ func scriptCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "ktrace:", err)
 		return 1
 	}
-	copts := &ktrace.Options{Params: o.params, Warnings: stderr, NamedParams: o.named, Unsafe: o.unsafe, FilterPID: o.pid, Includes: o.includes}
+	copts := &ktrace.Options{Params: o.params, Warnings: stderr, NamedParams: o.named, Unsafe: o.unsafe, FilterPID: o.pid, Includes: o.includes,
+		CheckProbeReads: o.helperWarnings > 0}
 	if o.noWarnings {
 		copts.Warnings = nil
-	}
-	if o.helperWarnings > 0 {
-		// Said at every run: a -k that quietly reported less than in
-		// bpftrace would let a user take silence for success.
-		fmt.Fprintln(stderr, "WARNING: -k: ktrace does not report failed probe reads and map lookups yet; map updates that find the map full and deletes of missing keys are always reported")
 	}
 	if err := o.startChild(stdin, stdout, stderr); err != nil {
 		fmt.Fprintln(stderr, "ERROR:", err)

@@ -174,6 +174,9 @@ type Warning struct {
 	Helper  string // the helper that failed, or "" for other problems
 	Retcode int64
 	Msg     string
+	// RetcodeInRecord marks a helper whose error varies: the record
+	// carries it, an int64 after the header, instead of Retcode.
+	RetcodeInRecord bool
 }
 
 // TimestampFormat is the payload of a strftime() call's event: how its

@@ -59,6 +59,9 @@ type Options struct {
 	// builtins that read the current task, such as ppid (funcs.go); nil
 	// means offsets are unknown and those builtins fail to compile.
 	MemberOffset func(structName, member string) (int, error)
+	// CheckProbeReads makes every failed probe read warn at run time,
+	// with its error and where in the script it is (bpftrace's -k).
+	CheckProbeReads bool
 	// FilterPID, when positive, makes every probe but BEGIN, END and the
 	// perf-event probes (which are attached to the process) fire only in
 	// that process, as bpftrace's -p does.

@@ -288,7 +288,12 @@ func (g *gen) zero(off int16, size int) {
 }
 
 // call emits a helper call.
-func (g *gen) call(fn asm.BuiltinFunc) { g.emit(fn.Call()) }
+func (g *gen) call(fn asm.BuiltinFunc) {
+	g.emit(fn.Call())
+	if g.c.opts.CheckProbeReads && probeReads[fn] != "" {
+		g.checkRead(fn)
+	}
+}
 
 // loadImm puts a 64-bit constant in a register with the shortest encoding.
 func (g *gen) loadImm(r asm.Register, v int64) {

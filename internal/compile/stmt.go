@@ -530,17 +530,26 @@ func (g *gen) runtimeWarning(n ast.Node, msg string) {
 }
 
 func (g *gen) warning(n ast.Node, w abi.Warning) {
-	// One event per call site, whichever attach point's program reaches
-	// it: identical programs then stay identical and are shared.
+	g.sendEvent(n, g.warningEvent(n, w), abi.HeaderSize, nil)
+}
+
+// warningEvent is the event of a warning at n: one per call site,
+// whichever attach point's program reaches it, so that identical
+// programs stay identical and are shared.
+func (g *gen) warningEvent(n ast.Node, w abi.Warning) int {
 	key := warningSite{span: n.Span(), w: w}
 	id, ok := g.c.warnings[key]
 	if !ok {
 		id = len(g.c.prog.Events)
-		g.c.prog.Events = append(g.c.prog.Events, &Event{Kind: abi.RecordWarning, Size: abi.HeaderSize, Warning: w,
+		size := abi.HeaderSize
+		if w.RetcodeInRecord {
+			size += 8
+		}
+		g.c.prog.Events = append(g.c.prog.Events, &Event{Kind: abi.RecordWarning, Size: size, Warning: w,
 			Source: lang.Source{File: g.c.file, Span: n.Span()}})
 		g.c.warnings[key] = id
 	}
-	g.sendEvent(n, id, abi.HeaderSize, nil)
+	return id
 }
 
 type warningSite struct {

@@ -22,6 +22,8 @@ type Request struct {
 	// EventContext makes printf records carry their event's context
 	// (compile.Options.EventContext).
 	EventContext bool
+	// CheckProbeReads is bpftrace's -k (compile.Options.CheckProbeReads).
+	CheckProbeReads bool
 }
 
 // CompileOptions describes the running kernel as the compiler of a checked
@@ -29,8 +31,9 @@ type Request struct {
 // attach, even as fentry, is an error positioned at its attach point.
 func CompileOptions(file *lang.File, info *types.Info, req Request) (compile.Options, error) {
 	opts := compile.Options{
-		FilterPID:    req.FilterPID,
-		EventContext: req.EventContext,
+		FilterPID:       req.FilterPID,
+		EventContext:    req.EventContext,
+		CheckProbeReads: req.CheckProbeReads,
 		MemberOffset: func(structName, member string) (int, error) {
 			off, err := kernel.StructMemberOffset(structName, member)
 			return int(off), err

@@ -90,11 +90,10 @@ func errnoText(err error) string {
 
 // warn prints a run-time warning the way bpftrace does: the location, the
 // message, and for a failed helper its name and return code.
-func (s *Session) warn(ev *compile.Event) {
+func (s *Session) warn(ev *compile.Event, w abi.Warning) {
 	if s.noWarnings {
 		return
 	}
-	w := ev.Warning
 	loc := sourceLocation(ev)
 	if w.Helper != "" {
 		s.printer.HelperError(output.HelperError{Helper: w.Helper, Retcode: w.Retcode, Msg: w.Msg, At: loc})
@@ -110,8 +109,8 @@ func sourceLocation(ev *compile.Event) output.Location {
 	if ev.Source.File == nil {
 		return loc
 	}
-	loc.File = ev.Source.File.Name
 	start := ev.Source.File.Position(ev.Source.Span.Pos)
+	loc.File = start.Filename // an imported file's name, not the script's
 	end := ev.Source.File.Position(ev.Source.Span.End)
 	loc.Line, loc.Col = start.Line, start.Column
 	if end.Line == start.Line && end.Column > start.Column+1 {

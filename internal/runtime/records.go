@@ -1,6 +1,8 @@
 package runtime
 
 import (
+	"encoding/binary"
+	"fmt"
 	"time"
 
 	"github.com/ktrace/ktrace/internal/abi"
@@ -54,7 +56,13 @@ func (s *Session) handleLocked(raw []byte) {
 	case abi.RecordWarning:
 		if !s.warned[ev] {
 			s.warned[ev] = true
-			s.warn(ev)
+			w := ev.Warning
+			if w.RetcodeInRecord && len(raw) >= abi.HeaderSize+8 {
+				w.Retcode = int64(binary.LittleEndian.Uint64(raw[abi.HeaderSize:]))
+				// bpftrace's words for a failed read (-k).
+				w.Msg = fmt.Sprintf("Failed to %s: %s (%d)", w.Helper, output.Strerror(-w.Retcode), w.Retcode)
+			}
+			s.warn(ev, w)
 		}
 	case abi.RecordTime:
 		s.printer.Time(formatTime(ev.TimeFormat, time.Now()))
