@@ -447,27 +447,34 @@ func (k *KernelTypes) params(ps []btf.FuncParam) []*types.Field {
 	return fields
 }
 
-// CName formats a BTF type as C writes it, with name as the declarator
-// ("struct sock *sk", "char comm[16]").
+// CName formats a BTF type as C declares it, with name as the declarator
+// ("struct sock *sk", "char comm[16]", "const struct cred *cred",
+// "ssize_t (*read)(struct file *, char *, size_t, loff_t *)"), as
+// bpftrace -lv prints members. Address-space tags (__user) and restrict
+// are left out, as there.
 func CName(t btf.Type, name string) string {
 	decl := name
+	quals := ""
 	for {
 		switch u := t.(type) {
 		case *btf.Pointer:
-			if _, ok := u.Target.(*btf.FuncProto); ok {
-				return "void (*" + name + ")()"
-			}
 			decl = "*" + decl
 			t = u.Target
 			continue
 		case *btf.Array:
-			decl = fmt.Sprintf("%s[%d]", decl, u.Nelems)
+			decl = wrapDeclarator(decl) + fmt.Sprintf("[%d]", u.Nelems)
 			t = u.Type
 			continue
+		case *btf.FuncProto:
+			// The return type is written whole before the declarator,
+			// as bpftrace does: "struct dentry * (*lookup)(...)".
+			return CName(u.Return, "") + " " + wrapDeclarator(decl) + "(" + paramList(u) + ")"
 		case *btf.Const:
-			t = u.Type // const is dropped, as bpftrace -lv does
+			decl, quals = qualify("const", u.Type, decl, quals)
+			t = u.Type
 			continue
 		case *btf.Volatile:
+			decl, quals = qualify("volatile", u.Type, decl, quals)
 			t = u.Type
 			continue
 		case *btf.Restrict:
@@ -479,14 +486,56 @@ func CName(t btf.Type, name string) string {
 		}
 		break
 	}
-	base := typeName(t)
-	if strings.HasPrefix(decl, "*") {
-		return base + " " + decl
-	}
+	base := quals + typeName(t)
 	if decl == "" {
 		return base
 	}
 	return base + " " + decl
+}
+
+// wrapDeclarator parenthesises a pointer declarator before an array or
+// parameter list binds to it: "(*fn)(int)", "(*rows)[4]".
+func wrapDeclarator(decl string) string {
+	if strings.HasPrefix(decl, "*") {
+		return "(" + decl + ")"
+	}
+	return decl
+}
+
+// qualify applies a qualifier: to the pointer it wraps ("char *const p"),
+// or else to the base type ("const char *p").
+func qualify(q string, inner btf.Type, decl, quals string) (string, string) {
+	for {
+		switch u := inner.(type) {
+		case *btf.Const, *btf.Volatile, *btf.Restrict, *btf.TypeTag:
+			inner = btf.UnderlyingType(u)
+			continue
+		case *btf.Pointer:
+			if decl == "" {
+				return q, quals
+			}
+			return q + " " + decl, quals
+		}
+		return decl, quals + q + " "
+	}
+}
+
+// paramList is a function prototype's parameter types, as C writes them
+// without names: "struct file *, loff_t, int", "void" for none, "..."
+// for a variadic tail.
+func paramList(fp *btf.FuncProto) string {
+	if len(fp.Params) == 0 {
+		return "void"
+	}
+	parts := make([]string, len(fp.Params))
+	for i, p := range fp.Params {
+		if _, void := p.Type.(*btf.Void); void && i == len(fp.Params)-1 {
+			parts[i] = "..."
+			continue
+		}
+		parts[i] = CName(p.Type, "")
+	}
+	return strings.Join(parts, ", ")
 }
 
 func typeName(t btf.Type) string {
@@ -519,11 +568,15 @@ func (k *KernelTypes) FormatStruct(name string) (string, error) {
 	if t.Kind != types.Struct {
 		return "", fmt.Errorf("%s is not a struct or union", name)
 	}
+	return formatStruct(t.Name, t.Source), nil
+}
+
+func formatStruct(name string, t any) string {
 	var b strings.Builder
-	b.WriteString(t.Name + " {\n")
-	writeMembers(&b, t.Source, 1)
+	b.WriteString(name + " {\n")
+	writeMembers(&b, t, 1)
 	b.WriteString("};\n")
-	return b.String(), nil
+	return b.String()
 }
 
 func writeMembers(b *strings.Builder, t any, depth int) {
@@ -536,22 +589,40 @@ func writeMembers(b *strings.Builder, t any, depth int) {
 	}
 	indent := strings.Repeat("\t", depth)
 	for _, m := range ms {
-		if m.Name == "" {
-			switch inner := m.Type.(type) {
-			case *btf.Struct, *btf.Union:
-				kind := "struct"
-				if _, ok := inner.(*btf.Union); ok {
-					kind = "union"
-				}
-				b.WriteString(indent + kind + " {\n")
-				writeMembers(b, inner, depth+1)
-				b.WriteString(indent + "};\n")
+		// A struct or union without a name of its own is written in
+		// place: "struct { ... } name;", or "struct { ... };" for an
+		// anonymous member.
+		var inner []btf.Member
+		kind := ""
+		switch u := m.Type.(type) {
+		case *btf.Struct:
+			kind, inner = "struct", u.Members
+			if u.Name != "" {
+				kind = ""
+			}
+		case *btf.Union:
+			kind, inner = "union", u.Members
+			if u.Name != "" {
+				kind = ""
+			}
+		}
+		if kind != "" {
+			tail := ";\n"
+			if m.Name != "" {
+				tail = " " + m.Name + ";\n"
+			}
+			if len(inner) == 0 {
+				b.WriteString(indent + kind + " {}" + tail)
 				continue
 			}
+			b.WriteString(indent + kind + " {\n")
+			writeMembers(b, m.Type, depth+1)
+			b.WriteString(indent + "}" + tail)
+			continue
 		}
 		line := CName(m.Type, m.Name)
 		if m.BitfieldSize > 0 {
-			line += fmt.Sprintf(" : %d", m.BitfieldSize)
+			line += fmt.Sprintf(": %d", m.BitfieldSize)
 		}
 		b.WriteString(indent + line + ";\n")
 	}
