@@ -30,10 +30,19 @@ import (
 //   - %r prints a buffer with printable ASCII kept and other bytes as
 //     \xNN, %rx every byte as \xNN, %rh every byte as two hex digits
 //     separated by spaces; other values print as with %s.
+//   - %gr prints an integer as the names of its GFP allocation flags
+//     (see GFPNames): with the kernel's names given a GFP value, with
+//     bpftrace's table given a plain integer.
 //
 // An argument an integer conversion cannot read prints as
 // "!{invalid integer conversion: <value>}", as bpftrace does.
 func Sprintf(f *types.Format, args []any) string {
+	return SprintfEnv(f, args, nil)
+}
+
+// SprintfEnv is Sprintf with the session's environment: %gr names flags
+// with env.GFP.
+func SprintfEnv(f *types.Format, args []any, env *Env) string {
 	var b []byte
 	i := 0
 	for _, p := range f.Parts {
@@ -46,7 +55,7 @@ func Sprintf(f *types.Format, args []any) string {
 			arg = args[i]
 		}
 		i++
-		b = AppendVerb(b, p.Verb, arg)
+		b = AppendVerb(b, p.Verb, env.verbArg(p.Verb, arg))
 	}
 	return string(b)
 }
@@ -78,6 +87,8 @@ func AppendVerb(dst []byte, v *types.Verb, arg any) []byte {
 			return appendPadded(dst, v, hexBuffer(buf, false, false))
 		}
 		return appendPadded(dst, v, hexBuffer(buf, true, true))
+	case 'g':
+		return appendGFPVerb(dst, v, arg)
 	}
 	n, ok := asInt(arg)
 	if !ok {
@@ -88,6 +99,24 @@ func AppendVerb(dst []byte, v *types.Verb, arg any) []byte {
 		return append(dst, "!{invalid integer conversion: "+what+"}"...)
 	}
 	return appendIntVerb(dst, v, n)
+}
+
+// appendGFPVerb formats arg for %gr.
+func appendGFPVerb(dst []byte, v *types.Verb, arg any) []byte {
+	names := defaultGFP
+	var flags uint64
+	if g, ok := arg.(GFP); ok {
+		flags = g.Flags
+		if g.Names != nil {
+			names = g.Names
+		}
+	} else if n, ok := asInt(arg); ok {
+		flags = uint64(n)
+	} else {
+		return append(dst, "!{invalid GFP flags conversion: "+Text(arg)+"}"...)
+	}
+	var buf [128]byte
+	return appendPadded(dst, v, names.Append(buf[:0], flags))
 }
 
 // isIntVerb reports whether the conversion formats an integer.

@@ -75,7 +75,7 @@ func (r *RecordFormat) Append(dst, raw []byte) []byte {
 		}
 		b := raw[f.Offset:end]
 		if !r.direct[arg] {
-			dst = AppendVerb(dst, p.Verb, Decode(f.Type, b, r.env))
+			dst = AppendVerb(dst, p.Verb, r.env.verbArg(p.Verb, Decode(f.Type, b, r.env)))
 			continue
 		}
 		if f.Type.Kind == types.String {

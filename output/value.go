@@ -34,6 +34,9 @@ type Env struct {
 	// TruncTrailer is appended to a str() string cut at max_strlen; nil
 	// means bpftrace's default "..".
 	TruncTrailer *string
+	// GFP names the GFP flags printf's %gr prints with the running
+	// kernel's bits; nil uses bpftrace's table.
+	GFP *GFPNames
 }
 
 // Enum is an integer with a symbolic name, such as a drop reason.

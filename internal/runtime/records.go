@@ -69,11 +69,11 @@ func (s *Session) handleLocked(raw []byte) {
 	case abi.RecordJoin:
 		s.printer.Join(ev.Join.Join(raw))
 	case abi.RecordCat:
-		s.cat(output.Sprintf(ev.Format, s.decodeArgs(ev, raw)))
+		s.cat(output.SprintfEnv(ev.Format, s.decodeArgs(ev, raw), s.env))
 	case abi.RecordSystem:
-		s.system(output.Sprintf(ev.Format, s.decodeArgs(ev, raw)))
+		s.system(output.SprintfEnv(ev.Format, s.decodeArgs(ev, raw), s.env))
 	case abi.RecordErrorf, abi.RecordWarnf:
-		s.diagnostic(ev, output.Sprintf(ev.Format, s.decodeArgs(ev, raw)))
+		s.diagnostic(ev, output.SprintfEnv(ev.Format, s.decodeArgs(ev, raw), s.env))
 	case abi.RecordStackProcess:
 		// A process's first user stack: snapshot its mappings now, while
 		// it runs, so its stacks still resolve once it has exited.

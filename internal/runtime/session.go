@@ -117,7 +117,7 @@ func Start(ctx context.Context, p *Program, opts Options) (*Session, error) {
 	default:
 		return nil, fmt.Errorf("unknown output format %q: use text or json", opts.Format)
 	}
-	s.env = &output.Env{ProbeNames: p.Compiled.ProbeNames, Ksym: ksymName, Stack: s.decodeStack, TruncTrailer: p.Compiled.Info.Config.StrTruncTrailer}
+	s.env = &output.Env{ProbeNames: p.Compiled.ProbeNames, Ksym: ksymName, Stack: s.decodeStack, TruncTrailer: p.Compiled.Info.Config.StrTruncTrailer, GFP: gfpNames(p.Compiled)}
 	if err := s.load(); err != nil {
 		s.Close()
 		return nil, err

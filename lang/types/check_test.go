@@ -51,6 +51,8 @@ func TestCheckErrors(t *testing.T) {
 		{`BEGIN { printf("%d %d\n", 1); }`, "test.bt:1:9: ERROR: printf: not enough arguments for the format string (2 verbs, 1 arguments)\nBEGIN { printf(\"%d %d\\n\", 1); }\n        ^~~~~~~~~~~~~~~~~~~~"},
 		{`BEGIN { printf("%d\n", 1, 2); }`, "test.bt:1:27: ERROR: printf: too many arguments for the format string (1 verbs, 2 arguments)\nBEGIN { printf(\"%d\\n\", 1, 2); }\n                          ^"},
 		{`BEGIN { printf("%d\n", comm); }`, "test.bt:1:24: ERROR: printf: %d expects an integer, got string[16]\nBEGIN { printf(\"%d\\n\", comm); }\n                       ^~~~"},
+		{`BEGIN { printf("%g\n", 1); }`, "test.bt:1:16: ERROR: printf: unknown format specifier \"%g\" (%gr prints GFP flags; floats are not supported)\nBEGIN { printf(\"%g\\n\", 1); }\n               ^~~~~~"},
+		{`BEGIN { printf("%gr\n", "ab"); }`, "test.bt:1:25: ERROR: printf: %gr expects an integer, got string[3]\nBEGIN { printf(\"%gr\\n\", \"ab\"); }\n                        ^~~~"},
 		{`BEGIN { printf("%y\n", 1); }`, "test.bt:1:16: ERROR: printf: unknown format specifier \"%y\"\nBEGIN { printf(\"%y\\n\", 1); }\n               ^~~~~~"},
 		{`BEGIN { printf($x); }`, "test.bt:1:16: ERROR: Undefined or undeclared variable: $x\nBEGIN { printf($x); }\n               ^~"},
 		{`BEGIN { printf($1); }`, "test.bt:1:16: ERROR: printf() expects a string literal (int64 provided)\nBEGIN { printf($1); }\n               ^~"},

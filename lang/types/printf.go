@@ -11,7 +11,7 @@ type Verb struct {
 	Width     int    // -1 when absent
 	Precision int    // -1 when absent
 	Length    string // "", "h", "hh", "l", "ll", "z", "j", "t"
-	Conv      byte   // d i u x X o c s p r
+	Conv      byte   // d i u x X o c s p r, g for %gr
 	Raw       string // the verb as written
 }
 
@@ -98,6 +98,12 @@ func ParseFormat(s string) (*Format, error) {
 			if i+1 < len(s) && (s[i+1] == 'x' || s[i+1] == 'h') {
 				i++
 			}
+		case 'g':
+			// %gr prints GFP flags; a %g alone would be a float.
+			if i+1 >= len(s) || s[i+1] != 'r' {
+				return nil, fmt.Errorf("printf: unknown format specifier %q (%%gr prints GFP flags; floats are not supported)", s[start:i+1])
+			}
+			i++
 		default:
 			return nil, fmt.Errorf("printf: unknown format specifier %q", s[start:i+1])
 		}

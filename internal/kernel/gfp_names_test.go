@@ -1,0 +1,35 @@
+package kernel_test
+
+import (
+	"testing"
+
+	"github.com/ktrace/ktrace/internal/kernel"
+	"github.com/ktrace/ktrace/internal/testutil"
+	"github.com/ktrace/ktrace/output"
+)
+
+// TestGFPNamesMatchKernelTable decodes every mask of the kernel's own GFP
+// name table (kmem:kmalloc's print format) with the names printf's %gr
+// builds from the kernel's BTF, or its version's table, and checks that
+// each gives the flags the kernel prints. ktrace keeps bpftrace's order,
+// which on older kernels is not the kernel's, so the names are compared
+// as sets.
+func TestGFPNamesMatchKernelTable(t *testing.T) {
+	testutil.RequireRoot(t)
+	f, err := kernel.TracepointFormat("kmem", "kmalloc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	table, ok := f.Flags["gfp_flags"]
+	if !ok || len(table.Flags) < 20 {
+		t.Fatalf("kmem:kmalloc's print format has no flag table for gfp_flags:\n%s", f.PrintFmt)
+	}
+	l := kernel.KernelGFPLayout()
+	names := output.NewGFPNames(output.GFPLayout{Bits: l.Bits, NowaitNoWarn: l.NowaitNoWarn})
+	for _, fl := range table.Flags {
+		want := testutil.KernelFlagNames(table, fl.Value)
+		if got := names.String(fl.Value); !testutil.SameFlagNames(got, want) {
+			t.Errorf("%s (%#x): ktrace prints %q, the kernel %q (bits from BTF: %v)", fl.Name, fl.Value, got, want, l.FromBTF)
+		}
+	}
+}
