@@ -111,7 +111,9 @@ func (g *gen) zeroVar(slot int16, size int) {
 func (g *gen) storeVarMem(x ast.Expr, t *types.Type, slot int16) {
 	mark := g.mark()
 	tmp := g.alloc(x, t.Size)
-	g.memExpr(x, tmp, t.Size)
+	if !g.storeTuple(x, t, tmp) {
+		g.memExpr(x, tmp, t.Size)
+	}
 	g.copyMem(g.varBase(), slot, asm.RFP, tmp, t.Size)
 	g.release(mark)
 }

@@ -177,6 +177,11 @@ func (g *gen) storeTo(x ast.Expr, t *types.Type, slot int16) {
 		g.storeVarMem(x, t, slot)
 		return
 	}
+	// A tuple whose elements differ in size from the variable's (a
+	// shorter string, a narrower integer) has other offsets: converted.
+	if g.storeTuple(x, t, slot) {
+		return
+	}
 	g.memExpr(x, slot, t.Size)
 }
 

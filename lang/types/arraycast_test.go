@@ -31,7 +31,7 @@ func TestArrayCasts(t *testing.T) {
 		{`BEGIN { $a = (uint8[4])1; }`, "test.bt:1:14: ERROR: cannot cast int64 to uint8[4]: the sizes differ (8 and 4 bytes)\nBEGIN { $a = (uint8[4])1; }\n             ^~~~~~~~~~~"},
 		{`BEGIN { $a = (uint32)(uint8[8])1; }`, "test.bt:1:14: ERROR: cannot cast uint8[8] to uint32: the sizes differ (8 and 4 bytes)\nBEGIN { $a = (uint32)(uint8[8])1; }\n             ^~~~~~~~~~~~~~~~~~~"},
 		{`BEGIN { $a = (uint16[])"ab"; }`, "test.bt:1:14: ERROR: cannot cast string[3] to an array of uint16: 3 bytes are not a whole number of elements\nBEGIN { $a = (uint16[])\"ab\"; }\n             ^~~~~~~~~~~~~~"},
-		{`BEGIN { $a = (uint8[2])(1, 2); }`, "test.bt:1:14: ERROR: cannot cast (int64,int64) to uint8[2]\nBEGIN { $a = (uint8[2])(1, 2); }\n             ^~~~~~~~~~~~~~~~"},
+		{`BEGIN { $a = (uint8[2])(1, 2); }`, "test.bt:1:14: ERROR: cannot cast (int8,int8) to uint8[2]\nBEGIN { $a = (uint8[2])(1, 2); }\n             ^~~~~~~~~~~~~~~~"},
 	}
 	for _, tc := range errs {
 		_, err := checkWith(t, tc.src, types.Config{})

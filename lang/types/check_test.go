@@ -133,7 +133,7 @@ func TestCheckTypes(t *testing.T) {
 		{`tracepoint:skb:kfree_skb { @[pid, comm] = count(); @r[args.reason] = sum(args.protocol); }`,
 			map[string]string{"": "uint64, string[16] => count_t", "r": "enum skb_drop_reason => sum_t"}},
 		{`BEGIN { @a = 1; @b = -1; @c = "str"; @d = (1, "x"); @e = comm; @f = 1 == 1; }`,
-			map[string]string{"a": " => int64", "b": " => int64", "c": " => string[4]", "d": " => (int64,string[2])", "e": " => string[16]", "f": " => bool"}},
+			map[string]string{"a": " => int64", "b": " => int64", "c": " => string[4]", "d": " => (int8,string[2])", "e": " => string[16]", "f": " => bool"}},
 		{`BEGIN { @s = "ab"; @s = "abcdef"; }`, map[string]string{"s": " => string[7]"}},
 		{`BEGIN { @k["a"] = 1; @k["abcd"] = 2; }`, map[string]string{"k": "string[5] => int64"}},
 		{`tracepoint:sched:sched_process_exec { @[args.filename] = count(); }`, map[string]string{"": "string[64] => count_t"}},

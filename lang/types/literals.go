@@ -51,7 +51,37 @@ func (c *checker) tuple(x *ast.Tuple) *Type {
 			c.errorf(e, "a tuple cannot hold an aggregation")
 			return TypInvalid
 		}
-		elems[i] = storedType(t)
+		if lt := literalIntType(e); lt != nil {
+			t = lt
+		}
+		elems[i] = varType(t)
 	}
 	return RecordType(elems, x.Names)
+}
+
+// literalIntType is the type an integer literal takes in a tuple: the
+// smallest signed integer that holds it (uint64 beyond int64), as
+// bpftrace types literals, so that sizeof((1, (uint8)2)) is 2 and a
+// tuple is laid out as bpftrace lays it out. Elsewhere a literal is an
+// int64. nil for anything but a literal without suffix.
+func literalIntType(e ast.Expr) *Type {
+	neg := false
+	if u, ok := e.(*ast.Unary); ok && u.Op == "-" {
+		neg, e = true, u.X
+	}
+	lit, ok := e.(*ast.IntLit)
+	if !ok || lit.Suffix != "" {
+		return nil
+	}
+	v := lit.Value
+	if !neg && v > math.MaxInt64 {
+		return IntType(8, false)
+	}
+	for _, size := range []int{1, 2, 4, 8} {
+		limit := uint64(1) << (size*8 - 1) // -limit .. limit-1 fit
+		if neg && v <= limit || !neg && v < limit {
+			return IntType(size, true)
+		}
+	}
+	return nil // a negative literal below int64's range, refused elsewhere
 }

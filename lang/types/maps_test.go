@@ -13,7 +13,7 @@ func TestTupleKeyIsMultiKey(t *testing.T) {
 	for _, tc := range []struct{ src, key string }{
 		{`kprobe:f { $k = (pid, comm); @m[$k] = 1; } kretprobe:f { @x = @m[pid, comm]; }`, "(uint64,string[16])"},
 		{`BEGIN { @m[1, "a"] = 1; $k = (2, "bb"); @m[$k] = 2; }`, "(int64,string[3])"},
-		{`BEGIN { $k = ((int8)-4, ((int16)-5, 6)); @m[$k] = 1; @m[(int32)1, (2, 3)] = 2; }`, "(int64,(int64,int64))"},
+		{`BEGIN { $k = ((int8)-4, ((int16)-5, 6)); @m[$k] = 1; @m[(int32)1, (2, 3)] = 2; }`, "(int64,(int16,int8))"},
 		{`BEGIN { $k = (1, "a"); @m[$k] = 1; delete(@m, (1, "a")); @y = has_key(@m, $k); }`, "(int64,string[2])"},
 		// A map with one key that is a tuple has that tuple as its key.
 		{`BEGIN { $k = (1, "a"); @m[$k] = 1; }`, "(int64,string[2])"},

@@ -13,7 +13,7 @@ func TestStdlibMoreErrors(t *testing.T) {
 	cases := []struct{ src, want string }{
 		{src: "BEGIN { @ = macaddr(\"abcdef\"); }", want: "test.bt:1:21: ERROR: macaddr() does not support literal string arguments\nBEGIN { @ = macaddr(\"abcdef\"); }\n                    ^~~~~~~~"},
 		{src: "BEGIN { @ = macaddr(pton(\"1.2.3.4\")); }", want: "test.bt:1:21: ERROR: macaddr() argument must be at least 6 bytes in size\nBEGIN { @ = macaddr(pton(\"1.2.3.4\")); }\n                    ^~~~~~~~~~~~~~~"},
-		{src: "BEGIN { @ = macaddr((1, 2)); }", want: "test.bt:1:21: ERROR: macaddr() only supports array or pointer arguments ((int64,int64) provided)\nBEGIN { @ = macaddr((1, 2)); }\n                    ^~~~~~"},
+		{src: "BEGIN { @ = macaddr((1, 2)); }", want: "test.bt:1:21: ERROR: macaddr() only supports array or pointer arguments ((int8,int8) provided)\nBEGIN { @ = macaddr((1, 2)); }\n                    ^~~~~~"},
 		{src: "BEGIN { @ = cgroup_path(\"x\"); }", want: "test.bt:1:25: ERROR: cgroup_path() expects an integer cgroup id (string[2] provided)\nBEGIN { @ = cgroup_path(\"x\"); }\n                        ^~~"},
 		{src: "BEGIN { @ = cgroup_path(1, comm); }", want: "test.bt:1:28: ERROR: cgroup_path() expects a string literal (string[16] provided)\nBEGIN { @ = cgroup_path(1, comm); }\n                           ^~~~"},
 		{src: "BEGIN { debugf(\"%d %d %d %d\", 1, 2, 3, 4); }", want: "test.bt:1:9: ERROR: cannot use more than 3 conversion specifiers\nBEGIN { debugf(\"%d %d %d %d\", 1, 2, 3, 4); }\n        ^~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~"},
@@ -60,8 +60,8 @@ func TestFindDeclaresVariable(t *testing.T) {
 		t.Errorf("warnings: %v", info.Warnings)
 	}
 	for _, v := range info.Vars {
-		if got := v.Type.String(); got != "(int64,string[3])" {
-			t.Errorf("$%s is %s, want (int64,string[3])", v.Name, got)
+		if got := v.Type.String(); got != "(int8,string[3])" {
+			t.Errorf("$%s is %s, want (int8,string[3])", v.Name, got)
 		}
 	}
 }

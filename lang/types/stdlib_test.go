@@ -94,7 +94,7 @@ func TestWholeArgs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := info.Types[assigned(t, info)].String(), "(filename=string[64],old_pid=int64,pid=int64)"; got != want {
+	if got, want := info.Types[assigned(t, info)].String(), "(filename=string[64],old_pid=int32,pid=int32)"; got != want {
 		t.Errorf("args is %s, want %s", got, want)
 	}
 }
