@@ -33,9 +33,12 @@ type GFPLayout struct {
 	// "KSWAPD_RECLAIM") to its bit number. A flag missing here is zero in
 	// this kernel, as the kernel defines flags it is built without.
 	Bits map[string]uint
-	// NowaitNoWarn is true when GFP_NOWAIT includes __GFP_NOWARN (6.18
-	// and later).
+	// NowaitNoWarn is true when GFP_NOWAIT includes __GFP_NOWARN (as
+	// on 6.12 and later).
 	NowaitNoWarn bool
+	// Compounds, when set, are the kernel's own values of compound masks
+	// by name ("GFP_NOWAIT"), which replace the definitions from Bits.
+	Compounds map[string]uint64
 }
 
 // BpftraceGFPLayout is the layout bpftrace's table is built for (the
@@ -100,6 +103,9 @@ func NewGFPNames(l GFPLayout) *GFPNames {
 	add := func(mask uint64, name string) {
 		// A flag this kernel is built without is zero: it would match
 		// every value, and the kernel leaves it out of its table too.
+		if v, ok := l.Compounds[name]; ok {
+			mask = v
+		}
 		if mask != 0 {
 			g.masks = append(g.masks, gfpMask{mask, name})
 		}

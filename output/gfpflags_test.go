@@ -88,6 +88,9 @@ func TestGFPNamesLayouts(t *testing.T) {
 		{v61, 0x800, "GFP_NOWAIT"},
 		{v61, 0x2800, "GFP_NOWAIT|__GFP_NOWARN"},
 		{v61, 0x2000000, "0x2000000"},
+		// The kernel's own compound values win over those from the bits.
+		{NewGFPNames(GFPLayout{Bits: BpftraceGFPLayout().Bits, Compounds: map[string]uint64{"GFP_NOWAIT": 0x2800}}), 0x2800, "GFP_NOWAIT"},
+		{NewGFPNames(GFPLayout{Bits: BpftraceGFPLayout().Bits, Compounds: map[string]uint64{"GFP_NOWAIT": 0x2800}}), 0x800, "__GFP_KSWAPD_RECLAIM"},
 	} {
 		if got := tc.names.String(tc.flags); got != tc.want {
 			t.Errorf("%#x: got %q, want %q", tc.flags, got, tc.want)

@@ -14,9 +14,16 @@ type GFPLayout struct {
 	// "KSWAPD_RECLAIM") to its bit number. A flag the kernel is built
 	// without is missing: the kernel defines it as zero.
 	Bits map[string]uint
-	// NowaitNoWarn is true when GFP_NOWAIT includes __GFP_NOWARN (6.18
-	// and later). The compound masks are macros, which BTF does not
-	// record, so this comes from the kernel's version.
+	// Compounds holds the values of the compound masks ("GFP_KERNEL",
+	// "GFP_NOWAIT") as the kernel's own trace output names them, from
+	// the __print_flags table of kmem:kmalloc's print format. The masks
+	// are macros, which BTF does not record, and GFP_NOWAIT gained
+	// __GFP_NOWARN in a stable update (Debian's 6.12.118 has it, its
+	// 6.1.192 not), which no version number tells. Nil when tracefs or
+	// the event is missing.
+	Compounds map[string]uint64
+	// NowaitNoWarn is true when GFP_NOWAIT includes __GFP_NOWARN, for
+	// when Compounds is nil: guessed from the version (6.12 and later).
 	NowaitNoWarn bool
 	// FromBTF is true when Bits came from the kernel's BTF rather than
 	// from the table of the kernel's version.
@@ -39,7 +46,7 @@ const (
 // the table of its version.
 func KernelGFPLayout() GFPLayout {
 	major, minor := releaseVersion(unameRelease())
-	l := GFPLayout{NowaitNoWarn: versionAtLeast(major, minor, 6, 18)}
+	l := GFPLayout{NowaitNoWarn: versionAtLeast(major, minor, 6, 12), Compounds: gfpCompounds()}
 	if b, release, err := openVmlinuxBTF(); err == nil {
 		bits, err := b.gfpBits()
 		release()
@@ -50,6 +57,29 @@ func KernelGFPLayout() GFPLayout {
 	}
 	l.Bits = gfpBitsOfVersion(major, minor)
 	return l
+}
+
+// gfpCompounds reads the compound GFP masks from the kernel's table of
+// names for kmem:kmalloc's gfp_flags; nil when it cannot.
+func gfpCompounds() map[string]uint64 {
+	f, err := TracepointFormat("kmem", "kmalloc")
+	if err != nil {
+		return nil
+	}
+	table, ok := f.Flags["gfp_flags"]
+	if !ok {
+		return nil
+	}
+	var out map[string]uint64
+	for _, fl := range table.Flags {
+		if strings.HasPrefix(fl.Name, "GFP_") && fl.Value != 0 {
+			if out == nil {
+				out = map[string]uint64{}
+			}
+			out[fl.Name] = fl.Value
+		}
+	}
+	return out
 }
 
 // gfpBits reads the GFP bit numbers from the enum that defines

@@ -25,11 +25,20 @@ func TestGFPNamesMatchKernelTable(t *testing.T) {
 		t.Fatalf("kmem:kmalloc's print format has no flag table for gfp_flags:\n%s", f.PrintFmt)
 	}
 	l := kernel.KernelGFPLayout()
-	names := output.NewGFPNames(output.GFPLayout{Bits: l.Bits, NowaitNoWarn: l.NowaitNoWarn})
-	for _, fl := range table.Flags {
-		want := testutil.KernelFlagNames(table, fl.Value)
-		if got := names.String(fl.Value); !testutil.SameFlagNames(got, want) {
-			t.Errorf("%s (%#x): ktrace prints %q, the kernel %q (bits from BTF: %v)", fl.Name, fl.Value, got, want, l.FromBTF)
+	if got := l.Compounds["GFP_KERNEL"]; got != 0xcc0 {
+		t.Errorf("GFP_KERNEL from the kernel's table is %#x, want 0xcc0", got)
+	}
+	// With the kernel's compound masks, as sessions use them, and with
+	// the masks built from the bits and the version alone, as when
+	// tracefs is missing.
+	for _, compounds := range []map[string]uint64{l.Compounds, nil} {
+		names := output.NewGFPNames(output.GFPLayout{Bits: l.Bits, NowaitNoWarn: l.NowaitNoWarn, Compounds: compounds})
+		for _, fl := range table.Flags {
+			want := testutil.KernelFlagNames(table, fl.Value)
+			if got := names.String(fl.Value); !testutil.SameFlagNames(got, want) {
+				t.Errorf("%s (%#x): ktrace prints %q, the kernel %q (bits from BTF: %v, kernel's compounds: %v)",
+					fl.Name, fl.Value, got, want, l.FromBTF, compounds != nil)
+			}
 		}
 	}
 }

@@ -14,7 +14,7 @@ func gfpNames(cp *compile.Program) *output.GFPNames {
 		return nil
 	}
 	l := kernel.KernelGFPLayout()
-	return output.NewGFPNames(output.GFPLayout{Bits: l.Bits, NowaitNoWarn: l.NowaitNoWarn})
+	return output.NewGFPNames(output.GFPLayout{Bits: l.Bits, NowaitNoWarn: l.NowaitNoWarn, Compounds: l.Compounds})
 }
 
 func usesGFPVerb(cp *compile.Program) bool {
