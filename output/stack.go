@@ -16,13 +16,18 @@ import (
 //	perf mode:      a tab, the address in hex, a space, symbol+offset, and for
 //	                user frames the file in parentheses ("([unknown])" when unknown)
 //	raw mode:       the address in hex
+//	build_id mode:  the build ID of the frame's file in hex, a space, and the
+//	                offset in the file, 0x-prefixed, at least two digits; or
+//	                the address in hex when the kernel could not read the
+//	                build ID (ustack only)
 //
 // which is how it prints as a map key (`@[` and `]: 1` around it), as a
 // map value, with print() and with printf's %s. JSON shows the same text
 // (a map key without its spaces, as for every key).
 type Stack struct {
 	Frames []Frame
-	// Mode is types.StackModeBpftrace, StackModePerf or StackModeRaw.
+	// Mode is types.StackModeBpftrace, StackModePerf, StackModeRaw or
+	// StackModeBuildID.
 	Mode string
 	// User marks a ustack.
 	User bool
@@ -36,7 +41,8 @@ type Frame struct {
 	Addr uint64
 	// Symbol is the function the address is in; "" when unknown.
 	Symbol string
-	// Offset is the address's offset in the function.
+	// Offset is the address's offset in the function; in build_id mode,
+	// its offset in the file Mapping.BuildID names.
 	Offset uint64
 	// Module is the file of a user frame: the executable or library.
 	Module string
@@ -75,6 +81,17 @@ func (s Stack) String() string {
 		switch s.Mode {
 		case types.StackModeRaw:
 			b.WriteString(strconv.FormatUint(f.Addr, 16))
+		case types.StackModeBuildID:
+			if f.Mapping.BuildID == "" {
+				b.WriteString(strconv.FormatUint(f.Addr, 16))
+				break
+			}
+			b.WriteString(f.Mapping.BuildID)
+			b.WriteString(" 0x")
+			if f.Offset < 0x10 {
+				b.WriteByte('0')
+			}
+			b.WriteString(strconv.FormatUint(f.Offset, 16))
 		case types.StackModePerf:
 			b.WriteByte('\t')
 			b.WriteString(strconv.FormatUint(f.Addr, 16))

@@ -20,6 +20,15 @@ var (
 	}}
 )
 
+// ustackBuildID is a build_id-mode stack: two frames the kernel read the
+// build ID of (one at an offset below 0x10, printed with two digits as
+// bpftrace does) and one it could not, printed as its address.
+var ustackBuildID = output.Stack{Mode: types.StackModeBuildID, User: true, Frames: []output.Frame{
+	{Offset: 0x20b1d, Mapping: output.Mapping{BuildID: "7ebc65e52f2bbea498b4040fa92f723837"}},
+	{Offset: 0x5, Mapping: output.Mapping{BuildID: "7ebc65e52f2bbea498b4040fa92f723837"}},
+	{Addr: 0x7efcc051c24a},
+}}
+
 // TestStackText checks stacks in every place bpftrace prints them.
 func TestStackText(t *testing.T) {
 	raw := kstack
@@ -43,6 +52,8 @@ func TestStackText(t *testing.T) {
 			"@r: \nffffffff814c254b\nffffffff81423391\n\n"},
 		{"value", &output.Map{Name: "@w", Keyed: true, Entries: []output.Entry{{Key: int64(1), Value: kstack}}},
 			"@w[1]: \n        perf_syscall_enter+475\n        __traceiter_sys_enter+49\n\n"},
+		{"build_id", &output.Map{Name: "@b", Keyed: true, Agg: output.AggCount, Entries: []output.Entry{{Key: ustackBuildID, Value: uint64(2)}}},
+			"@b[\n7ebc65e52f2bbea498b4040fa92f723837 0x20b1d\n7ebc65e52f2bbea498b4040fa92f723837 0x05\n7efcc051c24a\n]: 2\n"},
 		{"empty", &output.Map{Name: "@", Keyed: true, Agg: output.AggCount, Entries: []output.Entry{{Key: output.Stack{Mode: types.StackModeBpftrace}, Value: uint64(9)}}},
 			"@[\n]: 9\n"},
 	}

@@ -41,8 +41,23 @@ type StackOptions struct {
 	TaskMMOffset int
 }
 
-// bpfFUserStack is BPF_F_USER_STACK.
-const bpfFUserStack = 1 << 8
+// bpf_get_stack flags: BPF_F_USER_STACK, and BPF_F_USER_BUILD_ID, with
+// which the kernel writes a struct bpf_stack_build_id per user frame
+// (status, the file's build ID, and the offset in the file, or the
+// address when the build ID could not be read) instead of an address.
+const (
+	bpfFUserStack   = 1 << 8
+	bpfFUserBuildID = 1 << 11
+)
+
+// StackFrameSize is the bytes one frame of a stack of type t takes:
+// an address, or a struct bpf_stack_build_id in build_id mode.
+func StackFrameSize(t *types.Type) int {
+	if t.StackMode() == types.StackModeBuildID {
+		return abi.BuildIDFrameSize
+	}
+	return 8
+}
 
 // Hash constants: a multiplier with good avalanche (2^64 / golden ratio)
 // and a seed.
@@ -83,12 +98,12 @@ func (o StackOptions) StackFrames(t *types.Type) int {
 }
 
 // stackMaps declares the maps stacks need, sized for stacks of up to
-// frames frames.
-func (c *compiler) stackMaps(frames int) {
+// size bytes of frames.
+func (c *compiler) stackMaps(size int) {
 	maps := c.prog.Collection.Maps
 	if s := maps[abi.StacksMap]; s != nil {
-		if uint32(8*frames) > s.ValueSize {
-			s.ValueSize = uint32(8 * frames)
+		if uint32(size) > s.ValueSize {
+			s.ValueSize = uint32(size)
 			maps[abi.StackScratchMap].ValueSize = s.ValueSize
 		}
 		return
@@ -102,14 +117,14 @@ func (c *compiler) stackMaps(frames int) {
 		Name:       abi.StackScratchMap,
 		Type:       ebpf.PerCPUArray,
 		KeySize:    4,
-		ValueSize:  uint32(8 * frames),
+		ValueSize:  uint32(size),
 		MaxEntries: 1,
 	}
 	maps[abi.StacksMap] = &ebpf.MapSpec{
 		Name:       abi.StacksMap,
 		Type:       ebpf.Hash,
 		KeySize:    8,
-		ValueSize:  uint32(8 * frames),
+		ValueSize:  uint32(size),
 		MaxEntries: uint32(entries),
 	}
 }
@@ -144,7 +159,12 @@ func (c *compiler) stackEvent(kind abi.RecordKind, size int) int {
 func (g *gen) collectStack(x ast.Expr, dst int16, size int) {
 	t := g.typeOf(x)
 	frames := g.c.opts.Stacks.StackFrames(t)
-	g.c.stackMaps(frames)
+	frameSize := StackFrameSize(t)
+	words := frames * frameSize / 8
+	g.c.stackMaps(frames * frameSize)
+	// A build_id stack is not symbolized, so its process need not be
+	// known.
+	withProcess := t.UserSpace && t.StackMode() != types.StackModeBuildID
 	done := g.newLabel("stackdone")
 	g.zero(dst, size)
 
@@ -156,36 +176,41 @@ func (g *gen) collectStack(x ast.Expr, dst int16, size int) {
 	buf := g.temp(x)
 	g.store(buf, asm.R0)
 
-	// R0 = bpf_get_stack(ctx, buf, frames*8, flags): bytes written, or a
-	// negative error (no user stack in a kernel thread: an empty stack).
+	// R0 = bpf_get_stack(ctx, buf, frames*frameSize, flags): bytes
+	// written, or a negative error (no user stack in a kernel thread: an
+	// empty stack).
 	g.emit(asm.Mov.Reg(asm.R1, regCtx))
 	if r := g.load(buf, asm.R2); r != asm.R2 {
 		g.emit(asm.Mov.Reg(asm.R2, r))
 	}
-	g.emit(asm.Mov.Imm(asm.R3, int32(8*frames)))
+	g.emit(asm.Mov.Imm(asm.R3, int32(frames*frameSize)))
 	flags := int32(0)
 	if t.UserSpace {
 		flags = bpfFUserStack
 	}
+	if t.StackMode() == types.StackModeBuildID {
+		flags |= bpfFUserBuildID
+	}
 	g.emit(asm.Mov.Imm(asm.R4, flags))
 	g.call(asm.FnGetStack)
 	empty := done
-	if t.UserSpace {
+	if withProcess {
 		empty = g.newLabel("stackproc")
 	}
 	g.emit(asm.JSLE.Imm(asm.R0, 0, empty))
 
 	// R4 = frames taken, capped so the verifier can bound the loop.
-	g.emit(asm.Mov.Reg(asm.R4, asm.R0), asm.RSh.Imm(asm.R4, 3))
+	g.emit(asm.Mov.Reg(asm.R4, asm.R0), asm.Div.Imm(asm.R4, int32(frameSize)))
 	capped := g.newLabel("stackcap")
 	g.emit(asm.JLE.Imm(asm.R4, int32(frames), capped))
 	g.emit(asm.Mov.Imm(asm.R4, int32(frames)))
 	g.place(capped)
 
-	// Hash the frames: R1 hash, R2 index, R3 frame pointer, R0 multiplier.
-	// bpf_get_stack zeroes the buffer past the frames it writes, so the
-	// loop runs over every slot: a constant trip count the verifier walks
-	// once, with no path per possible frame count.
+	// Hash the frames, 8 bytes at a time: R1 hash, R2 index, R3 word
+	// pointer, R0 multiplier. bpf_get_stack zeroes the buffer past the
+	// frames it writes, so the loop runs over every word: a constant trip
+	// count the verifier walks once, with no path per possible frame
+	// count.
 	g.emit(asm.LoadImm(asm.R1, stackHashSeed, asm.DWord))
 	g.emit(asm.Mov.Imm(asm.R2, 0))
 	if r := g.load(buf, asm.R3); r != asm.R3 {
@@ -194,7 +219,7 @@ func (g *gen) collectStack(x ast.Expr, dst int16, size int) {
 	g.emit(asm.LoadImm(asm.R0, stackHashMul, asm.DWord))
 	loop, end := g.newLabel("stackhash"), g.newLabel("stackhashed")
 	g.place(loop)
-	g.emit(asm.JGE.Imm(asm.R2, int32(frames), end))
+	g.emit(asm.JGE.Imm(asm.R2, int32(words), end))
 	g.emit(asm.LoadMem(asm.R5, asm.R3, 0, asm.DWord))
 	g.emit(asm.Xor.Reg(asm.R1, asm.R5), asm.Mul.Reg(asm.R1, asm.R0))
 	g.emit(asm.Mov.Reg(asm.R5, asm.R1), asm.RSh.Imm(asm.R5, 32), asm.Xor.Reg(asm.R1, asm.R5))
@@ -222,7 +247,7 @@ func (g *gen) collectStack(x ast.Expr, dst int16, size int) {
 	g.sendEvent(x, g.c.stackEvent(abi.RecordStackMapFull, abi.HeaderSize), abi.HeaderSize, nil)
 	g.place(stored)
 	g.emit(asm.Mov.Imm(asm.R0, 0))
-	if t.UserSpace {
+	if withProcess {
 		g.place(empty)
 		g.emit(asm.Mov.Imm(asm.R0, 0))
 		g.stackProcess(x, dst)

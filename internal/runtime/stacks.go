@@ -51,6 +51,11 @@ func (s *Session) decodeStack(t *types.Type, b []byte) any {
 	if n == 0 {
 		return st
 	}
+	if st.Mode == types.StackModeBuildID {
+		frames, ok := s.buildIDFrames(hash, n)
+		st.Frames, st.Lost = frames, !ok
+		return st
+	}
 	addrs, ok := s.stackFrames(hash, n)
 	if !ok {
 		st.Lost = true

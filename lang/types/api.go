@@ -34,7 +34,7 @@ type Config struct {
 	// on_stack_limit = 0: every probe keeps all but its integers there.
 	OnStackLimit int
 	OffStack     bool
-	StackMode    string // stack_mode: bpftrace, perf or raw
+	StackMode    string // stack_mode: bpftrace, perf, raw or build_id
 	License      string // license of the loaded programs
 	// StrTruncTrailer is appended to strings str() truncated (".." when
 	// nil).

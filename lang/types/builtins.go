@@ -95,7 +95,7 @@ func (c *checker) builtinVar(x *ast.Ident, id builtins.ID) *Type {
 		c.info.Consts[x] = boolInt(c.info.Config.ChildPID > 0)
 		return TypBool
 	case builtins.Kstack, builtins.Ustack:
-		return StackType(id == builtins.Ustack, c.defaultStackMode(), DefaultStackLimit)
+		return StackType(id == builtins.Ustack, c.defaultStackMode(x, id == builtins.Ustack), DefaultStackLimit)
 	case builtins.Usermode:
 		return TypU8
 	case builtins.Probetype:

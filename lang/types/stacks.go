@@ -24,6 +24,9 @@ const (
 	StackModeBpftrace = "bpftrace"
 	StackModePerf     = "perf"
 	StackModeRaw      = "raw"
+	// StackModeBuildID prints each user frame as the build ID of its
+	// file and its offset in the file, unsymbolized (ustack only).
+	StackModeBuildID = "build_id"
 )
 
 // Stack limits: the default number of frames (the kernel's default
@@ -76,12 +79,17 @@ func equalStacks(a, b *Type) bool {
 	return a.UserSpace == b.UserSpace && a.StackMode() == b.StackMode() && a.Len == b.Len
 }
 
-var stackModes = map[string]bool{StackModeBpftrace: true, StackModePerf: true, StackModeRaw: true}
+var stackModes = map[string]bool{StackModeBpftrace: true, StackModePerf: true, StackModeRaw: true, StackModeBuildID: true}
 
 // defaultStackMode is the mode of stacks that do not name one: config
-// stack_mode, else bpftrace.
-func (c *checker) defaultStackMode() string {
+// stack_mode, else bpftrace. As in bpftrace, a kernel stack under
+// stack_mode = build_id is raw, with a warning at x.
+func (c *checker) defaultStackMode(x ast.Expr, user bool) string {
 	mode := c.info.Config.StackMode
+	if mode == StackModeBuildID && !user {
+		c.warnf(x, "'build_id' stack mode can only be used for ustack. Falling back to 'raw' mode.")
+		return StackModeRaw
+	}
 	if mode == "" || stackModes[mode] {
 		if mode == "" {
 			mode = StackModeBpftrace
@@ -90,7 +98,7 @@ func (c *checker) defaultStackMode() string {
 	}
 	for _, item := range c.prog.Config {
 		if v, ok := item.Value.(*ast.Ident); ok && v.Name == mode || item.Key == "stack_mode" {
-			c.errorAt(item.Value.Span(), "config stack_mode must be bpftrace, perf or raw, not %q", mode)
+			c.errorAt(item.Value.Span(), "config stack_mode must be bpftrace, perf, raw or build_id, not %q", mode)
 			break
 		}
 	}
@@ -105,20 +113,20 @@ func (c *checker) stackCall(x *ast.Call, user bool) *Type {
 		c.errorf(x, "%s() takes %d to %d arguments, but %d were given", x.Name, b.MinArgs, b.MaxArgs, len(x.Args))
 		return TypInvalid
 	}
-	mode, limit := c.defaultStackMode(), DefaultStackLimit
+	mode, limit := "", DefaultStackLimit
 	args := x.Args
 	if len(args) > 0 {
 		if id, ok := args[0].(*ast.Ident); ok {
 			if builtins.Variable(id.Name) == nil {
 				c.record(id, TypNone)
 				switch {
+				case id.Name == StackModeBuildID && !user:
+					c.errorf(id, "'build_id' stack mode can only be used for ustack")
+					return TypInvalid
 				case stackModes[id.Name]:
 					mode = id.Name
-				case id.Name == "build_id":
-					c.notSupported(id, "stack mode build_id")
-					return TypInvalid
 				default:
-					c.errorf(id, "unknown stack mode '%s': use bpftrace, perf or raw", id.Name)
+					c.errorf(id, "unknown stack mode '%s': use bpftrace, perf, raw or build_id", id.Name)
 					return TypInvalid
 				}
 				args = args[1:]
@@ -133,7 +141,7 @@ func (c *checker) stackCall(x *ast.Call, user bool) *Type {
 		case t.Kind == Invalid:
 			return TypInvalid
 		case len(x.Args) == 2 && len(args) == 2:
-			c.errorf(x.Args[0], "%s(mode, limit) takes a stack mode first: bpftrace, perf or raw", x.Name)
+			c.errorf(x.Args[0], "%s(mode, limit) takes a stack mode first: bpftrace, perf, raw or build_id", x.Name)
 			return TypInvalid
 		case !t.IsInt() || !isConst:
 			c.errorf(a, "%s() limit must be a constant integer", x.Name)
@@ -143,6 +151,9 @@ func (c *checker) stackCall(x *ast.Call, user bool) *Type {
 			return TypInvalid
 		}
 		limit = int(v)
+	}
+	if mode == "" {
+		mode = c.defaultStackMode(x, user)
 	}
 	return StackType(user, mode, limit)
 }
