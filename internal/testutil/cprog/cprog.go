@@ -197,6 +197,17 @@ var (
 	UaddrNoPIE = Program{Name: "uaddr", Sources: UaddrPIE.Sources, Flags: []string{"-O0", "-no-pie"}}
 )
 
+// UstackSymtab and UstackDynsym are Ustack with less to name its frames
+// by: UstackSymtab was built with -g and its debug sections stripped at
+// link time (only .symtab), UstackDynsym exports its functions
+// (-rdynamic) and was stripped of .symtab (only .dynsym).
+var (
+	UstackSymtab = Program{Name: "ustack-symtab", Sources: Ustack.Sources,
+		Flags: append(slices.Clone(FramePointers), "-g", "-Wl,--strip-debug")}
+	UstackDynsym = Program{Name: "ustack-dynsym", Sources: Ustack.Sources,
+		Flags: append(slices.Clone(FramePointers), "-rdynamic", "-s")}
+)
+
 // Lab lists every program that tests build in the kernel lab's guests; the
 // lab builds them on the host.
-var Lab = []Program{User, Plain, Ustack, Busy, Usym, UaddrPIE, UaddrNoPIE, DwarfArgs, DwarfArgsNoDebug, DwarfArgsSplit}
+var Lab = []Program{User, Plain, Ustack, Busy, Usym, UaddrPIE, UaddrNoPIE, DwarfArgs, DwarfArgsNoDebug, DwarfArgsSplit, UstackSymtab, UstackDynsym}
