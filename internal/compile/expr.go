@@ -644,10 +644,21 @@ func (g *gen) mapReadInt(x *ast.MapRef) operand {
 func (g *gen) tupleCompare(x *ast.Binary, label string, jumpIf bool) {
 	mark := g.mark()
 	defer g.release(mark)
+	// Both sides are written in the layout that holds either, which
+	// differs from theirs when their elements differ in size.
 	t := g.typeOf(x.X)
+	if j := types.Join(t, g.typeOf(x.Y)); j != nil && t.Kind == types.Tuple {
+		t = j
+	}
 	a, b := g.alloc(x, t.Size), g.alloc(x, t.Size)
-	g.memExpr(x.X, a, t.Size)
-	g.memExpr(x.Y, b, t.Size)
+	for _, side := range []struct {
+		x   ast.Expr
+		dst int16
+	}{{x.X, a}, {x.Y, b}} {
+		if !g.storeTuple(side.x, t, side.dst) {
+			g.memExpr(side.x, side.dst, t.Size)
+		}
+	}
 	notEqual, end := g.newLabel("tne"), g.newLabel("tend")
 	for i := 0; i < t.Size; {
 		size, n := asm.DWord, 8

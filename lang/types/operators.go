@@ -66,12 +66,10 @@ func (c *checker) compareStrings(x *ast.Binary, a, b *Type) *Type {
 func (c *checker) compareTuples(x *ast.Binary, a, b *Type) *Type {
 	// Tuples compare element by element; the compiler compares
 	// them as bytes in their common layout.
-	switch {
-	case join(a, b) == nil:
+	// Tuples of different element sizes ((1, "a") and (300, "abc")) are
+	// both converted to the layout that holds either (Join) first.
+	if join(a, b) == nil {
 		c.errorf(x, "Type mismatch for '%s': comparing %s with %s", x.Op, a, b)
-		return TypInvalid
-	case !Equal(storedType(a), storedType(b)):
-		c.notSupported(x, fmt.Sprintf("comparing tuples of different element types (%s and %s)", a, b))
 		return TypInvalid
 	}
 	return TypBool

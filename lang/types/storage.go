@@ -65,6 +65,11 @@ func assignable(t, v *Type) bool {
 	return t.Kind == v.Kind
 }
 
+// Join returns the type that holds values of both a and b (the wider
+// integer, the longer string, element by element for tuples), or nil
+// when there is none.
+func Join(a, b *Type) *Type { return join(a, b) }
+
 // join returns the type that holds values of both a and b, or nil.
 func join(a, b *Type) *Type {
 	if a == nil || a.Kind == Invalid {

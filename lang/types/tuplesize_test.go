@@ -44,3 +44,22 @@ func TestTupleSizeof(t *testing.T) {
 		}
 	}
 }
+
+// TestTupleCompareLayouts checks that tuples whose elements differ in
+// size compare (the compiler writes both in their joined layout), and
+// that tuples of other element kinds still do not.
+func TestTupleCompareLayouts(t *testing.T) {
+	for _, src := range []string{
+		`BEGIN { @ = (1, "a") == (300, "abc"); }`,
+		`BEGIN { $a = ((int8)1, (2, "x")); @ = $a != (1, ((int64)2, "xyz")); }`,
+	} {
+		if _, err := checkWith(t, src, types.Config{}); err != nil {
+			t.Errorf("%s: %v", src, err)
+		}
+	}
+	src := `BEGIN { @ = (1, "a") == ("a", 1); }`
+	want := "test.bt:1:13: ERROR: Type mismatch for '==': comparing (int8,string[2]) with (string[2],int8)\nBEGIN { @ = (1, \"a\") == (\"a\", 1); }\n            ^~~~~~~~~~~~~~~~~~~~"
+	if _, err := checkWith(t, src, types.Config{}); err == nil || err.Error() != want {
+		t.Errorf("%s:\ngot  %v\nwant %s", src, err, want)
+	}
+}
