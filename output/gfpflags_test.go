@@ -118,6 +118,7 @@ func TestPrintfGFPVerb(t *testing.T) {
 		{"%gr", int64(0xa20), &Env{GFP: withAtomic}, "GFP_ATOMIC"},
 		{"%gr", int64(0xa20), nil, "GFP_ATOMIC|0x200"},
 		{"%gr", "x", nil, "!{invalid GFP flags conversion: x}"},
+		{"%gr", nil, nil, "!{invalid GFP flags conversion: null}"},
 		{"%gr", Enum{Value: 0x40, Name: "X"}, nil, "__GFP_IO"},
 	} {
 		f, err := types.ParseFormat(tc.format)

@@ -113,7 +113,11 @@ func appendGFPVerb(dst []byte, v *types.Verb, arg any) []byte {
 	} else if n, ok := asInt(arg); ok {
 		flags = uint64(n)
 	} else {
-		return append(dst, "!{invalid GFP flags conversion: "+Text(arg)+"}"...)
+		what := Text(arg)
+		if arg == nil {
+			what = "null"
+		}
+		return append(dst, "!{invalid GFP flags conversion: "+what+"}"...)
 	}
 	var buf [128]byte
 	return appendPadded(dst, v, names.Append(buf[:0], flags))
