@@ -123,7 +123,7 @@ func TestServePrometheus(t *testing.T) {
 	p := startServe(t, "--script", "drops="+script, "--node", "n1", "--log-format", "json")
 	prom := testutil.StartPrometheus(t, testutil.PrometheusTarget{Addr: p.addr})
 
-	sender := testutil.StartNamedDropSender(t, 200, "drop-sender")
+	sender := testutil.StartNamedDropSender(t, 200, "cli-dropper")
 	query := fmt.Sprintf(`ktrace_drops_drops_total{comm=%q}`, sender.Comm)
 	prom.WaitFor(t, `ktrace_script_up{script="drops"}`, "1", 30*time.Second)
 	sender.Go(t)
@@ -138,7 +138,7 @@ func TestServePrometheus(t *testing.T) {
 	if !p.stderr.WaitFor(`"msg":"reload: the new version failed; its running version stays"`, 10*time.Second) {
 		t.Fatalf("no reload after SIGHUP:\n%s", p.stderr.String())
 	}
-	sender = testutil.StartNamedDropSender(t, 100, "drop-sender")
+	sender = testutil.StartNamedDropSender(t, 100, "cli-dropper")
 	sender.Go(t)
 	prom.WaitFor(t, query, "300", 30*time.Second)
 
