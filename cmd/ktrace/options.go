@@ -38,6 +38,8 @@ type scriptOptions struct {
 	includeDirs []string
 	// probeFilter is --probe-filter's regular expression.
 	probeFilter *regexp.Regexp
+	// debugDirs are --debuginfo's directories (ktrace.SetDebugInfoDirs).
+	debugDirs []string
 	// traceableFunctions is --traceable-functions' file.
 	traceableFunctions string
 	// -c, -p, --unsafe and named program options (child.go).
@@ -144,8 +146,14 @@ var scriptOptionTable = []scriptOption{
 		o.includes = append(o.includes, v)
 		return nil
 	}},
-	{long: "debuginfo", value: "a directory list", apply: notSupported(
-		"--debuginfo: ktrace looks for separate debug files only under /usr/lib/debug (by build ID and .gnu_debuglink), not in other directories yet")},
+	{long: "debuginfo", value: "a directory list", apply: func(o *scriptOptions, v string) error {
+		for _, d := range strings.Split(v, ":") {
+			if d != "" {
+				o.debugDirs = append(o.debugDirs, d)
+			}
+		}
+		return nil
+	}},
 	{long: "traceable-functions", value: "a file name", apply: func(o *scriptOptions, v string) error {
 		o.traceableFunctions = v
 		return nil

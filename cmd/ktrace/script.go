@@ -49,6 +49,9 @@ func scriptCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return 1
 	}
+	if len(o.debugDirs) > 0 {
+		ktrace.SetDebugInfoDirs(o.debugDirs)
+	}
 	if o.traceableFunctions != "" {
 		if err := kernel.UseKprobeFunctionsFile(o.traceableFunctions); err != nil {
 			fmt.Fprintln(stderr, "ktrace: --traceable-functions:", err)

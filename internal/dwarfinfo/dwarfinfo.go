@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 )
 
@@ -53,6 +54,7 @@ type cacheKey struct {
 	path  string
 	size  int64
 	mtime int64
+	dirs  string // the SetDebugDirs directories
 }
 
 var (
@@ -73,7 +75,7 @@ func Open(path string) (*Info, error) {
 	if err != nil {
 		return nil, err
 	}
-	key := cacheKey{path, st.Size(), st.ModTime().UnixNano()}
+	key := cacheKey{path, st.Size(), st.ModTime().UnixNano(), strings.Join(currentDebugDirs(), "\x00")}
 	cacheMu.Lock()
 	c := cache[key]
 	if c == nil {
@@ -101,13 +103,17 @@ func load(path string) (*Info, error) {
 		return in, nil
 	}
 	for _, cand := range debugFiles(path, f) {
-		df, err := elf.Open(cand)
+		df, err := elf.Open(cand.path)
 		if err != nil {
+			continue
+		}
+		if !cand.matches(f, df) {
+			df.Close()
 			continue
 		}
 		d, err := readDWARF(df)
 		if err == nil {
-			in.data, in.DebugFile = d, cand
+			in.data, in.DebugFile = d, cand.path
 			err = in.readSplit(df)
 			df.Close()
 			if err != nil {

@@ -251,3 +251,89 @@ func TestSeparateDebugFile(t *testing.T) {
 		t.Errorf("DebugFile = %s, want %s", in.DebugFile, debug)
 	}
 }
+
+// TestDebugDirs finds a stripped binary's DWARF in directories given with
+// SetDebugDirs (--debuginfo): relative to the binary, by .gnu_debuglink
+// name or build ID, skipping files of another build or, with "+", of
+// another CRC32.
+func TestDebugDirs(t *testing.T) {
+	objcopy := testutil.RequireTool(t, "objcopy", "binutils")
+	bin := testutil.Build(t, cprog.DwarfArgs)
+	other := testutil.Build(t, cprog.Plain)
+	run := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command(objcopy, args...).CombinedOutput(); err != nil {
+			t.Fatalf("objcopy %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	mkdir := func(p string) string {
+		t.Helper()
+		if err := os.MkdirAll(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	old := dwarfinfo.DebugRoot
+	dwarfinfo.DebugRoot = t.TempDir()
+	t.Cleanup(func() { dwarfinfo.DebugRoot = old; dwarfinfo.SetDebugDirs(nil) })
+
+	dir := t.TempDir()
+	app := mkdir(filepath.Join(dir, "app"))
+	good := filepath.Join(mkdir(filepath.Join(app, "dbg")), "app.debug")
+	run("--only-keep-debug", bin, good)
+	stripped := filepath.Join(app, "app")
+	run("--strip-debug", "--add-gnu-debuglink="+good, bin, stripped)
+	// Same build, other bytes: the build ID matches, the CRC32 does not.
+	data, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(mkdir(filepath.Join(app, "changed")), "app.debug"), append(data, 0), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Another build under the same name: the build IDs differ.
+	run("--only-keep-debug", other, filepath.Join(mkdir(filepath.Join(app, "wrong")), "app.debug"))
+	// By build ID in an absolute directory, for a binary without a link.
+	byID := filepath.Join(app, "byid")
+	run("--strip-debug", bin, byID)
+	out, err := exec.Command("readelf", "-n", bin).Output()
+	if err != nil {
+		t.Fatalf("readelf: %v", err)
+	}
+	_, after, ok := strings.Cut(string(out), "Build ID: ")
+	if !ok {
+		t.Fatal("gcc made no build ID")
+	}
+	id := strings.Fields(after)[0]
+	ids := filepath.Join(dir, "ids")
+	run("--only-keep-debug", bin, filepath.Join(mkdir(filepath.Join(ids, ".build-id", id[:2])), id[2:]+".debug"))
+
+	tests := []struct {
+		binary string
+		dirs   []string
+		want   string // the debug file found; "" for none
+	}{
+		{stripped, nil, ""},
+		{stripped, []string{"dbg"}, good},
+		{stripped, []string{filepath.Join(app, "dbg")}, good},
+		{stripped, []string{"wrong", "dbg"}, good},
+		{stripped, []string{"changed"}, filepath.Join(app, "changed", "app.debug")},
+		{stripped, []string{"+changed", "+dbg"}, good},
+		{stripped, []string{"+changed"}, ""},
+		{byID, []string{ids}, filepath.Join(ids, ".build-id", id[:2], id[2:]+".debug")},
+	}
+	for _, tt := range tests {
+		dwarfinfo.SetDebugDirs(tt.dirs)
+		in, err := dwarfinfo.Open(tt.binary)
+		switch {
+		case tt.want == "" && err == nil:
+			t.Errorf("%s with %q: found %s, want none", filepath.Base(tt.binary), tt.dirs, in.DebugFile)
+		case tt.want == "" && !errors.Is(err, dwarfinfo.ErrNoDWARF):
+			t.Errorf("%s with %q: %v, want ErrNoDWARF", filepath.Base(tt.binary), tt.dirs, err)
+		case tt.want != "" && err != nil:
+			t.Errorf("%s with %q: %v", filepath.Base(tt.binary), tt.dirs, err)
+		case tt.want != "" && in.DebugFile != tt.want:
+			t.Errorf("%s with %q: found %s, want %s", filepath.Base(tt.binary), tt.dirs, in.DebugFile, tt.want)
+		}
+	}
+}
