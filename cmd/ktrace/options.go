@@ -38,6 +38,11 @@ type scriptOptions struct {
 	includeDirs []string
 	// probeFilter is --probe-filter's regular expression.
 	probeFilter *regexp.Regexp
+	// buffering is -B: "full" holds the output until 64 KiB gather or
+	// the program ends; "none" and "line" (the default) write it out as
+	// soon as the events that arrived are handled, which is at least at
+	// every line.
+	buffering string
 	// debugDirs are --debuginfo's directories (ktrace.SetDebugInfoDirs).
 	debugDirs []string
 	// traceableFunctions is --traceable-functions' file.
@@ -126,8 +131,14 @@ var scriptOptionTable = []scriptOption{
 		o.format = v
 		return nil
 	}},
-	{short: 'B', value: "a buffering mode", apply: notSupported(
-		"-B: ktrace has no output buffering modes: it writes its output out whenever it has handled every event that has arrived")},
+	{short: 'B', value: "a buffering mode", apply: func(o *scriptOptions, v string) error {
+		switch v {
+		case "none", "line", "full":
+			o.buffering = v
+			return nil
+		}
+		return fmt.Errorf("-B: the buffering mode must be none, line or full, not %q", v)
+	}},
 	{short: 'q', long: "quiet", apply: func(o *scriptOptions, _ string) error { o.quiet = true; return nil }},
 	{short: 'k', long: "warnings", apply: func(o *scriptOptions, _ string) error {
 		o.helperWarnings++

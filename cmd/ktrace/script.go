@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -135,6 +136,11 @@ func scriptCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		defer f.Close()
 		out = f
+	}
+	if o.buffering == "full" {
+		buf := bufio.NewWriterSize(out, 64<<10)
+		defer buf.Flush()
+		out = buf
 	}
 	return runProgram(prog, o, out, stderr)
 }
