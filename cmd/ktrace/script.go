@@ -173,6 +173,11 @@ func probesOf(prog *ktrace.Program, name string) []string {
 func runProgram(prog *ktrace.Program, o *scriptOptions, out, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// SIGUSR1 runs the script's self:signal:SIGUSR1 probes; as in
+	// bpftrace, it never ends ktrace, with or without such probes.
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	defer signal.Stop(usr1)
 	sess, err := prog.Start(ctx, &ktrace.StartOptions{Output: out, Errors: stderr, Format: o.format, AnnounceProbes: !o.quiet, Child: o.childProc, NoWarnings: o.noWarnings})
 	if err != nil {
 		fmt.Fprintln(stderr, err)

@@ -495,11 +495,11 @@ func (c *compiler) attachKind(ap *types.AttachPoint) (probe.Kind, ebpf.ProgramTy
 			return ap.Kind, ebpf.Tracing, ebpf.AttachTraceRawTp, nil
 		}
 		return ap.Kind, ebpf.RawTracepoint, ebpf.AttachNone, nil
-	case probe.Begin, probe.End:
-		// Run once with BPF_PROG_TEST_RUN, which raw tracepoint programs
-		// support.
+	case probe.Begin, probe.End, probe.Self:
+		// Run by the session with BPF_PROG_TEST_RUN, which raw tracepoint
+		// programs support.
 		return ap.Kind, ebpf.RawTracepoint, ebpf.AttachNone, nil
-	case probe.Interval, probe.Profile, probe.Software, probe.Hardware:
+	case probe.Interval, probe.Profile, probe.Software, probe.Hardware, probe.Watchpoint:
 		return ap.Kind, ebpf.PerfEvent, ebpf.AttachNone, nil
 	case probe.Uprobe, probe.Uretprobe, probe.USDT:
 		// Uprobes have pt_regs contexts, as kprobes do.

@@ -44,12 +44,13 @@ func (g *gen) constValue(x ast.Node, v int64) operand {
 }
 
 // pidFilter makes the program return early unless the current process is
-// Options.FilterPID (bpftrace's -p). BEGIN and END always run; perf event
-// probes (interval, profile, software, hardware) are attached to the
-// process itself instead.
+// Options.FilterPID (bpftrace's -p). BEGIN, END and self probes always
+// run, and iter probes, which run in ktrace's read of the iterator;
+// perf event probes (interval, profile, software, hardware, watchpoint)
+// are attached to the process itself instead.
 func (g *gen) pidFilter() {
 	pid := g.c.opts.FilterPID
-	if pid <= 0 || g.kind.RunsOnce() || g.kind.IsPerfEvent() {
+	if pid <= 0 || g.kind.IsRun() || g.kind.IsPerfEvent() || g.kind == probe.Iter {
 		return
 	}
 	g.call(asm.FnGetCurrentPidTgid)

@@ -23,12 +23,12 @@ func (g *gen) reg(x *ast.Call) operand {
 }
 
 // usermode is 1 when the probe interrupted user space: the code
-// segment's privilege level, the low two bits of cs, is 3. BEGIN and END
-// run in ktrace's own process, so they are in user mode; probes whose
+// segment's privilege level, the low two bits of cs, is 3. BEGIN, END and
+// self probes run in ktrace's own process, so they are in user mode; probes whose
 // context has no registers (tracepoints, BTF probes) fire in the kernel.
 func (g *gen) usermode(x *ast.Ident) operand {
 	switch g.kind {
-	case probe.Begin, probe.End:
+	case probe.Begin, probe.End, probe.Self:
 		return g.constValue(x, 1)
 	case probe.Kprobe, probe.Kretprobe, probe.Uprobe, probe.Uretprobe, probe.USDT,
 		probe.Interval, probe.Profile, probe.Software, probe.Hardware, probe.Watchpoint:

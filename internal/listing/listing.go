@@ -146,8 +146,6 @@ func kindNamed(name string) (*kind, error) {
 		want, ok = probe.KindByName(strings.ToLower(name))
 	}
 	switch strings.ToLower(name) {
-	case "iter", "it":
-		want, ok = probe.Iter, true
 	case "begin", "end":
 		return nil, fmt.Errorf("listing %s probes is not supported", strings.ToUpper(name))
 	}

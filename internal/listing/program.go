@@ -5,8 +5,8 @@ import (
 )
 
 // AttachPoint returns the lines `bpftrace -l -e PROGRAM` prints for one
-// of the program's attach points, already expanded: none for BEGIN and
-// END, "KIND:EVENT:" for timers and perf events (without their count),
+// of the program's attach points, already expanded: none for BEGIN, END
+// and self, "KIND:EVENT:" for timers and perf events (without their count),
 // module-qualified names for fentry, fexit and rawtracepoint, and with
 // verbose each probe's arguments. It does not search the kernel's names
 // again, so listing a program of thousands of probes stays fast.
@@ -17,8 +17,10 @@ func AttachPoint(point string, verbose bool) []string {
 	}
 	var name string
 	switch s.Kind {
-	case probe.Begin, probe.End:
+	case probe.Begin, probe.End, probe.Self:
 		return nil
+	case probe.Iter:
+		name = s.Name
 	case probe.Interval, probe.Profile:
 		return []string{s.Kind.String() + ":" + s.Unit + ":"}
 	case probe.Software, probe.Hardware:

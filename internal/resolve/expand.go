@@ -33,6 +33,8 @@ func Expand(spec probe.Spec) ([]probe.Spec, error) {
 		return expandUprobe(spec)
 	case probe.USDT:
 		return expandUSDT(spec)
+	case probe.Iter:
+		return expandIter(spec)
 	case probe.Invalid:
 		return nil, fmt.Errorf("cannot expand an invalid probe")
 	}
@@ -47,6 +49,19 @@ func rawTracepoints() ([]string, error) {
 		return names, nil
 	}
 	return kernel.TracepointEvents()
+}
+
+// expandIter checks that the kernel has the iterator: its BTF has a
+// struct bpf_iter__NAME, the iterator program's context.
+func expandIter(spec probe.Spec) ([]probe.Spec, error) {
+	all, err := kernel.BTFIterators()
+	if err != nil {
+		return nil, fmt.Errorf("iter probes need the kernel's BTF: %w", err)
+	}
+	if slices.Contains(all, spec.Name) {
+		return []probe.Spec{spec}, nil
+	}
+	return nil, notFound(noMatchesFor(probe.Spec{Kind: probe.Iter, Name: spec.Name}), suggestpkg.Closest(spec.Name, all, 3))
 }
 
 func expandTracepoint(spec probe.Spec) ([]probe.Spec, error) {

@@ -107,6 +107,7 @@ var probeKinds = map[probe.Kind]probe.Kind{
 	probe.Profile:       probe.Profile,
 	probe.Software:      probe.Software,
 	probe.Hardware:      probe.Hardware,
+	probe.Self:          probe.Self,
 }
 
 func (r *Resolver) resolve(raw string) ([]*types.AttachPoint, error) {

@@ -91,6 +91,7 @@ type Session struct {
 	stopped    bool
 	closed     bool
 	watch      watchState // the -c child and the -p process (process.go)
+	self       selfState  // self:signal probes (selfprobes.go)
 }
 
 // Start loads the program into the kernel, runs its BEGIN probes and
@@ -132,6 +133,7 @@ func Start(ctx context.Context, p *Program, opts Options) (*Session, error) {
 	// are attached and announced: bpftrace prints "Attached N probes"
 	// (attached_probes in JSON) first, as it reads BEGIN's records only
 	// then.
+	s.catchSelfSignals()
 	if err := s.runOnce(probe.Begin); err != nil {
 		s.Close()
 		return nil, err
@@ -162,6 +164,7 @@ func Start(ctx context.Context, p *Program, opts Options) (*Session, error) {
 	s.running = true
 	s.startStream()
 	s.startReports()
+	s.startSelf()
 	return s, nil
 }
 
@@ -234,14 +237,14 @@ func (s *Session) runOnce(kind probe.Kind) error {
 	return nil
 }
 
-// attach attaches every probe but BEGIN and END, in script order.
+// attach attaches every probe but BEGIN, END and self, in script order.
 func (s *Session) attach(ctx context.Context) error {
 	opts := attach.Options{PID: s.prog.FilterPID}
 	for _, p := range s.cp.Probes {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if p.Kind.RunsOnce() {
+		if p.Kind.IsRun() {
 			continue
 		}
 		l, err := attach.Probe(p, s.coll.Programs[p.Program], opts)
@@ -299,6 +302,7 @@ func (s *Session) Stop() error {
 		return nil
 	}
 	var errs []error
+	s.stopSelf()
 	for _, l := range s.links {
 		if err := l.Close(); err != nil {
 			errs = append(errs, err)
@@ -334,6 +338,7 @@ func (s *Session) Close() error {
 		errs = append(errs, s.Stop())
 	}
 	s.closed = true
+	s.stopSelf()
 	for _, l := range s.links {
 		l.Close()
 	}

@@ -28,6 +28,9 @@ const (
 	Hardware
 	Watchpoint
 	Iter
+	// Self probes run when ktrace itself receives a signal
+	// (self:signal:SIGUSR1).
+	Self
 )
 
 var kindNames = [...]string{
@@ -49,6 +52,7 @@ var kindNames = [...]string{
 	Hardware:      "hardware",
 	Watchpoint:    "watchpoint",
 	Iter:          "iter",
+	Self:          "self",
 }
 
 // String returns the canonical bpftrace name of the kind, e.g.
@@ -87,11 +91,19 @@ func (k Kind) RunsOnce() bool {
 	return k == Begin || k == End
 }
 
+// IsRun reports whether the session runs the probe's program itself
+// (BPF_PROG_TEST_RUN, in ktrace's own process) instead of attaching it to
+// an event: BEGIN, END and self probes, which bpftrace calls special.
+func (k Kind) IsRun() bool {
+	return k == Begin || k == End || k == Self
+}
+
 // IsPerfEvent reports whether the probe fires on a perf event the
-// session opens itself: a timer or a software or hardware counter.
+// session opens itself: a timer, a software or hardware counter, or a
+// hardware breakpoint.
 func (k Kind) IsPerfEvent() bool {
 	switch k {
-	case Interval, Profile, Software, Hardware:
+	case Interval, Profile, Software, Hardware, Watchpoint:
 		return true
 	}
 	return false

@@ -54,6 +54,11 @@ var kindByName = map[string]Kind{
 	"s":             Software,
 	"hardware":      Hardware,
 	"h":             Hardware,
+	"watchpoint":    Watchpoint,
+	"w":             Watchpoint,
+	"iter":          Iter,
+	"it":            Iter,
+	"self":          Self,
 }
 
 // suggestable are the names offered in "did you mean" for a misspelled
@@ -61,29 +66,38 @@ var kindByName = map[string]Kind{
 var suggestable = []string{
 	"BEGIN", "END", "tracepoint", "kprobe", "kretprobe", "rawtracepoint",
 	"fentry", "fexit", "kfunc", "kretfunc", "uprobe", "uretprobe", "usdt",
-	"interval", "profile", "software", "hardware",
+	"interval", "profile", "software", "hardware", "watchpoint", "iter", "self",
 }
 
 // Spec is one parsed attach point.
 type Spec struct {
 	// Kind is the kind of probe.
 	Kind Kind
-	// Path is the binary or library of uprobe, uretprobe and usdt probes.
+	// Path is the binary or library of uprobe, uretprobe and usdt probes,
+	// and the file an iter probe is pinned to (iter:task:PIN).
 	Path string
 	// Module is the kernel module in "kprobe:MODULE:FUNC" and similar
 	// forms; "" means any (vmlinux or a module).
 	Module string
-	// Category is the tracepoint category ("skb") or the USDT provider.
+	// Category is the tracepoint category ("skb"), the USDT provider, or
+	// the trigger of a self probe ("signal").
 	Category string
 	// Name is the tracepoint event, kernel or user function, raw
-	// tracepoint, USDT probe, or software/hardware event name. It may
-	// contain the wildcards * and ? where the type allows them.
+	// tracepoint, USDT probe, software/hardware event name, iterator
+	// ("task") or the signal of a self probe ("SIGUSR1"). It may contain
+	// the wildcards * and ? where the type allows them.
 	Name string
 	// Offset is the byte offset of "kprobe:FUNC+OFFSET" and
 	// "uprobe:PATH:FUNC+OFFSET".
 	Offset uint64
-	// Address is the address of "uprobe:PATH:0xADDR" (Name is then "").
+	// Address is the address of "uprobe:PATH:0xADDR" (Name is then "")
+	// and the watched address of a watchpoint.
 	Address uint64
+	// Length is the number of bytes a watchpoint watches: 1, 2, 4 or 8.
+	Length uint64
+	// Mode is how a watchpoint's bytes are watched: "r", "w" and "x"
+	// combined, in that order ("rw").
+	Mode string
 	// Source is the source location of "uprobe:PATH@FILE:LINE[:COL]"
 	// (Name is then ""; the zero SourceLine otherwise); resolution fills
 	// Address from the binary's DWARF line table. A value, so that Specs
@@ -154,6 +168,16 @@ func (s Spec) String() string {
 			return t + ":" + s.Name
 		}
 		return t + ":" + s.Name + ":" + strconv.FormatUint(s.Count, 10)
+	case Watchpoint:
+		// The address in decimal, as bpftrace names the probe.
+		return t + ":" + strconv.FormatUint(s.Address, 10) + ":" + strconv.FormatUint(s.Length, 10) + ":" + s.Mode
+	case Iter:
+		if s.Path != "" {
+			return t + ":" + s.Name + ":" + s.Path
+		}
+		return t + ":" + s.Name
+	case Self:
+		return t + ":" + s.Category + ":" + s.Name
 	}
 	return t
 }
@@ -238,6 +262,12 @@ func Parse(text string) (Spec, error) {
 		err = parseTimer(&s, rest)
 	case Software, Hardware:
 		err = parsePerfEvent(&s, rest)
+	case Watchpoint:
+		err = parseWatchpoint(&s, rest)
+	case Iter:
+		err = parseIter(&s, rest)
+	case Self:
+		err = parseSelf(&s, rest)
 	}
 	if err != nil {
 		return Spec{}, err
@@ -248,16 +278,17 @@ func Parse(text string) (Spec, error) {
 // notYetTypes are bpftrace probe types ktrace does not attach yet, with
 // their short forms.
 var notYetTypes = map[string]string{
-	"watchpoint": "watchpoint", "w": "watchpoint",
-	"asyncwatchpoint": "asyncwatchpoint", "aw": "asyncwatchpoint",
-	"iter": "iter", "it": "iter",
-	"self":  "self",
 	"bench": "bench",
 }
 
 func unknownType(kind string) error {
 	if full := notYetTypes[kind]; full != "" {
 		return fmt.Errorf("%s probes are not supported yet", full)
+	}
+	if kind == "asyncwatchpoint" || kind == "aw" {
+		// bpftrace 0.24 dropped them with watchpoint:FUNC+ARG, whose
+		// address they took from a function's argument.
+		return errors.New("asyncwatchpoint probes are not supported: bpftrace removed them (and watchpoint:FUNC+ARG); use watchpoint:ADDRESS:LENGTH:MODE")
 	}
 	best, bestDist := "", 3
 	for _, cand := range suggestable {

@@ -58,6 +58,14 @@ func TestParseValid(t *testing.T) {
 		{"u:./app@src/main.c:10:5", Spec{Kind: Uprobe, Path: "./app", Source: SourceLine{File: "src/main.c", Line: 10, Column: 5}}, "uprobe:./app@src/main.c:10:5"},
 		{"interval:ms:1_000", Spec{Kind: Interval, Unit: "ms", Count: 1000}, "interval:ms:1000"},
 		{"profile:hz:1e2", Spec{Kind: Profile, Unit: "hz", Count: 100}, "profile:hz:100"},
+		{"watchpoint:0x10000000:8:w", Spec{Kind: Watchpoint, Address: 0x10000000, Length: 8, Mode: "w"}, "watchpoint:268435456:8:w"},
+		{"w:268435456:1:wr", Spec{Kind: Watchpoint, Address: 0x10000000, Length: 1, Mode: "rw"}, "watchpoint:268435456:1:rw"},
+		{"watchpoint:0xffffffff82a0b000:4:x", Spec{Kind: Watchpoint, Address: 0xffffffff82a0b000, Length: 4, Mode: "x"}, "watchpoint:18446744071606153216:4:x"},
+		{"iter:task", Spec{Kind: Iter, Name: "task"}, "iter:task"},
+		{"it:task_vma", Spec{Kind: Iter, Name: "task_vma"}, "iter:task_vma"},
+		{"iter:task_file:/sys/fs/bpf/files", Spec{Kind: Iter, Name: "task_file", Path: "/sys/fs/bpf/files"}, "iter:task_file:/sys/fs/bpf/files"},
+		{"iter:task:list", Spec{Kind: Iter, Name: "task", Path: "list"}, "iter:task:list"},
+		{"self:signal:SIGUSR1", Spec{Kind: Self, Category: "signal", Name: "SIGUSR1"}, "self:signal:SIGUSR1"},
 	}
 	for _, tt := range tests {
 		got, err := Parse(tt.in)
@@ -91,9 +99,35 @@ func TestParseErrors(t *testing.T) {
 		{"intreval:s:1", `unknown probe type "intreval"; did you mean "interval"?`},
 		{"Begin", `unknown probe type "Begin"; did you mean "BEGIN"?`},
 		{"foo:bar", `unknown probe type "foo"`},
-		{"watchpoint:0x10000000:8:rw", "watchpoint probes are not supported yet"},
-		{"aw:0x10000000:8:rw", "asyncwatchpoint probes are not supported yet"},
-		{"iter:task", "iter probes are not supported yet"},
+		{"aw:0x10000000:8:rw", "asyncwatchpoint probes are not supported: bpftrace removed them (and watchpoint:FUNC+ARG); use watchpoint:ADDRESS:LENGTH:MODE"},
+		{"asyncwatchpoint:f+1:8:w", "asyncwatchpoint probes are not supported: bpftrace removed them (and watchpoint:FUNC+ARG); use watchpoint:ADDRESS:LENGTH:MODE"},
+		{"watchpoint", "watchpoint probe needs an address, a length and a mode, e.g. watchpoint:0x10000000:8:w"},
+		{"w:0x1000:8", "watchpoint probe needs an address, a length and a mode, e.g. watchpoint:0x10000000:8:w"},
+		{"w:0x1000:8:w:x", "watchpoint probe needs an address, a length and a mode, e.g. watchpoint:0x10000000:8:w"},
+		{"watchpoint:main+1:8:w", "watchpoint:FUNCTION+ARG is not supported: bpftrace removed it (with asyncwatchpoint); use watchpoint:ADDRESS:LENGTH:MODE"},
+		{"watchpoint:0xzz:8:w", `watchpoint address must be a number, got "0xzz"`},
+		{"watchpoint::8:w", `watchpoint address must be a number, got ""`},
+		{"watchpoint:0:8:w", "watchpoint must be attached to a non-zero address"},
+		{"watchpoint:0x1000:3:w", `watchpoint length must be one of (1,2,4,8), got "3"`},
+		{"watchpoint:0x1000:16:w", `watchpoint length must be one of (1,2,4,8), got "16"`},
+		{"watchpoint:0x1000::w", `watchpoint length must be one of (1,2,4,8), got ""`},
+		{"watchpoint:0x1000:8:", `watchpoint mode must be combination of (r,w,x), got ""`},
+		{"watchpoint:0x1000:8:q", `watchpoint mode must be combination of (r,w,x), got "q"`},
+		{"watchpoint:0x1000:8:ww", `watchpoint modes may not be duplicated, got "ww"`},
+		{"watchpoint:0x1000:8:r", "invalid watchpoint mode: r; supported modes on amd64: rw,w,x"},
+		{"watchpoint:0x1000:8:wx", "invalid watchpoint mode: wx; supported modes on amd64: rw,w,x"},
+		{"iter", "iter probe needs an iterator, e.g. iter:task"},
+		{"iter:", "iter probe needs an iterator, e.g. iter:task"},
+		{"iter:task*", `iterator name "task*" cannot contain wildcards`},
+		{"it:task:", "iter probe has an empty pin path; want iter:task or iter:task:PIN"},
+		{"iter:ta/sk", `invalid character '/' in iterator name "ta/sk"`},
+		{"self", "self probe needs a trigger and a signal, e.g. self:signal:SIGUSR1"},
+		{"self:signal", "self probe needs a trigger and a signal, e.g. self:signal:SIGUSR1"},
+		{"self:signal:SIGUSR1:x", "self probe needs a trigger and a signal, e.g. self:signal:SIGUSR1"},
+		{"self:timer:SIGUSR1", "timer is not a supported trigger: self probes have signal alone, e.g. self:signal:SIGUSR1"},
+		{"self:signal:SIGUSR2", "SIGUSR2 is not a supported signal: self:signal probes take SIGUSR1"},
+		{"self:signal:USR1", "USR1 is not a supported signal: self:signal probes take SIGUSR1"},
+		{"watchpiont:0x1000:8:w", `unknown probe type "watchpiont"; did you mean "watchpoint"?`},
 		{"x", `unknown probe type "x"`},
 		{"BEGIN:x", "BEGIN probe takes no arguments"},
 		{"end:", "END probe takes no arguments"},
@@ -226,7 +260,7 @@ func TestIsWildcard(t *testing.T) {
 }
 
 func TestKindString(t *testing.T) {
-	for k := Invalid; k <= Iter; k++ {
+	for k := Invalid; k <= Self; k++ {
 		if s := k.String(); s == "" || s[0] == 'K' {
 			t.Errorf("Kind %d has no name", k)
 		}

@@ -118,9 +118,9 @@ func (c *checker) builtinVar(x *ast.Ident, id builtins.ID) *Type {
 }
 
 // probeTypeName is the probetype builtin's value: the kind's name, and
-// "special" for BEGIN and END, as bpftrace names them.
+// "special" for BEGIN, END and self, as bpftrace names them.
 func probeTypeName(k probe.Kind) string {
-	if k == probe.Begin || k == probe.End {
+	if k.IsRun() {
 		return "special"
 	}
 	return k.String()
