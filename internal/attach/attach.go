@@ -19,6 +19,9 @@ type Options struct {
 	// process alone (bpftrace's -p); the other kinds filter by pid in
 	// their programs.
 	PID int
+	// ChildPID is the -c child, which watchpoints watch when there is
+	// no PID.
+	ChildPID int
 }
 
 // Probe attaches the program of one attach point. BEGIN and END probes are
@@ -46,6 +49,12 @@ func attach(p *compile.Probe, prog *ebpf.Program, opts Options) (io.Closer, erro
 		return rawTracepoint(p.Point.Target, prog)
 	case probe.Interval, probe.Profile, probe.Software, probe.Hardware:
 		return perfEventProbe(p.Point, prog, opts.PID)
+	case probe.Watchpoint:
+		pid := opts.PID
+		if pid <= 0 {
+			pid = opts.ChildPID
+		}
+		return watchpoint(p.Point, prog, pid)
 	case probe.Uprobe, probe.Uretprobe, probe.USDT:
 		return uprobe(p, prog, opts.PID)
 	case probe.Begin, probe.End:

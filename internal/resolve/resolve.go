@@ -107,6 +107,7 @@ var probeKinds = map[probe.Kind]probe.Kind{
 	probe.Profile:       probe.Profile,
 	probe.Software:      probe.Software,
 	probe.Hardware:      probe.Hardware,
+	probe.Watchpoint:    probe.Watchpoint,
 	probe.Self:          probe.Self,
 }
 

@@ -240,6 +240,9 @@ func (s *Session) runOnce(kind probe.Kind) error {
 // attach attaches every probe but BEGIN, END and self, in script order.
 func (s *Session) attach(ctx context.Context) error {
 	opts := attach.Options{PID: s.prog.FilterPID}
+	if s.cp.Info != nil {
+		opts.ChildPID = s.cp.Info.Config.ChildPID
+	}
 	for _, p := range s.cp.Probes {
 		if err := ctx.Err(); err != nil {
 			return err

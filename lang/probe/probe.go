@@ -286,7 +286,7 @@ func unknownType(kind string) error {
 		return fmt.Errorf("%s probes are not supported yet", full)
 	}
 	if kind == "asyncwatchpoint" || kind == "aw" {
-		// bpftrace 0.24 dropped them with watchpoint:FUNC+ARG, whose
+		// bpftrace 0.25 dropped them with watchpoint:FUNC+ARG, whose
 		// address they took from a function's argument.
 		return errors.New("asyncwatchpoint probes are not supported: bpftrace removed them (and watchpoint:FUNC+ARG); use watchpoint:ADDRESS:LENGTH:MODE")
 	}

@@ -208,6 +208,48 @@ var (
 		Flags: append(slices.Clone(FramePointers), "-rdynamic", "-s")}
 )
 
+// Watch writes its global ktest_watched (initialised, so in .data: the
+// kernel's zeroing of .bss at exec does not touch it) N times, its first
+// argument, through ktest_write, then reads it N times and prints "sum S".
+// Its second argument "thread" writes from a thread it creates, "wait"
+// prints "ready" and waits for a line on its standard input first. It is
+// not position-independent, so the symbol table's addresses are the
+// run-time ones.
+var Watch = Program{Name: "watch", Flags: []string{"-O1", "-no-pie", "-pthread"}, Sources: map[string]string{"watch.c": `#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+volatile long ktest_watched = 1;
+__attribute__((noinline)) void ktest_write(long i) { ktest_watched = i; }
+static void *writer(void *arg) {
+	for (long i = 0; i < (long)arg; i++)
+		ktest_write(i);
+	return NULL;
+}
+int main(int argc, char **argv) {
+	long n = argc > 1 ? atol(argv[1]) : 0, sum = 0;
+	const char *mode = argc > 2 ? argv[2] : "";
+	if (!strcmp(mode, "wait")) {
+		char line[16];
+		printf("ready\n");
+		fflush(stdout);
+		if (!fgets(line, sizeof line, stdin))
+			return 1;
+	}
+	if (!strcmp(mode, "thread")) {
+		pthread_t t;
+		if (pthread_create(&t, NULL, writer, (void *)n) != 0 || pthread_join(t, NULL) != 0)
+			return 1;
+	} else {
+		writer((void *)n);
+	}
+	for (long i = 0; i < n; i++)
+		sum += ktest_watched;
+	printf("sum %ld\n", sum);
+	return 0;
+}
+`}}
+
 // Lab lists every program that tests build in the kernel lab's guests; the
 // lab builds them on the host.
-var Lab = []Program{User, Plain, Ustack, Busy, Usym, UaddrPIE, UaddrNoPIE, DwarfArgs, DwarfArgsNoDebug, DwarfArgsSplit, UstackSymtab, UstackDynsym}
+var Lab = []Program{User, Plain, Ustack, Busy, Usym, UaddrPIE, UaddrNoPIE, DwarfArgs, DwarfArgsNoDebug, DwarfArgsSplit, UstackSymtab, UstackDynsym, Watch}
