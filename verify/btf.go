@@ -66,6 +66,19 @@ func (v *verifier) tracingArgs() ([]ctxArg, error) {
 			return nil, fmt.Errorf("%s has no prototype", o.AttachTo)
 		}
 		proto = p
+	case ebpf.AttachTraceIter:
+		// An iterator's context is struct bpf_iter__NAME: a slot per
+		// parameter of the kernel's bpf_iter_NAME, meta first.
+		var fn *btf.Func
+		name := "bpf_iter_" + strings.TrimPrefix(o.AttachTo, "bpf_iter_")
+		if err := spec.TypeByName(name, &fn); err != nil {
+			return nil, fmt.Errorf("iterator %s has no BTF description: %v", o.AttachTo, err)
+		}
+		p, ok := fn.Type.(*btf.FuncProto)
+		if !ok {
+			return nil, fmt.Errorf("%s has no prototype", name)
+		}
+		proto = p
 	default:
 		return nil, fmt.Errorf("tracing attach type %s is not supported by this verifier", o.AttachType)
 	}

@@ -106,6 +106,8 @@ func (v *verifier) retRange() (int64, int64, bool) {
 		switch v.opts.AttachType {
 		case ebpf.AttachTraceFEntry, ebpf.AttachTraceFExit:
 			return 0, 0, true
+		case ebpf.AttachTraceIter:
+			return 0, 1, true // the kernel allows 0 and 1 of iterators
 		}
 	}
 	return 0, 0, false

@@ -42,6 +42,8 @@ func attach(p *compile.Probe, prog *ebpf.Program, opts Options) (io.Closer, erro
 		return kprobe(p.Kind, p.Point.Target, prog)
 	case probe.Fentry, probe.Fexit:
 		return tracing(prog)
+	case probe.Iter:
+		return iter(prog)
 	case probe.RawTracepoint:
 		if prog.Type() == ebpf.Tracing { // tp_btf
 			return tracing(prog)

@@ -233,6 +233,7 @@ func Compile(info *types.Info, file *lang.File, opts Options) (*Program, error) 
 		fullSites:  map[warningSite]int{},
 	}
 	c.declareMaps()
+	c.iterAlone()
 	for _, pi := range info.Probes {
 		for _, ap := range pi.Points {
 			c.probe(pi, ap)
@@ -470,6 +471,28 @@ func (c *compiler) event(call *ast.Call, ev *Event) int {
 	return id
 }
 
+// iterAlone refuses an iter probe with other probes, as bpftrace does: the
+// run ends once the iterator is read, which leaves other probes no time.
+// BEGIN and END may accompany it (bpftrace's docs forbid those too, but
+// they run before and after the iterator, which is well defined).
+func (c *compiler) iterAlone() {
+	var iter *types.ProbeInfo
+	var other *types.AttachPoint
+	for _, pi := range c.info.Probes {
+		for _, ap := range pi.Points {
+			switch {
+			case ap.Kind == probe.Iter && iter == nil:
+				iter = pi
+			case ap.Kind == probe.Iter || !ap.Kind.IsRun():
+				other = ap
+			}
+		}
+	}
+	if iter != nil && other != nil {
+		c.errs.Add(c.file, iter.Node.AttachPoints[0].Sp, "an iter probe cannot be mixed with other probes, not even another iterator (here %s): the run ends once the iterator is read; BEGIN and END may accompany it", other.Name)
+	}
+}
+
 // attachKind decides how an attach point's program attaches, and its
 // program and attach types.
 func (c *compiler) attachKind(ap *types.AttachPoint) (probe.Kind, ebpf.ProgramType, ebpf.AttachType, error) {
@@ -490,6 +513,10 @@ func (c *compiler) attachKind(ap *types.AttachPoint) (probe.Kind, ebpf.ProgramTy
 		return ap.Kind, ebpf.Tracing, ebpf.AttachTraceFEntry, nil
 	case probe.Fexit:
 		return ap.Kind, ebpf.Tracing, ebpf.AttachTraceFExit, nil
+	case probe.Iter:
+		// AttachTo names the iterator ("task"); the kernel's target is
+		// its bpf_iter_task function.
+		return ap.Kind, ebpf.Tracing, ebpf.AttachTraceIter, nil
 	case probe.RawTracepoint:
 		if c.opts.BTFRawTracepoints[ap.Target] {
 			return ap.Kind, ebpf.Tracing, ebpf.AttachTraceRawTp, nil

@@ -561,6 +561,13 @@ func (g *gen) argsField(x *ast.Field) operand {
 	r := g.regFor(o, asm.R0)
 	if f.Arg > 0 {
 		g.loadArg(r, f.Arg-1)
+		if g.kind == probe.Iter && f.Type.Kind == types.Pointer {
+			// The kernel passes an iterator's objects as pointers that
+			// may be NULL, and its verifier wants each load checked
+			// before it is followed; bpftrace's iter probes return on
+			// NULL too.
+			g.emit(asm.JEq.Imm(r, 0, g.exitLabel))
+		}
 		g.normalize(r, f.Type)
 	} else {
 		g.loadSized(r, regCtx, int16(f.Offset), f.Type)
@@ -574,7 +581,7 @@ func (g *gen) argsField(x *ast.Field) operand {
 // argument array that fentry/fexit and raw tracepoint contexts are.
 func (g *gen) loadArg(r asm.Register, i int) {
 	switch g.kind {
-	case probe.Fentry, probe.Fexit, probe.RawTracepoint:
+	case probe.Fentry, probe.Fexit, probe.RawTracepoint, probe.Iter:
 		g.emit(asm.LoadMem(r, regCtx, int16(8*i), asm.DWord))
 	default:
 		g.emit(asm.LoadMem(r, regCtx, ptRegsArgs[i], asm.DWord))

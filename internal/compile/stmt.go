@@ -7,6 +7,7 @@ import (
 	"github.com/ktrace/ktrace/internal/abi"
 	"github.com/ktrace/ktrace/lang"
 	"github.com/ktrace/ktrace/lang/ast"
+	"github.com/ktrace/ktrace/lang/probe"
 	"github.com/ktrace/ktrace/lang/types"
 )
 
@@ -26,6 +27,7 @@ func (g *gen) probeBody(p *ast.Probe) {
 	g.allocVars(p)
 	g.findBTFVars(p)
 	g.allocLoopSlots(p)
+	g.iterEnd()
 	g.pidFilter()
 	if p.Predicate != nil {
 		restore := g.at(p.Predicate)
@@ -36,6 +38,18 @@ func (g *gen) probeBody(p *ast.Probe) {
 	g.place(g.exitLabel)
 	g.emit(asm.Mov.Imm(asm.R0, 0), asm.Return())
 	done()
+}
+
+// iterEnd makes an iter probe's program return at once when the kernel
+// calls it after the last element (its object pointer, the context's
+// second slot after the iterator's meta, is NULL then), so that the probe
+// runs once per element.
+func (g *gen) iterEnd() {
+	if g.kind != probe.Iter {
+		return
+	}
+	g.emit(asm.LoadMem(asm.R0, regCtx, 8, asm.DWord))
+	g.emit(asm.JEq.Imm(asm.R0, 0, g.exitLabel))
 }
 
 // allocVars gives every variable of the probe its own stack slot for the

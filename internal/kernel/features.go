@@ -122,6 +122,7 @@ var (
 	havePerfEvents     = sync.OnceValue(probePerfEvent)
 	haveRingbuf        = sync.OnceValue(probeRingbuf)
 	haveTaskBTF        = sync.OnceValue(probeTaskBTF)
+	haveIter           = sync.OnceValue(probeIter)
 )
 
 // HaveKprobes reports whether a kprobe can be attached here, by attaching
@@ -275,6 +276,26 @@ func probeRawTracepoint() error {
 	l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: "sys_enter", Program: prog})
 	if err != nil {
 		return featureErr("raw_tp", "attaching to sys_enter", err)
+	}
+	return l.Close()
+}
+
+// HaveIter reports whether BPF iterators work here, by loading and
+// attaching a task iterator program (iter:task).
+func HaveIter() error { return haveIter() }
+
+func probeIter() error {
+	if !fileExists(VmlinuxBTF) {
+		return &FeatureError{Feature: "iter", Reason: "kernel has no BTF (" + VmlinuxBTF + " missing; needs CONFIG_DEBUG_INFO_BTF)", Unsupported: true}
+	}
+	prog, err := loadProgram(&ebpf.ProgramSpec{Type: ebpf.Tracing, AttachType: ebpf.AttachTraceIter, AttachTo: "task"})
+	if err != nil {
+		return featureErr("iter", "loading a task iterator program", err)
+	}
+	defer prog.Close()
+	l, err := link.AttachIter(link.IterOptions{Program: prog})
+	if err != nil {
+		return featureErr("iter", "attaching a task iterator", err)
 	}
 	return l.Close()
 }

@@ -1,7 +1,6 @@
 package listing
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -38,7 +37,7 @@ var kinds = []*kind{
 	{name: "fexit", kind: probe.Fexit, usable: onThisKernel("fexit", kernel.HaveFexit), names: moduleNames(btfFunctions), params: fexitParams},
 	{name: "hardware", kind: probe.Hardware, unnamed: true, names: perfEventNames(probe.HardwareEvents)},
 	{name: "interval", kind: probe.Interval, names: timerUnits},
-	{name: "iter", kind: probe.Iter, unnamed: true, usable: iterUnsupported, names: plainNames(iterators), params: iterParams},
+	{name: "iter", kind: probe.Iter, unnamed: true, usable: onThisKernel("iter", kernel.HaveIter), names: plainNames(iterators), params: iterParams},
 	{name: "kprobe", kind: probe.Kprobe, unnamed: true, usable: onThisKernel("kprobe", kernel.HaveKprobes), names: kprobeNames, params: kprobeParams},
 	{name: "kretprobe", kind: probe.Kretprobe, usable: onThisKernel("kretprobe", kernel.HaveKretprobes), names: kprobeNames, params: kretprobeParams},
 	{name: "profile", kind: probe.Profile, names: timerUnits},
@@ -85,10 +84,6 @@ func onThisKernel(kind string, have func() error) func() error {
 		}
 		return nil
 	})
-}
-
-func iterUnsupported() error {
-	return errors.New("iter probes are listed as bpftrace lists them, but ktrace cannot attach them yet")
 }
 
 // Name sources, read once per process (a program's -l lists every probe

@@ -215,11 +215,14 @@ func TestListKernel(t *testing.T) {
 		t.Errorf("-lv kretprobe:vfs_read = %q; want %q", got, want)
 	}
 	has("iter:task*", true, "iter:task", "    struct task_struct * task", "iter:task_file", "iter:task_vma")
+	if kernel.HaveIter() == nil {
+		has("", false, "iter:task", "iter:task_vma")
+	}
 
 	// The full listing leaves out what cannot attach here.
 	all := has("", false, "tracepoint:sched:sched_switch", "software:cpu-clock:", "hardware:cycles:")
 	for _, l := range all {
-		if strings.HasPrefix(l, "iter:") || strings.HasPrefix(l, "interval:") ||
+		if strings.HasPrefix(l, "iter:") && kernel.HaveIter() != nil || strings.HasPrefix(l, "interval:") ||
 			strings.HasPrefix(l, "kprobe:") && kernel.HaveKprobes() != nil ||
 			strings.HasPrefix(l, "fentry:") && kernel.HaveFentry() != nil {
 			t.Errorf("full listing has %s", l)

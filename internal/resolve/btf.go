@@ -343,6 +343,21 @@ func (k *KernelTypes) FuncArgs(fn string) ([]*types.Field, *types.Type, error) {
 	return k.params(proto.Params), k.convert(proto.Return), nil
 }
 
+// IterArgs types the objects an iterator's program sees, the members of
+// its context struct bpf_iter__NAME after the meta: the parameters of the
+// kernel's bpf_iter_NAME function after the first, each in the context
+// slot of its position, as fentry's arguments are.
+func (k *KernelTypes) IterArgs(name string) ([]*types.Field, error) {
+	fields, _, err := k.FuncArgs("bpf_iter_" + name)
+	if err != nil {
+		return nil, fmt.Errorf("iterator %s has no BTF prototype (bpf_iter_%s)", name, name)
+	}
+	if len(fields) < 2 {
+		return nil, fmt.Errorf("iterator %s passes no objects", name)
+	}
+	return fields[1:], nil
+}
+
 // RawTracepointArgs types a raw tracepoint's arguments from the
 // btf_trace_NAME typedef; its first parameter (the tracepoint's private
 // data) is not an argument.

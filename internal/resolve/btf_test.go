@@ -2,6 +2,7 @@ package resolve_test
 
 import (
 	"bytes"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -85,4 +86,44 @@ func buildSpec(t *testing.T, types ...btf.Type) *btf.Spec {
 		t.Fatal(err)
 	}
 	return spec
+}
+
+// TestIterArgs types an iterator's objects from its bpf_iter_NAME
+// prototype: every parameter after the meta, in the context slot of its
+// position (Arg 2 is the second slot), and says which iterator lacks one.
+func TestIterArgs(t *testing.T) {
+	void := &btf.Void{}
+	meta := &btf.Pointer{Target: &btf.Struct{Name: "bpf_iter_meta", Size: 8}}
+	task := &btf.Pointer{Target: &btf.Struct{Name: "task_struct", Size: 8}}
+	file := &btf.Pointer{Target: &btf.Struct{Name: "file", Size: 8}}
+	u32 := &btf.Int{Name: "u32", Size: 4}
+	iter := func(name string, params ...btf.FuncParam) *btf.Func {
+		return &btf.Func{Name: "bpf_iter_" + name, Linkage: btf.GlobalFunc,
+			Type: &btf.FuncProto{Return: &btf.Int{Name: "int", Size: 4, Encoding: btf.Signed}, Params: append([]btf.FuncParam{{Name: "meta", Type: meta}}, params...)}}
+	}
+	spec := buildSpec(t,
+		iter("task_file", btf.FuncParam{Name: "task", Type: task}, btf.FuncParam{Name: "fd", Type: u32}, btf.FuncParam{Name: "file", Type: file}),
+		iter("empty"),
+		&btf.Func{Name: "unrelated", Linkage: btf.GlobalFunc, Type: &btf.FuncProto{Return: void}},
+	)
+	k := &resolve.KernelTypes{MaxStrlen: 64, Load: func() (*btf.Spec, error) { return spec, nil }}
+	fields, err := k.IterArgs("task_file")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range fields {
+		got = append(got, fmt.Sprintf("%s %s %d", f.Type, f.Name, f.Arg))
+	}
+	if want := []string{"struct task_struct * task 2", "uint32 fd 3", "struct file * file 4"}; !slices.Equal(got, want) {
+		t.Errorf("task_file: %q, want %q", got, want)
+	}
+	for _, tt := range []struct{ name, want string }{
+		{"empty", "iterator empty passes no objects"},
+		{"task", "iterator task has no BTF prototype (bpf_iter_task)"},
+	} {
+		if _, err := k.IterArgs(tt.name); err == nil || err.Error() != tt.want {
+			t.Errorf("IterArgs(%q): %v, want %q", tt.name, err, tt.want)
+		}
+	}
 }

@@ -108,6 +108,7 @@ var probeKinds = map[probe.Kind]probe.Kind{
 	probe.Software:      probe.Software,
 	probe.Hardware:      probe.Hardware,
 	probe.Watchpoint:    probe.Watchpoint,
+	probe.Iter:          probe.Iter,
 	probe.Self:          probe.Self,
 }
 
@@ -145,6 +146,14 @@ func (r *Resolver) resolve(raw string) ([]*types.AttachPoint, error) {
 			r.typeArgs(ap)
 		case probe.Interval, probe.Profile:
 			ap.Target = fmt.Sprintf("%s:%d", sp.Unit, sp.Count)
+		case probe.Iter:
+			if sp.Path != "" {
+				return nil, fmt.Errorf("%s: pinning an iterator is not supported: ktrace's programs print through its ring buffer, not the iterator's seq_file, so a pinned iterator would print nothing when read; use iter:%s", sp, sp.Name)
+			}
+			ap.Target = sp.Name
+			if kt := r.Types; kt != nil {
+				ap.LoadArgs = func() ([]*types.Field, error) { return kt.IterArgs(sp.Name) }
+			}
 		}
 		out = append(out, ap)
 	}

@@ -165,7 +165,32 @@ func Start(ctx context.Context, p *Program, opts Options) (*Session, error) {
 	s.startStream()
 	s.startReports()
 	s.startSelf()
+	if err := s.runIters(); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
+}
+
+// runIters runs the iter probes, if any, over their iterators' objects,
+// and then ends the session, as bpftrace ends once it has read its
+// iterator: their records are on their way to the output by then.
+func (s *Session) runIters() error {
+	ran := false
+	for _, l := range s.links {
+		if s.Exited() {
+			break
+		}
+		isIter, err := attach.RunIter(l)
+		if err != nil {
+			return err
+		}
+		ran = ran || isIter
+	}
+	if ran {
+		s.finish()
+	}
+	return nil
 }
 
 // writeHeld writes out b, the output held since BEGIN ran (see

@@ -15,6 +15,12 @@ import (
 // pointers read from memory belong to.
 
 func (c *checker) field(x *ast.Field) *Type {
+	if id, ok := x.X.(*ast.Ident); ok && id.Name == "ctx" && c.inIter() {
+		// bpftrace's iter probes reach the iterator's objects through
+		// ctx (ctx.task, ctx.file); they are the probe's arguments, so
+		// ctx.NAME is args.NAME from here on, in checking and in code.
+		id.Name = "args"
+	}
 	if id, ok := x.X.(*ast.Ident); ok && id.Name == "args" {
 		return c.argsField(x, id)
 	}
@@ -134,17 +140,23 @@ func (c *checker) wholeArgs(x *ast.Ident) *Type {
 // probeArgsKind reports whether probes of kind k have named arguments.
 func probeArgsKind(k probe.Kind) bool {
 	switch k {
-	case probe.Tracepoint, probe.Fentry, probe.Fexit, probe.RawTracepoint, probe.Kprobe, probe.Uprobe:
+	case probe.Tracepoint, probe.Fentry, probe.Fexit, probe.RawTracepoint, probe.Kprobe, probe.Uprobe, probe.Iter:
 		return true
 	}
 	return false
+}
+
+// inIter reports whether the probe being checked is an iter probe (which
+// has one attach point).
+func (c *checker) inIter() bool {
+	return len(c.probe.Points) == 1 && c.probe.Points[0].Kind == probe.Iter
 }
 
 // probeArg returns the type of args.NAME at one attach point, or nil after
 // an error.
 func (c *checker) probeArg(x *ast.Field, id *ast.Ident, ap *AttachPoint) *Type {
 	switch ap.Kind {
-	case probe.Tracepoint, probe.Fentry, probe.Fexit, probe.RawTracepoint, probe.Kprobe, probe.Uprobe:
+	case probe.Tracepoint, probe.Fentry, probe.Fexit, probe.RawTracepoint, probe.Kprobe, probe.Uprobe, probe.Iter:
 	case probe.Kretprobe, probe.Uretprobe:
 		c.errorf(id, "args is not available in %s probes: the arguments are gone when the function returns; %s", ap.Kind, map[bool]string{
 			true:  "save them in a map in a uprobe",
