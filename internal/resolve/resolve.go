@@ -6,6 +6,7 @@ package resolve
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ktrace/ktrace/internal/kernel"
@@ -40,17 +41,23 @@ func New(maxStrlen int) *Resolver {
 
 // Static returns a resolver that knows only the given tracepoint formats
 // (keyed "system:event", in tracefs format-file syntax) and takes every
-// function name as a valid kprobe target, and every uprobe and usdt probe
-// as existing (see staticUserTargets). Front-end tests use it to be
-// independent of the machine they run on.
+// function name as a valid kprobe target, every uprobe and usdt probe
+// as existing (see staticUserTargets), and the iterators every kernel
+// ktrace supports has (task, task_file, task_vma). Front-end tests use it
+// to be independent of the machine they run on.
 func Static(maxStrlen int, formats map[string]string) *Resolver {
 	parsed := map[string]*kernel.Format{}
 	return &Resolver{
 		MaxStrlen: maxStrlen,
 		User:      staticUserTargets,
 		Expand: func(sp probe.Spec) ([]probe.Spec, error) {
-			if sp.Kind == probe.Tracepoint {
+			switch sp.Kind {
+			case probe.Tracepoint:
 				if _, ok := formats[sp.Category+":"+sp.Name]; !ok {
+					return nil, errors.New(noMatchesFor(sp) + ".")
+				}
+			case probe.Iter:
+				if !slices.Contains([]string{"task", "task_file", "task_vma"}, sp.Name) {
 					return nil, errors.New(noMatchesFor(sp) + ".")
 				}
 			}
