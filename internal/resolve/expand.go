@@ -61,6 +61,9 @@ func expandIter(spec probe.Spec) ([]probe.Spec, error) {
 	if slices.Contains(all, spec.Name) {
 		return []probe.Spec{spec}, nil
 	}
+	if len(all) == 0 {
+		return nil, fmt.Errorf("No matches for iter %s: this kernel has no BPF iterators (its BTF has no struct bpf_iter__NAME; they came in Linux 5.8)", spec.Name)
+	}
 	return nil, notFound(noMatchesFor(probe.Spec{Kind: probe.Iter, Name: spec.Name}), suggestpkg.Closest(spec.Name, all, 3))
 }
 
