@@ -51,6 +51,15 @@ func rawTracepoints() ([]string, error) {
 	return kernel.TracepointEvents()
 }
 
+// iterTargets are the iterators that walk one object the link must name
+// (bpf_iter_link_info): the elements of a map, or a cgroup's tree.
+var iterTargets = map[string]string{
+	"bpf_map_elem":       "a map",
+	"bpf_sk_storage_map": "a map",
+	"sockmap":            "a map",
+	"cgroup":             "a cgroup",
+}
+
 // expandIter checks that the kernel has the iterator: its BTF has a
 // struct bpf_iter__NAME, the iterator program's context.
 func expandIter(spec probe.Spec) ([]probe.Spec, error) {
@@ -59,6 +68,9 @@ func expandIter(spec probe.Spec) ([]probe.Spec, error) {
 		return nil, fmt.Errorf("iter probes need the kernel's BTF: %w", err)
 	}
 	if slices.Contains(all, spec.Name) {
+		if what := iterTargets[spec.Name]; what != "" {
+			return nil, fmt.Errorf("iter:%s needs %s to iterate over, given when the iterator is attached; iter probes have no way to name one, as in bpftrace", spec.Name, what)
+		}
 		return []probe.Spec{spec}, nil
 	}
 	if len(all) == 0 {
