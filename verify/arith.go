@@ -32,7 +32,7 @@ func (v *verifier) ptrArith(pc int, in insn, dst *reg, ptr, off reg, scalarIsDst
 		return false
 	}
 	switch ptr.typ {
-	case tCtx, tMapValue, tStack, tBTF, tMem, tFunc, tMapKey:
+	case tCtx, tMapValue, tStack, tBTF, tMem, tRdonlyMem, tFunc, tMapKey:
 	case tMapPtr:
 		if off.s.isConst() && off.s.constVal() == 0 && op == opAdd {
 			break

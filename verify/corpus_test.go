@@ -324,6 +324,7 @@ func corpus() []corpusCase {
 	add("callback/not-a-function", optsTP(), CatHelperArg, asm.Mov.Imm(R1, 10), asm.Mov.Imm(R2, 0), asm.Mov.Imm(R3, 0), asm.Mov.Imm(R4, 0), asm.FnLoop.Call(), asm.Mov.Imm(R0, 0), asm.Return())
 
 	cs = append(cs, compilerCorpus()...)
+	cs = append(cs, ksymCorpus()...)
 
 	// Fix up the callback references: LoadImm(R2, 0) placeholders become
 	// function pointers to "cb".

@@ -31,6 +31,8 @@ const (
 	aRingbufRelease                // ring buffer record to release
 	aLongPtr                       // pointer to 8 writable bytes
 	aBTFSockCommon                 // pointer to a kernel socket (struct sock_common first), with BTF, or NULL
+	aPercpu                        // a per-CPU kernel variable from ld_imm64, unmodified
+	aBTFSkBuff                     // pointer to a struct sk_buff, with BTF
 )
 
 type retKind uint8
@@ -43,6 +45,8 @@ const (
 	rTaskBTF                       // struct task_struct pointer
 	rStrLen                        // length or negative error, at most the size argument
 	rCPU                           // a CPU number
+	rPercpuOrNull                  // one CPU's copy of the per-CPU variable argument, or NULL
+	rPercpu                        // the current CPU's copy of the per-CPU variable argument
 )
 
 // maxCPUs bounds CPU numbers. The kernel bounds
@@ -119,6 +123,12 @@ var helperProtos = map[asm.BuiltinFunc]helperProto{
 	// In tracing programs the kernel's proto is bpf_get_socket_ptr_cookie:
 	// a BTF socket pointer (other program types pass their context).
 	asm.FnGetSocketCookie: {args: [5]argKind{aBTFSockCommon}},
+	// bpf_per_cpu_ptr is NULL for a CPU number past nr_cpu_ids.
+	asm.FnPerCpuPtr:  {args: [5]argKind{aPercpu, aAnything}, ret: rPercpuOrNull},
+	asm.FnThisCpuPtr: {args: [5]argKind{aPercpu}, ret: rPercpu},
+	// bpf_skb_output appends the socket buffer's first flags>>32 bytes to
+	// the record (arguments 4 and 5) it writes to a perf event array.
+	asm.FnSkbOutput: {args: [5]argKind{aBTFSkBuff, aMapPtr, aAnything, aMem, aSizeOrZero}, mapTypes: []ebpf.MapType{ebpf.PerfEventArray}},
 }
 
 // Helpers the running kernel (6.18) offers to each program type, found by
@@ -196,6 +206,7 @@ type callMeta struct {
 	mapReg    reg // the map argument, for bpf_for_each_map_elem callbacks
 	nrLoops   reg // R1 at the call, for bpf_loop
 	cbArg     reg
+	percpu    reg // the per-CPU variable argument (bpf_per_cpu_ptr, bpf_this_cpu_ptr)
 }
 
 func (v *verifier) argDesc(name string, i int, regno int) string {
@@ -313,6 +324,8 @@ func (v *verifier) callHelper(st *state, pc int, in insn) (int, bool) {
 		r0 = reg{typ: tBTF, s: constScalar(0), btf: t, size: size, origin: int32(pc)}
 	case rCPU:
 		r0 = scalarReg(rangeScalar(0, maxCPUs-1))
+	case rPercpuOrNull, rPercpu:
+		r0 = v.percpuCopy(meta.percpu, pc, proto.ret == rPercpuOrNull)
 	case rStrLen:
 		if meta.haveSize {
 			s := unknownScalar()
@@ -412,6 +425,19 @@ func (v *verifier) checkArg(st *state, pc int, name string, i, regno int, kind a
 		if r.typ != tBTF || !startsWithSockCommon(r.btf) {
 			return v.typeError(pc, name, i, regno, r, "a pointer to a kernel socket (struct sock_common and the structs that start with it)")
 		}
+	case aPercpu:
+		if r.typ != tPercpu {
+			return v.typeError(pc, name, i, regno, r, "a per-CPU kernel variable (ld_imm64 of its BTF id)")
+		}
+		meta.percpu = *r
+	case aBTFSkBuff:
+		if r.typ != tBTF || btfName(r.btf) != "sk_buff" {
+			return v.typeError(pc, name, i, regno, r, "a pointer to a struct sk_buff with BTF")
+		}
+		if r.off != 0 || !r.s.isConst() || r.s.constVal() != 0 {
+			v.errorf(pc, CatHelperArg, fmt.Sprintf("%s must point at the start of the struct sk_buff", v.argDesc(name, i, regno)), "")
+			return false
+		}
 	case aMapKey, aMapValue:
 		if meta.mapi < 0 || v.p.maps[meta.mapi].spec == nil {
 			v.errorf(pc, CatHelperArg, fmt.Sprintf("%s needs a map argument before it", v.argDesc(name, i, regno)), "")
@@ -427,7 +453,7 @@ func (v *verifier) checkArg(st *state, pc int, name string, i, regno int, kind a
 		return v.helperMem(st, pc, name, i, regno, r, uint64(size), false, fmt.Sprintf("a pointer to the %d-byte %s", size, what))
 	case aUninitMem, aMem, aLongPtr:
 		switch r.typ {
-		case tStack, tMapValue, tMem, tMapKey:
+		case tStack, tMapValue, tMem, tMapKey, tRdonlyMem:
 			if r.null {
 				return v.typeError(pc, name, i, regno, r, "a pointer to memory")
 			}
@@ -546,6 +572,12 @@ func (v *verifier) helperMem(st *state, pc int, name string, i, regno int, r *re
 		return v.regionAccess(pc, uint8(regno), *r, 0, int(size), vs, CatMapValue, fmt.Sprintf("the %d-byte value of map %s", vs, v.p.maps[r.mapi].name))
 	case tMem:
 		return v.regionAccess(pc, uint8(regno), *r, 0, int(size), int(r.size), CatMem, fmt.Sprintf("the %d-byte memory region", r.size))
+	case tRdonlyMem:
+		if write {
+			v.errorf(pc, CatMem, fmt.Sprintf("%s writes into kernel memory programs may only read (%s)", name, btfName(r.btf)), "")
+			return false
+		}
+		return v.regionAccess(pc, uint8(regno), *r, 0, int(size), int(r.size), CatMem, fmt.Sprintf("the %d-byte %s", r.size, btfName(r.btf)))
 	case tMapKey:
 		return v.mapKeyAccess(pc, uint8(regno), *r, 0, int(size), write)
 	}

@@ -261,6 +261,8 @@ func (v *verifier) stepLdImm64(st *state, pc int, in insn) bool {
 	case pseudoMapValue, pseudoMapIdxValue:
 		mi := v.p.mapAt[pc]
 		f.regs[in.dst] = reg{typ: tMapValue, s: constScalar(0), off: v.p.insns[pc+1].imm, mapi: int16(mi), origin: int32(pc)}
+	case pseudoBTFID:
+		f.regs[in.dst] = v.ksymReg(pc)
 	case pseudoFunc:
 		f.regs[in.dst] = reg{typ: tFunc, s: constScalar(0), fn: int32(pc + int(in.imm) + 1), origin: int32(pc)}
 	default:

@@ -254,7 +254,7 @@ func branchTaken(a, b *reg, op uint8, is32 bool) int {
 		} else if !b.s.isConst() || b.s.constVal() != 0 {
 			return -1
 		}
-		if a.null || !(a.typ == tMapValue || a.typ == tMem) {
+		if a.null || !(a.typ == tMapValue || a.typ == tMem || a.typ == tRdonlyMem) {
 			return -1
 		}
 		switch op {

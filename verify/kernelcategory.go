@@ -12,7 +12,7 @@ var kernelReasons = []struct {
 	{regexp.MustCompile(`R\d+ !read_ok|!read_ok`), CatUninit},
 	{regexp.MustCompile(`frame pointer is read only`), CatFramePtr},
 	{regexp.MustCompile(`unknown opcode|uses reserved fields|R\d+ is invalid|invalid BPF_ALU opcode|invalid BPF_JMP|invalid shift|invalid atomic|BPF_ATOMIC uses invalid|invalid BPF_LD mode|BPF_LD_\[ABS\|IND\]|invalid may_goto|unsupported atomic|addr_space_cast|invalid insn code|invalid opcode`), CatOpcode},
-	{regexp.MustCompile(`ld_imm64|direct value access|is not pointing to valid bpf_map|invalid access to map value pointer|unrecognized bpf_ld_imm64`), CatLdImm64},
+	{regexp.MustCompile(`ld_imm64|ldimm64 failed|ldimm64 unable|in ldimm64 isn.t|direct value access|is not pointing to valid bpf_map|invalid access to map value pointer|unrecognized bpf_ld_imm64`), CatLdImm64},
 	{regexp.MustCompile(`jump out of range|jump into the middle|call to invalid destination|jump to out of range`), CatJump},
 	{regexp.MustCompile(`unreachable insn`), CatUnreach},
 	{regexp.MustCompile(`last insn is not an exit or jmp|missing btf func_info|callback function not static|func info|func_info|empty program|insn_cnt|function call to invalid`), CatCFG},

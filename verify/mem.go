@@ -217,6 +217,15 @@ func (v *verifier) access(st *state, pc int, regno uint8, base reg, off, size in
 			return reg{}, false
 		}
 		return loadResult(size, signExt), true
+	case tRdonlyMem:
+		if write {
+			v.errorf(pc, CatMem, fmt.Sprintf("R%d points to kernel memory programs may only read (%s)", regno, btfName(base.btf)), "")
+			return reg{}, false
+		}
+		if !v.regionAccess(pc, regno, base, off, size, int(base.size), CatMem, fmt.Sprintf("the %d-byte %s", base.size, btfName(base.btf))) {
+			return reg{}, false
+		}
+		return loadResult(size, signExt), true
 	case tMapKey:
 		if !v.mapKeyAccess(pc, regno, base, off, size, write) {
 			return reg{}, false

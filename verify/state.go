@@ -10,19 +10,21 @@ import (
 type regType uint8
 
 const (
-	tNotInit  regType = iota
-	tScalar           // an integer
-	tCtx              // the program's context
-	tStack            // a pointer into a stack frame
-	tMapPtr           // a map (from ld_imm64)
-	tMapValue         // a pointer into a map value
-	tMem              // a pointer to a fixed-size memory region (ring buffer record)
-	tBTF              // a pointer to a kernel object with a BTF type
-	tFunc             // a pointer to a subprogram (bpf_loop callback)
-	tMapKey           // a pointer to a map's key (bpf_for_each_map_elem callbacks); read-only
+	tNotInit   regType = iota
+	tScalar            // an integer
+	tCtx               // the program's context
+	tStack             // a pointer into a stack frame
+	tMapPtr            // a map (from ld_imm64)
+	tMapValue          // a pointer into a map value
+	tMem               // a pointer to a fixed-size memory region (ring buffer record)
+	tBTF               // a pointer to a kernel object with a BTF type
+	tFunc              // a pointer to a subprogram (bpf_loop callback)
+	tMapKey            // a pointer to a map's key (bpf_for_each_map_elem callbacks); read-only
+	tPercpu            // a per-CPU kernel variable (ld_imm64 of its BTF id): only bpf_per_cpu_ptr and bpf_this_cpu_ptr take it
+	tRdonlyMem         // a pointer to a fixed-size region programs may only read (one CPU's copy of a per-CPU variable)
 )
 
-var regTypeNames = [...]string{"uninitialized", "scalar", "ctx", "fp", "map_ptr", "map_value", "mem", "ptr_btf", "func", "map_key"}
+var regTypeNames = [...]string{"uninitialized", "scalar", "ctx", "fp", "map_ptr", "map_value", "mem", "ptr_btf", "func", "map_key", "percpu_ptr", "rdonly_mem"}
 
 // reg is the abstract value of one register or spilled stack slot.
 type reg struct {
@@ -39,12 +41,12 @@ type reg struct {
 	ref   uint32
 	mapi  int16  // map index (tMapPtr, tMapValue, tMapKey)
 	frame uint8  // stack frame (tStack)
-	size  uint32 // region size (tMem, tBTF)
+	size  uint32 // region size (tMem, tRdonlyMem, tBTF, tPercpu)
 	// origin is the instruction that created the pointer (helper call,
 	// ld_imm64), or, for tNotInit, the call that clobbered the register
 	// (-1 if none).
 	origin int32
-	btf    btf.Type // pointee type for tBTF
+	btf    btf.Type // pointee type for tBTF and tPercpu
 	fn     int32    // target instruction of tFunc
 }
 

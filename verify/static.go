@@ -220,6 +220,8 @@ func (v *verifier) checkLdImm64(pc int) bool {
 	in := p.insns[pc]
 	switch in.src {
 	case 0, pseudoFunc:
+	case pseudoBTFID:
+		return v.checkKsym(pc)
 	case pseudoMapFD, pseudoMapValue, pseudoMapIdx, pseudoMapIdxValue:
 		mi, ok := p.mapAt[pc]
 		if !ok || mi < 0 || p.maps[mi].spec == nil {

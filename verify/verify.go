@@ -70,6 +70,10 @@ type Options struct {
 	// program that only reads comm be checked without decoding the
 	// kernel's whole BTF.
 	TaskStruct *btf.Struct
+	// KernelSymbol reports whether the kernel can find a symbol's address
+	// (it looks variables loaded by BTF id up in kallsyms). Nil reads
+	// /proc/kallsyms when needed.
+	KernelSymbol func(name string) bool
 }
 
 // Program verifies insns and returns the report. It never panics: an

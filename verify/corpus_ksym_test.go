@@ -1,0 +1,118 @@
+package verify
+
+import (
+	"strings"
+	"sync"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/btf"
+)
+
+// kernelVars are what the per-CPU variable cases need of the running
+// kernel: BTF ids of variables and of a type, struct rq's cpu offset and
+// whether kallsyms lists the variables (the kernel refuses every load of a
+// variable it cannot find there).
+type kernelVars struct {
+	ids    map[string]btf.TypeID
+	rqCPU  int32
+	listed bool
+}
+
+var kernelVarsOnce = sync.OnceValue(func() *kernelVars {
+	spec, err := btf.LoadKernelSpec()
+	if err != nil {
+		return nil
+	}
+	kv := &kernelVars{ids: map[string]btf.TypeID{}}
+	for _, name := range []string{"cpu_number", "runqueues"} {
+		var vr *btf.Var
+		if spec.TypeByName(name, &vr) != nil {
+			return nil
+		}
+		kv.ids[name], _ = spec.TypeID(vr)
+	}
+	var ts *btf.Struct
+	if spec.TypeByName("task_struct", &ts) != nil {
+		return nil
+	}
+	kv.ids["task_struct"], _ = spec.TypeID(ts)
+	var rq *btf.Struct
+	if spec.TypeByName("rq", &rq) != nil {
+		return nil
+	}
+	for _, m := range rq.Members {
+		if m.Name == "cpu" {
+			kv.rqCPU = int32(m.Offset.Bytes())
+		}
+	}
+	names, err := kallsymsNames()
+	kv.listed = err == nil && names["cpu_number"] && names["runqueues"]
+	return kv
+})
+
+// ldKsym loads the address of the kernel variable with BTF id into r.
+func ldKsym(r asm.Register, id btf.TypeID) asm.Instruction {
+	return asm.Instruction{OpCode: asm.LoadImmOp(asm.DWord), Dst: r, Src: asm.R3, Constant: int64(id)}
+}
+
+func optsSkbTPBTF() Options {
+	return Options{Type: ebpf.Tracing, AttachType: ebpf.AttachTraceRawTp, AttachTo: "kfree_skb", Maps: corpusMaps}
+}
+
+// ksymCorpus: loads of per-CPU kernel variables by BTF id and the helpers
+// that take them, and bpf_skb_output's socket buffer argument.
+func ksymCorpus() []corpusCase {
+	var cs []corpusCase
+	add := func(name string, o Options, want Category, parts ...any) {
+		cs = append(cs, corpusCase{name: name, opts: o, insns: prog(parts...), want: want})
+	}
+
+	// bpf_skb_output in a tp_btf program: kfree_skb's skb is a BTF
+	// socket buffer; the record is 8 bytes of stack; flags ask for 16
+	// bytes of the packet.
+	skbOut := func(skb asm.Instructions, m string) asm.Instructions {
+		return prog(asm.StoreImm(R10, -8, 0, W), asm.StoreImm(R10, -4, 0, W), skb, asm.LoadMapPtr(R2, 0).WithReference(m),
+			asm.LoadImm(R3, 16<<32|0xffffffff, DW), stackPtr(R4, -8), asm.Mov.Imm(R5, 8),
+			asm.FnSkbOutput.Call(), asm.Mov.Imm(R0, 0), asm.Return())
+	}
+	add("helper/skb-output-ok", optsSkbTPBTF(), "", skbOut(asm.Instructions{asm.LoadMem(R1, R1, 0, DW)}, "perf"))
+	add("helper/skb-output-scalar", optsSkbTPBTF(), CatHelperArg, skbOut(asm.Instructions{asm.Mov.Imm(R1, 0)}, "perf"))
+	add("helper/skb-output-task", optsSkbTPBTF(), CatHelperArg, skbOut(asm.Instructions{asm.FnGetCurrentTaskBtf.Call(), asm.Mov.Reg(R1, R0)}, "perf"))
+	add("helper/skb-output-ringbuf", optsSkbTPBTF(), CatHelperArg, skbOut(asm.Instructions{asm.LoadMem(R1, R1, 0, DW)}, "rb"))
+	add("helper/skb-output-in-tracepoint", optsTP(), CatHelper, skbOut(asm.Instructions{asm.Mov.Imm(R1, 0)}, "perf"))
+
+	kv := kernelVarsOnce()
+	if kv == nil {
+		return cs
+	}
+	// Without the variables in kallsyms the kernel refuses the load
+	// itself; the model of the helpers is then also checked alone
+	// (userOnly), as on a kernel that lists them.
+	listed := func(name string, want Category, parts ...any) {
+		if kv.listed {
+			add(name, optsTP(), want, parts...)
+			return
+		}
+		add(name, optsTP(), CatLdImm64, parts...)
+		o := optsTP()
+		o.KernelSymbol = func(string) bool { return true }
+		cs = append(cs, corpusCase{name: "ksym-listed/" + strings.TrimPrefix(name, "ksym/"), opts: o, insns: prog(parts...), want: want, userOnly: true})
+	}
+	cpuNumber, runqueues := kv.ids["cpu_number"], kv.ids["runqueues"]
+	listed("ksym/this-cpu-int-ok", "", ldKsym(R1, cpuNumber), asm.FnThisCpuPtr.Call(), asm.LoadMem(R0, R0, 0, W), asm.Return())
+	listed("ksym/per-cpu-int-checked-ok", "", ldKsym(R1, cpuNumber), asm.Mov.Imm(R2, 1), asm.FnPerCpuPtr.Call(),
+		asm.JEq.Imm(R0, 0, "out"), asm.LoadMem(R0, R0, 0, W), asm.Return(), retAt("out"))
+	listed("ksym/per-cpu-int-unchecked", CatNull, ldKsym(R1, cpuNumber), asm.Mov.Imm(R2, 1), asm.FnPerCpuPtr.Call(), asm.LoadMem(R0, R0, 0, W), asm.Return())
+	listed("ksym/this-cpu-int-past-end", CatMem, ldKsym(R1, cpuNumber), asm.FnThisCpuPtr.Call(), asm.LoadMem(R0, R0, 0, DW), asm.Return())
+	listed("ksym/this-cpu-int-write", CatMem, ldKsym(R1, cpuNumber), asm.FnThisCpuPtr.Call(), asm.StoreImm(R0, 0, 0, W), asm.Mov.Imm(R0, 0), asm.Return())
+	listed("ksym/this-cpu-int-to-helper-ok", "", ldKsym(R1, cpuNumber), asm.FnThisCpuPtr.Call(), asm.Mov.Reg(R1, R0), asm.Mov.Imm(R2, 4), asm.FnTracePrintk.Call(), asm.Mov.Imm(R0, 0), asm.Return())
+	listed("ksym/this-cpu-struct-member-ok", "", ldKsym(R1, runqueues), asm.FnThisCpuPtr.Call(), asm.LoadMem(R0, R0, int16(kv.rqCPU), W), asm.Return())
+	listed("ksym/per-cpu-struct-unchecked", CatNull, ldKsym(R1, runqueues), asm.Mov.Imm(R2, 0), asm.FnPerCpuPtr.Call(), asm.LoadMem(R0, R0, int16(kv.rqCPU), W), asm.Return())
+	listed("ksym/percpu-deref", CatMem, ldKsym(R1, cpuNumber), asm.LoadMem(R0, R1, 0, W), asm.Return())
+	add("ksym/this-cpu-scalar", optsTP(), CatHelperArg, asm.Mov.Imm(R1, 0), asm.FnThisCpuPtr.Call(), asm.Mov.Imm(R0, 0), asm.Return())
+	add("ksym/not-a-variable", optsTP(), CatLdImm64, ldKsym(R1, kv.ids["task_struct"]), asm.Mov.Imm(R0, 0), asm.Return())
+	listed("ksym/pointer-negated-ok", "", ldKsym(R1, cpuNumber), asm.Mov.Imm(R2, 1), asm.FnPerCpuPtr.Call(),
+		asm.Neg.Imm(R0, 0), asm.Neg.Imm(R0, 0), asm.Mov.Reg(R3, R0), asm.Mov.Imm(R2, 4), stackPtr(R1, -8), asm.FnProbeReadKernel.Call(), asm.Mov.Imm(R0, 0), asm.Return())
+	return cs
+}
