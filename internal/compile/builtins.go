@@ -161,6 +161,8 @@ func (g *gen) intCall(x *ast.Call) (operand, bool) {
 		return g.compareBytes(x, false), true
 	case builtins.Find:
 		return g.find(x), true
+	case builtins.PercpuKaddr:
+		return g.percpuKaddr(x), true
 	}
 	return operand{}, false
 }

@@ -126,3 +126,35 @@ func (g *gen) find(x *ast.Call) operand {
 	g.place(missing)
 	return g.result(x)
 }
+
+// pseudoBTFID marks a ld_imm64 of a kernel variable's BTF id
+// (BPF_PSEUDO_BTF_ID), which cilium/ebpf's asm does not name.
+const pseudoBTFID = asm.Register(3)
+
+// percpuKaddr is the address of one CPU's copy of a per-CPU kernel
+// variable: the variable loaded by its BTF id (BPF_PSEUDO_BTF_ID, which
+// the kernel resolves through kallsyms) goes to bpf_this_cpu_ptr, or with
+// the CPU number to bpf_per_cpu_ptr (NULL past the last CPU). The
+// verifier types the result as a pointer it lets programs compute with
+// only in restricted ways; negating it twice leaves the address and, for
+// a privileged program, makes it a plain number, like every other
+// address the language handles (read through with the helper).
+func (g *gen) percpuKaddr(x *ast.Call) operand {
+	var cpu operand
+	if len(x.Args) == 2 {
+		cpu = g.intExpr(x.Args[1])
+		if r := g.load(cpu, asm.R2); r != asm.R2 {
+			g.emit(asm.Mov.Reg(asm.R2, r))
+		}
+		g.free(cpu)
+	}
+	g.emit(asm.Instruction{OpCode: asm.LoadImmOp(asm.DWord), Dst: asm.R1, Src: pseudoBTFID, Constant: int64(g.c.info.PercpuVars[x])})
+	if len(x.Args) == 2 {
+		g.call(asm.FnPerCpuPtr)
+	} else {
+		g.call(asm.FnThisCpuPtr)
+	}
+	g.emit(asm.Neg.Imm(asm.R0, 0))
+	g.emit(asm.Neg.Imm(asm.R0, 0))
+	return g.result(x)
+}

@@ -320,7 +320,7 @@ var table = []Builtin{
 	function(Macaddr, "macaddr", 1, 1, Memory),
 	function(Path, "path", 1, 2, Memory).notYet(),
 	function(Override, "override", 1, 1, Statement).notYet(),
-	function(PercpuKaddr, "percpu_kaddr", 1, 2, Int).notYet(),
+	function(PercpuKaddr, "percpu_kaddr", 1, 2, Int),
 	function(Skboutput, "skboutput", 4, 4, Int).notYet(),
 	function(Unwatch, "unwatch", 1, 1, Statement).notYet(),
 	function(Debugf, "debugf", 1, Variadic, Statement),

@@ -70,6 +70,8 @@ type Info struct {
 	// cgroup_path() holds its filter's index, CgroupPathFilter[call].
 	CgroupPathFilters []string
 	CgroupPathFilter  map[*ast.Call]int
+	// PercpuVars holds the BTF id of the variable of each percpu_kaddr().
+	PercpuVars map[*ast.Call]uint32
 	// Members holds the struct member each field access reads.
 	Members map[*ast.Field]*Member
 	// RecordFields holds the element index of each field access on a

@@ -151,6 +151,8 @@ func (c *checker) builtinCall(x *ast.Call, b *builtins.Builtin) *Type {
 		return checkDebugf(c, x)
 	case builtins.Find:
 		return checkFind(c, x)
+	case builtins.PercpuKaddr:
+		return checkPercpuKaddr(c, x)
 	}
 	c.errorf(x, "internal error: function %s has no checker", x.Name)
 	return TypInvalid

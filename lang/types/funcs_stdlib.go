@@ -1,13 +1,14 @@
 package types
 
 import (
+	"errors"
 	"slices"
 
 	"github.com/ktrace/ktrace/lang/ast"
 )
 
 // Functions of bpftrace's standard library: macaddr(), cgroup_path(),
-// debugf() and find().
+// debugf(), find() and percpu_kaddr().
 
 // MacAddrSize is the size of macaddr()'s value: the address's six bytes.
 const MacAddrSize = 6
@@ -179,4 +180,59 @@ func checkFind(c *checker, x *ast.Call) *Type {
 	}
 	c.reassignVar(&ast.AssignStmt{Sp: x.Sp, Target: target, Op: "=", Value: x.Args[2]}, target, existing, vt)
 	return TypBool
+}
+
+// PercpuVarSource is implemented by TypeSources that know the kernel's
+// per-CPU variables, which percpu_kaddr() loads by BTF id.
+type PercpuVarSource interface {
+	// PercpuVar returns the BTF id of the per-CPU variable's VAR, an
+	// error wrapping ErrNoPercpuVar when BTF lists none of that name, or
+	// another error saying why the kernel cannot load it.
+	PercpuVar(name string) (btfID uint32, err error)
+}
+
+// ErrNoPercpuVar is PercpuVarSource's error for a name that is no per-CPU
+// variable of the kernel's BTF.
+var ErrNoPercpuVar = errors.New("no per-CPU variable of that name in the kernel's BTF")
+
+// TypPercpuKaddr is percpu_kaddr()'s type, bpftrace's: a pointer to a
+// 64-bit integer, which a cast makes a pointer to the variable's type.
+var TypPercpuKaddr = &Type{Kind: Pointer, Size: 8, Elem: TypU64}
+
+// checkPercpuKaddr: percpu_kaddr("name"[, cpu]) is the address of the
+// current CPU's (or cpu's) copy of a per-CPU kernel variable, which the
+// kernel resolves from the variable's BTF id.
+func checkPercpuKaddr(c *checker, x *ast.Call) *Type {
+	if !c.arity(x) {
+		return TypInvalid
+	}
+	name, ok := c.literalArg(x, 0)
+	if len(x.Args) == 2 {
+		if t := c.expr(x.Args[1]); t.Kind != Invalid && !t.IsInt() {
+			c.errorf(x.Args[1], "percpu_kaddr() expects an integer CPU number (%s provided)", t)
+			return TypInvalid
+		}
+	}
+	if !ok {
+		return TypInvalid
+	}
+	src, _ := c.info.Config.Types.(PercpuVarSource)
+	if src == nil {
+		c.errorf(x, "Could not resolve variable \"%s\" from BTF: the kernel has no BTF", name)
+		return TypInvalid
+	}
+	id, err := src.PercpuVar(name)
+	switch {
+	case errors.Is(err, ErrNoPercpuVar):
+		c.errorf(x, "Could not resolve variable \"%s\" from BTF", name)
+		return TypInvalid
+	case err != nil:
+		c.errorf(x, "percpu_kaddr(\"%s\"): %v", name, err)
+		return TypInvalid
+	}
+	if c.info.PercpuVars == nil {
+		c.info.PercpuVars = map[*ast.Call]uint32{}
+	}
+	c.info.PercpuVars[x] = id
+	return TypPercpuKaddr
 }

@@ -7,8 +7,7 @@ import (
 )
 
 // TestStdlibMoreErrors checks, verbatim, the errors of macaddr(),
-// cgroup_path(), debugf() and find(), and that percpu_kaddr() says it is
-// not supported.
+// cgroup_path(), debugf() and find().
 func TestStdlibMoreErrors(t *testing.T) {
 	cases := []struct{ src, want string }{
 		{src: "BEGIN { @ = macaddr(\"abcdef\"); }", want: "test.bt:1:21: ERROR: macaddr() does not support literal string arguments\nBEGIN { @ = macaddr(\"abcdef\"); }\n                    ^~~~~~~~"},
@@ -26,7 +25,6 @@ func TestStdlibMoreErrors(t *testing.T) {
 		{src: "BEGIN { @m[1] = count(); if (find(@m, 1, $v)) {} }", want: "test.bt:1:30: ERROR: find() of a count() map is not supported: read the value as @m[key]\nBEGIN { @m[1] = count(); if (find(@m, 1, $v)) {} }\n                             ^~~~~~~~~~~~~~~"},
 		{src: "BEGIN { @m[1] = \"abc\"; $v = 1; if (find(@m, 1, $v)) {} }", want: "test.bt:1:48: ERROR: Type mismatch for $v: trying to assign value of type 'string[4]' when variable already has a type 'int64'\nBEGIN { @m[1] = \"abc\"; $v = 1; if (find(@m, 1, $v)) {} }\n                                               ^~"},
 		{src: "BEGIN { if (find(@none, 1, $v)) {} }", want: "test.bt:1:18: ERROR: Undefined map: @none; it is read but never assigned\nBEGIN { if (find(@none, 1, $v)) {} }\n                 ^~~~~"},
-		{src: "BEGIN { @ = percpu_kaddr(\"runqueues\"); }", want: "test.bt:1:13: ERROR: percpu_kaddr() is not supported yet\nBEGIN { @ = percpu_kaddr(\"runqueues\"); }\n            ^~~~~~~~~~~~~~~~~~~~~~~~~"},
 	}
 	for _, tc := range cases {
 		_, err := checkWith(t, tc.src, types.Config{})
