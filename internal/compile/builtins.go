@@ -163,6 +163,8 @@ func (g *gen) intCall(x *ast.Call) (operand, bool) {
 		return g.find(x), true
 	case builtins.PercpuKaddr:
 		return g.percpuKaddr(x), true
+	case builtins.Skboutput:
+		return g.skboutput(x), true
 	}
 	return operand{}, false
 }

@@ -1,8 +1,10 @@
 package compile
 
 import (
+	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 
+	"github.com/ktrace/ktrace/internal/abi"
 	"github.com/ktrace/ktrace/lang/ast"
 	"github.com/ktrace/ktrace/lang/probe"
 	"github.com/ktrace/ktrace/lang/types"
@@ -157,4 +159,62 @@ func (g *gen) percpuKaddr(x *ast.Call) operand {
 	g.emit(asm.Neg.Imm(asm.R0, 0))
 	g.emit(asm.Neg.Imm(asm.R0, 0))
 	return g.result(x)
+}
+
+// skboutput sends the call's index, the boot-clock time and the length,
+// and asks bpf_skb_output to append that many bytes of the socket
+// buffer's data; user space writes them to the call's pcap file. The
+// kernel takes only a struct sk_buff pointer it knows through BTF, in a
+// BTF-typed program, and only a perf event array.
+func (g *gen) skboutput(x *ast.Call) operand {
+	if !g.btfTyped {
+		g.errorf(x, "skboutput() needs a BTF-typed probe (fentry, fexit, or a rawtracepoint the kernel runs as tp_btf), not %s: the kernel offers bpf_skb_output to those only", g.ap.Kind)
+		return g.temp(x)
+	}
+	g.c.skbOutputMap()
+	mark := g.mark()
+	hdr := g.alloc(x, abi.SkbOutputHeaderSize)
+	g.call(asm.FnKtimeGetBootNs)
+	g.emit(asm.StoreMem(asm.RFP, hdr+abi.SkbOutputTimeOffset, asm.R0, asm.DWord))
+	g.emit(storeImm(asm.RFP, hdr+abi.SkbOutputIndexOffset, int32(g.c.info.SkbOutput[x]), asm.DWord))
+	n := g.intExpr(x.Args[2])
+	g.emit(asm.StoreMem(asm.RFP, hdr+abi.SkbOutputLenOffset, g.load(n, asm.R0), asm.DWord))
+	g.free(n)
+	p, isBTF := g.pointer(x.Args[1])
+	if !isBTF {
+		g.free(p)
+		g.release(mark)
+		g.errorf(x.Args[1], "skboutput() needs the packet as the probe's BTF-typed argument (args.skb), or a member read through one: bpf_skb_output takes no other")
+		return g.temp(x)
+	}
+	if r := g.load(p, asm.R1); r != asm.R1 {
+		g.emit(asm.Mov.Reg(asm.R1, r))
+	}
+	g.free(p)
+	// flags: the length in the upper 32 bits, BPF_F_CURRENT_CPU in the
+	// lower ones.
+	g.emit(asm.LoadMem(asm.R3, asm.RFP, hdr+abi.SkbOutputLenOffset, asm.DWord))
+	g.emit(asm.LSh.Imm(asm.R3, 32))
+	g.emit(asm.Mov.Imm32(asm.R0, -1))
+	g.emit(asm.Or.Reg(asm.R3, asm.R0))
+	g.emit(asm.LoadMapPtr(asm.R2, 0).WithReference(abi.SkbOutputMap))
+	g.stackPtr(asm.R4, hdr)
+	g.emit(asm.Mov.Imm(asm.R5, abi.SkbOutputHeaderSize))
+	g.call(asm.FnSkbOutput)
+	g.release(mark)
+	return g.result(x)
+}
+
+// skbOutputMap declares the perf event array of skboutput() records, one
+// ring per CPU (cilium/ebpf sizes a zero MaxEntries to the CPUs).
+func (c *compiler) skbOutputMap() {
+	maps := c.prog.Collection.Maps
+	if maps[abi.SkbOutputMap] != nil {
+		return
+	}
+	maps[abi.SkbOutputMap] = &ebpf.MapSpec{
+		Name:    abi.SkbOutputMap,
+		Type:    ebpf.PerfEventArray,
+		KeySize: 4, ValueSize: 4,
+	}
 }

@@ -70,6 +70,7 @@ type Session struct {
 	coll    *ebpf.Collection
 	links   []io.Closer
 	reader  *ringReader
+	pcaps   *pcapWriter // skboutput()'s files (pcap.go)
 	env     *output.Env
 	maps    *maps.Reader
 
@@ -124,6 +125,10 @@ func Start(ctx context.Context, p *Program, opts Options) (*Session, error) {
 		return nil, err
 	}
 	s.maps = maps.NewReader(s.coll, s.env)
+	if err := s.startPcaps(); err != nil {
+		s.Close()
+		return nil, err
+	}
 	if err := s.startWatch(); err != nil {
 		s.Close()
 		return nil, err
@@ -337,6 +342,9 @@ func (s *Session) Stop() error {
 		}
 	}
 	s.links = nil
+	if err := s.stopPcaps(); err != nil {
+		errs = append(errs, err)
+	}
 	if s.running {
 		s.stopReports()
 		// Unblock the pump: it reads what is there and returns, and the
@@ -369,6 +377,9 @@ func (s *Session) Close() error {
 	s.stopSelf()
 	for _, l := range s.links {
 		l.Close()
+	}
+	if err := s.stopPcaps(); err != nil {
+		errs = append(errs, err)
 	}
 	if s.reader != nil {
 		s.reader.close()

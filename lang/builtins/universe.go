@@ -321,7 +321,7 @@ var table = []Builtin{
 	function(Path, "path", 1, 2, Memory).notYet(),
 	function(Override, "override", 1, 1, Statement).notYet(),
 	function(PercpuKaddr, "percpu_kaddr", 1, 2, Int),
-	function(Skboutput, "skboutput", 4, 4, Int).notYet(),
+	function(Skboutput, "skboutput", 4, 4, Int),
 	function(Unwatch, "unwatch", 1, 1, Statement).notYet(),
 	function(Debugf, "debugf", 1, Variadic, Statement),
 	function(Kptr, "kptr", 1, 1, Int),

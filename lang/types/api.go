@@ -72,6 +72,10 @@ type Info struct {
 	CgroupPathFilter  map[*ast.Call]int
 	// PercpuVars holds the BTF id of the variable of each percpu_kaddr().
 	PercpuVars map[*ast.Call]uint32
+	// SkbOutputs are the skboutput() calls' files and offsets; a call's
+	// packets carry its index, SkbOutput[call].
+	SkbOutputs []SkbOutput
+	SkbOutput  map[*ast.Call]int
 	// Members holds the struct member each field access reads.
 	Members map[*ast.Field]*Member
 	// RecordFields holds the element index of each field access on a

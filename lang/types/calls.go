@@ -153,6 +153,8 @@ func (c *checker) builtinCall(x *ast.Call, b *builtins.Builtin) *Type {
 		return checkFind(c, x)
 	case builtins.PercpuKaddr:
 		return checkPercpuKaddr(c, x)
+	case builtins.Skboutput:
+		return checkSkboutput(c, x)
 	}
 	c.errorf(x, "internal error: function %s has no checker", x.Name)
 	return TypInvalid

@@ -8,7 +8,7 @@ import (
 )
 
 // Functions of bpftrace's standard library: macaddr(), cgroup_path(),
-// debugf(), find() and percpu_kaddr().
+// debugf(), find(), percpu_kaddr() and skboutput().
 
 // MacAddrSize is the size of macaddr()'s value: the address's six bytes.
 const MacAddrSize = 6
@@ -235,4 +235,58 @@ func checkPercpuKaddr(c *checker, x *ast.Call) *Type {
 	}
 	c.info.PercpuVars[x] = id
 	return TypPercpuKaddr
+}
+
+// SkbOutput is one skboutput() call's pcap file and the bytes at the
+// start of each packet left out of it.
+type SkbOutput struct {
+	Path   string
+	Offset int64
+}
+
+// checkSkboutput: skboutput("file", skb, len, offset) writes len bytes of
+// the socket buffer's data, less the first offset (a constant), as a
+// packet of a pcap file. The kernel's bpf_skb_output takes a struct
+// sk_buff pointer it knows through BTF (which the compiler checks); the
+// value is the helper's result, as bpftrace's uint32.
+func checkSkboutput(c *checker, x *ast.Call) *Type {
+	if !c.arity(x) {
+		return TypInvalid
+	}
+	path, pathOK := c.literalArg(x, 0)
+	ok := pathOK
+	if t := c.expr(x.Args[1]); t.Kind != Invalid && (t.Kind != Pointer || t.Elem == nil || t.Elem.Name != "struct sk_buff") {
+		c.errorf(x.Args[1], "skboutput() only supports 'struct sk_buff *' as the packet (%s provided)", t)
+		ok = false
+	}
+	if t := c.expr(x.Args[2]); t.Kind != Invalid && !t.IsInt() {
+		c.errorf(x.Args[2], "skboutput() expects an integer length (%s provided)", t)
+		ok = false
+	}
+	t := c.expr(x.Args[3])
+	off, isConst := c.info.Consts[x.Args[3]]
+	switch {
+	case t.Kind == Invalid:
+		ok = false
+	case !t.IsInt() || !isConst:
+		c.errorf(x.Args[3], "skboutput() expects a constant integer offset")
+		ok = false
+	case off < 0:
+		c.errorf(x.Args[3], "skboutput()'s offset must not be negative (%d provided)", off)
+		ok = false
+	}
+	if !ok {
+		return TypInvalid
+	}
+	if c.info.SkbOutput == nil {
+		c.info.SkbOutput = map[*ast.Call]int{}
+	}
+	if i, seen := c.info.SkbOutput[x]; seen {
+		// Pass two sees the call again.
+		c.info.SkbOutputs[i] = SkbOutput{Path: path, Offset: off}
+		return TypU32
+	}
+	c.info.SkbOutput[x] = len(c.info.SkbOutputs)
+	c.info.SkbOutputs = append(c.info.SkbOutputs, SkbOutput{Path: path, Offset: off})
+	return TypU32
 }

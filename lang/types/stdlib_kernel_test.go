@@ -83,3 +83,44 @@ func TestPercpuKaddr(t *testing.T) {
 		}
 	}
 }
+
+// TestSkboutput checks skboutput()'s type, bpftrace's uint32, the files
+// and offsets it records, and its errors verbatim.
+func TestSkboutput(t *testing.T) {
+	// A script's own struct sk_buff stands in for the kernel's.
+	const skb = "struct sk_buff { int len; }\n"
+	info, err := checkWith(t, skb+`BEGIN { $p = (struct sk_buff *)0; @a = skboutput("a.pcap", $p, 60, 0); @b = skboutput("b.pcap", $p, $p->len, 14); }`, types.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []types.SkbOutput{{Path: "a.pcap", Offset: 0}, {Path: "b.pcap", Offset: 14}}
+	if got := info.SkbOutputs; len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("SkbOutputs %v, want %v", got, want)
+	}
+	for call := range info.SkbOutput {
+		if got := info.Types[call].String(); got != "uint32" {
+			t.Errorf("skboutput() has type %s, want uint32", got)
+		}
+	}
+
+	cases := []struct{ src, want string }{
+		{`BEGIN { skboutput("a.pcap", 0, 60, 0); }`,
+			"test.bt:2:29: ERROR: skboutput() only supports 'struct sk_buff *' as the packet (int64 provided)\nBEGIN { skboutput(\"a.pcap\", 0, 60, 0); }\n                            ^"},
+		{`BEGIN { $p = (struct sk_buff *)0; skboutput(comm, $p, 60, 0); }`,
+			"test.bt:2:45: ERROR: skboutput() expects a string literal (string[16] provided)\nBEGIN { $p = (struct sk_buff *)0; skboutput(comm, $p, 60, 0); }\n                                            ^~~~"},
+		{`BEGIN { $p = (struct sk_buff *)0; skboutput("a.pcap", $p, "x", 0); }`,
+			"test.bt:2:59: ERROR: skboutput() expects an integer length (string[2] provided)\nBEGIN { $p = (struct sk_buff *)0; skboutput(\"a.pcap\", $p, \"x\", 0); }\n                                                          ^~~"},
+		{`BEGIN { $p = (struct sk_buff *)0; skboutput("a.pcap", $p, 60, pid); }`,
+			"test.bt:2:63: ERROR: skboutput() expects a constant integer offset\nBEGIN { $p = (struct sk_buff *)0; skboutput(\"a.pcap\", $p, 60, pid); }\n                                                              ^~~"},
+		{`BEGIN { $p = (struct sk_buff *)0; skboutput("a.pcap", $p, 60, -1); }`,
+			"test.bt:2:63: ERROR: skboutput()'s offset must not be negative (-1 provided)\nBEGIN { $p = (struct sk_buff *)0; skboutput(\"a.pcap\", $p, 60, -1); }\n                                                              ^~"},
+		{`BEGIN { skboutput("a.pcap"); }`,
+			"test.bt:2:9: ERROR: skboutput() takes 4 arguments, but 1 was given\nBEGIN { skboutput(\"a.pcap\"); }\n        ^~~~~~~~~~~~~~~~~~~"},
+	}
+	for _, tc := range cases {
+		_, err := checkWith(t, skb+tc.src, types.Config{})
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%s:\ngot  %v\nwant %s", tc.src, err, tc.want)
+		}
+	}
+}
