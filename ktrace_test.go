@@ -17,6 +17,7 @@ import (
 
 func TestMain(m *testing.M) {
 	testutil.MaybeRunSender()
+	maybeCat()
 	os.Exit(m.Run())
 }
 

@@ -61,7 +61,8 @@ func optsSkbTPBTF() Options {
 }
 
 // ksymCorpus: loads of per-CPU kernel variables by BTF id and the helpers
-// that take them, and bpf_skb_output's socket buffer argument.
+// that take them, bpf_skb_output's socket buffer argument, and
+// bpf_probe_write_user, which this kernel refuses.
 func ksymCorpus() []corpusCase {
 	var cs []corpusCase
 	add := func(name string, o Options, want Category, parts ...any) {
@@ -81,6 +82,35 @@ func ksymCorpus() []corpusCase {
 	add("helper/skb-output-task", optsSkbTPBTF(), CatHelperArg, skbOut(asm.Instructions{asm.FnGetCurrentTaskBtf.Call(), asm.Mov.Reg(R1, R0)}, "perf"))
 	add("helper/skb-output-ringbuf", optsSkbTPBTF(), CatHelperArg, skbOut(asm.Instructions{asm.LoadMem(R1, R1, 0, DW)}, "rb"))
 	add("helper/skb-output-in-tracepoint", optsTP(), CatHelper, skbOut(asm.Instructions{asm.Mov.Imm(R1, 0)}, "perf"))
+	// This kernel (in lockdown) offers bpf_probe_write_user to no program.
+	add("helper/probe-write-user-refused", optsTP(), CatHelper, asm.StoreImm(R10, -8, 0, W), asm.Mov.Imm(R1, 0), stackPtr(R2, -8), asm.Mov.Imm(R3, 4),
+		asm.FnProbeWriteUser.Call(), asm.Mov.Imm(R0, 0), asm.Return())
+
+	// bpf_d_path in fentry programs, which this kernel refuses to load
+	// (EPERM), so only this package is asked: vfs_getattr is on the
+	// kernel's list, vfs_read is not, and tp_btf programs never may.
+	dPath := func(o Options, arg asm.Instructions) corpusCase {
+		return corpusCase{opts: o, userOnly: true, insns: prog(arg, stackPtr(R2, -64), asm.Mov.Imm(R3, 64), asm.FnDPath.Call(), asm.Mov.Imm(R0, 0), asm.Return())}
+	}
+	fentry := func(fn string) Options {
+		return Options{Type: ebpf.Tracing, AttachType: ebpf.AttachTraceFEntry, AttachTo: fn, Maps: corpusMaps}
+	}
+	for _, c := range []struct {
+		name string
+		o    Options
+		arg  asm.Instructions
+		want Category
+	}{
+		{"helper/d-path-ok", fentry("vfs_getattr"), asm.Instructions{asm.LoadMem(R1, R1, 0, DW)}, ""},
+		{"helper/d-path-not-listed", fentry("vfs_read"), asm.Instructions{asm.Mov.Imm(R1, 0)}, CatHelper},
+		{"helper/d-path-tp-btf", optsSkbTPBTF(), asm.Instructions{asm.LoadMem(R1, R1, 0, DW)}, CatHelper},
+		{"helper/d-path-scalar", fentry("vfs_getattr"), asm.Instructions{asm.Mov.Imm(R1, 0)}, CatHelperArg},
+		{"helper/d-path-kstat", fentry("vfs_getattr"), asm.Instructions{asm.LoadMem(R1, R1, 8, DW)}, CatHelperArg},
+	} {
+		dc := dPath(c.o, c.arg)
+		dc.name, dc.want = c.name, c.want
+		cs = append(cs, dc)
+	}
 
 	kv := kernelVarsOnce()
 	if kv == nil {

@@ -33,6 +33,7 @@ const (
 	aBTFSockCommon                 // pointer to a kernel socket (struct sock_common first), with BTF, or NULL
 	aPercpu                        // a per-CPU kernel variable from ld_imm64, unmodified
 	aBTFSkBuff                     // pointer to a struct sk_buff, with BTF
+	aBTFPath                       // pointer to a struct path, with BTF
 )
 
 type retKind uint8
@@ -128,6 +129,12 @@ var helperProtos = map[asm.BuiltinFunc]helperProto{
 	asm.FnThisCpuPtr: {args: [5]argKind{aPercpu}, ret: rPercpu},
 	// bpf_skb_output appends the socket buffer's first flags>>32 bytes to
 	// the record (arguments 4 and 5) it writes to a perf event array.
+	// bpf_probe_write_user copies len (> 0) bytes of program memory to
+	// a user address. Kernels in lockdown leave it out.
+	asm.FnProbeWriteUser: {args: [5]argKind{aAnything, aMem, aSize}},
+	// bpf_d_path writes the path's name, at most the size, and returns its
+	// length with the NUL or a negative error.
+	asm.FnDPath:     {args: [5]argKind{aBTFPath, aUninitMem, aSizeOrZero}, ret: rStrLen},
 	asm.FnSkbOutput: {args: [5]argKind{aBTFSkBuff, aMapPtr, aAnything, aMem, aSizeOrZero}, mapTypes: []ebpf.MapType{ebpf.PerfEventArray}},
 }
 
@@ -229,6 +236,12 @@ func (v *verifier) callHelper(st *state, pc int, in insn) (int, bool) {
 	if !ok {
 		v.errorf(pc, CatUnsupport, fmt.Sprintf("%s is not modelled by this verifier, so its use cannot be checked", name),
 			"use one of the helpers ktrace knows")
+		return 0, false
+	}
+	// The kernel asks the helper whether the program may call it before
+	// it checks the arguments.
+	if asm.BuiltinFunc(id) == asm.FnDPath && !dPathAllowed[v.opts.AttachTo] {
+		v.errorf(pc, CatHelper, fmt.Sprintf("%s is only allowed in fentry and fexit programs of the kernel's list (%s), not of %q", name, strings.Join(dPathAllowedList, ", "), v.opts.AttachTo), "")
 		return 0, false
 	}
 	f := st.cur()
@@ -430,12 +443,13 @@ func (v *verifier) checkArg(st *state, pc int, name string, i, regno int, kind a
 			return v.typeError(pc, name, i, regno, r, "a per-CPU kernel variable (ld_imm64 of its BTF id)")
 		}
 		meta.percpu = *r
-	case aBTFSkBuff:
-		if r.typ != tBTF || btfName(r.btf) != "sk_buff" {
-			return v.typeError(pc, name, i, regno, r, "a pointer to a struct sk_buff with BTF")
+	case aBTFSkBuff, aBTFPath:
+		want := map[argKind]string{aBTFSkBuff: "sk_buff", aBTFPath: "path"}[kind]
+		if r.typ != tBTF || btfName(r.btf) != want {
+			return v.typeError(pc, name, i, regno, r, "a pointer to a struct "+want+" with BTF")
 		}
 		if r.off != 0 || !r.s.isConst() || r.s.constVal() != 0 {
-			v.errorf(pc, CatHelperArg, fmt.Sprintf("%s must point at the start of the struct sk_buff", v.argDesc(name, i, regno)), "")
+			v.errorf(pc, CatHelperArg, fmt.Sprintf("%s must point at the start of the struct %s", v.argDesc(name, i, regno), want), "")
 			return false
 		}
 	case aMapKey, aMapValue:
@@ -615,3 +629,17 @@ func (v *verifier) constMapKey(st *state, key *reg, size int) (uint64, bool) {
 	}
 	return s.spill.s.constVal(), true
 }
+
+// dPathAllowedList is the kernel's btf_allowlist_d_path: the functions
+// whose fentry and fexit programs may call bpf_d_path (the kernel checks
+// the attach target, so tp_btf programs never may).
+var dPathAllowedList = []string{"security_file_permission", "security_inode_getattr", "security_file_open",
+	"security_path_truncate", "vfs_truncate", "vfs_fallocate", "dentry_open", "vfs_getattr", "filp_close"}
+
+var dPathAllowed = func() map[string]bool {
+	m := map[string]bool{}
+	for _, f := range dPathAllowedList {
+		m[f] = true
+	}
+	return m
+}()

@@ -165,6 +165,8 @@ func (g *gen) intCall(x *ast.Call) (operand, bool) {
 		return g.percpuKaddr(x), true
 	case builtins.Skboutput:
 		return g.skboutput(x), true
+	case builtins.WriteUser:
+		return g.writeUser(x), true
 	}
 	return operand{}, false
 }
@@ -191,6 +193,8 @@ func (g *gen) memCall(x *ast.Call, dst int16, size int) bool {
 		g.macaddr(x, dst, size)
 	case builtins.CgroupPath:
 		g.cgroupPath(x, dst, size)
+	case builtins.Path:
+		g.path(x, dst, size)
 	default:
 		return false
 	}

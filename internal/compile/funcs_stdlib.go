@@ -218,3 +218,75 @@ func (c *compiler) skbOutputMap() {
 		KeySize: 4, ValueSize: 4,
 	}
 }
+
+// writeUser copies the value to the stack and len bytes of it to the
+// user address with bpf_probe_write_user; len is clamped to the value's
+// size, and 0 copies nothing. The value is 1 when the helper succeeded.
+func (g *gen) writeUser(x *ast.Call) operand {
+	st := g.typeOf(x.Args[1])
+	mark := g.mark()
+	src := g.alloc(x, st.Size)
+	g.memExpr(x.Args[1], src, st.Size)
+	dst := g.intExpr(x.Args[0])
+	n := g.intExpr(x.Args[2])
+	fail, ok, done, fits := g.newLabel("wufail"), g.newLabel("wuok"), g.newLabel("wudone"), g.newLabel("wufits")
+	avail := int32(types.WriteUserBytes(st))
+	if r := g.load(n, asm.R3); r != asm.R3 {
+		g.emit(asm.Mov.Reg(asm.R3, r))
+	}
+	g.free(n)
+	g.emit(asm.JLE.Imm(asm.R3, avail, fits))
+	g.emit(asm.Mov.Imm(asm.R3, avail))
+	g.place(fits)
+	g.emit(asm.JEq.Imm(asm.R3, 0, fail))
+	if r := g.load(dst, asm.R1); r != asm.R1 {
+		g.emit(asm.Mov.Reg(asm.R1, r))
+	}
+	g.free(dst)
+	g.stackPtr(asm.R2, src+bufferData(st))
+	g.call(asm.FnProbeWriteUser)
+	g.emit(asm.JEq.Imm(asm.R0, 0, ok))
+	g.place(fail)
+	g.emit(asm.Mov.Imm(asm.R0, 0))
+	g.emit(asm.Ja.Label(done))
+	g.place(ok)
+	g.emit(asm.Mov.Imm(asm.R0, 1))
+	g.place(done)
+	g.release(mark)
+	return g.result(x)
+}
+
+// path stores the name of a struct path with bpf_d_path, which the
+// kernel allows in fentry and fexit programs of a few functions only
+// (the verifier names them) and on a struct path pointer it knows through
+// BTF. A name longer than the string (ENAMETOOLONG) or another error
+// leaves it empty.
+func (g *gen) path(x *ast.Call, dst int16, size int) {
+	if !g.btfTyped || g.ap.Kind == probe.RawTracepoint {
+		g.errorf(x, "path() needs an fentry or fexit probe, not %s: the kernel offers bpf_d_path to those only", g.ap.Kind)
+		return
+	}
+	p, isBTF := g.pointer(x.Args[0])
+	if !isBTF {
+		g.free(p)
+		g.errorf(x.Args[0], "path() needs the struct path as the probe's BTF-typed argument (args.path), or a member read through one: bpf_d_path takes no other")
+		return
+	}
+	if r := g.load(p, asm.R1); r != asm.R1 {
+		g.emit(asm.Mov.Reg(asm.R1, r))
+	}
+	g.free(p)
+	// Zeroed first: the helper leaves the bytes after the name as they
+	// were, and equal strings must be equal map keys.
+	g.zeroAt(dst, size)
+	n := min(size, g.typeOf(x).Size)
+	g.stackPtr(asm.R2, dst)
+	g.emit(asm.Mov.Imm(asm.R3, int32(n)))
+	g.call(asm.FnDPath)
+	done := g.newLabel("pathok")
+	g.emit(asm.JSGT.Imm(asm.R0, 0, done))
+	// The kernel builds the name from its end, and may have written part
+	// of it before failing.
+	g.zeroAt(dst, n)
+	g.place(done)
+}

@@ -1,15 +1,18 @@
 package facts
 
 import (
+	"errors"
 	"os"
 	"strconv"
 	"strings"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
 
 	"github.com/ktrace/ktrace/internal/compile"
 	"github.com/ktrace/ktrace/internal/kernel"
 	"github.com/ktrace/ktrace/lang"
+	"github.com/ktrace/ktrace/lang/ast"
 	"github.com/ktrace/ktrace/lang/builtins"
 	"github.com/ktrace/ktrace/lang/types"
 )
@@ -59,6 +62,13 @@ func CompileOptions(file *lang.File, info *types.Info, req Request) (compile.Opt
 		}
 	}
 	opts.Stacks = stackOptions(info)
+	if info.Builtins[builtins.WriteUser] {
+		// The kernel leaves bpf_probe_write_user out of every program
+		// type when it refuses it, so the check is not per probe.
+		if err := kernel.HaveHelper(ebpf.TracePoint, asm.FnProbeWriteUser); errors.Is(err, ebpf.ErrNotSupported) {
+			return opts, callError(file, info, "write_user", "write_user(): this kernel does not offer bpf_probe_write_user to BPF programs (a kernel in lockdown leaves it out)")
+		}
+	}
 	var points []*types.AttachPoint
 	for _, p := range info.Probes {
 		points = append(points, p.Points...)
@@ -93,4 +103,21 @@ func stackOptions(info *types.Info) compile.StackOptions {
 		}
 	}
 	return opts
+}
+
+// callError positions msg at the first call of the builtin function name.
+func callError(file *lang.File, info *types.Info, name, msg string) error {
+	var at *ast.Call
+	for _, p := range info.Probes {
+		ast.Inspect(p.Node, func(n ast.Node) bool {
+			if c, ok := n.(*ast.Call); ok && c.Name == name && at == nil {
+				at = c
+			}
+			return at == nil
+		})
+		if at != nil {
+			return lang.ErrorList{{File: file, Span: at.Sp, Msg: msg}}
+		}
+	}
+	return errors.New(msg)
 }

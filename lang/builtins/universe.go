@@ -107,6 +107,7 @@ const (
 	Override
 	PercpuKaddr
 	Skboutput
+	WriteUser
 	Unwatch
 	Debugf
 	Kptr
@@ -318,10 +319,11 @@ var table = []Builtin{
 	function(Reg, "reg", 1, 1, Int).in(regsProbes),
 	function(Cgroupid, "cgroupid", 1, 1, Constant),
 	function(Macaddr, "macaddr", 1, 1, Memory),
-	function(Path, "path", 1, 2, Memory).notYet(),
+	function(Path, "path", 1, 2, Memory),
 	function(Override, "override", 1, 1, Statement).notYet(),
 	function(PercpuKaddr, "percpu_kaddr", 1, 2, Int),
 	function(Skboutput, "skboutput", 4, 4, Int),
+	function(WriteUser, "write_user", 3, 3, Int).unsafe(),
 	function(Unwatch, "unwatch", 1, 1, Statement).notYet(),
 	function(Debugf, "debugf", 1, Variadic, Statement),
 	function(Kptr, "kptr", 1, 1, Int),

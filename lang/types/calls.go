@@ -52,7 +52,12 @@ func (c *checker) call1(x *ast.Call) *Type {
 // builtinCall checks a call of a builtin function ktrace compiles.
 func (c *checker) builtinCall(x *ast.Call, b *builtins.Builtin) *Type {
 	if b.Unsafe && !c.info.Config.Unsafe {
-		c.errorf(x, "%s() is an unsafe function being used in safe mode", x.Name)
+		if b.ID == builtins.WriteUser {
+			// bpftrace words this one differently.
+			c.errorf(x, "write_user() is unsafe. To use you need the --unsafe flag")
+		} else {
+			c.errorf(x, "%s() is an unsafe function being used in safe mode", x.Name)
+		}
 	}
 	switch b.ID {
 	case builtins.Count, builtins.Sum, builtins.Min, builtins.Max, builtins.Avg, builtins.Stats, builtins.Hist, builtins.Lhist, builtins.Tseries:
@@ -155,6 +160,10 @@ func (c *checker) builtinCall(x *ast.Call, b *builtins.Builtin) *Type {
 		return checkPercpuKaddr(c, x)
 	case builtins.Skboutput:
 		return checkSkboutput(c, x)
+	case builtins.WriteUser:
+		return checkWriteUser(c, x)
+	case builtins.Path:
+		return checkPath(c, x)
 	}
 	c.errorf(x, "internal error: function %s has no checker", x.Name)
 	return TypInvalid

@@ -290,3 +290,85 @@ func checkSkboutput(c *checker, x *ast.Call) *Type {
 	c.info.SkbOutputs = append(c.info.SkbOutputs, SkbOutput{Path: path, Offset: off})
 	return TypU32
 }
+
+// WriteUserBytes is how many bytes write_user() may copy from a value of
+// type t: a buffer's data, or the whole string or array.
+func WriteUserBytes(t *Type) int {
+	if t.Kind == Buffer {
+		return t.Len
+	}
+	return t.Size
+}
+
+// checkWriteUser: write_user(dst, src, len) copies len bytes of src, a
+// value of the program (a string, array or buffer), to the user address
+// dst with bpf_probe_write_user; it is true when the copy succeeded. A
+// constant len must fit src; a variable one is clamped to it.
+func checkWriteUser(c *checker, x *ast.Call) *Type {
+	if !c.arity(x) {
+		return TypInvalid
+	}
+	ok := true
+	if t := c.expr(x.Args[0]); t.Kind != Invalid && t.Kind != Pointer && !t.IsInt() {
+		c.errorf(x.Args[0], "write_user() writes to a user address: a pointer or an integer (%s provided)", t)
+		ok = false
+	}
+	st := c.expr(x.Args[1])
+	switch st.Kind {
+	case Invalid:
+		ok = false
+	case String, Array, Buffer:
+	default:
+		c.errorf(x.Args[1], "write_user() copies a value of the program: a string, array or buffer (%s provided)", st)
+		ok = false
+	}
+	lt := c.expr(x.Args[2])
+	switch n, isConst := c.info.Consts[x.Args[2]]; {
+	case lt.Kind == Invalid:
+		ok = false
+	case !lt.IsInt():
+		c.errorf(x.Args[2], "write_user() expects an integer length (%s provided)", lt)
+		ok = false
+	case isConst && ok && (n < 1 || n > int64(WriteUserBytes(st))):
+		c.errorf(x.Args[2], "write_user() copies 1 to %d bytes of a %s (%d provided)", WriteUserBytes(st), st, n)
+		ok = false
+	}
+	if !ok {
+		return TypInvalid
+	}
+	return TypBool
+}
+
+// checkPath: path(p[, size]) is the name of a struct path the kernel
+// knows through BTF, from bpf_d_path, as a string of at most size bytes
+// (max_strlen by default).
+func checkPath(c *checker, x *ast.Call) *Type {
+	if !c.arity(x) {
+		return TypInvalid
+	}
+	t := c.expr(x.Args[0])
+	if t.Kind != Invalid && (t.Kind != Pointer || t.Elem == nil || t.Elem.Name != "struct path") {
+		c.errorf(x.Args[0], "path() only supports 'struct path *' as the argument (%s provided)", t)
+		return TypInvalid
+	}
+	size := c.info.Config.MaxStrlen
+	if len(x.Args) == 2 {
+		st := c.expr(x.Args[1])
+		n, isConst := c.info.Consts[x.Args[1]]
+		switch {
+		case st.Kind == Invalid:
+			return TypInvalid
+		case !st.IsInt() || !isConst:
+			c.errorf(x.Args[1], "path() expects a constant integer size")
+			return TypInvalid
+		case n < 1 || n > int64(c.info.Config.MaxStrlen):
+			c.errorf(x.Args[1], "path()'s size must be 1 to max_strlen (%d), not %d", c.info.Config.MaxStrlen, n)
+			return TypInvalid
+		}
+		size = int(n)
+	}
+	if t.Kind == Invalid {
+		return TypInvalid
+	}
+	return StringType(size)
+}

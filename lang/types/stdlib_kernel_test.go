@@ -124,3 +124,70 @@ func TestSkboutput(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteUser checks write_user()'s type and its errors verbatim,
+// bpftrace's for a script run without --unsafe.
+func TestWriteUser(t *testing.T) {
+	unsafe := types.Config{Unsafe: true}
+	info, err := checkWith(t, `tracepoint:syscalls:sys_enter_openat { $s = "/tmp/x"; @[write_user(args.filename, $s, 7)] = count(); @n = write_user(args.filename, buf($s, 3), pid); }`, unsafe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := info.Map("n"); m == nil || m.Value.String() != "bool" {
+		t.Errorf("write_user() assigned to @n: %v, want a bool map", m)
+	}
+	cases := []struct {
+		src  string
+		conf types.Config
+		want string
+	}{
+		{`BEGIN { write_user(0, "x", 1); }`, types.Config{},
+			"test.bt:1:9: ERROR: write_user() is unsafe. To use you need the --unsafe flag\nBEGIN { write_user(0, \"x\", 1); }\n        ^~~~~~~~~~~~~~~~~~~~~"},
+		{`BEGIN { write_user("x", "x", 1); }`, unsafe,
+			"test.bt:1:20: ERROR: write_user() writes to a user address: a pointer or an integer (string[2] provided)\nBEGIN { write_user(\"x\", \"x\", 1); }\n                   ^~~"},
+		{`BEGIN { write_user(0, 5, 1); }`, unsafe,
+			"test.bt:1:23: ERROR: write_user() copies a value of the program: a string, array or buffer (int64 provided)\nBEGIN { write_user(0, 5, 1); }\n                      ^"},
+		{`BEGIN { write_user(0, "x", "y"); }`, unsafe,
+			"test.bt:1:28: ERROR: write_user() expects an integer length (string[2] provided)\nBEGIN { write_user(0, \"x\", \"y\"); }\n                           ^~~"},
+		{`BEGIN { write_user(0, "xy", 4); }`, unsafe,
+			"test.bt:1:29: ERROR: write_user() copies 1 to 3 bytes of a string[3] (4 provided)\nBEGIN { write_user(0, \"xy\", 4); }\n                            ^"},
+		{`BEGIN { write_user(0, "xy", 0); }`, unsafe,
+			"test.bt:1:29: ERROR: write_user() copies 1 to 3 bytes of a string[3] (0 provided)\nBEGIN { write_user(0, \"xy\", 0); }\n                            ^"},
+	}
+	for _, tc := range cases {
+		_, err := checkWith(t, tc.src, tc.conf)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%s:\ngot  %v\nwant %s", tc.src, err, tc.want)
+		}
+	}
+}
+
+// TestPath checks path()'s type, a string of max_strlen bytes or of the
+// size given, and its errors verbatim.
+func TestPath(t *testing.T) {
+	// A script's own struct path stands in for the kernel's.
+	const decl = "struct path { int x; }\n"
+	info, err := checkWith(t, decl+`BEGIN { $p = (struct path *)0; @a = path($p); @b = path($p, 16); }`, types.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{"a": "string[64]", "b": "string[16]"} {
+		if m := info.Map(name); m == nil || m.Value.String() != want {
+			t.Errorf("@%s = path(...): %v, want %s values", name, m, want)
+		}
+	}
+	cases := []struct{ src, want string }{
+		{`BEGIN { path(0); }`,
+			"test.bt:2:14: ERROR: path() only supports 'struct path *' as the argument (int64 provided)\nBEGIN { path(0); }\n             ^"},
+		{`BEGIN { $p = (struct path *)0; path($p, pid); }`,
+			"test.bt:2:41: ERROR: path() expects a constant integer size\nBEGIN { $p = (struct path *)0; path($p, pid); }\n                                        ^~~"},
+		{`BEGIN { $p = (struct path *)0; path($p, 65); }`,
+			"test.bt:2:41: ERROR: path()'s size must be 1 to max_strlen (64), not 65\nBEGIN { $p = (struct path *)0; path($p, 65); }\n                                        ^~"},
+	}
+	for _, tc := range cases {
+		_, err := checkWith(t, decl+tc.src, types.Config{})
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%s:\ngot  %v\nwant %s", tc.src, err, tc.want)
+		}
+	}
+}
