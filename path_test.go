@@ -13,8 +13,10 @@ import (
 )
 
 // TestPath prints the path of a file the test stats three times, from
-// vfs_getattr's struct path (a function whose fentry programs the kernel
-// lets call bpf_d_path): the whole name each time, and an empty string
+// security_inode_getattr's struct path (a function whose fentry programs
+// the kernel lets call bpf_d_path; vfs_getattr, also on its list, is
+// inlined into the stat path, so its fentry never runs): the whole name
+// each time, and an empty string
 // for a size the name does not fit. fentry needs a kernel that allows it
 // (the kernel lab's; this machine refuses it with EPERM).
 func TestPath(t *testing.T) {
@@ -26,7 +28,7 @@ func TestPath(t *testing.T) {
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	u := startUser(t, `fentry:vfs_getattr /pid == $1/ { printf("%s [%s]\n", path(args.path), path(args.path, 8)); }`,
+	u := startUser(t, `fentry:security_inode_getattr /pid == $1/ { printf("%s [%s]\n", path(args.path), path(args.path, 8)); }`,
 		&ktrace.Options{Params: []string{strconv.Itoa(os.Getpid())}})
 	for range 3 {
 		if _, err := os.Stat(file); err != nil {

@@ -134,8 +134,12 @@ var helperProtos = map[asm.BuiltinFunc]helperProto{
 	asm.FnProbeWriteUser: {args: [5]argKind{aAnything, aMem, aSize}},
 	// bpf_d_path writes the path's name, at most the size, and returns its
 	// length with the NUL or a negative error.
-	asm.FnDPath:     {args: [5]argKind{aBTFPath, aUninitMem, aSizeOrZero}, ret: rStrLen},
-	asm.FnSkbOutput: {args: [5]argKind{aBTFSkBuff, aMapPtr, aAnything, aMem, aSizeOrZero}, mapTypes: []ebpf.MapType{ebpf.PerfEventArray}},
+	asm.FnDPath: {args: [5]argKind{aBTFPath, aUninitMem, aSizeOrZero}, ret: rStrLen},
+	// bpf_override_return makes the kprobed function return the value
+	// without running; only kernels with CONFIG_BPF_KPROBE_OVERRIDE offer
+	// it, to kprobe programs.
+	asm.FnOverrideReturn: {args: [5]argKind{aCtx, aAnything}},
+	asm.FnSkbOutput:      {args: [5]argKind{aBTFSkBuff, aMapPtr, aAnything, aMem, aSizeOrZero}, mapTypes: []ebpf.MapType{ebpf.PerfEventArray}},
 }
 
 // Helpers the running kernel (6.18) offers to each program type, found by

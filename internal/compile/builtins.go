@@ -233,6 +233,8 @@ func (g *gen) stmtCall(x *ast.Call) bool {
 		g.signal(x, id == builtins.SignalThread)
 	case builtins.Debugf:
 		g.debugf(x)
+	case builtins.Override:
+		g.override(x)
 	case builtins.Fail, builtins.StaticAssert:
 		// The checker has judged them: a fail() here is in a branch that
 		// is never taken.

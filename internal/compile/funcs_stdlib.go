@@ -290,3 +290,20 @@ func (g *gen) path(x *ast.Call, dst int16, size int) {
 	g.zeroAt(dst, n)
 	g.place(done)
 }
+
+// override calls bpf_override_return with the context, which the kernel
+// offers to kprobe programs only: a kprobe this kernel runs as fentry
+// cannot override.
+func (g *gen) override(x *ast.Call) {
+	if g.ap.Kind != probe.Kprobe || g.c.opts.KprobesAsFentry {
+		g.errorf(x, "override() needs a kprobe program, and this kernel runs kprobes as fentry (it has no kprobes): fentry programs cannot override a return")
+		return
+	}
+	o := g.intExpr(x.Args[0])
+	if r := g.load(o, asm.R2); r != asm.R2 {
+		g.emit(asm.Mov.Reg(asm.R2, r))
+	}
+	g.free(o)
+	g.emit(asm.Mov.Reg(asm.R1, regCtx))
+	g.call(asm.FnOverrideReturn)
+}

@@ -62,6 +62,11 @@ func CompileOptions(file *lang.File, info *types.Info, req Request) (compile.Opt
 		}
 	}
 	opts.Stacks = stackOptions(info)
+	if info.Builtins[builtins.Override] {
+		if err := kernel.HaveHelper(ebpf.Kprobe, asm.FnOverrideReturn); errors.Is(err, ebpf.ErrNotSupported) {
+			return opts, callError(file, info, "override", "override(): this kernel has no bpf_override_return (it is built without CONFIG_BPF_KPROBE_OVERRIDE)")
+		}
+	}
 	if info.Builtins[builtins.WriteUser] {
 		// The kernel leaves bpf_probe_write_user out of every program
 		// type when it refuses it, so the check is not per probe.

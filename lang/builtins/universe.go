@@ -320,7 +320,7 @@ var table = []Builtin{
 	function(Cgroupid, "cgroupid", 1, 1, Constant),
 	function(Macaddr, "macaddr", 1, 1, Memory),
 	function(Path, "path", 1, 2, Memory),
-	function(Override, "override", 1, 1, Statement).notYet(),
+	function(Override, "override", 1, 1, Statement).unsafe(),
 	function(PercpuKaddr, "percpu_kaddr", 1, 2, Int),
 	function(Skboutput, "skboutput", 4, 4, Int),
 	function(WriteUser, "write_user", 3, 3, Int).unsafe(),

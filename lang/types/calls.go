@@ -52,9 +52,9 @@ func (c *checker) call1(x *ast.Call) *Type {
 // builtinCall checks a call of a builtin function ktrace compiles.
 func (c *checker) builtinCall(x *ast.Call, b *builtins.Builtin) *Type {
 	if b.Unsafe && !c.info.Config.Unsafe {
-		if b.ID == builtins.WriteUser {
-			// bpftrace words this one differently.
-			c.errorf(x, "write_user() is unsafe. To use you need the --unsafe flag")
+		if b.ID == builtins.WriteUser || b.ID == builtins.Override {
+			// bpftrace words these differently.
+			c.errorf(x, "%s() is unsafe. To use you need the --unsafe flag", x.Name)
 		} else {
 			c.errorf(x, "%s() is an unsafe function being used in safe mode", x.Name)
 		}
@@ -164,6 +164,8 @@ func (c *checker) builtinCall(x *ast.Call, b *builtins.Builtin) *Type {
 		return checkWriteUser(c, x)
 	case builtins.Path:
 		return checkPath(c, x)
+	case builtins.Override:
+		return checkOverride(c, x)
 	}
 	c.errorf(x, "internal error: function %s has no checker", x.Name)
 	return TypInvalid

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/ktrace/ktrace/lang/ast"
+	"github.com/ktrace/ktrace/lang/probe"
 )
 
 // Functions of bpftrace's standard library: macaddr(), cgroup_path(),
@@ -371,4 +372,20 @@ func checkPath(c *checker, x *ast.Call) *Type {
 		return TypInvalid
 	}
 	return StringType(size)
+}
+
+// checkOverride: override(rc) makes the kprobed function return rc
+// without running (bpf_override_return), in kprobes only.
+func checkOverride(c *checker, x *ast.Call) *Type {
+	for _, ap := range c.probe.Points {
+		if ap.Kind != probe.Kprobe {
+			c.errorf(x, "override() can only be used inside kprobes")
+			return TypNone
+		}
+	}
+	t, ok := c.soleArg(x)
+	if ok && !t.IsInt() {
+		c.errorf(x.Args[0], "override() only supports int arguments (%s provided)", t)
+	}
+	return TypNone
 }

@@ -191,3 +191,28 @@ func TestPath(t *testing.T) {
 		}
 	}
 }
+
+// TestOverride checks override()'s errors verbatim: bpftrace's.
+func TestOverride(t *testing.T) {
+	unsafe := types.Config{Unsafe: true}
+	cases := []struct {
+		src  string
+		conf types.Config
+		want string
+	}{
+		{`tracepoint:syscalls:sys_enter_openat { override(1); }`, types.Config{},
+			"test.bt:1:40: ERROR: override() is unsafe. To use you need the --unsafe flag\ntracepoint:syscalls:sys_enter_openat { override(1); }\n                                       ^~~~~~~~~~~"},
+		{`tracepoint:syscalls:sys_enter_openat { override(1); }`, unsafe,
+			"test.bt:1:40: ERROR: override() can only be used inside kprobes\ntracepoint:syscalls:sys_enter_openat { override(1); }\n                                       ^~~~~~~~~~~"},
+		{`kprobe:f { override("x"); }`, unsafe,
+			"test.bt:1:21: ERROR: override() only supports int arguments (string[2] provided)\nkprobe:f { override(\"x\"); }\n                    ^~~"},
+		{`kprobe:f { override(); }`, unsafe,
+			"test.bt:1:12: ERROR: override() takes 1 argument, but 0 were given\nkprobe:f { override(); }\n           ^~~~~~~~~~"},
+	}
+	for _, tc := range cases {
+		_, err := checkWith(t, tc.src, tc.conf)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%s:\ngot  %v\nwant %s", tc.src, err, tc.want)
+		}
+	}
+}
