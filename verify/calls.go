@@ -81,6 +81,12 @@ func (v *verifier) exit(st *state, pc int) (int, bool) {
 	}
 	if len(st.refs) > 0 {
 		r := st.refs[0]
+		if r.kfunc != "" {
+			v.add(Finding{Severity: Error, Category: CatReference, Insn: pc,
+				Message: fmt.Sprintf("the program can exit without releasing the reference %s acquired on %s", r.kfunc, v.where(r.insn)),
+				Hint:    "call the matching release function on every path after a successful acquire"})
+			return 0, false
+		}
 		v.add(Finding{Severity: Error, Category: CatReference, Insn: pc,
 			Message: fmt.Sprintf("the program can exit without submitting or discarding the ring buffer record reserved on %s", v.where(r.insn)),
 			Hint:    "call bpf_ringbuf_submit or bpf_ringbuf_discard on every path after a successful reserve"})

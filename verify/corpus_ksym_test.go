@@ -112,6 +112,24 @@ func ksymCorpus() []corpusCase {
 		cs = append(cs, dc)
 	}
 
+	// bpf_task_from_pid and bpf_task_release: the task comes back NULL or
+	// with a reference to give back; this kernel offers them to tracepoint
+	// programs and refuses them to kprobe ones.
+	if ids := kfuncIDs(); ids != nil {
+		from, release := kfuncCall(ids["bpf_task_from_pid"]), kfuncCall(ids["bpf_task_release"])
+		comm := int16(taskCommOffset())
+		add("kfunc/task-from-pid-ok", optsTP(), "", asm.Mov.Imm(R1, 1), from, asm.JEq.Imm(R0, 0, "out"),
+			asm.LoadMem(R2, R0, comm, DW), asm.Mov.Reg(R1, R0), release, retAt("out"))
+		add("kfunc/task-from-pid-leak", optsTP(), CatReference, asm.Mov.Imm(R1, 1), from, asm.JEq.Imm(R0, 0, "out"),
+			asm.LoadMem(R2, R0, comm, DW), retAt("out"))
+		add("kfunc/task-from-pid-unchecked", optsTP(), CatNull, asm.Mov.Imm(R1, 1), from, asm.LoadMem(R2, R0, comm, DW),
+			asm.Mov.Reg(R1, R0), release, asm.Mov.Imm(R0, 0), asm.Return())
+		add("kfunc/task-from-pid-in-kprobe", optsKprobe(), CatHelper, asm.Mov.Imm(R1, 1), from, asm.JEq.Imm(R0, 0, "out"),
+			asm.Mov.Reg(R1, R0), release, retAt("out"))
+		add("kfunc/task-read-after-release", optsTP(), CatMem, asm.Mov.Imm(R1, 1), from, asm.JEq.Imm(R0, 0, "out"),
+			asm.Mov.Reg(R6, R0), asm.Mov.Reg(R1, R0), release, asm.LoadMem(R2, R6, comm, DW), retAt("out"))
+	}
+
 	kv := kernelVarsOnce()
 	if kv == nil {
 		return cs
@@ -145,4 +163,26 @@ func ksymCorpus() []corpusCase {
 	listed("ksym/pointer-negated-ok", "", ldKsym(R1, cpuNumber), asm.Mov.Imm(R2, 1), asm.FnPerCpuPtr.Call(),
 		asm.Neg.Imm(R0, 0), asm.Neg.Imm(R0, 0), asm.Mov.Reg(R3, R0), asm.Mov.Imm(R2, 4), stackPtr(R1, -8), asm.FnProbeReadKernel.Call(), asm.Mov.Imm(R0, 0), asm.Return())
 	return cs
+}
+
+// kfuncIDs are the BTF ids of the kfuncs the corpus calls, or nil.
+var kfuncIDs = sync.OnceValue(func() map[string]btf.TypeID {
+	spec, err := btf.LoadKernelSpec()
+	if err != nil {
+		return nil
+	}
+	ids := map[string]btf.TypeID{}
+	for _, name := range []string{"bpf_task_from_pid", "bpf_task_release"} {
+		var fn *btf.Func
+		if spec.TypeByName(name, &fn) != nil {
+			return nil
+		}
+		ids[name], _ = spec.TypeID(fn)
+	}
+	return ids
+})
+
+// kfuncCall calls the kfunc of vmlinux with BTF id id.
+func kfuncCall(id btf.TypeID) asm.Instruction {
+	return asm.Instruction{OpCode: asm.OpCode(asm.JumpClass).SetJumpOp(asm.Call), Src: asm.PseudoKfuncCall, Constant: int64(id)}
 }

@@ -34,20 +34,23 @@ const (
 	aPercpu                        // a per-CPU kernel variable from ld_imm64, unmodified
 	aBTFSkBuff                     // pointer to a struct sk_buff, with BTF
 	aBTFPath                       // pointer to a struct path, with BTF
+	aKfuncScalar                   // a kfunc's integer argument
+	aKfuncRelease                  // the reference a releasing kfunc gives back
 )
 
 type retKind uint8
 
 const (
-	rInt            retKind = iota // unknown integer
-	rVoid                          // R0 not set
-	rMapValueOrNull                // map value pointer or NULL
-	rRingbufOrNull                 // ring buffer record or NULL (acquires a reference)
-	rTaskBTF                       // struct task_struct pointer
-	rStrLen                        // length or negative error, at most the size argument
-	rCPU                           // a CPU number
-	rPercpuOrNull                  // one CPU's copy of the per-CPU variable argument, or NULL
-	rPercpu                        // the current CPU's copy of the per-CPU variable argument
+	rInt                retKind = iota // unknown integer
+	rVoid                              // R0 not set
+	rMapValueOrNull                    // map value pointer or NULL
+	rRingbufOrNull                     // ring buffer record or NULL (acquires a reference)
+	rTaskBTF                           // struct task_struct pointer
+	rStrLen                            // length or negative error, at most the size argument
+	rCPU                               // a CPU number
+	rPercpuOrNull                      // one CPU's copy of the per-CPU variable argument, or NULL
+	rPercpu                            // the current CPU's copy of the per-CPU variable argument
+	rAcquiredTaskOrNull                // a task the program holds a reference to, or NULL (kfuncs)
 )
 
 // maxCPUs bounds CPU numbers. The kernel bounds

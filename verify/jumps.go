@@ -30,8 +30,7 @@ func (v *verifier) stepJump(st *state, pc int, in insn) (int, bool) {
 			return v.callSubprog(st, pc, in)
 		}
 		if in.src == pseudoKfuncCall {
-			v.errorf(pc, CatUnsupport, "calls to kernel functions (kfuncs) are not modelled by this verifier", "")
-			return 0, false
+			return v.callKfunc(st, pc)
 		}
 		return v.callHelper(st, pc, in)
 	case jmpEXIT:

@@ -8,7 +8,7 @@ var kernelReasons = []struct {
 	re  *regexp.Regexp
 	cat Category
 }{
-	{regexp.MustCompile(`_or_null expected=|invalid mem access '[a-z_]*_or_null'|pointer arithmetic on [a-z_]*_or_null prohibited`), CatNull},
+	{regexp.MustCompile(`_or_null expected=|invalid mem access '[a-z_]*_or_null[a-z_]*'|pointer arithmetic on [a-z_]*_or_null prohibited`), CatNull},
 	{regexp.MustCompile(`R\d+ !read_ok|!read_ok`), CatUninit},
 	{regexp.MustCompile(`frame pointer is read only`), CatFramePtr},
 	{regexp.MustCompile(`unknown opcode|uses reserved fields|R\d+ is invalid|invalid BPF_ALU opcode|invalid BPF_JMP|invalid shift|invalid atomic|BPF_ATOMIC uses invalid|invalid BPF_LD mode|BPF_LD_\[ABS\|IND\]|invalid may_goto|unsupported atomic|addr_space_cast|invalid insn code|invalid opcode`), CatOpcode},
@@ -28,7 +28,7 @@ var kernelReasons = []struct {
 	{regexp.MustCompile(`invalid (read|write) from stack R\d+ off=`), CatStack},
 	{regexp.MustCompile(`invalid (read|write) from stack|invalid indirect read from stack`), CatStackInit},
 	{regexp.MustCompile(`stack off=|invalid stack|stack R\d+ off|misaligned stack|variable-offset|invalid size of register (spill|fill)|stack frame of the caller|combined stack size|corrupt spilled|spilled ptr`), CatStack},
-	{regexp.MustCompile(`unknown func|invalid func |cannot use helper|not supported for program type|supported only for|helper call is not allowed|unknown helper|program of this type cannot use`), CatHelper},
+	{regexp.MustCompile(`unknown func|invalid func |calling kernel function .* is not allowed|cannot use helper|not supported for program type|supported only for|helper call is not allowed|unknown helper|program of this type cannot use`), CatHelper},
 	{regexp.MustCompile(`pointer arithmetic|pointer \S+ pointer prohibited|bitwise operator|subtract pointer from scalar|math between|makes \S+ pointer be out of bounds|32-bit pointer arithmetic|subtraction from stack pointer`), CatPtrArith},
 	{regexp.MustCompile(`leaks addr|partial copy of pointer|pointer comparison prohibited|sign-extension part of pointer`), CatPtrLeak},
 	{regexp.MustCompile(`recursive call|call stack of \d+ frames is too deep|cannot return stack pointer|caller frame`), CatCall},

@@ -139,8 +139,9 @@ func (f *frame) ensure(i int) {
 
 // refState is an acquired reference that must be released before exit.
 type refState struct {
-	id   uint32
-	insn int
+	id    uint32
+	insn  int
+	kfunc string // the kfunc that acquired it; "" for a ring buffer record
 }
 
 // state is the whole abstract machine state on one path.

@@ -63,9 +63,7 @@ func (v *verifier) splitSubprogs(g *cfg) bool {
 	starts := map[int]bool{0: true}
 	for i := 0; i < n; i++ {
 		in := p.insns[i]
-		if in.code == clsJMP|jmpCALL && in.src == pseudoKfuncCall {
-			v.errorf(i, CatUnsupport, "calls to kernel functions (kfuncs) are not modelled by this verifier",
-				"use a BPF helper instead, or load without the userspace check")
+		if in.code == clsJMP|jmpCALL && in.src == pseudoKfuncCall && !v.checkKfuncCall(i) {
 			return false
 		}
 		if isPseudoCall(in) || isPseudoFunc(in) {

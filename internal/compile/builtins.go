@@ -195,6 +195,8 @@ func (g *gen) memCall(x *ast.Call, dst int16, size int) bool {
 		g.cgroupPath(x, dst, size)
 	case builtins.Path:
 		g.path(x, dst, size)
+	case builtins.CommCall:
+		g.commOf(x, dst, size)
 	default:
 		return false
 	}

@@ -307,3 +307,48 @@ func (g *gen) override(x *ast.Call) {
 	g.emit(asm.Mov.Reg(asm.R1, regCtx))
 	g.call(asm.FnOverrideReturn)
 }
+
+// kfuncCall calls the kernel function name, by the BTF id the checker
+// found.
+func (g *gen) kfuncCall(name string) {
+	g.emit(asm.Instruction{OpCode: asm.OpCode(asm.JumpClass).SetJumpOp(asm.Call), Src: asm.PseudoKfuncCall, Constant: int64(g.c.info.Kfuncs[name])})
+}
+
+// commOf stores the name of the process with the pid: bpf_task_from_pid
+// finds its task and holds a reference, comm is read straight from it,
+// and bpf_task_release gives the reference back. No such process leaves
+// the string empty. The kernel offers these kfuncs to tracepoint, perf
+// event and BTF-typed programs only.
+func (g *gen) commOf(x *ast.Call, dst int16, size int) {
+	_, pt, _, _ := g.c.attachKind(g.ap)
+	if pt != ebpf.TracePoint && pt != ebpf.PerfEvent && pt != ebpf.Tracing {
+		g.errorf(x, "comm(pid) calls the kernel function bpf_task_from_pid, which the kernel offers to tracepoint, perf event (interval, profile, software, hardware) and BTF-typed (fentry, fexit, tp_btf) probes only, not to %s", g.ap.Kind)
+		return
+	}
+	off := g.c.opts.TaskCommOffset
+	if off <= 0 {
+		g.errorf(x, "comm(pid) needs the offset of comm in struct task_struct, from the kernel's BTF")
+		return
+	}
+	g.zeroAt(dst, size)
+	pid := g.intExpr(x.Args[0])
+	if r := g.load(pid, asm.R1); r != asm.R1 {
+		g.emit(asm.Mov.Reg(asm.R1, r))
+	}
+	g.free(pid)
+	g.kfuncCall("bpf_task_from_pid")
+	done := g.newLabel("commnone")
+	g.emit(asm.JEq.Imm(asm.R0, 0, done))
+	// Copied in the widest pieces the stack slot's alignment allows.
+	n := 8
+	for int(dst)&(n-1) != 0 {
+		n /= 2
+	}
+	for i := 0; i < 16; i += n {
+		g.emit(asm.LoadMem(asm.R1, asm.R0, int16(off+i), sizeOf(n)))
+		g.emit(asm.StoreMem(asm.RFP, dst+int16(i), asm.R1, sizeOf(n)))
+	}
+	g.emit(asm.Mov.Reg(asm.R1, asm.R0))
+	g.kfuncCall("bpf_task_release")
+	g.place(done)
+}

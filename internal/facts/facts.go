@@ -54,7 +54,7 @@ func CompileOptions(file *lang.File, info *types.Info, req Request) (compile.Opt
 		}
 		opts.RingBufSize = size
 	}
-	if info.Builtins[builtins.Comm] || req.EventContext {
+	if info.Builtins[builtins.Comm] || info.Builtins[builtins.CommCall] || req.EventContext {
 		// Reading comm through the task's BTF pointer is the fastest way;
 		// the offset comes from a cached scan of the kernel's BTF.
 		if off, err := kernel.StructMemberOffset("task_struct", "comm"); err == nil {

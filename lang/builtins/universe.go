@@ -311,7 +311,7 @@ var table = []Builtin{
 	function(Zero, "zero", 1, 1, Statement),
 	function(Getopt, "getopt", 1, 3, Constant),
 	function(NsecsCall, "nsecs", 0, 1, Int), // nsecs() without a mode is the variable, written wrongly
-	function(CommCall, "comm", 1, 1, Special),
+	function(CommCall, "comm", 1, 1, Memory),
 	function(KstackCall, "kstack", 0, 2, Memory),
 	function(UstackCall, "ustack", 0, 2, Memory),
 	function(Usym, "usym", 1, 1, Memory),

@@ -70,6 +70,9 @@ type Info struct {
 	// cgroup_path() holds its filter's index, CgroupPathFilter[call].
 	CgroupPathFilters []string
 	CgroupPathFilter  map[*ast.Call]int
+	// Kfuncs holds the BTF ids of the kernel functions the program calls
+	// (comm(pid)), by name.
+	Kfuncs map[string]uint32
 	// PercpuVars holds the BTF id of the variable of each percpu_kaddr().
 	PercpuVars map[*ast.Call]uint32
 	// SkbOutputs are the skboutput() calls' files and offsets; a call's

@@ -175,15 +175,43 @@ func Bswap(v uint64, size int) uint64 {
 	return out
 }
 
-// checkComm: comm of another process is not compiled yet.
+// checkComm: comm(pid) is the name of another process, which the
+// program finds with the kernel functions bpf_task_from_pid and
+// bpf_task_release (kfuncs), named by their BTF ids.
 func checkComm(c *checker, x *ast.Call) *Type {
 	if len(x.Args) == 0 {
 		c.errorf(x, "comm is a builtin, not a function: write comm without parentheses")
 		return TypInvalid
 	}
-	for _, a := range x.Args {
-		c.expr(a)
+	t, ok := c.soleArg(x)
+	if !ok {
+		return TypInvalid
 	}
-	c.notSupported(x, "comm() of another process")
-	return TypInvalid
+	if !t.IsInt() {
+		c.errorf(x.Args[0], "comm() expects an integer pid (%s provided)", t)
+		return TypInvalid
+	}
+	src, _ := c.info.Config.Types.(KernelFuncSource)
+	for _, name := range []string{"bpf_task_from_pid", "bpf_task_release"} {
+		if src == nil {
+			c.errorf(x, "comm(pid) calls the kernel function %s, and the kernel has no BTF to find it in", name)
+			return TypInvalid
+		}
+		id, err := src.KernelFunc(name)
+		if err != nil {
+			c.errorf(x, "comm(pid) calls the kernel function %s, which this kernel does not have (%v)", name, err)
+			return TypInvalid
+		}
+		if c.info.Kfuncs == nil {
+			c.info.Kfuncs = map[string]uint32{}
+		}
+		c.info.Kfuncs[name] = id
+	}
+	return StringType(16) // TASK_COMM_LEN, as comm
+}
+
+// KernelFuncSource is implemented by TypeSources that know the kernel's
+// functions, which programs call (as kfuncs) by BTF id.
+type KernelFuncSource interface {
+	KernelFunc(name string) (btfID uint32, err error)
 }

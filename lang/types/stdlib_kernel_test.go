@@ -216,3 +216,32 @@ func TestOverride(t *testing.T) {
 		}
 	}
 }
+
+func (p percpuVars) KernelFunc(name string) (uint32, error) {
+	id, ok := p.ids[name]
+	if !ok {
+		return 0, errors.New("its BTF lists no function " + name)
+	}
+	return id, nil
+}
+
+// TestCommOfPid checks comm(pid)'s type, comm's string[16], the kfunc ids
+// it records, and the error of a kernel without the kfunc, verbatim.
+func TestCommOfPid(t *testing.T) {
+	kfuncs := percpuVars{ids: map[string]uint32{"bpf_task_from_pid": 101, "bpf_task_release": 102}}
+	info, err := checkWith(t, `BEGIN { @c = comm(1); }`, types.Config{Types: kfuncs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := info.Map("c"); m == nil || m.Value.String() != "string[16]" {
+		t.Errorf("@c = comm(1): %v, want string[16] values", m)
+	}
+	if info.Kfuncs["bpf_task_from_pid"] != 101 || info.Kfuncs["bpf_task_release"] != 102 {
+		t.Errorf("kfunc ids %v", info.Kfuncs)
+	}
+	_, err = checkWith(t, `BEGIN { @c = comm(1); }`, types.Config{Types: percpuVars{}})
+	const want = "test.bt:1:14: ERROR: comm(pid) calls the kernel function bpf_task_from_pid, which this kernel does not have (its BTF lists no function bpf_task_from_pid)\nBEGIN { @c = comm(1); }\n             ^~~~~~~"
+	if err == nil || err.Error() != want {
+		t.Errorf("got  %v\nwant %s", err, want)
+	}
+}

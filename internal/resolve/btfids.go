@@ -9,6 +9,9 @@ import (
 	"github.com/ktrace/ktrace/lang/types"
 )
 
+// BTF ids of kernel variables and functions, which programs load
+// (percpu_kaddr) and call (comm(pid)) by id.
+
 // percpuSection is the DATASEC of vmlinux's BTF that lists the per-CPU
 // variables.
 const percpuSection = ".data..percpu"
@@ -52,4 +55,19 @@ func (k *KernelTypes) PercpuVar(name string) (uint32, error) {
 		return 0, fmt.Errorf("the kernel finds per-CPU variables in kallsyms, and this kernel's /proc/kallsyms does not list %s", name)
 	}
 	return uint32(id), nil
+}
+
+// KernelFunc returns the BTF id of the kernel function name, which
+// programs call as a kfunc; it implements types.KernelFuncSource.
+func (k *KernelTypes) KernelFunc(name string) (uint32, error) {
+	spec, err := k.load()
+	if err != nil {
+		return 0, err
+	}
+	var fn *btf.Func
+	if err := spec.TypeByName(name, &fn); err != nil {
+		return 0, fmt.Errorf("its BTF lists no function %s", name)
+	}
+	id, err := spec.TypeID(fn)
+	return uint32(id), err
 }
