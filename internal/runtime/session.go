@@ -267,13 +267,14 @@ func (s *Session) runOnce(kind probe.Kind) error {
 	return nil
 }
 
-// attach attaches every probe but BEGIN, END and self, in script order.
+// attach attaches every probe but BEGIN, END and self, in the order that
+// makes probes sharing an attach point run in script order (attach.Order).
 func (s *Session) attach(ctx context.Context) error {
 	opts := attach.Options{PID: s.prog.FilterPID}
 	if s.cp.Info != nil {
 		opts.ChildPID = s.cp.Info.Config.ChildPID
 	}
-	for _, p := range s.cp.Probes {
+	for _, p := range attach.Order(s.cp.Probes) {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
