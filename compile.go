@@ -62,6 +62,11 @@ type Options struct {
 	// "lib.bt";`) are found: CompileFile sets it to the script's
 	// directory; empty means the working directory.
 	ImportDir string
+	// NoUprobeMulti attaches every uprobe with a perf event of its own,
+	// even where the kernel has uprobe_multi links, which ktrace uses for
+	// the uprobes of a wildcard that share a program (bpftrace's
+	// --no-feature uprobe_multi).
+	NoUprobeMulti bool
 }
 
 // Program is a compiled script, ready to Start.
@@ -109,7 +114,8 @@ func Compile(name string, src []byte, opts *Options) (*Program, error) {
 	if opts.Warnings != nil && len(info.Warnings) > 0 {
 		fmt.Fprintln(opts.Warnings, info.Warnings.Error())
 	}
-	copts, err := facts.CompileOptions(file, info, facts.Request{FilterPID: opts.FilterPID, EventContext: opts.EventContext, CheckProbeReads: opts.CheckProbeReads})
+	copts, err := facts.CompileOptions(file, info, facts.Request{FilterPID: opts.FilterPID, EventContext: opts.EventContext,
+		CheckProbeReads: opts.CheckProbeReads, NoUprobeMulti: opts.NoUprobeMulti})
 	if err != nil {
 		return nil, err
 	}

@@ -133,7 +133,8 @@ OPTIONS (bpftrace's; a long option takes its value as --opt VALUE or --opt=VALUE
 
     --unsafe       allow system() and signal()
     --no-feature FEATURE[,FEATURE]
-                   kprobe_multi, kprobe_session, uprobe_multi: ktrace uses none
+                   kprobe_multi, kprobe_session: ktrace uses neither;
+                   uprobe_multi: attach each uprobe with a perf event
     --probe-filter REGEX
                    attach only the probes whose name matches REGEX (BEGIN and
                    END always)

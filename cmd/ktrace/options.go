@@ -47,6 +47,8 @@ type scriptOptions struct {
 	debugDirs []string
 	// traceableFunctions is --traceable-functions' file.
 	traceableFunctions string
+	// noUprobeMulti is --no-feature uprobe_multi.
+	noUprobeMulti bool
 	// -c, -p, --unsafe and named program options (child.go).
 	child     string
 	hasChild  bool
@@ -171,11 +173,16 @@ var scriptOptionTable = []scriptOption{
 	}},
 
 	{long: "unsafe", apply: func(o *scriptOptions, _ string) error { o.unsafe = true; return nil }},
-	{long: "no-feature", value: "a feature list", apply: func(_ *scriptOptions, v string) error {
-		// ktrace uses none of these features, so each stays disabled.
+	{long: "no-feature", value: "a feature list", apply: func(o *scriptOptions, v string) error {
+		// ktrace uses no kprobe_multi or kprobe_session links, so those
+		// stay disabled; uprobe_multi links it uses where the kernel has
+		// them.
 		for _, f := range strings.Split(v, ",") {
 			if !slices.Contains([]string{"kprobe_multi", "kprobe_session", "uprobe_multi"}, f) {
 				return fmt.Errorf("--no-feature can only have values 'kprobe_multi,kprobe_session,uprobe_multi', not %q", f)
+			}
+			if f == "uprobe_multi" {
+				o.noUprobeMulti = true
 			}
 		}
 		return nil

@@ -36,7 +36,8 @@ func TestParseScriptArgs(t *testing.T) {
 		{[]string{"-k", "x.bt"}, scriptOptions{helperWarnings: 1, file: "x.bt"}},
 		{[]string{"--warnings", "x.bt"}, scriptOptions{helperWarnings: 1, file: "x.bt"}},
 		{[]string{"--no-warnings", "--unsafe", "--dry-run", "-d", "x.bt"}, scriptOptions{noWarnings: true, unsafe: true, dryRun: true, dump: true, file: "x.bt"}},
-		{[]string{"--usdt-file-activation", "-b", "--btf", "--no-feature", "kprobe_multi,uprobe_multi", "x.bt"}, scriptOptions{file: "x.bt"}},
+		{[]string{"--usdt-file-activation", "-b", "--btf", "--no-feature", "kprobe_multi,uprobe_multi", "x.bt"}, scriptOptions{file: "x.bt", noUprobeMulti: true}},
+		{[]string{"--no-feature", "kprobe_multi,kprobe_session", "x.bt"}, scriptOptions{file: "x.bt"}},
 		{[]string{"--traceable-functions", "funcs.txt", "x.bt"}, scriptOptions{traceableFunctions: "funcs.txt", file: "x.bt"}},
 		// getopt_long takes an unambiguous prefix of a long option.
 		{[]string{"--quie", "--outp=o", "x.bt"}, scriptOptions{quiet: true, output: "o", file: "x.bt"}},

@@ -79,7 +79,7 @@ func scriptCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	copts := &ktrace.Options{Params: o.params, Warnings: stderr, NamedParams: o.named, Unsafe: o.unsafe, FilterPID: o.pid, Includes: o.includes,
-		CheckProbeReads: o.helperWarnings > 0}
+		CheckProbeReads: o.helperWarnings > 0, NoUprobeMulti: o.noUprobeMulti}
 	if o.noWarnings {
 		copts.Warnings = nil
 	}

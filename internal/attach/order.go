@@ -3,6 +3,8 @@ package attach
 import (
 	"slices"
 
+	"github.com/cilium/ebpf"
+
 	"github.com/ktrace/ktrace/internal/compile"
 	"github.com/ktrace/ktrace/lang/probe"
 )
@@ -37,4 +39,41 @@ func runsNewestFirst(k probe.Kind) bool {
 		return true
 	}
 	return false
+}
+
+// Plan orders the probes as Order does and groups those that attach with
+// one link: the uprobes, or the uretprobes, of one binary whose program
+// is a uprobe_multi one (see compile's useUprobeMulti). A group takes the
+// place of its first member; every other probe is a group of one. specs
+// are the programs' specifications by name.
+func Plan(probes []*compile.Probe, specs map[string]*ebpf.ProgramSpec) [][]*compile.Probe {
+	type key struct {
+		program string
+		kind    probe.Kind
+		path    string
+	}
+	var out [][]*compile.Probe
+	at := map[key]int{}
+	for _, p := range Order(probes) {
+		if !IsUprobeMulti(p, specs) {
+			out = append(out, []*compile.Probe{p})
+			continue
+		}
+		k := key{p.Program, p.Kind, p.Point.User.Path}
+		if i, ok := at[k]; ok {
+			out[i] = append(out[i], p)
+			continue
+		}
+		at[k] = len(out)
+		out = append(out, []*compile.Probe{p})
+	}
+	return out
+}
+
+// IsUprobeMulti reports whether p's program attaches through uprobe_multi
+// links.
+func IsUprobeMulti(p *compile.Probe, specs map[string]*ebpf.ProgramSpec) bool {
+	spec := specs[p.Program]
+	return spec != nil && spec.AttachType == ebpf.AttachTraceUprobeMulti && p.Point.User != nil &&
+		(p.Kind == probe.Uprobe || p.Kind == probe.Uretprobe)
 }

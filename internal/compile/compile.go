@@ -73,6 +73,10 @@ type Options struct {
 	// longer share one program when they printf) and comm. Only printf
 	// records change; without it the code is what it always was.
 	EventContext bool
+	// UprobeMulti makes the uprobes and uretprobes that share a program
+	// attach through uprobe_multi links (uprobe_multi.go); the kernel
+	// must have them (Linux 6.6 and later).
+	UprobeMulti bool
 }
 
 // Program is a compiled script.
@@ -238,6 +242,9 @@ func Compile(info *types.Info, file *lang.File, opts Options) (*Program, error) 
 		for _, ap := range pi.Points {
 			c.probe(pi, ap)
 		}
+	}
+	if c.opts.UprobeMulti {
+		c.useUprobeMulti()
 	}
 	if limit := info.Config.MaxPrograms; limit > 0 && len(c.prog.Collection.Programs) > limit {
 		c.errs.Add(file, info.Probes[0].Node.Sp, "this program needs %d BPF programs, more than max_bpf_progs (%d)", len(c.prog.Collection.Programs), limit)

@@ -8,12 +8,14 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/features"
 
 	"github.com/ktrace/ktrace/internal/compile"
 	"github.com/ktrace/ktrace/internal/kernel"
 	"github.com/ktrace/ktrace/lang"
 	"github.com/ktrace/ktrace/lang/ast"
 	"github.com/ktrace/ktrace/lang/builtins"
+	"github.com/ktrace/ktrace/lang/probe"
 	"github.com/ktrace/ktrace/lang/types"
 )
 
@@ -27,6 +29,9 @@ type Request struct {
 	EventContext bool
 	// CheckProbeReads is bpftrace's -k (compile.Options.CheckProbeReads).
 	CheckProbeReads bool
+	// NoUprobeMulti keeps uprobes on perf events even where the kernel
+	// has uprobe_multi links (bpftrace's --no-feature uprobe_multi).
+	NoUprobeMulti bool
 }
 
 // CompileOptions describes the running kernel as the compiler of a checked
@@ -84,6 +89,7 @@ func CompileOptions(file *lang.File, info *types.Info, req Request) (compile.Opt
 	}
 	opts.KprobesAsFentry = asFentry
 	opts.BTFRawTracepoints = btfRawTracepoints(points, RunningKernel)
+	opts.UprobeMulti = !req.NoUprobeMulti && uprobeMulti(points)
 	return opts, nil
 }
 
@@ -125,4 +131,17 @@ func callError(file *lang.File, info *types.Info, name, msg string) error {
 		}
 	}
 	return errors.New(msg)
+}
+
+// uprobeMulti reports whether the script has several uprobes or
+// uretprobes, which may share a program, and the kernel has uprobe_multi
+// links (Linux 6.6; cilium/ebpf's probe creates one).
+func uprobeMulti(points []*types.AttachPoint) bool {
+	n := 0
+	for _, ap := range points {
+		if ap.Kind == probe.Uprobe || ap.Kind == probe.Uretprobe {
+			n++
+		}
+	}
+	return n >= 2 && features.HaveBPFLinkUprobeMulti() == nil
 }

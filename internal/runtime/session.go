@@ -268,20 +268,23 @@ func (s *Session) runOnce(kind probe.Kind) error {
 }
 
 // attach attaches every probe but BEGIN, END and self, in the order that
-// makes probes sharing an attach point run in script order (attach.Order).
+// makes probes sharing an attach point run in script order, the uprobes
+// of a uprobe_multi program with one link per binary (attach.Plan).
 func (s *Session) attach(ctx context.Context) error {
 	opts := attach.Options{PID: s.prog.FilterPID}
 	if s.cp.Info != nil {
 		opts.ChildPID = s.cp.Info.Config.ChildPID
 	}
-	for _, p := range attach.Order(s.cp.Probes) {
+	specs := s.cp.Collection.Programs
+	for _, group := range attach.Plan(s.cp.Probes, specs) {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		p := group[0]
 		if p.Kind.IsRun() {
 			continue
 		}
-		l, err := attach.Probe(p, s.coll.Programs[p.Program], opts)
+		l, err := attach.Group(group, s.coll.Programs[p.Program], opts, attach.IsUprobeMulti(p, specs))
 		if err != nil {
 			if s.missingProbeTolerated(err) {
 				continue
