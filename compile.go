@@ -102,7 +102,7 @@ func Compile(name string, src []byte, opts *Options) (*Program, error) {
 	tree.Config = append(tree.Config, types.ConfigFromEnv(os.Environ())...)
 	maxStrlen := types.ConfiguredMaxStrlen(tree.Config)
 	kt := resolve.NewKernelTypes(maxStrlen)
-	res := resolve.New(maxStrlen)
+	res := resolve.NewPID(maxStrlen, opts.FilterPID)
 	res.Types = kt
 	info, err := types.Check(tree, res, types.Config{
 		Params: opts.Params, MaxStrlen: maxStrlen, Types: kt,

@@ -112,9 +112,10 @@ func findInPath(name string) string {
 	return ""
 }
 
-// libraryMatch ranks how well a soname matches a requested library name:
+// LibraryMatch ranks how well a soname (or a file name) matches a
+// requested library name, as FindBinary looks libraries up:
 // 3 exact, 2 NAME.so*, 1 libNAME.so*, 0 no match.
-func libraryMatch(name, soname string) int {
+func LibraryMatch(name, soname string) int {
 	switch {
 	case soname == name:
 		return 3
@@ -130,7 +131,7 @@ func findLibrary(name string) string {
 	libs, _ := Libraries()
 	best, bestRank := "", 0
 	for _, l := range libs {
-		if r := libraryMatch(name, l.Name); r > bestRank && IsELF(l.Path) {
+		if r := LibraryMatch(name, l.Name); r > bestRank && IsELF(l.Path) {
 			best, bestRank = l.Path, r
 		}
 	}
@@ -144,7 +145,7 @@ func findLibrary(name string) string {
 		}
 		var cands []string
 		for _, e := range entries {
-			if r := libraryMatch(name, e.Name()); r > 0 {
+			if r := LibraryMatch(name, e.Name()); r > 0 {
 				cands = append(cands, fmt.Sprintf("%d\x00%s", 9-r, e.Name()))
 			}
 		}

@@ -315,8 +315,8 @@ func TestLibraryMatch(t *testing.T) {
 		{"libc.so.6", "libc.so.6", 3}, {"libc", "libc.so.6", 2}, {"c", "libc.so.6", 1},
 		{"libc", "libcrypt.so.1", 0}, {"lib", "libc.so.6", 0}, {"libssl", "libssl.so.3", 2},
 	} {
-		if r := libraryMatch(tt.name, tt.soname); r != tt.rank {
-			t.Errorf("libraryMatch(%s, %s) = %d, want %d", tt.name, tt.soname, r, tt.rank)
+		if r := LibraryMatch(tt.name, tt.soname); r != tt.rank {
+			t.Errorf("LibraryMatch(%s, %s) = %d, want %d", tt.name, tt.soname, r, tt.rank)
 		}
 	}
 }

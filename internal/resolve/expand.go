@@ -20,6 +20,13 @@ import (
 // Types that need no lookup (BEGIN, END, interval, profile, software,
 // hardware) are returned unchanged.
 func Expand(spec probe.Spec) ([]probe.Spec, error) {
+	return ExpandPID(spec, 0)
+}
+
+// ExpandPID is Expand for a script traced with -p pid: a uprobe or usdt
+// probe without a binary, or with '*' as its binary, is in the binaries
+// that process maps, and a library name is first looked up among them.
+func ExpandPID(spec probe.Spec, pid int) ([]probe.Spec, error) {
 	switch spec.Kind {
 	case probe.Tracepoint:
 		return expandTracepoint(spec)
@@ -30,9 +37,9 @@ func Expand(spec probe.Spec) ([]probe.Spec, error) {
 	case probe.RawTracepoint:
 		return expandFunction(spec, "raw tracepoint", rawTracepoints)
 	case probe.Uprobe, probe.Uretprobe:
-		return expandUprobe(spec)
+		return expandUprobe(spec, pid)
 	case probe.USDT:
-		return expandUSDT(spec)
+		return expandUSDT(spec, pid)
 	case probe.Iter:
 		return expandIter(spec)
 	case probe.Invalid:

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -52,12 +53,87 @@ func binaryNotFound(spec probe.Spec, err error) error {
 }
 
 // expandUprobe checks a uprobe/uretprobe against its binary's symbols and
-// expands a wildcard function name into one spec per function. Every
-// returned spec names the binary by its resolved path.
-func expandUprobe(spec probe.Spec) ([]probe.Spec, error) {
-	if probe.HasWildcard(spec.Path) {
-		return nil, fmt.Errorf("wildcards in the binary path of %s probes are not supported", spec.Kind)
+// expands a wildcard function name into one spec per function, in each
+// binary the path names for the process pid (see binaries). Every
+// returned spec names its binary as written when that is a path, else by
+// its resolved path (shownPath).
+func expandUprobe(spec probe.Spec, pid int) ([]probe.Spec, error) {
+	return expandEach(spec, pid, expandUprobeIn)
+}
+
+// expandEach expands spec in every binary its path names (binaries), or
+// in the one binary it names (expand). A binary where nothing matches
+// is left out; when every one is, the error is the only binary's own, or
+// says that none matched.
+func expandEach(spec probe.Spec, pid int, expand func(probe.Spec) ([]probe.Spec, error)) ([]probe.Spec, error) {
+	bins, err := binaries(spec, pid)
+	if err != nil {
+		return nil, err
 	}
+	if bins == nil {
+		return expand(spec)
+	}
+	if len(bins) == 1 {
+		spec.Path = bins[0]
+		return expand(spec)
+	}
+	if spec.Name == "" {
+		return nil, fmt.Errorf("%s: an address or a source line is in one binary; name it without wildcards", spec)
+	}
+	var out []probe.Spec
+	for _, b := range bins {
+		s := spec
+		s.Path = b
+		if specs, err := expand(s); err == nil {
+			out = append(out, specs...)
+		}
+	}
+	if len(out) == 0 {
+		what := "function"
+		if spec.Kind == probe.USDT {
+			what = "USDT probe"
+		}
+		return nil, noMatch("%s matches no %s in the %d binaries of %s", spec, what, len(bins), binariesOf(spec, pid))
+	}
+	return out, nil
+}
+
+// binariesOf says where expandEach looked.
+func binariesOf(spec probe.Spec, pid int) string {
+	if spec.Path == "" || spec.Path == "*" {
+		if pid > 0 {
+			return fmt.Sprintf("process %d", pid)
+		}
+		return "the running processes"
+	}
+	return spec.Path
+}
+
+// shownPath is the path the probes of a binary are named by: as written
+// when it is a path that resolved to path, else the resolved path (a
+// name looked up in $PATH or the library cache, or a compatibility
+// library's functions found elsewhere).
+func shownPath(written, path string) string {
+	if strings.Contains(written, "/") {
+		if abs, err := filepath.Abs(written); err == nil && abs == path {
+			return written
+		}
+	}
+	return path
+}
+
+// expandUprobeIn expands a uprobe in the one binary its path names.
+func expandUprobeIn(spec probe.Spec) ([]probe.Spec, error) {
+	specs, err := expandUprobeAt(spec)
+	for i := range specs {
+		specs[i].Path = shownPath(spec.Path, specs[i].Path)
+	}
+	return specs, err
+}
+
+// expandUprobeAt expands a uprobe in its binary, naming it by its
+// resolved path.
+func expandUprobeAt(spec probe.Spec) ([]probe.Spec, error) {
 	path, f, err := openBinary(spec)
 	if err != nil {
 		return nil, err
@@ -173,16 +249,24 @@ func usdtProbes(f *uprobe.File) ([][2]string, error) {
 // and expands wildcards into one spec per provider:name (a probe with
 // several locations stays one spec; the resolver attaches to each). A
 // name without a provider must be unique in the binary.
-func expandUSDT(spec probe.Spec) ([]probe.Spec, error) {
-	if probe.HasWildcard(spec.Path) {
-		return nil, errors.New("wildcards in the binary path of usdt probes are not supported")
-	}
+func expandUSDT(spec probe.Spec, pid int) ([]probe.Spec, error) {
+	return expandEach(spec, pid, expandUSDTIn)
+}
+
+// expandUSDTIn expands a usdt spec in the one binary its path names.
+func expandUSDTIn(spec probe.Spec) ([]probe.Spec, error) {
 	path, f, err := openBinary(spec)
 	if err != nil {
 		return nil, err
 	}
 	written := spec.Path // suggestions name the binary as the user did
 	spec.Path = path
+	shown := func(specs []probe.Spec) []probe.Spec {
+		for i := range specs {
+			specs[i].Path = shownPath(written, path)
+		}
+		return specs
+	}
 	probes, err := usdtProbes(f)
 	if err != nil {
 		return nil, fmt.Errorf("reading the probe.USDT notes of %s: %w", path, err)
@@ -204,11 +288,11 @@ func expandUSDT(spec probe.Spec) ([]probe.Spec, error) {
 			w.Path = written
 			return nil, noMatch("%s matches no USDT probe in %s", w, path)
 		}
-		return out, nil
+		return shown(out), nil
 	}
 	switch len(out) {
 	case 1:
-		return out, nil
+		return shown(out), nil
 	case 0:
 		var all, sugg []string
 		for _, p := range probes {

@@ -39,6 +39,16 @@ func New(maxStrlen int) *Resolver {
 	return &Resolver{MaxStrlen: maxStrlen, Expand: Expand, Format: kernel.TracepointFormat}
 }
 
+// NewPID returns a resolver for the running kernel and a script traced
+// with -p pid (see ExpandPID); New's when pid is not positive.
+func NewPID(maxStrlen, pid int) *Resolver {
+	r := New(maxStrlen)
+	if pid > 0 {
+		r.Expand = func(sp probe.Spec) ([]probe.Spec, error) { return ExpandPID(sp, pid) }
+	}
+	return r
+}
+
 // Static returns a resolver that knows only the given tracepoint formats
 // (keyed "system:event", in tracefs format-file syntax) and takes every
 // function name as a valid kprobe target, every uprobe and usdt probe

@@ -3,6 +3,7 @@ package resolve
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strconv"
 
 	"github.com/ktrace/ktrace/lang/probe"
@@ -15,6 +16,11 @@ import (
 // several places), each with its own argument specifications: each is a
 // target of its own.
 func userTargets(sp probe.Spec) ([]*uprobe.Target, error) {
+	// The spec names its binary as written (see shownPath): a relative
+	// path is the working directory's.
+	if abs, err := filepath.Abs(sp.Path); err == nil {
+		sp.Path = abs
+	}
 	switch sp.Kind {
 	case probe.Uprobe, probe.Uretprobe:
 		var t *uprobe.Target

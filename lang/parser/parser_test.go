@@ -174,6 +174,13 @@ func TestParse(t *testing.T) {
 		{`uprobe:/bin/bash:readline/arg0/ { }`, `(probe [uprobe:/bin/bash:readline] arg0 {})`},
 		{`uprobe:./bin/app:main { }`, `(probe [uprobe:./bin/app:main] _ {})`},
 		{`uprobe:../app:main/arg0/ { }`, `(probe [uprobe:../app:main] arg0 {})`},
+		{`uprobe:bin/app:main/arg0/ { }`, `(probe [uprobe:bin/app:main] arg0 {})`},
+		{`uprobe:/usr/lib/*/libc.so.6:malloc { }`, `(probe [uprobe:/usr/lib/*/libc.so.6:malloc] _ {})`},
+		{`usdt:/tmp/*/prog:* /arg0/ { }`, `(probe [usdt:/tmp/*/prog:*] arg0 {})`},
+		// The "/*" of a path is no comment, the "*/" of a later one no
+		// comment's end.
+		{"uprobe:a/*/x:f { } /* c */ usdt:/b/*/y:p {}\nu:./*:g { } // d", `(probe [uprobe:a/*/x:f] _ {}) (probe [usdt:/b/*/y:p] _ {}) (probe [u:./*:g] _ {})`},
+		{`U:a/b*:p, ur:x/y:f { }`, `(probe [U:a/b*:p ur:x/y:f] _ {})`},
 		{`tracepoint:syscalls:sys_enter_* { }`, `(probe [tracepoint:syscalls:sys_enter_*] _ {})`},
 		{`interval:s:1 { print(@x); clear(@x); }`, `(probe [interval:s:1] _ {(print @x); (clear @x)})`},
 		{`BEGIN { $x = 1 + 2 * 3 - 4 / 2 % 3; }`, `(probe [BEGIN] _ {(= $x (- (+ 1 (* 2 3)) (% (/ 4 2) 3)))})`},

@@ -417,8 +417,15 @@ func parseUprobe(s *Spec, rest string) error {
 	if bin, loc, ok := strings.Cut(rest, "@"); ok && bin != "" {
 		return parseSourceLine(s, bin, loc)
 	}
+	// Without a binary (uprobe:FUNC, uprobe::FUNC) the probe is in the
+	// executable of the process -p names; the resolver says so when
+	// there is none.
 	i := strings.LastIndexByte(rest, ':')
-	if i <= 0 || i == len(rest)-1 {
+	if i < 0 && !strings.Contains(rest, "/") {
+		rest = ":" + rest
+		i = 0
+	}
+	if i < 0 || i == len(rest)-1 {
 		return fmt.Errorf("%s probe needs a binary and a function, e.g. %s:/bin/bash:readline", s.Kind, s.Kind)
 	}
 	s.Path, rest = rest[:i], rest[i+1:]
@@ -451,20 +458,24 @@ func parseUprobe(s *Spec, rest string) error {
 	return nil
 }
 
+// parseUSDT parses "PATH:NAME", "PATH:PROVIDER:NAME", and the forms
+// without a binary that -p gives one: "NAME", ":NAME", "::NAME". An empty
+// provider matches any.
 func parseUSDT(s *Spec, rest string) error {
 	parts := strings.Split(rest, ":")
-	for _, p := range parts {
-		if p == "" {
-			parts = nil
+	switch len(parts) {
+	case 1:
+		if strings.Contains(parts[0], "/") {
+			parts = nil // a binary without a probe
 			break
 		}
-	}
-	switch len(parts) {
+		s.Name = parts[0]
 	case 2:
 		s.Path, s.Name = parts[0], parts[1]
 	case 3:
 		s.Path, s.Category, s.Name = parts[0], parts[1], parts[2]
-	default:
+	}
+	if len(parts) == 0 || len(parts) > 3 || s.Name == "" {
 		return errors.New("usdt probe needs a binary and a probe name, e.g. usdt:/usr/bin/python3:python:function__entry")
 	}
 	if err := checkName("usdt provider", s.Category, true); err != nil {

@@ -341,6 +341,12 @@ func hexVal(c byte) int {
 	return -1
 }
 
+// userProbeTypes are the probe types, and their short names, whose
+// second component is a binary's path.
+var userProbeTypes = map[string]bool{
+	"uprobe": true, "u": true, "uretprobe": true, "ur": true, "usdt": true, "U": true,
+}
+
 // AttachPoint scans one attach point, such as `kprobe:vfs_read`,
 // `tracepoint:syscalls:sys_enter_*`, `uprobe:/bin/bash:readline` or
 // `uprobe:"/path with space":"ns::func"`. It stops before white space, a
@@ -351,6 +357,10 @@ func (s *Scanner) AttachPoint() Token {
 	start := s.off
 	var b strings.Builder
 	inPath := false // inside a component that began with '/'
+	// binary is set inside the binary of a user-space probe, which is a
+	// path whatever it starts with: uprobe:bin/app:main,
+	// usdt:/usr/lib/*/libx.so:p.
+	binary, parts := false, 0
 	for s.off < len(s.src) {
 		c := s.src[s.off]
 		switch {
@@ -360,6 +370,7 @@ func (s *Scanner) AttachPoint() Token {
 			continue
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',' || c == '{':
 			goto done
+		case binary && c == '/':
 		case c == '/' && s.peekAt(1) == '/', c == '/' && s.peekAt(1) == '*':
 			goto done // a comment after the attach point
 		case c == '/':
@@ -372,6 +383,8 @@ func (s *Scanner) AttachPoint() Token {
 			inPath = true // a relative path: uprobe:./bin/app:main
 		case c == ':':
 			inPath = false
+			parts++
+			binary = parts == 1 && userProbeTypes[b.String()]
 		}
 		b.WriteByte(c)
 		s.off++
