@@ -116,3 +116,23 @@ uprobe:./copies/*/%[1]s:ktest_thread /pid == $1/ { @[probe] = count(); }`, name)
 		t.Errorf("maps\n%s\nwant\n%s", maps, want)
 	}
 }
+
+// TestQuotedUserProbes attaches through quoted parts, which bpftrace
+// allows anywhere in an attach point: the quotes keep separators from
+// splitting and are not part of the name, which probe prints unquoted.
+func TestQuotedUserProbes(t *testing.T) {
+	testutil.RequireRoot(t)
+	bin := testutil.BuildUserProg(t)
+	p := testutil.StartUserProg(t, bin)
+	u := startUser(t, fmt.Sprintf(`
+usdt:"%[1]s":"ktest":"regs" /pid == $1/ { @[probe] = count(); }
+uprobe:"%[1]s":"ktest_add"+0 /pid == $1/ { @[probe] = count(); }`, bin),
+		&ktrace.Options{Params: []string{strconv.Itoa(p.PID)}})
+	p.Do(t, "usdt 2")
+	p.Do(t, "add 3")
+	_, maps := u.stop(t)
+	want := fmt.Sprintf("@[usdt:%[1]s:ktest:regs]: 2\n@[uprobe:%[1]s:ktest_add]: 3\n", bin)
+	if maps != want {
+		t.Errorf("maps\n%s\nwant\n%s", maps, want)
+	}
+}

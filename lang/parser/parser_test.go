@@ -180,6 +180,7 @@ func TestParse(t *testing.T) {
 		// The "/*" of a path is no comment, the "*/" of a later one no
 		// comment's end.
 		{"uprobe:a/*/x:f { } /* c */ usdt:/b/*/y:p {}\nu:./*:g { } // d", `(probe [uprobe:a/*/x:f] _ {}) (probe [usdt:/b/*/y:p] _ {}) (probe [u:./*:g] _ {})`},
+		{`uprobe:"/a b":"ns::f(int)", usdt:x:"p":"\"q\"" { }`, `(probe [uprobe:"/a b":"ns::f(int)" usdt:x:"p":"\"q\""] _ {})`},
 		{`U:a/b*:p, ur:x/y:f { }`, `(probe [U:a/b*:p ur:x/y:f] _ {})`},
 		{`tracepoint:syscalls:sys_enter_* { }`, `(probe [tracepoint:syscalls:sys_enter_*] _ {})`},
 		{`interval:s:1 { print(@x); clear(@x); }`, `(probe [interval:s:1] _ {(print @x); (clear @x)})`},

@@ -11,6 +11,7 @@ func FuzzParse(f *testing.F) {
 		"kr:mod:fn", "rt:sys_enter", "f:vfs_read", "fr:x", "uprobe:/bin/bash:readline+4",
 		"ur:/lib/x.so:0x10", "usdt:/bin/x:p:n", "interval:s:1", "i:100ms", "p:hz:99",
 		"software:cs:10", "h:cycles", "tracepiont:a:b", "interval:s:0",
+		`usdt:/bin/x:"p":"a.b"`, `uprobe:"/a b":"ns::f(int)"+2`, `u:x:"1"`, `usdt::"\"q\""`,
 	} {
 		f.Add(s)
 	}

@@ -133,34 +133,41 @@ func (s Spec) String() string {
 	case Begin, End:
 		return t
 	case Tracepoint:
-		return t + ":" + s.Category + ":" + s.Name
+		return t + ":" + quoteName(s.Category) + ":" + quoteName(s.Name)
 	case Kprobe, Kretprobe, RawTracepoint, Fentry, Fexit:
 		out := t + ":"
 		if s.Module != "" {
-			out += s.Module + ":"
+			out += quoteName(s.Module) + ":"
 		}
-		out += s.Name
+		out += quoteName(s.Name)
 		if s.Offset != 0 {
 			out += "+" + strconv.FormatUint(s.Offset, 10)
 		}
 		return out
 	case Uprobe, Uretprobe:
+		path := quotePath(s.Path)
 		if s.Source.File != "" {
-			return t + ":" + s.Path + "@" + s.Source.String()
+			src := s.Source
+			src.File = quotePath(src.File)
+			return t + ":" + path + "@" + src.String()
 		}
 		if s.Name == "" {
-			return t + ":" + s.Path + ":0x" + strconv.FormatUint(s.Address, 16)
+			return t + ":" + path + ":0x" + strconv.FormatUint(s.Address, 16)
 		}
-		out := t + ":" + s.Path + ":" + s.Name
+		name := quoteName(s.Name)
+		if name[0] >= '0' && name[0] <= '9' {
+			name = quote(name) // not an address
+		}
+		out := t + ":" + path + ":" + name
 		if s.Offset != 0 {
 			out += "+" + strconv.FormatUint(s.Offset, 10)
 		}
 		return out
 	case USDT:
 		if s.Category == "" {
-			return t + ":" + s.Path + ":" + s.Name
+			return t + ":" + quotePath(s.Path) + ":" + quoteName(s.Name)
 		}
-		return t + ":" + s.Path + ":" + s.Category + ":" + s.Name
+		return t + ":" + quotePath(s.Path) + ":" + quoteName(s.Category) + ":" + quoteName(s.Name)
 	case Interval, Profile:
 		return t + ":" + s.Unit + ":" + strconv.FormatUint(s.Count, 10)
 	case Software, Hardware:
@@ -231,6 +238,21 @@ func Parse(text string) (Spec, error) {
 	case "END", "end":
 		return Spec{Kind: End}, nil
 	}
+	text, quoted, err := hideQuoted(text)
+	if err != nil {
+		return Spec{}, err
+	}
+	s, err := parse(text)
+	if err != nil {
+		return Spec{}, showQuoted(err, quoted)
+	}
+	for _, f := range []*string{&s.Path, &s.Module, &s.Category, &s.Name, &s.Source.File} {
+		*f = restoreQuoted(*f, quoted)
+	}
+	return s, nil
+}
+
+func parse(text string) (Spec, error) {
 	kind, rest, hasColon := strings.Cut(text, ":")
 	switch kind {
 	case "BEGIN", "begin", "END", "end":
@@ -310,7 +332,8 @@ func checkName(what, name string, wildcards bool) error {
 	for _, c := range name {
 		switch {
 		case c == '_' || c == '.' || c == '-',
-			c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+			c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9',
+			isQuoteMark(c): // quoted text may hold anything
 		case (c == '*' || c == '?') && wildcards:
 		case c == '*' || c == '?':
 			return fmt.Errorf("%s %q cannot contain wildcards", what, name)

@@ -365,8 +365,11 @@ func (s *Scanner) AttachPoint() Token {
 		c := s.src[s.off]
 		switch {
 		case c == '"':
-			tok := s.string()
-			b.WriteString(tok.Text)
+			// The quotes stay: probe.Parse knows the ':' inside them
+			// separates nothing.
+			from := s.off
+			s.string()
+			b.Write(s.src[from:s.off])
 			continue
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',' || c == '{':
 			goto done
