@@ -67,6 +67,11 @@ type rawBTF struct {
 	types  []byte
 	strs   []byte
 	layout []byte // optional kind layout section (newer kernels), 4 bytes per kind
+	// baseStrs is the string section of the BTF a module's split BTF
+	// extends (vmlinux's): its string offsets below len(baseStrs) are
+	// vmlinux's strings, the others its own at off-len(baseStrs). Type
+	// ids are not rebased, so a split rawBTF serves name walks only.
+	baseStrs []byte
 	// offs[id] is the offset of type id in types; offs[0] is unused (void).
 	// Built on demand by index because plain name searches do not need it.
 	offs []uint32
@@ -275,10 +280,11 @@ func (b *rawBTF) typeByID(id uint32) (btfType, bool) {
 
 // name returns the NUL-terminated string at off without copying.
 func (b *rawBTF) name(off uint32) []byte {
-	if uint64(off) >= uint64(len(b.strs)) {
+	strs, off := b.strings(off)
+	if uint64(off) >= uint64(len(strs)) {
 		return nil
 	}
-	s := b.strs[off:]
+	s := strs[off:]
 	if i := bytes.IndexByte(s, 0); i >= 0 {
 		return s[:i]
 	}
@@ -287,11 +293,24 @@ func (b *rawBTF) name(off uint32) []byte {
 
 // nameIs compares the string at off with s without allocating.
 func (b *rawBTF) nameIs(off uint32, s string) bool {
+	strs, off := b.strings(off)
 	end := uint64(off) + uint64(len(s))
-	if end >= uint64(len(b.strs)) {
+	if end >= uint64(len(strs)) {
 		return false
 	}
-	return b.strs[end] == 0 && string(b.strs[off:end]) == s
+	return strs[end] == 0 && string(strs[off:end]) == s
+}
+
+// strings returns the string section a string offset points into and
+// the offset within it: split BTF continues its base's strings.
+func (b *rawBTF) strings(off uint32) ([]byte, uint32) {
+	if b.baseStrs == nil {
+		return b.strs, off
+	}
+	if n := uint32(len(b.baseStrs)); off >= n {
+		return b.strs, off - n
+	}
+	return b.baseStrs, off
 }
 
 // Member describes where a struct member lives according to BTF.

@@ -33,15 +33,15 @@ type kind struct {
 
 // kinds are the listable kinds in name order, the order of a listing.
 var kinds = []*kind{
-	{name: "fentry", kind: probe.Fentry, unnamed: true, usable: onThisKernel("fentry", kernel.HaveFentry), names: moduleNames(btfFunctions), params: fentryParams},
-	{name: "fexit", kind: probe.Fexit, usable: onThisKernel("fexit", kernel.HaveFexit), names: moduleNames(btfFunctions), params: fexitParams},
+	{name: "fentry", kind: probe.Fentry, unnamed: true, usable: onThisKernel("fentry", kernel.HaveFentry), names: moduleNames(btfFunctions, moduleFunctions), params: fentryParams},
+	{name: "fexit", kind: probe.Fexit, usable: onThisKernel("fexit", kernel.HaveFexit), names: moduleNames(btfFunctions, moduleFunctions), params: fexitParams},
 	{name: "hardware", kind: probe.Hardware, unnamed: true, names: perfEventNames(probe.HardwareEvents)},
 	{name: "interval", kind: probe.Interval, names: timerUnits},
 	{name: "iter", kind: probe.Iter, unnamed: true, usable: onThisKernel("iter", kernel.HaveIter), names: plainNames(iterators), params: iterParams},
 	{name: "kprobe", kind: probe.Kprobe, unnamed: true, usable: onThisKernel("kprobe", kernel.HaveKprobes), names: kprobeNames, params: kprobeParams},
 	{name: "kretprobe", kind: probe.Kretprobe, usable: onThisKernel("kretprobe", kernel.HaveKretprobes), names: kprobeNames, params: kretprobeParams},
 	{name: "profile", kind: probe.Profile, names: timerUnits},
-	{name: "rawtracepoint", kind: probe.RawTracepoint, unnamed: true, names: moduleNames(rawTracepoints), params: rawTracepointParams},
+	{name: "rawtracepoint", kind: probe.RawTracepoint, unnamed: true, names: moduleNames(rawTracepoints, moduleRawTracepoints), params: rawTracepointParams},
 	{name: "software", kind: probe.Software, unnamed: true, names: perfEventNames(probe.SoftwareEvents)},
 	{name: "tracepoint", kind: probe.Tracepoint, unnamed: true, names: tracepointNames, params: tracepointParams},
 	{name: "uprobe", kind: probe.Uprobe, user: true},
@@ -98,6 +98,18 @@ var (
 	kprobeFunctions = sync.OnceValues(func() ([]string, error) {
 		return cachedNames("kprobe-functions", modulesVariant(), kernel.KprobeFunctions)
 	})
+	// The loaded modules' BTF names, "MODULE:NAME", change as modules
+	// load and unload, so they are cached per set of loaded modules.
+	moduleFunctions = sync.OnceValues(func() ([]string, error) {
+		return cachedNames("module-btf-functions", modulesVariant(), func() ([]string, error) {
+			return kernel.AllModuleBTFNames(kernel.ModuleBTFFunctions)
+		})
+	})
+	moduleRawTracepoints = sync.OnceValues(func() ([]string, error) {
+		return cachedNames("module-raw-tracepoints", modulesVariant(), func() ([]string, error) {
+			return kernel.AllModuleBTFNames(kernel.ModuleBTFRawTracepoints)
+		})
+	})
 	rawTracepoints = sync.OnceValues(func() ([]string, error) {
 		if names, err := cachedNames("raw-tracepoints", "", kernel.BTFRawTracepoints); err == nil {
 			return names, nil
@@ -108,17 +120,24 @@ var (
 )
 
 // moduleNames serves kinds whose names bpftrace prints with the BTF
-// object they come from, "vmlinux:NAME"; a REST without a module matches
-// any.
-func moduleNames(source func() ([]string, error)) func(string) ([]string, string, error) {
+// object they come from, "vmlinux:NAME" and "MODULE:NAME" for the loaded
+// modules' BTF (which modules returns, already prefixed); a REST without
+// a module matches any.
+func moduleNames(vmlinux, modules func() ([]string, error)) func(string) ([]string, string, error) {
 	return func(rest string) ([]string, string, error) {
-		names, err := source()
+		names, err := vmlinux()
 		if err != nil {
 			return nil, "", err
 		}
 		out := make([]string, len(names))
 		for i, n := range names {
 			out[i] = "vmlinux:" + n
+		}
+		// Modules without BTF, or a kernel that hides it, leave
+		// vmlinux's names to list.
+		if mod, err := modules(); err == nil && len(mod) > 0 {
+			out = append(out, mod...)
+			slices.Sort(out)
 		}
 		return out, anyPrefix(rest), nil
 	}

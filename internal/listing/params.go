@@ -3,39 +3,50 @@ package listing
 import (
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/cilium/ebpf/btf"
 
 	"github.com/ktrace/ktrace/internal/kernel"
 )
 
-// kernelSpec is the kernel's BTF, decoded on the first -v listing that
-// needs a prototype (20 to 60 ms), once per process.
-var kernelSpec = sync.OnceValues(btf.LoadKernelSpec)
+// kernelBTF holds the kernel's BTF, decoded on the first -v listing that
+// needs a prototype (20 to 60 ms), once per process, and the modules'
+// split BTF on top of it.
+var kernelBTF = btf.NewCache()
+
+func kernelSpec() (*btf.Spec, error) { return kernelBTF.Kernel() }
 
 // funcProto returns the BTF prototype of a kernel function, nil when BTF
 // has none: the listing then shows the probe without arguments, as
-// bpftrace does.
+// bpftrace does. name is "FUNC" or, as listings write it, "MODULE:FUNC";
+// a module's function is looked up in the module's BTF.
 func funcProto(name string) *btf.FuncProto {
-	spec, err := kernelSpec()
+	module, fn := splitModule(name)
+	var spec *btf.Spec
+	var err error
+	if module == "" || module == "vmlinux" {
+		spec, err = kernelBTF.Kernel()
+	} else {
+		spec, err = kernelBTF.Module(module)
+	}
 	if err != nil {
 		return nil
 	}
-	var fn *btf.Func
-	if err := spec.TypeByName(name, &fn); err != nil {
+	var f *btf.Func
+	if err := spec.TypeByName(fn, &f); err != nil {
 		return nil
 	}
-	proto, _ := fn.Type.(*btf.FuncProto)
+	proto, _ := f.Type.(*btf.FuncProto)
 	return proto
 }
 
-// withoutModule drops the "MODULE:" bpftrace puts before kernel names.
-func withoutModule(name string) string {
-	if _, fn, ok := strings.Cut(name, ":"); ok {
-		return fn
+// splitModule splits the "MODULE:" bpftrace puts before kernel names off
+// a name; module is "" when there is none.
+func splitModule(name string) (module, fn string) {
+	if m, fn, ok := strings.Cut(name, ":"); ok {
+		return m, fn
 	}
-	return name
+	return "", name
 }
 
 func tracepointParams(name string) []string {
@@ -54,7 +65,7 @@ func tracepointParams(name string) []string {
 // fentryParams are the function's parameters by name, args.NAME in the
 // probe.
 func fentryParams(name string) []string {
-	proto := funcProto(withoutModule(name))
+	proto := funcProto(name)
 	if proto == nil {
 		return nil
 	}
@@ -63,7 +74,7 @@ func fentryParams(name string) []string {
 
 // fexitParams are fentry's and the return value.
 func fexitParams(name string) []string {
-	proto := funcProto(withoutModule(name))
+	proto := funcProto(name)
 	if proto == nil {
 		return nil
 	}
@@ -77,7 +88,7 @@ func fexitParams(name string) []string {
 // kprobeParams name the parameters by register, arg0 on: floating-point
 // parameters travel in other registers and take no argN.
 func kprobeParams(name string) []string {
-	proto := funcProto(withoutModule(name))
+	proto := funcProto(name)
 	if proto == nil {
 		return nil
 	}
@@ -92,7 +103,7 @@ func kprobeParams(name string) []string {
 }
 
 func kretprobeParams(name string) []string {
-	proto := funcProto(withoutModule(name))
+	proto := funcProto(name)
 	if proto == nil {
 		return nil
 	}
@@ -106,9 +117,12 @@ func kretprobeParams(name string) []string {
 // tracepoint, whose first parameter (the probe's private data) is not an
 // argument: __probestub_NAME (6.4+), else __traceiter_NAME.
 func rawTracepointParams(name string) []string {
-	name = withoutModule(name)
+	module, name := splitModule(name)
+	if module != "" {
+		module += ":"
+	}
 	for _, fn := range []string{"__probestub_" + name, "__traceiter_" + name} {
-		if proto := funcProto(fn); proto != nil && len(proto.Params) > 0 {
+		if proto := funcProto(module + fn); proto != nil && len(proto.Params) > 0 {
 			return namedParams(proto.Params[1:])
 		}
 	}

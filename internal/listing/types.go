@@ -17,8 +17,10 @@ var typeKinds = []string{"struct", "union", "enum"}
 // listTypes answers "struct GLOB" (also union and enum): the matching
 // type names or, verbose, their C definitions, each headed by the BTF
 // object it comes from ("vmlinux: struct file {"), as bpftrace prints
-// them. A name without wildcards that the kernel lacks is an error with
-// suggestions; a glob that matches nothing lists nothing.
+// them. A name without wildcards that vmlinux lacks is looked up in the
+// loaded modules' BTF ("loop: struct loop_device {"); one nobody has is
+// an error with suggestions. A glob matches vmlinux's names only, and
+// lists nothing when it matches nothing.
 func listTypes(search string, verbose bool) ([]string, error) {
 	cKind, glob, _ := strings.Cut(search, " ")
 	kt := resolve.NewKernelTypes(64)
@@ -51,7 +53,11 @@ func listTypes(search string, verbose bool) ([]string, error) {
 			return nil, err
 		}
 		lines := strings.Split(strings.TrimSuffix(def, "\n"), "\n")
-		lines[0] = "vmlinux: " + lines[0]
+		origin := "vmlinux"
+		if t, err := kt.Type(full); err == nil {
+			origin = kt.Origin(t)
+		}
+		lines[0] = origin + ": " + lines[0]
 		out = append(out, lines...)
 	}
 	return out, nil

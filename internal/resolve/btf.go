@@ -22,6 +22,9 @@ type KernelTypes struct {
 	MaxStrlen int
 	// Load returns the kernel's BTF; btf.LoadKernelSpec by default.
 	Load func() (*btf.Spec, error)
+	// LoadModule returns a loaded module's split BTF over what Load
+	// returns; nil when module types are not looked up.
+	LoadModule func(module string) (*btf.Spec, error)
 
 	once  sync.Once
 	spec  *btf.Spec
@@ -32,17 +35,20 @@ type KernelTypes struct {
 	// (__bpf_trace_CLASS) to their names; nil for names several classes
 	// disagree on. Built on first use.
 	classNames map[string][]string
+	// origins maps the types found in a module's BTF to the module.
+	origins map[*types.Type]string
 }
 
 // NewKernelTypes returns a TypeSource for the running kernel.
 func NewKernelTypes(maxStrlen int) *KernelTypes {
-	return &KernelTypes{MaxStrlen: maxStrlen, Load: loadKernelSpec}
+	return &KernelTypes{MaxStrlen: maxStrlen, Load: kernelBTF.Kernel, LoadModule: kernelBTF.Module}
 }
 
-// loadKernelSpec decodes the kernel's BTF once per process (20 to 30 ms):
-// a tool's template and its compiled script each have a KernelTypes, and
-// share the decoded types, which are only read.
-var loadKernelSpec = sync.OnceValues(btf.LoadKernelSpec)
+// kernelBTF decodes the kernel's BTF once per process (20 to 30 ms), and
+// a module's when a probe or type needs it: a tool's template and its
+// compiled script each have a KernelTypes, and share the decoded types,
+// which are only read.
+var kernelBTF = btf.NewCache()
 
 // Decoded returns the kernel's BTF if a lookup already decoded it, else
 // nil: callers that could use it opportunistically do not pay for it.
@@ -80,30 +86,101 @@ func (k *KernelTypes) Type(name string) (*types.Type, error) {
 		}
 	}
 	candidates, err := spec.AnyTypesByName(bare)
+	if t := pickType(candidates, kind); t != nil {
+		return k.convert(t), nil
+	}
+	// vmlinux may lack a module's types, or only declare them (struct
+	// x;): the loaded modules' BTF defines them.
+	if t, module := k.moduleType(kind, bare); t != nil {
+		out := k.convert(t)
+		if k.origins == nil {
+			k.origins = map[*types.Type]string{}
+		}
+		k.origins[out] = module
+		return out, nil
+	}
 	if err != nil || len(candidates) == 0 {
 		return nil, fmt.Errorf("unknown type %q: the kernel's BTF has no such type%s", name, k.hint(bare, kind))
 	}
+	return nil, fmt.Errorf("unknown type %q: the kernel's BTF has %q, but not as a %s", name, bare, kind)
+}
+
+// pickType returns the candidate of the C kind ("" for any), nil if none.
+func pickType(candidates []btf.Type, kind string) btf.Type {
 	for _, t := range candidates {
 		switch t.(type) {
 		case *btf.Struct:
 			if kind == "struct" || kind == "" {
-				return k.convert(t), nil
+				return t
 			}
 		case *btf.Union:
 			if kind == "union" || kind == "" {
-				return k.convert(t), nil
+				return t
 			}
 		case *btf.Enum:
 			if kind == "enum" || kind == "" {
-				return k.convert(t), nil
+				return t
 			}
 		case *btf.Typedef, *btf.Int:
 			if kind == "" {
-				return k.convert(t), nil
+				return t
 			}
 		}
 	}
-	return nil, fmt.Errorf("unknown type %q: the kernel's BTF has %q, but not as a %s", name, bare, kind)
+	return nil
+}
+
+// moduleType finds a type in the first loaded module whose own BTF
+// defines it. A raw walk over each module's records finds the module;
+// only that one is decoded.
+func (k *KernelTypes) moduleType(kind, name string) (btf.Type, string) {
+	if k.LoadModule == nil {
+		return nil, ""
+	}
+	modules, err := kernel.BTFModules()
+	if err != nil {
+		return nil, ""
+	}
+	for _, m := range modules {
+		if ok, err := kernel.ModuleBTFHasType(m, kind, name); err != nil || !ok {
+			continue
+		}
+		spec, err := k.LoadModule(m)
+		if err != nil {
+			continue
+		}
+		candidates, _ := spec.AnyTypesByName(name)
+		if t := pickType(candidates, kind); t != nil {
+			return t, m
+		}
+	}
+	return nil, ""
+}
+
+// Origin names the BTF object a type that Type returned comes from:
+// "vmlinux", or the module whose BTF defines it.
+func (k *KernelTypes) Origin(t *types.Type) string {
+	if m, ok := k.origins[t]; ok {
+		return m
+	}
+	return "vmlinux"
+}
+
+// spec returns the BTF that names in module are looked up in: the
+// kernel's for "" and "vmlinux", else the module's split BTF.
+func (k *KernelTypes) specOf(module string) (*btf.Spec, error) {
+	spec, err := k.load()
+	if err != nil || module == "" || module == "vmlinux" {
+		return spec, err
+	}
+	if k.LoadModule == nil || !kernel.HasModuleBTF(module) {
+		return nil, &kernel.ModuleBTFError{Module: module}
+	}
+	spec, err = k.LoadModule(module)
+	if err != nil {
+		return nil, fmt.Errorf("reading BTF of module %s: %w", module, err)
+	}
+	return spec, nil
 }
 
 // hint suggests close struct names.
@@ -328,7 +405,13 @@ func (k *KernelTypes) Enumerator(name string) (int64, *types.Type, bool) {
 // fentry/fexit (and kprobes, where the kernel has the function in BTF)
 // see them, and its return type.
 func (k *KernelTypes) FuncArgs(fn string) ([]*types.Field, *types.Type, error) {
-	spec, err := k.load()
+	return k.ModuleFuncArgs("", fn)
+}
+
+// ModuleFuncArgs is FuncArgs for a function of a module ("" or "vmlinux"
+// for the kernel's own), from the module's BTF.
+func (k *KernelTypes) ModuleFuncArgs(module, fn string) ([]*types.Field, *types.Type, error) {
+	spec, err := k.specOf(module)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -362,7 +445,13 @@ func (k *KernelTypes) IterArgs(name string) ([]*types.Field, error) {
 // btf_trace_NAME typedef; its first parameter (the tracepoint's private
 // data) is not an argument.
 func (k *KernelTypes) RawTracepointArgs(name string) ([]*types.Field, error) {
-	spec, err := k.load()
+	return k.ModuleRawTracepointArgs("", name)
+}
+
+// ModuleRawTracepointArgs is RawTracepointArgs for a raw tracepoint that
+// a module defines ("" or "vmlinux" for the kernel's own).
+func (k *KernelTypes) ModuleRawTracepointArgs(module, name string) ([]*types.Field, error) {
+	spec, err := k.specOf(module)
 	if err != nil {
 		return nil, err
 	}

@@ -33,9 +33,9 @@ func ExpandPID(spec probe.Spec, pid int) ([]probe.Spec, error) {
 	case probe.Kprobe, probe.Kretprobe:
 		return expandFunction(spec, "kernel function", kernel.KprobeFunctions)
 	case probe.Fentry, probe.Fexit:
-		return expandFunction(spec, "BTF function", kernel.BTFFunctions)
+		return expandBTF(spec, "BTF function", kernel.BTFFunctions, kernel.ModuleBTFFunctions)
 	case probe.RawTracepoint:
-		return expandFunction(spec, "raw tracepoint", rawTracepoints)
+		return expandBTF(spec, "raw tracepoint", rawTracepoints, kernel.ModuleBTFRawTracepoints)
 	case probe.Uprobe, probe.Uretprobe:
 		return expandUprobe(spec, pid)
 	case probe.USDT:

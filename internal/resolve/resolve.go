@@ -250,13 +250,18 @@ func (r *Resolver) typeArgs(ap *types.AttachPoint) {
 	if kt == nil {
 		return
 	}
-	name := ap.Target
+	name, module := ap.Target, ap.Spec.Module
+	if probe.HasWildcard(module) {
+		// Expansion leaves kprobes' module patterns; vmlinux has the
+		// prototypes of most functions.
+		module = ""
+	}
 	if ap.Kind == probe.RawTracepoint {
-		ap.LoadArgs = func() ([]*types.Field, error) { return kt.RawTracepointArgs(name) }
+		ap.LoadArgs = func() ([]*types.Field, error) { return kt.ModuleRawTracepointArgs(module, name) }
 		return
 	}
 	ap.LoadArgs = func() ([]*types.Field, error) {
-		fields, ret, err := kt.FuncArgs(name)
+		fields, ret, err := kt.ModuleFuncArgs(module, name)
 		if err != nil {
 			return nil, err
 		}
