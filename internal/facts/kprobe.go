@@ -3,6 +3,7 @@ package facts
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/ktrace/ktrace/internal/kernel"
 	"github.com/ktrace/ktrace/lang"
@@ -20,6 +21,9 @@ type KernelSupport struct {
 	// RawTracepointsInBTF reports which raw tracepoints BTF types, which
 	// tp_btf can attach to.
 	RawTracepointsInBTF func(names []string) ([]bool, error)
+	// ModuleRawTracepointInBTF reports whether a module's BTF types its
+	// raw tracepoint name.
+	ModuleRawTracepointInBTF func(module, name string) bool
 }
 
 // RunningKernel answers for the running kernel. Tests replace it to make
@@ -31,7 +35,14 @@ var RunningKernel = KernelSupport{
 	InBTF:   kernel.BTFHasFunction,
 	TPBTF:   kernel.HaveTPBTFCached,
 
-	RawTracepointsInBTF: kernel.BTFHasRawTracepoints,
+	RawTracepointsInBTF:      kernel.BTFHasRawTracepoints,
+	ModuleRawTracepointInBTF: moduleRawTracepointInBTF,
+}
+
+func moduleRawTracepointInBTF(module, name string) bool {
+	names, err := kernel.ModuleBTFRawTracepoints(module)
+	_, found := slices.BinarySearch(names, name)
+	return err == nil && found
 }
 
 // btfRawTracepoints decides which rawtracepoint attach points are compiled
@@ -41,19 +52,28 @@ var RunningKernel = KernelSupport{
 // memory through pointer arguments more slowly.
 func btfRawTracepoints(points []*types.AttachPoint, ks KernelSupport) map[string]bool {
 	var targets []string
+	out := map[string]bool{}
 	for _, ap := range points {
-		if ap.Kind == probe.RawTracepoint {
-			targets = append(targets, ap.Target)
+		if ap.Kind != probe.RawTracepoint {
+			continue
 		}
+		// A module's raw tracepoint is typed by the module's BTF; the
+		// kernel finds it there when the program loads.
+		if m := ap.Spec.Module; m != "" && m != "vmlinux" {
+			if ks.ModuleRawTracepointInBTF != nil && ks.TPBTF != nil && ks.TPBTF() == nil && ks.ModuleRawTracepointInBTF(m, ap.Target) {
+				out[ap.Target] = true
+			}
+			continue
+		}
+		targets = append(targets, ap.Target)
 	}
 	if len(targets) == 0 || ks.TPBTF == nil || ks.RawTracepointsInBTF == nil || ks.TPBTF() != nil {
-		return nil
+		return out
 	}
 	found, err := ks.RawTracepointsInBTF(targets)
 	if err != nil {
-		return nil
+		return out
 	}
-	out := map[string]bool{}
 	for i, t := range targets {
 		if found[i] {
 			out[t] = true

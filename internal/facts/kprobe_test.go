@@ -110,6 +110,11 @@ func TestBTFRawTracepoints(t *testing.T) {
 	sw := point(probe.RawTracepoint, "sched_switch")
 	mod := point(probe.RawTracepoint, "mymod_event")
 	tp := point(probe.Tracepoint, "sched:sched_switch")
+	inModule := point(probe.RawTracepoint, "watchdog_stop")
+	inModule.Spec.Module = "watchdog"
+	untyped := point(probe.RawTracepoint, "other_event")
+	untyped.Spec.Module = "othermod"
+	moduleBTF := func(module, name string) bool { return module == "watchdog" && name == "watchdog_stop" }
 	cases := []struct {
 		name   string
 		points []*types.AttachPoint
@@ -121,6 +126,8 @@ func TestBTFRawTracepoints(t *testing.T) {
 		{"no tp_btf", []*types.AttachPoint{sw}, KernelSupport{TPBTF: func() error { return noTPBTF }, RawTracepointsInBTF: inBTF("sched_switch")}, nil},
 		{"BTF unreadable", []*types.AttachPoint{sw}, KernelSupport{TPBTF: func() error { return nil }, RawTracepointsInBTF: func([]string) ([]bool, error) { return nil, errors.New("permission denied") }}, nil},
 		{"kernel support unknown", []*types.AttachPoint{sw}, KernelSupport{}, nil},
+		{"module tracepoints by their module's BTF", []*types.AttachPoint{sw, inModule, untyped}, KernelSupport{TPBTF: func() error { return nil }, RawTracepointsInBTF: inBTF("sched_switch"), ModuleRawTracepointInBTF: moduleBTF}, map[string]bool{"sched_switch": true, "watchdog_stop": true}},
+		{"module tracepoints without tp_btf", []*types.AttachPoint{inModule}, KernelSupport{TPBTF: func() error { return noTPBTF }, ModuleRawTracepointInBTF: moduleBTF}, nil},
 	}
 	for _, c := range cases {
 		got := btfRawTracepoints(c.points, c.ks)
