@@ -22,8 +22,10 @@
 //     the cache ($KTRACE_LAB_CACHE, default ~/.cache/ktrace-lab). No patch
 //     level is written down anywhere; without apt the newest cached image
 //     is used. Everything the checks need (BTF, kprobes, 8250 serial
-//     console, tracefs) is built into Debian's cloud kernels, so no modules
-//     go into the guest.
+//     console, tracefs) is built into Debian's cloud kernels; the few
+//     modules of the package that module BTF is tested with (LabModules:
+//     loop, watchdog, softdog) are kept with the image and go into the
+//     guest under proto.ModulesDir/RELEASE, for tests to load.
 //  2. The Steps are built as static Go programs (CGO_ENABLED=0): guest init
 //     (package guestinit), ktrace from ./cmd/ktrace, and test binaries made
 //     with go test -c. They go into a newc cpio initramfs written by this

@@ -50,6 +50,23 @@ type Kernel struct {
 	Vmlinuz string `json:"-"`
 	// Config is the path of the kernel's config file, when known.
 	Config string `json:"-"`
+	// Modules is the directory holding the kernel's LabModules, ""
+	// when the cache has none.
+	Modules string `json:"-"`
+}
+
+// LabModules are the modules of the kernel package that the guests get,
+// by path under /lib/modules/RELEASE (Debian compresses them with xz
+// since 6.12, which the kernel decompresses itself). Guest tests load
+// them to exercise module BTF: loop has no dependencies, a BTF-described
+// function that an ioctl on /dev/loop-control calls once per call, and
+// structs that vmlinux lacks; watchdog (the watchdog core) has raw
+// tracepoints that softdog, a software watchdog loaded on top, fires
+// once per start, keepalive write and stop.
+var LabModules = []string{
+	"kernel/drivers/block/loop.ko",
+	"kernel/drivers/watchdog/watchdog.ko",
+	"kernel/drivers/watchdog/softdog.ko",
 }
 
 const imagePrefix = "linux-image-"
@@ -142,7 +159,9 @@ func (kc KernelCache) Get(ctx context.Context, spec KernelSpec) (Kernel, error) 
 		return kc.cached(spec, err)
 	}
 	rel := strings.TrimPrefix(pkg, imagePrefix)
-	if k, err := kc.load(rel); err == nil {
+	// A kernel cached before the lab shipped its modules is fetched
+	// again.
+	if k, err := kc.load(rel); err == nil && k.Modules != "" {
 		k.Series = spec.Series
 		return k, nil
 	}
@@ -200,7 +219,20 @@ func (kc KernelCache) load(release string) (Kernel, error) {
 	if _, err := os.Stat(k.Vmlinuz); err != nil {
 		return Kernel{}, err
 	}
+	if haveModules(filepath.Join(dir, "modules")) {
+		k.Modules = filepath.Join(dir, "modules")
+	}
 	return k, nil
+}
+
+// haveModules reports whether dir holds every one of LabModules.
+func haveModules(dir string) bool {
+	for _, m := range LabModules {
+		if found, _ := filepath.Glob(filepath.Join(dir, filepath.Base(m)+"*")); len(found) == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // cached returns the newest cached kernel of the series, or an error that
@@ -270,6 +302,20 @@ func (kc KernelCache) download(ctx context.Context, spec KernelSpec, pkg string)
 	}
 	// The config is informative only.
 	_ = copyFile(filepath.Join(root, "boot", "config-"+rel), filepath.Join(stage, "config"))
+	if err := os.MkdirAll(filepath.Join(stage, "modules"), 0o755); err != nil {
+		return Kernel{}, err
+	}
+	for _, m := range LabModules {
+		found, _ := filepath.Glob(filepath.Join(root, "lib", "modules", rel, m+"*"))
+		if len(found) == 0 {
+			return Kernel{}, fmt.Errorf("%s has no module %s", pkg, m)
+		}
+		for _, f := range found {
+			if err := copyFile(f, filepath.Join(stage, "modules", filepath.Base(f))); err != nil {
+				return Kernel{}, err
+			}
+		}
+	}
 	meta, err := json.MarshalIndent(k, "", "  ")
 	if err != nil {
 		return Kernel{}, err

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ktrace/ktrace/internal/kernellab/proto"
 )
 
 // DefaultKernels are the kernel series the lab boots by default.
@@ -247,6 +249,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	initrd := filepath.Join(buildDir, "initramfs.cpio")
 	token := newToken()
 	disk := false // a step needs the disk
+	var ir Initramfs
 	buildErr := func() error {
 		b := Builder{ModuleRoot: root, OutDir: buildDir, Log: logf}
 		initBin, err := b.BuildInit(ctx)
@@ -266,7 +269,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		if err != nil {
 			return err
 		}
-		ir := Initramfs{
+		ir = Initramfs{
 			Init:      initBin,
 			Files:     append(guestFiles(built), user.files...),
 			HostFiles: user.hostFiles,
@@ -282,17 +285,24 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		if len(ir.Plan.Commands) == 0 {
 			return errors.New("kernel lab: nothing to run in the guest")
 		}
-		if err := ir.WriteFile(initrd); err != nil {
-			return err
-		}
-		if st, err := os.Stat(initrd); err == nil {
-			logf("initramfs: %.1f MiB, %d commands", float64(st.Size())/(1<<20), len(ir.Plan.Commands))
-		}
 		return nil
 	}()
 	fetch.Wait()
+	if buildErr == nil {
+		// One image serves every kernel: each kernel's modules go
+		// under its release.
+		for _, k := range kernels {
+			if k.Modules != "" {
+				ir.Files = append(ir.Files, GuestFile{HostPath: k.Modules, GuestPath: proto.ModulesDir + "/" + k.Release, Mode: 0o644})
+			}
+		}
+		buildErr = ir.WriteFile(initrd)
+	}
 	if buildErr != nil {
 		return Report{}, buildErr
+	}
+	if st, err := os.Stat(initrd); err == nil {
+		logf("initramfs: %.1f MiB, %d commands", float64(st.Size())/(1<<20), len(ir.Plan.Commands))
 	}
 
 	rep := Report{Kernels: make([]KernelReport, len(specs))}

@@ -41,6 +41,12 @@ const (
 	// the initramfs has one.
 	EnvKtraceBin = "KTRACE_BIN"
 
+	// ModulesDir holds, under the kernel release, the modules of the
+	// kernel's package that the guests get (kernellab.LabModules):
+	// ModulesDir/RELEASE/NAME.ko, or NAME.ko.xz where Debian compresses
+	// them.
+	ModulesDir = "/lab/modules"
+
 	// DiskDevice is the guest's disk when the plan asks for one: the
 	// harness attaches an image as an NVMe drive, since NVMe is built
 	// into Debian's cloud kernels (virtio-blk is a module there).
