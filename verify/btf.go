@@ -28,6 +28,34 @@ func (v *verifier) kernelTypes() (*btf.Spec, error) {
 	return kernelBTF, kernelBTFErr
 }
 
+// moduleBTF decodes loaded modules' BTF, for tracing programs that
+// attach in a module; only such programs pay for it.
+var moduleBTF = btf.NewCache()
+
+// lookupTarget finds a tracing program's target in spec (vmlinux's BTF)
+// or, as the kernel does when the program loads, in the first loaded
+// module whose BTF has it.
+func lookupTarget[T btf.Type](spec *btf.Spec, name string, target *T) error {
+	err := spec.TypeByName(name, target)
+	if !errors.Is(err, btf.ErrNotFound) {
+		return err
+	}
+	modules, merr := moduleBTF.Modules()
+	if merr != nil {
+		return err
+	}
+	for _, m := range modules {
+		ms, merr := moduleBTF.Module(m)
+		if merr != nil {
+			continue
+		}
+		if ms.TypeByName(name, target) == nil {
+			return nil
+		}
+	}
+	return err
+}
+
 // tracingArgs returns the argument slots of a tracing program's context.
 func (v *verifier) tracingArgs() ([]ctxArg, error) {
 	o := v.opts
@@ -44,7 +72,7 @@ func (v *verifier) tracingArgs() ([]ctxArg, error) {
 	case ebpf.AttachTraceRawTp:
 		var td *btf.Typedef
 		name := "btf_trace_" + strings.TrimPrefix(o.AttachTo, "btf_trace_")
-		if err := spec.TypeByName(name, &td); err != nil {
+		if err := lookupTarget(spec, name, &td); err != nil {
 			return nil, fmt.Errorf("tracepoint %s has no BTF description: %v", o.AttachTo, err)
 		}
 		ptr, ok := btf.UnderlyingType(td.Type).(*btf.Pointer)
@@ -58,7 +86,7 @@ func (v *verifier) tracingArgs() ([]ctxArg, error) {
 		skipFirst = true
 	case ebpf.AttachTraceFEntry, ebpf.AttachTraceFExit, ebpf.AttachModifyReturn:
 		var fn *btf.Func
-		if err := spec.TypeByName(o.AttachTo, &fn); err != nil {
+		if err := lookupTarget(spec, o.AttachTo, &fn); err != nil {
 			return nil, fmt.Errorf("function %s has no BTF description: %v", o.AttachTo, err)
 		}
 		p, ok := fn.Type.(*btf.FuncProto)

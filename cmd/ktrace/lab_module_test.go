@@ -123,6 +123,8 @@ func TestLabModuleBTF(t *testing.T) {
 
 	src := `fentry:loop:loop_control_ioctl /pid == $1/ { @entry[args.cmd] = count(); }
 fexit:loop_control_ioctl /pid == $1/ { @exit[args.cmd, retval >= 0] = count(); }`
+	// ktrace's own verifier must type the module's programs too.
+	t.Setenv("KTRACE_STRICT_VERIFY", "1")
 	p := startKtrace(t, "-e", src, strconv.Itoa(os.Getpid()))
 	p.waitAttached(t, 2)
 	loopControlIoctls(t, labLoopIoctls)
@@ -167,6 +169,8 @@ func TestLabModuleRawTracepoint(t *testing.T) {
 
 	src := `rawtracepoint:watchdog:watchdog_start /pid == $1/ { @start[args.err, args.wdd->timeout] = count(); }
 rawtracepoint:watchdog_stop /pid == $1/ { @stop[args.err] = count(); }`
+	// ktrace's own verifier must type the module's programs too.
+	t.Setenv("KTRACE_STRICT_VERIFY", "1")
 	p := startKtrace(t, "-e", src, strconv.Itoa(os.Getpid()))
 	held := p.waitAttached(t, 2)
 	// Both are tp_btf programs (BPF_PROG_TYPE_TRACING), typed by the
