@@ -222,7 +222,7 @@ var tools = []*tool{
 	},
 	{
 		name:    "biosnoop",
-		what:    "256 direct (O_DIRECT) 4 KiB reads of a file with dd; at least 256 lines for dd's pid",
+		what:    "256 direct (O_DIRECT) 4 KiB reads of a file with dd; at least 250 lines for dd's pid",
 		trigger: directRead,
 		needs:   []need{needDD},
 		setup:   blockFile,
@@ -231,8 +231,13 @@ var tools = []*tool{
 			if err != nil {
 				return err
 			}
-			if n := countLines(r.stdout, `\sdd\s+`+pid+`\s+\d+$`); n < 256 {
-				return fmt.Errorf("%d lines for dd (pid %s), want at least 256", n, pid)
+			// mq-deadline may merge one of dd's reads into a queued request
+			// of another process (the suite's other packages do I/O
+			// meanwhile): the read then starts and completes as that
+			// request, under its sector and comm, and the script never
+			// sees it, as under bpftrace. A run on a busy machine lost one.
+			if n := countLines(r.stdout, `\sdd\s+`+pid+`\s+\d+$`); n < 250 {
+				return fmt.Errorf("%d lines for dd (pid %s), want at least 250", n, pid)
 			}
 			return nil
 		},
