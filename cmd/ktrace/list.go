@@ -31,17 +31,18 @@ func listCmd(args []string, stdout, stderr io.Writer) int {
 			pattern = a
 		}
 	}
-	return listProbes(pattern, verbose, stdout, stderr)
+	return listProbes(pattern, verbose, 0, stdout, stderr)
 }
 
 // listProbes prints what bpftrace -l prints for pattern (see
 // internal/listing), warnings on stderr.
-func listProbes(pattern string, verbose bool, stdout, stderr io.Writer) int {
+func listProbes(pattern string, verbose bool, pid int, stdout, stderr io.Writer) int {
 	if strings.Contains(pattern, ".") && !strings.ContainsAny(pattern, ":*") {
 		fmt.Fprintf(stderr, "WARNING: It appears that '%s' is a filename but the file does not exist. Treating '%s' as a search pattern.\n", pattern, pattern)
 	}
 	lines, err := listing.List(pattern, listing.Options{
 		Verbose: verbose,
+		PID:     pid,
 		Warn:    func(msg string) { fmt.Fprintln(stderr, "WARNING:", msg) },
 	})
 	if err != nil {

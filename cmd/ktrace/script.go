@@ -68,7 +68,7 @@ func scriptCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if len(o.params) > 0 {
 			pattern = o.params[0]
 		}
-		return listProbes(pattern, o.verbose, stdout, stderr)
+		return listProbes(pattern, o.verbose, o.pid, stdout, stderr)
 	}
 	if !o.hasProgram && o.file == "" {
 		fmt.Fprint(stderr, "ktrace: no program given: use -e 'PROGRAM' or a file name (see ktrace --help)\n")

@@ -51,9 +51,9 @@ var kinds = []*kind{
 
 // list returns the "KIND:NAME" lines of the kind's names that rest
 // matches, each followed by its arguments when verbose.
-func (k *kind) list(rest string, verbose bool) ([]string, error) {
+func (k *kind) list(rest string, verbose bool, pid int) ([]string, error) {
 	if k.user {
-		return resolve.List(k.name + ":" + rest)
+		return resolve.ListPID(k.name+":"+rest, pid)
 	}
 	names, pattern, err := k.names(rest)
 	if err != nil {

@@ -20,6 +20,9 @@ import (
 
 // Options tune a listing.
 type Options struct {
+	// PID lists the user-space probes of that process's files too, as
+	// bpftrace's -l -p does.
+	PID int
 	// Verbose adds each probe's arguments, one "    DECLARATION" line
 	// each, and prints types as C definitions.
 	Verbose bool
@@ -87,7 +90,7 @@ func listProbes(pattern string, o Options) ([]string, error) {
 	globbed := probe.HasWildcard(kindPattern)
 	var chosen []*kind
 	if globbed {
-		chosen = kindsMatching(kindPattern, rest)
+		chosen = kindsMatching(kindPattern, rest, o.PID)
 	} else {
 		k, err := kindNamed(kindPattern)
 		if err != nil {
@@ -107,7 +110,7 @@ func listProbes(pattern string, o Options) ([]string, error) {
 				}
 			}
 		}
-		lines, err := k.list(rest, o.Verbose)
+		lines, err := k.list(rest, o.Verbose, o.PID)
 		if err != nil {
 			if globbed {
 				continue
@@ -125,10 +128,10 @@ func listProbes(pattern string, o Options) ([]string, error) {
 // kindsMatching are the kinds a globbed kind pattern searches: those
 // bpftrace lists without being named, and the user-space kinds when the
 // pattern names an existing binary ("*:/bin/bash:*").
-func kindsMatching(kindPattern, rest string) []*kind {
+func kindsMatching(kindPattern, rest string, pid int) []*kind {
 	target, _, _ := strings.Cut(rest, ":")
 	_, err := os.Stat(target)
-	withUser := target != "" && !probe.HasWildcard(target) && err == nil
+	withUser := target != "" && !probe.HasWildcard(target) && err == nil || pid > 0
 	var out []*kind
 	for _, k := range kinds {
 		if (k.unnamed || withUser && k.user && !k.kind.IsReturn()) && probe.Match(kindPattern, k.name) {

@@ -41,8 +41,8 @@ func TestListErrors(t *testing.T) {
 		{"end:x", "listing END probes is not supported"},
 		{"watchpoint:*", "listing watchpoint probes is not supported"},
 		{"self:*", "listing self probes is not supported"},
-		{"uprobe:*", "listing uprobe probes needs a binary, e.g. uprobe:/bin/bash:*"},
-		{"usdt:", "listing usdt probes needs a binary, e.g. usdt:/bin/bash:*"},
+		{"uprobe:*", "listing uprobe probes needs a binary, e.g. uprobe:/bin/bash:*, or -p PID"},
+		{"usdt:", "listing usdt probes needs a binary, e.g. usdt:/bin/bash:*, or -p PID"},
 		{"software:*,kprob:x", `unknown probe type "kprob"; did you mean "kprobe"?`},
 	} {
 		got, err := List(tt.in, Options{})

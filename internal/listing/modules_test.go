@@ -28,14 +28,14 @@ func TestModuleNames(t *testing.T) {
 		{"*:loop_*", []string{"fentry:loop:loop_queue_rq"}},
 		{"nosuch:*", nil},
 	} {
-		got, err := k.list(tt.rest, false)
+		got, err := k.list(tt.rest, false, 0)
 		if err != nil || !slices.Equal(got, tt.want) {
 			t.Errorf("list(%q) = %q, %v; want %q", tt.rest, got, err, tt.want)
 		}
 	}
 	// Unreadable module BTF leaves vmlinux's names.
 	k = &kind{name: "fentry", names: moduleNames(vmlinux, broken)}
-	if got, err := k.list("*", false); err != nil || !slices.Equal(got, []string{"fentry:vmlinux:lo_open", "fentry:vmlinux:vfs_read"}) {
+	if got, err := k.list("*", false, 0); err != nil || !slices.Equal(got, []string{"fentry:vmlinux:lo_open", "fentry:vmlinux:vfs_read"}) {
 		t.Errorf("list with broken modules = %q, %v", got, err)
 	}
 }

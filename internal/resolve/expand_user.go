@@ -321,26 +321,49 @@ func expandUSDTIn(spec probe.Spec) ([]probe.Spec, error) {
 
 // listUser lists the functions (uprobe, uretprobe) or probe.USDT probes (usdt)
 // of one binary: rest is "PATH:GLOB" or, for usdt, "PATH:PROVIDER:GLOB".
-func listUser(t probe.Kind, rest string) ([]string, error) {
+func listUser(t probe.Kind, rest string, pid int) ([]string, error) {
 	var spec probe.Spec
 	var err error
 	if rest == "" || rest == "*" {
-		return nil, fmt.Errorf("listing %s probes needs a binary, e.g. %s:/bin/bash:*", t, t)
-	}
-	if t == probe.USDT {
-		if !strings.Contains(rest, ":") {
-			rest += ":*"
+		if pid <= 0 {
+			return nil, fmt.Errorf("listing %s probes needs a binary, e.g. %s:/bin/bash:*, or -p PID", t, t)
 		}
-		spec, err = probe.Parse("usdt:" + rest)
-	} else {
-		if !strings.Contains(rest, ":") {
-			rest += ":*"
-		}
-		spec, err = probe.Parse(t.String() + ":" + rest)
+		// -p PID: every file the process maps.
+		rest = "*:*"
 	}
+	if !strings.Contains(rest, ":") {
+		rest += ":*"
+	}
+	spec, err = probe.Parse(t.String() + ":" + rest)
 	if err != nil {
 		return nil, err
 	}
+	if t == probe.USDT && spec.Category == "" && spec.Name == "*" {
+		spec.Category = "*"
+	}
+	bins, err := binaries(spec, pid)
+	if err != nil {
+		return nil, err
+	}
+	if bins == nil {
+		return listUserIn(t, spec)
+	}
+	// A wildcard path, or the files of a process: each file matched,
+	// named by its path.
+	var out []string
+	for _, b := range bins {
+		s := spec
+		s.Path = b
+		if lines, err := listUserIn(t, s); err == nil {
+			out = append(out, lines...)
+		}
+	}
+	return out, nil
+}
+
+// listUserIn lists the probes of spec's kind that spec matches in the one
+// binary its path names.
+func listUserIn(t probe.Kind, spec probe.Spec) ([]string, error) {
 	path, f, err := openBinary(spec)
 	if err != nil {
 		return nil, err

@@ -234,8 +234,8 @@ func TestListUser(t *testing.T) {
 		t.Errorf("uprobe:bash:readline*: %v, %v", got, err)
 	}
 	for _, tt := range []struct{ in, want string }{
-		{"uprobe:", "listing uprobe probes needs a binary, e.g. uprobe:/bin/bash:*"},
-		{"usdt:*", "listing usdt probes needs a binary, e.g. usdt:/bin/bash:*"},
+		{"uprobe:", "listing uprobe probes needs a binary, e.g. uprobe:/bin/bash:*, or -p PID"},
+		{"usdt:*", "listing usdt probes needs a binary, e.g. usdt:/bin/bash:*, or -p PID"},
 		{"uprobe:" + rel + ":0x10", "listing uprobe probes takes a function name or glob, not an address"},
 		{"uprobe:./no_such_binary:*", "uprobe target file './no_such_binary' does not exist or is not executable"},
 	} {

@@ -54,13 +54,17 @@ var listFamily = map[probe.Kind]probe.Kind{
 //
 // List serves the tools that look probes up by name; `ktrace -l` prints
 // bpftrace's listing, internal/listing.
-func List(pattern string) ([]string, error) {
+func List(pattern string) ([]string, error) { return ListPID(pattern, 0) }
+
+// ListPID is List with user-space probes found in process pid's files
+// when the pattern names no binary or '*' (bpftrace's -l -p).
+func ListPID(pattern string, pid int) ([]string, error) {
 	want, glob, explicit, err := parseListPattern(pattern)
 	if err != nil {
 		return nil, err
 	}
 	if want == probe.Uprobe || want == probe.Uretprobe || want == probe.USDT {
-		return listUser(want, glob)
+		return listUser(want, glob, pid)
 	}
 	var out []string
 	for _, l := range listable {
