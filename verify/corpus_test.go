@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/cilium/ebpf/asm"
@@ -298,6 +299,21 @@ func corpus() []corpusCase {
 	add("ret/tpbtf-any-ok", optsTPBTF(), "", asm.Mov.Imm(R0, 5), asm.Return())
 	add("ret/kprobe-pointer-ok", optsKprobe(), "", asm.Mov.Reg(R0, R10), asm.Return())
 	add("ret/tp-uninit", optsTP(), CatUninit, asm.Mov.Imm(R1, 0), asm.Return())
+
+	// A join point that has seen six states merges the next one: R7, a
+	// stack pointer on some paths and 0 on others, is read after the join
+	// and must survive the merge (the states are kept apart), and R9,
+	// different on every path, keeps the states from covering each other.
+	var merge []any
+	merge = append(merge, unknownInto(R8), asm.Mov.Imm(R9, 0), asm.StoreImm(R10, -16, 0, W), asm.StoreImm(R10, -12, 0, W), asm.StoreImm(R10, -8, 0, W), asm.StoreImm(R10, -4, 0, W))
+	for _, bit := range []int32{1, 2, 4, 8} {
+		l := fmt.Sprintf("bit%d", bit)
+		merge = append(merge, asm.Mov.Reg(R1, R8), asm.And.Imm(R1, bit), asm.JEq.Imm(R1, 0, l), asm.Add.Imm(R9, bit), asm.Mov.Imm(R2, 0).WithSymbol(l))
+	}
+	merge = append(merge, asm.Mov.Reg(R1, R8), asm.And.Imm(R1, 16), asm.Mov.Imm(R7, 0), asm.JEq.Imm(R1, 0, "join"), stackPtr(R7, -16),
+		asm.Mov.Imm(R0, 0).WithSymbol("join"), asm.JEq.Imm(R7, 0, "out"), asm.LoadMem(R0, R7, 0, DW),
+		stackPtr(R1, -16), asm.Add.Reg(R1, R9), asm.LoadMem(R0, R1, 0, B), asm.Mov.Imm(R0, 0).WithSymbol("out"), asm.Return())
+	add("prune/merge-keeps-live-pointer-ok", optsTP(), "", merge...)
 
 	// ---- 17. bpf-to-bpf calls and callbacks ----
 	add("call/subprog-ok", optsTP(), "", asm.Mov.Imm(R1, 3), asm.Call.Label("f"), asm.Return(), asm.Mov.Reg(R0, R1).WithSymbol("f"), asm.Add.Imm(R0, 1), asm.Return())

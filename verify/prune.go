@@ -62,7 +62,7 @@ func (v *verifier) atJoin(st *state, pc int) (*state, bool) {
 		}
 	}
 	if lastDone != nil && done >= mergeAfter && !v.g.inLoop[pc] && !v.cbEntry[pc] {
-		if m := join(lastDone.st, st); m != nil {
+		if m := join(lastDone.st, st, live); m != nil {
 			m.parent = st.parent
 			st = m
 			v.merges++

@@ -413,7 +413,11 @@ func joinReg(a, b *reg) (reg, bool) {
 
 // join merges cur into old (both at the same instruction) and returns a
 // state covering both, or nil if they differ in ways that cannot be merged.
-func join(old, cur *state) *state {
+// A register the two hold in kinds that do not join (a pointer on one
+// path, a number on the other) is left uninitialised when it is dead
+// there; when it is live, the states are not merged, since the register's
+// next read would then fail on a path where it is fine.
+func join(old, cur *state, live liveFunc) *state {
 	if len(old.frames) != len(cur.frames) || len(old.refs) != len(cur.refs) {
 		return nil
 	}
@@ -428,9 +432,13 @@ func join(old, cur *state) *state {
 		if of.callsite != nf.callsite || of.subprog != nf.subprog || of.callback != nf.callback {
 			return nil
 		}
+		liveRegs, _, _ := live(fi, nf)
 		for r := 0; r < 10; r++ {
 			j, ok := joinReg(&of.regs[r], &nf.regs[r])
 			if !ok {
+				if liveRegs&(1<<r) != 0 {
+					return nil
+				}
 				j = notInit()
 			}
 			nf.regs[r] = j
