@@ -26,10 +26,12 @@ func takeEntry(bm *ebpf.Map, key []byte, val any) error {
 // per element otherwise.
 func readArray(bm *ebpf.Map, size int) ([]byte, error) {
 	n := int(bm.MaxEntries())
-	raw := make([]byte, n*size)
+	// Map.BatchLookup wants one value per key: a slice of n byte
+	// arrays (over raw's memory), not n*size bytes.
+	valuesOut, raw := byteRows(n, size)
 	indexes := make([]uint32, n)
 	var cursor ebpf.MapBatchCursor
-	got, err := bm.BatchLookup(&cursor, indexes, raw, nil)
+	got, err := bm.BatchLookup(&cursor, indexes, valuesOut, nil)
 	if got == n && (err == nil || errors.Is(err, ebpf.ErrKeyNotExist)) && inOrder(indexes) {
 		return raw, nil
 	}
