@@ -67,10 +67,38 @@ const (
 // in the BPF key) belongs in, as the BPF program computes it: h = (h ^
 // word) * SlotHashMul over the key's little-endian 64-bit words, then the
 // top SlotBits bits of h.
-func SlotIndex(key []byte) uint32 {
+func SlotIndex(key []byte) uint32 { return uint32(SlotHash(key) >> (64 - SlotBits)) }
+
+// SlotHash is the 64-bit hash of a map key that slot indexes are the top
+// bits of: h = (h ^ word) * SlotHashMul over the key's little-endian
+// 64-bit words, from h = 0.
+func SlotHash(key []byte) uint64 {
 	var h uint64
 	for i := 0; i+8 <= len(key); i += 8 {
 		h = (h ^ binary.LittleEndian.Uint64(key[i:])) * SlotHashMul
 	}
-	return uint32(h >> (64 - SlotBits))
+	return h
+}
+
+// ValueSlotsMap returns the collection key of the value slots of the
+// script map @name: a plain array of ValueSlotCount slots shared by all
+// CPUs, and one more element whose first u64 counts the entries in the
+// map itself (see internal/compile/valueslots.go).
+func ValueSlotsMap(name string) string { return "vslots" + ScriptMap(name) }
+
+const (
+	// ValueSlotBits is the number of bits of a value slot's index.
+	ValueSlotBits = 12
+	// ValueSlotCount is the number of value slots; element ValueSlotCount
+	// of the array holds the count of entries in the hash map.
+	ValueSlotCount = 1 << ValueSlotBits
+)
+
+// ValueSlot returns the index of the value slot a map key (the BPF key's
+// script part) belongs in, and the tag that marks the slot as that key's:
+// the key's whole hash with the low bit set, so a free slot's tag, 0,
+// never matches. A slot holds the tag (u64), the key, then the value.
+func ValueSlot(key []byte) (index uint32, tag uint64) {
+	h := SlotHash(key)
+	return uint32(h >> (64 - ValueSlotBits)), h | 1
 }

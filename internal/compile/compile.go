@@ -77,6 +77,11 @@ type Options struct {
 	// attach through uprobe_multi links (uprobe_multi.go); the kernel
 	// must have them (Linux 6.6 and later).
 	UprobeMulti bool
+	// ValueSlots lets maps of integers that probes only assign, read and
+	// delete keep their entries in slots of an array first
+	// (valueslots.go); the kernel must have BPF's atomic
+	// compare-and-exchange (Linux 5.12 and later).
+	ValueSlots bool
 }
 
 // Program is a compiled script.
@@ -129,7 +134,12 @@ type Map struct {
 	// count that probes only count into (see SlotIndex): user space adds
 	// its slots to the hash map's entries.
 	Slots *ebpf.MapSpec
-	Spec  *ebpf.MapSpec
+	// ValueSlots, when set, is the array of value slots of a map of
+	// integers that probes only assign, read and delete (see
+	// abi.ValueSlot): user space reads its slots with the hash map's
+	// entries.
+	ValueSlots *ebpf.MapSpec
+	Spec       *ebpf.MapSpec
 }
 
 // UserKeySize is the size of the script's key in the BPF key: 0 for a map
@@ -332,6 +342,9 @@ func (c *compiler) declareMaps() {
 		m.Spec = spec
 		if m.Slots = c.slotsFor(mi, m); m.Slots != nil {
 			c.prog.Collection.Maps[abi.SlotsMap(mi.Name)] = m.Slots
+		}
+		if m.ValueSlots = c.valueSlotsFor(mi, m); m.ValueSlots != nil {
+			c.prog.Collection.Maps[abi.ValueSlotsMap(mi.Name)] = m.ValueSlots
 		}
 		c.maps[mi.Name] = m
 		c.prog.Maps = append(c.prog.Maps, m)

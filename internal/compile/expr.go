@@ -630,6 +630,13 @@ func (g *gen) mapReadInt(x *ast.MapRef) operand {
 	}
 	mark := g.mark()
 	key := g.mapKey(m, x.Keys)
+	if m.ValueSlots != nil {
+		g.valueSlotRead(m, key)
+		g.release(mark)
+		o := g.temp(x)
+		g.store(o, asm.R0)
+		return o
+	}
 	g.mapLookup(m, key)
 	g.release(mark)
 	o := g.temp(x)

@@ -312,6 +312,17 @@ func (g *gen) stackPtr(r asm.Register, off int16) {
 // storeImm emits *(size *)(dst + off) = v. The kernel sign-extends the
 // 32-bit immediate for 8-byte stores; cilium/ebpf's StoreImm refuses that
 // size, so the instruction is built here.
+// atomic is `*(size *)(dst + off) (op) src` for the atomic operations
+// cilium/ebpf v0.22 encodes wrongly: its Marshal computes the immediate
+// before it derives the operation's code into it, so an exchange or a
+// fetching operation would go out as a plain atomic add. Setting the
+// immediate ourselves gives the kernel the right operation.
+func atomic(op asm.AtomicOp, dst, src asm.Register, size asm.Size, off int16) asm.Instruction {
+	ins := op.Mem(dst, src, size, off)
+	ins.Constant = int64(op >> 8)
+	return ins
+}
+
 func storeImm(dst asm.Register, off int16, v int32, size asm.Size) asm.Instruction {
 	return asm.Instruction{OpCode: asm.StoreImmOp(size), Dst: dst, Offset: off, Constant: int64(v)}
 }

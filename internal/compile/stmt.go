@@ -322,6 +322,10 @@ func (g *gen) assignMap(s *ast.AssignStmt, ref *ast.MapRef) {
 	key := g.mapKey(m, ref.Keys)
 	val := g.alloc(s, int(m.Spec.ValueSize))
 	g.storeValue(s.Value, m.Value, val)
+	if m.ValueSlots != nil {
+		g.valueSlotAssign(m, key, val)
+		return
+	}
 	g.mapUpdate(m, key, val, bpfAny)
 }
 
@@ -350,7 +354,18 @@ func (g *gen) mapUpdate(m *Map, key, val int16, flags int32) {
 }
 
 // mapLookup calls bpf_map_lookup_elem(map, key); the result is in R0.
+// A map with value slots is read with valueSlotRead instead: the uses
+// that would look its entries up otherwise keep a map from having value
+// slots (valueSlotsFor).
 func (g *gen) mapLookup(m *Map, key int16) {
+	if m.ValueSlots != nil {
+		g.errorf(&ast.Ident{Sp: m.Info.Pos}, "internal error: %s has value slots, but a use looks its entries up in its hash map only", m.Name)
+	}
+	g.hashLookup(m, key)
+}
+
+// hashLookup calls bpf_map_lookup_elem(map, key); the result is in R0.
+func (g *gen) hashLookup(m *Map, key int16) {
 	g.loadMap(asm.R1, m)
 	g.stackPtr(asm.R2, key)
 	g.call(asm.FnMapLookupElem)
@@ -503,6 +518,10 @@ func (g *gen) deleteEntry(x *ast.Call) {
 		g.storeValue(x.Args[1], m.Key, key)
 	} else {
 		key = g.mapKey(m, ref.Keys)
+	}
+	if m.ValueSlots != nil {
+		g.valueSlotDelete(m, key)
+		return
 	}
 	g.loadMap(asm.R1, m)
 	g.stackPtr(asm.R2, key)

@@ -90,7 +90,19 @@ func CompileOptions(file *lang.File, info *types.Info, req Request) (compile.Opt
 	opts.KprobesAsFentry = asFentry
 	opts.BTFRawTracepoints = btfRawTracepoints(points, RunningKernel)
 	opts.UprobeMulti = !req.NoUprobeMulti && uprobeMulti(points)
+	opts.ValueSlots = plainKeyedMaps(info) && kernel.HaveAtomicsCached() == nil
 	return opts, nil
+}
+
+// plainKeyedMaps reports whether the script has a keyed map of integers
+// or pointers, which may keep its entries in value slots.
+func plainKeyedMaps(info *types.Info) bool {
+	for _, m := range info.Maps {
+		if m.Value != nil && len(m.Keys) > 0 && (m.Value.Kind == types.Int || m.Value.Kind == types.Pointer) {
+			return true
+		}
+	}
+	return false
 }
 
 // stackOptions tells the compiler how this machine's kernel takes stacks,

@@ -123,7 +123,54 @@ var (
 	haveRingbuf        = sync.OnceValue(probeRingbuf)
 	haveTaskBTF        = sync.OnceValue(probeTaskBTF)
 	haveIter           = sync.OnceValue(probeIter)
+	haveAtomics        = sync.OnceValue(probeAtomics)
 )
+
+// HaveAtomicsCached reports whether BPF programs can use atomic
+// compare-and-exchange and exchange (Linux 5.12), which value slots need
+// (internal/compile/valueslots.go). As HaveTPBTFCached, a success is
+// remembered on disk, so only a kernel's first run loads the probe.
+func HaveAtomicsCached() error {
+	const key = "have atomics"
+	if v, ok := cachedFact(key); ok && v == "1" {
+		return nil
+	}
+	if err := haveAtomics(); err != nil {
+		return err
+	}
+	storeFact(key, "1")
+	return nil
+}
+
+// atomicInsn is a 64-bit atomic operation with its immediate set by hand:
+// cilium/ebpf v0.22's Marshal leaves it 0 (an atomic add) for the others.
+func atomicInsn(op asm.AtomicOp, dst, src asm.Register, off int16) asm.Instruction {
+	ins := op.Mem(dst, src, asm.DWord, off)
+	ins.Constant = int64(op >> 8)
+	return ins
+}
+
+// probeAtomics loads a program that compare-and-exchanges a stack slot.
+func probeAtomics() error {
+	insns := asm.Instructions{
+		asm.Mov.Imm(asm.R1, 0),
+		asm.StoreMem(asm.RFP, -8, asm.R1, asm.DWord),
+		asm.Mov.Imm(asm.R0, 0),
+		asm.Mov.Imm(asm.R1, 1),
+		atomicInsn(asm.CmpXchg, asm.RFP, asm.R1, -8),
+		atomicInsn(asm.Xchg, asm.RFP, asm.R1, -8),
+		asm.Mov.Imm(asm.R0, 0),
+		asm.Return(),
+	}
+	p, err := loadProgram(&ebpf.ProgramSpec{Type: ebpf.SocketFilter, Instructions: insns})
+	if err != nil {
+		if errors.Is(err, unix.EINVAL) {
+			return &FeatureError{Feature: "BPF atomics", Reason: "the kernel does not know atomic compare-and-exchange (needs 5.12+)", Unsupported: true, Err: err}
+		}
+		return featureErr("BPF atomics", "loading a program", err, CapBPF)
+	}
+	return p.Close()
+}
 
 // HaveKprobes reports whether a kprobe can be attached here, by attaching
 // one to vfs_read. The result is memoized; nil means yes, otherwise a

@@ -25,6 +25,15 @@ func (r *Reader) Clear(m *compile.Map) error {
 			err = serr
 		}
 	}
+	if m.ValueSlots != nil {
+		slots, vm, verr := r.valueSlots(m)
+		if verr == nil {
+			verr = freeValueSlots(vm, slots)
+		}
+		if err == nil {
+			err = verr
+		}
+	}
 	return err
 }
 

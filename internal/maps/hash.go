@@ -26,6 +26,25 @@ func (r *Reader) hash(m *compile.Map, bm *ebpf.Map, take bool) (*output.Map, err
 			return nil, err
 		}
 	}
+	// Entries in value slots come first; a key that owns its slot is
+	// read from it, even if an older value is in the hash map.
+	var vslots []valueSlot
+	inSlot := map[string]bool{}
+	if m.ValueSlots != nil {
+		var bm *ebpf.Map
+		var err error
+		if vslots, bm, err = r.valueSlots(m); err != nil {
+			return nil, err
+		}
+		if take {
+			if err := freeValueSlots(bm, vslots); err != nil {
+				return nil, fmt.Errorf("taking %s: %w", m.Name, err)
+			}
+		}
+		for _, s := range vslots {
+			inSlot[string(s.key)] = true
+		}
+	}
 	vt := m.Value
 	if vt.Kind == types.Bool {
 		vt = &types.Type{Kind: types.Bool, Size: 8}
@@ -36,7 +55,7 @@ func (r *Reader) hash(m *compile.Map, bm *ebpf.Map, take bool) (*output.Map, err
 	// size: growing one to a million entries would copy it over and
 	// over.
 	var chunks []*chunk
-	n := len(slotted)
+	n := len(slotted) + len(vslots)
 	err := readEntries(bm, take, func(c *chunk) {
 		chunks = append(chunks, c)
 		n += c.n
@@ -47,9 +66,15 @@ func (r *Reader) hash(m *compile.Map, bm *ebpf.Map, take bool) (*output.Map, err
 	if n > 0 {
 		out.Entries = make([]output.Entry, 0, n)
 	}
+	for _, s := range vslots {
+		out.Entries = append(out.Entries, output.Entry{Key: r.decodeKey(m, s.key), Value: output.Decode(vt, s.value, r.env)})
+	}
 	for ci, c := range chunks {
 		for i := range c.n {
 			k, raw := c.key(i), c.value(i)
+			if inSlot[string(k)] {
+				continue
+			}
 			var val any
 			switch {
 			case pairs:
