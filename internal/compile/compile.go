@@ -409,32 +409,54 @@ func bucketCount(t *types.Type) int64 {
 // no probe reads the map, so it may be kept in a form only user space
 // understands (a bucket array, count slots).
 func (c *compiler) usedOnlyBy(name, agg string, userCalls ...string) bool {
-	ok := true
-	var visit func(n ast.Node) bool
-	visitAll := func(xs []ast.Expr) {
-		for _, x := range xs {
-			ast.Inspect(x, visit)
-		}
-	}
-	visit = func(n ast.Node) bool {
+	return c.onlyUses(name, func(n ast.Node) (useVerdict, []ast.Expr) {
 		switch n := n.(type) {
 		case *ast.AssignStmt:
 			ref, isRef := n.Target.(*ast.MapRef)
 			call, isCall := n.Value.(*ast.Call)
 			if isRef && ref.Name == name && n.Op == "=" && isCall && call.Name == agg {
-				visitAll(ref.Keys)
-				visitAll(call.Args)
-				return false
+				return acceptedUse, append(slices.Clone(ref.Keys), call.Args...)
 			}
 		case *ast.Call:
 			if ref, isRef := firstArg(n).(*ast.MapRef); isRef && ref.Name == name && len(ref.Keys) == 0 && slices.Contains(userCalls, n.Name) {
-				visitAll(n.Args[1:])
-				return false
+				return acceptedUse, n.Args[1:]
 			}
-		case *ast.MapRef:
-			if n.Name == name {
-				ok = false
+		}
+		return notAUse, nil
+	})
+}
+
+// A useVerdict is what a map's use check says of one node.
+type useVerdict int
+
+const (
+	notAUse     useVerdict = iota // look inside the node
+	acceptedUse                   // a use that is allowed; walk on into the expressions returned
+	rejectedUse                   // a use that is not allowed
+)
+
+// onlyUses walks the probes and reports whether every reference to @name
+// is inside a node that judge accepts. judge sees every node; any
+// reference to the map that it does not account for fails the check.
+func (c *compiler) onlyUses(name string, judge func(n ast.Node) (useVerdict, []ast.Expr)) bool {
+	ok := true
+	var visit func(n ast.Node) bool
+	visit = func(n ast.Node) bool {
+		if !ok {
+			return false
+		}
+		switch v, rest := judge(n); v {
+		case acceptedUse:
+			for _, x := range rest {
+				ast.Inspect(x, visit)
 			}
+			return false
+		case rejectedUse:
+			ok = false
+			return false
+		}
+		if ref, isRef := n.(*ast.MapRef); isRef && ref.Name == name {
+			ok = false
 		}
 		return ok
 	}

@@ -72,57 +72,44 @@ func (c *compiler) valueSlotsFor(mi *types.MapInfo, m *Map) *ebpf.MapSpec {
 // `@name[k] = v`, reads of @name[k], delete(@name[k]), delete(@name, k),
 // print(@name) and clear(@name).
 func (c *compiler) assignedReadDeletedOnly(name string) bool {
-	ok := true
-	var visit func(n ast.Node) bool
-	visitAll := func(xs []ast.Expr) {
-		for _, x := range xs {
-			ast.Inspect(x, visit)
-		}
+	isMap := func(x ast.Expr) (*ast.MapRef, bool) {
+		ref, ok := x.(*ast.MapRef)
+		return ref, ok && ref.Name == name
 	}
-	visit = func(n ast.Node) bool {
+	return c.onlyUses(name, func(n ast.Node) (useVerdict, []ast.Expr) {
 		switch n := n.(type) {
 		case *ast.AssignStmt:
-			if ref, isRef := n.Target.(*ast.MapRef); isRef && ref.Name == name {
+			if ref, ok := isMap(n.Target); ok {
 				if n.Op != "=" {
-					ok = false
+					return rejectedUse, nil
 				}
-				visitAll(ref.Keys)
-				ast.Inspect(n.Value, visit)
-				return false
+				return acceptedUse, append(slices.Clone(ref.Keys), n.Value)
 			}
 		case *ast.Unary:
-			if ref, isRef := n.X.(*ast.MapRef); isRef && ref.Name == name && n.Op != "!" && n.Op != "-" && n.Op != "~" {
-				ok = false // ++, --, & and the like
+			if _, ok := isMap(n.X); ok && n.Op != "!" && n.Op != "-" && n.Op != "~" {
+				return rejectedUse, nil // ++, --, & and the like
 			}
 		case *ast.Postfix:
-			if ref, isRef := n.X.(*ast.MapRef); isRef && ref.Name == name {
-				ok = false
+			if _, ok := isMap(n.X); ok {
+				return rejectedUse, nil
 			}
 		case *ast.Call:
-			ref, isRef := firstArg(n).(*ast.MapRef)
-			if !isRef || ref.Name != name {
-				break
-			}
+			ref, ok := isMap(firstArg(n))
 			switch {
+			case !ok:
 			case n.Name == "delete" && (len(ref.Keys) > 0) != (len(n.Args) == 2):
-				visitAll(ref.Keys)
-				visitAll(n.Args[1:])
-				return false
-			case len(ref.Keys) == 0 && slices.Contains([]string{"print", "clear"}, n.Name):
-				visitAll(n.Args[1:])
-				return false
+				return acceptedUse, append(slices.Clone(ref.Keys), n.Args[1:]...)
+			case len(ref.Keys) == 0 && (n.Name == "print" || n.Name == "clear"):
+				return acceptedUse, n.Args[1:]
 			}
 		case *ast.MapRef:
-			if n.Name == name && len(n.Keys) == 0 {
-				ok = false // the whole map, as len(), has_key() or for use it
+			if n.Name == name && len(n.Keys) > 0 {
+				return acceptedUse, n.Keys // a read
 			}
+			// The whole map, as len(), has_key() or for use it, fails.
 		}
-		return ok
-	}
-	for _, pi := range c.info.Probes {
-		ast.Inspect(pi.Node, visit)
-	}
-	return ok
+		return notAUse, nil
+	})
 }
 
 // A slotFrame is the stack a value-slot access uses: the key, the key's
@@ -189,6 +176,19 @@ func (g *gen) hashEmpty(m *Map, f slotFrame, empty string) {
 	g.emit(asm.JEq.Imm(asm.R1, 0, empty))
 }
 
+// deleteFromHash deletes the key from m's hash map, when the map has
+// entries, and counts the deletion. It jumps to empty when the map has
+// none, to failed (R0 the helper's error) when the key is not there, and
+// to deleted when it was.
+func (g *gen) deleteFromHash(m *Map, f slotFrame, empty, failed, deleted string) {
+	g.hashEmpty(m, f, empty)
+	g.loadMap(asm.R1, m)
+	g.stackPtr(asm.R2, f.key)
+	g.call(asm.FnMapDeleteElem)
+	g.emit(asm.JNE.Imm(asm.R0, 0, failed))
+	g.addHashCount(m, f, -1, deleted)
+}
+
 // addHashCount adds delta to the count of entries in m's hash map,
 // atomically, and continues at done.
 func (g *gen) addHashCount(m *Map, f slotFrame, delta int32, done string) {
@@ -246,12 +246,7 @@ func (g *gen) valueSlotAssign(m *Map, key, val int16) {
 	g.emit(asm.StoreMem(asm.R3, valueOffset(m), asm.R1, size))
 	// An older value of the key may be in the hash map, put there while
 	// another key held the slot: remove it.
-	g.hashEmpty(m, f, done)
-	g.loadMap(asm.R1, m)
-	g.stackPtr(asm.R2, key)
-	g.call(asm.FnMapDeleteElem)
-	g.emit(asm.JNE.Imm(asm.R0, 0, done))
-	g.addHashCount(m, f, -1, done)
+	g.deleteFromHash(m, f, done, done, done)
 
 	// Another key holds the slot: the hash map, counting a new entry.
 	g.place(inHash)
@@ -284,24 +279,14 @@ func (g *gen) valueSlotDelete(m *Map, key int16) {
 	g.emit(asm.Mov.Imm(asm.R1, 0))
 	g.emit(atomic(asm.Xchg, asm.R3, asm.R1, asm.DWord, 0))
 	deleted := g.newLabel("vs_deleted")
-	g.hashEmpty(m, f, deleted)
-	g.loadMap(asm.R1, m)
-	g.stackPtr(asm.R2, key)
-	g.call(asm.FnMapDeleteElem)
-	g.emit(asm.JNE.Imm(asm.R0, 0, deleted))
-	g.addHashCount(m, f, -1, deleted)
+	g.deleteFromHash(m, f, deleted, deleted, deleted)
 	g.place(deleted)
 	g.emit(asm.Mov.Imm(asm.R0, 0))
 	g.emit(asm.Ja.Label(done))
 
 	// Not in its slot: in the hash map, if it has entries.
 	g.place(other)
-	g.hashEmpty(m, f, missing)
-	g.loadMap(asm.R1, m)
-	g.stackPtr(asm.R2, key)
-	g.call(asm.FnMapDeleteElem)
-	g.emit(asm.JNE.Imm(asm.R0, 0, done))
-	g.addHashCount(m, f, -1, deleted)
+	g.deleteFromHash(m, f, missing, done, deleted)
 	g.place(missing)
 	g.emit(asm.Mov.Imm(asm.R0, -int32(unix.ENOENT)))
 	g.place(done)

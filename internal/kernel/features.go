@@ -130,12 +130,16 @@ var (
 // compare-and-exchange and exchange (Linux 5.12), which value slots need
 // (internal/compile/valueslots.go). As HaveTPBTFCached, a success is
 // remembered on disk, so only a kernel's first run loads the probe.
-func HaveAtomicsCached() error {
-	const key = "have atomics"
+func HaveAtomicsCached() error { return cachedSuccess("have atomics", haveAtomics) }
+
+// cachedSuccess runs probe unless the facts cache remembers it succeeding
+// on this kernel, and remembers a success. A failure is not remembered:
+// it may be a missing privilege rather than the kernel.
+func cachedSuccess(key string, probe func() error) error {
 	if v, ok := cachedFact(key); ok && v == "1" {
 		return nil
 	}
-	if err := haveAtomics(); err != nil {
+	if err := probe(); err != nil {
 		return err
 	}
 	storeFact(key, "1")
@@ -197,17 +201,7 @@ func HaveTPBTF() error { return haveTPBTF() }
 // run pays for the probe (loading a tp_btf program makes cilium/ebpf index
 // the kernel's BTF). A failure is not remembered: it may be a missing
 // privilege rather than the kernel.
-func HaveTPBTFCached() error {
-	const key = "have tp_btf"
-	if v, ok := cachedFact(key); ok && v == "1" {
-		return nil
-	}
-	if err := HaveTPBTF(); err != nil {
-		return err
-	}
-	storeFact(key, "1")
-	return nil
-}
+func HaveTPBTFCached() error { return cachedSuccess("have tp_btf", haveTPBTF) }
 
 // HaveFentry reports whether an fentry program can be loaded and attached
 // (to vfs_read).

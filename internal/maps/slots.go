@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/cilium/ebpf"
+
 	"github.com/ktrace/ktrace/internal/abi"
 	"github.com/ktrace/ktrace/internal/compile"
 )
@@ -15,14 +17,9 @@ import (
 // a slot and user space never writes one, so nothing counted while this
 // reads is lost: it is reported next time.
 func (r *Reader) slotCounts(m *compile.Map, consume bool) ([][]byte, map[string]uint64, error) {
-	bm, err := r.loaded(abi.SlotsMap(m.Name), "the count slots of "+m.Name)
+	bm, raw, size, err := r.readSlots(m, abi.SlotsMap(m.Name), "the count slots of ")
 	if err != nil {
 		return nil, nil, err
-	}
-	size := int(bm.ValueSize())
-	raw, err := readArray(bm, size)
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading %s: %w", m.Name, err)
 	}
 	seen := r.reportedOf(m, int(bm.MaxEntries()))
 	var keys [][]byte
@@ -46,4 +43,19 @@ func (r *Reader) slotCounts(m *compile.Map, consume bool) ([][]byte, map[string]
 		}
 	}
 	return keys, counts, nil
+}
+
+// readSlots reads the whole slot array of m kept under key (what names it
+// in errors): the map, its elements' bytes and the size of one.
+func (r *Reader) readSlots(m *compile.Map, key, what string) (*ebpf.Map, []byte, int, error) {
+	bm, err := r.loaded(key, what+m.Name)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	size := int(bm.ValueSize())
+	raw, err := readArray(bm, size)
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("reading %s: %w", m.Name, err)
+	}
+	return bm, raw, size, nil
 }

@@ -2,7 +2,6 @@ package maps
 
 import (
 	"encoding/binary"
-	"fmt"
 
 	"github.com/cilium/ebpf"
 
@@ -21,14 +20,9 @@ type valueSlot struct {
 // slot whose tag does not match its key is free, or was being claimed as
 // it was read (the program writes the tag, then the key): it is skipped.
 func (r *Reader) valueSlots(m *compile.Map) ([]valueSlot, *ebpf.Map, error) {
-	bm, err := r.loaded(abi.ValueSlotsMap(m.Name), "the value slots of "+m.Name)
+	bm, raw, size, err := r.readSlots(m, abi.ValueSlotsMap(m.Name), "the value slots of ")
 	if err != nil {
 		return nil, nil, err
-	}
-	size := int(bm.ValueSize())
-	raw, err := readArray(bm, size)
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading %s: %w", m.Name, err)
 	}
 	keySize := m.UserKeySize()
 	var slots []valueSlot
