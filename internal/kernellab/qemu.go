@@ -94,28 +94,81 @@ type console struct {
 	// set while the lines after a "--- FAIL:" belong to it.
 	failures  []string
 	inFailure bool
+	// go test -v streams a test's log lines under its "=== RUN" (or
+	// "=== NAME"/"=== CONT") header, before the "--- FAIL:" line that
+	// ends it: streaming names that test and logged keeps its lines until
+	// its verdict, so a failure brings its own explanation along.
+	streaming string
+	logged    map[string][]string
 }
 
 const (
 	tailLines       = 40
 	maxFailureLines = 40
+	// maxLoggedLines bounds the streamed lines kept per running test.
+	maxLoggedLines = 20
 )
 
 // noteFailure keeps the lines of a go test -v log that explain a failure.
 func (c *console) noteFailure(s string) {
 	trimmed := strings.TrimSpace(s)
 	switch {
-	case strings.HasPrefix(trimmed, "--- FAIL:"), strings.HasPrefix(s, "panic:"):
+	case strings.HasPrefix(trimmed, "--- FAIL:"):
 		c.inFailure = true
-	case strings.HasPrefix(trimmed, "=== "), strings.HasPrefix(trimmed, "--- "), trimmed == "PASS":
+		c.keepFailure(s)
+		name := testName(trimmed, "--- FAIL:")
+		for _, l := range c.logged[name] {
+			c.keepFailure(l)
+		}
+		delete(c.logged, name)
+		return
+	case strings.HasPrefix(s, "panic:"):
+		c.inFailure = true
+	case strings.HasPrefix(trimmed, "=== "):
+		c.inFailure = false
+		for _, h := range []string{"=== RUN", "=== NAME", "=== CONT"} {
+			if strings.HasPrefix(trimmed, h) {
+				c.streaming = testName(trimmed, h)
+			}
+		}
+		return
+	case strings.HasPrefix(trimmed, "--- "):
+		c.inFailure = false
+		c.streaming = ""
+		for _, v := range []string{"--- PASS:", "--- SKIP:"} {
+			if strings.HasPrefix(trimmed, v) {
+				delete(c.logged, testName(trimmed, v))
+			}
+		}
+		return
+	case trimmed == "PASS":
 		c.inFailure = false
 		return
-	case !c.inFailure || trimmed == "":
+	case trimmed == "":
+		return
+	case !c.inFailure:
+		if c.streaming != "" && len(c.logged[c.streaming]) < maxLoggedLines {
+			if c.logged == nil {
+				c.logged = map[string][]string{}
+			}
+			c.logged[c.streaming] = append(c.logged[c.streaming], s)
+		}
 		return
 	}
+	c.keepFailure(s)
+}
+
+func (c *console) keepFailure(s string) {
 	if len(c.failures) < maxFailureLines {
 		c.failures = append(c.failures, s)
 	}
+}
+
+// testName is the test a go test -v header or verdict line names:
+// "--- FAIL: TestX/sub (0.10s)" with prefix "--- FAIL:" is "TestX/sub".
+func testName(line, prefix string) string {
+	name, _, _ := strings.Cut(strings.TrimSpace(strings.TrimPrefix(line, prefix)), " ")
+	return name
 }
 
 func (c *console) line(s string) {
@@ -141,6 +194,7 @@ func (c *console) line(s string) {
 	if f, ok, err := proto.ParseLine(proto.MarkBegin, s); ok && err == nil {
 		c.current = f["name"]
 		c.failures, c.inFailure = nil, false
+		c.streaming, c.logged = "", nil
 		return
 	}
 	if f, ok, err := proto.ParseLine(proto.MarkEnd, s); ok {

@@ -23,6 +23,15 @@ func TestConsole(t *testing.T) {
 		"KTRACE-LAB-BEGIN name=guesttest.test",
 		"=== RUN   TestAttachTypes",
 		"    guest_test.go:10: a log line of a passing test",
+		"=== RUN   TestAttachTypes/fexit",
+		"    attach_test.go:20: fexit: counted 9 events, want exactly 10",
+		"=== RUN   TestAttachTypes/tp_btf",
+		"    attach_test.go:21: a log line of a passing subtest",
+		"=== NAME  TestAttachTypes",
+		"    attach_test.go:30: the parent's own line",
+		"--- FAIL: TestAttachTypes (0.20s)",
+		"    --- FAIL: TestAttachTypes/fexit (0.10s)",
+		"    --- PASS: TestAttachTypes/tp_btf (0.10s)",
 		"=== RUN   TestOther",
 		"--- FAIL: TestOther (0.01s)",
 		"    --- FAIL: TestOther/sub (0.00s)",
@@ -60,6 +69,11 @@ func TestConsole(t *testing.T) {
 	}
 	want := []CommandOutcome{
 		{"guesttest.test", 1, 3.5, "", []string{
+			"--- FAIL: TestAttachTypes (0.20s)",
+			"    guest_test.go:10: a log line of a passing test",
+			"    attach_test.go:30: the parent's own line",
+			"    --- FAIL: TestAttachTypes/fexit (0.10s)",
+			"    attach_test.go:20: fexit: counted 9 events, want exactly 10",
 			"--- FAIL: TestOther (0.01s)",
 			"    --- FAIL: TestOther/sub (0.00s)",
 			"        other_test.go:42: got 3, want 4",

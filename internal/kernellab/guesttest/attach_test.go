@@ -44,11 +44,25 @@ type attachCheck struct {
 	run          func(t *testing.T) (detail string, err error)
 }
 
-// runCheck runs c as a subtest and reports its result.
+// runCheck runs c as a subtest and reports its result. A check that
+// miscounts gets a second attempt, and its result tells of the first: the
+// emulated guests once miscounted (fexit on 6.12, one boot in about
+// twenty, with no cause found), and one such slip would fail a whole
+// kernel lab run. Other failures (a refused load or attach) are final.
 func runCheck(t *testing.T, c attachCheck) {
 	t.Run(c.attach+"/"+c.name, func(t *testing.T) {
 		required, why := requirement(c.attach)
-		detail, err := c.run(t)
+		detail, err := attempt(t, c, 1)
+		if errors.Is(err, errMiscount) {
+			t.Logf("first attempt failed, trying once more: %v", err)
+			first := err
+			detail, err = attempt(t, c, 2)
+			if err == nil {
+				detail += fmt.Sprintf(" (second attempt; the first failed: %v)", first)
+			} else {
+				err = fmt.Errorf("%w (the first attempt failed too: %v)", err, first)
+			}
+		}
 		if err != nil {
 			detail := err.Error()
 			if !required {
@@ -69,6 +83,18 @@ func runCheck(t *testing.T, c attachCheck) {
 	})
 }
 
+// attempt runs c once in a subtest of its own, so that the attempt's
+// programs, links and maps are gone before another attempt starts.
+func attempt(t *testing.T, c attachCheck, n int) (detail string, err error) {
+	ok := t.Run(fmt.Sprintf("attempt-%d", n), func(t *testing.T) {
+		detail, err = c.run(t)
+	})
+	if !ok && err == nil {
+		err = errors.New("the check stopped the test (see its log)")
+	}
+	return detail, err
+}
+
 // attached holds a check's program and link until the check ends.
 func attached(t *testing.T, prog *ebpf.Program, l link.Link) {
 	t.Cleanup(func() {
@@ -77,6 +103,10 @@ func attached(t *testing.T, prog *ebpf.Program, l link.Link) {
 	})
 }
 
+// errMiscount is the error of a check whose program ran, but counted
+// other than the events the check made.
+var errMiscount = errors.New("miscount")
+
 // expectCount compares the event count in m with want.
 func expectCount(m *ebpf.Map, want int) ([numSlots]uint64, error) {
 	v, err := readSlots(m)
@@ -84,7 +114,7 @@ func expectCount(m *ebpf.Map, want int) ([numSlots]uint64, error) {
 		return v, fmt.Errorf("read map: %w", err)
 	}
 	if v[slotCount] != uint64(want) {
-		return v, fmt.Errorf("counted %d events, want exactly %d", v[slotCount], want)
+		return v, fmt.Errorf("%w: counted %d events, want exactly %d", errMiscount, v[slotCount], want)
 	}
 	return v, nil
 }
@@ -487,7 +517,18 @@ func tracingDropCheck(t *testing.T, at ebpf.AttachType) (string, error) {
 	}
 	v, err := expectCount(m, numEvents)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w (all processes: %d)", fn, err, v[slotAll])
+		return "", fmt.Errorf("%s: %w (all processes: %d; %s)", fn, err, v[slotAll], recursionMisses(prog))
 	}
 	return fmt.Sprintf("%d/%d UDP drops via %s (reason %d), %d in all processes", numEvents, numEvents, fn, v[slotArg0], v[slotAll]), nil
+}
+
+// recursionMisses says how many times the kernel skipped prog because it
+// was already running on the CPU: a trampoline runs a program at most once
+// per CPU at a time, and counts the calls it leaves out.
+func recursionMisses(prog *ebpf.Program) string {
+	stats, err := prog.Stats()
+	if err != nil {
+		return fmt.Sprintf("recursion misses unknown: %v", err)
+	}
+	return fmt.Sprintf("%d recursion misses", stats.RecursionMisses)
 }
